@@ -1,0 +1,59 @@
+# Leadloop: `make run` sets everything up and serves; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+VENDOR := src/leadloop/web/static/vendor
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run install test test-sqlite test-postgres bench lint messages demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+.stamp-python: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+.stamp-npm: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Front-end libraries come from npm (pinned in package-lock.json) and are served by the app itself.
+$(VENDOR)/.done: .stamp-npm
+	mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
+	cp node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpine.min.js
+	@touch $@
+
+install: .stamp-python $(VENDOR)/.done messages
+
+messages: .stamp-python
+	$(BIN)/python -m leadloop.i18n compile
+
+run: install
+	$(BIN)/leadloop migrate
+	$(BIN)/leadloop demo --if-empty
+	$(BIN)/leadloop serve --host $(HOST) --port $(PORT)
+
+demo: install
+	$(BIN)/leadloop migrate
+	$(BIN)/leadloop demo
+
+test: install
+	@bash scripts/test.sh
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy src
+	$(BIN)/leadloop makemigrations --check --dry-run
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles

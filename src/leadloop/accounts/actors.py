@@ -1,0 +1,29 @@
+"""Who does something: a logged-in user, the system itself, or a sender holding a source key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from leadloop.accounts.models import User
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """Leadloop itself (the pipeline, a scheduled job, the demo loader)."""
+
+    label: str = "system"
+
+
+@dataclass(frozen=True)
+class SourceActor:
+    """A sender authenticated by a source key: it may only submit leads to that source."""
+
+    source_id: int
+    source_name: str
+
+
+SYSTEM = SystemActor()
+
+Actor = Union["User", SystemActor, SourceActor]

@@ -1,0 +1,136 @@
+"""Users, teams, partners and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.errors import NotFound, ValidationFailed
+
+KEY_PREFIX_LEN = 8
+
+
+def hash_key(raw: str) -> str:
+    """The stored form of a secret key: SHA-256 (keys are long random strings, so no salt needed)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_secret(kind: str) -> tuple[str, str]:
+    """A fresh secret `ll<kind>_<random>` and its lookup prefix."""
+    raw = f"ll{kind}_{secrets.token_urlsafe(32)}"
+    return raw, raw[: KEY_PREFIX_LEN + 4]
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    raw: str
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    role: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    team: Team | None = None,
+    partner: PartnerOrganization | None = None,
+    language: str = "",
+    time_zone: str = "Europe/Amsterdam",
+) -> User:
+    """Create a user with a role; a partner user must belong to a partner organisation."""
+    if role not in Role.values:
+        raise ValidationFailed(
+            f"Unknown role {role!r}.", errors={"role": [f"Choose one of: {', '.join(Role.values)}"]}
+        )
+    if role == Role.PARTNER and partner is None:
+        raise ValidationFailed(
+            "A partner user needs a partner organisation.",
+            errors={"partner": ["Required for the partner role."]},
+        )
+    if User.objects.filter(username=username).exists():
+        raise ValidationFailed(
+            f"User {username!r} exists already.", errors={"username": ["Already taken."]}
+        )
+    user = User(
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        team=team,
+        partner=partner,
+        language=language,
+        time_zone=time_zone,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    return user
+
+
+def issue_api_key(user: User, *, name: str = "default") -> IssuedKey:
+    """Give `user` a new API key; the raw key is returned once and never stored."""
+    raw, prefix = new_secret("u")
+    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=hash_key(raw))
+    return IssuedKey(key=key, raw=raw)
+
+
+def revoke_api_key(key: ApiKey) -> None:
+    """Stop a key from working, keeping the row for the audit trail."""
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+
+
+def authenticate_api_key(raw: str) -> User | None:
+    """The active user an API key belongs to, or None for an unknown or revoked key."""
+    if not raw.startswith("llu_"):
+        return None
+    key = (
+        ApiKey.objects.select_related("user", "user__team", "user__partner")
+        .filter(key_hash=hash_key(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if key is None:
+        return None
+    now = timezone.now()
+    # Stamping every request would turn each API read into a write; once a minute is enough.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.user
+
+
+def get_or_create_team(*, name: str, manager: User | None = None) -> Team:
+    """The team called `name`, created when missing."""
+    team, _ = Team.objects.get_or_create(name=name, defaults={"manager": manager})
+    if manager is not None and team.manager_id != manager.pk:
+        team.manager = manager
+        team.save(update_fields=["manager"])
+    return team
+
+
+def get_or_create_partner(*, name: str) -> PartnerOrganization:
+    """The partner organisation called `name`, created when missing."""
+    partner, _ = PartnerOrganization.objects.get_or_create(name=name)
+    return partner
+
+
+def get_team_by_name(name: str) -> Team:
+    """The team called `name`; NotFound otherwise."""
+    team = Team.objects.filter(name=name).first()
+    if team is None:
+        raise NotFound(f"No team called {name!r}.")
+    return team

@@ -1,0 +1,150 @@
+"""The REST API at /api/v1: one NinjaAPI, each app's router mounted, errors as problem details."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from leadloop.accounts import services as accounts_services
+from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.errors import LeadloopError
+from leadloop.leads import services as leads_services
+from leadloop.problems import problem_response
+
+logger = logging.getLogger(__name__)
+
+
+def _actor_for_key(raw: str) -> Actor | None:
+    user = accounts_services.authenticate_api_key(raw)
+    if user is not None:
+        return user
+    source = leads_services.resolve_source_key(raw)
+    if source is None:
+        return None
+    if not source.has_active_key or not source.is_active:
+        raise AuthenticationError(message="This source key has been revoked.")
+    return SourceActor(source_id=source.pk, source_name=source.name)
+
+
+class ApiKeyAuth(APIKeyHeader):
+    """`X-API-Key: <key>`: a user's key acts as that user; a source key may only submit leads."""
+
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        return _actor_for_key(key) if key else None
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <key>`, the same keys as X-API-Key."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return _actor_for_key(token) if token else None
+
+
+api = NinjaAPI(
+    title="Leadloop API",
+    version="1",
+    description=(
+        "Every lead, from every channel, in one database. Authenticate with a session cookie "
+        "(plus CSRF token), `X-API-Key`, or `Authorization: Bearer`. Errors are RFC 9457 "
+        "problem documents with field-level messages in `errors`."
+    ),
+    urls_namespace="api",
+    auth=[ApiKeyAuth(), BearerAuth(), django_auth],
+)
+
+
+def actor_of(request: HttpRequest) -> Actor:
+    """The authenticated actor of an API request."""
+    auth: Any = getattr(request, "auth", None)
+    return auth if auth is not None else request.user  # type: ignore[return-value]
+
+
+@api.exception_handler(LeadloopError)
+def _domain_error(request: HttpRequest, exc: LeadloopError) -> HttpResponse:
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        errors=exc.errors,
+        kind=type(exc).__name__.lower(),
+    )
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload")]
+        location = [p for p in location if p not in ("query", "path")] or ["body"]
+        message = error.get("msg", "Invalid value.")
+        if error.get("type") == "extra_forbidden":
+            message = "Unknown field."
+        errors.setdefault(".".join(location), []).append(message)
+    return problem_response(
+        request,
+        status=422,
+        title="Validation failed",
+        detail="Some fields are not valid.",
+        errors=errors,
+        kind="validationfailed",
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    detail = str(exc.message) if getattr(exc, "message", None) else "Log in or send an API key."
+    if detail == "Unauthorized":
+        detail = "Log in or send an API key."
+    return problem_response(
+        request,
+        status=401,
+        title="Not authenticated",
+        detail=detail,
+        kind="notauthenticated",
+        headers={"WWW-Authenticate": 'Bearer realm="leadloop"'},
+    )
+
+
+@api.exception_handler(AuthorizationError)
+def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return problem_response(request, status=403, title="Not allowed", kind="notallowed")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return problem_response(request, status=exc.status_code, title=str(exc.message))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problem_response(request, status=404, title="Not found", kind="notfound")
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("api error path=%s", request.path)
+    return problem_response(
+        request, status=500, title="Internal error", detail="Something went wrong on our side."
+    )
+
+
+def _mount() -> None:
+    from leadloop.accounts.api import router as accounts_router
+    from leadloop.leads.api import campaigns, leads, organizations, sources
+
+    api.add_router("/me", accounts_router, tags=["me"])
+    api.add_router("/leads", leads, tags=["leads"])
+    api.add_router("/organizations", organizations, tags=["organizations"])
+    api.add_router("/sources", sources, tags=["sources"])
+    api.add_router("/campaigns", campaigns, tags=["campaigns"])
+
+
+_mount()

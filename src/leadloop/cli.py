@@ -1,0 +1,36 @@
+"""The `leadloop` command: Django's management commands under friendly names.
+
+leadloop serve | worker | demo | createuser | sources | migrate | …   (leadloop help lists all)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+FRIENDLY = {
+    "serve": "Serve the web app (granian, WSGI) together with a task worker.",
+    "worker": "Run queued background tasks and the periodic schedule.",
+    "demo": "Load a realistic, deterministic demo data set.",
+    "createuser": "Create a user with a role (optionally with an API key).",
+    "sources": "List, create, rotate or revoke lead sources and their keys.",
+    "migrate": "Create or update the database tables.",
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadloop.settings")
+    if len(argv) < 2 or argv[1] in {"-h", "--help"}:
+        print("usage: leadloop COMMAND [options]   (leadloop COMMAND --help for its options)\n")
+        for name, text in FRIENDLY.items():
+            print(f"  {name:<12} {text}")
+        print("\n  help         Every command, including Django's own.")
+        return
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

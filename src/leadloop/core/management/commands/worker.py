@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import CommandParser
+from django.db import close_old_connections
+
+from leadloop.core import services
+from leadloop.core.commands import LeadloopCommand
+
+logger = logging.getLogger("leadloop.worker")
+
+LEASE_TTL = timedelta(seconds=60)
+TICK_SECONDS = 15.0
+
+
+class Scheduler(threading.Thread):
+    """Holds the deployment's single scheduler lease and enqueues due periodic jobs.
+
+    Every worker runs one; only the lease holder enqueues, so there is exactly one scheduler
+    however many workers run. When the holder dies, its lease lapses within a minute and another
+    worker takes over.
+    """
+
+    def __init__(self, holder: str, tick: float = TICK_SECONDS) -> None:
+        super().__init__(name="leadloop-scheduler", daemon=True)
+        self.holder = holder
+        self.tick = tick
+        self.stopped = threading.Event()
+
+    def run_once(self) -> list[str]:
+        close_old_connections()
+        if not services.acquire_lease(services.SCHEDULER_LEASE, holder=self.holder, ttl=LEASE_TTL):
+            return []
+        return services.enqueue_due_jobs()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                logger.exception("scheduler round failed")
+            self.stopped.wait(self.tick)
+        services.release_lease(services.SCHEDULER_LEASE, holder=self.holder)
+
+
+class Command(LeadloopCommand):
+    help = "Run queued background tasks and the periodic schedule (one scheduler per deployment)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--once", action="store_true", help="Run due jobs and every ready task, then exit."
+        )
+        parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
+        parser.add_argument("--no-scheduler", action="store_true", help="Only run tasks.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        scheduler = Scheduler(holder)
+        backend = settings.TASKS["default"]["BACKEND"]
+        if options["once"]:
+            enqueued = [] if options["no_scheduler"] else scheduler.run_once()
+            services.release_lease(services.SCHEDULER_LEASE, holder=holder)
+            if backend.startswith("django_tasks_db"):
+                call_command("db_worker", batch=True, interval=0, verbosity=0)
+            self.emit(options, {"enqueued": enqueued}, f"Enqueued: {', '.join(enqueued) or 'none'}")
+            return
+        if not options["no_scheduler"]:
+            scheduler.start()
+        self.stdout.write(f"Worker {holder} running tasks ({backend}); Ctrl+C stops it.")
+        try:
+            if backend.startswith("django_tasks_rq"):
+                call_command("rqworker", "default", with_scheduler=True)
+            else:
+                call_command(
+                    "db_worker",
+                    interval=options["interval"],
+                    worker_id=holder[:64],
+                    startup_delay=True,
+                )
+        finally:
+            scheduler.stopped.set()
+            scheduler.join(timeout=5)

@@ -1,0 +1,79 @@
+"""Background tasks that retry with exponential back-off.
+
+Neither django-tasks-db nor django-tasks-rq retries a failed task, so every Leadloop task is
+declared with `retrying_task`: on an exception it enqueues itself again with `run_after` set
+to an exponentially growing delay, up to `max_attempts`, and then re-raises so the failed run
+stays visible in the task results. Tasks must be safe to run twice (they reload their rows and
+check state), which makes a retry after a partial run harmless.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from django.utils import timezone
+from django_tasks import task
+from django_tasks.base import Task
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+ATTEMPT_KWARG = "_attempt"
+
+
+def backoff_delay(attempt: int, *, base_seconds: float, max_seconds: float) -> float:
+    """Seconds to wait before attempt `attempt + 1`: doubling from `base_seconds`, capped, ±10%."""
+    delay = min(base_seconds * (2 ** (attempt - 1)), max_seconds)
+    return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
+
+
+def retrying_task(
+    *,
+    max_attempts: int = 6,
+    base_seconds: float = 10.0,
+    max_seconds: float = 3600.0,
+    **task_options: Any,
+) -> Callable[[Callable[P, T]], Task[P, T]]:
+    """Declare a task that re-enqueues itself with back-off when it raises."""
+
+    def decorator(func: Callable[P, T]) -> Task[P, T]:
+        holder: dict[str, Task[Any, T]] = {}
+
+        @functools.wraps(func)
+        def run(*args: Any, **kwargs: Any) -> T:
+            attempt = int(kwargs.pop(ATTEMPT_KWARG, 1))
+            try:
+                return func(*args, **kwargs)
+            except Exception:
+                this_task = holder["task"]
+                if attempt >= max_attempts:
+                    logger.exception(
+                        "task gave up task=%s attempt=%d", this_task.module_path, attempt
+                    )
+                    raise
+                delay = backoff_delay(attempt, base_seconds=base_seconds, max_seconds=max_seconds)
+                backend = this_task.get_backend()
+                retry = this_task
+                if backend.supports_defer:
+                    retry = this_task.using(run_after=timezone.now() + timedelta(seconds=delay))
+                logger.warning(
+                    "task failed, retrying task=%s attempt=%d delay_s=%.1f",
+                    this_task.module_path,
+                    attempt,
+                    delay,
+                )
+                retry.enqueue(*args, **{**kwargs, ATTEMPT_KWARG: attempt + 1})
+                raise
+
+        created: Task[P, T] = task(**task_options)(run)  # type: ignore[arg-type]
+        holder["task"] = created
+        return created
+
+    return decorator

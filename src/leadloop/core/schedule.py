@@ -1,0 +1,22 @@
+"""Periodic jobs, declared in code. Later capabilities (feed polls, SLA checks) add theirs here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from leadloop.core import tasks
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    name: str
+    every: timedelta
+    task: Any
+
+
+SCHEDULE: tuple[PeriodicSpec, ...] = (
+    PeriodicSpec("prune_task_results", timedelta(hours=24), tasks.prune_task_results_task),
+    PeriodicSpec("requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task),
+)

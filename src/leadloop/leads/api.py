@@ -1,0 +1,633 @@
+"""/api/v1 leads, organizations, sources and campaigns: parse, call a service or selector, answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.models import PartnerOrganization, Team, User
+from leadloop.accounts.selectors import list_assignable_users
+from leadloop.errors import NotAllowed, NotFound, ValidationFailed
+from leadloop.leads import selectors, services
+from leadloop.leads.lifecycle import allowed_moves
+from leadloop.leads.models import Activity, Campaign, Lead, LostReason, Organization, Source
+
+leads = Router()
+organizations = Router()
+sources = Router()
+campaigns = Router()
+
+
+def _actor(request: HttpRequest) -> Actor:
+    from leadloop.api import actor_of
+
+    return actor_of(request)
+
+
+# --- Schemas -------------------------------------------------------------------------------------
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LeadFields(Strict):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    street: str | None = None
+    house_number: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    region: str | None = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2, e.g. NL")
+    job_title: str | None = None
+    language: str | None = None
+    company_name: str | None = None
+    organization_id: int | None = None
+    campaign_id: int | None = None
+    consent_purpose: str | None = None
+    consent_at: dt.datetime | None = None
+    consent_text_version: str | None = None
+    external_ref: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    referrer: str | None = None
+    landing_page: str | None = None
+    fit_grade: str | None = None
+    bant_budget: str | None = None
+    bant_authority: str | None = None
+    bant_need: str | None = None
+    bant_timeframe: str | None = None
+    potential_revenue: Decimal | None = None
+    probability: int | None = None
+    order_value: Decimal | None = None
+    currency: str | None = None
+    next_follow_up_at: dt.datetime | None = None
+    extra: dict[str, Any] | None = None
+
+
+class LeadCreate(LeadFields):
+    source_id: int | None = Field(None, description="Required unless a source key is used.")
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class LeadOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    phone_e164: str
+    street: str
+    house_number: str
+    postal_code: str
+    city: str
+    region: str
+    country: str
+    job_title: str
+    language: str
+    company_name: str
+    organization: Ref | None
+    consent_purpose: str
+    consent_at: dt.datetime | None
+    consent_text_version: str
+    source: Ref
+    campaign: Ref | None
+    external_ref: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    utm_term: str
+    utm_content: str
+    referrer: str
+    landing_page: str
+    status: str
+    allowed_transitions: list[str]
+    assigned_to: Ref | None
+    team: Ref | None
+    owner_partner: Ref | None
+    fit_grade: str
+    engagement_score: int
+    predictive_score: float | None
+    priority: int
+    bant_budget: str
+    bant_authority: str
+    bant_need: str
+    bant_timeframe: str
+    potential_revenue: Decimal | None
+    probability: int | None
+    weighted_revenue: Decimal | None
+    order_value: Decimal | None
+    currency: str
+    lost_reason: str | None
+    first_contact_due_at: dt.datetime | None
+    next_follow_up_at: dt.datetime | None
+    last_contacted_at: dt.datetime | None
+    extra: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+def _ref(obj: Any, label: str = "name") -> Ref | None:
+    if obj is None:
+        return None
+    name = obj.display_name if isinstance(obj, User) else getattr(obj, label)
+    return Ref(id=obj.pk, name=name)
+
+
+def lead_out(lead: Lead) -> LeadOut:
+    values = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(lead, name)}
+    values.update(
+        phone=lead.phone_raw,
+        organization=_ref(lead.organization),
+        source=_ref(lead.source),
+        campaign=_ref(lead.campaign),
+        assigned_to=_ref(lead.assigned_to),
+        team=_ref(lead.team),
+        owner_partner=_ref(lead.owner_partner),
+        lost_reason=lead.lost_reason.name if lead.lost_reason else None,
+        allowed_transitions=allowed_moves(lead.status),
+    )
+    return LeadOut(**values)
+
+
+class LeadList(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+    sort: str
+
+
+class LeadQuery(Schema):
+    status: list[str] = Field(default_factory=list, description="Repeat for several")
+    assigned_to: int | None = None
+    unassigned: bool = False
+    team: int | None = None
+    partner: int | None = None
+    source: int | None = None
+    campaign: int | None = None
+    grade: list[str] = Field(default_factory=list)
+    organization: int | None = Field(None, description="Includes the organisation's whole subtree")
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    q: str = Field("", description="Word-prefix search on name, e-mail, company and phone")
+    sort: str = Field(
+        selectors.DEFAULT_SORT,
+        description="created_at, updated_at, last_name, priority, engagement_score; '-' for descending",
+    )
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=selectors.MAX_PAGE)
+
+    def filters(self) -> selectors.LeadFilters:
+        return selectors.LeadFilters(
+            status=tuple(self.status),
+            assigned_to=self.assigned_to,
+            unassigned=self.unassigned,
+            team=self.team,
+            partner=self.partner,
+            source=self.source,
+            campaign=self.campaign,
+            grade=tuple(self.grade),
+            organization=self.organization,
+            created_from=self.created_from,
+            created_to=self.created_to,
+            q=self.q[:200],
+            sort=self.sort,
+        )
+
+
+class TransitionIn(Strict):
+    to: str
+    lost_reason: str | None = Field(None, description="Required when moving to lost")
+    order_value: Decimal | None = None
+    note: str = ""
+
+
+class AssignIn(Strict):
+    user_id: int | None = None
+    team_id: int | None = None
+    partner_id: int | None = None
+
+
+class ActivityIn(Strict):
+    kind: str = Field(description="note, call, email or meeting")
+    message: str
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    actor_kind: str
+    actor: str
+    message: str
+    data: dict[str, Any]
+    created_at: dt.datetime
+
+
+def activity_out(activity: Activity) -> ActivityOut:
+    return ActivityOut(
+        id=activity.pk,
+        kind=activity.kind,
+        actor_kind=activity.actor_kind,
+        actor=activity.actor_label,
+        message=activity.message,
+        data=activity.data,
+        created_at=activity.created_at,
+    )
+
+
+# --- Leads ---------------------------------------------------------------------------------------
+
+
+@leads.get("", response=LeadList, summary="List leads (filter, search, sort, cursor pages)")
+def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> LeadList:
+    page = selectors.list_leads(
+        _actor(request), query.filters(), cursor=query.cursor, limit=query.limit
+    )
+    return LeadList(
+        items=[lead_out(lead) for lead in page.items], next_cursor=page.next_cursor, sort=page.sort
+    )
+
+
+@leads.post("", response={201: LeadOut}, summary="Create a lead")
+def create_lead(request: HttpRequest, payload: LeadCreate) -> tuple[int, LeadOut]:
+    actor = _actor(request)
+    data = payload.model_dump(exclude_unset=True)
+    source_id = data.pop("source_id", None)
+    if isinstance(actor, SourceActor):
+        source_id = source_id or actor.source_id
+    if source_id is None:
+        raise ValidationFailed(
+            "Say which source the lead came from.", errors={"source_id": ["Required."]}
+        )
+    source = _source_for_submit(actor, source_id)
+    lead = services.create_lead(data, source=source, by=actor)
+    return 201, lead_out(
+        selectors.get_lead_for(actor, lead.pk) if not isinstance(actor, SourceActor) else lead
+    )
+
+
+def _source_for_submit(actor: Actor, source_id: int) -> Source:
+    if isinstance(actor, SourceActor):
+        if source_id != actor.source_id:
+            raise NotAllowed("This key may only submit leads to its own source.")
+        return Source.objects.get(pk=source_id)
+    return selectors.get_source_for(actor, source_id)
+
+
+@leads.get("/{lead_id}", response=LeadOut, summary="One lead")
+def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
+    return lead_out(selectors.get_lead_for(_actor(request), lead_id))
+
+
+@leads.patch("/{lead_id}", response=LeadOut, summary="Change a lead's fields")
+def update_lead(request: HttpRequest, lead_id: int, payload: LeadFields) -> LeadOut:
+    actor = _actor(request)
+    lead = selectors.get_lead_for(actor, lead_id)
+    services.update_lead(lead, payload.model_dump(exclude_unset=True), by=actor)
+    return lead_out(selectors.get_lead_for(actor, lead_id))
+
+
+@leads.post("/{lead_id}/transition", response=LeadOut, summary="Move a lead to another status")
+def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -> LeadOut:
+    actor = _actor(request)
+    lead = selectors.get_lead_for(actor, lead_id)
+    reason = (
+        services.get_or_create_lost_reason(payload.lost_reason) if payload.lost_reason else None
+    )
+    services.transition(
+        lead,
+        to=payload.to,
+        by=actor,
+        lost_reason=reason,
+        order_value=payload.order_value,
+        note=payload.note,
+    )
+    return lead_out(selectors.get_lead_for(actor, lead_id))
+
+
+@leads.post(
+    "/{lead_id}/assign", response=LeadOut, summary="Assign to a user, a team pool or a partner"
+)
+def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> LeadOut:
+    actor = _actor(request)
+    lead = selectors.get_lead_for(actor, lead_id)
+    user = (
+        list_assignable_users(actor).filter(pk=payload.user_id).first() if payload.user_id else None
+    )
+    if payload.user_id and user is None:
+        raise ValidationFailed(
+            "You cannot assign to that user.", errors={"user_id": ["Not assignable by you."]}
+        )
+    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
+    partner = (
+        PartnerOrganization.objects.filter(pk=payload.partner_id).first()
+        if payload.partner_id
+        else None
+    )
+    if (payload.team_id and team is None) or (payload.partner_id and partner is None):
+        raise ValidationFailed("Unknown team or partner.", errors={"team_id": ["Unknown."]})
+    services.assign_lead(lead, by=actor, to=user, team=team, partner=partner)
+    return lead_out(selectors.get_lead_for(actor, lead_id))
+
+
+@leads.get(
+    "/{lead_id}/timeline", response=list[ActivityOut], summary="A lead's timeline, newest first"
+)
+def timeline(request: HttpRequest, lead_id: int) -> list[ActivityOut]:
+    return [activity_out(a) for a in selectors.list_timeline(_actor(request), lead_id)]
+
+
+@leads.post(
+    "/{lead_id}/activities",
+    response={201: ActivityOut},
+    summary="Log a note, call, e-mail or meeting",
+)
+def log_activity(
+    request: HttpRequest, lead_id: int, payload: ActivityIn
+) -> tuple[int, ActivityOut]:
+    actor = _actor(request)
+    lead = selectors.get_lead_for(actor, lead_id)
+    return 201, activity_out(
+        services.log_activity(lead, kind=payload.kind, message=payload.message, by=actor)
+    )
+
+
+# --- Organizations -------------------------------------------------------------------------------
+
+
+class OrganizationIn(Strict):
+    name: str
+    parent_id: int | None = None
+    website: str = ""
+    domain: str = ""
+    industry: str = ""
+    employees: int | None = Field(None, ge=0)
+    country: str = ""
+
+
+class OrganizationMove(Strict):
+    parent_id: int | None
+
+
+class OrganizationOut(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    depth: int
+    website: str
+    domain: str
+    industry: str
+    employees: int | None
+    country: str
+
+
+class OrganizationTreeOut(Schema):
+    organization: OrganizationOut
+    ancestors: list[OrganizationOut]
+    descendants: list[OrganizationOut]
+    lead_count: int
+    leads_by_status: dict[str, int]
+
+
+def org_out(org: Organization) -> OrganizationOut:
+    return OrganizationOut(
+        id=org.pk,
+        name=org.name,
+        parent_id=org.parent_id,
+        depth=org.depth,
+        website=org.website,
+        domain=org.domain,
+        industry=org.industry,
+        employees=org.employees,
+        country=org.country,
+    )
+
+
+def _parent(actor: Actor, parent_id: int | None) -> Organization | None:
+    if parent_id is None:
+        return None
+    return selectors.get_organization_tree(actor, parent_id, lead_limit=0).organization
+
+
+@organizations.get("", response=list[OrganizationOut], summary="Organisations (search by name)")
+def list_organizations(
+    request: HttpRequest, q: str = "", limit: int = 100
+) -> list[OrganizationOut]:
+    return [
+        org_out(o)
+        for o in selectors.list_organizations(_actor(request), q=q, limit=min(limit, 500))
+    ]
+
+
+@organizations.post("", response={201: OrganizationOut}, summary="Create an organisation")
+def create_organization(
+    request: HttpRequest, payload: OrganizationIn
+) -> tuple[int, OrganizationOut]:
+    actor = _actor(request)
+    data = payload.model_dump()
+    parent = _parent(actor, data.pop("parent_id"))
+    return 201, org_out(services.create_organization(by=actor, parent=parent, **data))
+
+
+@organizations.get(
+    "/{org_id}",
+    response=OrganizationTreeOut,
+    summary="An organisation with its tree and lead roll-up",
+)
+def get_organization(request: HttpRequest, org_id: int) -> OrganizationTreeOut:
+    tree = selectors.get_organization_tree(_actor(request), org_id, lead_limit=0)
+    return OrganizationTreeOut(
+        organization=org_out(tree.organization),
+        ancestors=[org_out(o) for o in tree.ancestors],
+        descendants=[org_out(o) for o in tree.descendants],
+        lead_count=tree.lead_count,
+        leads_by_status=tree.by_status,
+    )
+
+
+@organizations.post(
+    "/{org_id}/move", response=OrganizationOut, summary="Place under another parent"
+)
+def move_organization(
+    request: HttpRequest, org_id: int, payload: OrganizationMove
+) -> OrganizationOut:
+    actor = _actor(request)
+    org = selectors.get_organization_tree(actor, org_id, lead_limit=0).organization
+    return org_out(
+        services.move_organization(org, parent=_parent(actor, payload.parent_id), by=actor)
+    )
+
+
+# --- Sources -------------------------------------------------------------------------------------
+
+
+class SourceIn(Strict):
+    name: str
+    kind: str
+    default_country: str = ""
+    default_language: str = ""
+    field_mapping: dict[str, Any] = Field(default_factory=dict)
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    kind: str
+    key_prefix: str
+    key_active: bool
+    default_country: str
+    default_language: str
+    field_mapping: dict[str, Any]
+    is_active: bool
+    created_at: dt.datetime
+
+
+class SourceKeyOut(Schema):
+    source: SourceOut
+    key: str = Field(description="Shown once; only its hash is stored")
+
+
+def source_out(source: Source) -> SourceOut:
+    return SourceOut(
+        id=source.pk,
+        name=source.name,
+        kind=source.kind,
+        key_prefix=source.key_prefix,
+        key_active=source.has_active_key,
+        default_country=source.default_country,
+        default_language=source.default_language,
+        field_mapping=source.field_mapping,
+        is_active=source.is_active,
+        created_at=source.created_at,
+    )
+
+
+@sources.get("", response=list[SourceOut], summary="Lead sources")
+def list_sources(request: HttpRequest) -> list[SourceOut]:
+    return [source_out(s) for s in selectors.list_sources(_actor(request))]
+
+
+@sources.post("", response={201: SourceKeyOut}, summary="Create a source and its key")
+def create_source(request: HttpRequest, payload: SourceIn) -> tuple[int, SourceKeyOut]:
+    created = services.create_source(by=_actor(request), **payload.model_dump())
+    return 201, SourceKeyOut(source=source_out(created.source), key=created.raw_key)
+
+
+@sources.get("/{source_id}", response=SourceOut, summary="One source")
+def get_source(request: HttpRequest, source_id: int) -> SourceOut:
+    return source_out(selectors.get_source_for(_actor(request), source_id))
+
+
+@sources.post("/{source_id}/rotate-key", response=SourceKeyOut, summary="Replace the source key")
+def rotate_key(request: HttpRequest, source_id: int) -> SourceKeyOut:
+    actor = _actor(request)
+    source = selectors.get_source_for(actor, source_id)
+    raw = services.rotate_source_key(source, by=actor)
+    return SourceKeyOut(source=source_out(source), key=raw)
+
+
+@sources.post("/{source_id}/revoke-key", response=SourceOut, summary="Revoke the source key")
+def revoke_key(request: HttpRequest, source_id: int) -> SourceOut:
+    actor = _actor(request)
+    return source_out(
+        services.revoke_source_key(selectors.get_source_for(actor, source_id), by=actor)
+    )
+
+
+# --- Campaigns -----------------------------------------------------------------------------------
+
+
+class CampaignIn(Strict):
+    source_id: int
+    name: str
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    budget_amount: Decimal = Decimal("0")
+    currency: str = "EUR"
+
+
+class CampaignOut(Schema):
+    id: int
+    source: Ref
+    name: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    budget_amount: Decimal
+    currency: str
+
+
+class CostIn(Strict):
+    incurred_on: dt.date
+    amount: Decimal = Field(ge=0)
+    note: str = ""
+
+
+class CostOut(Schema):
+    id: int
+    incurred_on: dt.date
+    amount: Decimal
+    currency: str
+    note: str
+
+
+def campaign_out(campaign: Campaign) -> CampaignOut:
+    return CampaignOut(
+        id=campaign.pk,
+        source=Ref(id=campaign.source.pk, name=campaign.source.name),
+        name=campaign.name,
+        starts_on=campaign.starts_on,
+        ends_on=campaign.ends_on,
+        budget_amount=campaign.budget_amount,
+        currency=campaign.currency,
+    )
+
+
+@campaigns.get("", response=list[CampaignOut], summary="Campaigns, optionally of one source")
+def list_campaigns(request: HttpRequest, source: int | None = None) -> list[CampaignOut]:
+    return [campaign_out(c) for c in selectors.list_campaigns(_actor(request), source_id=source)]
+
+
+@campaigns.post("", response={201: CampaignOut}, summary="Create a campaign")
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> tuple[int, CampaignOut]:
+    actor = _actor(request)
+    data = payload.model_dump()
+    source = selectors.get_source_for(actor, data.pop("source_id"))
+    return 201, campaign_out(services.create_campaign(source=source, by=actor, **data))
+
+
+@campaigns.get("/{campaign_id}", response=CampaignOut, summary="One campaign")
+def get_campaign(request: HttpRequest, campaign_id: int) -> CampaignOut:
+    return campaign_out(selectors.get_campaign_for(_actor(request), campaign_id))
+
+
+@campaigns.post("/{campaign_id}/costs", response={201: CostOut}, summary="Record a campaign cost")
+def add_cost(request: HttpRequest, campaign_id: int, payload: CostIn) -> tuple[int, CostOut]:
+    actor = _actor(request)
+    campaign = selectors.get_campaign_for(actor, campaign_id)
+    cost = services.add_campaign_cost(campaign, by=actor, **payload.model_dump())
+    return 201, CostOut(
+        id=cost.pk,
+        incurred_on=cost.incurred_on,
+        amount=cost.amount,
+        currency=cost.currency,
+        note=cost.note,
+    )
+
+
+__all__ = ["LostReason", "NotFound", "campaigns", "leads", "organizations", "sources"]

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from leadloop.accounts.actors import SYSTEM
+from leadloop.core.commands import LeadloopCommand
+from leadloop.leads import selectors, services
+from leadloop.leads.models import ChannelKind, Source
+
+
+def _row(source: Source) -> dict[str, Any]:
+    return {
+        "id": source.pk,
+        "name": source.name,
+        "kind": source.kind,
+        "key_prefix": source.key_prefix,
+        "key_active": source.has_active_key,
+        "default_country": source.default_country,
+    }
+
+
+class Command(LeadloopCommand):
+    help = "Lead sources: list, create (prints the new key), rotate-key, revoke."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("action", choices=["list", "create", "rotate-key", "revoke"])
+        parser.add_argument("name", nargs="?", help="The source's name (all but list).")
+        parser.add_argument("--kind", choices=ChannelKind.values, default=ChannelKind.HTTP_POST)
+        parser.add_argument("--country", default="", help="Default country, e.g. NL.")
+        parser.add_argument("--language", default="", choices=["", "en", "nl"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action, name = options["action"], options["name"]
+        if action == "list":
+            rows = [_row(s) for s in selectors.list_sources(SYSTEM)]
+            lines = [
+                f"{r['id']:>5}  {r['name']:<30} {r['kind']:<10} "
+                f"{'key ' + r['key_prefix'] + '…' if r['key_active'] else 'no active key'}"
+                for r in rows
+            ]
+            self.emit(options, rows, "\n".join(lines) or "No sources yet.")
+            return
+        if not name:
+            raise CommandError(f"'sources {action}' needs the source's name.")
+        if action == "create":
+            created = services.create_source(
+                name=name,
+                kind=options["kind"],
+                by=SYSTEM,
+                default_country=options["country"],
+                default_language=options["language"],
+            )
+            data = {**_row(created.source), "key": created.raw_key}
+            self.emit(
+                options,
+                data,
+                f"Created source {name!r} (id {created.source.pk}).\n"
+                f"Source key (shown once): {created.raw_key}",
+            )
+            return
+        source = selectors.get_source_by_name(SYSTEM, name)
+        if action == "rotate-key":
+            raw = services.rotate_source_key(source, by=SYSTEM)
+            self.emit(
+                options, {**_row(source), "key": raw}, f"New key for {name!r} (shown once): {raw}"
+            )
+        else:
+            services.revoke_source_key(source, by=SYSTEM)
+            self.emit(options, _row(source), f"Revoked the key of {name!r}.")

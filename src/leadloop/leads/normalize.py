@@ -1,0 +1,127 @@
+"""Pure normalisation of lead values: e-mail, phone, country, and the search tokens."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from babel import Locale
+from email_validator import EmailNotValidError, validate_email
+
+_NON_WORD = re.compile(r"[^0-9a-z]+")
+_DIGITS = re.compile(r"\D+")
+
+
+class InvalidValue(ValueError):
+    """A value that cannot be normalised; the message is shown to the user next to the field."""
+
+
+def normalize_email(raw: str) -> str:
+    """The normalised address (domain lower-cased, IDNA), or InvalidValue with a readable reason."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        info = validate_email(raw, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidValue(str(exc)) from exc
+    return str(info.normalized)
+
+
+def normalize_phone(raw: str, *, region: str) -> str:
+    """The E.164 form of `raw`, read with `region` as the default country; InvalidValue if invalid."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    try:
+        number = phonenumbers.parse(raw, region.upper() or None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidValue(f"Not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidValue("Not a valid phone number for its country.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def normalize_country(raw: str) -> str:
+    """An ISO 3166-1 alpha-2 code in upper case; InvalidValue for an unknown code."""
+    code = raw.strip().upper()
+    if not code:
+        return ""
+    if code == "UK":
+        code = "GB"
+    if code not in _countries():
+        raise InvalidValue(
+            f"Unknown country code {raw.strip()!r}; use ISO 3166 codes like NL or DE."
+        )
+    return code
+
+
+def country_name(code: str, language: str = "en") -> str:
+    """The country's name in `language` (Babel's CLDR data), or the code when unknown."""
+    return Locale.parse(language or "en").territories.get(code, code)
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: 'Ödön Brühl' → 'odon bruhl'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def tokens(text: str) -> list[str]:
+    """The search tokens of a text: folded, split on everything that is not a letter or digit."""
+    return [t for t in _NON_WORD.split(fold(text)) if t]
+
+
+def phone_tokens(phone_e164: str, phone_raw: str) -> list[str]:
+    """Phone search tokens: international digits, the national form with a leading 0, raw digits."""
+    result = []
+    if phone_e164:
+        digits = phone_e164.lstrip("+")
+        result.append(digits)
+        try:
+            national = str(phonenumbers.parse(phone_e164).national_number)
+            result.append("0" + national)
+        except phonenumbers.NumberParseException:
+            pass
+    raw_digits = _DIGITS.sub("", phone_raw)
+    if raw_digits:
+        result.append(raw_digits)
+    return result
+
+
+def build_search_text(
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    company_name: str,
+    phone_e164: str,
+    phone_raw: str,
+) -> str:
+    """The token string the search index reads, with a space before every token.
+
+    The leading space lets PostgreSQL match a word prefix with LIKE '% tok%' (trigram index) exactly
+    as SQLite's FTS5 matches "tok"*, so both databases answer the same query the same way.
+    """
+    words: list[str] = []
+    for part in (first_name, last_name, email, company_name):
+        words.extend(tokens(part))
+    words.extend(phone_tokens(phone_e164, phone_raw))
+    seen: dict[str, None] = dict.fromkeys(words)
+    return "".join(f" {w}" for w in seen) + (" " if seen else "")
+
+
+def query_tokens(query: str) -> list[str]:
+    """The tokens of a search query, digits of phone-like input kept together ('06 123' → '06123')."""
+    stripped = query.strip()
+    if stripped and re.fullmatch(r"[\d\s()+\-./]{4,}", stripped):
+        digits = _DIGITS.sub("", stripped)
+        return [digits] if digits else []
+    return tokens(stripped)[:8]

@@ -1,0 +1,332 @@
+"""Reads of the lead database, always scoped to what the actor may see."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
+from leadloop.errors import NotFound, ValidationFailed
+from leadloop.leads.models import Activity, Campaign, Lead, Organization, SavedView, Source
+from leadloop.leads.normalize import query_tokens
+
+# Sortable columns and how their cursor value is read back.
+SORTS: dict[str, str] = {
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "last_name": "text",
+    "priority": "int",
+    "engagement_score": "int",
+}
+DEFAULT_SORT = "-created_at"
+MAX_PAGE = 200
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    """The filters a lead list understands; the UI, the API and exports parse into this."""
+
+    status: tuple[str, ...] = ()
+    assigned_to: int | None = None
+    unassigned: bool = False
+    team: int | None = None
+    partner: int | None = None
+    source: int | None = None
+    campaign: int | None = None
+    grade: tuple[str, ...] = ()
+    organization: int | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    items: list[Lead]
+    next_cursor: str | None
+    sort: str
+
+
+def _scoped(actor: Actor) -> QuerySet[Lead]:
+    if can_see_all_leads(actor):
+        return Lead.objects.all()
+    return Lead.objects.filter(lead_visibility(actor))
+
+
+def get_lead_for(actor: Actor, lead_id: int) -> Lead:
+    """The lead with `lead_id` if `actor` may see it; NotFound otherwise (no hint that it exists)."""
+    lead = (
+        _scoped(actor)
+        .select_related(
+            "source",
+            "campaign",
+            "assigned_to",
+            "team",
+            "owner_partner",
+            "organization",
+            "lost_reason",
+        )
+        .filter(pk=lead_id)
+        .first()
+    )
+    if lead is None:
+        raise NotFound("No such lead.")
+    return lead
+
+
+def _search(queryset: QuerySet[Lead], q: str) -> QuerySet[Lead]:
+    """Word-prefix search on name, e-mail, company and phone, through the database's text index."""
+    words = query_tokens(q)
+    if not words:
+        return queryset
+    if connection.vendor == "sqlite":
+        match = " AND ".join(f'"{w}"*' for w in words)
+        return queryset.filter(
+            id__in=RawSQL("SELECT rowid FROM leads_lead_fts WHERE leads_lead_fts MATCH %s", [match])
+        )
+    for word in words:
+        queryset = queryset.filter(search_text__contains=f" {word}")
+    return queryset
+
+
+def _filtered(actor: Actor, filters: LeadFilters) -> QuerySet[Lead]:
+    qs = _scoped(actor)
+    if filters.status:
+        qs = qs.filter(status__in=filters.status)
+    if filters.assigned_to is not None:
+        qs = qs.filter(assigned_to_id=filters.assigned_to)
+    if filters.unassigned:
+        qs = qs.filter(assigned_to__isnull=True)
+    if filters.team is not None:
+        qs = qs.filter(team_id=filters.team)
+    if filters.partner is not None:
+        qs = qs.filter(owner_partner_id=filters.partner)
+    if filters.source is not None:
+        qs = qs.filter(source_id=filters.source)
+    if filters.campaign is not None:
+        qs = qs.filter(campaign_id=filters.campaign)
+    if filters.grade:
+        qs = qs.filter(fit_grade__in=filters.grade)
+    if filters.organization is not None:
+        org = Organization.objects.filter(pk=filters.organization).first()
+        if org is None:
+            return qs.none()
+        qs = qs.filter(organization__path__startswith=org.path)
+    if filters.created_from:
+        qs = qs.filter(created_at__date__gte=filters.created_from)
+    if filters.created_to:
+        qs = qs.filter(created_at__date__lte=filters.created_to)
+    if filters.ids:
+        qs = qs.filter(pk__in=filters.ids)
+    if filters.q:
+        qs = _search(qs, filters.q)
+    return qs
+
+
+def _parse_sort(sort: str) -> tuple[str, bool]:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in SORTS:
+        raise ValidationFailed(
+            f"Cannot sort by {name!r}.", errors={"sort": [f"Choose one of: {', '.join(SORTS)}."]}
+        )
+    return name, descending
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.isoformat()
+    raw = json.dumps([value, pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if kind == "datetime":
+            value = dt.datetime.fromisoformat(value)
+        elif kind == "int":
+            value = int(value)
+        elif not isinstance(value, str):
+            raise TypeError
+        return value, int(pk)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(
+            "The cursor is not valid.", errors={"cursor": ["Not valid."]}
+        ) from exc
+
+
+def list_leads(
+    actor: Actor, filters: LeadFilters, *, cursor: str | None = None, limit: int = 50
+) -> LeadPage:
+    """One page of the leads `actor` may see, filtered, searched and sorted; keyset-paginated.
+
+    Keyset pagination (sort value, id) keeps page 1,000 as fast as page 1 at a million leads.
+    """
+    name, descending = _parse_sort(filters.sort or DEFAULT_SORT)
+    limit = max(1, min(limit, MAX_PAGE))
+    qs = _filtered(actor, filters)
+    if cursor:
+        value, pk = decode_cursor(cursor, SORTS[name])
+        op = "lt" if descending else "gt"
+        qs = qs.filter(Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+    order = [f"-{name}", "-id"] if descending else [name, "id"]
+    rows = list(
+        qs.select_related("source", "campaign", "assigned_to", "team", "owner_partner").order_by(
+            *order
+        )[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, name), last.pk)
+    return LeadPage(items=rows, next_cursor=next_cursor, sort=("-" if descending else "") + name)
+
+
+def count_leads(actor: Actor, filters: LeadFilters, *, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many leads match, counted up to `cap`; the flag says the real number is larger."""
+    ids = _filtered(actor, filters).order_by().values("pk")[: cap + 1]
+    total = (
+        Lead.objects.filter(pk__in=ids).count() if connection.vendor != "sqlite" else ids.count()
+    )
+    return min(total, cap), total > cap
+
+
+def iter_leads_for_export(actor: Actor, filters: LeadFilters, *, limit: int) -> QuerySet[Lead]:
+    """The leads an export writes, in list order, at most `limit` of them."""
+    name, descending = _parse_sort(filters.sort or DEFAULT_SORT)
+    order = [f"-{name}", "-id"] if descending else [name, "id"]
+    return (
+        _filtered(actor, filters)
+        .select_related(
+            "source", "campaign", "assigned_to", "team", "owner_partner", "organization"
+        )
+        .order_by(*order)[:limit]
+    )
+
+
+def list_leads_by_ids(actor: Actor, ids: list[int]) -> list[Lead]:
+    """The visible leads among `ids` (bulk actions act on these only)."""
+    return list(_scoped(actor).filter(pk__in=ids[: MAX_PAGE * 5]).order_by("pk"))
+
+
+def list_timeline(actor: Actor, lead_id: int, *, limit: int = 200) -> list[Activity]:
+    """A lead's timeline, newest first, if `actor` may see the lead."""
+    lead = get_lead_for(actor, lead_id)
+    return list(lead.activities.select_related("actor_user").order_by("-created_at", "-id")[:limit])
+
+
+# --- Organizations -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrganizationTree:
+    organization: Organization
+    ancestors: list[Organization]
+    descendants: list[Organization]
+    lead_count: int
+    leads: list[Lead]
+    by_status: dict[str, int]
+
+
+def list_organizations(actor: Actor, *, q: str = "", limit: int = 100) -> list[Organization]:
+    """Organisations staff can browse (partners see none: their view is their leads)."""
+    if not is_staff_role(actor):
+        return []
+    qs = Organization.objects.all()
+    if q:
+        qs = qs.filter(name__icontains=q)
+    return list(qs.order_by("name")[:limit])
+
+
+def get_organization_tree(actor: Actor, org_id: int, *, lead_limit: int = 50) -> OrganizationTree:
+    """An organisation with its parents, its whole subtree and the roll-up of the tree's leads."""
+    if not is_staff_role(actor):
+        raise NotFound("No such organisation.")
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:
+        raise NotFound("No such organisation.")
+    ancestor_ids = [int(p) for p in org.path.strip("/").split("/")[:-1] if p]
+    ancestors = sorted(
+        Organization.objects.filter(pk__in=ancestor_ids), key=lambda o: ancestor_ids.index(o.pk)
+    )
+    descendants = list(
+        Organization.objects.filter(path__startswith=org.path).exclude(pk=org.pk).order_by("path")
+    )
+    leads_qs = _scoped(actor).filter(organization__path__startswith=org.path)
+    by_status = dict(
+        leads_qs.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    leads = list(
+        leads_qs.select_related("organization", "assigned_to").order_by("-created_at")[:lead_limit]
+    )
+    return OrganizationTree(
+        organization=org,
+        ancestors=ancestors,
+        descendants=descendants,
+        lead_count=sum(by_status.values()),
+        leads=leads,
+        by_status=by_status,
+    )
+
+
+# --- Sources, campaigns, saved views -------------------------------------------------------------
+
+
+def list_sources(actor: Actor) -> QuerySet[Source]:
+    """Sources, for staff (partners do not see the company's channels)."""
+    if not is_staff_role(actor):
+        return Source.objects.none()
+    return Source.objects.all().order_by("name")
+
+
+def get_source_for(actor: Actor, source_id: int) -> Source:
+    """One source, for staff."""
+    source = list_sources(actor).filter(pk=source_id).first()
+    if source is None:
+        raise NotFound("No such source.")
+    return source
+
+
+def get_source_by_name(actor: Actor, name: str) -> Source:
+    """The source called `name`, for staff."""
+    source = list_sources(actor).filter(name=name).first()
+    if source is None:
+        raise NotFound(f"No source called {name!r}.")
+    return source
+
+
+def list_campaigns(actor: Actor, *, source_id: int | None = None) -> QuerySet[Campaign]:
+    """Campaigns, for staff, optionally of one source."""
+    if not is_staff_role(actor):
+        return Campaign.objects.none()
+    qs = Campaign.objects.select_related("source").order_by("-starts_on", "name")
+    if source_id is not None:
+        qs = qs.filter(source_id=source_id)
+    return qs
+
+
+def get_campaign_for(actor: Actor, campaign_id: int) -> Campaign:
+    """One campaign, for staff."""
+    campaign = list_campaigns(actor).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise NotFound("No such campaign.")
+    return campaign
+
+
+def list_saved_views(user: Any) -> QuerySet[SavedView]:
+    """The user's own saved lead-list views."""
+    return SavedView.objects.filter(user=user).order_by("name")
