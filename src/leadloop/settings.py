@@ -133,7 +133,11 @@ if TASKS_BACKEND == "rq":
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 elif TASKS_BACKEND == "dummy":
-    TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    # Tests: "default" records what was enqueued; "immediate" runs a task on the spot.
+    TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"},
+        "immediate": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    }
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

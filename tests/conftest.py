@@ -1,0 +1,113 @@
+"""Shared actors and clients. Data is made through the real services (tests/factories)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from leadloop.accounts import services as accounts_services
+from leadloop.accounts.models import Role, User
+from tests.factories.accounts import make_partner, make_team, make_user
+from tests.factories.leads import make_source
+
+SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+
+
+def shared_data_path(*parts: str) -> str:
+    """A file in ../shared/data; the test is skipped when the folder is absent (a user's clone)."""
+    path = os.path.join(SHARED_DATA, *parts)
+    if not os.path.exists(path):
+        pytest.skip(f"../shared/data/{'/'.join(parts)} is not present in this checkout")
+    return path
+
+
+@pytest.fixture
+def team(db):
+    return make_team("North")
+
+
+@pytest.fixture
+def other_team(db):
+    return make_team("South")
+
+
+@pytest.fixture
+def partner_org(db):
+    return make_partner("Partner A")
+
+
+@pytest.fixture
+def other_partner_org(db):
+    return make_partner("Partner B")
+
+
+@pytest.fixture
+def admin(db):
+    return make_user(Role.ADMIN, username="admin")
+
+
+@pytest.fixture
+def marketing(db):
+    return make_user(Role.MARKETING, username="marketing")
+
+
+@pytest.fixture
+def manager(db, team):
+    user = make_user(Role.SALES_MANAGER, username="manager", team=team)
+    make_team(team.name, manager=user)
+    return user
+
+
+@pytest.fixture
+def rep(db, team):
+    return make_user(Role.SALES_REP, username="rep", team=team)
+
+
+@pytest.fixture
+def teammate(db, team):
+    return make_user(Role.SALES_REP, username="teammate", team=team)
+
+
+@pytest.fixture
+def other_rep(db, other_team):
+    return make_user(Role.SALES_REP, username="other_rep", team=other_team)
+
+
+@pytest.fixture
+def partner_user(db, partner_org):
+    return make_user(Role.PARTNER, username="partner", partner=partner_org)
+
+
+@pytest.fixture
+def other_partner_user(db, other_partner_org):
+    return make_user(Role.PARTNER, username="other_partner", partner=other_partner_org)
+
+
+@pytest.fixture
+def source(db):
+    return make_source("Website")
+
+
+@pytest.fixture
+def api_client_for() -> Callable[[User], Client]:
+    """A test client that authenticates with a fresh API key of `user`."""
+
+    def build(user: User) -> Client:
+        key = accounts_services.issue_api_key(user).raw
+        return Client(headers={"X-API-Key": key})
+
+    return build
+
+
+@pytest.fixture
+def logged_in_client(client) -> Callable[[User], Client]:
+    """The Django test client, logged in as `user` (session auth, like the UI)."""
+
+    def build(user: User) -> Client:
+        client.force_login(user)
+        return client
+
+    return build
