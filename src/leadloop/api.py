@@ -130,7 +130,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.exception("api error path=%s", request.path)
+    logger.error("api error path=%s", request.path, exc_info=exc)
     return problem_response(
         request, status=500, title="Internal error", detail="Something went wrong on our side."
     )

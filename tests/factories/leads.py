@@ -13,7 +13,9 @@ from leadloop.leads.models import Campaign, ChannelKind, Lead, Organization, Sou
 _seq = itertools.count(1)
 
 
-def make_source(name: str | None = None, *, kind: str = ChannelKind.HTTP_POST, country: str = "NL") -> Source:
+def make_source(
+    name: str | None = None, *, kind: str = ChannelKind.HTTP_POST, country: str = "NL"
+) -> Source:
     return services.create_source(
         name=name or f"Source {next(_seq)}", kind=kind, by=SYSTEM, default_country=country
     ).source
@@ -21,7 +23,9 @@ def make_source(name: str | None = None, *, kind: str = ChannelKind.HTTP_POST, c
 
 def make_source_with_key(name: str | None = None, **kwargs: Any) -> tuple[Source, str]:
     created = services.create_source(
-        name=name or f"Source {next(_seq)}", kind=kwargs.get("kind", ChannelKind.HTTP_POST), by=SYSTEM
+        name=name or f"Source {next(_seq)}",
+        kind=kwargs.get("kind", ChannelKind.HTTP_POST),
+        by=SYSTEM,
     )
     return created.source, created.raw_key
 
@@ -30,7 +34,9 @@ def make_campaign(source: Source, name: str | None = None) -> Campaign:
     return services.create_campaign(source=source, name=name or f"Campaign {next(_seq)}", by=SYSTEM)
 
 
-def make_organization(name: str | None = None, *, parent: Organization | None = None) -> Organization:
+def make_organization(
+    name: str | None = None, *, parent: Organization | None = None
+) -> Organization:
     return services.create_organization(name=name or f"Org {next(_seq)}", parent=parent, by=SYSTEM)
 
 

@@ -59,7 +59,7 @@ def can_manage_configuration(actor: Actor) -> bool:
 
 
 def list_assignable_users(actor: Actor) -> QuerySet[User]:
-    """Users a lead can be assigned to by `actor`: active sales staff (reps scoped to their team)."""
+    """Users `actor` may assign a lead to: active sales staff (a rep only themselves)."""
     users = User.objects.filter(
         is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER]
     ).select_related("team")

@@ -16,7 +16,7 @@ KEY_PREFIX_LEN = 8
 
 
 def hash_key(raw: str) -> str:
-    """The stored form of a secret key: SHA-256 (keys are long random strings, so no salt needed)."""
+    """The stored form of a secret key: SHA-256 (long random keys need no salt)."""
     return hashlib.sha256(raw.encode()).hexdigest()
 
 

@@ -1,4 +1,4 @@
-"""/api/v1 leads, organizations, sources and campaigns: parse, call a service or selector, answer."""
+"""/api/v1 leads, organizations, sources, campaigns: parse, call a service or selector, answer."""
 
 from __future__ import annotations
 
@@ -188,7 +188,7 @@ class LeadQuery(Schema):
     q: str = Field("", description="Word-prefix search on name, e-mail, company and phone")
     sort: str = Field(
         selectors.DEFAULT_SORT,
-        description="created_at, updated_at, last_name, priority, engagement_score; '-' for descending",
+        description="created_at, updated_at, last_name, priority, engagement_score; '-' descends",
     )
     cursor: str | None = None
     limit: int = Field(50, ge=1, le=selectors.MAX_PAGE)

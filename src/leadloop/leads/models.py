@@ -112,7 +112,7 @@ class Organization(models.Model):
 
 
 class Source(models.Model):
-    """A channel a lead arrives through (a web form, a provider's HTTP POST, a mailbox, a file drop).
+    """A channel a lead arrives through (a web form, a provider's HTTP POST, a mailbox, a drop).
 
     Its key lets a sender submit leads to this source only; only the key's hash is stored.
     """
@@ -183,9 +183,13 @@ class CostEntry(models.Model):
 
     class Meta:
         ordering = ["-incurred_on"]
+        verbose_name = _("cost")
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gte=0), name="cost_not_negative")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.incurred_on} {self.amount} {self.currency}"
 
 
 class LostReason(models.Model):

@@ -19,7 +19,7 @@ class InvalidValue(ValueError):
 
 
 def normalize_email(raw: str) -> str:
-    """The normalised address (domain lower-cased, IDNA), or InvalidValue with a readable reason."""
+    """The normalised address (domain lower-cased, IDNA); InvalidValue with a readable reason."""
     raw = raw.strip()
     if not raw:
         return ""
@@ -31,7 +31,7 @@ def normalize_email(raw: str) -> str:
 
 
 def normalize_phone(raw: str, *, region: str) -> str:
-    """The E.164 form of `raw`, read with `region` as the default country; InvalidValue if invalid."""
+    """The E.164 form of `raw`, read with `region` as default country; InvalidValue if invalid."""
     raw = raw.strip()
     if not raw:
         return ""
@@ -119,7 +119,7 @@ def build_search_text(
 
 
 def query_tokens(query: str) -> list[str]:
-    """The tokens of a search query, digits of phone-like input kept together ('06 123' → '06123')."""
+    """The tokens of a search query; phone-like input stays one digit run ('06 123' → '06123')."""
     stripped = query.strip()
     if stripped and re.fullmatch(r"[\d\s()+\-./]{4,}", stripped):
         digits = _DIGITS.sub("", stripped)

@@ -65,7 +65,7 @@ def _scoped(actor: Actor) -> QuerySet[Lead]:
 
 
 def get_lead_for(actor: Actor, lead_id: int) -> Lead:
-    """The lead with `lead_id` if `actor` may see it; NotFound otherwise (no hint that it exists)."""
+    """The lead with `lead_id` if `actor` may see it; NotFound otherwise (no hint it exists)."""
     lead = (
         _scoped(actor)
         .select_related(

@@ -328,7 +328,7 @@ def create_lead(
     by: Actor,
     at: dt.datetime | None = None,
 ) -> Lead:
-    """Create a lead from validated input; a rep who creates a lead owns it, a partner's is theirs."""
+    """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
     _check_source_actor(by, source)
     if isinstance(by, User) and not by.is_active:
         raise NotAllowed("Inactive users cannot create leads.")

@@ -178,6 +178,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-incurred_on'],
+                'verbose_name': 'cost',
                 'constraints': [models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='cost_not_negative')],
             },
         ),
