@@ -47,11 +47,12 @@ def make_lead(
     assigned_to: User | None = None,
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
+    at: Any = None,
     **fields: Any,
 ) -> Lead:
     n = next(_seq)
     data = {"first_name": f"Lead{n}", "last_name": f"Person{n}", **fields}
-    lead = services.create_lead(data, source=source, by=by)
+    lead = services.create_lead(data, source=source, by=by, at=at)
     if assigned_to is not None or team is not None or partner is not None:
         lead = services.assign_lead(lead, by=SYSTEM, to=assigned_to, team=team, partner=partner)
     return lead

@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.accounts.selectors import list_assignable_users
-from leadloop.errors import NotAllowed, NotFound, ValidationFailed
+from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads import selectors, services
 from leadloop.leads.lifecycle import allowed_moves
-from leadloop.leads.models import Activity, Campaign, Lead, LostReason, Organization, Source
+from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source
 
 leads = Router()
 organizations = Router()
@@ -265,7 +265,7 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> LeadList:
 
 
 @leads.post("", response={201: LeadOut}, summary="Create a lead")
-def create_lead(request: HttpRequest, payload: LeadCreate) -> tuple[int, LeadOut]:
+def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
     actor = _actor(request)
     data = payload.model_dump(exclude_unset=True)
     source_id = data.pop("source_id", None)
@@ -277,9 +277,8 @@ def create_lead(request: HttpRequest, payload: LeadCreate) -> tuple[int, LeadOut
         )
     source = _source_for_submit(actor, source_id)
     lead = services.create_lead(data, source=source, by=actor)
-    return 201, lead_out(
-        selectors.get_lead_for(actor, lead.pk) if not isinstance(actor, SourceActor) else lead
-    )
+    shown = lead if isinstance(actor, SourceActor) else selectors.get_lead_for(actor, lead.pk)
+    return Status(201, lead_out(shown))
 
 
 def _source_for_submit(actor: Actor, source_id: int) -> Source:
@@ -358,14 +357,11 @@ def timeline(request: HttpRequest, lead_id: int) -> list[ActivityOut]:
     response={201: ActivityOut},
     summary="Log a note, call, e-mail or meeting",
 )
-def log_activity(
-    request: HttpRequest, lead_id: int, payload: ActivityIn
-) -> tuple[int, ActivityOut]:
+def log_activity(request: HttpRequest, lead_id: int, payload: ActivityIn) -> Status[ActivityOut]:
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
-    return 201, activity_out(
-        services.log_activity(lead, kind=payload.kind, message=payload.message, by=actor)
-    )
+    activity = services.log_activity(lead, kind=payload.kind, message=payload.message, by=actor)
+    return Status(201, activity_out(activity))
 
 
 # --- Organizations -------------------------------------------------------------------------------
@@ -436,13 +432,11 @@ def list_organizations(
 
 
 @organizations.post("", response={201: OrganizationOut}, summary="Create an organisation")
-def create_organization(
-    request: HttpRequest, payload: OrganizationIn
-) -> tuple[int, OrganizationOut]:
+def create_organization(request: HttpRequest, payload: OrganizationIn) -> Status[OrganizationOut]:
     actor = _actor(request)
     data = payload.model_dump()
     parent = _parent(actor, data.pop("parent_id"))
-    return 201, org_out(services.create_organization(by=actor, parent=parent, **data))
+    return Status(201, org_out(services.create_organization(by=actor, parent=parent, **data)))
 
 
 @organizations.get(
@@ -524,9 +518,9 @@ def list_sources(request: HttpRequest) -> list[SourceOut]:
 
 
 @sources.post("", response={201: SourceKeyOut}, summary="Create a source and its key")
-def create_source(request: HttpRequest, payload: SourceIn) -> tuple[int, SourceKeyOut]:
+def create_source(request: HttpRequest, payload: SourceIn) -> Status[SourceKeyOut]:
     created = services.create_source(by=_actor(request), **payload.model_dump())
-    return 201, SourceKeyOut(source=source_out(created.source), key=created.raw_key)
+    return Status(201, SourceKeyOut(source=source_out(created.source), key=created.raw_key))
 
 
 @sources.get("/{source_id}", response=SourceOut, summary="One source")
@@ -604,11 +598,11 @@ def list_campaigns(request: HttpRequest, source: int | None = None) -> list[Camp
 
 
 @campaigns.post("", response={201: CampaignOut}, summary="Create a campaign")
-def create_campaign(request: HttpRequest, payload: CampaignIn) -> tuple[int, CampaignOut]:
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[CampaignOut]:
     actor = _actor(request)
     data = payload.model_dump()
     source = selectors.get_source_for(actor, data.pop("source_id"))
-    return 201, campaign_out(services.create_campaign(source=source, by=actor, **data))
+    return Status(201, campaign_out(services.create_campaign(source=source, by=actor, **data)))
 
 
 @campaigns.get("/{campaign_id}", response=CampaignOut, summary="One campaign")
@@ -617,17 +611,15 @@ def get_campaign(request: HttpRequest, campaign_id: int) -> CampaignOut:
 
 
 @campaigns.post("/{campaign_id}/costs", response={201: CostOut}, summary="Record a campaign cost")
-def add_cost(request: HttpRequest, campaign_id: int, payload: CostIn) -> tuple[int, CostOut]:
+def add_cost(request: HttpRequest, campaign_id: int, payload: CostIn) -> Status[CostOut]:
     actor = _actor(request)
     campaign = selectors.get_campaign_for(actor, campaign_id)
     cost = services.add_campaign_cost(campaign, by=actor, **payload.model_dump())
-    return 201, CostOut(
+    out = CostOut(
         id=cost.pk,
         incurred_on=cost.incurred_on,
         amount=cost.amount,
         currency=cost.currency,
         note=cost.note,
     )
-
-
-__all__ = ["LostReason", "NotFound", "campaigns", "leads", "organizations", "sources"]
+    return Status(201, out)
