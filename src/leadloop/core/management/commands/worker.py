@@ -37,13 +37,13 @@ class Scheduler(threading.Thread):
         self.stopped = threading.Event()
 
     def run_once(self) -> list[str]:
-        close_old_connections()
         if not services.acquire_lease(services.SCHEDULER_LEASE, holder=self.holder, ttl=LEASE_TTL):
             return []
         return services.enqueue_due_jobs()
 
     def run(self) -> None:
         while not self.stopped.is_set():
+            close_old_connections()
             try:
                 self.run_once()
             except Exception:

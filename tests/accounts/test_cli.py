@@ -1,0 +1,88 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from leadloop.accounts.models import User
+from leadloop.accounts.services import authenticate_api_key
+from leadloop.leads.models import Source
+from leadloop.leads.services import resolve_source_key
+
+
+def _run(capsys, *args):
+    call_command(*args)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_createuser_with_api_key_prints_a_working_key(db, capsys):
+    out = _run(
+        capsys,
+        "createuser",
+        "maria",
+        "--role",
+        "sales_rep",
+        "--team",
+        "North",
+        "--api-key",
+        "--json",
+    )
+
+    user = User.objects.get(username="maria")
+    assert out["role"] == "sales_rep"
+    assert user.team.name == "North"
+    assert authenticate_api_key(out["api_key"]) == user
+
+
+def test_createuser_partner_without_partner_org_fails_with_a_reason(db):
+    with pytest.raises(CommandError, match="partner organisation"):
+        call_command("createuser", "pete", "--role", "partner")
+
+    assert User.objects.count() == 0
+
+
+def test_sources_create_rotate_revoke_list(db, capsys):
+    created = _run(
+        capsys, "sources", "create", "Provider", "--kind", "http_post", "--country", "BE", "--json"
+    )
+    rotated = _run(capsys, "sources", "rotate-key", "Provider", "--json")
+    revoked = _run(capsys, "sources", "revoke", "Provider", "--json")
+    listed = _run(capsys, "sources", "list", "--json")
+
+    source = Source.objects.get(name="Provider")
+    assert source.default_country == "BE"
+    assert resolve_source_key(created["key"]) is None  # replaced by the rotation
+    assert resolve_source_key(rotated["key"]) == source
+    assert revoked["key_active"] is False
+    assert [row["name"] for row in listed] == ["Provider"]
+
+
+def test_sources_rejects_an_unknown_country(db):
+    with pytest.raises(CommandError, match="Unknown country"):
+        call_command("sources", "create", "Provider", "--country", "XX")
+
+
+def test_console_script_exits_non_zero_with_a_one_line_reason(tmp_path):
+    env = {
+        **os.environ,
+        "LEADLOOP_VAR_DIR": str(tmp_path),
+        "LEADLOOP_SQLITE_PATH": str(tmp_path / "cli.sqlite3"),
+        "TASKS_BACKEND": "db",
+    }
+    env.pop("DATABASE_URL", None)
+    leadloop = [sys.executable, "-m", "leadloop.cli"]
+
+    help_text = subprocess.run(
+        [*leadloop, "--help"], env=env, capture_output=True, text=True, check=True
+    )
+    subprocess.run([*leadloop, "migrate", "-v", "0"], env=env, check=True)
+    missing = subprocess.run(
+        [*leadloop, "sources", "revoke", "Nope"], env=env, capture_output=True, text=True
+    )
+
+    assert "serve" in help_text.stdout
+    assert "worker" in help_text.stdout
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines() == ["CommandError: No source called 'Nope'."]
