@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from leadloop.accounts.actors import SourceActor
+from leadloop.accounts.actors import SourceActor, SystemActor
 
 router = Router()
 
@@ -26,6 +26,8 @@ def me(request: HttpRequest) -> MeOut:
     actor = actor_of(request)
     if isinstance(actor, SourceActor):
         return MeOut(kind="source", id=actor.source_id, name=actor.source_name)
+    if isinstance(actor, SystemActor):  # never authenticated over HTTP; keeps the type exact
+        return MeOut(kind="system", id=0, name=actor.label)
     return MeOut(
         kind="user",
         id=actor.pk,

@@ -20,6 +20,8 @@ logger = logging.getLogger("leadloop.worker")
 
 LEASE_TTL = timedelta(seconds=60)
 TICK_SECONDS = 15.0
+# RQ's own Job class cannot run a django_tasks Task; the backend ships the one that can.
+RQ_JOB_CLASS = "django_tasks_rq.backend.Job"
 
 
 class Scheduler(threading.Thread):
@@ -66,12 +68,14 @@ class Command(LeadloopCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         scheduler = Scheduler(holder)
-        backend = settings.TASKS["default"]["BACKEND"]
+        backend = str(settings.TASKS["default"]["BACKEND"])
         if options["once"]:
             enqueued = [] if options["no_scheduler"] else scheduler.run_once()
             services.release_lease(services.SCHEDULER_LEASE, holder=holder)
             if backend.startswith("django_tasks_db"):
                 call_command("db_worker", batch=True, interval=0, verbosity=0)
+            elif backend.startswith("django_tasks_rq"):
+                call_command("rqworker", "default", burst=True, job_class=RQ_JOB_CLASS)
             self.emit(options, {"enqueued": enqueued}, f"Enqueued: {', '.join(enqueued) or 'none'}")
             return
         if not options["no_scheduler"]:
@@ -79,7 +83,7 @@ class Command(LeadloopCommand):
         self.stdout.write(f"Worker {holder} running tasks ({backend}); Ctrl+C stops it.")
         try:
             if backend.startswith("django_tasks_rq"):
-                call_command("rqworker", "default", with_scheduler=True)
+                call_command("rqworker", "default", with_scheduler=True, job_class=RQ_JOB_CLASS)
             else:
                 call_command(
                     "db_worker",
