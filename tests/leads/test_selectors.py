@@ -137,3 +137,21 @@ def test_timeline_is_newest_first(source, admin):
     entries = selectors.list_timeline(admin, lead.pk)
 
     assert [e.message for e in entries[:2]] == ["second", "first"]
+
+
+def test_created_date_filter_uses_the_viewers_day(source):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    late_evening_utc = dt.datetime(
+        2026, 3, 1, 23, 30, tzinfo=dt.UTC
+    )  # 00:30 on 2 March in Amsterdam
+    make_lead(source, last_name="Night", at=late_evening_utc)
+
+    with timezone.override(ZoneInfo("Europe/Amsterdam")):
+        second = selectors.list_leads(SYSTEM, LeadFilters(created_from=dt.date(2026, 3, 2)))
+        first = selectors.list_leads(SYSTEM, LeadFilters(created_to=dt.date(2026, 3, 1)))
+
+    assert _names(second) == ["Night"]
+    assert _names(first) == []

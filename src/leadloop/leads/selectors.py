@@ -11,11 +11,22 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.leads.models import Activity, Campaign, Lead, Organization, SavedView, Source
+from leadloop.leads import lifecycle
+from leadloop.leads.models import (
+    Activity,
+    Campaign,
+    Lead,
+    LeadStatus,
+    LostReason,
+    Organization,
+    SavedView,
+    Source,
+)
 from leadloop.leads.normalize import query_tokens
 
 # Sortable columns and how their cursor value is read back.
@@ -123,15 +134,20 @@ def _filtered(actor: Actor, filters: LeadFilters) -> QuerySet[Lead]:
         if org is None:
             return qs.none()
         qs = qs.filter(organization__path__startswith=org.path)
+    # Day bounds in the viewer's time zone, compared on the bare column so the index is used.
     if filters.created_from:
-        qs = qs.filter(created_at__date__gte=filters.created_from)
+        qs = qs.filter(created_at__gte=_start_of_day(filters.created_from))
     if filters.created_to:
-        qs = qs.filter(created_at__date__lte=filters.created_to)
+        qs = qs.filter(created_at__lt=_start_of_day(filters.created_to + dt.timedelta(days=1)))
     if filters.ids:
         qs = qs.filter(pk__in=filters.ids)
     if filters.q:
         qs = _search(qs, filters.q)
     return qs
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def _parse_sort(sort: str) -> tuple[str, bool]:
@@ -181,7 +197,11 @@ def list_leads(
     if cursor:
         value, pk = decode_cursor(cursor, SORTS[name])
         op = "lt" if descending else "gt"
-        qs = qs.filter(Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"pk__{op}": pk}))
+        # The redundant `<=` bound lets the database walk the index from the cursor on instead of
+        # filtering from the first row, which keeps deep pages as fast as the first.
+        qs = qs.filter(**{f"{name}__{op}e": value}).filter(
+            Q(**{f"{name}__{op}": value}) | Q(**{f"pk__{op}": pk})
+        )
     order = [f"-{name}", "-id"] if descending else [name, "id"]
     rows = list(
         qs.select_related("source", "campaign", "assigned_to", "team", "owner_partner").order_by(
@@ -330,3 +350,35 @@ def get_campaign_for(actor: Actor, campaign_id: int) -> Campaign:
 def list_saved_views(user: Any) -> QuerySet[SavedView]:
     """The user's own saved lead-list views."""
     return SavedView.objects.filter(user=user).order_by("name")
+
+
+# --- Lost reasons and status actions ------------------------------------------------------------
+
+# The statuses a partner user may record (services.transition refuses the others).
+PARTNER_MOVES = frozenset({"contacted", "quoted", "won", "lost"})
+
+
+def list_lost_reasons(actor: Actor) -> QuerySet[LostReason]:
+    """The active lost reasons anyone who can see a lead may pick when marking it lost."""
+    return LostReason.objects.filter(is_active=True).order_by("name")
+
+
+def get_lost_reason(actor: Actor, reason_id: int) -> LostReason:
+    """One active lost reason; NotFound otherwise."""
+    reason = list_lost_reasons(actor).filter(pk=reason_id).first()
+    if reason is None:
+        raise NotFound("No such lost reason.")
+    return reason
+
+
+def list_allowed_moves(actor: Actor, lead: Lead) -> list[str]:
+    """Statuses `actor` may move `lead` to: the lifecycle's moves, partners fewer (as transition).
+
+    The UI offers only buttons that can succeed, so `assigned` needs a lead with an owner.
+    """
+    moves = lifecycle.allowed_moves(lead.status)
+    if not is_staff_role(actor):
+        moves = [m for m in moves if m in PARTNER_MOVES]
+    if not (lead.assigned_to_id or lead.owner_partner_id):
+        moves = [m for m in moves if m != LeadStatus.ASSIGNED]
+    return moves
