@@ -195,3 +195,14 @@ def test_weighted_revenue_is_revenue_times_probability(source):
     lead = make_lead(source, potential_revenue="10000", probability=35)
 
     assert lead.weighted_revenue == Decimal("3500.00")
+
+
+@pytest.mark.parametrize("role_fixture", ["rep", "manager", "partner_user", "marketing"])
+def test_whoever_creates_a_lead_can_see_it(request, source, role_fixture):
+    from leadloop.leads import selectors
+
+    user = request.getfixturevalue(role_fixture)
+
+    lead = services.create_lead({"last_name": "Mine"}, source=source, by=user)
+
+    assert selectors.get_lead_for(user, lead.pk).pk == lead.pk

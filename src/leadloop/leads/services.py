@@ -184,9 +184,7 @@ def _datetime(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def clean_lead_input(
-    data: Mapping[str, Any], *, default_region: str, partial: bool = False
-) -> dict[str, Any]:
+def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[str, Any]:
     """Validate and normalise lead input into model values; ValidationFailed lists every bad field.
 
     Unknown names are an error, not silently dropped, so a sender learns about a typo at once.
@@ -358,6 +356,11 @@ def create_lead(
         if by.role == Role.SALES_REP:
             lead.assigned_to = by
             lead.team_id = by.team_id
+        elif by.role == Role.SALES_MANAGER:
+            # A manager's new lead lands in their team's pool, so it stays visible to them.
+            lead.team_id = by.team_id or by.managed_teams.values_list("pk", flat=True).first()
+            if lead.team_id is None:
+                lead.assigned_to = by
         elif by.role == Role.PARTNER:
             lead.owner_partner_id = by.partner_id
     _refresh_search_text(lead)
@@ -378,9 +381,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
     region = (data.get("country") if isinstance(data.get("country"), str) else "") or (
         locked.country or locked.source.default_country
     )
-    values = clean_lead_input(data, default_region=region, partial=True)
-    if "phone_raw" in values and not values["phone_raw"]:
-        values["phone_e164"] = ""
+    values = clean_lead_input(data, default_region=region)
     changes = []
     for name, new in values.items():
         old = getattr(locked, name)
