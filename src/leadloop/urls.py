@@ -1,10 +1,13 @@
 from django.urls import include, path
 
 from leadloop.api import api
+from leadloop.web import views as web_views
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    # Our set_language also saves the choice on the user; the rest of i18n/ is Django's.
+    path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("leads/", include("leadloop.leads.urls")),
+    path("", include("leadloop.leads.urls")),
     path("", include("leadloop.web.urls")),
 ]

@@ -1,8 +1,29 @@
+"""Pages that belong to no domain app: the start page and the language switch."""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("leads:lead-list")
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (cookie + redirect), and remember the choice on the user."""
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    known = {code for code, _name in settings.LANGUAGES}
+    user = request.user
+    if language in known and user.is_authenticated and user.language != language:
+        # accounts has no service for this yet; reported to its owner rather than invented here.
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

@@ -1,0 +1,149 @@
+"""Lead exports as CSV (streamed) and XLSX (constant memory), safe to open in a spreadsheet.
+
+Lead values come from strangers (web forms, partner feeds). A spreadsheet runs a cell that starts
+with = + - @ TAB or CR as a formula, so every such cell gets a leading apostrophe (the OWASP
+CSV-injection rule), and the XLSX writer stores every text as a string, never as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.leads.models import Lead
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+CHUNK = 2000
+
+
+def neutralise(text: str) -> str:
+    """The text with a leading apostrophe when a spreadsheet would read it as a formula."""
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _name(obj: Any) -> str:
+    if obj is None:
+        return ""
+    return getattr(obj, "display_name", None) or str(obj)
+
+
+def columns() -> list[tuple[str, Callable[[Lead], Any]]]:
+    """The exported columns: header (in the user's language) and how to read the value."""
+    return [
+        ("ID", lambda lead: lead.pk),
+        (_("First name"), lambda lead: lead.first_name),
+        (_("Last name"), lambda lead: lead.last_name),
+        (_("E-mail"), lambda lead: lead.email),
+        (_("Phone"), lambda lead: lead.phone_e164 or lead.phone_raw),
+        (_("Company"), lambda lead: lead.company_name),
+        (_("Organisation"), lambda lead: _name(lead.organization)),
+        (_("Job title"), lambda lead: lead.job_title),
+        (_("Street"), lambda lead: lead.street),
+        (_("House number"), lambda lead: lead.house_number),
+        (_("Postal code"), lambda lead: lead.postal_code),
+        (_("City"), lambda lead: lead.city),
+        (_("Country"), lambda lead: lead.country),
+        (_("Status"), lambda lead: lead.get_status_display()),
+        (_("Fit grade"), lambda lead: lead.fit_grade),
+        (_("Engagement score"), lambda lead: lead.engagement_score),
+        (_("Assigned to"), lambda lead: _name(lead.assigned_to)),
+        (_("Team"), lambda lead: _name(lead.team)),
+        (_("Partner"), lambda lead: _name(lead.owner_partner)),
+        (_("Source"), lambda lead: _name(lead.source)),
+        (_("Campaign"), lambda lead: _name(lead.campaign)),
+        (_("UTM source"), lambda lead: lead.utm_source),
+        (_("UTM medium"), lambda lead: lead.utm_medium),
+        (_("UTM campaign"), lambda lead: lead.utm_campaign),
+        (_("Potential revenue"), lambda lead: lead.potential_revenue),
+        (_("Currency"), lambda lead: lead.currency),
+        (_("Created"), lambda lead: lead.created_at),
+        (_("Updated"), lambda lead: lead.updated_at),
+    ]
+
+
+def _rows(leads: Iterable[Lead]) -> Iterator[Lead]:
+    if hasattr(leads, "iterator"):
+        return leads.iterator(chunk_size=CHUNK)  # type: ignore[no-any-return]
+    return iter(leads)
+
+
+def _local(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    return timezone.localtime(value, zone).replace(tzinfo=None)
+
+
+def _csv_cell(value: Any, zone: dt.tzinfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return _local(value, zone).strftime("%Y-%m-%d %H:%M:%S")
+    return neutralise(str(value))
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_response(leads: Iterable[Lead], *, filename: str = "leads.csv") -> StreamingHttpResponse:
+    """The leads as a streamed CSV download (UTF-8 with BOM, so Excel reads accents right)."""
+    cols = columns()
+    # The stream is written after the view returns, when the middleware has reset the zone.
+    zone = timezone.get_current_timezone()
+    writer = csv.writer(_Echo())
+
+    def stream() -> Iterator[str]:
+        yield "\ufeff" + writer.writerow([neutralise(str(h)) for h, _get in cols])
+        for lead in _rows(leads):
+            yield writer.writerow([_csv_cell(get(lead), zone) for _h, get in cols])
+
+    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_response(leads: Iterable[Lead], *, filename: str = "leads.xlsx") -> FileResponse:
+    """The leads as an XLSX download, written row by row (constant memory) to a temporary file."""
+    import xlsxwriter
+
+    cols = columns()
+    zone = timezone.get_current_timezone()
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
+    workbook = xlsxwriter.Workbook(
+        handle,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    sheet = workbook.add_worksheet(_("Leads")[:31])
+    bold = workbook.add_format({"bold": True})
+    stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    for col, (header, _get) in enumerate(cols):
+        sheet.write_string(0, col, neutralise(str(header)), bold)
+    for row, lead in enumerate(_rows(leads), start=1):
+        for col, (_header, get) in enumerate(cols):
+            value = get(lead)
+            if value is None or value == "":
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, int | Decimal | float):
+                sheet.write_number(row, col, float(value))
+            elif isinstance(value, dt.datetime):
+                sheet.write_datetime(row, col, _local(value, zone), stamp)
+            else:
+                sheet.write_string(row, col, neutralise(str(value)))
+    sheet.freeze_panes(1, 0)
+    workbook.close()
+    handle.seek(0)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
