@@ -1,0 +1,225 @@
+"""The demo loader: every status, consistent owners and timelines, valid phones, repeatable data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+
+import phonenumbers
+from django.core.management import call_command
+
+from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.leads import lifecycle, selectors
+from leadloop.leads.demo import load_demo
+from leadloop.leads.models import (
+    Activity,
+    ActivityKind,
+    Campaign,
+    CostEntry,
+    Lead,
+    LeadStatus,
+    LostReason,
+    Organization,
+    Source,
+)
+from leadloop.leads.normalize import build_search_text, normalize_phone
+
+NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+OPEN_OWNED = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUOTED, LeadStatus.WON)
+UNOWNED = (LeadStatus.NEW, LeadStatus.NURTURING, LeadStatus.DISQUALIFIED)
+
+
+def _digest() -> str:
+    """A fingerprint of the loaded data that ignores database ids (they differ between runs)."""
+    rows = []
+    for lead in Lead.objects.select_related(
+        "source", "campaign", "assigned_to", "team", "owner_partner", "organization", "lost_reason"
+    ).order_by("created_at", "email"):
+        timeline = [
+            (a.kind, a.actor_label, a.message, a.data, a.created_at.isoformat())
+            for a in lead.activities.order_by("created_at", "id")
+        ]
+        rows.append(
+            (
+                lead.first_name,
+                lead.last_name,
+                lead.email,
+                lead.phone_raw,
+                lead.phone_e164,
+                lead.city,
+                lead.status,
+                lead.created_at.isoformat(),
+                lead.source.name,
+                lead.campaign.name if lead.campaign else None,
+                lead.assigned_to.username if lead.assigned_to else None,
+                lead.team.name if lead.team else None,
+                lead.owner_partner.name if lead.owner_partner else None,
+                lead.organization.name if lead.organization else None,
+                lead.lost_reason.name if lead.lost_reason else None,
+                str(lead.order_value),
+                str(lead.potential_revenue),
+                lead.probability,
+                lead.fit_grade,
+                lead.external_ref,
+                lead.search_text,
+                timeline,
+            )
+        )
+    return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
+
+
+def _wipe() -> None:
+    Activity.objects.all().delete()
+    Lead.objects.all().delete()
+    CostEntry.objects.all().delete()
+    Campaign.objects.all().delete()
+    Source.objects.all().delete()
+    for depth in (2, 1, 0):
+        for org in Organization.objects.all():
+            if org.depth == depth:
+                org.delete()
+    LostReason.objects.all().delete()
+    ApiKey.objects.all().delete()
+    User.objects.all().delete()
+    Team.objects.all().delete()
+    PartnerOrganization.objects.all().delete()
+
+
+def test_demo_has_every_status_in_plausible_numbers(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    counts = {s: Lead.objects.filter(status=s).count() for s in LeadStatus.values}
+    assert sum(counts.values()) == 300
+    assert all(n > 0 for n in counts.values()), counts
+
+
+def test_demo_owners_match_status(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    assert not Lead.objects.filter(
+        status__in=OPEN_OWNED, assigned_to__isnull=True, owner_partner__isnull=True
+    ).exists()
+    assert not Lead.objects.filter(status__in=UNOWNED, assigned_to__isnull=False).exists()
+    assert not Lead.objects.filter(status__in=UNOWNED, owner_partner__isnull=False).exists()
+    assert not Lead.objects.filter(
+        status=LeadStatus.SALES_READY, assigned_to__isnull=False
+    ).exists()
+    for lead in Lead.objects.filter(assigned_to__isnull=False).select_related("assigned_to"):
+        assert lead.assigned_to.role in (Role.SALES_REP, Role.SALES_MANAGER)
+        assert lead.team_id == lead.assigned_to.team_id
+    assert not Lead.objects.filter(status=LeadStatus.LOST, lost_reason__isnull=True).exists()
+    assert not Lead.objects.filter(status=LeadStatus.WON, order_value__isnull=True).exists()
+    assert not Lead.objects.filter(status=LeadStatus.QUOTED, probability__isnull=True).exists()
+    assert not Lead.objects.filter(status__in=lifecycle.CLOSED, closed_at__isnull=True).exists()
+
+
+def test_demo_timelines_replay_allowed_moves_to_the_current_status(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    for lead in Lead.objects.all():
+        moves = [
+            a.data
+            for a in lead.activities.filter(kind=ActivityKind.STATUS_CHANGED).order_by(
+                "created_at", "id"
+            )
+        ]
+        status = LeadStatus.NEW
+        for move in moves:
+            assert move["from"] == status
+            assert move["to"] in lifecycle.ALLOWED_MOVES[status]
+            status = move["to"]
+        assert status == lead.status
+        first = lead.activities.order_by("created_at", "id").first()
+        assert first.kind == ActivityKind.CREATED
+        assert first.created_at == lead.created_at
+        assert lead.activities.order_by("-created_at", "-id").first().created_at == lead.updated_at
+
+
+def test_demo_phones_are_valid_and_stored_as_the_services_would(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    leads = list(Lead.objects.exclude(phone_raw=""))
+    assert len(leads) > 200
+    for lead in leads:
+        assert phonenumbers.is_valid_number(phonenumbers.parse(lead.phone_e164))
+        assert normalize_phone(lead.phone_raw, region=lead.country) == lead.phone_e164
+
+
+def test_demo_search_text_is_what_build_search_text_makes(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    for lead in Lead.objects.all():
+        assert lead.search_text == build_search_text(
+            first_name=lead.first_name,
+            last_name=lead.last_name,
+            email=lead.email,
+            company_name=lead.company_name,
+            phone_e164=lead.phone_e164,
+            phone_raw=lead.phone_raw,
+        )
+
+
+def test_demo_organisation_paths_follow_their_parents(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    orgs = list(Organization.objects.select_related("parent"))
+    for org in orgs:
+        expected = f"{org.parent.path if org.parent else '/'}{org.pk}/"
+        assert org.path == expected
+    assert max(org.depth for org in orgs) == 2
+    assert Lead.objects.filter(organization__parent__isnull=False).exists()
+
+
+def test_demo_is_the_same_for_the_same_seed(db):
+    load_demo(leads=300, seed=3, now=NOW)
+    first = _digest()
+    _wipe()
+
+    load_demo(leads=300, seed=3, now=NOW)
+    second = _digest()
+    _wipe()
+    load_demo(leads=300, seed=4, now=NOW)
+    other = _digest()
+
+    assert second == first
+    assert other != first
+
+
+def test_demo_if_empty_does_nothing_the_second_time(db):
+    call_command("demo", "--leads", "40", stdout=io.StringIO())
+    leads_before = Lead.objects.count()
+    activities_before = Activity.objects.count()
+    out = io.StringIO()
+
+    call_command("demo", "--leads", "40", "--if-empty", "--json", stdout=out)
+
+    assert json.loads(out.getvalue())["skipped"] is True
+    assert Lead.objects.count() == leads_before == 40
+    assert Activity.objects.count() == activities_before
+
+
+def test_demo_command_prints_the_admin_login(db):
+    out = io.StringIO()
+
+    call_command("demo", "--leads", "20", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert "Log in at http://127.0.0.1:8000/ as admin / leadloop-demo" in lines
+    assert User.objects.get(username="admin").check_password("leadloop-demo")
+    assert User.objects.get(username="partner").check_password("leadloop-demo")
+
+
+def test_search_finds_a_demo_lead_by_email_and_by_last_name(db):
+    load_demo(leads=300, seed=3, now=NOW)
+    admin = User.objects.get(username="admin")
+    lead = Lead.objects.exclude(email="").order_by("id")[100]
+
+    by_email = selectors.list_leads(admin, selectors.LeadFilters(q=lead.email))
+    by_name = selectors.list_leads(admin, selectors.LeadFilters(q=lead.last_name), limit=200)
+
+    assert [found.pk for found in by_email.items] == [
+        found.pk for found in Lead.objects.filter(email=lead.email).order_by("-created_at", "-id")
+    ]
+    assert lead.pk in [found.pk for found in by_name.items]
