@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.selectors import list_assignable_users, list_teams
-from leadloop.errors import LeadloopError
+from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.leads import selectors
 from leadloop.leads.models import (
     ActivityKind,
@@ -53,18 +53,13 @@ class UIForm(forms.Form):
 
     def apply_service_error(self, exc: LeadloopError) -> None:
         """Put a domain error's messages next to the fields they name, the rest on top."""
-        placed = False
+        if not isinstance(exc, ValidationFailed) or not exc.errors:
+            # A refusal (wrong state, not allowed) is about the whole action: say it on top.
+            self.add_error(None, exc.detail)
         for name, messages in exc.errors.items():
             target = name if name in self.fields else None
             for message in messages:
                 self.add_error(target, message if target else f"{name}: {message}")
-                placed = True
-        if not placed:
-            self.add_error(None, exc.detail)
-
-
-def _choice_int(value: str) -> int | None:
-    return int(value) if value not in (None, "") else None
 
 
 # --- Lead list -----------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ def _render(
 
 
 def _error_status(exc: LeadloopError) -> int:
-    return 403 if isinstance(exc, NotAllowed) else 422
+    """The answer's status for a refused action (403 not allowed, 409 wrong state, 422 invalid)."""
+    return exc.status
 
 
 def _get_lead(request: HttpRequest, lead_id: int) -> Lead:

@@ -154,7 +154,7 @@ def model_field(obj: Any, name: str, label: str = "") -> str:
     if getattr(field, "choices", None):
         shown: Any = getattr(obj, f"get_{name}_display")() if value != "" else ""
     elif isinstance(value, dt.datetime):
-        shown = date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        shown = date_format(timezone.localtime(value), "j M Y, H:i")
     elif isinstance(value, Decimal):
         shown = money(value, getattr(obj, "currency", ""))
     elif isinstance(value, bool):

@@ -1,0 +1,12 @@
+"""Fixtures shared by the page tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from leadloop.leads import services
+
+
+@pytest.fixture
+def lost_reason(db):
+    return services.get_or_create_lost_reason("Too expensive")
