@@ -73,10 +73,13 @@ def extract() -> dict[tuple[str | None, str | tuple[str, ...]], str]:
             context = None
             msgid = message
             if isinstance(message, tuple):
-                if _func in {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}:
-                    context, msgid = message[0], message[1:] if len(message) > 2 else message[1]
-                elif len(message) == 2 and _func in {"ngettext", "ngettext_lazy"}:
-                    msgid = message
+                # Babel gives every argument: (context,) singular, plural, count (None).
+                if _func in {"npgettext", "npgettext_lazy"}:
+                    context, msgid = message[0], tuple(message[1:3])
+                elif _func in {"pgettext", "pgettext_lazy"}:
+                    context, msgid = message[0], message[1]
+                elif _func in {"ngettext", "ngettext_lazy"}:
+                    msgid = tuple(message[:2])
                 else:
                     msgid = message[0]
             if isinstance(msgid, tuple) and len(msgid) == 1:

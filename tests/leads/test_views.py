@@ -339,7 +339,7 @@ def test_a_move_the_lifecycle_forbids_shows_an_error(logged_in_client, source, a
     )
 
     assert response.status_code == 409
-    assert "A lead cannot move from new to won." in response.text
+    assert "A lead cannot move from New to Won." in response.text
     assert Lead.objects.get(pk=lead.pk).status == LeadStatus.NEW
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
-from leadloop.accounts.models import Role, Team, User
+from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 
 NOTHING = Q(pk__in=[])
 
@@ -71,6 +71,18 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
     if isinstance(actor, User) and actor.role == Role.PARTNER:
         return users.none()
     return users.order_by("first_name", "last_name")
+
+
+def get_partner_for(actor: Actor, partner_id: int) -> PartnerOrganization | None:
+    """A partner organisation leads can be routed to, for staff; None when unknown."""
+    if not is_staff_role(actor):
+        return None
+    return PartnerOrganization.objects.filter(pk=partner_id, is_active=True).first()
+
+
+def get_team_for(actor: Actor, team_id: int) -> Team | None:
+    """A team `actor` may route leads to; None when unknown."""
+    return list_teams(actor).filter(pk=team_id).first()
 
 
 def list_teams(actor: Actor) -> QuerySet[Team]:

@@ -6,8 +6,10 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.errors import NotFound, ValidationFailed
@@ -49,16 +51,20 @@ def create_user(
     """Create a user with a role; a partner user must belong to a partner organisation."""
     if role not in Role.values:
         raise ValidationFailed(
-            f"Unknown role {role!r}.", errors={"role": [f"Choose one of: {', '.join(Role.values)}"]}
+            _("Unknown role %(role)r.") % {"role": role},
+            errors={
+                "role": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}]
+            },
         )
     if role == Role.PARTNER and partner is None:
         raise ValidationFailed(
-            "A partner user needs a partner organisation.",
-            errors={"partner": ["Required for the partner role."]},
+            _("A partner user needs a partner organisation."),
+            errors={"partner": [_("Required for the partner role.")]},
         )
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(
-            f"User {username!r} exists already.", errors={"username": ["Already taken."]}
+            _("User %(name)r exists already.") % {"name": username},
+            errors={"username": [_("Already taken.")]},
         )
     user = User(
         username=username,
@@ -113,9 +119,20 @@ def authenticate_api_key(raw: str) -> User | None:
     return key.user
 
 
+def set_user_language(user: User, *, language: str) -> None:
+    """Remember the language a user chose, so every page and e-mail uses it."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ValidationFailed(
+            _("Unknown language."), errors={"language": [_("Unknown language.")]}
+        )
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+
+
 def get_or_create_team(*, name: str, manager: User | None = None) -> Team:
     """The team called `name`, created when missing."""
-    team, _ = Team.objects.get_or_create(name=name, defaults={"manager": manager})
+    team, _created = Team.objects.get_or_create(name=name, defaults={"manager": manager})
     if manager is not None and team.manager_id != manager.pk:
         team.manager = manager
         team.save(update_fields=["manager"])
@@ -124,7 +141,7 @@ def get_or_create_team(*, name: str, manager: User | None = None) -> Team:
 
 def get_or_create_partner(*, name: str) -> PartnerOrganization:
     """The partner organisation called `name`, created when missing."""
-    partner, _ = PartnerOrganization.objects.get_or_create(name=name)
+    partner, _created = PartnerOrganization.objects.get_or_create(name=name)
     return partner
 
 
@@ -132,5 +149,5 @@ def get_team_by_name(name: str) -> Team:
     """The team called `name`; NotFound otherwise."""
     team = Team.objects.filter(name=name).first()
     if team is None:
-        raise NotFound(f"No team called {name!r}.")
+        raise NotFound(_("No team called %(name)r.") % {"name": name})
     return team

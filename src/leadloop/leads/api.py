@@ -11,8 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor, SourceActor
-from leadloop.accounts.models import PartnerOrganization, Team, User
-from leadloop.accounts.selectors import list_assignable_users
+from leadloop.accounts.models import User
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads import selectors, services
 from leadloop.leads.lifecycle import allowed_moves
@@ -326,22 +325,8 @@ def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -
 def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> LeadOut:
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
-    user = (
-        list_assignable_users(actor).filter(pk=payload.user_id).first() if payload.user_id else None
-    )
-    if payload.user_id and user is None:
-        raise ValidationFailed(
-            "You cannot assign to that user.", errors={"user_id": ["Not assignable by you."]}
-        )
-    team = Team.objects.filter(pk=payload.team_id).first() if payload.team_id else None
-    partner = (
-        PartnerOrganization.objects.filter(pk=payload.partner_id).first()
-        if payload.partner_id
-        else None
-    )
-    if (payload.team_id and team is None) or (payload.partner_id and partner is None):
-        raise ValidationFailed("Unknown team or partner.", errors={"team_id": ["Unknown."]})
-    services.assign_lead(lead, by=actor, to=user, team=team, partner=partner)
+    target = services.resolve_assignee(by=actor, **payload.model_dump())
+    services.assign_lead(lead, by=actor, **target)
     return lead_out(selectors.get_lead_for(actor, lead_id))
 
 

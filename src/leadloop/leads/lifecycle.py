@@ -18,6 +18,8 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 }
 
 CLOSED = frozenset({S.WON, S.LOST, S.DISQUALIFIED})
+# A partner user records what happened with a lead routed to them; the rest is the company's call.
+PARTNER_MOVES = frozenset({S.CONTACTED, S.QUOTED, S.WON, S.LOST})
 OWNED = frozenset({S.ASSIGNED, S.CONTACTED, S.QUOTED})
 
 

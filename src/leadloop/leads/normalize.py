@@ -8,6 +8,7 @@ from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
+from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
@@ -26,7 +27,10 @@ def normalize_email(raw: str) -> str:
     try:
         info = validate_email(raw, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidValue(str(exc)) from exc
+        # email-validator explains in English only; the first sentence carries the verdict.
+        raise InvalidValue(
+            _("Not a valid e-mail address (%(reason)s)") % {"reason": str(exc).rstrip(".")}
+        ) from exc
     return str(info.normalized)
 
 
@@ -38,9 +42,9 @@ def normalize_phone(raw: str, *, region: str) -> str:
     try:
         number = phonenumbers.parse(raw, region.upper() or None)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidValue(f"Not a phone number: {exc}") from exc
+        raise InvalidValue(_("Not a phone number.")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidValue("Not a valid phone number for its country.")
+        raise InvalidValue(_("Not a valid phone number for its country."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -58,7 +62,8 @@ def normalize_country(raw: str) -> str:
         code = "GB"
     if code not in _countries():
         raise InvalidValue(
-            f"Unknown country code {raw.strip()!r}; use ISO 3166 codes like NL or DE."
+            _("Unknown country code %(code)r; use ISO 3166 codes like NL or DE.")
+            % {"code": raw.strip()}
         )
     return code
 

@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
@@ -92,7 +93,7 @@ def get_lead_for(actor: Actor, lead_id: int) -> Lead:
         .first()
     )
     if lead is None:
-        raise NotFound("No such lead.")
+        raise NotFound(_("No such lead."))
     return lead
 
 
@@ -155,7 +156,8 @@ def _parse_sort(sort: str) -> tuple[str, bool]:
     name = sort.lstrip("-")
     if name not in SORTS:
         raise ValidationFailed(
-            f"Cannot sort by {name!r}.", errors={"sort": [f"Choose one of: {', '.join(SORTS)}."]}
+            _("Cannot sort by %(name)r.") % {"name": name},
+            errors={"sort": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(SORTS)}]},
         )
     return name, descending
 
@@ -180,7 +182,7 @@ def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
         return value, int(pk)
     except (ValueError, TypeError) as exc:
         raise ValidationFailed(
-            "The cursor is not valid.", errors={"cursor": ["Not valid."]}
+            _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
         ) from exc
 
 
@@ -275,10 +277,10 @@ def list_organizations(actor: Actor, *, q: str = "", limit: int = 100) -> list[O
 def get_organization_tree(actor: Actor, org_id: int, *, lead_limit: int = 50) -> OrganizationTree:
     """An organisation with its parents, its whole subtree and the roll-up of the tree's leads."""
     if not is_staff_role(actor):
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     org = Organization.objects.filter(pk=org_id).first()
     if org is None:
-        raise NotFound("No such organisation.")
+        raise NotFound(_("No such organisation."))
     ancestor_ids = [int(p) for p in org.path.strip("/").split("/")[:-1] if p]
     ancestors = sorted(
         Organization.objects.filter(pk__in=ancestor_ids), key=lambda o: ancestor_ids.index(o.pk)
@@ -317,7 +319,7 @@ def get_source_for(actor: Actor, source_id: int) -> Source:
     """One source, for staff."""
     source = list_sources(actor).filter(pk=source_id).first()
     if source is None:
-        raise NotFound("No such source.")
+        raise NotFound(_("No such source."))
     return source
 
 
@@ -325,7 +327,7 @@ def get_source_by_name(actor: Actor, name: str) -> Source:
     """The source called `name`, for staff."""
     source = list_sources(actor).filter(name=name).first()
     if source is None:
-        raise NotFound(f"No source called {name!r}.")
+        raise NotFound(_("No source called %(name)r.") % {"name": name})
     return source
 
 
@@ -343,7 +345,7 @@ def get_campaign_for(actor: Actor, campaign_id: int) -> Campaign:
     """One campaign, for staff."""
     campaign = list_campaigns(actor).filter(pk=campaign_id).first()
     if campaign is None:
-        raise NotFound("No such campaign.")
+        raise NotFound(_("No such campaign."))
     return campaign
 
 
@@ -353,9 +355,6 @@ def list_saved_views(user: Any) -> QuerySet[SavedView]:
 
 
 # --- Lost reasons and status actions ------------------------------------------------------------
-
-# The statuses a partner user may record (services.transition refuses the others).
-PARTNER_MOVES = frozenset({"contacted", "quoted", "won", "lost"})
 
 
 def list_lost_reasons(actor: Actor) -> QuerySet[LostReason]:
@@ -367,7 +366,7 @@ def get_lost_reason(actor: Actor, reason_id: int) -> LostReason:
     """One active lost reason; NotFound otherwise."""
     reason = list_lost_reasons(actor).filter(pk=reason_id).first()
     if reason is None:
-        raise NotFound("No such lost reason.")
+        raise NotFound(_("No such lost reason."))
     return reason
 
 
@@ -378,7 +377,7 @@ def list_allowed_moves(actor: Actor, lead: Lead) -> list[str]:
     """
     moves = lifecycle.allowed_moves(lead.status)
     if not is_staff_role(actor):
-        moves = [m for m in moves if m in PARTNER_MOVES]
+        moves = [m for m in moves if m in lifecycle.PARTNER_MOVES]
     if not (lead.assigned_to_id or lead.owner_partner_id):
         moves = [m for m in moves if m != LeadStatus.ASSIGNED]
     return moves

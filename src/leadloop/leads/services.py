@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
+from leadloop.accounts import selectors as accounts_selectors
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
@@ -147,9 +149,9 @@ def _text(value: Any) -> str:
     if isinstance(value, bool | int | float | Decimal):
         return str(value)
     if not isinstance(value, str):
-        raise InvalidValue("Expected text.")
+        raise InvalidValue(_("Expected text."))
     if "\x00" in value:
-        raise InvalidValue("Contains a NUL character, which cannot be stored.")
+        raise InvalidValue(_("Contains a NUL character, which cannot be stored."))
     return value.strip()
 
 
@@ -159,9 +161,9 @@ def _decimal(value: Any) -> Decimal | None:
     try:
         amount = Decimal(str(value).replace(",", ".") if isinstance(value, str) else str(value))
     except InvalidOperation as exc:
-        raise InvalidValue("Expected an amount like 1250.00.") from exc
+        raise InvalidValue(_("Expected an amount like 1250.00.")) from exc
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        raise InvalidValue("Expected an amount between 0 and 999,999,999,999.")
+        raise InvalidValue(_("Expected an amount between 0 and 999,999,999,999."))
     return amount.quantize(Decimal("0.01"))
 
 
@@ -178,7 +180,7 @@ def _datetime(value: Any) -> dt.datetime | None:
     else:
         parsed = None
     if parsed is None:
-        raise InvalidValue("Expected a date and time like 2026-05-01T09:30:00+02:00.")
+        raise InvalidValue(_("Expected a date and time like 2026-05-01T09:30:00+02:00."))
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, timezone.get_current_timezone())
     return parsed
@@ -193,7 +195,7 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
     values: dict[str, Any] = {}
     unknown = sorted(set(data) - INPUT_FIELDS)
     for name in unknown:
-        errors.setdefault(name, []).append("Unknown field.")
+        errors.setdefault(name, []).append(_("Unknown field."))
 
     def attempt(name: str, fn: Any) -> None:
         if name not in data:
@@ -209,7 +211,7 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
             text = _text(raw)
             limit = _max_length(name)
             if limit and len(text) > limit:
-                raise InvalidValue(f"At most {limit} characters.")
+                raise InvalidValue(_("At most %(limit)d characters.") % {"limit": limit})
             return {name: text}
 
         attempt(name, text_value)
@@ -220,7 +222,7 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
     def phone_value(raw: Any) -> dict[str, Any]:
         text = _text(raw)
         if len(text) > 64:
-            raise InvalidValue("At most 64 characters.")
+            raise InvalidValue(_("At most 64 characters."))
         return {"phone_raw": text, "phone_e164": normalize_phone(text, region=region)}
 
     attempt("phone", phone_value)
@@ -231,7 +233,8 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
         ) -> dict[str, Any]:
             text = _text(raw)
             if text not in allowed:
-                raise InvalidValue(f"Choose one of: {', '.join(a or '(empty)' for a in allowed)}.")
+                choices = ", ".join(a or _("(empty)") for a in allowed)
+                raise InvalidValue(_("Choose one of: %(choices)s.") % {"choices": choices})
             return {name: text}
 
         attempt(name, choice_value)
@@ -246,9 +249,9 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
         try:
             number = int(raw)
         except (TypeError, ValueError) as exc:
-            raise InvalidValue("Expected a whole percentage from 0 to 100.") from exc
+            raise InvalidValue(_("Expected a whole percentage from 0 to 100.")) from exc
         if not 0 <= number <= 100:
-            raise InvalidValue("Expected a whole percentage from 0 to 100.")
+            raise InvalidValue(_("Expected a whole percentage from 0 to 100."))
         return {"probability": number}
 
     attempt("probability", probability_value)
@@ -256,7 +259,7 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
     def currency_value(raw: Any) -> dict[str, Any]:
         text = _text(raw).upper() or settings.LEADLOOP_DEFAULT_CURRENCY
         if len(text) != 3 or not text.isalpha():
-            raise InvalidValue("Expected a three-letter currency code like EUR.")
+            raise InvalidValue(_("Expected a three-letter currency code like EUR."))
         return {"currency": text}
 
     attempt("currency", currency_value)
@@ -268,9 +271,9 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
             try:
                 pk = int(raw)
             except (TypeError, ValueError) as exc:
-                raise InvalidValue("Expected an id.") from exc
+                raise InvalidValue(_("Expected an id.")) from exc
             if not model.objects.filter(pk=pk).exists():
-                raise InvalidValue("No such record.")
+                raise InvalidValue(_("No such record."))
             return {field: pk}
 
         return check
@@ -282,12 +285,12 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
         if raw is None:
             return {"extra": {}}
         if not isinstance(raw, dict):
-            raise InvalidValue("Expected an object of extra fields.")
+            raise InvalidValue(_("Expected an object of extra fields."))
         return {"extra": raw}
 
     attempt("extra", extra_value)
     if errors:
-        raise ValidationFailed("Some fields are not valid.", errors=errors)
+        raise ValidationFailed(_("Some fields are not valid."), errors=errors)
     return values
 
 
@@ -315,7 +318,7 @@ def _display(value: Any) -> Any:
 
 def _check_source_actor(by: Actor, source: Source) -> None:
     if isinstance(by, SourceActor) and by.source_id != source.pk:
-        raise NotAllowed("This key may only submit leads to its own source.")
+        raise NotAllowed(_("This key may only submit leads to its own source."))
 
 
 @transaction.atomic
@@ -329,23 +332,23 @@ def create_lead(
     """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
     _check_source_actor(by, source)
     if isinstance(by, User) and not by.is_active:
-        raise NotAllowed("Inactive users cannot create leads.")
+        raise NotAllowed(_("Inactive users cannot create leads."))
     values = clean_lead_input(data, default_region=source.default_country)
     if (
         values.get("campaign_id")
         and not Campaign.objects.filter(pk=values["campaign_id"], source=source).exists()
     ):
         raise ValidationFailed(
-            "The campaign belongs to another source.",
-            errors={"campaign_id": ["This campaign belongs to another source."]},
+            _("The campaign belongs to another source."),
+            errors={"campaign_id": [_("This campaign belongs to another source.")]},
         )
     if (
         values.get("external_ref")
         and Lead.objects.filter(source=source, external_ref=values["external_ref"]).exists()
     ):
         raise ValidationFailed(
-            "A lead with this external reference exists for this source.",
-            errors={"external_ref": ["Already used for this source."]},
+            _("A lead with this external reference exists for this source."),
+            errors={"external_ref": [_("Already used for this source.")]},
         )
     now = at or timezone.now()
     lead = Lead(source=source, created_at=now, updated_at=now, **values)
@@ -418,30 +421,37 @@ def transition(
     Locks the lead row, so two people pressing "won" and "lost" at once cannot both succeed.
     """
     if to not in LeadStatus.values:
-        raise InvalidTransition(f"Unknown status {to!r}.")
+        raise InvalidTransition(_("Unknown status %(status)r.") % {"status": to})
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     old = locked.status
     if to not in lifecycle.ALLOWED_MOVES[old]:
         raise InvalidTransition(
-            f"A lead cannot move from {old} to {to}.",
+            _("A lead cannot move from %(old)s to %(new)s.")
+            % {"old": LeadStatus(old).label, "new": LeadStatus(to).label},
             errors={
-                "to": [f"Allowed from {old}: {', '.join(lifecycle.allowed_moves(old)) or 'none'}."]
+                "to": [
+                    _("Allowed from %(old)s: %(moves)s.")
+                    % {
+                        "old": LeadStatus(old).label,
+                        "moves": ", ".join(
+                            str(LeadStatus(m).label) for m in lifecycle.allowed_moves(old)
+                        )
+                        or _("none"),
+                    }
+                ]
             },
         )
-    if (
-        isinstance(by, User)
-        and by.role == Role.PARTNER
-        and to not in (LeadStatus.CONTACTED, LeadStatus.QUOTED, LeadStatus.WON, LeadStatus.LOST)
-    ):
-        raise NotAllowed("Partner users can record contact, quotes, won and lost only.")
+    if isinstance(by, User) and by.role == Role.PARTNER and to not in lifecycle.PARTNER_MOVES:
+        raise NotAllowed(_("Partner users can record contact, quotes, won and lost only."))
     if to == LeadStatus.ASSIGNED and not (locked.assigned_to_id or locked.owner_partner_id):
         raise InvalidTransition(
-            "Assign the lead to a person or a partner first.",
-            errors={"to": ["An assigned lead needs an owner."]},
+            _("Assign the lead to a person or a partner first."),
+            errors={"to": [_("An assigned lead needs an owner.")]},
         )
     if to == LeadStatus.LOST and lost_reason is None:
         raise ValidationFailed(
-            "Say why the lead was lost.", errors={"lost_reason": ["Required when a lead is lost."]}
+            _("Say why the lead was lost."),
+            errors={"lost_reason": [_("Required when a lead is lost.")]},
         )
     now = timezone.now()
     data: dict[str, Any] = {"from": old, "to": to}
@@ -482,16 +492,17 @@ def assign_lead(
     """
     if to is None and team is None and partner is None:
         raise ValidationFailed(
-            "Choose a person, a team or a partner.", errors={"to": ["Required."]}
+            _("Choose a person, a team or a partner."), errors={"to": [_("Required.")]}
         )
     if isinstance(by, User) and by.role == Role.PARTNER:
-        raise NotAllowed("Partner users cannot reassign leads.")
+        raise NotAllowed(_("Partner users cannot reassign leads."))
     if to is not None and (not to.is_active or to.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
         raise ValidationFailed(
-            "Leads go to active sales reps and managers.", errors={"to": ["Not a sales user."]}
+            _("Leads go to active sales reps and managers."),
+            errors={"to": [_("Not a sales user.")]},
         )
     if isinstance(by, User) and by.role == Role.SALES_REP and to is not None and to.pk != by.pk:
-        raise NotAllowed("Reps can take leads for themselves only.")
+        raise NotAllowed(_("Reps can take leads for themselves only."))
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     before = {
         "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
@@ -521,6 +532,31 @@ def assign_lead(
     return locked
 
 
+def resolve_assignee(
+    *, by: Actor, user_id: int | None, team_id: int | None, partner_id: int | None
+) -> dict[str, Any]:
+    """Turn ids into the person, team pool or partner `by` may hand a lead to."""
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    errors: dict[str, list[str]] = {}
+    target: dict[str, Any] = {}
+    if user_id is not None:
+        target["to"] = accounts_selectors.list_assignable_users(by).filter(pk=user_id).first()
+        if target["to"] is None:
+            errors["user_id"] = [_("You cannot assign leads to this user.")]
+    if team_id is not None:
+        target["team"] = accounts_selectors.get_team_for(by, team_id)
+        if target["team"] is None:
+            errors["team_id"] = [_("No such team.")]
+    if partner_id is not None:
+        target["partner"] = accounts_selectors.get_partner_for(by, partner_id)
+        if target["partner"] is None:
+            errors["partner_id"] = [_("No such partner.")]
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors=errors)
+    return target
+
+
 LOGGABLE_KINDS = (ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING)
 
 
@@ -529,11 +565,11 @@ def log_activity(lead: Lead, *, kind: str, message: str, by: Actor) -> Activity:
     """Log a note, call, e-mail or meeting on a lead's timeline."""
     if kind not in LOGGABLE_KINDS:
         raise ValidationFailed(
-            "Choose note, call, e-mail or meeting.", errors={"kind": ["Not a loggable kind."]}
+            _("Choose note, call, e-mail or meeting."), errors={"kind": [_("Not a loggable kind.")]}
         )
     text = _text(message)
     if not text:
-        raise ValidationFailed("Write something.", errors={"message": ["Required."]})
+        raise ValidationFailed(_("Write something."), errors={"message": [_("Required.")]})
     activity = record_activity(lead, kind=kind, by=by, message=text)
     Lead.objects.filter(pk=lead.pk).update(updated_at=activity.created_at)
     if kind in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING):
@@ -576,7 +612,7 @@ def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResul
 
 def _require_staff(by: Actor) -> None:
     if isinstance(by, SourceActor) or (isinstance(by, User) and by.role == Role.PARTNER):
-        raise NotAllowed("Only company staff can do this.")
+        raise NotAllowed(_("Only company staff can do this."))
 
 
 @transaction.atomic
@@ -587,7 +623,7 @@ def create_organization(
     _require_staff(by)
     name = _text(name)
     if not name:
-        raise ValidationFailed("A name is required.", errors={"name": ["Required."]})
+        raise ValidationFailed(_("A name is required."), errors={"name": [_("Required.")]})
     org = Organization.objects.create(name=name[:255], parent=parent, **fields)
     org.path = f"{parent.path if parent else '/'}{org.pk}/"
     org.save(update_fields=["path"])
@@ -600,8 +636,8 @@ def move_organization(org: Organization, *, parent: Organization | None, by: Act
     _require_staff(by)
     if parent is not None and parent.path.startswith(org.path):
         raise ValidationFailed(
-            "An organisation cannot be placed under itself or its own branch.",
-            errors={"parent": ["Would create a cycle."]},
+            _("An organisation cannot be placed under itself or its own branch."),
+            errors={"parent": [_("Would create a cycle.")]},
         )
     old_path = org.path
     new_path = f"{parent.path if parent else '/'}{org.pk}/"
@@ -627,7 +663,7 @@ def _require_configurator(by: Actor) -> None:
     if not isinstance(by, SystemActor) and not (
         isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)
     ):
-        raise NotAllowed("Only marketing and admins can configure sources and campaigns.")
+        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
 
 
 @transaction.atomic
@@ -645,18 +681,20 @@ def create_source(
     errors: dict[str, list[str]] = {}
     name = _text(name)
     if not name:
-        errors["name"] = ["Required."]
+        errors["name"] = [_("Required.")]
     elif Source.objects.filter(name=name).exists():
-        errors["name"] = ["A source with this name exists already."]
+        errors["name"] = [_("A source with this name exists already.")]
     if kind not in ChannelKind.values:
-        errors["kind"] = [f"Choose one of: {', '.join(ChannelKind.values)}."]
+        errors["kind"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(ChannelKind.values)}
+        ]
     try:
         country = normalize_country(default_country)
     except InvalidValue as exc:
         errors["default_country"] = [str(exc)]
         country = ""
     if errors:
-        raise ValidationFailed("The source is not valid.", errors=errors)
+        raise ValidationFailed(_("The source is not valid."), errors=errors)
     source = Source.objects.create(
         name=name[:200],
         kind=kind,
@@ -716,15 +754,15 @@ def create_campaign(
     errors: dict[str, list[str]] = {}
     name = _text(name)
     if not name:
-        errors["name"] = ["Required."]
+        errors["name"] = [_("Required.")]
     elif Campaign.objects.filter(source=source, name=name).exists():
-        errors["name"] = ["This source has a campaign with this name already."]
+        errors["name"] = [_("This source has a campaign with this name already.")]
     if starts_on and ends_on and ends_on < starts_on:
-        errors["ends_on"] = ["Ends before it starts."]
+        errors["ends_on"] = [_("Ends before it starts.")]
     if budget_amount < 0:
-        errors["budget_amount"] = ["Cannot be negative."]
+        errors["budget_amount"] = [_("Cannot be negative.")]
     if errors:
-        raise ValidationFailed("The campaign is not valid.", errors=errors)
+        raise ValidationFailed(_("The campaign is not valid."), errors=errors)
     return Campaign.objects.create(
         source=source,
         name=name[:200],
@@ -742,7 +780,7 @@ def add_campaign_cost(
     _require_configurator(by)
     if amount < 0:
         raise ValidationFailed(
-            "A cost cannot be negative.", errors={"amount": ["Cannot be negative."]}
+            _("A cost cannot be negative."), errors={"amount": [_("Cannot be negative.")]}
         )
     return CostEntry.objects.create(
         campaign=campaign,
@@ -755,7 +793,7 @@ def add_campaign_cost(
 
 def get_or_create_lost_reason(name: str) -> LostReason:
     """The lost reason called `name`, created when missing."""
-    reason, _ = LostReason.objects.get_or_create(name=name)
+    reason, _created = LostReason.objects.get_or_create(name=name)
     return reason
 
 
@@ -766,8 +804,8 @@ def save_view(*, user: User, name: str, query: str) -> SavedView:
     """Keep the current lead-list filters under a name (replacing a view of the same name)."""
     name = _text(name)
     if not name:
-        raise ValidationFailed("Give the view a name.", errors={"name": ["Required."]})
-    view, _ = SavedView.objects.update_or_create(
+        raise ValidationFailed(_("Give the view a name."), errors={"name": [_("Required.")]})
+    view, _created = SavedView.objects.update_or_create(
         user=user, name=name[:100], defaults={"query": query[:2000]}
     )
     return view
@@ -775,6 +813,6 @@ def save_view(*, user: User, name: str, query: str) -> SavedView:
 
 def delete_view(*, user: User, view_id: int) -> None:
     """Delete one of the user's own saved views."""
-    deleted, _ = SavedView.objects.filter(user=user, pk=view_id).delete()
+    deleted, _counts = SavedView.objects.filter(user=user, pk=view_id).delete()
     if not deleted:
-        raise NotFound("No such saved view.")
+        raise NotFound(_("No such saved view."))

@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from leadloop.accounts import services as accounts_services
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -20,10 +22,6 @@ def set_language(request: HttpRequest) -> HttpResponse:
     """Django's set_language (cookie + redirect), and remember the choice on the user."""
     response = django_set_language(request)
     language = request.POST.get("language", "")
-    known = {code for code, _name in settings.LANGUAGES}
-    user = request.user
-    if language in known and user.is_authenticated and user.language != language:
-        # accounts has no service for this yet; reported to its owner rather than invented here.
-        user.language = language
-        user.save(update_fields=["language"])
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        accounts_services.set_user_language(request.user, language=language)
     return response
