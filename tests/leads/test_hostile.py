@@ -5,6 +5,7 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.errors import ValidationFailed
 from leadloop.leads import selectors, services
 from leadloop.leads.models import Lead
 from tests.conftest import shared_data_path
@@ -46,7 +47,7 @@ def test_every_naughty_string_is_stored_as_given_and_search_survives_it(source):
 
 
 def test_a_value_too_long_for_its_column_is_refused_with_a_field_error(source):
-    with pytest.raises(services.ValidationFailed) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         services.create_lead({"city": "x" * 121}, source=source, by=SYSTEM)
 
     assert caught.value.errors == {"city": ["At most 120 characters."]}

@@ -1,0 +1,61 @@
+"""The verbs of the lead database: create, update, move through the lifecycle, assign, log.
+
+Every change writes the timeline (Activity) in the same transaction. Callers resolve visibility
+first through `selectors.get_lead_for`; the services check what needs the lead's state.
+"""
+
+from leadloop.leads.services.leads import (
+    LOGGABLE_KINDS,
+    BulkResult,
+    assign_lead,
+    bulk_assign,
+    bulk_transition,
+    create_lead,
+    log_activity,
+    resolve_assignee,
+    transition,
+    update_lead,
+)
+from leadloop.leads.services.organizations import create_organization, move_organization
+from leadloop.leads.services.saved_views import delete_view, save_view
+from leadloop.leads.services.sources import (
+    SourceWithKey,
+    add_campaign_cost,
+    create_campaign,
+    create_source,
+    get_or_create_lost_reason,
+    resolve_source_key,
+    revoke_source_key,
+    rotate_source_key,
+)
+from leadloop.leads.services.timeline import record_activity
+from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
+
+__all__ = [
+    "INPUT_FIELDS",
+    "LOGGABLE_KINDS",
+    "BulkResult",
+    "SourceWithKey",
+    "add_campaign_cost",
+    "assign_lead",
+    "bulk_assign",
+    "bulk_transition",
+    "clean_lead_input",
+    "clean_text",
+    "create_campaign",
+    "create_lead",
+    "create_organization",
+    "create_source",
+    "delete_view",
+    "get_or_create_lost_reason",
+    "log_activity",
+    "move_organization",
+    "record_activity",
+    "resolve_assignee",
+    "resolve_source_key",
+    "revoke_source_key",
+    "rotate_source_key",
+    "save_view",
+    "transition",
+    "update_lead",
+]

@@ -1,0 +1,341 @@
+"""Leads: create, change, move through the lifecycle, assign, log activities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.accounts import selectors as accounts_selectors
+from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
+from leadloop.leads import lifecycle
+from leadloop.leads.models import (
+    Activity,
+    ActivityKind,
+    Campaign,
+    Lead,
+    LeadStatus,
+    LostReason,
+    Source,
+)
+from leadloop.leads.normalize import build_search_text
+from leadloop.leads.services.timeline import record_activity
+from leadloop.leads.services.validation import clean_lead_input, clean_text
+
+
+def _refresh_search_text(lead: Lead) -> None:
+    lead.search_text = build_search_text(
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        email=lead.email,
+        company_name=lead.company_name,
+        phone_e164=lead.phone_e164,
+        phone_raw=lead.phone_raw,
+    )
+
+
+def _display(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def _check_source_actor(by: Actor, source: Source) -> None:
+    if isinstance(by, SourceActor) and by.source_id != source.pk:
+        raise NotAllowed(_("This key may only submit leads to its own source."))
+
+
+@transaction.atomic
+def create_lead(
+    data: Mapping[str, Any],
+    *,
+    source: Source,
+    by: Actor,
+    at: dt.datetime | None = None,
+) -> Lead:
+    """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
+    _check_source_actor(by, source)
+    if isinstance(by, User) and not by.is_active:
+        raise NotAllowed(_("Inactive users cannot create leads."))
+    values = clean_lead_input(data, default_region=source.default_country)
+    if (
+        values.get("campaign_id")
+        and not Campaign.objects.filter(pk=values["campaign_id"], source=source).exists()
+    ):
+        raise ValidationFailed(
+            _("The campaign belongs to another source."),
+            errors={"campaign_id": [_("This campaign belongs to another source.")]},
+        )
+    if (
+        values.get("external_ref")
+        and Lead.objects.filter(source=source, external_ref=values["external_ref"]).exists()
+    ):
+        raise ValidationFailed(
+            _("A lead with this external reference exists for this source."),
+            errors={"external_ref": [_("Already used for this source.")]},
+        )
+    now = at or timezone.now()
+    lead = Lead(source=source, created_at=now, updated_at=now, **values)
+    if not lead.language and source.default_language:
+        lead.language = source.default_language
+    if isinstance(by, User):
+        lead.created_by = by
+        if by.role == Role.SALES_REP:
+            lead.assigned_to = by
+            lead.team_id = by.team_id
+        elif by.role == Role.SALES_MANAGER:
+            # A manager's new lead lands in their team's pool, so it stays visible to them.
+            lead.team_id = by.team_id or by.managed_teams.values_list("pk", flat=True).first()
+            if lead.team_id is None:
+                lead.assigned_to = by
+        elif by.role == Role.PARTNER:
+            lead.owner_partner_id = by.partner_id
+    _refresh_search_text(lead)
+    lead.save()
+    record_activity(
+        lead, kind=ActivityKind.CREATED, by=by, message=f"Created from {source.name}", at=now
+    )
+    return lead
+
+
+@transaction.atomic
+def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
+    """Change a lead's fields; every changed field goes on the timeline as old → new.
+
+    Status and ownership are not fields here: they change through `transition` and `assign_lead`.
+    """
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    region = (data.get("country") if isinstance(data.get("country"), str) else "") or (
+        locked.country or locked.source.default_country
+    )
+    values = clean_lead_input(data, default_region=region)
+    changes = []
+    for name, new in values.items():
+        old = getattr(locked, name)
+        if old != new:
+            changes.append({"field": name, "old": _display(old), "new": _display(new)})
+            setattr(locked, name, new)
+    if not changes:
+        return locked
+    _refresh_search_text(locked)
+    locked.updated_at = timezone.now()
+    locked.save()
+    record_activity(
+        locked,
+        kind=ActivityKind.FIELD_CHANGED,
+        by=by,
+        message=", ".join(c["field"] for c in changes),
+        data={"changes": changes},
+    )
+    return locked
+
+
+@transaction.atomic
+def transition(
+    lead: Lead,
+    *,
+    to: str,
+    by: Actor,
+    lost_reason: LostReason | None = None,
+    order_value: Decimal | None = None,
+    note: str = "",
+) -> Lead:
+    """Move a lead to another status, if the lifecycle allows it, and write the timeline.
+
+    Locks the lead row, so two people pressing "won" and "lost" at once cannot both succeed.
+    """
+    if to not in LeadStatus.values:
+        raise InvalidTransition(_("Unknown status %(status)r.") % {"status": to})
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    old = locked.status
+    if to not in lifecycle.ALLOWED_MOVES[old]:
+        raise InvalidTransition(
+            _("A lead cannot move from %(old)s to %(new)s.")
+            % {"old": LeadStatus(old).label, "new": LeadStatus(to).label},
+            errors={
+                "to": [
+                    _("Allowed from %(old)s: %(moves)s.")
+                    % {
+                        "old": LeadStatus(old).label,
+                        "moves": ", ".join(
+                            str(LeadStatus(m).label) for m in lifecycle.allowed_moves(old)
+                        )
+                        or _("none"),
+                    }
+                ]
+            },
+        )
+    if isinstance(by, User) and by.role == Role.PARTNER and to not in lifecycle.PARTNER_MOVES:
+        raise NotAllowed(_("Partner users can record contact, quotes, won and lost only."))
+    if to == LeadStatus.ASSIGNED and not (locked.assigned_to_id or locked.owner_partner_id):
+        raise InvalidTransition(
+            _("Assign the lead to a person or a partner first."),
+            errors={"to": [_("An assigned lead needs an owner.")]},
+        )
+    if to == LeadStatus.LOST and lost_reason is None:
+        raise ValidationFailed(
+            _("Say why the lead was lost."),
+            errors={"lost_reason": [_("Required when a lead is lost.")]},
+        )
+    now = timezone.now()
+    data: dict[str, Any] = {"from": old, "to": to}
+    locked.status = to
+    locked.status_changed_at = now
+    locked.updated_at = now
+    if to == LeadStatus.LOST:
+        locked.lost_reason = lost_reason
+        data["lost_reason"] = lost_reason.name if lost_reason else ""
+    if to == LeadStatus.WON and order_value is not None:
+        locked.order_value = order_value
+        data["order_value"] = str(order_value)
+    if to == LeadStatus.CONTACTED:
+        locked.last_contacted_at = now
+    if to in lifecycle.CLOSED:
+        locked.closed_at = now
+    elif old in lifecycle.CLOSED:
+        locked.closed_at = None
+    locked.save()
+    record_activity(
+        locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now
+    )
+    return locked
+
+
+@transaction.atomic
+def assign_lead(
+    lead: Lead,
+    *,
+    by: Actor,
+    to: User | None = None,
+    team: Team | None = None,
+    partner: PartnerOrganization | None = None,
+) -> Lead:
+    """Give a lead to a person (and their team), to a team's pool, or to a partner.
+
+    A lead that was not yet being worked moves to `assigned` when it gets an owner.
+    """
+    if to is None and team is None and partner is None:
+        raise ValidationFailed(
+            _("Choose a person, a team or a partner."), errors={"to": [_("Required.")]}
+        )
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    if to is not None and (not to.is_active or to.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
+        raise ValidationFailed(
+            _("Leads go to active sales reps and managers."),
+            errors={"to": [_("Not a sales user.")]},
+        )
+    if isinstance(by, User) and by.role == Role.SALES_REP and to is not None and to.pk != by.pk:
+        raise NotAllowed(_("Reps can take leads for themselves only."))
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    before = {
+        "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
+        "team": locked.team.name if locked.team else None,
+        "partner": locked.owner_partner.name if locked.owner_partner else None,
+    }
+    locked.assigned_to = to
+    locked.team = team or (to.team if to is not None else None)
+    locked.owner_partner = partner
+    now = timezone.now()
+    locked.updated_at = now
+    locked.save()
+    after = {
+        "assigned_to": to.display_name if to else None,
+        "team": locked.team.name if locked.team else None,
+        "partner": partner.name if partner else None,
+    }
+    record_activity(
+        locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
+    )
+    if (to is not None or partner is not None) and locked.status in (
+        LeadStatus.NEW,
+        LeadStatus.NURTURING,
+        LeadStatus.SALES_READY,
+    ):
+        locked = transition(locked, to=LeadStatus.ASSIGNED, by=by)
+    return locked
+
+
+def resolve_assignee(
+    *, by: Actor, user_id: int | None, team_id: int | None, partner_id: int | None
+) -> dict[str, Any]:
+    """Turn ids into the person, team pool or partner `by` may hand a lead to."""
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    errors: dict[str, list[str]] = {}
+    target: dict[str, Any] = {}
+    if user_id is not None:
+        target["to"] = accounts_selectors.list_assignable_users(by).filter(pk=user_id).first()
+        if target["to"] is None:
+            errors["user_id"] = [_("You cannot assign leads to this user.")]
+    if team_id is not None:
+        target["team"] = accounts_selectors.get_team_for(by, team_id)
+        if target["team"] is None:
+            errors["team_id"] = [_("No such team.")]
+    if partner_id is not None:
+        target["partner"] = accounts_selectors.get_partner_for(by, partner_id)
+        if target["partner"] is None:
+            errors["partner_id"] = [_("No such partner.")]
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors=errors)
+    return target
+
+
+LOGGABLE_KINDS = (ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING)
+
+
+@transaction.atomic
+def log_activity(lead: Lead, *, kind: str, message: str, by: Actor) -> Activity:
+    """Log a note, call, e-mail or meeting on a lead's timeline."""
+    if kind not in LOGGABLE_KINDS:
+        raise ValidationFailed(
+            _("Choose note, call, e-mail or meeting."), errors={"kind": [_("Not a loggable kind.")]}
+        )
+    text = clean_text(message)
+    if not text:
+        raise ValidationFailed(_("Write something."), errors={"message": [_("Required.")]})
+    activity = record_activity(lead, kind=kind, by=by, message=text)
+    Lead.objects.filter(pk=lead.pk).update(updated_at=activity.created_at)
+    if kind in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING):
+        Lead.objects.filter(pk=lead.pk).update(last_contacted_at=activity.created_at)
+    return activity
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    changed: int
+    failed: dict[int, str]
+
+
+def bulk_transition(leads: Iterable[Lead], *, to: str, by: Actor, **kwargs: Any) -> BulkResult:
+    """Move many leads; each one is its own transaction, and refusals are reported per lead."""
+    changed, failed = 0, {}
+    for lead in leads:
+        try:
+            transition(lead, to=to, by=by, **kwargs)
+            changed += 1
+        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+            failed[lead.pk] = exc.detail
+    return BulkResult(changed=changed, failed=failed)
+
+
+def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResult:
+    """Assign many leads; refusals are reported per lead."""
+    changed, failed = 0, {}
+    for lead in leads:
+        try:
+            assign_lead(lead, by=by, **kwargs)
+            changed += 1
+        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+            failed[lead.pk] = exc.detail
+    return BulkResult(changed=changed, failed=failed)

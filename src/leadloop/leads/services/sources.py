@@ -1,0 +1,173 @@
+"""Sources with their keys, campaigns with their costs, lost reasons."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.accounts import services as accounts_services
+from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.models import Role, User
+from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.leads.models import (
+    Campaign,
+    ChannelKind,
+    CostEntry,
+    LostReason,
+    Source,
+)
+from leadloop.leads.normalize import (
+    InvalidValue,
+    normalize_country,
+)
+from leadloop.leads.services.validation import clean_text
+
+
+@dataclass(frozen=True)
+class SourceWithKey:
+    source: Source
+    raw_key: str
+
+
+def _require_configurator(by: Actor) -> None:
+    if not isinstance(by, SystemActor) and not (
+        isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)
+    ):
+        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
+
+
+@transaction.atomic
+def create_source(
+    *,
+    name: str,
+    kind: str,
+    by: Actor,
+    default_country: str = "",
+    default_language: str = "",
+    field_mapping: dict[str, Any] | None = None,
+) -> SourceWithKey:
+    """Create a source and its first key (returned once, stored only as a hash)."""
+    _require_configurator(by)
+    errors: dict[str, list[str]] = {}
+    name = clean_text(name)
+    if not name:
+        errors["name"] = [_("Required.")]
+    elif Source.objects.filter(name=name).exists():
+        errors["name"] = [_("A source with this name exists already.")]
+    if kind not in ChannelKind.values:
+        errors["kind"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(ChannelKind.values)}
+        ]
+    try:
+        country = normalize_country(default_country)
+    except InvalidValue as exc:
+        errors["default_country"] = [str(exc)]
+        country = ""
+    if errors:
+        raise ValidationFailed(_("The source is not valid."), errors=errors)
+    source = Source.objects.create(
+        name=name[:200],
+        kind=kind,
+        default_country=country,
+        default_language=default_language,
+        field_mapping=field_mapping or {},
+    )
+    raw = _set_new_key(source)
+    return SourceWithKey(source=source, raw_key=raw)
+
+
+def _set_new_key(source: Source) -> str:
+    raw, prefix = accounts_services.new_secret("s")
+    source.key_prefix = prefix
+    source.key_hash = accounts_services.hash_key(raw)
+    source.key_revoked_at = None
+    source.save(update_fields=["key_prefix", "key_hash", "key_revoked_at"])
+    return raw
+
+
+@transaction.atomic
+def rotate_source_key(source: Source, *, by: Actor) -> str:
+    """Replace a source's key; the old key stops working at once. Returns the new raw key."""
+    _require_configurator(by)
+    return _set_new_key(source)
+
+
+@transaction.atomic
+def revoke_source_key(source: Source, *, by: Actor) -> Source:
+    """Stop a source's key from working (senders get 401) without deleting the source."""
+    _require_configurator(by)
+    source.key_revoked_at = timezone.now()
+    source.save(update_fields=["key_revoked_at"])
+    return source
+
+
+def resolve_source_key(raw: str) -> Source | None:
+    """The source a key belongs to (revoked or not: the caller answers 401 for a revoked one)."""
+    if not raw.startswith("lls_"):
+        return None
+    return Source.objects.filter(key_hash=accounts_services.hash_key(raw)).first()
+
+
+@transaction.atomic
+def create_campaign(
+    *,
+    source: Source,
+    name: str,
+    by: Actor,
+    starts_on: dt.date | None = None,
+    ends_on: dt.date | None = None,
+    budget_amount: Decimal = Decimal("0"),
+    currency: str = "EUR",
+) -> Campaign:
+    """Create a campaign under a source."""
+    _require_configurator(by)
+    errors: dict[str, list[str]] = {}
+    name = clean_text(name)
+    if not name:
+        errors["name"] = [_("Required.")]
+    elif Campaign.objects.filter(source=source, name=name).exists():
+        errors["name"] = [_("This source has a campaign with this name already.")]
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = [_("Ends before it starts.")]
+    if budget_amount < 0:
+        errors["budget_amount"] = [_("Cannot be negative.")]
+    if errors:
+        raise ValidationFailed(_("The campaign is not valid."), errors=errors)
+    return Campaign.objects.create(
+        source=source,
+        name=name[:200],
+        starts_on=starts_on,
+        ends_on=ends_on,
+        budget_amount=budget_amount,
+        currency=currency,
+    )
+
+
+def add_campaign_cost(
+    campaign: Campaign, *, incurred_on: dt.date, amount: Decimal, by: Actor, note: str = ""
+) -> CostEntry:
+    """Record money spent on a campaign."""
+    _require_configurator(by)
+    if amount < 0:
+        raise ValidationFailed(
+            _("A cost cannot be negative."), errors={"amount": [_("Cannot be negative.")]}
+        )
+    return CostEntry.objects.create(
+        campaign=campaign,
+        incurred_on=incurred_on,
+        amount=amount,
+        currency=campaign.currency,
+        note=note,
+    )
+
+
+def get_or_create_lost_reason(name: str) -> LostReason:
+    """The lost reason called `name`, created when missing."""
+    reason, _created = LostReason.objects.get_or_create(name=name)
+    return reason

@@ -1,0 +1,46 @@
+"""The lead timeline: every change appends an Activity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils import timezone
+
+from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.accounts.models import Role
+from leadloop.leads.models import (
+    Activity,
+    ActorKind,
+    Lead,
+)
+
+
+def _actor_columns(by: Actor) -> dict[str, Any]:
+    if isinstance(by, SystemActor):
+        return {"actor_kind": ActorKind.SYSTEM, "actor_label": by.label}
+    if isinstance(by, SourceActor):
+        return {"actor_kind": ActorKind.SOURCE, "actor_label": by.source_name}
+    kind = ActorKind.PARTNER if by.role == Role.PARTNER else ActorKind.USER
+    return {"actor_kind": kind, "actor_user": by, "actor_label": by.display_name}
+
+
+def record_activity(
+    lead: Lead,
+    *,
+    kind: str,
+    by: Actor,
+    message: str = "",
+    data: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> Activity:
+    """Append one entry to a lead's timeline."""
+    return Activity.objects.create(
+        lead=lead,
+        kind=kind,
+        message=message,
+        data=dict(data or {}),
+        created_at=at or timezone.now(),
+        **_actor_columns(by),
+    )
