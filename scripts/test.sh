@@ -14,7 +14,7 @@ status=0
 
 echo "== lint (ruff, import contracts, migrations) =="
 $BIN/ruff check src tests bench
-$BIN/lint-imports --no-cache -q >/dev/null || { $BIN/lint-imports --no-cache; exit 1; }
+out=$($BIN/lint-imports --no-cache --no-logo) || { echo "$out"; exit 1; }; echo "$out" | tail -1
 $BIN/leadloop makemigrations --check --dry-run >/dev/null || {
   echo "Model changes without a migration: run 'leadloop makemigrations'."; exit 1; }
 
