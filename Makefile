@@ -35,6 +35,7 @@ messages: .stamp-python
 
 run: install
 	$(BIN)/leadloop migrate
+	$(BIN)/leadloop collectstatic --noinput -v 0
 	$(BIN)/leadloop demo --if-empty
 	$(BIN)/leadloop serve --host $(HOST) --port $(PORT)
 
