@@ -14,6 +14,7 @@ import io
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_python
@@ -70,8 +71,8 @@ def extract() -> dict[tuple[str | None, str | tuple[str, ...]], str]:
         for lineno, _func, message, _comments in extract_python(
             io.BytesIO(text.encode("utf-8")), KEYWORDS, [], {}
         ):
-            context = None
-            msgid = message
+            context: str | None = None
+            msgid: Any = message
             if isinstance(message, tuple):
                 # Babel gives every argument: (context,) singular, plural, count (None).
                 if _func in {"npgettext", "npgettext_lazy"}:
@@ -82,8 +83,10 @@ def extract() -> dict[tuple[str | None, str | tuple[str, ...]], str]:
                     msgid = tuple(message[:2])
                 else:
                     msgid = message[0]
-            if isinstance(msgid, tuple) and len(msgid) == 1:
-                msgid = msgid[0]
+            if isinstance(msgid, tuple | list):
+                msgid = tuple(str(part) for part in msgid)
+                if len(msgid) == 1:
+                    msgid = msgid[0]
             if not msgid:
                 continue
             found.setdefault((context, msgid), f"{path.relative_to(ROOT)}:{lineno}")

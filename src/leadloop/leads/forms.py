@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db.models import Field
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -96,17 +97,19 @@ class LeadFilterForm(UIForm):
         self.teams = list(list_teams(actor))
         self.sources = list(selectors.list_sources(actor))
         self.campaigns = list(selectors.list_campaigns(actor))
-        self.fields["owner"].choices = [
+        cast(forms.ChoiceField, self.fields["owner"]).choices = [
             ("", _("Anyone")),
             (OWNER_ME, _("Me")),
             (OWNER_UNASSIGNED, _("Unassigned")),
             *((str(u.pk), u.display_name) for u in self.users),
         ]
-        self.fields["team"].choices = [("", _("All teams"))] + [(t.pk, t.name) for t in self.teams]
-        self.fields["source"].choices = [("", _("All sources"))] + [
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", _("All teams"))] + [
+            (t.pk, t.name) for t in self.teams
+        ]
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", _("All sources"))] + [
             (s.pk, s.name) for s in self.sources
         ]
-        self.fields["campaign"].choices = [("", _("All campaigns"))] + [
+        cast(forms.ChoiceField, self.fields["campaign"]).choices = [("", _("All campaigns"))] + [
             (c.pk, c.name) for c in self.campaigns
         ]
 
@@ -149,12 +152,16 @@ class LeadFilterForm(UIForm):
 # --- Create and edit -----------------------------------------------------------------------------
 
 
+def _model_field(field: str) -> Field[Any, Any]:
+    return cast("Field[Any, Any]", Lead._meta.get_field(field))
+
+
 def _label(field: str) -> str:
-    return capfirst(Lead._meta.get_field(field).verbose_name)
+    return str(capfirst(_model_field(field).verbose_name))
 
 
 def _text(field: str, **kwargs: Any) -> forms.CharField:
-    max_length = Lead._meta.get_field(field).max_length
+    max_length = _model_field(field).max_length
     return forms.CharField(label=_label(field), required=False, max_length=max_length, **kwargs)
 
 
@@ -291,19 +298,19 @@ class LeadForm(UIForm):
         if lead is not None:
             del self.fields["source"]
         else:
-            self.fields["source"].choices = [("", "—")] + [
+            cast(forms.ChoiceField, self.fields["source"]).choices = [("", "—")] + [
                 (s.pk, s.name) for s in selectors.list_sources(actor).filter(is_active=True)
             ]
         organizations = selectors.list_organizations(actor, limit=500)
         if lead is not None and lead.organization and lead.organization not in organizations:
             organizations.append(lead.organization)
-        self.fields["organization_id"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["organization_id"]).choices = [("", "—")] + [
             (o.pk, o.name) for o in organizations
         ]
         campaigns = selectors.list_campaigns(actor)
         if lead is not None:
             campaigns = campaigns.filter(source_id=lead.source_id)
-        self.fields["campaign_id"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["campaign_id"]).choices = [("", "—")] + [
             (c.pk, f"{c.name} ({c.source.name})") for c in campaigns
         ]
 
@@ -337,7 +344,7 @@ class LeadForm(UIForm):
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         return [
-            (title, [self[name] for name in names if name in self.fields])
+            (str(title), [self[name] for name in names if name in self.fields])
             for title, names in self.GROUPS
         ]
 
@@ -403,9 +410,9 @@ class StatusForm(UIForm):
     def __init__(self, data: QueryDict | None = None, *, actor: Actor, prefix: str = "") -> None:
         super().__init__(data, prefix=prefix or None)
         self.reasons = {r.pk: r for r in selectors.list_lost_reasons(actor)}
-        self.fields["lost_reason"].choices = [("", _("Choose a reason"))] + [
-            (pk, r.name) for pk, r in self.reasons.items()
-        ]
+        cast(forms.ChoiceField, self.fields["lost_reason"]).choices = [
+            ("", _("Choose a reason"))
+        ] + [(pk, r.name) for pk, r in self.reasons.items()]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -427,7 +434,7 @@ class AssignForm(UIForm):
         super().__init__(data, prefix=prefix or None)
         self.users: dict[str, User] = {f"user:{u.pk}": u for u in list_assignable_users(actor)}
         self.teams: dict[str, Team] = {f"team:{t.pk}": t for t in list_teams(actor)}
-        self.fields["assignee"].choices = [
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Choose a person or team")),
             (_("People"), [(key, u.display_name) for key, u in self.users.items()]),
             (_("Team pools"), [(key, t.name) for key, t in self.teams.items()]),
@@ -530,6 +537,6 @@ class CampaignForm(UIForm):
     def __init__(self, data: QueryDict | None = None, *, actor: Actor) -> None:
         super().__init__(data)
         self.sources = {s.pk: s for s in selectors.list_sources(actor)}
-        self.fields["source"].choices = [("", "—")] + [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", "—")] + [
             (pk, s.name) for pk, s in self.sources.items()
         ]

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -159,7 +160,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
             )
     else:
         for error in form.non_field_errors() or [_("Choose an action.")]:
-            messages.error(request, error)
+            messages.error(request, str(error))
     if _is_htmx(request):
         return _render(
             request, "leads/_lead_results.html", _list_context(request, QueryDict(query))
@@ -169,7 +170,7 @@ def lead_bulk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def lead_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def lead_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     if fmt not in ("csv", "xlsx"):
         raise Http404("Unknown export format.")
     actor = _actor(request)

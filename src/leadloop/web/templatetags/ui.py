@@ -67,7 +67,7 @@ def is_staff_user(user: Any) -> bool:
 def status_badge(status: str) -> str:
     """A coloured pill with the translated status label."""
     try:
-        label = LeadStatus(status).label
+        label = str(LeadStatus(status).label)
     except ValueError:
         label = status
     return format_html('<span class="badge badge--{}">{}</span>', status, label)
@@ -123,7 +123,8 @@ def lead_field_label(name: str) -> str:
     if name in UTM_LABELS:
         return str(UTM_LABELS[name])
     try:
-        return capfirst(str(Lead._meta.get_field(name).verbose_name))
+        field = Lead._meta.get_field(name)
+        return capfirst(str(getattr(field, "verbose_name", name)))
     except FieldDoesNotExist:
         return name
 
