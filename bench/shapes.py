@@ -31,4 +31,7 @@ def shapes(params: dict[str, Any]) -> list[Shape]:
         Shape("rep: search common last name", "rep", {"q": params["common_last_name"]}),
         Shape("rep: status=contacted", "rep", {"status": "contacted"}),
         Shape("deep cursor page 50", "admin", {"sort": "-created_at"}, deep=True),
+        # Two shapes beyond the list that the first 1M run showed to be slow.
+        Shape("sort by engagement score", "admin", {"sort": "-engagement_score"}),
+        Shape("search broad term (gmail)", "admin", {"q": "gmail"}),
     ]
