@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import zoneinfo
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.security import APIKeyHeader, HttpBearer, django_auth
@@ -22,6 +27,10 @@ logger = logging.getLogger(__name__)
 def _actor_for_key(raw: str) -> Actor | None:
     user = accounts_services.authenticate_api_key(raw)
     if user is not None:
+        # The session middleware sets the zone for logged-in users; a key's owner gets theirs here,
+        # so date filters mean the caller's days. The middleware resets it after the response.
+        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
+            timezone.activate(zoneinfo.ZoneInfo(user.time_zone))
         return user
     source = leads_services.resolve_source_key(raw)
     if source is None:
@@ -126,6 +135,17 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return problem_response(request, status=404, title="Not found", kind="notfound")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return problem_response(
+        request,
+        status=413,
+        title="Content too large",
+        detail=f"The body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+        kind="toolarge",
+    )
 
 
 @api.exception_handler(Exception)

@@ -30,7 +30,11 @@ def test_create_lead_answers_201_with_the_normalised_lead(api_client_for, admin,
     assert body["email"] == "ANN@example.com"
     assert body["phone_e164"] == "+31612345678"
     assert body["source"] == {"id": source.pk, "name": "Website"}
-    assert body["allowed_transitions"] == ["nurturing", "sales_ready", "assigned", "disqualified"]
+    assert body["allowed_transitions"] == [
+        "nurturing",
+        "sales_ready",
+        "disqualified",
+    ]  # no owner yet
 
 
 def test_unknown_field_is_a_422_problem_document(api_client_for, admin, source):

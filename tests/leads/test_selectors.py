@@ -155,3 +155,17 @@ def test_created_date_filter_uses_the_viewers_day(source):
 
     assert _names(second) == ["Night"]
     assert _names(first) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("иван", ["Иванов"]), ("ΠΑΠΑ", ["Παπαδόπουλος"]), ("東京", ["東京"]), ("*", []), ("^", [])],
+)
+def test_search_finds_names_in_every_script_and_punctuation_finds_nothing(source, query, expected):
+    make_lead(source, first_name="Иван", last_name="Иванов")
+    make_lead(source, last_name="Παπαδόπουλος")
+    make_lead(source, last_name="東京")
+
+    page = selectors.list_leads(SYSTEM, LeadFilters(q=query))
+
+    assert _names(page) == expected

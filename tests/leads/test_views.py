@@ -266,7 +266,7 @@ def test_detail_shows_grouped_fields_and_the_timeline(logged_in_client, source, 
     assert 'href="mailto:ann@example.com"' in response.text
     assert "Holding BV" in response.text
     assert "newsletter" in response.text
-    assert "Created from Website" in response.text
+    assert "From Website" in response.text
 
 
 @pytest.mark.parametrize("role", ["rep", "other_rep", "partner_user", "other_partner_user"])

@@ -63,6 +63,8 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
     users = User.objects.filter(
         is_active=True, role__in=[Role.SALES_REP, Role.SALES_MANAGER]
     ).select_related("team")
+    if isinstance(actor, SystemActor):
+        return users
     if isinstance(actor, User) and actor.role == Role.SALES_REP:
         return users.filter(pk=actor.pk)
     if isinstance(actor, User) and actor.role == Role.SALES_MANAGER:
@@ -73,16 +75,29 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
     return users.order_by("first_name", "last_name")
 
 
-def get_partner_for(actor: Actor, partner_id: int) -> PartnerOrganization | None:
-    """A partner organisation leads can be routed to, for staff; None when unknown."""
-    if not is_staff_role(actor):
-        return None
-    return PartnerOrganization.objects.filter(pk=partner_id, is_active=True).first()
+def can_route_to_partners(actor: Actor) -> bool:
+    """Routing a lead to a channel partner is a decision for managers, marketing and admins."""
+    return isinstance(actor, SystemActor) or (
+        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER)
+    )
 
 
-def get_team_for(actor: Actor, team_id: int) -> Team | None:
-    """A team `actor` may route leads to; None when unknown."""
-    return list_teams(actor).filter(pk=team_id).first()
+def list_assignable_teams(actor: Actor) -> QuerySet[Team]:
+    """Team pools `actor` may put a lead in: a rep their own, a manager the teams they run."""
+    if isinstance(actor, SystemActor) or can_see_all_leads(actor):
+        return Team.objects.all()
+    if not isinstance(actor, User) or actor.role == Role.PARTNER:
+        return Team.objects.none()
+    if actor.role == Role.SALES_MANAGER:
+        return Team.objects.filter(Q(manager=actor) | Q(pk=actor.team_id))
+    return Team.objects.filter(pk=actor.team_id)
+
+
+def list_assignable_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """Partner organisations `actor` may route leads to."""
+    if not can_route_to_partners(actor):
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.filter(is_active=True)
 
 
 def list_teams(actor: Actor) -> QuerySet[Team]:

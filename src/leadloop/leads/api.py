@@ -14,7 +14,6 @@ from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import User
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads import selectors, services
-from leadloop.leads.lifecycle import allowed_moves
 from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source
 
 leads = Router()
@@ -150,7 +149,7 @@ def _ref(obj: Any, label: str = "name") -> Ref | None:
     return Ref(id=obj.pk, name=name)
 
 
-def lead_out(lead: Lead) -> LeadOut:
+def lead_out(lead: Lead, actor: Actor) -> LeadOut:
     values = {name: getattr(lead, name) for name in LeadOut.model_fields if hasattr(lead, name)}
     values.update(
         phone=lead.phone_raw,
@@ -161,7 +160,7 @@ def lead_out(lead: Lead) -> LeadOut:
         team=_ref(lead.team),
         owner_partner=_ref(lead.owner_partner),
         lost_reason=lead.lost_reason.name if lead.lost_reason else None,
-        allowed_transitions=allowed_moves(lead.status),
+        allowed_transitions=selectors.list_allowed_moves(actor, lead),
     )
     return LeadOut(**values)
 
@@ -255,11 +254,12 @@ def activity_out(activity: Activity) -> ActivityOut:
 
 @leads.get("", response=LeadList, summary="List leads (filter, search, sort, cursor pages)")
 def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> LeadList:
-    page = selectors.list_leads(
-        _actor(request), query.filters(), cursor=query.cursor, limit=query.limit
-    )
+    actor = _actor(request)
+    page = selectors.list_leads(actor, query.filters(), cursor=query.cursor, limit=query.limit)
     return LeadList(
-        items=[lead_out(lead) for lead in page.items], next_cursor=page.next_cursor, sort=page.sort
+        items=[lead_out(lead, actor) for lead in page.items],
+        next_cursor=page.next_cursor,
+        sort=page.sort,
     )
 
 
@@ -277,7 +277,7 @@ def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
     source = _source_for_submit(actor, source_id)
     lead = services.create_lead(data, source=source, by=actor)
     shown = lead if isinstance(actor, SourceActor) else selectors.get_lead_for(actor, lead.pk)
-    return Status(201, lead_out(shown))
+    return Status(201, lead_out(shown, actor))
 
 
 def _source_for_submit(actor: Actor, source_id: int) -> Source:
@@ -290,7 +290,8 @@ def _source_for_submit(actor: Actor, source_id: int) -> Source:
 
 @leads.get("/{lead_id}", response=LeadOut, summary="One lead")
 def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
-    return lead_out(selectors.get_lead_for(_actor(request), lead_id))
+    actor = _actor(request)
+    return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 
 
 @leads.patch("/{lead_id}", response=LeadOut, summary="Change a lead's fields")
@@ -298,16 +299,14 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadFields) -> Lead
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
     services.update_lead(lead, payload.model_dump(exclude_unset=True), by=actor)
-    return lead_out(selectors.get_lead_for(actor, lead_id))
+    return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 
 
 @leads.post("/{lead_id}/transition", response=LeadOut, summary="Move a lead to another status")
 def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -> LeadOut:
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
-    reason = (
-        services.get_or_create_lost_reason(payload.lost_reason) if payload.lost_reason else None
-    )
+    reason = selectors.find_lost_reason(actor, payload.lost_reason) if payload.lost_reason else None
     services.transition(
         lead,
         to=payload.to,
@@ -316,7 +315,7 @@ def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -
         order_value=payload.order_value,
         note=payload.note,
     )
-    return lead_out(selectors.get_lead_for(actor, lead_id))
+    return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 
 
 @leads.post(
@@ -326,8 +325,8 @@ def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> LeadOu
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
     target = services.resolve_assignee(by=actor, **payload.model_dump())
-    services.assign_lead(lead, by=actor, **target)
-    return lead_out(selectors.get_lead_for(actor, lead_id))
+    # Answer with what was written: after handing a lead on, the caller may no longer see it.
+    return lead_out(services.assign_lead(lead, by=actor, **target), actor)
 
 
 @leads.get(
@@ -408,12 +407,9 @@ def _parent(actor: Actor, parent_id: int | None) -> Organization | None:
 
 @organizations.get("", response=list[OrganizationOut], summary="Organisations (search by name)")
 def list_organizations(
-    request: HttpRequest, q: str = "", limit: int = 100
+    request: HttpRequest, q: str = "", limit: int = Query(100, ge=1, le=500)
 ) -> list[OrganizationOut]:
-    return [
-        org_out(o)
-        for o in selectors.list_organizations(_actor(request), q=q, limit=min(limit, 500))
-    ]
+    return [org_out(o) for o in selectors.list_organizations(_actor(request), q=q, limit=limit)]
 
 
 @organizations.post("", response={201: OrganizationOut}, summary="Create an organisation")

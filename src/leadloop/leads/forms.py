@@ -14,8 +14,14 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import Team, User
-from leadloop.accounts.selectors import list_assignable_users, list_teams
+from leadloop.accounts.models import PartnerOrganization, Team, User
+from leadloop.accounts.selectors import (
+    is_staff_role,
+    list_assignable_partners,
+    list_assignable_teams,
+    list_assignable_users,
+    list_teams,
+)
 from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.leads import selectors
 from leadloop.leads.models import (
@@ -301,6 +307,12 @@ class LeadForm(UIForm):
             cast(forms.ChoiceField, self.fields["source"]).choices = [("", "—")] + [
                 (s.pk, s.name) for s in selectors.list_sources(actor).filter(is_active=True)
             ]
+        if not is_staff_role(actor):
+            # Partners cannot list organisations or campaigns; a select with only "—" would
+            # post an empty value and silently detach the lead from its campaign.
+            del self.fields["organization_id"]
+            del self.fields["campaign_id"]
+            return
         organizations = selectors.list_organizations(actor, limit=500)
         if lead is not None and lead.organization and lead.organization not in organizations:
             organizations.append(lead.organization)
@@ -426,28 +438,42 @@ class StatusForm(UIForm):
 
 
 class AssignForm(UIForm):
-    """Give a lead to a person or to a team's pool: values are 'user:<id>' or 'team:<id>'."""
+    """Give a lead to a person, a team pool or a partner: user:<id>, team:<id> or partner:<id>.
+
+    The choices are exactly what the actor may assign to; the service checks again.
+    """
 
     assignee = forms.ChoiceField(label=_("Assign to"))
 
     def __init__(self, data: QueryDict | None = None, *, actor: Actor, prefix: str = "") -> None:
         super().__init__(data, prefix=prefix or None)
         self.users: dict[str, User] = {f"user:{u.pk}": u for u in list_assignable_users(actor)}
-        self.teams: dict[str, Team] = {f"team:{t.pk}": t for t in list_teams(actor)}
+        self.teams: dict[str, Team] = {f"team:{t.pk}": t for t in list_assignable_teams(actor)}
+        self.partners: dict[str, PartnerOrganization] = {
+            f"partner:{p.pk}": p for p in list_assignable_partners(actor)
+        }
         cast(forms.ChoiceField, self.fields["assignee"]).choices = [
             ("", _("Choose a person or team")),
             (_("People"), [(key, u.display_name) for key, u in self.users.items()]),
             (_("Team pools"), [(key, t.name) for key, t in self.teams.items()]),
         ]
+        if self.partners:
+            choices = cast(forms.ChoiceField, self.fields["assignee"]).choices
+            cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+                *choices,
+                (_("Partners"), [(key, p.name) for key, p in self.partners.items()]),
+            ]
 
     @property
     def is_available(self) -> bool:
-        return bool(self.users or self.teams)
+        return bool(self.users or self.teams or self.partners)
 
     def target(self) -> dict[str, Any]:
         key = self.cleaned_data["assignee"]
         if key in self.users:
             return {"to": self.users[key]}
+        if key in self.partners:
+            return {"partner": self.partners[key]}
         return {"team": self.teams[key]}
 
 

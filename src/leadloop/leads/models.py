@@ -356,6 +356,7 @@ class Lead(models.Model):
             models.Index(fields=["organization", "created_at"], name="lead_org_created"),
             models.Index(fields=["updated_at", "id"], name="lead_updated"),
             models.Index(fields=["priority", "id"], name="lead_priority"),
+            models.Index(fields=["engagement_score", "id"], name="lead_engagement"),
             models.Index(fields=["last_name", "id"], name="lead_last_name"),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone_e164"], name="lead_phone"),

@@ -11,7 +11,8 @@ from babel import Locale
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError, validate_email
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
+# Letters and digits of every script are word characters, as for FTS5's unicode61 tokenizer.
+_NON_WORD = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\D+")
 
 

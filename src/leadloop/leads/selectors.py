@@ -101,7 +101,8 @@ def _search(queryset: QuerySet[Lead], q: str) -> QuerySet[Lead]:
     """Word-prefix search on name, e-mail, company and phone, through the database's text index."""
     words = query_tokens(q)
     if not words:
-        return queryset
+        # Punctuation alone ("*", "^") matches nothing rather than everything.
+        return queryset.none() if q.strip() else queryset
     if connection.vendor == "sqlite":
         match = " AND ".join(f'"{w}"*' for w in words)
         return queryset.filter(
@@ -180,7 +181,7 @@ def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
         elif not isinstance(value, str):
             raise TypeError
         return value, int(pk)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValidationFailed(
             _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
         ) from exc
@@ -206,9 +207,15 @@ def list_leads(
         )
     order = [f"-{name}", "-id"] if descending else [name, "id"]
     rows = list(
-        qs.select_related("source", "campaign", "assigned_to", "team", "owner_partner").order_by(
-            *order
-        )[: limit + 1]
+        qs.select_related(
+            "source",
+            "campaign",
+            "assigned_to",
+            "team",
+            "owner_partner",
+            "organization",
+            "lost_reason",
+        ).order_by(*order)[: limit + 1]
     )
     next_cursor = None
     if len(rows) > limit:
@@ -367,6 +374,18 @@ def get_lost_reason(actor: Actor, reason_id: int) -> LostReason:
     reason = list_lost_reasons(actor).filter(pk=reason_id).first()
     if reason is None:
         raise NotFound(_("No such lost reason."))
+    return reason
+
+
+def find_lost_reason(actor: Actor, name: str) -> LostReason:
+    """The active lost reason called `name` (as the API names it); a field error otherwise."""
+    reason = list_lost_reasons(actor).filter(name__iexact=name.strip()).first()
+    if reason is None:
+        choices = ", ".join(list_lost_reasons(actor).values_list("name", flat=True))
+        raise ValidationFailed(
+            _("Unknown lost reason."),
+            errors={"lost_reason": [_("Choose one of: %(choices)s.") % {"choices": choices}]},
+        )
     return reason
 
 

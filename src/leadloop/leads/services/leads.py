@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -68,22 +68,7 @@ def create_lead(
     if isinstance(by, User) and not by.is_active:
         raise NotAllowed(_("Inactive users cannot create leads."))
     values = clean_lead_input(data, default_region=source.default_country)
-    if (
-        values.get("campaign_id")
-        and not Campaign.objects.filter(pk=values["campaign_id"], source=source).exists()
-    ):
-        raise ValidationFailed(
-            _("The campaign belongs to another source."),
-            errors={"campaign_id": [_("This campaign belongs to another source.")]},
-        )
-    if (
-        values.get("external_ref")
-        and Lead.objects.filter(source=source, external_ref=values["external_ref"]).exists()
-    ):
-        raise ValidationFailed(
-            _("A lead with this external reference exists for this source."),
-            errors={"external_ref": [_("Already used for this source.")]},
-        )
+    _check_origin(values, source=source)
     now = at or timezone.now()
     lead = Lead(source=source, created_at=now, updated_at=now, **values)
     if not lead.language and source.default_language:
@@ -101,11 +86,43 @@ def create_lead(
         elif by.role == Role.PARTNER:
             lead.owner_partner_id = by.partner_id
     _refresh_search_text(lead)
-    lead.save()
-    record_activity(
-        lead, kind=ActivityKind.CREATED, by=by, message=f"Created from {source.name}", at=now
-    )
+    _save_checked(lead)
+    record_activity(lead, kind=ActivityKind.CREATED, by=by, data={"source": source.name}, at=now)
     return lead
+
+
+def _check_origin(values: Mapping[str, Any], *, source: Source, lead_id: int | None = None) -> None:
+    """A lead's campaign belongs to its source, and an external reference is unique per source."""
+    if (
+        values.get("campaign_id")
+        and not Campaign.objects.filter(pk=values["campaign_id"], source=source).exists()
+    ):
+        raise ValidationFailed(
+            _("The campaign belongs to another source."),
+            errors={"campaign_id": [_("This campaign belongs to another source.")]},
+        )
+    if values.get("external_ref"):
+        others = Lead.objects.filter(source=source, external_ref=values["external_ref"])
+        if others.exclude(pk=lead_id).exists():
+            raise _duplicate_reference()
+
+
+def _duplicate_reference() -> ValidationFailed:
+    return ValidationFailed(
+        _("A lead with this external reference exists for this source."),
+        errors={"external_ref": [_("Already used for this source.")]},
+    )
+
+
+def _save_checked(lead: Lead) -> None:
+    """Save, turning a lost race on the (source, external_ref) unique key into a field error."""
+    try:
+        with transaction.atomic():
+            lead.save()
+    except IntegrityError as exc:
+        if "external_ref" in str(exc) or "lead_external_ref_unique_per_source" in str(exc):
+            raise _duplicate_reference() from exc
+        raise
 
 
 @transaction.atomic
@@ -119,6 +136,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
         locked.country or locked.source.default_country
     )
     values = clean_lead_input(data, default_region=region)
+    _check_origin(values, source=locked.source, lead_id=locked.pk)
     changes = []
     for name, new in values.items():
         old = getattr(locked, name)
@@ -129,7 +147,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
         return locked
     _refresh_search_text(locked)
     locked.updated_at = timezone.now()
-    locked.save()
+    _save_checked(locked)
     record_activity(
         locked,
         kind=ActivityKind.FIELD_CHANGED,
@@ -228,15 +246,12 @@ def assign_lead(
         raise ValidationFailed(
             _("Choose a person, a team or a partner."), errors={"to": [_("Required.")]}
         )
-    if isinstance(by, User) and by.role == Role.PARTNER:
-        raise NotAllowed(_("Partner users cannot reassign leads."))
-    if to is not None and (not to.is_active or to.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
+    if partner is not None and (to is not None or team is not None):
         raise ValidationFailed(
-            _("Leads go to active sales reps and managers."),
-            errors={"to": [_("Not a sales user.")]},
+            _("A lead goes to a person or a team, or to a partner, not both."),
+            errors={"partner": [_("Choose either a partner or a person or team.")]},
         )
-    if isinstance(by, User) and by.role == Role.SALES_REP and to is not None and to.pk != by.pk:
-        raise NotAllowed(_("Reps can take leads for themselves only."))
+    _check_assignment_scope(by, to=to, team=team, partner=partner)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     before = {
         "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
@@ -257,13 +272,42 @@ def assign_lead(
     record_activity(
         locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
     )
-    if (to is not None or partner is not None) and locked.status in (
+    has_owner = to is not None or partner is not None
+    if has_owner and locked.status in (
         LeadStatus.NEW,
         LeadStatus.NURTURING,
         LeadStatus.SALES_READY,
     ):
         locked = transition(locked, to=LeadStatus.ASSIGNED, by=by)
+    elif not has_owner and locked.status == LeadStatus.ASSIGNED:
+        # An assigned lead needs an owner: back in a pool it waits as sales-ready. A contacted or
+        # quoted lead keeps its status, so the next rep sees how far the conversation got.
+        locked = transition(locked, to=LeadStatus.SALES_READY, by=by)
     return locked
+
+
+def _check_assignment_scope(
+    by: Actor, *, to: User | None, team: Team | None, partner: PartnerOrganization | None
+) -> None:
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    if to is not None and (not to.is_active or to.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
+        raise ValidationFailed(
+            _("Leads go to active sales reps and managers."),
+            errors={"to": [_("Not a sales user.")]},
+        )
+    if (
+        to is not None
+        and not accounts_selectors.list_assignable_users(by).filter(pk=to.pk).exists()
+    ):
+        raise NotAllowed(_("You cannot assign leads to this person."))
+    if (
+        team is not None
+        and not accounts_selectors.list_assignable_teams(by).filter(pk=team.pk).exists()
+    ):
+        raise NotAllowed(_("You cannot put leads in this team's pool."))
+    if partner is not None and not accounts_selectors.can_route_to_partners(by):
+        raise NotAllowed(_("You cannot route leads to partners."))
 
 
 def resolve_assignee(
@@ -279,11 +323,15 @@ def resolve_assignee(
         if target["to"] is None:
             errors["user_id"] = [_("You cannot assign leads to this user.")]
     if team_id is not None:
-        target["team"] = accounts_selectors.get_team_for(by, team_id)
+        target["team"] = accounts_selectors.list_assignable_teams(by).filter(pk=team_id).first()
         if target["team"] is None:
-            errors["team_id"] = [_("No such team.")]
+            errors["team_id"] = [_("You cannot put leads in this team's pool.")]
     if partner_id is not None:
-        target["partner"] = accounts_selectors.get_partner_for(by, partner_id)
+        if not accounts_selectors.can_route_to_partners(by):
+            raise NotAllowed(_("You cannot route leads to partners."))
+        target["partner"] = (
+            accounts_selectors.list_assignable_partners(by).filter(pk=partner_id).first()
+        )
         if target["partner"] is None:
             errors["partner_id"] = [_("No such partner.")]
     if errors:

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import Role, User
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads.models import Organization
@@ -36,8 +36,20 @@ def create_organization(
 
 @transaction.atomic
 def move_organization(org: Organization, *, parent: Organization | None, by: Actor) -> Organization:
-    """Hang an organisation (and its whole subtree) under another parent, refusing cycles."""
-    _require_staff(by)
+    """Hang an organisation (and its whole subtree) under another parent, refusing cycles.
+
+    Restructuring a holding is for marketing and admins. Both rows are locked and re-read first,
+    so two concurrent moves cannot weave a cycle out of stale paths.
+    """
+    if not (
+        isinstance(by, SystemActor)
+        or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))
+    ):
+        raise NotAllowed(_("Only marketing and admins can restructure organisations."))
+    ids = [org.pk] + ([parent.pk] if parent is not None else [])
+    locked = {o.pk: o for o in Organization.objects.select_for_update().filter(pk__in=ids)}
+    org = locked[org.pk]
+    parent = locked[parent.pk] if parent is not None else None
     if parent is not None and parent.path.startswith(org.path):
         raise ValidationFailed(
             _("An organisation cannot be placed under itself or its own branch."),

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -42,32 +44,46 @@ class Command(LeadloopCommand):
             "--no-ws",
             "leadloop.wsgi:application",
         ]  # fmt: skip
-        children: list[subprocess.Popen[bytes]] = []
+        worker_cmd = [sys.executable, "-m", "leadloop.cli", "worker"]
         use_worker = not options["no_worker"] and settings.TASKS_BACKEND in ("db", "rq")
-        if use_worker:
-            children.append(subprocess.Popen([sys.executable, "-m", "leadloop.cli", "worker"]))
-        children.append(subprocess.Popen(granian))
+        web = subprocess.Popen(granian)
+        worker = subprocess.Popen(worker_cmd) if use_worker else None
         self.stdout.write(
             f"Leadloop is serving on http://{options['host']}:{options['port']}/ "
             f"({options['workers']} web worker(s){', 1 task worker' if use_worker else ''})."
         )
+        stopping = False
 
         def stop(signum: int, frame: Any) -> None:
-            for child in children:
-                if child.poll() is None:
+            nonlocal stopping
+            stopping = True
+            for child in (web, worker):
+                if child is not None and child.poll() is None:
                     child.terminate()
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        restarts = 0
         try:
-            while all(child.poll() is None for child in children):
-                try:
-                    children[-1].wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    continue
+            while not stopping and web.poll() is None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    web.wait(timeout=1)
+                if worker is not None and worker.poll() is not None and not stopping:
+                    # A dead worker must not take the web app down with it: restart it, waiting
+                    # longer after each crash so a worker that cannot start does not spin.
+                    restarts += 1
+                    delay = min(2**restarts, 60)
+                    self.stderr.write(
+                        f"The task worker exited ({worker.returncode}); restarting in {delay} s."
+                    )
+                    time.sleep(delay)
+                    if not stopping:
+                        worker = subprocess.Popen(worker_cmd)
         finally:
             stop(signal.SIGTERM, None)
-            for child in children:
+            for child in (web, worker):
+                if child is None:
+                    continue
                 try:
                     child.wait(timeout=10)
                 except subprocess.TimeoutExpired:
