@@ -216,7 +216,7 @@ def test_api_list_of_leads_with_organizations_and_lost_reasons_has_no_n_plus_one
         )
     client = api_client_for(admin)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get("/api/v1/leads?limit=50")
 
     assert len(_json(response)["items"]) == 6

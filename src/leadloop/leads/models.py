@@ -347,6 +347,7 @@ class Lead(models.Model):
             # Every list sorts by a column and then id (keyset pagination); the common filters
             # lead each composite index so a filtered, sorted page is one index range scan.
             models.Index(fields=["status", "created_at", "id"], name="lead_status_created"),
+            models.Index(fields=["status", "last_name", "id"], name="lead_status_last_name"),
             models.Index(fields=["assigned_to", "created_at", "id"], name="lead_owner_created"),
             models.Index(fields=["team", "created_at", "id"], name="lead_team_created"),
             models.Index(fields=["owner_partner", "created_at", "id"], name="lead_partner_created"),
