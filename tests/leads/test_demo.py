@@ -223,3 +223,16 @@ def test_search_finds_a_demo_lead_by_email_and_by_last_name(db):
         found.pk for found in Lead.objects.filter(email=lead.email).order_by("-created_at", "-id")
     ]
     assert lead.pk in [found.pk for found in by_name.items]
+
+
+def test_demo_keeps_the_password_of_an_existing_admin(db):
+    from leadloop.leads.demo import DEMO_PASSWORD
+    from tests.factories.accounts import make_user
+
+    admin = make_user(Role.ADMIN, username="admin", password="my-own-secret-9")
+
+    load_demo(leads=20, seed=3)
+
+    admin.refresh_from_db()
+    assert admin.check_password("my-own-secret-9")
+    assert not admin.check_password(DEMO_PASSWORD)

@@ -88,9 +88,10 @@ def list_assignable_teams(actor: Actor) -> QuerySet[Team]:
         return Team.objects.all()
     if not isinstance(actor, User) or actor.role == Role.PARTNER:
         return Team.objects.none()
+    own = Q(pk=actor.team_id) if actor.team_id else NOTHING
     if actor.role == Role.SALES_MANAGER:
-        return Team.objects.filter(Q(manager=actor) | Q(pk=actor.team_id))
-    return Team.objects.filter(pk=actor.team_id)
+        return Team.objects.filter(Q(manager=actor) | own)
+    return Team.objects.filter(own)
 
 
 def list_assignable_partners(actor: Actor) -> QuerySet[PartnerOrganization]:

@@ -236,7 +236,7 @@ STEP_HOURS = {
     S.LOST: (48, 720),
 }
 OWNED = frozenset({S.ASSIGNED, S.CONTACTED, S.QUOTED, S.WON, S.LOST})
-PROBABILITY = {S.ASSIGNED: 20, S.CONTACTED: 40, S.QUOTED: 60}
+PROBABILITY: dict[str, int] = {S.ASSIGNED: 20, S.CONTACTED: 40, S.QUOTED: 60}
 
 
 @dataclass(frozen=True)
@@ -264,7 +264,7 @@ class _Owner:
     partner_id: int | None
     team_name: str | None
     actor: _Actor
-    before_after: dict[str, str | None]
+    before_after: dict[str, Any]
 
 
 @dataclass
@@ -353,28 +353,33 @@ def _user_actor(user: User) -> _Actor:
 def _users() -> dict[str, User]:
     users: dict[str, User] = {}
     teams: dict[str, Team] = {}
+    created: list[int] = []
     for username, role, first, last, team_name in USERS:
         team = None
         if team_name:
             team = teams.get(team_name) or accounts_services.get_or_create_team(name=team_name)
             teams[team_name] = team
-        user = User.objects.filter(username=username).first() or accounts_services.create_user(
-            username=username, role=role, first_name=first, last_name=last, team=team
-        )
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = accounts_services.create_user(
+                username=username, role=role, first_name=first, last_name=last, team=team
+            )
+            created.append(user.pk)
         users[username] = user
         if role == Role.SALES_MANAGER and team is not None:
             accounts_services.get_or_create_team(name=team.name, manager=user)
     partner = accounts_services.get_or_create_partner(name=PARTNER_NAME)
     username, first, last = PARTNER_USER
-    users[username] = User.objects.filter(username=username).first() or (
-        accounts_services.create_user(
+    existing = User.objects.filter(username=username).first()
+    if existing is None:
+        existing = accounts_services.create_user(
             username=username, role=Role.PARTNER, first_name=first, last_name=last, partner=partner
         )
-    )
+        created.append(existing.pk)
+    users[username] = existing
     # One hash for all: PBKDF2 takes a third of a second, and the demo password is shared anyway.
-    User.objects.filter(pk__in=[u.pk for u in users.values()]).update(
-        password=make_password(DEMO_PASSWORD)
-    )
+    # Only users made here get it: an existing "admin" keeps the password its owner chose.
+    User.objects.filter(pk__in=created).update(password=make_password(DEMO_PASSWORD))
     return users
 
 
@@ -392,7 +397,7 @@ def _owners(users: dict[str, User]) -> tuple[list[_Owner], list[_Owner]]:
             None,
             team.name if team else None,
             _user_actor(user),
-            {"before": empty, "after": {**after, "partner": None}},  # type: ignore[dict-item]
+            {"before": empty, "after": {**after, "partner": None}},
         )
         # Reps carry most of the load; managers take a few leads themselves.
         owners.extend([owner] * (1 if user.role == Role.SALES_MANAGER else 6))
@@ -422,7 +427,7 @@ def _owners(users: dict[str, User]) -> tuple[list[_Owner], list[_Owner]]:
                 {
                     "before": empty,
                     "after": {"assigned_to": None, "team": None, "partner": partner.name},
-                },  # type: ignore[dict-item]
+                },
             )
         ]
         * 5
@@ -817,7 +822,7 @@ class _LeadMaker:
         )
         # (hours after creation, kind, actor, message, data) — made relative first, scaled to fit.
         events: list[list[Any]] = [
-            [0.0, ActivityKind.CREATED, creator, f"Created from {source.name}", "{}"]
+            [0.0, ActivityKind.CREATED, creator, "", json.dumps({"source": source.name})]
         ]
         hours, previous = 0.0, S.NEW
         lost_reason = None
@@ -924,7 +929,7 @@ class _LeadMaker:
 
 
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 14, 12, 14, 15, 14, 12, 9, 7, 7, 6, 4, 3, 2)
-GRADE_WEIGHTS = {
+GRADE_WEIGHTS: dict[str, tuple[int, int, int, int]] = {
     S.WON: (40, 35, 20, 5),
     S.LOST: (10, 25, 35, 30),
     S.DISQUALIFIED: (2, 8, 30, 60),

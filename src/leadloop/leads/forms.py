@@ -452,17 +452,14 @@ class AssignForm(UIForm):
         self.partners: dict[str, PartnerOrganization] = {
             f"partner:{p.pk}": p for p in list_assignable_partners(actor)
         }
-        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+        choices: list[Any] = [
             ("", _("Choose a person or team")),
             (_("People"), [(key, u.display_name) for key, u in self.users.items()]),
             (_("Team pools"), [(key, t.name) for key, t in self.teams.items()]),
         ]
         if self.partners:
-            choices = cast(forms.ChoiceField, self.fields["assignee"]).choices
-            cast(forms.ChoiceField, self.fields["assignee"]).choices = [
-                *choices,
-                (_("Partners"), [(key, p.name) for key, p in self.partners.items()]),
-            ]
+            choices.append((_("Partners"), [(k, p.name) for k, p in self.partners.items()]))
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = choices
 
     @property
     def is_available(self) -> bool:

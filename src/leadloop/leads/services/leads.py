@@ -103,7 +103,9 @@ def _check_origin(values: Mapping[str, Any], *, source: Source, lead_id: int | N
         )
     if values.get("external_ref"):
         others = Lead.objects.filter(source=source, external_ref=values["external_ref"])
-        if others.exclude(pk=lead_id).exists():
+        if lead_id is not None:
+            others = others.exclude(pk=lead_id)
+        if others.exists():
             raise _duplicate_reference()
 
 
