@@ -67,3 +67,13 @@ def test_worker_once_runs_the_schedule_and_releases_the_lease(db, capsys):
 
     assert '"enqueued"' in capsys.readouterr().out
     assert services.acquire_lease("scheduler", holder="someone-else", ttl=TTL) is True
+
+
+def test_optimize_task_runs_on_either_database(db):
+    from django.db import connection
+
+    from leadloop.core.tasks import optimize_database_task
+
+    result = optimize_database_task.call()
+
+    assert result == ("optimized" if connection.vendor == "sqlite" else "skipped")

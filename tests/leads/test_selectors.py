@@ -169,3 +169,23 @@ def test_search_finds_names_in_every_script_and_punctuation_finds_nothing(source
     page = selectors.list_leads(SYSTEM, LeadFilters(q=query))
 
     assert _names(page) == expected
+
+
+def test_a_count_over_its_time_budget_answers_at_least_what_is_known(source, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the time budget is PostgreSQL's statement_timeout")
+    for _ in range(3):
+        make_lead(source)
+    monkeypatch.setattr(selectors, "COUNT_BUDGET_MS", 1)
+    # pg_sleep makes the count slower than any budget, without mocking the database.
+    monkeypatch.setattr(
+        selectors.Lead.objects,
+        "filter",
+        lambda **kw: selectors.Lead.objects.extra(where=["pg_sleep(0.05) IS NOT NULL"]).filter(
+            **kw
+        ),
+    )
+
+    assert selectors.count_leads(SYSTEM, LeadFilters(), at_least=50) == (50, True)

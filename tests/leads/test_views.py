@@ -145,7 +145,8 @@ def test_list_page_queries_do_not_grow_with_rows(
         make_lead(source, assigned_to=rep if n % 2 else None, team=team, campaign_id=campaign.pk)
     client = logged_in_client(admin)
 
-    with django_assert_max_num_queries(14):
+    # PostgreSQL spends three more on the count's time budget (savepoint, SET LOCAL, release).
+    with django_assert_max_num_queries(17):
         response = client.get(LIST)
 
     assert len(_names(response)) == 30

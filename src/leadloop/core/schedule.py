@@ -19,4 +19,5 @@ class PeriodicSpec:
 SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec("prune_task_results", timedelta(hours=24), tasks.prune_task_results_task),
     PeriodicSpec("requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task),
+    PeriodicSpec("optimize_database", timedelta(hours=24), tasks.optimize_database_task),
 )

