@@ -220,3 +220,22 @@ def test_api_list_of_leads_with_organizations_and_lost_reasons_has_no_n_plus_one
         response = client.get("/api/v1/leads?limit=50")
 
     assert len(_json(response)["items"]) == 6
+
+
+def test_rep_is_offered_only_their_own_pool_in_the_ui_and_a_forged_choice_changes_nothing(
+    logged_in_client, rep, other_team, partner_org, source
+):
+    lead = make_lead(source, assigned_to=rep)
+    client = logged_in_client(rep)
+    before = Activity.objects.count()
+
+    page = client.get(f"/leads/{lead.pk}/")
+    forged = client.post(f"/leads/{lead.pk}/assign/", {"assignee": f"team:{other_team.pk}"})
+
+    assert f'value="team:{rep.team_id}"' in page.text
+    assert f'value="team:{other_team.pk}"' not in page.text
+    assert f'value="partner:{partner_org.pk}"' not in page.text
+    assert forged.status_code in (200, 302, 422)
+    assert Activity.objects.count() == before
+    lead.refresh_from_db()
+    assert lead.team_id == rep.team_id
