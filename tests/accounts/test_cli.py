@@ -86,3 +86,10 @@ def test_console_script_exits_non_zero_with_a_one_line_reason(tmp_path):
     assert "worker" in help_text.stdout
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines() == ["CommandError: No source called 'Nope'."]
+
+
+def test_createuser_refuses_an_unknown_time_zone(db):
+    with pytest.raises(CommandError, match="time zone"):
+        call_command("createuser", "tz", "--role", "marketing", "--time-zone", "Mars/Olympus")
+
+    assert User.objects.count() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,6 +62,13 @@ def create_user(
             _("A partner user needs a partner organisation."),
             errors={"partner": [_("Required for the partner role.")]},
         )
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Unknown time zone %(zone)r.") % {"zone": time_zone},
+            errors={"time_zone": [_("Use an IANA zone such as Europe/Amsterdam.")]},
+        ) from exc
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(
             _("User %(name)r exists already.") % {"name": username},

@@ -23,6 +23,9 @@ class Command(LeadloopCommand):
         parser.add_argument("--team", help="Team name (created when missing).")
         parser.add_argument("--partner", help="Partner organisation name (created when missing).")
         parser.add_argument("--language", default="", choices=["", "en", "nl"])
+        parser.add_argument(
+            "--time-zone", default="Europe/Amsterdam", help="IANA zone the UI shows times in."
+        )
         parser.add_argument("--api-key", action="store_true", help="Issue an API key and print it.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,6 +43,7 @@ class Command(LeadloopCommand):
             team=team,
             partner=partner,
             language=options["language"],
+            time_zone=options["time_zone"],
         )
         if options["role"] == Role.SALES_MANAGER and team is not None:
             services.get_or_create_team(name=team.name, manager=user)
