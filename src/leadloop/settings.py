@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "leadloop.core",
     "leadloop.accounts",
     "leadloop.leads",
+    "leadloop.intake",
     "leadloop.web",
 ]
 
