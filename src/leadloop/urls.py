@@ -8,6 +8,7 @@ urlpatterns = [
     # Our set_language also saves the choice on the user; the rest of i18n/ is Django's.
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("leadloop.intake.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.web.urls")),
 ]

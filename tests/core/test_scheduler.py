@@ -55,10 +55,12 @@ def test_due_jobs_are_enqueued_once_per_interval(django_capture_on_commit_callba
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
         after_interval = services.enqueue_due_jobs()
 
+    short = [job.name for job in SCHEDULE if job.every <= dt.timedelta(minutes=6)]
     assert first == [job.name for job in SCHEDULE]
     assert again == []
-    assert after_interval == ["requeue_stalled_tasks"]
-    assert len(default_task_backend.results) == len(SCHEDULE) + 1
+    assert after_interval == short
+    assert "requeue_stalled_tasks" in short
+    assert len(default_task_backend.results) == len(SCHEDULE) + len(short)
     assert PeriodicJob.objects.get(name="requeue_stalled_tasks").runs == 2
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from leadloop.core import tasks
+from leadloop.intake import tasks as intake_tasks
 
 
 @dataclass(frozen=True)
@@ -20,4 +21,7 @@ SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec("prune_task_results", timedelta(hours=24), tasks.prune_task_results_task),
     PeriodicSpec("requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task),
     PeriodicSpec("optimize_database", timedelta(hours=24), tasks.optimize_database_task),
+    PeriodicSpec(
+        "process_orphaned_submissions", timedelta(minutes=1), intake_tasks.process_orphans_task
+    ),
 )

@@ -62,6 +62,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "comments": ("comments", "comment", "message", "your message", "your-message", "remarks",
                  "notes", "question", "opmerkingen", "opmerking", "bericht", "vraag",
                  "toelichting", "commentaar", "notitie"),
+    "campaign": ("campaign", "campaign name", "campaignname", "campagne", "actie"),
     "consent_purpose": ("consent", "gdpr consent", "opt in", "optin", "toestemming",
                         "akkoord"),
 }  # fmt: skip

@@ -1,0 +1,54 @@
+"""Channel parsers: a stored submission's bytes → records (the sender's labels → values).
+
+A record is not yet a lead: `intake.mapping` turns labels into lead fields with the source's
+mapping and the English/Dutch synonyms. Each channel registers one parser here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leadloop.intake.models import RawSubmission
+
+Record = dict[str, str]
+Parser = Callable[["RawSubmission"], list[Record]]
+
+
+class ParseError(ValueError):
+    """The payload cannot be read; the message says why, for the sender and the reviewer."""
+
+
+PARSERS: dict[str, Parser] = {}
+
+
+def register(name: str) -> Callable[[Parser], Parser]:
+    """Make `parser` the one that reads submissions of channel `name`."""
+
+    def decorator(parser: Parser) -> Parser:
+        PARSERS[name] = parser
+        return parser
+
+    return decorator
+
+
+def parse(submission: RawSubmission) -> list[Record]:
+    """The records in a submission, through its channel's parser."""
+    _load_channels()
+    parser = PARSERS.get(submission.channel)
+    if parser is None:
+        raise ParseError(f"No parser for channel {submission.channel!r}.")
+    return parser(submission)
+
+
+def _load_channels() -> None:
+    # Importing a channel module registers its parser; optional channels may not exist yet.
+    import importlib
+
+    for name in ("http", "record", "email", "feeds", "batch"):
+        try:
+            importlib.import_module(f"leadloop.intake.channels.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"leadloop.intake.channels.{name}":
+                raise

@@ -1,0 +1,110 @@
+"""The synchronous answer to an HTTP POST, in the caller's own format (XML in, XML out)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+from django.http import HttpRequest, HttpResponse
+
+from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.problems import PROBLEM_TYPE_BASE
+
+
+def _xml(root: str, body: dict[str, Any]) -> str:
+    def node(name: str, value: Any) -> str:
+        if isinstance(value, list):
+            return f"<{name}>" + "".join(node("error", item) for item in value) + f"</{name}>"
+        if isinstance(value, dict):
+            return f"<{name}>" + "".join(node(k, v) for k, v in value.items()) + f"</{name}>"
+        return f"<{name}>{escape('' if value is None else str(value))}</{name}>"
+
+    inner = "".join(node(k, v) for k, v in body.items())
+    namespace = ' xmlns="urn:ietf:rfc:7807"' if root == "problem" else ""
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{namespace}>{inner}</{root}>'
+
+
+def respond(
+    request: HttpRequest, body: dict[str, Any], *, status: int, as_xml: bool, problem: bool
+) -> HttpResponse:
+    """A JSON or XML answer; problems are RFC 9457 (application/problem+json or +xml)."""
+    if as_xml:
+        kind = "application/problem+xml" if problem else "application/xml"
+        return HttpResponse(
+            _xml("problem" if problem else "result", body), status=status, content_type=kind
+        )
+    kind = "application/problem+json" if problem else "application/json"
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, default=str), status=status, content_type=kind
+    )
+
+
+def problem(
+    request: HttpRequest,
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    as_xml: bool,
+    kind: str,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    body = {
+        "type": PROBLEM_TYPE_BASE + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        **(extra or {}),
+    }
+    return respond(request, body, status=status, as_xml=as_xml, problem=True)
+
+
+def outcome(request: HttpRequest, submission: RawSubmission, *, as_xml: bool) -> HttpResponse:
+    """201 for a new lead, 200 for a repeat, 422 for a rejection, 400 for a quarantined payload."""
+    if submission.state == SubmissionState.PROCESSED:
+        created = submission.disposition == "accepted"
+        body = {
+            "submission_id": submission.pk,
+            "lead_id": submission.lead_id,
+            "disposition": submission.disposition,
+        }
+        return respond(request, body, status=201 if created else 200, as_xml=as_xml, problem=False)
+    errors = [
+        {
+            "field": r.get("field", ""),
+            "pointer": f"#/{r['field']}" if r.get("field") else "",
+            "detail": r["message"],
+        }
+        for r in submission.reasons
+    ]
+    if submission.state == SubmissionState.REJECTED:
+        return problem(
+            request,
+            status=422,
+            title="Lead rejected",
+            detail="; ".join(r["message"] for r in submission.reasons) or "The lead is not valid.",
+            as_xml=as_xml,
+            kind="rejected",
+            extra={"submission_id": submission.pk, "disposition": "rejected", "errors": errors},
+        )
+    if submission.state == SubmissionState.QUARANTINED:
+        return problem(
+            request,
+            status=400,
+            title="Payload not readable",
+            detail="; ".join(r["message"] for r in submission.reasons)
+            or "The payload is not readable.",
+            as_xml=as_xml,
+            kind="quarantined",
+            extra={"submission_id": submission.pk, "disposition": "quarantined", "errors": errors},
+        )
+    # Still `received`: stored safely, to be processed by the worker.
+    return respond(
+        request,
+        {"submission_id": submission.pk, "disposition": "received"},
+        status=202,
+        as_xml=as_xml,
+        problem=False,
+    )

@@ -1,0 +1,86 @@
+"""What arrives, kept as it arrived: every inbound payload is stored raw before anything else."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SubmissionState(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    REJECTED = "rejected", _("Rejected")
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+class Disposition(models.TextChoices):
+    ACCEPTED = "accepted", _("Accepted")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REJECTED = "rejected", _("Rejected")
+
+
+class RawSubmission(models.Model):
+    """One inbound payload (a POST, a form, a mail, a feed entry, a file), stored raw first.
+
+    It ends `processed` (with its lead), `rejected` (the sender was told why) or `quarantined`
+    (a person fixes the data or the mapping and reprocesses). A crash leaves it `received`, and
+    the scheduler's sweep processes it later, exactly once.
+    """
+
+    source = models.ForeignKey(
+        "leads.Source", on_delete=models.PROTECT, related_name="submissions", db_index=False
+    )
+    channel = models.CharField(_("channel"), max_length=20)
+    content_type = models.CharField(max_length=200, blank=True, default="")
+    body = models.BinaryField()
+    body_sha256 = models.CharField(max_length=64)
+    headers = models.JSONField(default=dict, blank=True)
+    meta = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    received_at = models.DateTimeField(_("received"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=SubmissionState.choices, default=SubmissionState.RECEIVED
+    )
+    disposition = models.CharField(
+        _("disposition"), max_length=10, choices=Disposition.choices, blank=True, default=""
+    )
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # A person's correction of the parsed fields; processing uses it instead of the body.
+    corrected_fields = models.JSONField(null=True, blank=True)
+    fields = models.JSONField(_("parsed fields"), default=dict, blank=True)
+    lead = models.ForeignKey(
+        "leads.Lead",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="submissions",
+    )
+    # A payload with several records (a mail with a CSV attachment, a file) becomes one child
+    # submission per record, each with its own lead; the parent keeps the original bytes.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("submission")
+        indexes = [
+            models.Index(fields=["source", "-received_at"], name="submission_source_recent"),
+            models.Index(fields=["state", "received_at"], name="submission_state"),
+            models.Index(fields=["source", "body_sha256", "received_at"], name="submission_body"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="submission_idempotency_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.pk} ({self.state})"
+
+    @property
+    def is_reviewable(self) -> bool:
+        return self.state in (SubmissionState.QUARANTINED, SubmissionState.REJECTED)

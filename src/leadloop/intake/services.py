@@ -1,0 +1,427 @@
+"""The one intake: store the raw payload first, then parse, map, and create the lead.
+
+submission = receive(source=…, channel="http", body=…, content_type=…)   # committed first
+process_submission(submission.pk)                                           # safe to repeat
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from functools import partial
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.accounts.actors import SYSTEM, Actor, SourceActor
+from leadloop.accounts.models import Role, User
+from leadloop.errors import Conflict, NotAllowed, ValidationFailed
+from leadloop.intake import channels
+from leadloop.intake.channels import ParseError
+from leadloop.intake.channels.record import RECORD_CHANNEL
+from leadloop.intake.mapping import Candidate, MappingError, map_record, validate_mapping
+from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
+from leadloop.leads import selectors as leads_selectors
+from leadloop.leads import services as leads_services
+from leadloop.leads.models import Campaign, Lead, Source
+
+logger = logging.getLogger(__name__)
+
+# A sender that posts the same bytes again within this window (a double click, a stuttering
+# retry) gets the first lead back instead of a second one.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+# A submission still `received` this long after arrival was orphaned by a crash.
+ORPHAN_AFTER = dt.timedelta(minutes=2)
+MAX_RECORDS = 10_000
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def receive(
+    *,
+    source: Source,
+    channel: str,
+    body: bytes,
+    content_type: str = "",
+    headers: Mapping[str, str] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    idempotency_key: str = "",
+    process_later: bool = False,
+    parent: RawSubmission | None = None,
+) -> RawSubmission:
+    """Store an inbound payload exactly as it came, in its own transaction, before anything else.
+
+    A repeated Idempotency-Key returns the first submission (and refuses a different body under
+    the same key). With `process_later` a task processes it after the commit; otherwise the caller
+    calls `process_submission` (for a synchronous answer). Either way, a crash after this point
+    leaves the submission `received` for the sweep to finish.
+    """
+    digest = _sha256(body)
+    key = idempotency_key.strip()[:200]
+    if key:
+        existing = _by_key(source, key)
+        if existing is not None:
+            return _same_body(existing, digest)
+    try:
+        with transaction.atomic():
+            submission = RawSubmission.objects.create(
+                source=source,
+                channel=channel,
+                content_type=content_type[:200],
+                body=body,
+                body_sha256=digest,
+                headers=dict(headers or {}),
+                meta=dict(meta or {}),
+                idempotency_key=key,
+                received_at=timezone.now(),
+                parent=parent,
+            )
+            if process_later:
+                transaction.on_commit(partial(_enqueue, submission.pk))
+    except IntegrityError:
+        existing = _by_key(source, key) if key else None
+        if existing is None:
+            raise
+        return _same_body(existing, digest)
+    return submission
+
+
+def _by_key(source: Source, key: str) -> RawSubmission | None:
+    return RawSubmission.objects.filter(source=source, idempotency_key=key).first()
+
+
+def _same_body(existing: RawSubmission, digest: str) -> RawSubmission:
+    if existing.body_sha256 != digest:
+        raise Conflict(
+            _("This Idempotency-Key was used before with a different body."),
+            errors={"idempotency_key": [_("Use a new key for a new lead.")]},
+        )
+    return existing
+
+
+def _enqueue(submission_id: int) -> None:
+    from leadloop.intake.tasks import process_submission_task
+
+    process_submission_task.enqueue(submission_id=submission_id)
+
+
+def process_submission(submission_id: int) -> RawSubmission:
+    """Turn a stored submission into a lead, a rejection or a quarantine entry.
+
+    Idempotent: a submission that already left RECEIVED is returned untouched, so a retried task
+    or a second sweep is harmless. The row is locked while it is decided.
+    """
+    with transaction.atomic():
+        submission = (
+            RawSubmission.objects.select_for_update().select_related("source").get(pk=submission_id)
+        )
+        if submission.state != SubmissionState.RECEIVED:
+            return submission
+        submission.attempts += 1
+        try:
+            records = (
+                [submission.corrected_fields]
+                if submission.corrected_fields is not None
+                else channels.parse(submission)
+            )
+        except ParseError as exc:
+            return _quarantine(submission, reasons=[_reason("parse_error", str(exc))])
+        if not records:
+            return _quarantine(submission, reasons=[_reason("empty", _("No lead found in it."))])
+        if len(records) > 1:
+            return _fan_out(submission, records)
+        submission.fields = records[0]
+        try:
+            candidate = map_record(records[0], submission.source.field_mapping)
+        except MappingError as exc:
+            return _quarantine(submission, reasons=[_reason("mapping_error", str(exc))])
+        return _create_lead(submission, candidate)
+
+
+def _reason(code: str, message: str, field: str = "") -> dict[str, str]:
+    reason = {"code": code, "message": message}
+    if field:
+        reason["field"] = field
+    return reason
+
+
+def _finish(
+    submission: RawSubmission,
+    *,
+    state: str,
+    disposition: str = "",
+    reasons: list[dict[str, str]] | None = None,
+    lead: Lead | None = None,
+) -> RawSubmission:
+    submission.state = state
+    submission.disposition = disposition
+    submission.reasons = reasons or []
+    submission.lead = lead
+    submission.processed_at = timezone.now()
+    submission.save(
+        update_fields=[
+            "state", "disposition", "reasons", "lead", "processed_at", "attempts", "fields",
+        ]
+    )  # fmt: skip
+    return submission
+
+
+def _quarantine(submission: RawSubmission, *, reasons: list[dict[str, str]]) -> RawSubmission:
+    logger.info("submission quarantined id=%s reasons=%s", submission.pk, reasons)
+    return _finish(submission, state=SubmissionState.QUARANTINED, reasons=reasons)
+
+
+def _reject(submission: RawSubmission, *, reasons: list[dict[str, str]]) -> RawSubmission:
+    return _finish(
+        submission,
+        state=SubmissionState.REJECTED,
+        disposition=Disposition.REJECTED,
+        reasons=reasons,
+    )
+
+
+def _fan_out(submission: RawSubmission, records: list[dict[str, str]]) -> RawSubmission:
+    """Many records in one payload: one child submission (and lead) per record."""
+    if len(records) > MAX_RECORDS:
+        return _quarantine(
+            submission,
+            reasons=[
+                _reason(
+                    "too_many", _("More than %(n)d records in one payload.") % {"n": MAX_RECORDS}
+                )
+            ],
+        )
+    children = []
+    for number, record in enumerate(records, 1):
+        child = RawSubmission.objects.create(
+            source=submission.source,
+            channel=RECORD_CHANNEL,
+            content_type="application/json",
+            body=json.dumps(record, ensure_ascii=False).encode(),
+            body_sha256=_sha256(json.dumps(record, sort_keys=True).encode()),
+            meta={**submission.meta, "record": number},
+            received_at=submission.received_at,
+            parent=submission,
+        )
+        children.append(child.pk)
+    _finish(submission, state=SubmissionState.PROCESSED, disposition=Disposition.ACCEPTED)
+    for child_id in children:
+        transaction.on_commit(partial(process_submission, child_id))
+    return submission
+
+
+def _actor_for(submission: RawSubmission) -> Actor:
+    return SourceActor(source_id=submission.source_id, source_name=submission.source.name)
+
+
+def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmission:
+    source = submission.source
+    data = candidate.lead_input()
+    for name in (
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_term",
+        "utm_content",
+        "referrer",
+        "landing_page",
+    ):
+        if submission.meta.get(name) and not data.get(name):
+            data[name] = str(submission.meta[name])
+    if not (data.get("email") or data.get("phone")):
+        return _reject(
+            submission,
+            reasons=[
+                _reason("no_contact", _("Give an e-mail address or a phone number."), "email")
+            ],
+        )
+    previous = _repeat_of(submission, data)
+    if previous is not None:
+        return _finish(
+            submission,
+            state=SubmissionState.PROCESSED,
+            disposition=Disposition.DUPLICATE,
+            reasons=[_reason("repeat", _("Same lead as submission %(id)d.") % {"id": previous.pk})],
+            lead=previous.lead,
+        )
+    if candidate.campaign_name:
+        campaign = Campaign.objects.filter(
+            source=source, name__iexact=candidate.campaign_name
+        ).first()
+        if campaign is not None:
+            data["campaign_id"] = campaign.pk
+        else:
+            data.setdefault("extra", {})["campaign"] = candidate.campaign_name
+    warnings: list[dict[str, str]] = []
+    for _attempt in range(2):
+        try:
+            lead = leads_services.create_lead(
+                data, source=source, by=_actor_for(submission), at=submission.received_at
+            )
+        except ValidationFailed as exc:
+            problems = [
+                _reason("invalid", message, field)
+                for field, messages in exc.errors.items()
+                for message in messages
+            ] or [_reason("invalid", exc.detail)]
+            # A bad value must not cost the lead: set it aside in `extra` and keep the lead, as
+            # long as a way to reach the person is left. Otherwise the sender hears why.
+            kept = {k: v for k, v in data.items() if k not in exc.errors}
+            if not exc.errors or _attempt or not (kept.get("email") or kept.get("phone")):
+                return _reject(submission, reasons=warnings + problems)
+            extra = dict(kept.get("extra") or {})
+            for field in exc.errors:
+                if field in data:
+                    extra[f"invalid.{field}"] = str(data[field])
+            data = {**kept, "extra": extra}
+            warnings = [{**p, "code": "set_aside"} for p in problems]
+            continue
+        break
+    return _finish(
+        submission,
+        state=SubmissionState.PROCESSED,
+        disposition=Disposition.ACCEPTED,
+        lead=lead,
+        reasons=warnings,
+    )
+
+
+def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmission | None:
+    """An earlier submission of the same lead: same external reference, or same bytes lately."""
+    source = submission.source
+    ref = str(data.get("external_ref") or "").strip()
+    if ref:
+        lead = Lead.objects.filter(source=source, external_ref=ref).first()
+        if lead is not None:
+            return RawSubmission.objects.filter(lead=lead).order_by(
+                "received_at"
+            ).first() or RawSubmission(pk=0, lead=lead)
+    return (
+        RawSubmission.objects.filter(
+            source=source,
+            body_sha256=submission.body_sha256,
+            received_at__gte=submission.received_at - REPEAT_WINDOW,
+            state=SubmissionState.PROCESSED,
+            lead__isnull=False,
+        )
+        .exclude(pk=submission.pk)
+        .order_by("received_at")
+        .first()
+    )
+
+
+# --- Review: fix and reprocess -------------------------------------------------------------------
+
+
+def _require_reviewer(by: Actor) -> None:
+    if not (by is SYSTEM or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))):
+        raise NotAllowed(_("Only marketing and admins review submissions."))
+
+
+@transaction.atomic
+def reprocess(
+    submission: RawSubmission, *, by: Actor, corrected_fields: Mapping[str, str] | None = None
+) -> RawSubmission:
+    """Send a quarantined or rejected submission through the pipeline again.
+
+    With `corrected_fields` a person's fix replaces what the parser read; the raw original is
+    never changed.
+    """
+    _require_reviewer(by)
+    locked = RawSubmission.objects.select_for_update().get(pk=submission.pk)
+    if not locked.is_reviewable:
+        raise Conflict(_("Only quarantined or rejected submissions can be reprocessed."))
+    if corrected_fields is not None:
+        locked.corrected_fields = {str(k): str(v) for k, v in corrected_fields.items()}
+    locked.state = SubmissionState.RECEIVED
+    locked.disposition = ""
+    locked.meta = {**locked.meta, "reprocessed_by": getattr(by, "username", "system")}
+    locked.save(update_fields=["corrected_fields", "state", "disposition", "meta"])
+    return process_submission(locked.pk)
+
+
+def reprocess_all(
+    source: Source, *, by: Actor, states: Iterable[str] | None = None
+) -> dict[str, int]:
+    """Reprocess every reviewable submission of a source (after a mapping fix); counts outcomes."""
+    _require_reviewer(by)
+    wanted = list(states or (SubmissionState.QUARANTINED, SubmissionState.REJECTED))
+    outcome: dict[str, int] = {}
+    ids = list(
+        RawSubmission.objects.filter(source=source, state__in=wanted)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for submission_id in ids:
+        result = reprocess(RawSubmission.objects.get(pk=submission_id), by=by)
+        outcome[result.state] = outcome.get(result.state, 0) + 1
+    return outcome
+
+
+def set_mapping(source: Source, *, mapping: dict[str, Any], by: Actor) -> Source:
+    """Replace a source's field mapping after checking it; keeps the channel settings in it."""
+    if not (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)) and by is not SYSTEM:
+        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
+    errors = validate_mapping(mapping)
+    if errors:
+        raise ValidationFailed(_("The mapping is not valid."), errors=errors)
+    source.field_mapping = {**source.field_mapping, **mapping}
+    source.save(update_fields=["field_mapping"])
+    return source
+
+
+def preview_mapping(
+    source: Source, mapping: dict[str, Any], *, limit: int = 5
+) -> list[dict[str, Any]]:
+    """What `mapping` would make of the source's latest submissions, without saving anything."""
+    previews = []
+    latest = RawSubmission.objects.filter(source=source, parent__isnull=True).order_by(
+        "-received_at"
+    )[:limit]
+    for submission in latest:
+        item: dict[str, Any] = {
+            "submission_id": submission.pk,
+            "received_at": submission.received_at,
+        }
+        try:
+            records = (
+                [submission.corrected_fields]
+                if submission.corrected_fields is not None
+                else channels.parse(submission)
+            )
+            candidate = map_record(records[0], mapping) if records else Candidate()
+            item.update(
+                values=candidate.values, extra=candidate.extra, trace=candidate.trace, error=""
+            )
+        except (ParseError, MappingError) as exc:
+            item.update(values={}, extra={}, trace=[], error=str(exc))
+        previews.append(item)
+    return previews
+
+
+def process_orphans(*, now: dt.datetime | None = None) -> int:
+    """Finish submissions a crash left `received` (the scheduler calls this); returns how many."""
+    now = now or timezone.now()
+    ids = list(
+        RawSubmission.objects.filter(
+            state=SubmissionState.RECEIVED, received_at__lt=now - ORPHAN_AFTER
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    for submission_id in ids:
+        process_submission(submission_id)
+    return len(ids)
+
+
+def original_for_lead(actor: Actor, lead_id: int) -> RawSubmission | None:
+    """The first submission a lead came from, if `actor` may see the lead."""
+    lead = leads_selectors.get_lead_for(actor, lead_id)
+    return RawSubmission.objects.filter(lead=lead).order_by("received_at").first()

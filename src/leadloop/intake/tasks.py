@@ -1,0 +1,18 @@
+"""Background work of the intake; each task loads by id and calls one service."""
+
+from __future__ import annotations
+
+from leadloop.core.retry import retrying_task
+from leadloop.intake import services
+
+
+@retrying_task(max_attempts=6)
+def process_submission_task(submission_id: int) -> str:
+    """Process one stored submission (safe to run twice)."""
+    return services.process_submission(submission_id).state
+
+
+@retrying_task(max_attempts=3)
+def process_orphans_task() -> int:
+    """Finish submissions that a crash left `received`."""
+    return services.process_orphans()
