@@ -1,0 +1,287 @@
+"""An FTP or FTPS drop folder: list the files that finished uploading, fetch them, file them away.
+
+A provider uploads lead files into a directory; we list it, download each complete file, and move
+it to `processed/` or `failed/` beside it. Connection settings live in
+`Source.field_mapping["ftp"]`: {host, port, username, password, directory, tls, passive}, with
+optional `max_bytes` (download cap, default 200 MB) and `timeout` (seconds, default 30).
+
+Each call opens its own short connection, and every network call has a time-out (ftplib applies
+the connection's time-out to the control and the data sockets). SFTP is not offered: paramiko is
+not a dependency.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ftplib
+import hashlib
+import os
+import posixpath
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from leadloop.errors import LeadloopError
+
+PROCESSED = "processed"
+FAILED = "failed"
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_TIMEOUT = 30.0
+# Two listings this far apart must agree on a file's size before we take it: a file that still
+# grows is being uploaded.
+SETTLE_SECONDS = 3.0
+# Upload clients write to a temporary name and rename at the end (WinSCP .filepart, FileZilla
+# and lftp .part, many scripts .tmp, rsync a hidden ".name.XXXX").
+PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart", ".partial", ".crdownload")
+
+
+class FtpError(LeadloopError):
+    """The drop folder could not be read or changed: bad settings, login refused, network down."""
+
+    title = "FTP drop folder unavailable"
+
+
+@dataclass(frozen=True)
+class FtpSettings:
+    """How to reach one source's drop folder."""
+
+    host: str
+    port: int = 21
+    username: str = "anonymous"
+    password: str = ""
+    directory: str = "/"
+    tls: bool = False
+    passive: bool = True
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout: float = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_mapping(cls, conn_settings: dict[str, Any] | FtpSettings) -> FtpSettings:
+        """Settings from a source's `field_mapping["ftp"]` dict; FtpError names what is wrong."""
+        if isinstance(conn_settings, FtpSettings):
+            return conn_settings
+        if not isinstance(conn_settings, dict) or not str(conn_settings.get("host") or "").strip():
+            raise FtpError(_("The FTP settings have no host."))
+        try:
+            return cls(
+                host=str(conn_settings["host"]).strip(),
+                port=int(conn_settings.get("port") or 21),
+                username=str(conn_settings.get("username") or "anonymous"),
+                password=str(conn_settings.get("password") or ""),
+                directory=str(conn_settings.get("directory") or "/"),
+                tls=bool(conn_settings.get("tls", False)),
+                passive=bool(conn_settings.get("passive", True)),
+                max_bytes=int(conn_settings.get("max_bytes") or DEFAULT_MAX_BYTES),
+                timeout=float(conn_settings.get("timeout") or DEFAULT_TIMEOUT),
+            )
+        except (TypeError, ValueError) as exc:
+            raise FtpError(_("The FTP settings are invalid: %(reason)s") % {"reason": exc}) from exc
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A complete file waiting in the drop folder."""
+
+    name: str
+    size: int
+    modified: datetime | None
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file fetched to local disk, with the digest computed while it streamed."""
+
+    path: Path
+    size: int
+    sha256: str
+
+
+def list_new_files(
+    conn_settings: dict[str, Any] | FtpSettings,
+    *,
+    settle_seconds: float = SETTLE_SECONDS,
+    wait: Callable[[float], None] = time.sleep,
+) -> list[RemoteFile]:
+    """The complete files in the drop folder, oldest first.
+
+    Skips folders (processed/ and failed/ among them), temporary upload names and any file whose
+    size changed between two listings `settle_seconds` apart.
+    """
+    settings = FtpSettings.from_mapping(conn_settings)
+    with _connected(settings) as ftp:
+        first = _listing(ftp)
+        if not first:
+            return []
+        wait(settle_seconds)
+        second = _listing(ftp)
+    stable = [f for name, f in second.items() if name in first and first[name].size == f.size]
+    return sorted(stable, key=lambda f: (f.modified or datetime.min.replace(tzinfo=UTC), f.name))
+
+
+def download(
+    conn_settings: dict[str, Any] | FtpSettings, name: str, dest_path: str | os.PathLike[str]
+) -> Download:
+    """Stream one file to `dest_path`; FtpError when it exceeds the size cap (nothing is kept)."""
+    settings = FtpSettings.from_mapping(conn_settings)
+    _check_name(name)
+    dest = Path(dest_path)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    digest = hashlib.sha256()
+    received = 0
+
+    def write(block: bytes) -> None:
+        nonlocal received
+        received += len(block)
+        if received > settings.max_bytes:
+            raise _TooLarge
+        digest.update(block)
+        out.write(block)
+
+    try:
+        with _connected(settings) as ftp, partial.open("wb") as out:
+            try:
+                _call(ftp.retrbinary, f"RETR {name}", write, blocksize=64 * 1024)
+            except _TooLarge:
+                raise FtpError(
+                    _("%(name)s is larger than the limit of %(limit)s bytes.")
+                    % {"name": name, "limit": settings.max_bytes}
+                ) from None
+        partial.replace(dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return Download(path=dest, size=received, sha256=digest.hexdigest())
+
+
+def move(conn_settings: dict[str, Any] | FtpSettings, name: str, folder: str) -> str:
+    """Move a file into `folder` (processed/ or failed/) beside it, creating the folder.
+
+    A file of the same name already there is kept: the newcomer gets a time stamp in its name.
+    Returns the new remote path, relative to the drop folder.
+    """
+    settings = FtpSettings.from_mapping(conn_settings)
+    _check_name(name)
+    _check_name(folder)
+    with _connected(settings) as ftp:
+        with contextlib.suppress(ftplib.error_perm):
+            ftp.mkd(folder)  # 550 when it exists already
+        existing = set(_names(ftp, folder))
+        target_name = name
+        if target_name in existing:
+            stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%f")
+            stem, dot, ext = name.rpartition(".")
+            target_name = f"{stem}-{stamp}.{ext}" if dot and stem else f"{name}-{stamp}"
+        target = f"{folder}/{target_name}"
+        _call(ftp.rename, name, target)
+    return target
+
+
+class _TooLarge(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _connected(settings: FtpSettings) -> Iterator[ftplib.FTP]:
+    ftp: ftplib.FTP
+    if settings.tls:
+        context = ssl.create_default_context()
+        ftp = ftplib.FTP_TLS(context=context, timeout=settings.timeout)  # noqa: S321
+    else:
+        # Plain FTP because drop-folder providers still offer only that; `tls` asks for FTPS.
+        ftp = ftplib.FTP(timeout=settings.timeout)  # noqa: S321
+    try:
+        _call(ftp.connect, settings.host, settings.port, timeout=settings.timeout)
+        _call(ftp.login, settings.username, settings.password)
+        if isinstance(ftp, ftplib.FTP_TLS):
+            _call(ftp.prot_p)  # encrypt the data connections too, not only the login
+        ftp.set_pasv(settings.passive)
+        _call(ftp.cwd, settings.directory)
+        yield ftp
+    finally:
+        if ftp.sock is not None:
+            with contextlib.suppress(*ftplib.all_errors):
+                ftp.quit()
+        ftp.close()
+
+
+def _call(method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run one FTP command; any protocol, network or TLS failure becomes an FtpError."""
+    try:
+        return method(*args, **kwargs)
+    except ftplib.all_errors as exc:
+        raise FtpError(_("FTP failed: %(reason)s") % {"reason": str(exc).strip()}) from exc
+
+
+def _listing(ftp: ftplib.FTP) -> dict[str, RemoteFile]:
+    """Candidate files by name: regular files that do not look like an upload in progress."""
+    files: dict[str, RemoteFile] = {}
+    try:
+        entries = list(ftp.mlsd(facts=["type", "size", "modify"]))
+    except ftplib.error_perm:
+        entries = [(name, _facts_without_mlsd(ftp, name)) for name in _names(ftp, ".")]
+    except ftplib.all_errors as exc:
+        raise FtpError(_("FTP failed: %(reason)s") % {"reason": str(exc).strip()}) from exc
+    for name, facts in entries:
+        if facts.get("type", "file") != "file" or not _is_candidate(name):
+            continue
+        try:
+            size = int(facts.get("size", ""))
+        except ValueError:
+            continue
+        files[name] = RemoteFile(name=name, size=size, modified=_modified(facts.get("modify")))
+    return files
+
+
+def _facts_without_mlsd(ftp: ftplib.FTP, name: str) -> dict[str, str]:
+    """Size and time of one entry on a server without MLSD; folders have no size."""
+    try:
+        size = ftp.size(name)
+    except ftplib.error_perm:
+        return {"type": "dir"}
+    facts = {"type": "file", "size": str(size)}
+    with contextlib.suppress(ftplib.error_perm):
+        facts["modify"] = ftp.voidcmd(f"MDTM {name}").split()[-1]
+    return facts
+
+
+def _names(ftp: ftplib.FTP, folder: str) -> list[str]:
+    try:
+        return [posixpath.basename(n) for n in ftp.nlst(folder)]
+    except ftplib.error_perm:
+        return []  # some servers answer an empty folder with 550
+    except ftplib.all_errors as exc:
+        raise FtpError(_("FTP failed: %(reason)s") % {"reason": str(exc).strip()}) from exc
+
+
+def _is_candidate(name: str) -> bool:
+    if name in {PROCESSED, FAILED} or name.startswith("."):
+        return False
+    if name.lower().endswith(PARTIAL_SUFFIXES):
+        return False
+    return _safe_name(name)
+
+
+def _safe_name(name: str) -> bool:
+    # A listed name is untrusted: it becomes part of a command and of a local path.
+    return bool(name) and name not in {".", ".."} and not any(c in name for c in "/\\\r\n\x00")
+
+
+def _check_name(name: str) -> None:
+    if not _safe_name(name):
+        raise FtpError(_("Refused the file name %(name)r.") % {"name": name})
+
+
+def _modified(value: str | None) -> datetime | None:
+    """MLSD/MDTM time 'YYYYMMDDHHMMSS[.sss]' (UTC) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
