@@ -179,6 +179,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LEADLOOP_MAX_BODY_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 LEADLOOP_EXPORT_MAX_ROWS = int(os.environ.get("LEADLOOP_EXPORT_MAX_ROWS", 100_000))
+# A submission still `received` this long after it arrived was orphaned by a crash; the
+# scheduler's sweep then processes it.
+LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECONDS", 120))
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,8 +36,6 @@ logger = logging.getLogger(__name__)
 # A sender that posts the same bytes again within this window (a double click, a stuttering
 # retry) gets the first lead back instead of a second one.
 REPEAT_WINDOW = dt.timedelta(minutes=10)
-# A submission still `received` this long after arrival was orphaned by a crash.
-ORPHAN_AFTER = dt.timedelta(minutes=2)
 MAX_RECORDS = 10_000
 
 
@@ -409,9 +408,10 @@ def preview_mapping(
 def process_orphans(*, now: dt.datetime | None = None) -> int:
     """Finish submissions a crash left `received` (the scheduler calls this); returns how many."""
     now = now or timezone.now()
+    orphaned_before = now - dt.timedelta(seconds=settings.LEADLOOP_ORPHAN_AFTER_SECONDS)
     ids = list(
         RawSubmission.objects.filter(
-            state=SubmissionState.RECEIVED, received_at__lt=now - ORPHAN_AFTER
+            state=SubmissionState.RECEIVED, received_at__lte=orphaned_before
         )
         .order_by("received_at")
         .values_list("pk", flat=True)[:1000]
