@@ -1,9 +1,10 @@
-from django.urls import include, path
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, include, path
 
 from leadloop.api import api
 from leadloop.web import views as web_views
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     # Our set_language also saves the choice on the user; the rest of i18n/ is Django's.
     path("i18n/setlang/", web_views.set_language, name="set_language"),
@@ -12,3 +13,8 @@ urlpatterns = [
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.web.urls")),
 ]
+
+if settings.LEADLOOP_BENCH_ENDPOINTS:
+    from leadloop.core.bench_endpoint import bench_api
+
+    urlpatterns.insert(0, path("bench/", bench_api.urls))

@@ -1,0 +1,194 @@
+"""HTTP intake of single JSON leads at 32 concurrent connections, beside a bare insert endpoint.
+
+    .venv/bin/python bench/intake_http.py [--databases sqlite,postgres] [--seconds 15]
+
+For each database: a fresh bench database (never var/ or DATABASE_URL), `leadloop serve
+--no-worker` (granian, WSGI; --workers 2, one blocking thread each on SQLite) with
+LEADLOOP_BENCH_ENDPOINTS=1, then wrk (Debian package `wrk`) with 2 threads and 32 connections
+posting a distinct lead per request — first to /bench/bare (a django-ninja POST inserting one
+row), then to /in/<source key> (the whole intake: raw row, parse, map, validate phone and e-mail,
+lead + timeline, answer). Prints requests/s and latency p50/p99 from wrk, and checks every
+intake request made exactly one lead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run_all import BIN, RESULTS, ROOT, _pg, free_port, machine, postgres_version, run
+
+LUA = """
+local counter = 0
+local thread_id = 0
+setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
+-- Every wrk run passes its own run number, so no two runs post the same bytes (a repeat within
+-- minutes is answered as a duplicate, which would flatter the figures).
+init = function(args) counter = tonumber(args[1]) * 1000000 end
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"first_name": "Ann", "last_name": "Bench%d", "email": "ann.%d.%d@example.com", '
+    .. '"phone": "061%07d", "company_name": "Bench BV", "country": "NL"}',
+    counter, tid, counter, (tid * 5000000 + counter) % 10000000)
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+_runs = iter(range(1, 10_000))
+
+
+def wrk(url: str, seconds: int, lua_path: str) -> dict[str, Any]:
+    out = subprocess.run(
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", lua_path, url, "--",
+         str(next(_runs))],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+    def ms(label: str) -> float:
+        match = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not match:
+            return float("nan")
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "requests": requests,
+        "rps": rps,
+        "p50_ms": ms("50"),
+        "p99_ms": ms("99"),
+        "non_2xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": errors.group(1) if errors else "",
+    }
+
+
+def prepare(db: str, workdir: Path, pg_url: str) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(workdir), "TASKS_BACKEND": "db",
+        "LEADLOOP_VAR_DIR": str(workdir), "LEADLOOP_BENCH_ENDPOINTS": "1",
+        "LEADLOOP_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    if db == "sqlite":
+        path = workdir / "intake.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env["LEADLOOP_SQLITE_PATH"] = str(path)
+    else:
+        import psycopg
+
+        with psycopg.connect(_pg(pg_url, "postgres"), autocommit=True) as conn:
+            conn.execute('DROP DATABASE IF EXISTS "leadloop_bench_intake"')
+            conn.execute('CREATE DATABASE "leadloop_bench_intake"')
+        env["DATABASE_URL"] = f"{pg_url}/leadloop_bench_intake"
+    run([str(BIN / "leadloop"), "migrate", "-v0"], env)
+    created = run(
+        [str(BIN / "leadloop"), "sources", "create", "Bench provider", "--country", "NL", "--json"],
+        env, capture=True,
+    )  # fmt: skip
+    env["SOURCE_KEY"] = json.loads(created)["key"]
+    return env
+
+
+def count(env: dict[str, str], sql: str) -> int:
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE']='leadloop.settings'; "
+        "django.setup(); from django.db import connection; c=connection.cursor(); "
+        f"c.execute({sql!r}); print(c.fetchone()[0])"
+    )
+    return int(run([str(BIN / "python"), "-c", code], env, capture=True).strip())
+
+
+def bench(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = prepare(db, workdir, args.pg_url)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", "2", "--host", "127.0.0.1",
+         "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/login/"],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if probe.stdout == "200":
+                break
+            time.sleep(0.3)
+        base = f"http://127.0.0.1:{port}"
+        wrk(f"{base}/bench/bare", 2, lua_path)  # warm-up of both paths
+        wrk(f"{base}/in/{env['SOURCE_KEY']}", 2, lua_path)
+        leads_before = count(env, "SELECT COUNT(*) FROM leads_lead")
+        bare = wrk(f"{base}/bench/bare", args.seconds, lua_path)
+        intake = wrk(f"{base}/in/{env['SOURCE_KEY']}", args.seconds, lua_path)
+        leads_made = count(env, "SELECT COUNT(*) FROM leads_lead") - leads_before
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    result = {
+        "database": db,
+        "bare": bare,
+        "intake": intake,
+        "leads_made": leads_made,
+        "intake_vs_bare": round(intake["rps"] / bare["rps"], 2) if bare["rps"] else None,
+    }
+    print(
+        f"[{db}] bare insert: {bare['rps']:.0f} req/s, p50 {bare['p50_ms']:.1f} ms, "
+        f"p99 {bare['p99_ms']:.1f} ms | intake: {intake['rps']:.0f} leads/s, "
+        f"p50 {intake['p50_ms']:.1f} ms, p99 {intake['p99_ms']:.1f} ms, "
+        f"{intake['non_2xx']} non-2xx, {leads_made} leads for {intake['requests']} requests "
+        f"({result['intake_vs_bare']:.0%} of bare)"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--workdir", default="/tmp/leadloop-bench/intake")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    info = machine()
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if "postgres" in databases:
+        try:
+            info["postgresql"] = postgres_version(args.pg_url)
+        except Exception as exc:
+            print(f"PostgreSQL at {args.pg_url} is not reachable ({exc}); skipping it.")
+            databases.remove("postgres")
+    print(json.dumps(info))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(LUA)
+    results = [bench(db, args, handle.name) for db in databases]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = RESULTS / f"intake-http-{stamp}.json"
+    path.write_text(json.dumps({"machine": info, "results": results}, indent=1))
+    print(f"results: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
