@@ -15,6 +15,8 @@ FRIENDLY = {
     "createuser": "Create a user with a role (optionally with an API key).",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
+    "smtpd": "Receive lead mails over SMTP.",
+    "import-mail": "Import lead mails from an .eml or mbox file.",
 }
 
 
@@ -28,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
         print("\n  help         Every command, including Django's own.")
         return
     from django.core.management import execute_from_command_line
+
+    # Friendly names use hyphens; Django's command modules cannot ("import-mail" → import_mail).
+    if not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
 
     execute_from_command_line(argv)
 

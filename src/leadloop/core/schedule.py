@@ -24,4 +24,5 @@ SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec(
         "process_orphaned_submissions", timedelta(minutes=1), intake_tasks.process_orphans_task
     ),
+    PeriodicSpec("poll_imap", timedelta(minutes=2), intake_tasks.poll_imap_sources_task),
 )

@@ -157,12 +157,12 @@ def _finish(
     state: str,
     disposition: str = "",
     reasons: list[dict[str, str]] | None = None,
-    lead: Lead | None = None,
+    lead_id: int | None = None,
 ) -> RawSubmission:
     submission.state = state
     submission.disposition = disposition
     submission.reasons = reasons or []
-    submission.lead = lead
+    submission.lead_id = lead_id
     submission.processed_at = timezone.now()
     submission.save(
         update_fields=[
@@ -248,7 +248,7 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
             state=SubmissionState.PROCESSED,
             disposition=Disposition.DUPLICATE,
             reasons=[_reason("repeat", _("Same lead as submission %(id)d.") % {"id": previous.pk})],
-            lead=previous.lead,
+            lead_id=previous.lead_id,
         )
     if candidate.campaign_name:
         campaign = Campaign.objects.filter(
@@ -287,24 +287,35 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
         submission,
         state=SubmissionState.PROCESSED,
         disposition=Disposition.ACCEPTED,
-        lead=lead,
+        lead_id=lead.pk,
         reasons=warnings,
     )
 
 
 def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmission | None:
-    """An earlier submission of the same lead: same external reference, or same bytes lately."""
-    source = submission.source
+    """An earlier submission of the same lead: same external reference, or same bytes lately.
+
+    Only ids are read: loading the earlier rows' bodies cost more than the rest of the check.
+    """
+    source_id = submission.source_id
     ref = str(data.get("external_ref") or "").strip()
     if ref:
-        lead = Lead.objects.filter(source=source, external_ref=ref).first()
-        if lead is not None:
-            return RawSubmission.objects.filter(lead=lead).order_by(
-                "received_at"
-            ).first() or RawSubmission(pk=0, lead=lead)
-    return (
+        lead_id = (
+            Lead.objects.filter(source_id=source_id, external_ref=ref)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if lead_id is not None:
+            first = (
+                RawSubmission.objects.filter(lead_id=lead_id)
+                .order_by("received_at")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            return RawSubmission(pk=first or 0, lead_id=lead_id)
+    earlier = (
         RawSubmission.objects.filter(
-            source=source,
+            source_id=source_id,
             body_sha256=submission.body_sha256,
             received_at__gte=submission.received_at - REPEAT_WINDOW,
             state=SubmissionState.PROCESSED,
@@ -312,8 +323,10 @@ def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmiss
         )
         .exclude(pk=submission.pk)
         .order_by("received_at")
+        .values_list("pk", "lead_id")
         .first()
     )
+    return RawSubmission(pk=earlier[0], lead_id=earlier[1]) if earlier else None
 
 
 # --- Review: fix and reprocess -------------------------------------------------------------------

@@ -16,3 +16,11 @@ def process_submission_task(submission_id: int) -> str:
 def process_orphans_task() -> int:
     """Finish submissions that a crash left `received`."""
     return services.process_orphans()
+
+
+@retrying_task(max_attempts=3)
+def poll_imap_sources_task() -> int:
+    """Store the unseen mails of every source's IMAP mailbox; returns how many."""
+    from leadloop.intake import email_ingest  # imapclient is only loaded where mail is polled
+
+    return email_ingest.poll_imap_sources()

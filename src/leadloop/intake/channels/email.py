@@ -45,15 +45,19 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
 import vobject
 from django.utils.translation import gettext as _
 
+from leadloop.intake.channels import ParseError, Record, register
 from leadloop.intake.synonyms import fold_label
 
-Record = dict[str, str]
+if TYPE_CHECKING:
+    from leadloop.intake.models import RawSubmission
+
+EMAIL_CHANNEL = "email"
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_HTML_CHARS = 5_000_000
@@ -89,8 +93,15 @@ _SIGNATURE = re.compile(r"^--[ \t]?$")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class EmailParseError(ValueError):
+class EmailParseError(ParseError):
     """The message cannot be read as leads; the message says why."""
+
+
+@register(EMAIL_CHANNEL)
+def parse_email_submission(submission: RawSubmission) -> list[Record]:
+    """The records of a stored mail, read with its source's e-mail rules."""
+    rules = (submission.source.field_mapping or {}).get("email_rules")
+    return parse_message(bytes(submission.body), rules=rules)
 
 
 # --- Messages ------------------------------------------------------------------------------------

@@ -118,6 +118,9 @@ def _duplicate_reference() -> ValidationFailed:
 
 def _save_checked(lead: Lead) -> None:
     """Save, turning a lost race on the (source, external_ref) unique key into a field error."""
+    if not lead.external_ref:
+        lead.save()  # nothing unique to race on: skip the savepoint
+        return
     try:
         with transaction.atomic():
             lead.save()
