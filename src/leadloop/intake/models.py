@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,3 +85,57 @@ class RawSubmission(models.Model):
     @property
     def is_reviewable(self) -> bool:
         return self.state in (SubmissionState.QUARANTINED, SubmissionState.REJECTED)
+
+
+class ImportState(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ImportBatch(models.Model):
+    """One file imported into a source (CSV, XLSX, XLS, ODS), kept as it arrived on disk.
+
+    The same file (by SHA-256) is imported into a source once: a second import finds this batch.
+    The counters move while it runs, so a progress bar can read them; rejected rows are listed
+    in a CSV report beside the original file.
+    """
+
+    source = models.ForeignKey(
+        "leads.Source", on_delete=models.PROTECT, related_name="import_batches", db_index=False
+    )
+    campaign = models.ForeignKey(
+        "leads.Campaign", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(max_length=64)
+    size_bytes = models.BigIntegerField(default=0)
+    stored_path = models.CharField(max_length=500, blank=True, default="")
+    mapping = models.JSONField(_("mapping"), default=dict, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=ImportState.choices, default=ImportState.RUNNING
+    )
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_duplicate = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    rows_set_aside = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(_("started"))
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "file_sha256"], name="import_batch_file_unique_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"
+
+

@@ -69,6 +69,7 @@ class Table:
     format: str
     encoding: str = ""
     delimiter: str = ""
+    last_row: int | None = None  # a spreadsheet's last row number, for progress
     ragged_rows: int = 0
     ragged_examples: list[tuple[int, int]] = field(default_factory=list)
     _records: Iterator[tuple[int, list[Any]]] | None = None
@@ -326,7 +327,12 @@ def _open_spreadsheet(binary: IO[bytes]) -> Table:
     if header is None:
         workbook.close()
         raise ImportFileError(_("The file is empty."))
-    table = Table(headers=_clean_headers(header[1]), format="spreadsheet")
+    end = sheet.end
+    table = Table(
+        headers=_clean_headers(header[1]),
+        format="spreadsheet",
+        last_row=end[0] + 1 if end else None,
+    )
     table._records = records
     table._closers.append(workbook)
     return table
