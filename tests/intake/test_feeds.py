@@ -84,16 +84,16 @@ def test_rss_entry_yields_its_fields_and_the_labelled_lines_of_its_description()
         guid="lead-1001",
         published=datetime(2026, 11, 2, 9, 15, tzinfo=UTC),
         record={
-            "title": "Quote request: solar panels",
-            "link": "https://example.nl/leads/1001",
-            "summary": (
+            "_title": "Quote request: solar panels",
+            "_link": "https://example.nl/leads/1001",
+            "_summary": (
                 "Name: Jan Jansen\nE-mail: jan@example.nl\nTelefoon: 06 1234 5678\n"
                 "Details at https://example.nl/leads/1001"
             ),
-            "author": "Offerteplaza",
-            "author_email": "sales@example.nl",
-            "published": "2026-11-02T09:15:00+00:00",
-            "tags": "Utrecht, solar",
+            "_author": "Offerteplaza",
+            "_author_email": "sales@example.nl",
+            "_published": "2026-11-02T09:15:00+00:00",
+            "_tags": "Utrecht, solar",
             "city": "Utrecht",
             "Name": "Jan Jansen",
             "E-mail": "jan@example.nl",
@@ -110,9 +110,9 @@ def test_an_entry_without_guid_or_date_is_identified_by_its_link():
         guid="https://example.nl/leads/1002",
         published=None,
         record={
-            "title": "Second lead",
-            "link": "https://example.nl/leads/1002",
-            "summary": "Naam: Piet de Vries",
+            "_title": "Second lead",
+            "_link": "https://example.nl/leads/1002",
+            "_summary": "Naam: Piet de Vries",
             "Naam": "Piet de Vries",
         },
     )
@@ -138,12 +138,12 @@ def test_atom_entry_reads_html_title_author_and_a_two_column_table_as_plain_text
     assert entry.guid == "urn:uuid:9f1c6c1e-0001"
     assert entry.published == datetime(2026, 11, 1, 8, 30, tzinfo=UTC)
     assert entry.record == {
-        "title": "Call back today",
-        "link": "https://example.com/leads/a1",
-        "summary": "Company: Acme BV\nPhone number: +31 20 123 4567\none two three",
-        "author": "Ann Smith",
-        "author_email": "ann@example.com",
-        "published": "2026-11-01T08:30:00+00:00",
+        "_title": "Call back today",
+        "_link": "https://example.com/leads/a1",
+        "_summary": "Company: Acme BV\nPhone number: +31 20 123 4567\none two three",
+        "_author": "Ann Smith",
+        "_author_email": "ann@example.com",
+        "_published": "2026-11-01T08:30:00+00:00",
         "Company": "Acme BV",
         "Phone number": "+31 20 123 4567",
     }
@@ -155,11 +155,11 @@ def test_rdf_item_yields_its_fields_and_labels():
     assert entry.guid == "https://example.org/lead/7"
     assert entry.published == datetime(2026, 11, 2, 11, 0, tzinfo=UTC)
     assert entry.record == {
-        "title": "RDF lead",
-        "link": "https://example.org/lead/7",
-        "summary": "First name: Els\nLast name: Bakker",
-        "author": "Form bot",
-        "published": "2026-11-02T11:00:00+00:00",
+        "_title": "RDF lead",
+        "_link": "https://example.org/lead/7",
+        "_summary": "First name: Els\nLast name: Bakker",
+        "_author": "Form bot",
+        "_published": "2026-11-02T11:00:00+00:00",
         "First name": "Els",
         "Last name": "Bakker",
     }
@@ -193,7 +193,7 @@ def test_a_truncated_feed_yields_only_the_entries_that_were_complete():
 
     entries = parse_feed(raw)
 
-    assert [(e.guid, e.record.get("title")) for e in entries] == [("a-1", "Kept")]
+    assert [(e.guid, e.record.get("_title")) for e in entries] == [("a-1", "Kept")]
 
 
 @pytest.mark.parametrize(
@@ -248,7 +248,7 @@ def test_control_characters_are_removed_from_values():
 
     (entry,) = parse_feed(raw)
 
-    assert entry.record["title"] == "Ann Smith"
+    assert entry.record["_title"] == "Ann Smith"
     assert entry.record["Name"] == "Ann Smith"
 
 
@@ -272,7 +272,7 @@ def test_every_naughty_string_yields_one_entry_of_inert_text():
         plain = text.strip()
         # Markup and entities are feedparser's to sanitise; plain text must survive unchanged.
         if plain == text and not re.search(r"[<>&\x00-\x1f\x7f-\x9f\ufffe\uffff]", text):
-            assert entry.record["title"] == text
+            assert entry.record["_title"] == text
             exact += 1
 
     assert len(strings) == 515

@@ -100,7 +100,7 @@ def test_a_file_that_grows_between_two_listings_is_left_for_the_next_poll(ftp_se
 
 
 def test_an_empty_drop_folder_lists_nothing_without_waiting(ftp_server):
-    waits = []
+    waits: list[float] = []
 
     files = ftp.list_new_files(ftp_server.settings, wait=waits.append)
 

@@ -24,5 +24,7 @@ SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec(
         "process_orphaned_submissions", timedelta(minutes=1), intake_tasks.process_orphans_task
     ),
+    PeriodicSpec("poll_feeds", timedelta(minutes=10), intake_tasks.poll_feeds_task),
+    PeriodicSpec("poll_ftp", timedelta(minutes=5), intake_tasks.poll_ftp_task),
     PeriodicSpec("poll_imap", timedelta(minutes=2), intake_tasks.poll_imap_sources_task),
 )

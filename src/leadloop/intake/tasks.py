@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadloop.core.retry import retrying_task
-from leadloop.intake import services
+from leadloop.intake import feed_ingest, ftp_ingest, services
 
 
 @retrying_task(max_attempts=6)
@@ -19,8 +19,20 @@ def process_orphans_task() -> int:
 
 
 @retrying_task(max_attempts=3)
+def poll_feeds_task() -> int:
+    """Poll every RSS source; returns how many new entries were taken in."""
+    return sum(poll.new for poll in feed_ingest.poll_all_feeds())
+
+
+@retrying_task(max_attempts=3)
 def poll_imap_sources_task() -> int:
     """Store the unseen mails of every source's IMAP mailbox; returns how many."""
     from leadloop.intake import email_ingest  # imapclient is only loaded where mail is polled
 
     return email_ingest.poll_imap_sources()
+
+
+@retrying_task(max_attempts=3)
+def poll_ftp_task() -> int:
+    """Poll every FTP drop folder; returns how many files were taken in."""
+    return sum(len(poll.files) for poll in ftp_ingest.poll_all_ftp())

@@ -1,9 +1,13 @@
 """RSS 2.0, Atom and RDF feeds: the entries of a fetched feed as flat label → value records.
 
 `parse_feed` reads bytes the caller fetched; feedparser never fetches anything itself (it is
-handed a stream, not a string it could take for a URL or a file name). A record holds labels as
-the sender wrote them ("Name", "E-mail", "title"); the intake core maps labels to lead fields
-later (the source's mapping, then `intake.synonyms.field_for_label`).
+handed a stream, not a string it could take for a URL or a file name). A record holds the
+entry's own fields under labels that start with "_" (`_title`, `_link`, `_summary`, `_author`,
+`_author_email`, `_published`, `_tags`: like the e-mail channel's `_subject`, the synonyms leave
+them alone, so an entry's title never becomes a job title), the terms of tags that carry a scheme
+(`<category domain="city">Utrecht</category>` → "city"), and the "Label: value" lines or
+two-column table rows of the entry's body, as the sender wrote them ("Name", "E-mail"). The intake
+core maps labels to lead fields later (the source's mapping, then the synonyms).
 
 Every value is untrusted text: feedparser sanitises HTML, and on top of that we reduce markup to
 plain text, drop control characters (PostgreSQL cannot store NUL) and cap lengths.
@@ -11,19 +15,27 @@ plain text, drop control characters (PostgreSQL cannot store NUL) and cap length
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import feedparser
 from django.utils.translation import gettext as _
 
 from leadloop.errors import LeadloopError
+from leadloop.intake.channels import ParseError, Record, register
 from leadloop.intake.synonyms import fold_label
+
+if TYPE_CHECKING:
+    from leadloop.intake.models import RawSubmission
+
+RSS_CHANNEL = "rss"
 
 MAX_FEED_BYTES = 10 * 1024 * 1024
 MAX_VALUE_CHARS = 10_000
@@ -65,7 +77,7 @@ def parse_feed(raw: bytes, *, rules: dict[str, Any] | None = None) -> list[FeedE
 
     A malformed document whose entries could still be recovered is accepted; one that yields no
     entries raises FeedError with the parser's reason. `rules` may hold {"label_aliases":
-    {"label as sent": "label to use"}}.
+    {"label as sent": "label to use"}}, e.g. {"_author_email": "email"}.
     """
     if len(raw) > MAX_FEED_BYTES:
         raise FeedError(
@@ -95,42 +107,66 @@ def parse_feed(raw: bytes, *, rules: dict[str, Any] | None = None) -> list[FeedE
     return [_entry(item, aliases) for item in entries]
 
 
+def entry_body(entry: FeedEntry) -> bytes:
+    """The stored form of one entry: canonical JSON, so the same entry is the same bytes."""
+    data = {
+        "guid": entry.guid,
+        "published": entry.published.isoformat() if entry.published else None,
+        "record": entry.record,
+    }
+    return json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+@register(RSS_CHANNEL)
+def parse_entry_submission(submission: RawSubmission) -> list[Record]:
+    """A stored feed entry (see `entry_body`) back into its one record."""
+    try:
+        data = json.loads(bytes(submission.body).decode("utf-8"))
+        record = data["record"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise ParseError(
+            _("A stored feed entry is not readable: %(reason)s") % {"reason": exc}
+        ) from exc
+    if not isinstance(record, dict):
+        raise ParseError(_("A stored feed entry has no record."))
+    return [{str(k): "" if v is None else str(v) for k, v in record.items()}]
+
+
 def _entry(item: Any, aliases: dict[str, str]) -> FeedEntry:
     published = _aware(item.get("published_parsed") or item.get("updated_parsed"))
     record: dict[str, str] = {}
 
-    def put(label: str, value: Any, *, alias: bool = False) -> None:
+    def put(label: str, value: Any) -> None:
         label = _text(label)[:MAX_LABEL_CHARS]
-        if alias:
-            label = aliases.get(fold_label(label), label)
+        label = aliases.get(fold_label(label), label)
         value = _text(value)
         if label and value and label not in record and len(record) < MAX_LABELS_PER_ENTRY:
             record[label] = value
 
     title_type = item.get("title_detail", {}).get("type", "text/plain")
     title = item.get("title") or ""
-    put("title", title if title_type == "text/plain" else _html_to_text(title))
-    put("link", item.get("link"))
+    put("_title", title if title_type == "text/plain" else _html_to_text(title))
+    put("_link", item.get("link"))
     summary = _html_to_text(item.get("summary") or "")
     contents = [_html_to_text(c.get("value") or "") for c in item.get("content") or []]
-    put("summary", summary or next(iter(contents), ""))
-    put("author", item.get("author_detail", {}).get("name") or item.get("author"))
-    put("author_email", item.get("author_detail", {}).get("email"))
-    put("published", published.isoformat() if published else "")
+    put("_summary", summary or next(iter(contents), ""))
+    put("_author", item.get("author_detail", {}).get("name") or item.get("author"))
+    put("_author_email", item.get("author_detail", {}).get("email"))
+    put("_published", published.isoformat() if published else "")
     tags = [t for t in item.get("tags") or [] if _text(t.get("term"))]
-    put("tags", ", ".join(_text(t.get("term")) for t in tags))
+    put("_tags", ", ".join(_text(t.get("term")) for t in tags))
     for tag in tags:
         # <category domain="city">Utrecht</category>: the scheme labels the term.
         scheme = _text(tag.get("scheme"))
         if scheme and "/" not in scheme:
-            put(scheme, tag.get("term"), alias=True)
+            put(scheme, tag.get("term"))
     for text in (summary, *contents):
         for label, value in _labelled_lines(text):
-            put(label, value, alias=True)
+            put(label, value)
 
     guid = _text(item.get("id")) or _text(item.get("link"))
     if not guid:
-        seed = f"{record.get('title', '')}\n{record.get('published', '')}"
+        seed = f"{record.get('_title', '')}\n{record.get('_published', '')}"
         guid = "sha256:" + hashlib.sha256(seed.encode("utf-8")).hexdigest()
     return FeedEntry(guid=guid, published=published, record=record)
 
@@ -140,8 +176,8 @@ def _aware(parsed_time: Any) -> datetime | None:
     if not parsed_time:
         return None
     try:
-        return datetime(*parsed_time[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
+        return datetime.fromtimestamp(calendar.timegm(parsed_time), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
         return None
 
 

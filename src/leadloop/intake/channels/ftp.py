@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ftplib
 import hashlib
+import io
 import os
 import posixpath
 import ssl
@@ -23,11 +24,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
 from leadloop.errors import LeadloopError
+from leadloop.intake.channels import ParseError, Record, register
+from leadloop.intake.channels.batch import ImportFileError, open_table
+
+if TYPE_CHECKING:
+    from leadloop.intake.models import RawSubmission
+
+FTP_CHANNEL = "ftp"
 
 PROCESSED = "processed"
 FAILED = "failed"
@@ -45,6 +53,10 @@ class FtpError(LeadloopError):
     """The drop folder could not be read or changed: bad settings, login refused, network down."""
 
     title = "FTP drop folder unavailable"
+
+
+class FileTooLarge(FtpError):
+    """A file over the download cap: it can never be taken in, so it goes to failed/."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,7 @@ def download(
             try:
                 _call(ftp.retrbinary, f"RETR {name}", write, blocksize=64 * 1024)
             except _TooLarge:
-                raise FtpError(
+                raise FileTooLarge(
                     _("%(name)s is larger than the limit of %(limit)s bytes.")
                     % {"name": name, "limit": settings.max_bytes}
                 ) from None
@@ -180,6 +192,25 @@ def move(conn_settings: dict[str, Any] | FtpSettings, name: str, folder: str) ->
         target = f"{folder}/{target_name}"
         _call(ftp.rename, name, target)
     return target
+
+
+@register(FTP_CHANNEL)
+def parse_file_submission(submission: RawSubmission) -> list[Record]:
+    """The rows of a stored drop-folder file (CSV/TSV/XLSX/XLS/ODS), each a record by header."""
+    from leadloop.intake.services import MAX_RECORDS
+
+    filename = str(submission.meta.get("filename") or "file.csv")
+    records: list[Record] = []
+    try:
+        with open_table(io.BytesIO(bytes(submission.body)), filename=filename) as table:
+            for cells in table.rows():
+                records.append(dict(zip(table.headers, cells, strict=True)))
+                # One past the limit is enough for the core to refuse the file with its reason.
+                if len(records) > MAX_RECORDS:
+                    break
+    except ImportFileError as exc:
+        raise ParseError(str(exc)) from exc
+    return records
 
 
 class _TooLarge(Exception):
