@@ -277,3 +277,10 @@ def test_every_naughty_string_yields_one_entry_of_inert_text():
 
     assert len(strings) == 515
     assert exact == 274
+
+
+def test_an_alias_can_turn_the_entry_author_address_into_the_lead_email():
+    (entry,) = parse_feed(ATOM, rules={"label_aliases": {"_author_email": "email"}})
+
+    assert entry.record["email"] == "ann@example.com"
+    assert "_author_email" not in entry.record

@@ -139,3 +139,4 @@ class ImportBatch(models.Model):
         return f"{self.filename} ({self.state})"
 
 
+from leadloop.intake.forms_models import *  # noqa: E402, F403

@@ -46,7 +46,7 @@ def _load_channels() -> None:
     # Importing a channel module registers its parser; optional channels may not exist yet.
     import importlib
 
-    for name in ("http", "record", "email", "feeds", "batch", "ftp"):
+    for name in ("http", "record", "email", "feeds", "batch", "ftp", "web_form"):
         try:
             importlib.import_module(f"leadloop.intake.channels.{name}")
         except ModuleNotFoundError as exc:

@@ -37,6 +37,7 @@ NAV = (
     (_("Leads"), "leads:lead-list", "leads", "/leads/", "all"),
     (_("Organisations"), "leads:organization-list", "orgs", "/organizations/", "staff"),
     (_("Sources"), "leads:source-list", "sources", "/sources/", "staff"),
+    (_("Forms"), "intake:form-list", "sources", "/forms/", "staff"),
     (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
 )
 

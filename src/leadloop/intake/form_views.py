@@ -1,0 +1,539 @@
+"""Web form pages: the builder (marketing, admins) and the public hosted form at /f/<slug>/.
+
+The public pages may be framed by any site (the embed snippets); every other page keeps
+X-Frame-Options: DENY. They post across sites inside an iframe, so a signed per-render token
+takes the place of Django's CSRF cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_exempt, xframe_options_sameorigin
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.errors import LeadloopError
+from leadloop.intake import web_forms
+from leadloop.intake.forms_models import FieldInput, FormField, LeadForm
+from leadloop.leads.forms import UIForm
+from leadloop.leads.models import ChannelKind, Source
+
+# --- Builder forms -------------------------------------------------------------------------------
+
+
+class FormSettingsForm(UIForm):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
+    slug = forms.SlugField(
+        label=gettext_lazy("Address"),
+        max_length=80,
+        help_text=gettext_lazy("The form's page is /f/<address>/. Letters, digits and dashes."),
+    )
+    source = forms.ModelChoiceField(
+        label=gettext_lazy("Source"),
+        queryset=Source.objects.none(),
+        help_text=gettext_lazy("Leads from this form count for this source (kind: web form)."),
+    )
+    intro = forms.CharField(
+        label=gettext_lazy("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    submit_label = forms.CharField(
+        label=gettext_lazy("Button text"),
+        max_length=80,
+        required=False,
+        help_text=gettext_lazy("Empty: “Send”."),
+    )
+    thank_you_message = forms.CharField(
+        label=gettext_lazy("Thank-you message"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    redirect_url = forms.CharField(
+        label=gettext_lazy("Or redirect to"),
+        max_length=1000,
+        required=False,
+        help_text=gettext_lazy("An http:// or https:// address shown after sending, instead."),
+    )
+    consent_text = forms.CharField(
+        label=gettext_lazy("Consent text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Shown beside a tick box. Empty: no consent question."),
+    )
+    consent_version = forms.CharField(
+        label=gettext_lazy("Consent version"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("Change it whenever the text changes, e.g. 2026-03."),
+    )
+    consent_purpose = forms.CharField(
+        label=gettext_lazy("Consent given for"), max_length=200, required=False
+    )
+    is_consent_required = forms.BooleanField(
+        label=gettext_lazy("Consent is required to send"), required=False
+    )
+    is_active = forms.BooleanField(
+        label=gettext_lazy("Active (the page is online)"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = Source.objects.filter(  # type: ignore[attr-defined]
+            kind=ChannelKind.WEB_FORM, is_active=True
+        )
+
+
+def _target_choices() -> list[tuple[str, Any]]:
+    return [(t, web_forms.TARGET_LABELS[t]) for t in web_forms.FORM_TARGETS] + [
+        ("extra", gettext_lazy("Extra field (name below)"))
+    ]
+
+
+class FieldForm(UIForm):
+    label = forms.CharField(label=gettext_lazy("Question"), max_length=200)
+    target = forms.ChoiceField(label=gettext_lazy("Fills"), choices=())
+    extra_name = forms.CharField(
+        label=gettext_lazy("Extra field name"),
+        max_length=60,
+        required=False,
+        help_text=gettext_lazy("Only for an extra field, e.g. budget."),
+    )
+    input_type = forms.ChoiceField(label=gettext_lazy("Type"), choices=FieldInput.choices)
+    is_required = forms.BooleanField(label=gettext_lazy("Required"), required=False)
+    help_text = forms.CharField(label=gettext_lazy("Help text"), max_length=300, required=False)
+    choices = forms.CharField(
+        label=gettext_lazy("Choices or value"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Choice list: one per line. Hidden value: the value itself."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"].choices = _target_choices()  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, field: FormField) -> dict[str, Any]:
+        extra = field.target.startswith(web_forms.EXTRA_PREFIX)
+        return {
+            "label": field.label,
+            "target": "extra" if extra else field.target,
+            "extra_name": field.name if extra else "",
+            "input_type": field.input_type,
+            "is_required": field.is_required,
+            "help_text": field.help_text,
+            "choices": field.choices,
+        }
+
+    def service_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        extra_name = data.pop("extra_name").strip()
+        if data["target"] == "extra":
+            data["target"] = f"{web_forms.EXTRA_PREFIX}{extra_name}"
+        return data
+
+    def apply_service_error(self, exc: LeadloopError) -> None:
+        if "target" in exc.errors and self.data.get(self.add_prefix("target")) == "extra":
+            exc.errors["extra_name"] = exc.errors.pop("target")
+        super().apply_service_error(exc)
+
+
+# --- Builder views -------------------------------------------------------------------------------
+
+
+def _configurer(request: HttpRequest) -> Any:
+    if not can_manage_configuration(request.user):  # type: ignore[arg-type]
+        raise PermissionDenied(_("Only marketing and admins can build web forms."))
+    return request.user
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _share(request: HttpRequest, form: LeadForm) -> dict[str, str]:
+    hosted = request.build_absolute_uri(reverse("intake:form-hosted", args=[form.slug]))
+    script = request.build_absolute_uri(reverse("intake:form-embed-js", args=[form.slug]))
+    return {
+        "hosted_url": hosted,
+        "script_snippet": f'<script src="{script}" async></script>',
+        "iframe_snippet": (
+            f'<iframe src="{hosted}?embed=1" title="{escape(form.title)}" loading="lazy" '
+            'style="width:100%;min-height:640px;border:0"></iframe>'
+        ),
+    }
+
+
+@login_required
+@require_GET
+def form_list(request: HttpRequest) -> HttpResponse:
+    _configurer(request)
+    rows = LeadForm.objects.select_related("source").order_by("title")
+    context = {
+        "forms": [(form, _share(request, form)["hosted_url"]) for form in rows],
+        "has_source": Source.objects.filter(kind=ChannelKind.WEB_FORM).exists(),
+    }
+    return _render(request, "intake/forms/form_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def form_create(request: HttpRequest) -> HttpResponse:
+    actor = _configurer(request)
+    form = FormSettingsForm(
+        request.POST or None,
+        initial={"is_active": True, "is_consent_required": True, "consent_version": "1"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = web_forms.create_form(by=actor, **form.cleaned_data)
+        except LeadloopError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, _("Form “%(title)s” created.") % {"title": created.title})
+            return redirect("intake:form-edit", form_id=created.pk)
+    return _render(
+        request,
+        "intake/forms/form_create.html",
+        {"form": form},
+        status=422 if form.errors else 200,
+    )
+
+
+def _edit_context(request: HttpRequest, lead_form: LeadForm, **extra: Any) -> dict[str, Any]:
+    return {
+        "lead_form": lead_form,
+        "fields": list(lead_form.fields.all()),
+        "warnings": web_forms.form_warnings(lead_form),
+        "share": _share(request, lead_form),
+        "field_form": extra.pop("field_form", None) or FieldForm(prefix="new"),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def form_edit(request: HttpRequest, form_id: int) -> HttpResponse:
+    actor = _configurer(request)
+    lead_form = get_object_or_404(LeadForm.objects.select_related("source"), pk=form_id)
+    initial = {
+        name: getattr(lead_form, name) for name in FormSettingsForm.base_fields if name != "source"
+    }
+    form = FormSettingsForm(request.POST or None, initial={**initial, "source": lead_form.source})
+    if request.method == "POST" and form.is_valid():
+        try:
+            web_forms.update_form(lead_form, by=actor, **form.cleaned_data)
+        except LeadloopError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, _("Form saved."))
+            return redirect("intake:form-edit", form_id=lead_form.pk)
+    return _render(
+        request,
+        "intake/forms/form_edit.html",
+        _edit_context(request, lead_form, form=form),
+        status=422 if form.errors else 200,
+    )
+
+
+def _fields_answer(request: HttpRequest, lead_form: LeadForm, **extra: Any) -> HttpResponse:
+    """The field list fragment for HTMX, or back to the edit page without JavaScript."""
+    status = extra.pop("status", 200)
+    if _is_htmx(request):
+        return _render(
+            request,
+            "intake/forms/_fields.html",
+            _edit_context(request, lead_form, **extra),
+            status=status,
+        )
+    if status != 200:
+        settings_form = FormSettingsForm(
+            initial={
+                **{n: getattr(lead_form, n) for n in FormSettingsForm.base_fields if n != "source"},
+                "source": lead_form.source,
+            }
+        )
+        return _render(
+            request,
+            "intake/forms/form_edit.html",
+            _edit_context(request, lead_form, form=settings_form, **extra),
+            status=status,
+        )
+    return redirect(reverse("intake:form-edit", args=[lead_form.pk]) + "#fields")
+
+
+@login_required
+@require_POST
+def field_add(request: HttpRequest, form_id: int) -> HttpResponse:
+    actor = _configurer(request)
+    lead_form = get_object_or_404(LeadForm, pk=form_id)
+    field_form = FieldForm(request.POST, prefix="new")
+    if field_form.is_valid():
+        try:
+            web_forms.add_field(lead_form, by=actor, **field_form.service_data())
+        except LeadloopError as exc:
+            field_form.apply_service_error(exc)
+        else:
+            return _fields_answer(request, lead_form)
+    return _fields_answer(request, lead_form, field_form=field_form, status=422)
+
+
+def _get_field(form_id: int, field_id: int) -> FormField:
+    return get_object_or_404(FormField.objects.select_related("form"), pk=field_id, form_id=form_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def field_edit(request: HttpRequest, form_id: int, field_id: int) -> HttpResponse:
+    actor = _configurer(request)
+    field = _get_field(form_id, field_id)
+    form = FieldForm(request.POST or None, initial=FieldForm.initial_for(field))
+    if request.method == "POST" and form.is_valid():
+        try:
+            web_forms.update_field(field, by=actor, **form.service_data())
+        except LeadloopError as exc:
+            form.apply_service_error(exc)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect(reverse("intake:form-edit", args=[form_id]) + "#fields")
+    return _render(
+        request,
+        "intake/forms/field_edit.html",
+        {"form": form, "field": field, "lead_form": field.form},
+        status=422 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def field_move(request: HttpRequest, form_id: int, field_id: int) -> HttpResponse:
+    actor = _configurer(request)
+    field = _get_field(form_id, field_id)
+    web_forms.move_field(field, by=actor, up=request.POST.get("direction") == "up")
+    return _fields_answer(request, field.form)
+
+
+@login_required
+@require_POST
+def field_remove(request: HttpRequest, form_id: int, field_id: int) -> HttpResponse:
+    actor = _configurer(request)
+    field = _get_field(form_id, field_id)
+    web_forms.remove_field(field, by=actor)
+    return _fields_answer(request, field.form)
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def form_preview(request: HttpRequest, form_id: int) -> HttpResponse:
+    _configurer(request)
+    lead_form = get_object_or_404(LeadForm, pk=form_id)
+    return _public_page(request, lead_form, preview=True)
+
+
+# --- Public pages --------------------------------------------------------------------------------
+
+
+def _frameable(response: HttpResponse) -> HttpResponse:
+    # Any site may embed the form; browsers that know CSP read frame-ancestors, not XFO.
+    response["Content-Security-Policy"] = "frame-ancestors *"
+    return response
+
+
+def _language(request: HttpRequest) -> str:
+    wanted = request.GET.get("lang", "")
+    if wanted in dict(settings.LANGUAGES):
+        return wanted
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _active_form(slug: str) -> LeadForm:
+    lead_form = LeadForm.objects.select_related("source").filter(slug=slug).first()
+    if lead_form is None or not lead_form.is_active or not lead_form.source.is_active:
+        raise Http404(_("This form does not exist or is closed."))
+    return lead_form
+
+
+def _questions(
+    lead_form: LeadForm, values: Any, errors: dict[str, list[str]]
+) -> list[dict[str, Any]]:
+    questions = []
+    for item in lead_form.fields.all():
+        html_id = f"q-{item.name}".replace(".", "-")
+        described = []
+        if item.help_text:
+            described.append(f"{html_id}-help")
+        if errors.get(item.name):
+            described.append(f"{html_id}-error")
+        questions.append(
+            {
+                "field": item,
+                "id": html_id,
+                "value": values.get(item.name, "") if values else "",
+                "errors": errors.get(item.name, []),
+                "describedby": " ".join(described),
+                "autocomplete": AUTOCOMPLETE.get(item.target, "on"),
+            }
+        )
+    return questions
+
+
+AUTOCOMPLETE = {
+    "first_name": "given-name",
+    "last_name": "family-name",
+    "full_name": "name",
+    "email": "email",
+    "phone": "tel",
+    "company_name": "organization",
+    "job_title": "organization-title",
+    "street": "address-line1",
+    "postal_code": "postal-code",
+    "city": "address-level2",
+    "region": "address-level1",
+    "country": "country-name",
+    "comments": "off",
+}
+
+
+def _public_page(
+    request: HttpRequest,
+    lead_form: LeadForm,
+    *,
+    preview: bool = False,
+    values: Any = None,
+    result: web_forms.SubmitResult | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    errors = result.errors if result else {}
+    token = web_forms.issue_token(
+        lead_form,
+        referrer=request.META.get("HTTP_REFERER", "")[:1000],
+        first=result.token if result else None,
+    )
+    with translation.override(_language(request)):
+        context = {
+            "lead_form": lead_form,
+            "questions": _questions(lead_form, values, errors),
+            "errors": errors,
+            "form_errors": result.form_errors if result else [],
+            "consent_error": errors.get(web_forms.CONSENT, []),
+            "consent_checked": bool(values and values.get(web_forms.CONSENT)),
+            "token": token,
+            "embedded": request.GET.get("embed") == "1",
+            "preview": preview,
+            "action": request.get_full_path(),
+            "names": {
+                "token": web_forms.TOKEN,
+                "honeypot": web_forms.HONEYPOT,
+                "consent": web_forms.CONSENT,
+            },
+        }
+        response = render(request, "intake/forms/hosted.html", context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _client(request: HttpRequest) -> web_forms.ClientInfo:
+    query = {name: request.GET.get(name, "") for name in web_forms.UTM}
+    page = request.build_absolute_uri(request.path)
+    return web_forms.ClientInfo(
+        ip=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        query=query,
+        page_url=page,
+        embedded=request.GET.get("embed") == "1",
+    )
+
+
+@csrf_exempt  # the signed per-render token stands in for the CSRF cookie (see module docstring)
+@xframe_options_exempt
+@require_http_methods(["GET", "POST"])
+def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
+    lead_form = _active_form(slug)
+    if request.method == "GET":
+        return _frameable(_public_page(request, lead_form))
+    body = request.body  # read before request.POST: stored exactly as it came
+    result = web_forms.submit(
+        lead_form,
+        body=body,
+        content_type=request.META.get("CONTENT_TYPE", ""),
+        posted=request.POST.dict(),
+        client=_client(request),
+    )
+    if result.outcome == "rate_limited":
+        with translation.override(_language(request)):
+            response = render(
+                request, "intake/forms/rate_limited.html", {"lead_form": lead_form}, status=429
+            )
+        response["Retry-After"] = str(int(web_forms.RATE_WINDOW.total_seconds()))
+        return _frameable(response)
+    if result.outcome == "invalid":
+        return _frameable(
+            _public_page(request, lead_form, values=request.POST, result=result, status=422)
+        )
+    assert result.submission is not None
+    embedded = request.GET.get("embed") == "1"
+    if lead_form.redirect_url and not embedded:
+        return redirect(lead_form.redirect_url)
+    thanks = reverse("intake:form-thanks", args=[lead_form.slug])
+    query = f"?s={web_forms.thanks_token(result.submission)}"
+    for name in ("lang", "embed"):
+        if request.GET.get(name):
+            query += f"&{name}={request.GET[name][:5]}"
+    response = redirect(thanks + query)
+    response.status_code = 303
+    return response
+
+
+@xframe_options_exempt
+@require_GET
+def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:
+    lead_form = _active_form(slug)
+    submission = web_forms.submission_for_thanks(lead_form, request.GET.get("s", ""))
+    with translation.override(_language(request)):
+        context = {
+            "lead_form": lead_form,
+            "rows": web_forms.summary(lead_form, submission) if submission else [],
+            "embedded": request.GET.get("embed") == "1",
+            "redirect_url": lead_form.redirect_url,
+        }
+        response = render(request, "intake/forms/thanks.html", context)
+    response["Cache-Control"] = "no-store"
+    return _frameable(response)
+
+
+@require_GET
+def form_embed_js(request: HttpRequest, slug: str) -> HttpResponse:
+    lead_form = _active_form(slug)
+    hosted = request.build_absolute_uri(reverse("intake:form-hosted", args=[lead_form.slug]))
+    response = render(
+        request,
+        "intake/forms/embed.js",
+        {"hosted_url": hosted, "title": lead_form.title, "slug": lead_form.slug},
+        content_type="text/javascript; charset=utf-8",
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
