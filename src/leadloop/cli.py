@@ -15,8 +15,12 @@ FRIENDLY = {
     "createuser": "Create a user with a role (optionally with an API key).",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
+    "submissions": "The intake queue: list, show and reprocess what arrived.",
+    "import": "Import leads from a CSV, TSV, XLSX, XLS or ODS file.",
     "smtpd": "Receive lead mails over SMTP.",
     "import-mail": "Import lead mails from an .eml or mbox file.",
+    "poll-feeds": "Poll the RSS/Atom feeds of feed sources now.",
+    "poll-ftp": "Poll the FTP drop folders of FTP sources now.",
 }
 
 
@@ -26,8 +30,8 @@ def main(argv: list[str] | None = None) -> None:
     if len(argv) < 2 or argv[1] in {"-h", "--help"}:
         print("usage: leadloop COMMAND [options]   (leadloop COMMAND --help for its options)\n")
         for name, text in FRIENDLY.items():
-            print(f"  {name:<12} {text}")
-        print("\n  help         Every command, including Django's own.")
+            print(f"  {name:<13} {text}")
+        print("\n  help          Every command, including Django's own.")
         return
     from django.core.management import execute_from_command_line
 
