@@ -1,37 +1,41 @@
 from django.urls import path
 
-from leadloop.intake import views
+from leadloop.intake import review_views, views
 
 app_name = "intake"
 
 urlpatterns = [
     path("in/", views.receive_post, name="receive-header"),
     path("in/<str:key>", views.receive_post, name="receive"),
-]
-
-# Web forms: the builder, and the public hosted page, thank-you page and embed script.
-from leadloop.intake import form_views  # noqa: E402
-
-urlpatterns += [
-    path("forms/", form_views.form_list, name="form-list"),
-    path("forms/new/", form_views.form_create, name="form-create"),
-    path("forms/<int:form_id>/", form_views.form_edit, name="form-edit"),
-    path("forms/<int:form_id>/preview/", form_views.form_preview, name="form-preview"),
-    path("forms/<int:form_id>/fields/", form_views.field_add, name="form-field-add"),
+    # Review: the queue, one submission, fix and reprocess, the original of a lead, the mapping.
+    path("intake/", review_views.submission_list, name="submission-list"),
+    path("intake/<int:submission_id>/", review_views.submission_detail, name="submission-detail"),
     path(
-        "forms/<int:form_id>/fields/<int:field_id>/", form_views.field_edit, name="form-field-edit"
+        "intake/<int:submission_id>/reprocess/",
+        review_views.submission_reprocess,
+        name="submission-reprocess",
+    ),
+    path("intake/<int:submission_id>/fix/", review_views.submission_fix, name="submission-fix"),
+    path(
+        "intake/<int:submission_id>/original/",
+        review_views.submission_download,
+        name="submission-download",
+    ),
+    path("intake/lead/<int:lead_id>/original/", review_views.lead_original, name="lead-original"),
+    path(
+        "intake/lead/<int:lead_id>/original/download/",
+        review_views.lead_original_download,
+        name="lead-original-download",
+    ),
+    path("sources/<int:source_id>/mapping/", review_views.source_mapping, name="source-mapping"),
+    path(
+        "sources/<int:source_id>/mapping/preview/",
+        review_views.source_mapping_preview,
+        name="source-mapping-preview",
     ),
     path(
-        "forms/<int:form_id>/fields/<int:field_id>/move/",
-        form_views.field_move,
-        name="form-field-move",
+        "sources/<int:source_id>/mapping/reprocess/",
+        review_views.source_reprocess_all,
+        name="source-reprocess-all",
     ),
-    path(
-        "forms/<int:form_id>/fields/<int:field_id>/remove/",
-        form_views.field_remove,
-        name="form-field-remove",
-    ),
-    path("f/<slug:slug>/", form_views.hosted_form, name="form-hosted"),
-    path("f/<slug:slug>/thanks/", form_views.form_thanks, name="form-thanks"),
-    path("f/<slug:slug>/embed.js", form_views.form_embed_js, name="form-embed-js"),
 ]

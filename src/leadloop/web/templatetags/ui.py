@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
+from leadloop.intake import selectors as intake_selectors
 from leadloop.leads.models import Lead, LeadStatus
 
 register = template.Library()
@@ -30,6 +32,7 @@ class NavItem:
     url: str
     icon: str
     active: bool
+    badge: int = 0
 
 
 # (label, url name, icon, path prefix, who sees it). Later features append their own entries.
@@ -39,18 +42,34 @@ NAV = (
     (_("Sources"), "leads:source-list", "sources", "/sources/", "staff"),
     (_("Forms"), "intake:form-list", "sources", "/forms/", "staff"),
     (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
+    (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
 )
+# url name → a count shown beside the entry (one cheap query, only for those who see the entry).
+NAV_BADGES: dict[str, Callable[[Any], int]] = {
+    "intake:submission-list": intake_selectors.count_needing_review,
+}
 
 
 @register.simple_tag(takes_context=True)
 def nav_items(context: dict[str, Any]) -> list[NavItem]:
     """The navigation entries the current user may see, the current section marked active."""
     request: HttpRequest = context["request"]
-    staff = is_staff_role(request.user)  # type: ignore[arg-type]
+    user = request.user
+    allowed = {
+        "all": True,
+        "staff": is_staff_role(user),  # type: ignore[arg-type]
+        "config": can_manage_configuration(user),  # type: ignore[arg-type]
+    }
     return [
-        NavItem(str(label), reverse(name), icon, request.path.startswith(prefix))
+        NavItem(
+            str(label),
+            reverse(name),
+            icon,
+            request.path.startswith(prefix),
+            NAV_BADGES[name](user) if name in NAV_BADGES else 0,
+        )
         for label, name, icon, prefix, audience in NAV
-        if audience == "all" or staff
+        if allowed.get(audience, False)
     ]
 
 

@@ -1,0 +1,284 @@
+"""Reads for the review pages: the submission queue, one submission, its raw body and its trace.
+
+Submissions hold other people's personal data from every source, so the queue is for marketing and
+admins only (the people who fix mappings). Everyone else sees an empty queue and 404s.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from xml.parsers.expat import ExpatError
+
+from defusedxml import DefusedXmlException
+from defusedxml.minidom import parseString
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.errors import NotFound, ValidationFailed
+from leadloop.intake.channels.http import media_type
+from leadloop.intake.mapping import MappingError, map_record
+from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.synonyms import field_for_label
+from leadloop.leads.models import Source
+
+REVIEW_STATES = (SubmissionState.QUARANTINED, SubmissionState.REJECTED)
+MAX_PAGE = 200
+# The browser stays responsive with a few hundred KB in a <pre>; the rest is a download away.
+DISPLAY_LIMIT = 200_000
+LIST_FIELDS = (
+    "id", "source__name", "channel", "content_type", "received_at", "state", "disposition",
+    "reasons", "lead_id", "parent_id", "attempts",
+)  # fmt: skip
+CHILD_FIELDS = ("id", "channel", "received_at", "state", "disposition", "reasons", "lead_id")
+
+
+def _reviewable(actor: Actor) -> QuerySet[RawSubmission]:
+    if not can_manage_configuration(actor):
+        return RawSubmission.objects.none()
+    return RawSubmission.objects.all()
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    items: list[RawSubmission]
+    next_cursor: str | None
+
+
+def _encode_cursor(received_at: dt.datetime, pk: int) -> str:
+    raw = json.dumps([received_at.isoformat(), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return dt.datetime.fromisoformat(value), int(pk)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValidationFailed(
+            _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
+        ) from exc
+
+
+def list_submissions(
+    actor: Actor,
+    *,
+    state: str | None = None,
+    source_id: int | None = None,
+    channel: str | None = None,
+    q: str = "",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> SubmissionPage:
+    """One page of the review queue, newest first, keyset-paginated; marketing and admins only.
+
+    `q` finds a submission by its number ("123" or "#123"); the bodies are not searched.
+    """
+    qs = _reviewable(actor)
+    if state:
+        qs = qs.filter(state=state)
+    if source_id:
+        qs = qs.filter(source_id=source_id)
+    if channel:
+        qs = qs.filter(channel=channel)
+    number = q.strip().lstrip("#")
+    if number:
+        qs = qs.filter(pk=int(number)) if number.isdigit() else qs.none()
+    if cursor:
+        received_at, pk = _decode_cursor(cursor)
+        qs = qs.filter(received_at__lte=received_at).filter(
+            Q(received_at__lt=received_at) | Q(pk__lt=pk)
+        )
+    limit = max(1, min(limit, MAX_PAGE))
+    # The body can be megabytes; the list never needs it.
+    rows = list(
+        qs.select_related("source").only(*LIST_FIELDS).order_by("-received_at", "-id")[: limit + 1]
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(rows[-1].received_at, rows[-1].pk)
+    return SubmissionPage(items=rows, next_cursor=next_cursor)
+
+
+def count_by_state(actor: Actor, *, source_id: int | None = None) -> dict[str, int]:
+    """How many submissions are in each state (every state present, zeros included)."""
+    qs = _reviewable(actor)
+    if source_id:
+        qs = qs.filter(source_id=source_id)
+    counts = {str(value): 0 for value in SubmissionState.values}
+    for row in qs.order_by().values("state").annotate(n=Count("id")):
+        counts[row["state"]] = row["n"]
+    return counts
+
+
+def count_needing_review(actor: Actor) -> int:
+    """Quarantined plus rejected submissions: the navigation badge (one indexed COUNT)."""
+    if not can_manage_configuration(actor):
+        return 0
+    return RawSubmission.objects.filter(state__in=REVIEW_STATES).count()
+
+
+def list_channels(actor: Actor) -> list[str]:
+    """The channels submissions came through, for the queue's filter."""
+    return sorted(_reviewable(actor).order_by().values_list("channel", flat=True).distinct())
+
+
+def get_submission_for(actor: Actor, submission_id: int) -> RawSubmission:
+    """One submission with its source, lead and parent; NotFound for anyone but reviewers."""
+    submission = (
+        _reviewable(actor)
+        .select_related("source", "lead", "parent")
+        .filter(pk=submission_id)
+        .first()
+    )
+    if submission is None:
+        raise NotFound(_("No such submission."))
+    return submission
+
+
+def list_children(
+    submission: RawSubmission, *, limit: int = 100
+) -> tuple[list[RawSubmission], int]:
+    """The first records split off a multi-record payload, and how many there are in all."""
+    children = submission.children.only(*CHILD_FIELDS).order_by("pk")
+    return list(children[:limit]), children.count()
+
+
+# --- The raw body, for people to read ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A submission's body as text to show: decoded, maybe pretty-printed, maybe cut short."""
+
+    text: str
+    size: int
+    charset: str
+    is_binary: bool = False
+    is_truncated: bool = False
+    is_pretty: bool = False
+    shown_bytes: int = 0
+
+
+def _looks_binary(head: bytes, mime: str) -> bool:
+    if mime.startswith("text/") or mime.endswith(("json", "xml")) or "form" in mime:
+        return False
+    return b"\x00" in head[:8192]
+
+
+def _pretty(text: str, mime: str) -> str | None:
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if mime.endswith("json") or stripped[:1] in ("{", "["):
+        try:
+            return json.dumps(json.loads(stripped), ensure_ascii=False, indent=2)
+        except ValueError:
+            return None
+    if (mime.endswith("xml") or stripped.startswith("<")) and "\n" not in stripped.strip():
+        # One long line of XML; a document with its own line breaks is shown as it came.
+        try:
+            return str(parseString(stripped.encode()).toprettyxml(indent="  "))
+        except (DefusedXmlException, ExpatError, ValueError):
+            # Not well-formed (real ADF often is not): show it as it came.
+            return None
+    return None
+
+
+def read_body(submission: RawSubmission, *, limit: int = DISPLAY_LIMIT) -> RawBody:
+    """The body as text: its declared charset (else UTF-8) with replacement characters, JSON and
+    one-line XML pretty-printed, and only the first `limit` bytes of a big one."""
+    body = bytes(submission.body)
+    mime, params = media_type(submission.content_type or "")
+    charset = params.get("charset", "") or "utf-8"
+    if _looks_binary(body, mime):
+        return RawBody(text="", size=len(body), charset="", is_binary=True)
+    head = body[:limit]
+    try:
+        text = head.decode(charset, errors="replace")
+    except LookupError:
+        charset = "utf-8"
+        text = head.decode(charset, errors="replace")
+    truncated = len(body) > limit
+    pretty = None if truncated else _pretty(text, mime)
+    return RawBody(
+        text=pretty if pretty is not None else text,
+        size=len(body),
+        charset=charset,
+        is_truncated=truncated,
+        is_pretty=pretty is not None,
+        shown_bytes=len(head),
+    )
+
+
+# --- How the mapping reads a submission ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MappingTrace:
+    """What the source's mapping makes of a submission's fields: label → target → value."""
+
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+def record_of(submission: RawSubmission) -> dict[str, str]:
+    """The fields processing used last: a person's correction, else what the parser read."""
+    if submission.corrected_fields is not None:
+        return {str(k): str(v) for k, v in submission.corrected_fields.items()}
+    return {str(k): str(v) for k, v in (submission.fields or {}).items()}
+
+
+def trace_mapping(submission: RawSubmission, mapping: dict[str, Any] | None = None) -> MappingTrace:
+    """Run the mapping (the source's, or `mapping`) over the submission's fields; saves nothing."""
+    record = record_of(submission)
+    if not record:
+        return MappingTrace()
+    try:
+        candidate = map_record(
+            record, submission.source.field_mapping if mapping is None else mapping
+        )
+    except MappingError as exc:
+        return MappingTrace(error=str(exc))
+    return MappingTrace(
+        rows=list(candidate.trace), values=dict(candidate.values), extra=dict(candidate.extra)
+    )
+
+
+@dataclass(frozen=True)
+class SeenLabel:
+    """A label a source's senders used lately, with an example value and the synonym's guess."""
+
+    label: str
+    count: int
+    example: str
+    suggested: str
+
+
+def list_seen_labels(actor: Actor, source: Source, *, submissions: int = 20) -> list[SeenLabel]:
+    """The labels in a source's latest parsed submissions, most used first (for the editor)."""
+    if not can_manage_configuration(actor):
+        return []
+    latest = (
+        RawSubmission.objects.filter(source=source)
+        .only("id", "fields", "corrected_fields")
+        .order_by("-received_at", "-id")[:submissions]
+    )
+    counts: dict[str, int] = {}
+    examples: dict[str, str] = {}
+    for submission in latest:
+        for label, value in record_of(submission).items():
+            counts[label] = counts.get(label, 0) + 1
+            if value and label not in examples:
+                examples[label] = value[:80]
+    return [
+        SeenLabel(label, n, examples.get(label, ""), field_for_label(label) or "")
+        for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
+    ]
