@@ -39,3 +39,30 @@ urlpatterns = [
         name="source-reprocess-all",
     ),
 ]
+
+# Web forms: the builder, and the public hosted page, thank-you page and embed script.
+from leadloop.intake import form_views  # noqa: E402
+
+urlpatterns += [
+    path("forms/", form_views.form_list, name="form-list"),
+    path("forms/new/", form_views.form_create, name="form-create"),
+    path("forms/<int:form_id>/", form_views.form_edit, name="form-edit"),
+    path("forms/<int:form_id>/preview/", form_views.form_preview, name="form-preview"),
+    path("forms/<int:form_id>/fields/", form_views.field_add, name="form-field-add"),
+    path(
+        "forms/<int:form_id>/fields/<int:field_id>/", form_views.field_edit, name="form-field-edit"
+    ),
+    path(
+        "forms/<int:form_id>/fields/<int:field_id>/move/",
+        form_views.field_move,
+        name="form-field-move",
+    ),
+    path(
+        "forms/<int:form_id>/fields/<int:field_id>/remove/",
+        form_views.field_remove,
+        name="form-field-remove",
+    ),
+    path("f/<slug:slug>/", form_views.hosted_form, name="form-hosted"),
+    path("f/<slug:slug>/thanks/", form_views.form_thanks, name="form-thanks"),
+    path("f/<slug:slug>/embed.js", form_views.form_embed_js, name="form-embed-js"),
+]
