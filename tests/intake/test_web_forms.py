@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 import time_machine
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.html import escape
 
 from leadloop.accounts.actors import SYSTEM
@@ -377,7 +377,8 @@ def test_reps_and_partners_cannot_open_or_change_the_builder(client, lead_form, 
 
     pages = [client.get(path) for path in ("/forms/", "/forms/new/", f"/forms/{lead_form.pk}/")]
     changed = client.post(
-        f"/forms/{lead_form.pk}/", {"title": "Hacked", "slug": "demo", "source": lead_form.source_id}
+        f"/forms/{lead_form.pk}/",
+        {"title": "Hacked", "slug": "demo", "source": lead_form.source_id},
     )
     added = client.post(
         f"/forms/{lead_form.pk}/fields/",
@@ -452,9 +453,7 @@ def test_questions_are_added_moved_and_removed(client, marketing, lead_form):
         headers={"HX-Request": "true"},
     )
     interest = lead_form.fields.get(name="interest")
-    moved = client.post(
-        f"/forms/{lead_form.pk}/fields/{interest.pk}/move/", {"direction": "up"}
-    )
+    moved = client.post(f"/forms/{lead_form.pk}/fields/{interest.pk}/move/", {"direction": "up"})
     email = lead_form.fields.get(name="email")
     removed = client.post(f"/forms/{lead_form.pk}/fields/{email.pk}/remove/")
 
@@ -492,4 +491,3 @@ def test_the_form_sets_up_the_source_mapping_for_its_labels(lead_form):
     assert fields["team_size"] == "extra"
     assert fields["consent_at"] == "consent_at"
     assert "email" not in fields
-    assert timezone.now()

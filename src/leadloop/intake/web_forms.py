@@ -561,9 +561,10 @@ def submit(
 ) -> SubmitResult:
     """Take one post of a web form through the one intake and say how it ended.
 
-    Stored raw first, whatever it holds. A filled honeypot or a post within two seconds of the
-    render is rejected silently (the sender is thanked as usual); a form with errors is rejected
-    with the reasons and shown again; otherwise it is processed into a lead. The render token's
+    Stored raw first, whatever it holds. A filled honeypot is rejected silently (the sender is
+    thanked as usual); a form with errors is rejected with the reasons and shown again; a
+    complete form sent within two seconds of the render is rejected silently; otherwise it is
+    processed into a lead. The render token's
     nonce is the idempotency key, so a double click makes one lead.
     """
     now = timezone.now()
@@ -601,6 +602,18 @@ def submit(
             submission.pk, reasons=[_reason("honeypot", _("A hidden trap field was filled in."))]
         )
         return SubmitResult("thanks", done)
+    errors = _check_values(form, posted)
+    form_errors = []
+    if token is None:
+        form_errors.append(_("This form has expired. Please check your details and send it again."))
+    if errors or form_errors:
+        reasons = [
+            _reason("invalid_form", message, name)
+            for name, messages in errors.items()
+            for message in messages
+        ] + [_reason("bad_token", message) for message in form_errors]
+        done = _reject_unprocessed(submission.pk, reasons=reasons)
+        return SubmitResult("invalid", done, errors, form_errors, fresh_token)
     elapsed = meta.get("time_to_submit_ms")
     if elapsed is not None and elapsed < MIN_SECONDS_TO_SUBMIT * 1000:
         done = _reject_unprocessed(
@@ -614,18 +627,6 @@ def submit(
             ],
         )
         return SubmitResult("thanks", done)
-    errors = _check_values(form, posted)
-    form_errors = []
-    if token is None:
-        form_errors.append(_("This form has expired. Please check your details and send it again."))
-    if errors or form_errors:
-        reasons = [
-            _reason("invalid_form", message, name)
-            for name, messages in errors.items()
-            for message in messages
-        ] + [_reason("bad_token", message) for message in form_errors]
-        done = _reject_unprocessed(submission.pk, reasons=reasons)
-        return SubmitResult("invalid", done, errors, form_errors, fresh_token)
     done = intake_services.process_submission(submission.pk)
     if done.state == SubmissionState.REJECTED:
         names = {f.name for f in form.fields.all()}
