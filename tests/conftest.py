@@ -25,6 +25,17 @@ def shared_data_path(*parts: str) -> str:
 
 
 @pytest.fixture(autouse=True)
+def _english_unless_a_test_says_otherwise():
+    # A request in Dutch leaves Dutch active in the thread (LocaleMiddleware activates, nothing
+    # deactivates), so the next test on the same worker would read Dutch messages.
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -158,6 +158,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 def _mount() -> None:
     from leadloop.accounts.api import router as accounts_router
+    from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, organizations, sources
 
     api.add_router("/me", accounts_router, tags=["me"])
@@ -165,6 +166,7 @@ def _mount() -> None:
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])
+    api.add_router("/intake", intake_router, tags=["intake"])
 
 
 _mount()

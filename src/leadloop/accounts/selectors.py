@@ -54,8 +54,10 @@ def is_staff_role(actor: Actor) -> bool:
 
 
 def can_manage_configuration(actor: Actor) -> bool:
-    """Sources, campaigns and mappings are set up by marketing and admins."""
-    return isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING)
+    """Sources, campaigns and mappings are set up by marketing and admins (and the operator CLI)."""
+    return isinstance(actor, SystemActor) or (
+        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING)
+    )
 
 
 def list_assignable_users(actor: Actor) -> QuerySet[User]:

@@ -1,0 +1,208 @@
+"""/api/v1/intake: the submission queue, reprocessing, and each source's field mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
+from pydantic import ConfigDict, Field
+
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.errors import NotFound, ValidationFailed
+from leadloop.intake import selectors, services
+from leadloop.intake.mapping import validate_mapping
+from leadloop.intake.models import RawSubmission
+from leadloop.leads import selectors as leads_selectors
+
+router = Router()
+
+
+def _actor(request: HttpRequest) -> Actor:
+    from leadloop.api import actor_of
+
+    return actor_of(request)
+
+
+class SubmissionOut(Schema):
+    id: int
+    source: str
+    channel: str
+    content_type: str
+    received_at: dt.datetime
+    state: str
+    disposition: str
+    reasons: list[dict[str, str]]
+    lead_id: int | None
+    parent_id: int | None
+
+
+class SubmissionDetail(SubmissionOut):
+    fields: dict[str, Any]
+    corrected_fields: dict[str, Any] | None
+    headers: dict[str, Any]
+    meta: dict[str, Any]
+    body_text: str = Field(description="The raw body decoded for reading; /original has the bytes")
+    body_size: int
+    body_truncated: bool
+
+
+class SubmissionList(Schema):
+    items: list[SubmissionOut]
+    next_cursor: str | None
+
+
+class SubmissionQuery(Schema):
+    state: str | None = None
+    source: int | None = None
+    channel: str | None = None
+    cursor: str | None = None
+    limit: int = Field(50, ge=1, le=selectors.MAX_PAGE)
+
+
+class ReprocessIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    corrected_fields: dict[str, str] | None = Field(
+        None, description="A correction of the parsed fields; the raw original is kept as it was"
+    )
+
+
+class MappingIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    fields: dict[str, str] = Field(default_factory=dict, description="incoming label → target")
+    transforms: dict[str, str] = Field(default_factory=dict)
+    value_maps: dict[str, dict[str, str]] = Field(default_factory=dict)
+    constants: dict[str, str] = Field(default_factory=dict)
+
+
+def _out(submission: RawSubmission) -> dict[str, Any]:
+    return {
+        "id": submission.pk,
+        "source": submission.source.name,
+        "channel": submission.channel,
+        "content_type": submission.content_type,
+        "received_at": submission.received_at,
+        "state": submission.state,
+        "disposition": submission.disposition,
+        "reasons": submission.reasons,
+        "lead_id": submission.lead_id,
+        "parent_id": submission.parent_id,
+    }
+
+
+def _detail(submission: RawSubmission) -> SubmissionDetail:
+    body = selectors.read_body(submission)
+    return SubmissionDetail(
+        **_out(submission),
+        fields=submission.fields,
+        corrected_fields=submission.corrected_fields,
+        headers=submission.headers,
+        meta=submission.meta,
+        body_text=body.text,
+        body_size=body.size,
+        body_truncated=body.is_truncated,
+    )
+
+
+@router.get("/submissions", response=SubmissionList, summary="The submission queue (newest first)")
+def list_submissions(request: HttpRequest, query: Query[SubmissionQuery]) -> SubmissionList:
+    page = selectors.list_submissions(
+        _actor(request),
+        state=query.state,
+        source_id=query.source,
+        channel=query.channel,
+        cursor=query.cursor,
+        limit=query.limit,
+    )
+    return SubmissionList(
+        items=[SubmissionOut(**_out(s)) for s in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/submissions/{submission_id}", response=SubmissionDetail, summary="One submission")
+def get_submission(request: HttpRequest, submission_id: int) -> SubmissionDetail:
+    return _detail(selectors.get_submission_for(_actor(request), submission_id))
+
+
+@router.get("/submissions/{submission_id}/original", summary="The raw bytes, as they arrived")
+def get_original(request: HttpRequest, submission_id: int) -> HttpResponse:
+    submission = selectors.get_submission_for(_actor(request), submission_id)
+    return _raw_response(submission)
+
+
+def _raw_response(submission: RawSubmission) -> HttpResponse:
+    response = HttpResponse(
+        bytes(submission.body), content_type=submission.content_type or "application/octet-stream"
+    )
+    response["Content-Disposition"] = f'attachment; filename="submission-{submission.pk}.bin"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+@router.get("/leads/{lead_id}/original", summary="The raw payload a lead came from")
+def lead_original(request: HttpRequest, lead_id: int) -> HttpResponse:
+    submission = services.original_for_lead(_actor(request), lead_id)
+    if submission is None:
+        raise NotFound("This lead was not created from a submission.")
+    return _raw_response(submission)
+
+
+@router.post(
+    "/submissions/{submission_id}/reprocess",
+    response=SubmissionDetail,
+    summary="Send a quarantined or rejected submission through again (optionally corrected)",
+)
+def reprocess(request: HttpRequest, submission_id: int, payload: ReprocessIn) -> SubmissionDetail:
+    actor = _actor(request)
+    submission = selectors.get_submission_for(actor, submission_id)
+    services.reprocess(submission, by=actor, corrected_fields=payload.corrected_fields)
+    return _detail(selectors.get_submission_for(actor, submission_id))
+
+
+@router.post(
+    "/sources/{source_id}/reprocess",
+    response=dict[str, int],
+    summary="Reprocess every quarantined and rejected submission of a source",
+)
+def reprocess_source(request: HttpRequest, source_id: int) -> dict[str, int]:
+    actor = _actor(request)
+    return services.reprocess_all(leads_selectors.get_source_for(actor, source_id), by=actor)
+
+
+@router.get("/sources/{source_id}/mapping", response=dict[str, Any], summary="A source's mapping")
+def get_mapping(request: HttpRequest, source_id: int) -> dict[str, Any]:
+    source = leads_selectors.get_source_for(_actor(request), source_id)
+    mapping = source.field_mapping
+    return {
+        key: mapping.get(key, {}) for key in ("fields", "transforms", "value_maps", "constants")
+    }
+
+
+@router.put("/sources/{source_id}/mapping", response=dict[str, Any], summary="Replace the mapping")
+def put_mapping(request: HttpRequest, source_id: int, payload: MappingIn) -> dict[str, Any]:
+    actor = _actor(request)
+    source = leads_selectors.get_source_for(actor, source_id)
+    services.set_mapping(source, mapping=payload.model_dump(), by=actor)
+    return payload.model_dump()
+
+
+@router.post(
+    "/sources/{source_id}/mapping/preview",
+    response=list[dict[str, Any]],
+    summary="What a mapping would make of the source's latest submissions (nothing saved)",
+)
+def preview_mapping(
+    request: HttpRequest, source_id: int, payload: MappingIn
+) -> list[dict[str, Any]]:
+    actor = _actor(request)
+    source = leads_selectors.get_source_for(actor, source_id)
+    # The preview shows real submissions' personal data: reviewers only.
+    if not can_manage_configuration(actor):
+        raise NotFound("No such source.")
+    errors = validate_mapping(payload.model_dump())
+    if errors:
+        raise ValidationFailed("The mapping is not valid.", errors=errors)
+    return services.preview_mapping(source, payload.model_dump())
