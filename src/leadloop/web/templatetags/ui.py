@@ -40,7 +40,7 @@ NAV = (
     (_("Leads"), "leads:lead-list", "leads", "/leads/", "all"),
     (_("Organisations"), "leads:organization-list", "orgs", "/organizations/", "staff"),
     (_("Sources"), "leads:source-list", "sources", "/sources/", "staff"),
-    (_("Forms"), "intake:form-list", "sources", "/forms/", "staff"),
+    (_("Forms"), "intake:form-list", "sources", "/forms/", "config"),
     (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
     (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
 )
