@@ -329,6 +329,37 @@ def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmiss
     return RawSubmission(pk=earlier[0], lead_id=earlier[1]) if earlier else None
 
 
+def settle(
+    submission_id: int,
+    *,
+    state: str,
+    reasons: list[dict[str, str]] | None = None,
+    meta: Mapping[str, Any] | None = None,
+    fields: Mapping[str, str] | None = None,
+) -> RawSubmission:
+    """Finish a submission that a channel handled outside `process_submission`.
+
+    For a file whose rows went in through the bulk import (processed), or a form post refused
+    before it became a lead (rejected, still reprocessable from the review queue). Locks the row;
+    a submission that already left RECEIVED is returned untouched, like process_submission.
+    """
+    with transaction.atomic():
+        submission = RawSubmission.objects.select_for_update().get(pk=submission_id)
+        if submission.state != SubmissionState.RECEIVED:
+            return submission
+        submission.attempts += 1
+        if fields is not None:
+            submission.fields = dict(fields)
+        if meta:
+            submission.meta = {**submission.meta, **meta}
+            submission.save(update_fields=["meta"])
+        disposition = {
+            SubmissionState.PROCESSED: Disposition.ACCEPTED,
+            SubmissionState.REJECTED: Disposition.REJECTED,
+        }.get(state, "")
+        return _finish(submission, state=state, disposition=disposition, reasons=reasons)
+
+
 # --- Review: fix and reprocess -------------------------------------------------------------------
 
 

@@ -531,17 +531,17 @@ def _reject_unprocessed(submission_id: int, *, reasons: list[dict[str, str]]) ->
     """
     from leadloop.intake import channels
 
-    with transaction.atomic():
-        submission = RawSubmission.objects.select_for_update().get(pk=submission_id)
-        if submission.state != SubmissionState.RECEIVED:
-            return submission
-        try:
-            records = channels.parse(submission)
-        except channels.ParseError:
-            records = []
-        submission.fields = records[0] if records else {}
-        submission.attempts += 1
-        return intake_services._reject(submission, reasons=reasons)
+    submission = RawSubmission.objects.get(pk=submission_id)
+    try:
+        records = channels.parse(submission)
+    except channels.ParseError:
+        records = []
+    return intake_services.settle(
+        submission_id,
+        state=SubmissionState.REJECTED,
+        reasons=reasons,
+        fields=records[0] if records else {},
+    )
 
 
 def _reason(code: str, message: str, name: str = "") -> dict[str, str]:
