@@ -45,7 +45,7 @@ DEFAULT_TIMEOUT = 30.0
 # grows is being uploaded.
 SETTLE_SECONDS = 3.0
 # Upload clients write to a temporary name and rename at the end (WinSCP .filepart, FileZilla
-# and lftp .part, many scripts .tmp, rsync a hidden ".name.XXXX").
+# and lftp .part, many scripts .tmp, rsync a hidden ".name.Ab12Cd").
 PARTIAL_SUFFIXES = (".part", ".tmp", ".filepart", ".partial", ".crdownload")
 
 
