@@ -178,6 +178,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- Limits ---------------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("LEADLOOP_MAX_BODY_BYTES", 5 * 1024 * 1024))
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+# Files uploaded for a batch import; Django spools uploads over FILE_UPLOAD_MAX_MEMORY_SIZE to disk.
+LEADLOOP_IMPORT_MAX_BYTES = int(os.environ.get("LEADLOOP_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
 LEADLOOP_EXPORT_MAX_ROWS = int(os.environ.get("LEADLOOP_EXPORT_MAX_ROWS", 100_000))
 # A submission still `received` this long after it arrived was orphaned by a crash; the
 # scheduler's sweep then processes it.

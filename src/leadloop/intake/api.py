@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.intake import selectors, services
+from leadloop.intake import import_batches, selectors, services
 from leadloop.intake.mapping import validate_mapping
-from leadloop.intake.models import RawSubmission
+from leadloop.intake.models import ImportBatch, RawSubmission
 from leadloop.leads import selectors as leads_selectors
 
 router = Router()
@@ -206,3 +208,72 @@ def preview_mapping(
     if errors:
         raise ValidationFailed("The mapping is not valid.", errors=errors)
     return services.preview_mapping(source, payload.model_dump())
+
+
+# --- Batch import --------------------------------------------------------------------------------
+
+
+class ImportOut(Schema):
+    id: int
+    filename: str
+    source_id: int
+    campaign_id: int | None
+    state: str
+    progress: int = Field(description="Percent of the file read")
+    rows_read: int
+    rows_created: int
+    rows_duplicate: int
+    rows_rejected: int
+    rows_set_aside: int
+    message: str
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    mapping: dict[str, Any]
+
+
+def _parse_fields(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    try:
+        fields = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed("mapping is not JSON.", errors={"mapping": ["Not JSON."]}) from exc
+    if not isinstance(fields, dict) or not all(isinstance(v, str) for v in fields.values()):
+        raise ValidationFailed(
+            "mapping must be an object of column → target.", errors={"mapping": ["Not valid."]}
+        )
+    return {str(k): v for k, v in fields.items()}
+
+
+@router.post(
+    "/imports",
+    response={202: ImportOut},
+    summary="Upload a CSV/XLSX/XLS/ODS file and import it in the background",
+)
+def create_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    source_id: Form[int],
+    campaign_id: Form[int | None] = None,
+    mapping: Form[str | None] = None,  # JSON: column → lead field, "extra" or "ignore"
+) -> tuple[int, ImportBatch]:
+    actor = _actor(request)
+    source = leads_selectors.get_source_for(actor, source_id)
+    campaign = leads_selectors.get_campaign_for(actor, campaign_id) if campaign_id else None
+    batch = import_batches.upload_and_start(
+        file, filename=file.name or "import", source=source, campaign=campaign, by=actor,
+        fields=_parse_fields(mapping),
+    )  # fmt: skip
+    return 202, batch
+
+
+@router.get("/imports/{batch_id}", response=ImportOut, summary="An import's state and counts")
+def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
+    return selectors.get_import_batch_for(_actor(request), batch_id)
+
+
+@router.get("/imports/{batch_id}/rejected", summary="The rejected rows and why, as CSV")
+def get_import_rejected(request: HttpRequest, batch_id: int) -> HttpResponse:
+    from leadloop.intake.import_views import rejected_response
+
+    return rejected_response(selectors.get_import_batch_for(_actor(request), batch_id))

@@ -88,6 +88,8 @@ class RawSubmission(models.Model):
 
 
 class ImportState(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
@@ -120,6 +122,8 @@ class ImportBatch(models.Model):
     rows_duplicate = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
     rows_set_aside = models.PositiveIntegerField(default=0)
+    # Percent of the file read, written as chunks finish so a page in another process can poll it.
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     message = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -137,6 +141,18 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.state})"
+
+    @property
+    def is_in_progress(self) -> bool:
+        return self.state in (ImportState.QUEUED, ImportState.RUNNING)
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == ImportState.DONE
+
+    @property
+    def can_start(self) -> bool:
+        return self.state in (ImportState.PENDING, ImportState.FAILED)
 
 
 from leadloop.intake.forms_models import *  # noqa: E402, F403

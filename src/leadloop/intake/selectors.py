@@ -23,7 +23,7 @@ from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake.channels.http import media_type
 from leadloop.intake.mapping import MappingError, map_record
-from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
 from leadloop.intake.synonyms import field_for_label
 from leadloop.leads.models import Source
 
@@ -282,3 +282,28 @@ def list_seen_labels(actor: Actor, source: Source, *, submissions: int = 20) -> 
         SeenLabel(label, n, examples.get(label, ""), field_for_label(label) or "")
         for label, n in sorted(counts.items(), key=lambda item: (-item[1], item[0].lower()))
     ]
+
+
+def list_import_batches(actor: Actor, *, limit: int = 100) -> list[ImportBatch]:
+    """The latest imported files, newest first; marketing and admins only (others see none)."""
+    if not can_manage_configuration(actor):
+        return []
+    return list(
+        ImportBatch.objects.select_related("source", "created_by").order_by("-started_at", "-id")[
+            :limit
+        ]
+    )
+
+
+def get_import_batch_for(actor: Actor, batch_id: int) -> ImportBatch:
+    """One import with its source; NotFound for anyone but marketing and admins."""
+    batch = None
+    if can_manage_configuration(actor):
+        batch = (
+            ImportBatch.objects.select_related("source", "campaign", "created_by")
+            .filter(pk=batch_id)
+            .first()
+        )
+    if batch is None:
+        raise NotFound(_("No such import."))
+    return batch

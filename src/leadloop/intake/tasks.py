@@ -36,3 +36,11 @@ def poll_imap_sources_task() -> int:
 def poll_ftp_task() -> int:
     """Poll every FTP drop folder; returns how many files were taken in."""
     return sum(len(poll.files) for poll in ftp_ingest.poll_all_ftp())
+
+
+@retrying_task(max_attempts=3)
+def import_file_task(batch_id: int) -> str:
+    """Import an uploaded, stored batch (safe to run twice); returns its state."""
+    from leadloop.intake import import_batches
+
+    return import_batches.run_batch(batch_id).state

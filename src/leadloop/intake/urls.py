@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadloop.intake import review_views, views
+from leadloop.intake import import_views, review_views, views
 
 app_name = "intake"
 
@@ -9,6 +9,20 @@ urlpatterns = [
     path("in/<str:key>", views.receive_post, name="receive"),
     # Review: the queue, one submission, fix and reprocess, the original of a lead, the mapping.
     path("intake/", review_views.submission_list, name="submission-list"),
+    # Batch import: the list, upload, confirm the columns, progress, the rejected rows.
+    path("intake/imports/", import_views.import_list, name="import-list"),
+    path("intake/imports/new/", import_views.import_create, name="import-create"),
+    path("intake/imports/<int:batch_id>/", import_views.import_detail, name="import-detail"),
+    path(
+        "intake/imports/<int:batch_id>/confirm/",
+        import_views.import_confirm,
+        name="import-confirm",
+    ),
+    path(
+        "intake/imports/<int:batch_id>/rejected.csv",
+        import_views.import_rejected,
+        name="import-rejected",
+    ),
     path("intake/<int:submission_id>/", review_views.submission_detail, name="submission-detail"),
     path(
         "intake/<int:submission_id>/reprocess/",

@@ -43,6 +43,7 @@ NAV = (
     (_("Forms"), "intake:form-list", "sources", "/forms/", "config"),
     (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
     (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
+    (_("Imports"), "intake:import-list", "sources", "/intake/imports/", "config"),
 )
 # url name → a count shown beside the entry (one cheap query, only for those who see the entry).
 NAV_BADGES: dict[str, Callable[[Any], int]] = {
@@ -60,16 +61,18 @@ def nav_items(context: dict[str, Any]) -> list[NavItem]:
         "staff": is_staff_role(user),  # type: ignore[arg-type]
         "config": can_manage_configuration(user),  # type: ignore[arg-type]
     }
+    visible = [entry for entry in NAV if allowed.get(entry[4], False)]
+    # The longest matching prefix wins: /intake/imports/ is Imports, not Intake as well.
+    active = max((e[3] for e in visible if request.path.startswith(e[3])), key=len, default="")
     return [
         NavItem(
             str(label),
             reverse(name),
             icon,
-            request.path.startswith(prefix),
+            prefix == active,
             NAV_BADGES[name](user) if name in NAV_BADGES else 0,
         )
-        for label, name, icon, prefix, audience in NAV
-        if allowed.get(audience, False)
+        for label, name, icon, prefix, _audience in visible
     ]
 
 
