@@ -93,7 +93,10 @@ def test_multipart_form(client, provider):
 
 def test_flat_xml_in_gets_xml_out(client, provider):
     _, key = provider
-    body = "<lead><first_name>Ann</first_name><email>ann@example.com</email><note>Bel &amp; mail</note></lead>"
+    body = (
+        "<lead><first_name>Ann</first_name><email>ann@example.com</email>"
+        "<note>Bel &amp; mail</note></lead>"
+    )
 
     response = _post(client, key, body, "application/xml")
 
@@ -161,7 +164,8 @@ def test_unreadable_payloads_are_kept_in_quarantine_with_a_problem_answer(
 def test_xml_bombs_and_external_entities_are_refused(client, provider):
     _, key = provider
     bomb = (
-        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
         "<lead><email>&lol2;</email></lead>"
     )
     xxe = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><lead><email>&e;</email></lead>'
@@ -176,7 +180,7 @@ def test_xml_bombs_and_external_entities_are_refused(client, provider):
 
 def test_windows_1252_form_body_declared_as_such(client, provider):
     _, key = provider
-    body = "first_name=Ren%E9&email=rene%40example.fr".encode()
+    body = b"first_name=Ren%E9&email=rene%40example.fr"
 
     response = _post(client, key, body, "application/x-www-form-urlencoded; charset=windows-1252")
 

@@ -43,12 +43,12 @@ def test_marketing_lists_and_reads_submissions_others_cannot(
 def test_original_bytes_are_one_call_away_for_whoever_sees_the_lead(
     client, api_client_for, rep, other_rep, provider
 ):
-    source, key = provider
+    _, key = provider
     body = b'{"email": "ann@example.com", "note": "<b>hi</b>"}'
     client.post(f"/in/{key}", body, content_type="application/json")
     lead = Lead.objects.get()
-    from leadloop.leads.services import assign_lead
     from leadloop.accounts.actors import SYSTEM
+    from leadloop.leads.services import assign_lead
 
     assign_lead(lead, by=SYSTEM, to=rep)
 
