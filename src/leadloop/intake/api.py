@@ -14,10 +14,11 @@ from pydantic import ConfigDict, Field
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.intake import import_batches, selectors, services
+from leadloop.intake import channel_settings, import_batches, selectors, services
 from leadloop.intake.mapping import validate_mapping
 from leadloop.intake.models import ImportBatch, RawSubmission
 from leadloop.leads import selectors as leads_selectors
+from leadloop.leads.models import Source
 
 router = Router()
 
@@ -277,3 +278,47 @@ def get_import_rejected(request: HttpRequest, batch_id: int) -> HttpResponse:
     from leadloop.intake.import_views import rejected_response
 
     return rejected_response(selectors.get_import_batch_for(_actor(request), batch_id))
+
+
+# --- Channel settings ----------------------------------------------------------------------------
+
+
+class ChannelIn(Schema):
+    """Only the sections sent change; a section holds the keys of `intake.channel_settings`."""
+
+    model_config = ConfigDict(extra="forbid")
+    feed: dict[str, Any] | None = None
+    ftp: dict[str, Any] | None = None
+    imap: dict[str, Any] | None = None
+    email_address: str | None = None
+    email_rules: dict[str, Any] | None = None
+
+
+@router.get(
+    "/sources/{source_id}/channel",
+    response=dict[str, Any],
+    summary="A source's channel settings (feed, FTP, IMAP, e-mail); passwords are masked",
+)
+def get_channel(request: HttpRequest, source_id: int) -> dict[str, Any]:
+    source = _config_source(request, source_id)
+    return channel_settings.channel_settings_for(source)
+
+
+@router.put(
+    "/sources/{source_id}/channel",
+    response=dict[str, Any],
+    summary="Change a source's channel settings; an empty password keeps the stored one",
+)
+def put_channel(request: HttpRequest, source_id: int, payload: ChannelIn) -> dict[str, Any]:
+    source = _config_source(request, source_id)
+    settings = payload.model_dump(exclude_unset=True)
+    channel_settings.set_channel_settings(source, settings=settings, by=_actor(request))
+    return channel_settings.channel_settings_for(source)
+
+
+def _config_source(request: HttpRequest, source_id: int) -> Source:
+    """A source whose configuration the caller may see (server names and user names are in it)."""
+    actor = _actor(request)
+    if not can_manage_configuration(actor):
+        raise NotFound("No such source.")
+    return leads_selectors.get_source_for(actor, source_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leadloop.intake import import_views, review_views, views
+from leadloop.intake import channel_views, import_views, review_views, views
 
 app_name = "intake"
 
@@ -42,6 +42,12 @@ urlpatterns = [
         name="lead-original-download",
     ),
     path("sources/<int:source_id>/mapping/", review_views.source_mapping, name="source-mapping"),
+    path("sources/<int:source_id>/channel/", channel_views.source_channel, name="source-channel"),
+    path(
+        "sources/<int:source_id>/channel/test/",
+        channel_views.source_channel_test,
+        name="source-channel-test",
+    ),
     path(
         "sources/<int:source_id>/mapping/preview/",
         review_views.source_mapping_preview,

@@ -1,0 +1,249 @@
+"""Channel settings per source: validation, passwords kept and never shown, test connection."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from leadloop.accounts.actors import SYSTEM
+from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.intake import services
+from leadloop.intake.channel_settings import MASK, channel_settings_for, set_channel_settings
+from leadloop.leads.models import ChannelKind
+from tests.factories.leads import make_source
+from tests.intake import test_ftp
+
+ftp_server = test_ftp.ftp_server  # the real FTP server fixture
+
+FTP_FORM = {
+    "ftp.host": "ftp.example.net",
+    "ftp.port": "2121",
+    "ftp.username": "provider",
+    "ftp.password": "",
+    "ftp.directory": "/drop",
+    "ftp.passive": "on",
+}
+RSS = (
+    '<?xml version="1.0"?><rss version="2.0"><channel><title>Leads</title>'
+    "<item><guid>a</guid><title>A</title></item><item><guid>b</guid><title>B</title></item>"
+    "</channel></rss>"
+)
+
+
+@pytest.fixture
+def ftp_source(db):
+    source = make_source("Provider drop", kind=ChannelKind.FTP)
+    return services.set_mapping(source, mapping={"fields": {"Naam": "full_name"}}, by=SYSTEM)
+
+
+@pytest.fixture
+def mail_source(db):
+    return make_source("Mail leads", kind=ChannelKind.EMAIL)
+
+
+def _page(client, source):
+    return reverse("intake:source-channel", args=[source.pk])
+
+
+def test_ftp_settings_are_stored_beside_the_mapping(logged_in_client, marketing, ftp_source):
+    client = logged_in_client(marketing)
+
+    response = client.post(_page(client, ftp_source), {**FTP_FORM, "ftp.password": "s3cret"})
+
+    ftp_source.refresh_from_db()
+    assert response.status_code == 302
+    assert ftp_source.field_mapping == {
+        "fields": {"Naam": "full_name"},
+        "ftp": {
+            "host": "ftp.example.net",
+            "port": 2121,
+            "username": "provider",
+            "password": "s3cret",
+            "directory": "/drop",
+            "tls": False,
+            "passive": True,
+        },
+    }
+
+
+def test_a_blank_password_keeps_the_stored_one_and_it_is_never_shown(
+    logged_in_client, marketing, ftp_source
+):
+    client = logged_in_client(marketing)
+    client.post(_page(client, ftp_source), {**FTP_FORM, "ftp.password": "s3cret"})
+
+    client.post(_page(client, ftp_source), {**FTP_FORM, "ftp.directory": "/other"})
+    page = client.get(_page(client, ftp_source))
+
+    ftp_source.refresh_from_db()
+    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+    assert ftp_source.field_mapping["ftp"]["directory"] == "/other"
+    assert "s3cret" not in page.text
+    assert "A password is stored; leave empty to keep it." in page.text
+    assert channel_settings_for(ftp_source)["ftp"]["password"] == MASK
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "field"),
+    [
+        ("ftp", {"host": "", "port": 21}, "ftp.host"),
+        ("ftp", {"host": "ftp.example.net", "port": 70000}, "ftp.port"),
+        ("ftp", {"host": "ftp.example.net", "port": "twenty"}, "ftp.port"),
+    ],
+)
+def test_invalid_ftp_settings_are_refused(ftp_source, marketing, section, value, field):
+    before = dict(ftp_source.field_mapping)
+
+    with pytest.raises(ValidationFailed) as caught:
+        set_channel_settings(ftp_source, settings={section: value}, by=marketing)
+
+    ftp_source.refresh_from_db()
+    assert list(caught.value.errors) == [field]
+    assert ftp_source.field_mapping == before
+
+
+@pytest.mark.parametrize(
+    ("given", "field"),
+    [
+        ({"email_address": "leads acme@example.com"}, "email_address"),
+        ({"email_address": "leads@"}, "email_address"),
+        ({"email_rules": {"body_start": "^(--- Lead"}}, "email_rules.body_start"),
+        ({"imap": {"host": "imap.example.net", "port": 0, "username": "x"}}, "imap.port"),
+        ({"imap": {"host": "imap.example.net/inbox", "username": "x"}}, "imap.host"),
+    ],
+)
+def test_invalid_mail_settings_are_refused(mail_source, marketing, given, field):
+    with pytest.raises(ValidationFailed) as caught:
+        set_channel_settings(mail_source, settings=given, by=marketing)
+
+    mail_source.refresh_from_db()
+    assert list(caught.value.errors) == [field]
+    assert mail_source.field_mapping == {}
+
+
+def test_a_feed_url_must_be_http_or_https(logged_in_client, marketing, db):
+    source = make_source("Feed", kind=ChannelKind.RSS)
+    client = logged_in_client(marketing)
+
+    response = client.post(_page(client, source), {"feed.url": "file:///etc/passwd"})
+
+    source.refresh_from_db()
+    assert response.status_code == 422
+    assert "Give an http:// or https:// address." in response.text
+    assert source.field_mapping == {}
+
+
+def test_mail_settings_and_rules_are_stored(mail_source, marketing):
+    set_channel_settings(
+        mail_source,
+        settings={
+            "email_address": "leads-acme",
+            "email_rules": {"body_start": "^--- Lead", "label_aliases": {"Naam klant": "name"}},
+        },
+        by=marketing,
+    )
+
+    mail_source.refresh_from_db()
+    assert mail_source.field_mapping == {
+        "email_address": "leads-acme",
+        "email_rules": {"body_start": "^--- Lead", "label_aliases": {"Naam klant": "name"}},
+    }
+
+
+def test_settings_of_another_channel_are_refused(ftp_source, marketing):
+    with pytest.raises(ValidationFailed) as caught:
+        set_channel_settings(ftp_source, settings={"feed": {"url": "https://x"}}, by=marketing)
+
+    assert list(caught.value.errors) == ["feed"]
+
+
+def test_a_rep_gets_404_and_changes_nothing(logged_in_client, rep, ftp_source):
+    client = logged_in_client(rep)
+    before = dict(ftp_source.field_mapping)
+
+    responses = [
+        client.get(_page(client, ftp_source)),
+        client.post(_page(client, ftp_source), FTP_FORM),
+        client.post(reverse("intake:source-channel-test", args=[ftp_source.pk])),
+    ]
+
+    ftp_source.refresh_from_db()
+    assert [r.status_code for r in responses] == [404, 404, 404]
+    assert ftp_source.field_mapping == before
+    with pytest.raises(NotAllowed):
+        set_channel_settings(ftp_source, settings={"ftp": {"host": "x"}}, by=rep)
+
+
+def test_the_api_masks_passwords_and_keeps_them(api_client_for, marketing, ftp_source):
+    client = api_client_for(marketing)
+    url = f"/api/v1/intake/sources/{ftp_source.pk}/channel"
+    client.put(url, {"ftp": {"host": "ftp.example.net", "password": "s3cret"}}, "application/json")
+
+    changed = client.put(
+        url, {"ftp": {"host": "ftp2.example.net", "password": ""}}, "application/json"
+    )
+    shown = client.get(url)
+
+    ftp_source.refresh_from_db()
+    assert changed.status_code == 200
+    assert shown.json() == {
+        "ftp": {
+            "host": "ftp2.example.net",
+            "port": 21,
+            "username": "",
+            "password": MASK,
+            "directory": "/",
+            "tls": False,
+            "passive": True,
+        }
+    }
+    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+
+
+def test_the_api_answers_404_to_a_rep(api_client_for, rep, ftp_source):
+    client = api_client_for(rep)
+
+    response = client.get(f"/api/v1/intake/sources/{ftp_source.pk}/channel")
+
+    assert response.status_code == 404
+
+
+def test_test_connection_counts_the_feeds_entries(logged_in_client, marketing, httpserver, db):
+    httpserver.expect_request("/leads.rss").respond_with_data(
+        RSS, content_type="application/rss+xml"
+    )
+    source = make_source("Feed", kind=ChannelKind.RSS)
+    client = logged_in_client(marketing)
+    client.post(_page(client, source), {"feed.url": httpserver.url_for("/leads.rss")})
+
+    response = client.post(reverse("intake:source-channel-test", args=[source.pk]), follow=True)
+
+    assert "The feed was read: 2 entries." in response.text
+    assert source.submissions.count() == 0
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pyftpdlib uses asyncore
+def test_test_connection_lists_the_ftp_folder_and_moves_nothing(
+    logged_in_client, marketing, ftp_source, ftp_server
+):
+    ftp_server.put("leads-1.csv", b"email\nann@example.com\n")
+    set_channel_settings(ftp_source, settings={"ftp": ftp_server.settings}, by=marketing)
+    client = logged_in_client(marketing)
+
+    response = client.post(reverse("intake:source-channel-test", args=[ftp_source.pk]), follow=True)
+
+    assert "Connected: 1 files waiting in the folder." in response.text
+    assert sorted(p.name for p in ftp_server.root.iterdir()) == ["leads-1.csv"]
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_test_connection_reports_a_wrong_password(marketing, ftp_source, ftp_server):
+    set_channel_settings(
+        ftp_source, settings={"ftp": {**ftp_server.settings, "password": "wrong"}}, by=marketing
+    )
+    from leadloop.intake.channel_settings import check_connection
+
+    check = check_connection(ftp_source, by=marketing)
+
+    assert check.ok is False
+    assert check.message.startswith("Failed: ")
