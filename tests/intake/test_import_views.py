@@ -17,11 +17,11 @@ from leadloop.leads.models import Lead
 from tests.factories.leads import make_source
 
 DUTCH_CSV = (
-    "Voornaam;Achternaam;E-mailadres;Telefoonnummer\n"
-    "Anna;de Vries;anna@example.nl;0612345678\n"
-    "Bram;Jansen;bram@example.nl;\n"
-    "Cor;Smit;;\n"
-).encode()
+    b"Voornaam;Achternaam;E-mailadres;Telefoonnummer\n"
+    b"Anna;de Vries;anna@example.nl;0612345678\n"
+    b"Bram;Jansen;bram@example.nl;\n"
+    b"Cor;Smit;;\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -250,7 +250,8 @@ def test_the_api_imports_a_file_in_the_background(
     rejected = client.get(f"/api/v1/intake/imports/{batch_id}/rejected")
 
     assert status.status_code == 200
-    assert {k: status.json()[k] for k in ("state", "progress", "rows_created", "rows_rejected")} == {
+    keys = ("state", "progress", "rows_created", "rows_rejected")
+    assert {k: status.json()[k] for k in keys} == {
         "state": "done",
         "progress": 100,
         "rows_created": 2,
