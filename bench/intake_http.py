@@ -119,7 +119,7 @@ def bench(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
     env = prepare(db, workdir, args.pg_url)
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", "2", "--host", "127.0.0.1",
+        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", str(args.web_workers), "--host", "127.0.0.1",
          "--port", str(port)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -166,6 +166,7 @@ def main() -> None:
     )
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--web-workers", type=int, default=2, help="granian worker processes")
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/intake")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()
