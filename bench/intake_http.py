@@ -119,8 +119,8 @@ def bench(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
     env = prepare(db, workdir, args.pg_url)
     port = free_port()
     server = subprocess.Popen(
-        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", str(args.web_workers), "--host", "127.0.0.1",
-         "--port", str(port)],
+        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", str(args.web_workers),
+         "--host", "127.0.0.1", "--port", str(port)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
