@@ -23,7 +23,6 @@ half an hour. The rows written are the ones `create_lead` writes.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -61,6 +60,7 @@ from leadloop.leads.exports import neutralise
 from leadloop.leads.models import Activity, ActivityKind, ActorKind, Campaign, Lead, Source
 from leadloop.leads.normalize import build_search_text
 from leadloop.leads.services import clean_lead_input
+from leadloop.leads.services.bulk import RawTable
 
 logger = logging.getLogger(__name__)
 
@@ -241,57 +241,6 @@ def _executor(workers: int) -> ProcessPoolExecutor | _Inline:
 # --- Writing -------------------------------------------------------------------------------------
 
 
-class _Rows:
-    """Column order, defaults and adapters for raw multi-row inserts into one model's table."""
-
-    def __init__(self, model: Any, *, with_pk: bool) -> None:
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        sqlite = connection.vendor == "sqlite"
-        self.table = connection.ops.quote_name(model._meta.db_table)
-        self.columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        self.attnames = [f.attname for f in fields]
-        adapters: list[Callable[[Any], Any] | None] = []
-        for f in fields:
-            kind = f.get_internal_type()
-            if kind == "JSONField":
-                adapters.append(lambda v: v if isinstance(v, str) else json.dumps(v))
-            elif sqlite and kind == "DateTimeField":
-                # Django keeps aware datetimes in SQLite as naive UTC text; match the ORM.
-                adapters.append(
-                    lambda v: v if v is None else str(v.astimezone(dt.UTC).replace(tzinfo=None))
-                )
-            elif sqlite and kind == "DecimalField":
-                adapters.append(lambda v: v if v is None else str(v))
-            else:
-                adapters.append(None)
-        self.adapters = adapters
-        self.defaults = [
-            (adapt(f.get_default()) if adapt else f.get_default())
-            for f, adapt in zip(fields, adapters, strict=True)
-        ]
-
-    def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            default if name not in values else (adapt(values[name]) if adapt else values[name])
-            for name, adapt, default in zip(
-                self.attnames, self.adapters, self.defaults, strict=True
-            )
-        )
-
-    def insert(self, rows: list[tuple[Any, ...]]) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.attnames))
-                cursor.executemany(
-                    f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )
-
-
 def _reserve_lead_ids(count: int) -> list[int]:
     """Ids for `count` new leads (PostgreSQL): from the table's own sequence, safe beside others."""
     with connection.cursor() as cursor:
@@ -302,7 +251,7 @@ def _reserve_lead_ids(count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _insert_leads(table: _Rows, values: list[dict[str, Any]]) -> list[int]:
+def _insert_leads(table: RawTable, values: list[dict[str, Any]]) -> list[int]:
     """Insert leads; their ids, in order."""
     if connection.vendor == "postgresql":
         ids = _reserve_lead_ids(len(values))
@@ -367,8 +316,8 @@ class _Writer:
         self.owner = owner
         self.report = report
         self.dry_run = dry_run
-        self.leads = _Rows(Lead, with_pk=True)
-        self.activities = _Rows(Activity, with_pk=False)
+        self.leads = RawTable(Lead, with_pk=True)
+        self.activities = RawTable(Activity, with_pk=False)
         self.seen_refs: set[str] = set()  # references the file itself gave, to catch repeats
         self.campaigns: dict[str, int | None] = {}
         self.report_file = report_file

@@ -45,6 +45,7 @@ from leadloop.leads.models import (
     Source,
 )
 from leadloop.leads.normalize import build_search_text, tokens
+from leadloop.leads.services.bulk import RawTable
 
 logger = logging.getLogger(__name__)
 
@@ -580,53 +581,6 @@ def _reference(
 # --- Leads and timelines -------------------------------------------------------------------------
 
 
-class _Table:
-    """Column order, defaults and value adapters for raw multi-row inserts into a model's table."""
-
-    def __init__(self, model: Any, *, with_pk: bool) -> None:
-        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        sqlite = connection.vendor == "sqlite"
-        self.table = connection.ops.quote_name(model._meta.db_table)
-        self.columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        self.attnames = [f.attname for f in fields]
-        self.adapters: list[Callable[[Any], Any] | None] = []
-        for f in fields:
-            if f.get_internal_type() == "JSONField":
-                self.adapters.append(lambda v: v if isinstance(v, str) else json.dumps(v))
-            elif sqlite and f.get_internal_type() == "DateTimeField":
-                # Django stores aware datetimes in SQLite as naive UTC text (str() of the naive
-                # value, "YYYY-MM-DD HH:MM:SS.ffffff"), so these rows match what the ORM writes.
-                self.adapters.append(lambda v: v if v is None else str(v.replace(tzinfo=None)))
-            else:
-                self.adapters.append(None)
-        self.defaults = [
-            (adapt(f.get_default()) if adapt else f.get_default())
-            for f, adapt in zip(fields, self.adapters, strict=True)
-        ]
-
-    def row(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            default if name not in values else (adapt(values[name]) if adapt else values[name])
-            for name, adapt, default in zip(
-                self.attnames, self.adapters, self.defaults, strict=True
-            )
-        )
-
-    def insert(self, rows: list[tuple[Any, ...]]) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # COPY is several times faster than multi-row INSERT for big batches.
-                with cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(self.attnames))
-                cursor.executemany(
-                    f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})",  # noqa: S608
-                    rows,
-                )
-
-
 class _LeadMaker:
     """Builds one chunk of leads and their timelines from a seeded random generator."""
 
@@ -643,8 +597,8 @@ class _LeadMaker:
         )
         self.total = total
         self.status_values = list(S.values)
-        self.leads = _Table(Lead, with_pk=True)
-        self.activities = _Table(Activity, with_pk=False)
+        self.leads = RawTable(Lead, with_pk=True)
+        self.activities = RawTable(Activity, with_pk=False)
         self.system = _Actor(ActorKind.SYSTEM, None, SYSTEM.label)
         self.extra = {p: json.dumps({"product_interest": p}) for p in PRODUCTS}
         self.lost_by_name = {r.name: r for r in ref.lost_reasons}
