@@ -154,6 +154,30 @@ def test_running_the_task_twice_imports_once(logged_in_client, marketing, crm):
     assert Lead.objects.count() == 2
 
 
+def test_an_import_whose_worker_died_is_resumed_without_duplicates(
+    logged_in_client, marketing, crm
+):
+    import datetime as dt
+
+    import time_machine
+
+    client = logged_in_client(marketing)
+    _upload(client, crm)
+    batch = ImportBatch.objects.get()
+    client.post(reverse("intake:import-confirm", args=[batch.pk]), {})
+    import_file_task.call(batch_id=batch.pk)
+    ImportBatch.objects.filter(pk=batch.pk).update(state="running")  # as if the worker died
+
+    import_file_task.call(batch_id=batch.pk)  # too soon: another worker may still be on it
+    still_running = ImportBatch.objects.get(pk=batch.pk).state
+    with time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(minutes=31)):
+        import_file_task.call(batch_id=batch.pk)
+
+    assert still_running == "running"
+    assert ImportBatch.objects.get(pk=batch.pk).state == "done"
+    assert Lead.objects.count() == 2
+
+
 def test_the_same_file_again_goes_to_the_finished_import(logged_in_client, marketing, crm):
     client = logged_in_client(marketing)
     _upload(client, crm)

@@ -12,6 +12,7 @@ progress is written to the ImportBatch row as chunks finish and the pages poll t
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import logging
@@ -225,6 +226,10 @@ def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> Imp
     return locked
 
 
+# Matches core.tasks.STALLED_AFTER, after which the worker requeues a task that never finished.
+STALLED_AFTER = dt.timedelta(minutes=30)
+
+
 def run_batch(batch_id: int, *, by: Actor | None = None) -> ImportBatch:
     """Import the stored copy of a QUEUED batch, writing progress to its row as chunks finish.
 
@@ -238,10 +243,17 @@ def run_batch(batch_id: int, *, by: Actor | None = None) -> ImportBatch:
             .select_related("source", "campaign", "created_by")
             .get(pk=batch_id)
         )
-        if batch.state not in (ImportState.QUEUED, ImportState.FAILED):
+        # A batch still RUNNING long after it started lost its worker mid-import (the core's
+        # stalled-task sweep requeues such tasks after 30 minutes): resume it. Rows already
+        # written are recognised by their references and skipped, so nothing is imported twice.
+        stalled = (
+            batch.state == ImportState.RUNNING and batch.started_at < timezone.now() - STALLED_AFTER
+        )
+        if batch.state not in (ImportState.QUEUED, ImportState.FAILED) and not stalled:
             return batch
         batch.state = ImportState.RUNNING
-        batch.save(update_fields=["state"])
+        batch.started_at = timezone.now()
+        batch.save(update_fields=["state", "started_at"])
     actor = by or batch.created_by or SYSTEM
     try:
         import_file(
