@@ -179,24 +179,38 @@ def test_the_api_masks_passwords_and_keeps_them(api_client_for, marketing, ftp_s
     url = f"/api/v1/intake/sources/{ftp_source.pk}/channel"
     client.put(url, {"ftp": {"host": "ftp.example.net", "password": "s3cret"}}, "application/json")
 
-    changed = client.put(
-        url, {"ftp": {"host": "ftp2.example.net", "password": ""}}, "application/json"
-    )
+    kept = client.put(url, {"ftp": {"directory": "/drop", "password": ""}}, "application/json")
     shown = client.get(url)
 
     ftp_source.refresh_from_db()
-    assert changed.status_code == 200
+    assert kept.status_code == 200
     assert shown.json() == {
         "ftp": {
-            "host": "ftp2.example.net",
+            "host": "ftp.example.net",
             "port": 21,
             "username": "",
             "password": MASK,
-            "directory": "/",
+            "directory": "/drop",
             "tls": False,
             "passive": True,
         }
     }
+    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+
+
+def test_a_stored_password_never_follows_the_settings_to_another_host(
+    api_client_for, marketing, ftp_source
+):
+    client = api_client_for(marketing)
+    url = f"/api/v1/intake/sources/{ftp_source.pk}/channel"
+    client.put(url, {"ftp": {"host": "ftp.example.net", "password": "s3cret"}}, "application/json")
+
+    moved = client.put(url, {"ftp": {"host": "127.0.0.1", "password": ""}}, "application/json")
+
+    ftp_source.refresh_from_db()
+    assert moved.status_code == 422
+    assert moved.json()["errors"][0]["field"] == "ftp.password"
+    assert ftp_source.field_mapping["ftp"]["host"] == "ftp.example.net"
     assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
 
 

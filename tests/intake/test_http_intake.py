@@ -384,3 +384,38 @@ def test_an_orphaned_submission_is_processed_once_by_the_sweep(provider):
 
     assert (first, second) == (1, 0)
     assert Lead.objects.count() == 1
+
+
+def test_deeply_nested_json_is_quarantined_not_a_crash(client, provider):
+    _, key = provider
+
+    response = _post(client, key, "[" * 200_000, "application/json")
+
+    assert response.status_code == 400
+    assert RawSubmission.objects.get().state == SubmissionState.QUARANTINED
+
+
+def test_one_broken_orphan_does_not_stop_the_sweep(provider):
+    import datetime as dt
+
+    import time_machine
+
+    from leadloop.intake.services import receive
+
+    source, _ = provider
+    with time_machine.travel(dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC), tick=False):
+        broken = receive(source=source, channel="http", body=b"{}", content_type="application/json")
+        RawSubmission.objects.filter(pk=broken.pk).update(corrected_fields=[1, 2])  # unusable
+        receive(
+            source=source,
+            channel="http",
+            body=b'{"email": "o@example.com"}',
+            content_type="application/json",
+        )
+    with time_machine.travel(dt.datetime(2026, 11, 22, 12, 5, tzinfo=dt.UTC), tick=False):
+        for _round in range(3):
+            process_orphans()
+
+    broken.refresh_from_db()
+    assert Lead.objects.count() == 1
+    assert broken.state == SubmissionState.QUARANTINED

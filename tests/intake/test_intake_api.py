@@ -177,3 +177,19 @@ def test_cli_lists_shows_and_reprocesses(client, provider, capsys):
     assert '"Klantnaam": "Klant"' in shown
     assert outcome == {"processed": 1}
     assert Lead.objects.get().email == "k@example.nl"
+
+
+def test_reps_cannot_read_a_sources_mapping(api_client_for, rep, provider):
+    source, _ = provider
+
+    response = api_client_for(rep).get(f"/api/v1/intake/sources/{source.pk}/mapping")
+
+    assert response.status_code == 404
+
+
+def test_mail_to_a_non_email_source_finds_no_source(provider):
+    from leadloop.intake.email_ingest import source_for_recipient
+
+    source, _ = provider
+
+    assert source_for_recipient(f"{source.pk}@leads.example") is None

@@ -17,6 +17,7 @@ from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake import channel_settings, import_batches, selectors, services
 from leadloop.intake.mapping import validate_mapping
 from leadloop.intake.models import ImportBatch, RawSubmission
+from leadloop.intake.originals import raw_response
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Source
 
@@ -136,13 +137,7 @@ def get_original(request: HttpRequest, submission_id: int) -> HttpResponse:
 
 
 def _raw_response(submission: RawSubmission) -> HttpResponse:
-    response = HttpResponse(
-        bytes(submission.body), content_type=submission.content_type or "application/octet-stream"
-    )
-    response["Content-Disposition"] = f'attachment; filename="submission-{submission.pk}.bin"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return raw_response(submission)
 
 
 @router.get("/leads/{lead_id}/original", summary="The raw payload a lead came from")
@@ -177,7 +172,10 @@ def reprocess_source(request: HttpRequest, source_id: int) -> dict[str, int]:
 
 @router.get("/sources/{source_id}/mapping", response=dict[str, Any], summary="A source's mapping")
 def get_mapping(request: HttpRequest, source_id: int) -> dict[str, Any]:
-    source = leads_selectors.get_source_for(_actor(request), source_id)
+    actor = _actor(request)
+    source = leads_selectors.get_source_for(actor, source_id)
+    if not can_manage_configuration(actor):
+        raise NotFound("No such source.")
     mapping = source.field_mapping
     return {
         key: mapping.get(key, {}) for key in ("fields", "transforms", "value_maps", "constants")

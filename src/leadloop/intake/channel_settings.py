@@ -105,6 +105,10 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
     return source
 
 
+# A stored password is tied to these; changing any of them means typing it again.
+_BOUND_TO = ("host", "port", "username", "tls", "ssl")
+
+
 def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) -> Any:
     if section == "email_address":
         return _clean_address(value, errors)
@@ -129,6 +133,15 @@ def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) 
             values[key] = _port(raw, f"{section}.port", errors)
         else:
             values[key] = str(raw or "").strip()
+    if "password" in values and value.get("password") in (None, "", MASK):
+        # The stored password goes only to the server it was given for: pointing the settings
+        # at another host, port, user or TLS mode without retyping it would hand it to that host.
+        moved = any(values.get(k) != old.get(k, _DEFAULTS[section].get(k)) for k in _BOUND_TO)
+        if moved and old.get("password"):
+            values["password"] = ""
+            errors.setdefault(f"{section}.password", []).append(
+                _("Type the password again: the server or user name changed.")
+            )
     if section == "feed":
         url = values["url"]
         parts = urlsplit(url)

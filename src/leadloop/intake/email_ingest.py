@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from leadloop.intake import services
 from leadloop.intake.channels.email import EMAIL_CHANNEL, MAX_MESSAGE_BYTES, iter_mbox
 from leadloop.intake.models import RawSubmission
-from leadloop.leads.models import Source
+from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ def source_for_recipient(address: str, *, domain: str = "") -> Source | None:
         local, address_domain = address_domain, ""
     if domain and address_domain.lower() != domain.lower():
         return None
-    active = Source.objects.filter(is_active=True)
+    # Only e-mail sources take mail: an HTTP source is reached with its key, never by mail.
+    active = Source.objects.filter(is_active=True, kind=ChannelKind.EMAIL)
     if local.isdigit():
         return active.filter(pk=int(local)).first()
     for candidate in (address, local):

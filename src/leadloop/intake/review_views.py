@@ -8,7 +8,6 @@ success, the page again with errors and a 4xx).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,6 +26,7 @@ from leadloop.errors import LeadloopError, NotFound, ValidationFailed
 from leadloop.intake import selectors, services
 from leadloop.intake.mapping import TRANSFORMS
 from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.originals import raw_response
 from leadloop.intake.review_forms import (
     TRANSFORM_CHOICES,
     FixForm,
@@ -45,7 +45,6 @@ TABS = (
     SubmissionState.PROCESSED,
 )
 # A stored content type is what the sender said; only a plain "type/subtype; params" goes back out.
-_SAFE_CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+(\s*;\s*[\w.+-]+=(\"[^\"\r\n]*\"|[\w.+-]+))*$")
 
 
 def _actor(request: HttpRequest) -> User:
@@ -236,17 +235,7 @@ def submission_fix(request: HttpRequest, submission_id: int) -> HttpResponse:
 
 
 def _download(submission: RawSubmission) -> HttpResponse:
-    """The exact bytes, as an attachment in the sender's content type; never shown inline."""
-    content_type = submission.content_type.strip()
-    if not _SAFE_CONTENT_TYPE.match(content_type):
-        content_type = "application/octet-stream"
-    response = HttpResponse(bytes(submission.body), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="submission-{submission.pk}.bin"'
-    response["X-Content-Type-Options"] = "nosniff"
-    # Should a browser render it anyway, it runs no script and reaches nothing of ours.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return raw_response(submission)
 
 
 @login_required

@@ -132,6 +132,17 @@ def process_submission(submission_id: int) -> RawSubmission:
             )
         except ParseError as exc:
             return _quarantine(submission, reasons=[_reason("parse_error", str(exc))])
+        except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as exc:
+            # A hostile payload (200,000 nested brackets, a mail of 3,000 nested parts) can break
+            # a parser in ways it does not report as ParseError. It must end in quarantine, not
+            # stay `received` and trip the sweep for ever.
+            logger.warning(
+                "parser failed submission=%s error=%s", submission.pk, type(exc).__name__
+            )
+            message = _("The payload could not be read (%(error)s).") % {
+                "error": type(exc).__name__
+            }
+            return _quarantine(submission, reasons=[_reason("parse_error", message)])
         if not records:
             return _quarantine(submission, reasons=[_reason("empty", _("No lead found in it."))])
         if len(records) > 1:
@@ -461,8 +472,34 @@ def process_orphans(*, now: dt.datetime | None = None) -> int:
         .values_list("pk", flat=True)[:1000]
     )
     for submission_id in ids:
-        process_submission(submission_id)
+        try:
+            process_submission(submission_id)
+        except Exception:
+            # One submission that keeps failing must not stop the others behind it; after
+            # three tries it goes to quarantine for a person to look at.
+            logger.exception("orphan sweep failed submission=%s", submission_id)
+            _give_up_after_attempts(submission_id)
     return len(ids)
+
+
+MAX_SWEEP_ATTEMPTS = 3
+
+
+def _give_up_after_attempts(submission_id: int) -> None:
+    with transaction.atomic():
+        submission = RawSubmission.objects.select_for_update().get(pk=submission_id)
+        if submission.state != SubmissionState.RECEIVED:
+            return
+        submission.attempts += 1
+        if submission.attempts < MAX_SWEEP_ATTEMPTS:
+            submission.save(update_fields=["attempts"])
+            return
+        _quarantine(
+            submission,
+            reasons=[
+                _reason("failed", _("Processing failed %(n)d times.") % {"n": submission.attempts})
+            ],
+        )
 
 
 def original_for_lead(actor: Actor, lead_id: int) -> RawSubmission | None:

@@ -86,10 +86,41 @@ def _flatten(data: dict[str, Any], prefix: str = "", depth: int = 0) -> Record:
     return record
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest (strings ignored), checked before json.loads recurses into them."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_JSON_DEPTH:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_json(body: bytes, charset: str | None = None) -> Record:
     """One lead as a JSON object (or {"lead": {...}}); nested objects become dotted labels."""
+    text = _decode(body, charset)
+    if _nesting(text) > MAX_JSON_DEPTH:
+        raise ParseError(f"The JSON is nested more than {MAX_JSON_DEPTH} levels deep.")
     try:
-        data = json.loads(_decode(body, charset))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(
             f"Malformed JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
