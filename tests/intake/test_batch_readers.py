@@ -475,3 +475,20 @@ def test_phrase_headers_map_through_synonyms():
         "Voornaam": "first_name",
         "E-mailadres": None,
     }
+
+
+def test_a_tiny_xlsx_spanning_the_whole_sheet_is_refused_before_it_is_expanded(tmp_path):
+    import openpyxl
+
+    from leadloop.intake.channels.batch import ImportFileError, open_table
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["A1"], sheet["A2"], sheet["XFD1048576"] = "email", "a@example.com", "boom"
+    path = tmp_path / "bomb.xlsx"
+    workbook.save(path)
+
+    with pytest.raises(ImportFileError, match="too large"):
+        open_table(str(path), filename="bomb.xlsx")
+
+    assert path.stat().st_size < 10_000

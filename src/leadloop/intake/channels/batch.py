@@ -17,8 +17,10 @@ import csv
 import datetime as dt
 import io
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -302,9 +304,62 @@ def _clean_headers(cells: list[Any]) -> list[str]:
 # --- Spreadsheets --------------------------------------------------------------------------------
 
 
+# calamine builds a dense grid from the first to the last used cell. One cell at A1 and one at
+# XFD1048576 in a 1.5 KB file asks for half a terabyte and kills the process outright (no
+# Python exception to catch), so an XLSX is measured from its zip and XML before calamine sees
+# it. A real 1,000,000-row, 20-column export stays far below these.
+MAX_SHEET_CELLS = 60_000_000
+MAX_SHEET_COLUMNS = 2_000
+MAX_UNPACKED_BYTES = 2 * 1024**3
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+_DIMENSION = re.compile(
+    rb'<dimension\b[^>]*?\bref="[A-Z]{0,3}[0-9]{0,7}:?([A-Z]{1,3})([0-9]{1,7})"'
+)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (letter - 64)
+    return number
+
+
+def _check_xlsx_extent(binary: IO[bytes]) -> None:
+    """Refuse an XLSX whose sheets would unpack or expand past safe limits (see above)."""
+    start = binary.tell()
+    try:
+        with zipfile.ZipFile(binary) as archive:
+            members = archive.infolist()
+            if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+                raise ImportFileError(_("The spreadsheet unpacks to more than 2 GB."))
+            for member in members:
+                if not member.filename.startswith("xl/worksheets/"):
+                    continue
+                max_row = max_col = 0
+                tail = b""
+                with archive.open(member) as sheet_xml:
+                    while chunk := sheet_xml.read(1 << 20):
+                        text = tail + chunk
+                        for pattern in (_DIMENSION, _CELL_REF):
+                            for letters, digits in pattern.findall(text):
+                                max_col = max(max_col, _column_number(letters))
+                                max_row = max(max_row, int(digits))
+                        tail = text[-64:]
+                if max_col > MAX_SHEET_COLUMNS or max_row * max_col > MAX_SHEET_CELLS:
+                    raise ImportFileError(
+                        _("The spreadsheet spans %(rows)s rows by %(cols)s columns: too large.")
+                        % {"rows": max_row, "cols": max_col}
+                    )
+    except zipfile.BadZipFile:
+        pass  # not an XLSX (XLS or ODS, or not a spreadsheet): calamine says what it is
+    finally:
+        binary.seek(start)
+
+
 def _open_spreadsheet(binary: IO[bytes]) -> Table:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+    _check_xlsx_extent(binary)
     try:
         workbook = CalamineWorkbook.from_filelike(binary)
         index = next(
