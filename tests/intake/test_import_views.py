@@ -284,7 +284,7 @@ def test_the_api_imports_a_file_in_the_background(
     assert list(Lead.objects.order_by("pk").values_list("phone_raw", flat=True)) == ["", ""]
     assert rejected.status_code == 200
     assert b"".join(rejected.streaming_content).decode("utf-8-sig").splitlines()[1] == (
-        "4,Give an e-mail address or a phone number.,Cor,Smit,,"
+        '"4","Give an e-mail address or a phone number.","Cor","Smit","",""'
     )
 
 

@@ -321,7 +321,7 @@ class _Writer:
         self.seen_refs: set[str] = set()  # references the file itself gave, to catch repeats
         self.campaigns: dict[str, int | None] = {}
         self.report_file = report_file
-        self.report_writer = csv.writer(report_file) if report_file else None
+        self.report_writer = csv.writer(report_file, quoting=csv.QUOTE_ALL) if report_file else None
         if self.report_writer:
             self.report_writer.writerow([_("row"), _("reasons"), *map(neutralise, headers)])
 

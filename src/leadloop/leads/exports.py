@@ -97,7 +97,7 @@ def csv_response(leads: Iterable[Lead], *, filename: str = "leads.csv") -> Strea
     cols = columns()
     # The stream is written after the view returns, when the middleware has reset the zone.
     zone = timezone.get_current_timezone()
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
 
     def stream() -> Iterator[str]:
         yield "\ufeff" + writer.writerow([neutralise(str(h)) for h, _get in cols])
