@@ -36,6 +36,13 @@ def _english_unless_a_test_says_otherwise():
 
 
 @pytest.fixture(autouse=True)
+def _local_test_servers_are_reachable(settings):
+    # Feeds, FTP and IMAP are refused on private addresses in production; the tests' own
+    # servers listen on 127.0.0.1. tests/intake/test_network.py checks the refusal itself.
+    settings.LEADLOOP_ALLOW_PRIVATE_HOSTS = True
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

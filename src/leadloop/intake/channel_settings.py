@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
 MASK = "••••"
@@ -288,6 +289,10 @@ def _check_imap(config: dict[str, Any]) -> ConnectionCheck:
         return ConnectionCheck(False, _("The mailbox's host, user name or password is missing."))
     use_ssl = bool(config.get("ssl", True))
     port = int(config.get("port") or (993 if use_ssl else 143))
+    try:
+        refuse_private_host(config["host"])
+    except PrivateHostError as exc:
+        return ConnectionCheck(False, str(exc))
     with IMAPClient(config["host"], port=port, ssl=use_ssl, timeout=20) as client:
         client.login(config["username"], config["password"])
         folder = client.select_folder(config.get("folder") or "INBOX", readonly=True)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from leadloop.intake import services
 from leadloop.intake.channels.email import EMAIL_CHANNEL, MAX_MESSAGE_BYTES, iter_mbox
 from leadloop.intake.models import RawSubmission
+from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)
@@ -210,6 +211,10 @@ def poll_imap_source(source: Source) -> int:
         )
     use_ssl = bool(config.get("ssl", True))
     port = int(config.get("port") or (993 if use_ssl else 143))
+    try:
+        refuse_private_host(config["host"])
+    except PrivateHostError as exc:
+        raise ImapConfigError(str(exc)) from exc
     stored = 0
     with IMAPClient(config["host"], port=port, ssl=use_ssl, timeout=60) as client:
         client.login(config["username"], config["password"])

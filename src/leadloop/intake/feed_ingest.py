@@ -32,6 +32,7 @@ from leadloop.intake.channels.feeds import (
     parse_feed,
 )
 from leadloop.intake.models import RawSubmission
+from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,13 @@ def _feed_settings(source: Source) -> dict[str, Any]:
     return {**feed, "url": str(feed["url"]).strip()}
 
 
+def _check_host(url: str) -> None:
+    try:
+        refuse_private_host(urllib.parse.urlsplit(url).hostname or "")
+    except PrivateHostError as exc:
+        raise FeedError(str(exc)) from exc
+
+
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) only: a feed must not send us to file:// or ftp://."""
 
@@ -164,6 +172,7 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
             raise FeedError(
                 _("The feed redirected to %(url)s, which is refused.") % {"url": newurl}
             )
+        _check_host(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
@@ -178,6 +187,7 @@ def fetch_feed(
     """GET a feed with the validators of the last fetch; FeedError on any failure."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise FeedError(_("The feed URL must start with http:// or https://."))
+    _check_host(url)
     headers = {
         "User-Agent": USER_AGENT,
         "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.1",

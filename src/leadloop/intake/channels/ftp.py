@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from leadloop.errors import LeadloopError
 from leadloop.intake.channels import ParseError, Record, register
 from leadloop.intake.channels.batch import ImportFileError, open_table
+from leadloop.intake.network import PrivateHostError, refuse_private_host
 
 if TYPE_CHECKING:
     from leadloop.intake.models import RawSubmission
@@ -227,6 +228,10 @@ def _connected(settings: FtpSettings) -> Iterator[ftplib.FTP]:
         # Plain FTP because drop-folder providers still offer only that; `tls` asks for FTPS.
         ftp = ftplib.FTP(timeout=settings.timeout)  # noqa: S321
     try:
+        try:
+            refuse_private_host(settings.host)
+        except PrivateHostError as exc:
+            raise FtpError(str(exc)) from exc
         _call(ftp.connect, settings.host, settings.port, timeout=settings.timeout)
         _call(ftp.login, settings.username, settings.password)
         if isinstance(ftp, ftplib.FTP_TLS):
