@@ -256,6 +256,18 @@ def test_a_double_submit_with_the_same_render_token_makes_one_lead(client, lead_
     assert Lead.objects.count() == 1
 
 
+def test_one_render_token_replayed_with_many_bodies_makes_few_leads(client, lead_form):
+    with time_machine.travel(START, tick=False) as clock:
+        _, token = _render(client)
+        clock.shift(dt.timedelta(seconds=6))
+
+        answers = [_post(client, token, email=f"r{n}@example.com")[0] for n in range(8)]
+
+    assert {a.status_code for a in answers} == {303}
+    assert RawSubmission.objects.count() == 8
+    assert Lead.objects.count() == 1 + web_forms.MAX_VARIANTS_PER_TOKEN
+
+
 def test_the_hosted_page_speaks_dutch_with_lang_nl_or_accept_language(client, lead_form):
     by_query = client.get("/f/demo/?lang=nl")
     by_header = client.get("/f/demo/", headers={"accept-language": "nl-NL,nl;q=0.9"})

@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 TOKEN_SALT = "leadloop.intake.web_form.render"  # noqa: S105 (a namespace, not a secret)
 THANKS_SALT = "leadloop.intake.web_form.thanks"
 TOKEN_MAX_AGE = dt.timedelta(hours=24)
+# Different bodies accepted from one render of a form (a person correcting and resending).
+MAX_VARIANTS_PER_TOKEN = 3
 THANKS_MAX_AGE = dt.timedelta(hours=1)
 # A person needs more than two seconds to read and fill a form; scripts do not.
 MIN_SECONDS_TO_SUBMIT = 2
@@ -586,7 +588,12 @@ def submit(
         )
     except Conflict:
         # The same render posted again with other values (the back button): a new post of its
-        # own, still safe against its own double click.
+        # own, still safe against its own double click. A few corrections are human; more from
+        # one render is a script replaying a token, so those are stored but make no lead.
+        variants = RawSubmission.objects.filter(
+            source=form.source, idempotency_key__startswith=f"{key}:"
+        ).count()
+        meta = {**meta, "token_replayed": variants >= MAX_VARIANTS_PER_TOKEN}
         submission = intake_services.receive(
             source=form.source,
             channel=WEB_FORM_CHANNEL,
@@ -600,6 +607,12 @@ def submit(
     if meta.get("honeypot_filled"):
         done = _reject_unprocessed(
             submission.pk, reasons=[_reason("honeypot", _("A hidden trap field was filled in."))]
+        )
+        return SubmitResult("thanks", done)
+    if meta.get("token_replayed"):
+        done = _reject_unprocessed(
+            submission.pk,
+            reasons=[_reason("replayed", _("One form view was sent with too many bodies."))],
         )
         return SubmitResult("thanks", done)
     errors = _check_values(form, posted)
