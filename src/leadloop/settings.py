@@ -184,6 +184,8 @@ LEADLOOP_EXPORT_MAX_ROWS = int(os.environ.get("LEADLOOP_EXPORT_MAX_ROWS", 100_00
 # A submission still `received` this long after it arrived was orphaned by a crash; the
 # scheduler's sweep then processes it.
 LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECONDS", 120))
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated).
+LEADLOOP_TRUSTED_PROXIES = os.environ.get("LEADLOOP_TRUSTED_PROXIES", "")
 # Channels (feeds, FTP, IMAP) may connect to loopback and private addresses only when allowed.
 LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.core.client_ip import client_ip
 from leadloop.errors import LeadloopError
 from leadloop.intake import web_forms
 from leadloop.intake.forms_models import FieldInput, FormField, LeadForm
@@ -459,7 +460,7 @@ def _client(request: HttpRequest) -> web_forms.ClientInfo:
     query = {name: request.GET.get(name, "") for name in web_forms.UTM}
     page = request.build_absolute_uri(request.path)
     return web_forms.ClientInfo(
-        ip=request.META.get("REMOTE_ADDR", ""),
+        ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
         query=query,
         page_url=page,

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from leadloop.core.client_ip import client_ip
 from leadloop.errors import Conflict
 from leadloop.intake import http_answer, services
 from leadloop.intake.channels.http import HTTP_CHANNEL, is_xml
@@ -25,7 +26,7 @@ KEPT_HEADERS = (
 
 def _meta(request: HttpRequest) -> dict[str, str]:
     meta = {
-        "ip": request.META.get("REMOTE_ADDR", ""),
+        "ip": client_ip(request),
         "user_agent": request.META.get("HTTP_USER_AGENT", "")[:500],
         "referrer": request.META.get("HTTP_REFERER", "")[:2000],
     }
