@@ -26,13 +26,13 @@ from leadloop.intake import services
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import Source
 
-real_create = leads_services.create_lead
+real_save = leads_services.save_new_lead
 
-def create_then_die(*args, **kwargs):
-    real_create(*args, **kwargs)          # the lead row is written inside the open transaction...
+def save_then_die(*args, **kwargs):
+    real_save(*args, **kwargs)            # the lead row is written inside the open transaction...
     os.kill(os.getpid(), signal.SIGKILL)  # ...and the process dies before it commits
 
-leads_services.create_lead = create_then_die
+leads_services.save_new_lead = save_then_die
 submission = services.receive(
     source=Source.objects.get(name="Provider"), channel="http",
     body=b'{"email": "crash@example.com"}', content_type="application/json",

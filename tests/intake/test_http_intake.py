@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from leadloop.intake import services
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.services import process_orphans
-from leadloop.leads.models import Lead
+from leadloop.leads.models import Activity, ActivityKind, Lead
 from leadloop.leads.services import revoke_source_key
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_campaign, make_source_with_key
@@ -419,3 +420,22 @@ def test_one_broken_orphan_does_not_stop_the_sweep(provider):
     broken.refresh_from_db()
     assert Lead.objects.count() == 1
     assert broken.state == SubmissionState.QUARANTINED
+
+
+def test_a_run_that_loses_the_race_to_settle_a_submission_rolls_its_lead_back(provider):
+    # Two runs decide the same submission (the synchronous request and the orphan sweep, say):
+    # the one that writes second finds it settled, rolls back, and answers with the first's lead.
+    source, _ = provider
+    submission = services.receive(
+        source=source, channel="http", body=b'{"email": "race@example.com"}',
+        content_type="application/json",
+    )  # fmt: skip
+    stale = RawSubmission.objects.select_related("source").get(pk=submission.pk)
+
+    first = services.process_submission(submission.pk)
+    late = services.process_submission(stale.pk, submission=stale)
+
+    assert first.state == late.state == SubmissionState.PROCESSED
+    assert late.lead_id == first.lead_id
+    assert Lead.objects.count() == 1
+    assert Activity.objects.filter(kind=ActivityKind.CREATED).count() == 1

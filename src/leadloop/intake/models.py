@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -59,7 +60,12 @@ class RawSubmission(models.Model):
     # A payload with several records (a mail with a CSV attachment, a file) becomes one child
     # submission per record, each with its own lead; the parent keeps the original bytes.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        db_index=False,  # partial index below: only records split from a bigger payload have one
+        on_delete=models.CASCADE,
+        related_name="children",
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -70,6 +76,9 @@ class RawSubmission(models.Model):
             models.Index(fields=["source", "-received_at"], name="submission_source_recent"),
             models.Index(fields=["state", "received_at"], name="submission_state"),
             models.Index(fields=["source", "body_sha256", "received_at"], name="submission_body"),
+            models.Index(
+                fields=["parent"], name="submission_parent", condition=Q(parent__isnull=False)
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

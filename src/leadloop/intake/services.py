@@ -10,17 +10,18 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor
 from leadloop.accounts.models import Role, User
+from leadloop.core import prepared
 from leadloop.errors import Conflict, NotAllowed, ValidationFailed
 from leadloop.intake import channels
 from leadloop.intake.channels import ParseError
@@ -70,7 +71,7 @@ def receive(
             return _same_body(existing, digest)
     try:
         with transaction.atomic():
-            submission = RawSubmission.objects.create(
+            submission = RawSubmission(
                 source=source,
                 channel=channel,
                 content_type=content_type[:200],
@@ -82,6 +83,7 @@ def receive(
                 received_at=timezone.now(),
                 parent=parent,
             )
+            prepared.insert(submission)
             if process_later:
                 transaction.on_commit(partial(_enqueue, submission.pk))
     except IntegrityError:
@@ -111,48 +113,71 @@ def _enqueue(submission_id: int) -> None:
     process_submission_task.enqueue(submission_id=submission_id)
 
 
-def process_submission(submission_id: int) -> RawSubmission:
+class _Settled(Exception):
+    """Another run settled the submission first: this run's writes are rolled back."""
+
+
+def process_submission(
+    submission_id: int, *, submission: RawSubmission | None = None
+) -> RawSubmission:
     """Turn a stored submission into a lead, a rejection or a quarantine entry.
 
-    Idempotent: a submission that already left RECEIVED is returned untouched, so a retried task
-    or a second sweep is harmless. The row is locked while it is decided.
+    The outcome is decided first with no lock held (parse, map, validate: the CPU-heavy part),
+    then written in one short transaction that claims the submission only if it is still
+    RECEIVED. A run that loses that race (a retried task, a second sweep, a synchronous request
+    meeting the sweep) rolls its writes back and returns what the winner wrote: idempotent, and
+    the database's write lock is held for three statements rather than the whole pipeline.
+    Pass the `submission` just stored by `receive` to save reading it again.
     """
-    with transaction.atomic():
-        submission = (
-            RawSubmission.objects.select_for_update().select_related("source").get(pk=submission_id)
+    if submission is None or submission.pk != submission_id:
+        submission = RawSubmission.objects.select_related("source").get(pk=submission_id)
+    if submission.state != SubmissionState.RECEIVED:
+        return submission
+    submission.attempts += 1
+    for attempt in range(2):
+        write = _decide(submission)
+        try:
+            with transaction.atomic():
+                return write()
+        except _Settled:
+            return RawSubmission.objects.get(pk=submission_id)
+        except ValidationFailed:
+            # Lost a race on the unique external reference: decide again, which now finds the
+            # lead the other submission made and answers with it as a duplicate.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _decide(submission: RawSubmission) -> Callable[[], RawSubmission]:
+    """What processing `submission` comes to, as the writes that make it so (none made yet)."""
+    try:
+        records = (
+            [submission.corrected_fields]
+            if submission.corrected_fields is not None
+            else channels.parse(submission)
         )
-        if submission.state != SubmissionState.RECEIVED:
-            return submission
-        submission.attempts += 1
-        try:
-            records = (
-                [submission.corrected_fields]
-                if submission.corrected_fields is not None
-                else channels.parse(submission)
-            )
-        except ParseError as exc:
-            return _quarantine(submission, reasons=[_reason("parse_error", str(exc))])
-        except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as exc:
-            # A hostile payload (200,000 nested brackets, a mail of 3,000 nested parts) can break
-            # a parser in ways it does not report as ParseError. It must end in quarantine, not
-            # stay `received` and trip the sweep for ever.
-            logger.warning(
-                "parser failed submission=%s error=%s", submission.pk, type(exc).__name__
-            )
-            message = _("The payload could not be read (%(error)s).") % {
-                "error": type(exc).__name__
-            }
-            return _quarantine(submission, reasons=[_reason("parse_error", message)])
-        if not records:
-            return _quarantine(submission, reasons=[_reason("empty", _("No lead found in it."))])
-        if len(records) > 1:
-            return _fan_out(submission, records)
-        submission.fields = records[0]
-        try:
-            candidate = map_record(records[0], submission.source.field_mapping)
-        except MappingError as exc:
-            return _quarantine(submission, reasons=[_reason("mapping_error", str(exc))])
-        return _create_lead(submission, candidate)
+    except ParseError as exc:
+        return partial(_quarantine, submission, reasons=[_reason("parse_error", str(exc))])
+    except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as exc:
+        # A hostile payload (200,000 nested brackets, a mail of 3,000 nested parts) can break
+        # a parser in ways it does not report as ParseError. It must end in quarantine, not
+        # stay `received` and trip the sweep for ever.
+        logger.warning("parser failed submission=%s error=%s", submission.pk, type(exc).__name__)
+        message = _("The payload could not be read (%(error)s).") % {"error": type(exc).__name__}
+        return partial(_quarantine, submission, reasons=[_reason("parse_error", message)])
+    if not records:
+        return partial(
+            _quarantine, submission, reasons=[_reason("empty", _("No lead found in it."))]
+        )
+    if len(records) > 1:
+        return partial(_fan_out, submission, records)
+    submission.fields = records[0]
+    try:
+        candidate = map_record(records[0], submission.source.field_mapping)
+    except MappingError as exc:
+        return partial(_quarantine, submission, reasons=[_reason("mapping_error", str(exc))])
+    return _decide_lead(submission, candidate)
 
 
 def _reason(code: str, message: str, field: str = "") -> dict[str, str]:
@@ -170,16 +195,19 @@ def _finish(
     reasons: list[dict[str, str]] | None = None,
     lead_id: int | None = None,
 ) -> RawSubmission:
+    """Write the outcome, only if the submission is still RECEIVED (else raise _Settled)."""
     submission.state = state
     submission.disposition = disposition
     submission.reasons = reasons or []
     submission.lead_id = lead_id
     submission.processed_at = timezone.now()
-    submission.save(
-        update_fields=[
-            "state", "disposition", "reasons", "lead", "processed_at", "attempts", "fields",
-        ]
-    )  # fmt: skip
+    claimed = prepared.update(
+        submission,
+        ("state", "disposition", "reasons", "lead", "processed_at", "attempts", "fields"),
+        where={"state": SubmissionState.RECEIVED},
+    )
+    if not claimed:
+        raise _Settled
     return submission
 
 
@@ -208,9 +236,10 @@ def _fan_out(submission: RawSubmission, records: list[dict[str, str]]) -> RawSub
                 )
             ],
         )
+    _finish(submission, state=SubmissionState.PROCESSED, disposition=Disposition.ACCEPTED)
     children = []
     for number, record in enumerate(records, 1):
-        child = RawSubmission.objects.create(
+        child = RawSubmission(
             source=submission.source,
             channel=RECORD_CHANNEL,
             content_type="application/json",
@@ -220,8 +249,8 @@ def _fan_out(submission: RawSubmission, records: list[dict[str, str]]) -> RawSub
             received_at=submission.received_at,
             parent=submission,
         )
+        prepared.insert(child)
         children.append(child.pk)
-    _finish(submission, state=SubmissionState.PROCESSED, disposition=Disposition.ACCEPTED)
     for child_id in children:
         transaction.on_commit(partial(process_submission, child_id))
     return submission
@@ -231,7 +260,7 @@ def _actor_for(submission: RawSubmission) -> Actor:
     return SourceActor(source_id=submission.source_id, source_name=submission.source.name)
 
 
-def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmission:
+def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Callable[[], RawSubmission]:
     source = submission.source
     data = candidate.lead_input()
     for name in (
@@ -246,7 +275,8 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
         if submission.meta.get(name) and not data.get(name):
             data[name] = str(submission.meta[name])
     if not (data.get("email") or data.get("phone")):
-        return _reject(
+        return partial(
+            _reject,
             submission,
             reasons=[
                 _reason("no_contact", _("Give an e-mail address or a phone number."), "email")
@@ -254,7 +284,8 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
         )
     previous = _repeat_of(submission, data)
     if previous is not None:
-        return _finish(
+        return partial(
+            _finish,
             submission,
             state=SubmissionState.PROCESSED,
             disposition=Disposition.DUPLICATE,
@@ -270,10 +301,11 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
         else:
             data.setdefault("extra", {})["campaign"] = candidate.campaign_name
     warnings: list[dict[str, str]] = []
+    by = _actor_for(submission)
     for _attempt in range(2):
         try:
-            lead = leads_services.create_lead(
-                data, source=source, by=_actor_for(submission), at=submission.received_at
+            lead = leads_services.prepare_lead(
+                data, source=source, by=by, at=submission.received_at
             )
         except ValidationFailed as exc:
             problems = [
@@ -285,7 +317,7 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
             # long as a way to reach the person is left. Otherwise the sender hears why.
             kept = {k: v for k, v in data.items() if k not in exc.errors}
             if not exc.errors or _attempt or not (kept.get("email") or kept.get("phone")):
-                return _reject(submission, reasons=warnings + problems)
+                return partial(_reject, submission, reasons=warnings + problems)
             extra = dict(kept.get("extra") or {})
             for field in exc.errors:
                 if field in data:
@@ -294,6 +326,13 @@ def _create_lead(submission: RawSubmission, candidate: Candidate) -> RawSubmissi
             warnings = [{**p, "code": "set_aside"} for p in problems]
             continue
         break
+    return partial(_save_lead, submission, lead, by=by, warnings=warnings)
+
+
+def _save_lead(
+    submission: RawSubmission, lead: Lead, *, by: Actor, warnings: list[dict[str, str]]
+) -> RawSubmission:
+    leads_services.save_new_lead(lead, by=by)
     return _finish(
         submission,
         state=SubmissionState.PROCESSED,
@@ -324,20 +363,27 @@ def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmiss
                 .first()
             )
             return RawSubmission(pk=first or 0, lead_id=lead_id)
-    earlier = (
-        RawSubmission.objects.filter(
-            source_id=source_id,
-            body_sha256=submission.body_sha256,
-            received_at__gte=submission.received_at - REPEAT_WINDOW,
-            state=SubmissionState.PROCESSED,
-            lead__isnull=False,
+    # The hottest read of the synchronous intake, written out once instead of compiled per call.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _EARLIER_SAME_BODY,
+            [
+                source_id,
+                submission.body_sha256,
+                connection.ops.adapt_datetimefield_value(submission.received_at - REPEAT_WINDOW),
+                SubmissionState.PROCESSED,
+                submission.pk,
+            ],
         )
-        .exclude(pk=submission.pk)
-        .order_by("received_at")
-        .values_list("pk", "lead_id")
-        .first()
-    )
+        earlier = cursor.fetchone()
     return RawSubmission(pk=earlier[0], lead_id=earlier[1]) if earlier else None
+
+
+_EARLIER_SAME_BODY = (
+    "SELECT id, lead_id FROM intake_rawsubmission"
+    " WHERE source_id = %s AND body_sha256 = %s AND received_at >= %s AND state = %s"
+    " AND lead_id IS NOT NULL AND id <> %s ORDER BY received_at LIMIT 1"
+)
 
 
 def settle(
@@ -364,10 +410,11 @@ def settle(
         if meta:
             submission.meta = {**submission.meta, **meta}
             submission.save(update_fields=["meta"])
-        disposition = {
+        dispositions: dict[str, str] = {
             SubmissionState.PROCESSED: Disposition.ACCEPTED,
             SubmissionState.REJECTED: Disposition.REJECTED,
-        }.get(state, "")
+        }
+        disposition = dispositions.get(state, "")
         return _finish(submission, state=state, disposition=disposition, reasons=reasons)
 
 

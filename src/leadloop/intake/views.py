@@ -81,5 +81,5 @@ def receive_post(request: HttpRequest, key: str = "") -> HttpResponse:
             request, status=409, title="Idempotency-Key reused", detail=exc.detail,
             as_xml=as_xml, kind="conflict",
         )  # fmt: skip
-    submission = services.process_submission(submission.pk)
+    submission = services.process_submission(submission.pk, submission=submission)
     return http_answer.outcome(request, submission, as_xml=as_xml)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts import selectors as accounts_selectors
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.core import prepared
 from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import lifecycle
 from leadloop.leads.models import (
@@ -55,7 +56,6 @@ def _check_source_actor(by: Actor, source: Source) -> None:
         raise NotAllowed(_("This key may only submit leads to its own source."))
 
 
-@transaction.atomic
 def create_lead(
     data: Mapping[str, Any],
     *,
@@ -64,6 +64,20 @@ def create_lead(
     at: dt.datetime | None = None,
 ) -> Lead:
     """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
+    return save_new_lead(prepare_lead(data, source=source, by=by, at=at), by=by)
+
+
+def prepare_lead(
+    data: Mapping[str, Any],
+    *,
+    source: Source,
+    by: Actor,
+    at: dt.datetime | None = None,
+) -> Lead:
+    """Check and clean input into an unsaved lead, writing nothing (raises ValidationFailed).
+
+    The intake prepares a lead before it takes the write lock, and saves it inside.
+    """
     _check_source_actor(by, source)
     if isinstance(by, User) and not by.is_active:
         raise NotAllowed(_("Inactive users cannot create leads."))
@@ -86,8 +100,20 @@ def create_lead(
         elif by.role == Role.PARTNER:
             lead.owner_partner_id = by.partner_id
     _refresh_search_text(lead)
+    return lead
+
+
+@transaction.atomic(savepoint=False)
+def save_new_lead(lead: Lead, *, by: Actor) -> Lead:
+    """Insert a lead from `prepare_lead` and its "created" timeline entry."""
     _save_checked(lead)
-    record_activity(lead, kind=ActivityKind.CREATED, by=by, data={"source": source.name}, at=now)
+    record_activity(
+        lead,
+        kind=ActivityKind.CREATED,
+        by=by,
+        data={"source": lead.source.name},
+        at=lead.created_at,
+    )
     return lead
 
 
@@ -118,12 +144,13 @@ def _duplicate_reference() -> ValidationFailed:
 
 def _save_checked(lead: Lead) -> None:
     """Save, turning a lost race on the (source, external_ref) unique key into a field error."""
+    save = prepared.insert if lead._state.adding else Lead.save
     if not lead.external_ref:
-        lead.save()  # nothing unique to race on: skip the savepoint
+        save(lead)  # nothing unique to race on: skip the savepoint
         return
     try:
         with transaction.atomic():
-            lead.save()
+            save(lead)
     except IntegrityError as exc:
         if "external_ref" in str(exc) or "lead_external_ref_unique_per_source" in str(exc):
             raise _duplicate_reference() from exc

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
+from leadloop.core import prepared
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads.models import (
     Campaign,
@@ -111,7 +112,8 @@ def resolve_source_key(raw: str) -> Source | None:
     """The source a key belongs to (revoked or not: the caller answers 401 for a revoked one)."""
     if not raw.startswith("lls_"):
         return None
-    return Source.objects.filter(key_hash=accounts_services.hash_key(raw)).first()
+    source = prepared.get_by(Source, "key_hash", accounts_services.hash_key(raw))
+    return source if isinstance(source, Source) else None
 
 
 @transaction.atomic

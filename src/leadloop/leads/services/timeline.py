@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import Role
+from leadloop.core import prepared
 from leadloop.leads.models import (
     Activity,
     ActorKind,
@@ -36,7 +37,7 @@ def record_activity(
     at: dt.datetime | None = None,
 ) -> Activity:
     """Append one entry to a lead's timeline."""
-    return Activity.objects.create(
+    activity = Activity(
         lead=lead,
         kind=kind,
         message=message,
@@ -44,3 +45,5 @@ def record_activity(
         created_at=at or timezone.now(),
         **_actor_columns(by),
     )
+    prepared.insert(activity)
+    return activity

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandParser
+from django.db import connection
 
 from leadloop.core.commands import LeadloopCommand
 
@@ -30,7 +31,7 @@ class Command(LeadloopCommand):
         parser.add_argument("--no-worker", action="store_true", help="Do not start a task worker.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        sqlite = connection.vendor == "sqlite"
         # SQLite allows one writer at a time: one blocking thread per process keeps writes in a
         # queue instead of piling up lock waits. PostgreSQL gets a few threads per process.
         threads = "1" if sqlite else os.environ.get("LEADLOOP_WEB_THREADS", "4")

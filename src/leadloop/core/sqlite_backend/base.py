@@ -1,0 +1,89 @@
+"""SQLite with a queue for writers: Django's backend plus a file lock around write transactions.
+
+SQLite allows one writer at a time. A second process that finds the write lock taken waits in
+SQLite's busy handler, which sleeps 1, 2, 5, 10, … up to 100 ms between tries: under steady load
+from two web processes, a waiting writer kept oversleeping the other's short transactions (the
+intake benchmark's p99 was 200 ms with 2 processes against 80 ms with one). Here every
+transaction first takes an exclusive `flock` on a file beside the database, polled every 0.2 ms,
+so a writer starts within a fraction of a millisecond of the previous one's commit. The lock is
+released at commit or rollback, and the kernel releases it if the process dies.
+
+Only transactions (`transaction.atomic`, which on SQLite begin IMMEDIATE) queue here; a single
+autocommitted statement still relies on SQLite's own busy timeout.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from typing import Any
+
+from django.db import OperationalError
+from django.db.backends.sqlite3 import base
+
+POLL_SECONDS = 0.0002
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lock_fd: int | None = None
+        self._lock_held = False
+
+    def _lock_path(self) -> str | None:
+        name = str(self.settings_dict["NAME"])
+        if self.is_in_memory_db() or not name:
+            return None
+        return f"{name}-writers"
+
+    def _take_write_lock(self) -> None:
+        path = self._lock_path()
+        if path is None or self._lock_held:
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + float(self.settings_dict["OPTIONS"].get("timeout", 20))
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise OperationalError("database is locked (writer queue)") from None
+                time.sleep(POLL_SECONDS)
+        self._lock_held = True
+
+    def _drop_write_lock(self) -> None:
+        if self._lock_held and self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+        self._lock_held = False
+
+    def _start_transaction_under_autocommit(self) -> None:
+        self._take_write_lock()
+        try:
+            super()._start_transaction_under_autocommit()  # type: ignore[misc]
+        except BaseException:
+            self._drop_write_lock()
+            raise
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()  # type: ignore[misc]
+        finally:
+            self._drop_write_lock()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()  # type: ignore[misc]
+        finally:
+            self._drop_write_lock()
+
+    def _close(self) -> None:
+        try:
+            super()._close()  # type: ignore[misc]
+        finally:
+            self._drop_write_lock()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
