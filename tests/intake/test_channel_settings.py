@@ -62,6 +62,8 @@ def test_ftp_settings_are_stored_beside_the_mapping(logged_in_client, marketing,
             "directory": "/drop",
             "tls": False,
             "passive": True,
+            "sftp": False,
+            "host_key": "",
         },
     }
 
@@ -193,6 +195,8 @@ def test_the_api_masks_passwords_and_keeps_them(api_client_for, marketing, ftp_s
             "directory": "/drop",
             "tls": False,
             "passive": True,
+            "sftp": False,
+            "host_key": "",
         }
     }
     assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"

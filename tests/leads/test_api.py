@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads import services
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from tests.factories.leads import make_campaign, make_lead, make_organization, make_source_with_key
@@ -105,11 +106,14 @@ def test_source_key_submits_to_its_own_source_only(client, db):
     headers = {"X-API-Key": own_key}
 
     created = client.post(
-        "/api/v1/leads", {"last_name": "Jansen"}, content_type="application/json", headers=headers
+        "/api/v1/leads",
+        {"last_name": "Jansen", "email": "jansen@example.com"},
+        content_type="application/json",
+        headers=headers,
     )
     refused = client.post(
         "/api/v1/leads",
-        {"source_id": other.pk, "last_name": "Smit"},
+        {"source_id": other.pk, "last_name": "Smit", "email": "smit@example.com"},
         content_type="application/json",
         headers=headers,
     )
@@ -120,6 +124,43 @@ def test_source_key_submits_to_its_own_source_only(client, db):
     assert refused.status_code == 403
     assert Lead.objects.filter(last_name="Smit").count() == 0
     assert _json(listed)["items"] == []
+
+
+def test_a_source_key_post_goes_through_the_intake_and_keeps_the_raw_body(client, db):
+    _, key = make_source_with_key("Provider E")
+    body = json.dumps({"first_name": "Ann", "email": "ann@example.com", "phone": "0612345678"})
+
+    first = client.post(
+        "/api/v1/leads", body, content_type="application/json", headers={"X-API-Key": key}
+    )
+    repeat = client.post(
+        "/api/v1/leads", body, content_type="application/json", headers={"X-API-Key": key}
+    )
+
+    stored, repeated = RawSubmission.objects.order_by("pk")
+    assert (first.status_code, repeat.status_code) == (201, 200)
+    assert _json(repeat)["id"] == _json(first)["id"] == stored.lead_id == repeated.lead_id
+    assert (stored.disposition, repeated.disposition) == ("accepted", "duplicate")
+    assert bytes(stored.body) == body.encode()
+    assert stored.meta["via"] == "api"
+    assert Lead.objects.get().phone_e164 == "+31612345678"
+
+
+def test_a_source_key_post_without_a_contact_is_refused_and_kept_for_review(client, db):
+    _, key = make_source_with_key("Provider F")
+
+    response = client.post(
+        "/api/v1/leads",
+        {"last_name": "Jansen"},
+        content_type="application/json",
+        headers={"X-API-Key": key},
+    )
+
+    assert response.status_code == 422
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert [e["field"] for e in _json(response)["errors"]] == ["email"]
+    assert Lead.objects.count() == 0
+    assert RawSubmission.objects.get().state == SubmissionState.REJECTED
 
 
 def test_revoked_source_key_is_401(client, admin):

@@ -38,14 +38,24 @@ SECTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
 }
 _FIELDS = {
     "feed": ("url",),
-    "ftp": ("host", "port", "username", "password", "directory", "tls", "passive"),
+    "ftp": (
+        "host",
+        "port",
+        "username",
+        "password",
+        "directory",
+        "tls",
+        "passive",
+        "sftp",
+        "host_key",
+    ),
     "imap": ("host", "port", "username", "password", "folder", "ssl"),
 }
-_BOOLEANS = {"tls", "passive", "ssl"}
+_BOOLEANS = {"tls", "passive", "ssl", "sftp"}
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "feed": {"url": ""},
     "ftp": {"host": "", "port": 21, "username": "", "password": "", "directory": "/",
-            "tls": False, "passive": True},
+            "tls": False, "passive": True, "sftp": False, "host_key": ""},
     "imap": {"host": "", "port": 993, "username": "", "password": "", "folder": "INBOX",
              "ssl": True},
 }  # fmt: skip
@@ -107,7 +117,7 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
 
 
 # A stored password is tied to these; changing any of them means typing it again.
-_BOUND_TO = ("host", "port", "username", "tls", "ssl")
+_BOUND_TO = ("host", "port", "username", "tls", "ssl", "sftp")
 
 
 def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) -> Any:
@@ -153,6 +163,8 @@ def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) 
             k: v for k, v in old.items() if k not in ("etag", "modified") or url == old.get("url")
         }
         return {**kept, **values}
+    if section == "ftp":
+        _clean_host_key(values, old, errors)
     if not values["host"]:
         errors[f"{section}.host"] = [_("Give the server's host name.")]
     elif not re.fullmatch(r"[A-Za-z0-9.\-:\[\]]+", values["host"]):
@@ -271,15 +283,42 @@ def _check_feed(config: dict[str, Any]) -> ConnectionCheck:
     )
 
 
+def _clean_host_key(values: dict[str, Any], old: dict[str, Any], errors: Any) -> None:
+    """An SFTP host key is an OpenSSH public key line; it belongs to one host and port."""
+    import asyncssh
+
+    key = values.get("host_key") or ""
+    if (
+        key
+        and key == old.get("host_key")
+        and (values.get("host") != old.get("host") or values.get("port") != old.get("port"))
+    ):
+        values["host_key"] = ""  # the old server's key: learn the new one at the next poll
+    elif key:
+        try:
+            asyncssh.import_public_key(key)
+        except (asyncssh.KeyImportError, ValueError):
+            errors["ftp.host_key"] = [
+                _("Paste the server's public key line, like: ssh-ed25519 AAAA…")
+            ]
+
+
 def _check_ftp(config: dict[str, Any]) -> ConnectionCheck:
-    from leadloop.intake.channels.ftp import list_new_files
+    from leadloop.intake.channels.ftp import list_new_files, server_host_key
 
     if not config.get("host"):
         return ConnectionCheck(False, _("No FTP server is set."))
+    learned = ""
+    if config.get("sftp") and not config.get("host_key"):
+        learned = server_host_key(config)
+        config = {**config, "host_key": learned}
     files = list_new_files(config, settle_seconds=0, wait=lambda _s: None)
-    return ConnectionCheck(
-        True, _("Connected: %(count)d files waiting in the folder.") % {"count": len(files)}
-    )
+    message = _("Connected: %(count)d files waiting in the folder.") % {"count": len(files)}
+    if learned:
+        message += " " + _(
+            "The server's host key (%(key)s) will be trusted from the first poll on."
+        ) % {"key": learned}
+    return ConnectionCheck(True, message)
 
 
 def _check_imap(config: dict[str, Any]) -> ConnectionCheck:

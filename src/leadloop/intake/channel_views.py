@@ -44,7 +44,7 @@ def _settings_from_post(source: Source, post: Any) -> dict[str, Any]:
         else:
             settings[section] = {
                 key: (f"{section}.{key}" in post)
-                if key in ("tls", "passive", "ssl")
+                if key in ("tls", "passive", "ssl", "sftp")
                 else post.get(f"{section}.{key}", "")
                 for key in channel_settings._FIELDS[section]
             }

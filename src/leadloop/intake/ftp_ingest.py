@@ -17,7 +17,7 @@ import mimetypes
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,8 @@ def poll_ftp(source: Source, *, wait: Callable[[float], None] = time.sleep) -> F
     conn = FtpSettings.from_mapping((source.field_mapping or {}).get("ftp") or {})
     settle = float(((source.field_mapping or {}).get("ftp") or {}).get("settle_seconds", 3))
     result = FtpPoll(source=source.name)
+    if conn.sftp and not conn.host_key:
+        conn = remember_host_key(source, conn)
     local_dir = Path(settings.VAR_DIR) / "ftp" / str(source.pk)
     poll_id = uuid.uuid4().hex
     for remote in ftp.list_new_files(conn, settle_seconds=settle, wait=wait):
@@ -103,6 +105,28 @@ def poll_ftp(source: Source, *, wait: Callable[[float], None] = time.sleep) -> F
             outcome.error,
         )
     return result
+
+
+def remember_host_key(source: Source, conn: FtpSettings) -> FtpSettings:
+    """Trust an SFTP server's host key on first contact and keep it with the source's settings.
+
+    From then on a server showing another key is refused before the password is sent. Clearing
+    the key in the channel settings makes the next poll learn it again.
+    """
+    key = ftp.server_host_key(conn)
+    with transaction.atomic():
+        locked = Source.objects.select_for_update().get(pk=source.pk)
+        mapping = dict(locked.field_mapping or {})
+        stored = dict(mapping.get("ftp") or {})
+        if not stored.get("host_key"):
+            stored["host_key"] = key
+            mapping["ftp"] = stored
+            locked.field_mapping = mapping
+            locked.save(update_fields=["field_mapping"])
+        key = stored["host_key"]
+    source.field_mapping = mapping
+    logger.warning("sftp host key trusted on first use source=%s key=%s", source.pk, key)
+    return replace(conn, host_key=key)
 
 
 def poll_all_ftp() -> list[FtpPoll]:

@@ -12,7 +12,10 @@ from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import User
+from leadloop.core.client_ip import client_ip
 from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.intake import services as intake_services
+from leadloop.intake.channels.http import HTTP_CHANNEL
 from leadloop.leads import selectors, services
 from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source
 
@@ -263,7 +266,11 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> LeadList:
     )
 
 
-@leads.post("", response={201: LeadOut}, summary="Create a lead")
+@leads.post(
+    "",
+    response={200: LeadOut, 201: LeadOut},
+    summary="Create a lead (with a source key: through the intake, 200 for a repeat)",
+)
 def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
     actor = _actor(request)
     data = payload.model_dump(exclude_unset=True)
@@ -275,9 +282,38 @@ def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
             "Say which source the lead came from.", errors={"source_id": ["Required."]}
         )
     source = _source_for_submit(actor, source_id)
+    if isinstance(actor, SourceActor):
+        return _create_through_intake(request, actor, source)
     lead = services.create_lead(data, source=source, by=actor)
-    shown = lead if isinstance(actor, SourceActor) else selectors.get_lead_for(actor, lead.pk)
-    return Status(201, lead_out(shown, actor))
+    return Status(201, lead_out(selectors.get_lead_for(actor, lead.pk), actor))
+
+
+def _create_through_intake(
+    request: HttpRequest, actor: SourceActor, source: Source
+) -> Status[LeadOut]:
+    """A lead sender's post takes the one intake, as at /in/<key>: the raw body is stored first,
+    the source's mapping applies, repeats answer with the first lead (200), and a refused lead
+    stays in the review queue. Users' own API posts are manual entries and skip it."""
+    submission = intake_services.receive(
+        source=source,
+        channel=HTTP_CHANNEL,
+        body=request.body,
+        content_type=request.headers.get("Content-Type", "application/json"),
+        headers={"User-Agent": request.headers.get("User-Agent", "")[:500]},
+        meta={"ip": client_ip(request), "via": "api"},
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+    )
+    submission = intake_services.process_submission(submission.pk, submission=submission)
+    if submission.lead_id is None:
+        errors: dict[str, list[str]] = {}
+        for reason in submission.reasons:
+            errors.setdefault(reason.get("field") or "body", []).append(reason["message"])
+        raise ValidationFailed(
+            "; ".join(r["message"] for r in submission.reasons) or "The lead is not valid.",
+            errors=errors,
+        )
+    lead = selectors.get_lead_sent_by(actor, submission.lead_id)
+    return Status(201 if submission.disposition == "accepted" else 200, lead_out(lead, actor))
 
 
 def _source_for_submit(actor: Actor, source_id: int) -> Source:

@@ -14,7 +14,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.leads import lifecycle
@@ -101,6 +101,21 @@ def get_lead_for(actor: Actor, lead_id: int) -> Lead:
             "lost_reason",
         )
         .filter(pk=lead_id)
+        .first()
+    )
+    if lead is None:
+        raise NotFound(_("No such lead."))
+    return lead
+
+
+def get_lead_sent_by(actor: SourceActor, lead_id: int) -> Lead:
+    """A lead of the source whose key posted it, for the answer to that post.
+
+    Source keys list and read nothing otherwise; NotFound for another source's lead.
+    """
+    lead = (
+        Lead.objects.select_related("source", "campaign", "organization")
+        .filter(pk=lead_id, source_id=actor.source_id)
         .first()
     )
     if lead is None:

@@ -1,13 +1,13 @@
-"""An FTP or FTPS drop folder: list the files that finished uploading, fetch them, file them away.
+"""An FTP, FTPS or SFTP drop folder: list the files that finished uploading, fetch them, file them.
 
 A provider uploads lead files into a directory; we list it, download each complete file, and move
 it to `processed/` or `failed/` beside it. Connection settings live in
-`Source.field_mapping["ftp"]`: {host, port, username, password, directory, tls, passive}, with
-optional `max_bytes` (download cap, default 200 MB) and `timeout` (seconds, default 30).
+`Source.field_mapping["ftp"]`: {host, port, username, password, directory, tls, passive, sftp,
+host_key}, with optional `max_bytes` (download cap, default 200 MB) and `timeout` (seconds,
+default 30). With `sftp` the folder is reached over SSH (channels/sftp.py, asyncssh).
 
 Each call opens its own short connection, and every network call has a time-out (ftplib applies
-the connection's time-out to the control and the data sockets). SFTP is not offered: paramiko is
-not a dependency.
+the connection's time-out to the control and the data sockets).
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ class FtpSettings:
     passive: bool = True
     max_bytes: int = DEFAULT_MAX_BYTES
     timeout: float = DEFAULT_TIMEOUT
+    sftp: bool = False
+    host_key: str = ""
 
     @classmethod
     def from_mapping(cls, conn_settings: dict[str, Any] | FtpSettings) -> FtpSettings:
@@ -81,10 +83,11 @@ class FtpSettings:
             return conn_settings
         if not isinstance(conn_settings, dict) or not str(conn_settings.get("host") or "").strip():
             raise FtpError(_("The FTP settings have no host."))
+        sftp = bool(conn_settings.get("sftp", False))
         try:
             return cls(
                 host=str(conn_settings["host"]).strip(),
-                port=int(conn_settings.get("port") or 21),
+                port=int(conn_settings.get("port") or (22 if sftp else 21)),
                 username=str(conn_settings.get("username") or "anonymous"),
                 password=str(conn_settings.get("password") or ""),
                 directory=str(conn_settings.get("directory") or "/"),
@@ -92,6 +95,8 @@ class FtpSettings:
                 passive=bool(conn_settings.get("passive", True)),
                 max_bytes=int(conn_settings.get("max_bytes") or DEFAULT_MAX_BYTES),
                 timeout=float(conn_settings.get("timeout") or DEFAULT_TIMEOUT),
+                sftp=sftp,
+                host_key=str(conn_settings.get("host_key") or "").strip(),
             )
         except (TypeError, ValueError) as exc:
             raise FtpError(_("The FTP settings are invalid: %(reason)s") % {"reason": exc}) from exc
@@ -127,12 +132,12 @@ def list_new_files(
     size changed between two listings `settle_seconds` apart.
     """
     settings = FtpSettings.from_mapping(conn_settings)
-    with _connected(settings) as ftp:
-        first = _listing(ftp)
+    with _session(settings) as session:
+        first = session.listing(_is_candidate)
         if not first:
             return []
         wait(settle_seconds)
-        second = _listing(ftp)
+        second = session.listing(_is_candidate)
     stable = [f for name, f in second.items() if name in first and first[name].size == f.size]
     return sorted(stable, key=lambda f: (f.modified or datetime.min.replace(tzinfo=UTC), f.name))
 
@@ -158,9 +163,9 @@ def download(
         out.write(block)
 
     try:
-        with _connected(settings) as ftp, partial.open("wb") as out:
+        with _session(settings) as session, partial.open("wb") as out:
             try:
-                _call(ftp.retrbinary, f"RETR {name}", write, blocksize=64 * 1024)
+                session.retrieve(name, write)
             except _TooLarge:
                 raise FileTooLarge(
                     _("%(name)s is larger than the limit of %(limit)s bytes.")
@@ -181,18 +186,24 @@ def move(conn_settings: dict[str, Any] | FtpSettings, name: str, folder: str) ->
     settings = FtpSettings.from_mapping(conn_settings)
     _check_name(name)
     _check_name(folder)
-    with _connected(settings) as ftp:
-        with contextlib.suppress(ftplib.error_perm):
-            ftp.mkd(folder)  # 550 when it exists already
-        existing = set(_names(ftp, folder))
+    with _session(settings) as session:
+        session.ensure_folder(folder)
+        existing = set(session.names(folder))
         target_name = name
         if target_name in existing:
             stamp = datetime.now(tz=UTC).strftime("%Y%m%dT%H%M%S%f")
             stem, dot, ext = name.rpartition(".")
             target_name = f"{stem}-{stamp}.{ext}" if dot and stem else f"{name}-{stamp}"
         target = f"{folder}/{target_name}"
-        _call(ftp.rename, name, target)
+        session.rename(name, target)
     return target
+
+
+def server_host_key(conn_settings: dict[str, Any] | FtpSettings) -> str:
+    """An SFTP server's host key (OpenSSH public key line), read without logging in."""
+    from leadloop.intake.channels import sftp
+
+    return sftp.server_host_key(FtpSettings.from_mapping(conn_settings))
 
 
 @register(FTP_CHANNEL)
@@ -216,6 +227,41 @@ def parse_file_submission(submission: RawSubmission) -> list[Record]:
 
 class _TooLarge(Exception):
     pass
+
+
+class _FtpSession:
+    """The drop-folder steps over ftplib (FTP and FTPS), as channels/sftp.py has them for SSH."""
+
+    def __init__(self, ftp: ftplib.FTP) -> None:
+        self.ftp = ftp
+
+    def listing(self, candidate: Callable[[str], bool]) -> dict[str, RemoteFile]:
+        return {n: f for n, f in _listing(self.ftp).items() if candidate(n)}
+
+    def retrieve(self, name: str, write: Callable[[bytes], None]) -> None:
+        _call(self.ftp.retrbinary, f"RETR {name}", write, blocksize=64 * 1024)
+
+    def names(self, folder: str) -> list[str]:
+        return _names(self.ftp, folder)
+
+    def ensure_folder(self, folder: str) -> None:
+        with contextlib.suppress(ftplib.error_perm):
+            self.ftp.mkd(folder)  # 550 when it exists already
+
+    def rename(self, source: str, target: str) -> None:
+        _call(self.ftp.rename, source, target)
+
+
+@contextlib.contextmanager
+def _session(settings: FtpSettings) -> Iterator[Any]:
+    if settings.sftp:
+        from leadloop.intake.channels import sftp
+
+        with sftp.connected(settings) as session:
+            yield session
+    else:
+        with _connected(settings) as ftp:
+            yield _FtpSession(ftp)
 
 
 @contextlib.contextmanager
