@@ -145,9 +145,7 @@ def test_a_poll_trusts_the_key_on_first_use_and_takes_the_file_in(sftp_server, t
 @pytest.mark.django_db
 def test_channel_settings_check_the_host_key_and_forget_it_when_the_host_changes(sftp_server):
     source = make_source("SFTP drop", kind=ChannelKind.FTP)
-    channel_settings.set_channel_settings(
-        source, settings={"ftp": sftp_server.settings}, by=SYSTEM
-    )
+    channel_settings.set_channel_settings(source, settings={"ftp": sftp_server.settings}, by=SYSTEM)
     with pytest.raises(Exception, match="not valid") as caught:
         channel_settings.set_channel_settings(
             source, settings={"ftp": {"host_key": "<script>alert(1)</script>"}}, by=SYSTEM

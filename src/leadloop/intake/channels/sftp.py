@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import stat
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,7 +39,7 @@ class SftpSession:
         self._timeout = timeout
         self.client: asyncssh.SFTPClient | None = None
 
-    def run(self, step: Coroutine[Any, Any, T]) -> T:
+    def run(self, step: Awaitable[T]) -> T:
         from leadloop.intake.channels.ftp import FtpError
 
         try:
@@ -72,7 +72,7 @@ class SftpSession:
         async def copy() -> None:
             async with self.sftp.open(name, "rb") as remote:
                 while block := await remote.read(BLOCK):
-                    write(block)
+                    write(block)  # type: ignore[arg-type]  # "rb" reads bytes
 
         self.run(copy())
 
@@ -140,7 +140,7 @@ def connected(settings: FtpSettings) -> Iterator[SftpSession]:
         raise FtpError(_("The stored SFTP host key cannot be read.")) from exc
     loop = asyncio.new_event_loop()
     session = SftpSession(loop, settings.timeout)
-    connection = None
+    connection: asyncssh.SSHClientConnection | None = None
     try:
         connection = session.run(
             asyncssh.connect(
