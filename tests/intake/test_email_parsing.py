@@ -383,3 +383,12 @@ def test_source_rules_cut_the_body_drop_and_rename_labels():
 def test_invalid_rule_regex_is_a_parse_error():
     with pytest.raises(EmailParseError, match="body_start is not a valid regular expression"):
         parse_message(_message("Naam: Noa\n").as_bytes(), rules={"body_start": "("})
+
+
+def test_a_rule_with_catastrophic_backtracking_stops_with_a_parse_error():
+    # "(a|aa)+$" against forty a's and a b backtracks for ages; the rule's search is cut off, and
+    # the message goes to quarantine with the reason instead of hanging the worker.
+    body = "a" * 40 + "b\nNaam: Noa\nMail: noa@example.nl\n"
+
+    with pytest.raises(EmailParseError, match="body_start took too long"):
+        parse_message(_message(body).as_bytes(), rules={"body_start": r"^(a|aa)+$"})

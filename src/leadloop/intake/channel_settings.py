@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import regex
 from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -219,8 +220,8 @@ def _clean_rules(value: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
         if not pattern:
             continue
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            regex.compile(pattern)  # the module the e-mail parser runs rules with
+        except regex.error as exc:
             errors[f"email_rules.{key}"] = [
                 _("Not a valid regular expression: %(reason)s") % {"reason": exc}
             ]

@@ -48,6 +48,7 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
+import regex
 import vobject
 from django.utils.translation import gettext as _
 
@@ -580,8 +581,8 @@ class _Rules:
     def __init__(
         self,
         *,
-        start: re.Pattern[str] | None = None,
-        end: re.Pattern[str] | None = None,
+        start: Any = None,
+        end: Any = None,
         ignore: frozenset[str] = frozenset(),
         aliases: dict[str, str] | None = None,
     ) -> None:
@@ -611,12 +612,12 @@ class _Rules:
 
     def cut(self, text: str) -> str:
         if self.start is not None:
-            match = self.start.search(text)
+            match = _search(self.start, text, "body_start")
             if match is None:
                 return ""
             text = text[match.end() :]
         if self.end is not None:
-            match = self.end.search(text)
+            match = _search(self.end, text, "body_end")
             if match is not None:
                 text = text[: match.start()]
         return text
@@ -640,13 +641,28 @@ class _Rules:
         return result
 
 
-def _compile(rules: dict[str, Any], name: str) -> re.Pattern[str] | None:
+# A rule is a regular expression typed by a person and run on mail from strangers: one with nested
+# repeats ("(a|aa)+$") can take hours on a crafted body. The `regex` module stops a search after
+# this many seconds.
+RULE_TIMEOUT_SECONDS = 0.5
+
+
+def _search(pattern: Any, text: str, name: str) -> Any:
+    try:
+        return pattern.search(text, timeout=RULE_TIMEOUT_SECONDS)
+    except TimeoutError as exc:
+        raise EmailParseError(
+            _("The rule %(name)s took too long on this message; simplify it.") % {"name": name}
+        ) from exc
+
+
+def _compile(rules: dict[str, Any], name: str) -> Any:
     pattern = rules.get(name)
     if not pattern:
         return None
     try:
-        return re.compile(str(pattern), re.MULTILINE)
-    except re.error as exc:
+        return regex.compile(str(pattern), regex.MULTILINE)
+    except regex.error as exc:
         raise EmailParseError(
             _("The rule %(name)s is not a valid regular expression: %(error)s")
             % {"name": name, "error": exc}
