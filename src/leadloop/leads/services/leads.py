@@ -103,7 +103,7 @@ def prepare_lead(
     return lead
 
 
-@transaction.atomic(savepoint=False)
+@transaction.atomic
 def save_new_lead(lead: Lead, *, by: Actor) -> Lead:
     """Insert a lead from `prepare_lead` and its "created" timeline entry."""
     _save_checked(lead)
