@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "leadloop.accounts",
     "leadloop.leads",
     "leadloop.intake",
+    "leadloop.assessment",
     "leadloop.web",
 ]
 

@@ -21,6 +21,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor
 from leadloop.accounts.models import Role, User
+from leadloop.assessment import services as assessment_services
+from leadloop.assessment.context import Verdict
 from leadloop.core import prepared
 from leadloop.errors import Conflict, NotAllowed, ValidationFailed
 from leadloop.intake import channels
@@ -326,19 +328,58 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Callable[[]
             warnings = [{**p, "code": "set_aside"} for p in problems]
             continue
         break
-    return partial(_save_lead, submission, lead, by=by, warnings=warnings)
+    verdict = assessment_services.assess(lead, meta=submission.meta)
+    if verdict.fraud_verdict == Verdict.REJECT:
+        return partial(
+            _reject, submission, reasons=warnings + assessment_services.fraud_reasons(verdict)
+        )
+    if verdict.duplicate is not None and verdict.policy.on_duplicate == "merge":
+        return partial(_merge_into_existing, submission, verdict, by=by, warnings=warnings)
+    lead.status = assessment_services.initial_status(verdict)
+    return partial(_save_lead, submission, verdict, by=by, warnings=warnings)
 
 
 def _save_lead(
-    submission: RawSubmission, lead: Lead, *, by: Actor, warnings: list[dict[str, str]]
+    submission: RawSubmission,
+    verdict: assessment_services.Context,
+    *,
+    by: Actor,
+    warnings: list[dict[str, str]],
 ) -> RawSubmission:
-    leads_services.save_new_lead(lead, by=by)
+    lead = verdict.lead
+    leads_services.save_new_lead(lead, by=by, note=assessment_services.summary(verdict))
+    assessment_services.record_intake_results(verdict, by=by)
     return _finish(
         submission,
         state=SubmissionState.PROCESSED,
         disposition=Disposition.ACCEPTED,
         lead_id=lead.pk,
         reasons=warnings,
+    )
+
+
+def _merge_into_existing(
+    submission: RawSubmission,
+    verdict: assessment_services.Context,
+    *,
+    by: Actor,
+    warnings: list[dict[str, str]],
+) -> RawSubmission:
+    existing = assessment_services.absorb_submission(verdict, submission_id=submission.pk, by=by)
+    assert verdict.duplicate is not None
+    return _finish(
+        submission,
+        state=SubmissionState.PROCESSED,
+        disposition=Disposition.DUPLICATE,
+        reasons=[
+            *warnings,
+            _reason(
+                "merged",
+                _("Same person as lead %(id)d (%(why)s); added to its timeline.")
+                % {"id": existing.pk, "why": ", ".join(verdict.duplicate.reasons)},
+            ),
+        ],
+        lead_id=existing.pk,
     )
 
 

@@ -67,6 +67,20 @@ class ActivityKind(models.TextChoices):
     QUOTE = "quote", _("Quote")
     FORM_SUBMITTED = "form_submitted", _("Form submitted")
     MERGED = "merged", _("Merged")
+    UNMERGED = "unmerged", _("Merge undone")
+    ASSESSED = "assessed", _("Assessed")
+    REVIEWED = "reviewed", _("Reviewed")
+    EMAIL_OPENED = "email_opened", _("E-mail opened")
+    EMAIL_CLICKED = "email_clicked", _("E-mail link clicked")
+    PAGE_VISIT = "page_visit", _("Page visited")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+
+
+class LeadHold(models.TextChoices):
+    """Why assessment holds a lead back from distribution until a person looks at it."""
+
+    FRAUD_REVIEW = "fraud_review", _("Fraud review")
+    DUPLICATE_REVIEW = "duplicate_review", _("Duplicate review")
 
 
 class Organization(models.Model):
@@ -311,6 +325,30 @@ class Lead(models.Model):
     bant_timeframe = models.CharField(
         _("timeframe"), max_length=8, choices=BantAnswer.choices, blank=True, default=""
     )
+    # Assessment results. Nullable without defaults: SQLite adds such columns in place, where a
+    # NOT NULL column would rebuild the table (and drop the search triggers).
+    fraud_score = models.PositiveSmallIntegerField(_("fraud score"), null=True, blank=True)
+    hold = models.CharField(
+        _("held for"), max_length=20, choices=LeadHold.choices, null=True, blank=True
+    )
+    client_ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    device_fingerprint = models.CharField(
+        _("device fingerprint"), max_length=128, null=True, blank=True
+    )
+    # Folded last name, the de-duplication block for fuzzy name matches.
+    name_key = models.CharField(max_length=150, null=True, blank=True, editable=False)
+    # Findings, normalised values, device and appended data: what `assessment.assess()` said.
+    assessment = models.JSONField(null=True, blank=True, editable=False)
+    assessed_at = models.DateTimeField(_("assessed"), null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("merged into"),
+    )
     # Money and follow-up
     potential_revenue = models.DecimalField(
         _("potential revenue"), max_digits=14, decimal_places=2, null=True, blank=True
@@ -387,6 +425,32 @@ class Lead(models.Model):
             models.Index(fields=["last_name", "id"], name="lead_last_name"),
             models.Index(fields=["email"], name="lead_email"),
             models.Index(fields=["phone_e164"], name="lead_phone"),
+            models.Index(
+                fields=["postal_code"], name="lead_postal_code", condition=~Q(postal_code="")
+            ),
+            models.Index(
+                fields=["name_key"], name="lead_name_key", condition=Q(name_key__isnull=False)
+            ),
+            models.Index(
+                fields=["client_ip", "created_at"],
+                name="lead_client_ip",
+                condition=Q(client_ip__isnull=False),
+            ),
+            models.Index(
+                fields=["device_fingerprint", "created_at"],
+                name="lead_fingerprint",
+                condition=Q(device_fingerprint__isnull=False),
+            ),
+            models.Index(
+                fields=["hold", "created_at", "id"],
+                name="lead_hold",
+                condition=Q(hold__isnull=False),
+            ),
+            models.Index(
+                fields=["merged_into"],
+                name="lead_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -32,7 +32,8 @@ from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import clean_lead_input, clean_text
 
 
-def _refresh_search_text(lead: Lead) -> None:
+def refresh_search_text(lead: Lead) -> None:
+    """Rebuild the lead's search tokens from its current values."""
     lead.search_text = build_search_text(
         first_name=lead.first_name,
         last_name=lead.last_name,
@@ -99,19 +100,24 @@ def prepare_lead(
                 lead.assigned_to = by
         elif by.role == Role.PARTNER:
             lead.owner_partner_id = by.partner_id
-    _refresh_search_text(lead)
+    refresh_search_text(lead)
     return lead
 
 
 @transaction.atomic
-def save_new_lead(lead: Lead, *, by: Actor) -> Lead:
-    """Insert a lead from `prepare_lead` and its "created" timeline entry."""
+def save_new_lead(lead: Lead, *, by: Actor, note: Mapping[str, Any] | None = None) -> Lead:
+    """Insert a lead from `prepare_lead` and its "created" timeline entry.
+
+    `note` adds to the entry's data (the assessment's verdict: status, grade, why).
+    """
+    if lead.status not in (LeadStatus.NEW, LeadStatus.NURTURING, LeadStatus.SALES_READY):
+        raise InvalidTransition(_("A new lead starts as new, nurturing or sales-ready."))
     _save_checked(lead)
     record_activity(
         lead,
         kind=ActivityKind.CREATED,
         by=by,
-        data={"source": lead.source.name},
+        data={"source": lead.source.name, **(note or {})},
         at=lead.created_at,
     )
     return lead
@@ -177,7 +183,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
             setattr(locked, name, new)
     if not changes:
         return locked
-    _refresh_search_text(locked)
+    refresh_search_text(locked)
     locked.updated_at = timezone.now()
     _save_checked(locked)
     record_activity(

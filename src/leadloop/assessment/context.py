@@ -1,0 +1,68 @@
+"""What the stages share while one lead is assessed: the lead, the request it came with, and
+the results so far. Stages read and fill it; none of them writes to the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadloop.assessment.models import ScoringSettings, SourcePolicy
+from leadloop.assessment.rules import Snapshot
+from leadloop.leads.models import Lead
+
+
+@dataclass(frozen=True)
+class Match:
+    """An existing lead that looks like the same person, how sure we are (0–1) and why."""
+
+    lead_id: int
+    score: float
+    reasons: tuple[str, ...]
+
+
+class Verdict:
+    ACCEPT = "accept"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+@dataclass
+class Context:
+    """One assessment run. `lead` is unsaved at intake and saved on a reassessment.
+
+    `meta` is the submission's meta (ip, user_agent, fingerprint, headless signals, timing);
+    empty for leads entered by hand or imported.
+    """
+
+    lead: Lead
+    meta: Mapping[str, Any]
+    now: dt.datetime
+    rules: Snapshot
+    policy: SourcePolicy
+    is_new: bool
+    # Filled by the stages, in pipeline order.
+    raw: dict[str, str] = field(default_factory=dict)  # original values a stage normalised
+    normalized: dict[str, Any] = field(default_factory=dict)  # parts: phone type, address parts
+    device: dict[str, Any] = field(default_factory=dict)
+    appended: dict[str, dict[str, Any]] = field(default_factory=dict)  # field → value, provider, at
+    fraud_score: int = 0
+    fraud_verdict: str = Verdict.ACCEPT
+    duplicate: Match | None = None
+    candidates: list[Match] = field(default_factory=list)
+    fit_points: int = 0
+    readiness: dict[str, Any] = field(default_factory=dict)
+    sales_ready: bool = False
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> ScoringSettings:
+        return self.rules.settings
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Replace a lead value with its normalised form, keeping the original beside it."""
+        old = getattr(self.lead, name)
+        if old != value:
+            self.raw.setdefault(name, old)
+            setattr(self.lead, name, value)

@@ -1,0 +1,350 @@
+"""Assessment: run the stages over a lead and keep what they found on it.
+
+ctx = assess(lead, meta=submission.meta)   # at intake, before the lead is saved: no writes
+reassess_lead(lead, by=user)               # later, on demand: writes the results and a timeline entry
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from leadloop.accounts.actors import SYSTEM, Actor
+from leadloop.assessment import rules
+from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.findings import Finding
+from leadloop.assessment.models import DuplicatePair
+from leadloop.assessment.stages import PIPELINE
+from leadloop.leads import services as leads_services
+from leadloop.leads.models import ActivityKind, FitGrade, Lead, LeadHold, LeadStatus
+from leadloop.leads.normalize import fold
+
+logger = logging.getLogger(__name__)
+
+# Statuses assessment may still move: once sales has the lead, readiness is theirs to judge.
+OPEN_TO_ASSESSMENT = frozenset({LeadStatus.NEW, LeadStatus.NURTURING, LeadStatus.SALES_READY})
+
+
+def assess(
+    lead: Lead,
+    *,
+    meta: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Context:
+    """Run every stage over `lead` and set its assessment columns (writes nothing).
+
+    A stage that fails is recorded in the results and the others still run: assessment never
+    stops the intake.
+    """
+    snapshot = rules.current()
+    ctx = Context(
+        lead=lead,
+        meta=meta or {},
+        now=now or timezone.now(),
+        rules=snapshot,
+        policy=snapshot.policy_for(lead.source_id),
+        is_new=lead.pk is None,
+    )
+    findings: list[Finding] = []
+    for stage in PIPELINE:
+        try:
+            findings.extend(stage(ctx))
+        except Exception as exc:  # a stage bug must cost its findings, not the lead
+            logger.exception("assessment stage failed stage=%s lead=%s", stage.__name__, lead.pk)
+            ctx.errors.append(
+                {"stage": stage.__name__, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            )
+    _apply(ctx, findings)
+    return ctx
+
+
+def _apply(ctx: Context, findings: list[Finding]) -> None:
+    lead = ctx.lead
+    lead.fraud_score = ctx.fraud_score
+    lead.name_key = fold(lead.last_name)[:150] or None
+    if ctx.device.get("ip"):
+        lead.client_ip = ctx.device["ip"]
+    if ctx.device.get("fingerprint"):
+        lead.device_fingerprint = str(ctx.device["fingerprint"])[:128]
+    if lead.hold is None or ctx.is_new:
+        lead.hold = _hold(ctx)
+    lead.priority, priority_parts = priority_of(lead, now=ctx.now)
+    lead.assessed_at = ctx.now
+    lead.assessment = {
+        "findings": [f.as_dict() for f in findings],
+        "errors": ctx.errors,
+        "raw": ctx.raw,
+        "normalized": ctx.normalized,
+        "device": ctx.device,
+        "appended": ctx.appended,
+        "fraud": {"score": ctx.fraud_score, "verdict": ctx.fraud_verdict},
+        "duplicate": (
+            {
+                "lead_id": ctx.duplicate.lead_id,
+                "score": round(ctx.duplicate.score, 3),
+                "reasons": list(ctx.duplicate.reasons),
+                "action": ctx.policy.on_duplicate,
+            }
+            if ctx.duplicate
+            else None
+        ),
+        "fit_points": ctx.fit_points,
+        "readiness": ctx.readiness,
+        "priority": priority_parts,
+        "assessed_at": ctx.now.isoformat(),
+        "meta": {k: ctx.meta[k] for k in KEPT_META if k in ctx.meta},
+    }
+
+
+# The request details a later reassessment needs again (the submission itself stays in intake).
+KEPT_META = (
+    "ip",
+    "user_agent",
+    "accept_language",
+    "fingerprint",
+    "headless",
+    "time_to_submit_ms",
+    "honeypot_filled",
+    "form_slug",
+)
+
+
+def _hold(ctx: Context) -> str | None:
+    if ctx.fraud_verdict == Verdict.REVIEW:
+        return LeadHold.FRAUD_REVIEW
+    if ctx.duplicate is not None and ctx.policy.on_duplicate == "review":
+        return LeadHold.DUPLICATE_REVIEW
+    return None
+
+
+GRADE_POINTS = {FitGrade.A: 400, FitGrade.B: 300, FitGrade.C: 150, FitGrade.D: 50, "": 100}
+
+
+def priority_of(lead: Lead, *, now: dt.datetime) -> tuple[int, dict[str, int]]:
+    """One number to sort every queue by (higher first), and what it is made of.
+
+    Grade carries the most; engagement and the predicted chance add up to 200 each; a first
+    contact that is due soon or overdue adds urgency; potential value adds up to 100 on a log
+    scale; suspected fraud and holds take points off.
+    """
+    parts: dict[str, int] = {"grade": GRADE_POINTS.get(lead.fit_grade, 100)}
+    parts["engagement"] = max(0, min(lead.engagement_score, 100)) * 2
+    if lead.predictive_score is not None:
+        parts["predicted"] = round(max(0.0, min(lead.predictive_score, 1.0)) * 200)
+    due = lead.first_contact_due_at
+    if due is not None and lead.last_contacted_at is None:
+        hours_left = (due - now).total_seconds() / 3600
+        parts["sla"] = (
+            150 if hours_left <= 0 else 120 if hours_left < 4 else 60 if hours_left < 24 else 0
+        )
+    value = lead.potential_revenue
+    if value is not None and value > 0:
+        parts["value"] = min(100, round(20 * math.log10(float(value))))
+    if lead.fraud_score:
+        parts["fraud"] = -2 * lead.fraud_score
+    if lead.hold:
+        parts["hold"] = -200
+    return sum(parts.values()), {k: v for k, v in parts.items() if v}
+
+
+RESULT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone_e164",
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "language",
+    "company_name",
+    "fit_grade",
+    "engagement_score",
+    "predictive_score",
+    "priority",
+    "fraud_score",
+    "hold",
+    "client_ip",
+    "device_fingerprint",
+    "name_key",
+    "assessment",
+    "assessed_at",
+    "search_text",
+)
+
+
+def initial_status(ctx: Context) -> str:
+    """The status a new lead starts in: held leads stay new until a person has looked."""
+    if ctx.lead.hold:
+        return LeadStatus.NEW
+    return LeadStatus.SALES_READY if ctx.sales_ready else LeadStatus.NURTURING
+
+
+@transaction.atomic
+def reassess_lead(lead: Lead, *, by: Actor = SYSTEM, now: dt.datetime | None = None) -> Context:
+    """Assess a stored lead again with today's rules and data, and move it to sales-ready or
+    nurturing when the readiness verdict changed (only while it has not gone to sales)."""
+    locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    before = {name: getattr(locked, name) for name in RESULT_FIELDS}
+    ctx = assess(locked, meta=(locked.assessment or {}).get("meta") or {}, now=now)
+    leads_services.refresh_search_text(locked)
+    changed = {
+        name: {"old": _plain(before[name]), "new": _plain(getattr(locked, name))}
+        for name in RESULT_FIELDS
+        if name not in ("assessment", "assessed_at", "search_text")
+        and before[name] != getattr(locked, name)
+    }
+    Lead.objects.filter(pk=locked.pk).update(
+        **{name: getattr(locked, name) for name in RESULT_FIELDS}, updated_at=ctx.now
+    )
+    leads_services.record_activity(
+        locked,
+        kind=ActivityKind.ASSESSED,
+        by=by,
+        message=", ".join(changed) if changed else "",
+        data={"changes": changed},
+        at=ctx.now,
+    )
+    _move_by_readiness(locked, ctx, by=by)
+    return ctx
+
+
+def _move_by_readiness(lead: Lead, ctx: Context, *, by: Actor) -> None:
+    if lead.status not in OPEN_TO_ASSESSMENT or lead.hold or lead.merged_into_id:
+        return
+    target = LeadStatus.SALES_READY if ctx.sales_ready else LeadStatus.NURTURING
+    if lead.status != target:
+        leads_services.transition(lead, to=target, by=by, note=ctx.readiness.get("summary", ""))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
+    """Reassess many leads, one short transaction each; returns how many were assessed."""
+    done = 0
+    for lead_id in lead_ids:
+        lead = Lead(pk=lead_id)
+        try:
+            reassess_lead(lead, by=by)
+        except Lead.DoesNotExist:
+            continue
+        done += 1
+    return done
+
+
+def fraud_reasons(ctx: Context) -> list[dict[str, str]]:
+    """The fraud findings as a submission's rejection reasons (the sender hears the score)."""
+    reasons = [
+        {"code": "fraud", "message": f.message}
+        for f in _stage_findings(ctx, "fraud")
+        if f.get("points", 0) > 0
+    ]
+    return reasons or [{"code": "fraud", "message": f"fraud score {ctx.fraud_score}"}]
+
+
+def _stage_findings(ctx: Context, stage: str) -> list[dict[str, Any]]:
+    return [f for f in (ctx.lead.assessment or {}).get("findings", []) if f.get("stage") == stage]
+
+
+def summary(ctx: Context) -> dict[str, Any]:
+    """What the "created" timeline entry says about the verdict."""
+    note: dict[str, Any] = {"status": ctx.lead.status, "priority": ctx.lead.priority}
+    if ctx.lead.fit_grade:
+        note["grade"] = ctx.lead.fit_grade
+    if ctx.fraud_score:
+        note["fraud_score"] = ctx.fraud_score
+    if ctx.lead.hold:
+        note["hold"] = ctx.lead.hold
+    if ctx.readiness.get("summary"):
+        note["readiness"] = ctx.readiness["summary"]
+    return note
+
+
+def record_intake_results(ctx: Context, *, by: Actor) -> None:
+    """After a new lead is saved: remember a suspected duplicate as a pair for the review screen."""
+    if ctx.duplicate is None or ctx.lead.pk is None:
+        return
+    DuplicatePair.objects.get_or_create(
+        lead_id=ctx.lead.pk,
+        other_id=ctx.duplicate.lead_id,
+        defaults={
+            "score": ctx.duplicate.score,
+            "reasons": list(ctx.duplicate.reasons),
+            "found_at": ctx.now,
+        },
+    )
+
+
+# Fields a repeat submission may fill on the lead it is merged into, when they are empty there.
+ABSORBED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone_raw",
+    "phone_e164",
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "job_title",
+    "company_name",
+    "language",
+)
+
+
+def absorb_submission(ctx: Context, *, submission_id: int, by: Actor) -> Lead:
+    """Fold a new submission into the existing lead it duplicates: a timeline entry and a new
+    touchpoint of its source, and the values the existing lead lacked. Nothing is overwritten."""
+    assert ctx.duplicate is not None
+    new = ctx.lead
+    existing = Lead.objects.select_for_update().get(pk=ctx.duplicate.lead_id)
+    if existing.merged_into_id:
+        existing = Lead.objects.select_for_update().get(pk=existing.merged_into_id)
+    filled = {}
+    for name in ABSORBED_FIELDS:
+        value = getattr(new, name)
+        if value and not getattr(existing, name):
+            setattr(existing, name, value)
+            filled[name] = value
+    if filled:
+        leads_services.refresh_search_text(existing)
+        existing.updated_at = ctx.now
+        existing.save(update_fields=[*filled, "search_text", "updated_at"])
+    leads_services.record_activity(
+        existing,
+        kind=ActivityKind.FORM_SUBMITTED,
+        by=by,
+        message=new.source.name,
+        data={
+            "touchpoint": True,
+            "source_id": new.source_id,
+            "source": new.source.name,
+            "campaign_id": new.campaign_id,
+            "submission_id": submission_id,
+            "match": {
+                "score": round(ctx.duplicate.score, 3),
+                "reasons": list(ctx.duplicate.reasons),
+            },
+            "filled": filled,
+            "utm_campaign": new.utm_campaign,
+        },
+        at=ctx.now,
+    )
+    return existing
