@@ -43,6 +43,17 @@ def _local_test_servers_are_reachable(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_assessment_rules():
+    # The assessment configuration is cached per process for a few seconds; a test's rules (and
+    # the rollback of the previous test's) must be read afresh.
+    from leadloop.assessment import rules
+
+    rules.invalidate()
+    yield
+    rules.invalidate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness is for production; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

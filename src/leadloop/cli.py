@@ -21,6 +21,7 @@ FRIENDLY = {
     "import-mail": "Import lead mails from an .eml or mbox file.",
     "poll-feeds": "Poll the RSS/Atom feeds of feed sources now.",
     "poll-ftp": "Poll the FTP drop folders of FTP sources now.",
+    "reassess": "Assess leads again (verify, fraud, dedup, scores, readiness).",
 }
 
 

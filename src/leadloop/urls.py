@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/setlang/", web_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("leadloop.intake.urls")),
+    path("assessment/", include("leadloop.assessment.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.web.urls")),
 ]

@@ -33,7 +33,7 @@ class Finding:
         return found
 
 
-def finding(stage: str, code: str, template: str, points: int = 0, **data: Any) -> Finding:
+def finding(stage: str, code: str, template: str, points: int = 0, /, **data: Any) -> Finding:
     """A finding whose message is `template` (a message id marked with gettext_noop) filled
     with `data`; the template is kept so the page can show it again in the reader's language."""
     return Finding(stage, code, _fill(gettext(template), data), points, {**data, "_t": template})

@@ -1,7 +1,7 @@
 """Assessment: run the stages over a lead and keep what they found on it.
 
 ctx = assess(lead, meta=submission.meta)   # at intake, before the lead is saved: no writes
-reassess_lead(lead, by=user)               # later, on demand: writes the results and a timeline entry
+reassess_lead(lead, by=user)               # later, on demand: writes results and a timeline entry
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.assessment import rules
@@ -22,6 +23,7 @@ from leadloop.assessment.context import Context, Verdict
 from leadloop.assessment.findings import Finding
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.stages import PIPELINE
+from leadloop.errors import InvalidTransition, ValidationFailed
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ActivityKind, FitGrade, Lead, LeadHold, LeadStatus
 from leadloop.leads.normalize import fold
@@ -73,8 +75,10 @@ def _apply(ctx: Context, findings: list[Finding]) -> None:
         lead.client_ip = ctx.device["ip"]
     if ctx.device.get("fingerprint"):
         lead.device_fingerprint = str(ctx.device["fingerprint"])[:128]
-    if lead.hold is None or ctx.is_new:
+    # Holds are placed at intake only; a reassessment leaves a person's review decision alone.
+    if ctx.is_new:
         lead.hold = _hold(ctx)
+    reviewed = bool((lead.assessment or {}).get("fraud_accepted_by_review"))
     lead.priority, priority_parts = priority_of(lead, now=ctx.now)
     lead.assessed_at = ctx.now
     lead.assessment = {
@@ -101,6 +105,8 @@ def _apply(ctx: Context, findings: list[Finding]) -> None:
         "assessed_at": ctx.now.isoformat(),
         "meta": {k: ctx.meta[k] for k in KEPT_META if k in ctx.meta},
     }
+    if reviewed:
+        lead.assessment["fraud_accepted_by_review"] = True
 
 
 # The request details a later reassessment needs again (the submission itself stays in intake).
@@ -250,7 +256,7 @@ def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
 def fraud_reasons(ctx: Context) -> list[dict[str, str]]:
     """The fraud findings as a submission's rejection reasons (the sender hears the score)."""
     reasons = [
-        {"code": "fraud", "message": f.message}
+        {"code": "fraud", "message": str(f["message"])}
         for f in _stage_findings(ctx, "fraud")
         if f.get("points", 0) > 0
     ]
@@ -348,3 +354,78 @@ def absorb_submission(ctx: Context, *, submission_id: int, by: Actor) -> Lead:
         at=ctx.now,
     )
     return existing
+
+
+class ReviewDecision:
+    ACCEPT = "accept"
+    REJECT = "reject"
+
+
+@transaction.atomic
+def review_lead(lead: Lead, *, decision: str, by: Actor, note: str = "") -> Lead:
+    """A person's verdict on a held lead: accept releases it to sales-ready or nurturing by the
+    readiness rule; reject disqualifies it. Either way the hold is cleared and logged."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    if not locked.hold:
+        raise InvalidTransition(_("This lead is not waiting for a review."))
+    if decision not in (ReviewDecision.ACCEPT, ReviewDecision.REJECT):
+        raise ValidationFailed(
+            _("Choose accept or reject."), errors={"decision": [_("Choose accept or reject.")]}
+        )
+    hold = locked.hold
+    Lead.objects.filter(pk=locked.pk).update(hold=None, updated_at=timezone.now())
+    locked.hold = None
+    leads_services.record_activity(
+        locked,
+        kind=ActivityKind.REVIEWED,
+        by=by,
+        message=note[:500],
+        data={"hold": hold, "decision": decision},
+    )
+    if decision == ReviewDecision.REJECT:
+        if locked.status != LeadStatus.DISQUALIFIED:
+            leads_services.transition(
+                locked, to=LeadStatus.DISQUALIFIED, by=by, note=note or _("Rejected in review.")
+            )
+        return Lead.objects.get(pk=locked.pk)
+    if hold == LeadHold.FRAUD_REVIEW:
+        # A person vouched for it: the fraud verdict no longer holds back readiness.
+        locked.assessment = {**(locked.assessment or {}), "fraud_accepted_by_review": True}
+        Lead.objects.filter(pk=locked.pk).update(assessment=locked.assessment)
+    reassess_lead(locked, by=by)
+    return Lead.objects.get(pk=locked.pk)
+
+
+ENGAGEMENT_ACTIVITY_KINDS = frozenset(
+    {
+        ActivityKind.EMAIL_OPENED,
+        ActivityKind.EMAIL_CLICKED,
+        ActivityKind.PAGE_VISIT,
+        ActivityKind.SURVEY_ANSWERED,
+        ActivityKind.FORM_SUBMITTED,
+    }
+)
+
+
+@transaction.atomic
+def log_engagement(
+    lead: Lead,
+    *,
+    kind: str,
+    by: Actor,
+    data: Mapping[str, Any] | None = None,
+    message: str = "",
+    at: dt.datetime | None = None,
+) -> Lead:
+    """Record a behaviour event (open, click, visit, survey answer, form) on the timeline and
+    score the lead again, so engagement, readiness and priority follow at once."""
+    if kind not in ENGAGEMENT_ACTIVITY_KINDS:
+        raise ValidationFailed(
+            _("Unknown engagement event %(kind)r.") % {"kind": kind},
+            errors={"kind": [", ".join(sorted(ENGAGEMENT_ACTIVITY_KINDS))]},
+        )
+    leads_services.record_activity(
+        lead, kind=kind, by=by, message=message[:500], data=dict(data or {}), at=at
+    )
+    reassess_lead(lead, by=SYSTEM, now=at)
+    return Lead.objects.get(pk=lead.pk)

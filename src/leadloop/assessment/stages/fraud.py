@@ -1,12 +1,213 @@
-"""Stage: fraud."""
+"""Stage: fraud screening. Weighted rules summed into a fraud score 0–100 with its reasons.
+
+The source's policy turns the score into accept, review (the lead is held for a person) or
+reject (the submission is refused, its reasons kept in the review queue). Weights are data:
+marketing changes them in the scoring settings (0 switches a rule off).
+"""
 
 from __future__ import annotations
 
-from leadloop.assessment.context import Context
-from leadloop.assessment.findings import Finding
+import datetime as dt
+import re
+from functools import lru_cache
+
+from django.utils.translation import gettext_noop
+
+from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.findings import Finding, finding
+from leadloop.leads.models import Lead
 
 STAGE = "fraud"
 
+# code → (default weight, what it means). The descriptions are shown beside the weights.
+RULE_WEIGHTS: dict[str, tuple[int, str]] = {
+    "blocklist": (80, gettext_noop("A value is on the blocklist (domain, address, IP, phone).")),
+    "honeypot": (60, gettext_noop("The hidden trap field of the form was filled in.")),
+    "bot_user_agent": (40, gettext_noop("The browser says it is a bot or crawler.")),
+    "too_fast": (40, gettext_noop("The form was sent faster than a person can fill it in.")),
+    "headless_browser": (35, gettext_noop("The form script saw an automated (headless) browser.")),
+    "test_data": (35, gettext_noop("Test values such as 'test', 'asdf' or 0612345678.")),
+    "disposable_email": (30, gettext_noop("The e-mail address is from a throwaway provider.")),
+    "gibberish_name": (25, gettext_noop("The name looks like keyboard mashing.")),
+    "velocity_ip": (25, gettext_noop("Many leads from the same IP address in a short time.")),
+    "velocity_device": (25, gettext_noop("Many leads from the same device in a short time.")),
+    "velocity_email": (15, gettext_noop("The same e-mail address many times in a short time.")),
+    "velocity_phone": (15, gettext_noop("The same phone number many times in a short time.")),
+    "country_mismatch": (15, gettext_noop("The IP country differs from the phone or address.")),
+    "datacenter_ip": (15, gettext_noop("The IP address belongs to a hosting provider.")),
+}
+
+TOO_FAST_MS = 3000
+
+_KEYBOARD_RUNS = (
+    "qwert",
+    "werty",
+    "asdf",
+    "sdfg",
+    "zxcv",
+    "xcvb",
+    "hjkl",
+    "yxcv",
+    "azerty",
+    "uiop",
+)
+_TEST_WORDS = frozenset(
+    {"test", "tester", "testing", "asdf", "qwerty", "foo", "bar", "foobar", "xxx", "abc", "dummy"}
+)
+_TEST_DOMAINS = frozenset(
+    {"example.com", "example.org", "example.net", "test.com", "test.nl", "mailinator.com"}
+)
+_TEST_PHONES = frozenset({"+31612345678", "+31123456789", "+31201234567", "+15555555555"})
+_REPEATED = re.compile(r"(.)\1\1")
+_CONSONANT_RUN = re.compile(r"[bcdfghjklmnpqrstvwxz]{5,}")
+_DIGIT = re.compile(r"\d")
+
+
+def weight(ctx: Context, code: str) -> int:
+    configured = (ctx.settings.fraud_weights or {}).get(code)
+    if isinstance(configured, int) and 0 <= configured <= 100:
+        return configured
+    return RULE_WEIGHTS[code][0]
+
 
 def screen_fraud(ctx: Context) -> list[Finding]:
-    return []
+    """Every rule that fires adds its weight; the sum (at most 100) is the fraud score."""
+    found: list[Finding] = []
+
+    def hit(code: str, template: str, **data: object) -> None:
+        points = weight(ctx, code)
+        if points:
+            found.append(finding(STAGE, code, template, points, **data))
+
+    lead, meta = ctx.lead, ctx.meta
+    _blocklist(ctx, hit)
+    if meta.get("honeypot_filled"):
+        hit("honeypot", gettext_noop("The hidden trap field was filled in."))
+    if ctx.device.get("is_bot"):
+        hit("bot_user_agent", gettext_noop("User agent of a bot: %(bot)s."), bot=ctx.device["bot"])
+    elapsed = meta.get("time_to_submit_ms")
+    if isinstance(elapsed, int) and 0 <= elapsed < TOO_FAST_MS:
+        hit("too_fast", gettext_noop("Sent %(ms)d ms after the form was shown."), ms=elapsed)
+    if ctx.device.get("headless"):
+        hit(
+            "headless_browser",
+            gettext_noop("Automated browser: %(signals)s."),
+            signals=", ".join(ctx.device["headless"]),
+        )
+    test_values = _test_values(lead)
+    if test_values:
+        hit("test_data", gettext_noop("Test values: %(values)s."), values=", ".join(test_values))
+    if ctx.normalized.get("email_kind") == "disposable":
+        hit(
+            "disposable_email",
+            gettext_noop("Throwaway e-mail domain %(domain)s."),
+            domain=lead.email.rpartition("@")[2],
+        )
+    mashed = [name for name in (lead.first_name, lead.last_name) if looks_mashed(name)]
+    if mashed:
+        hit("gibberish_name", gettext_noop("Name looks mashed: %(names)s."), names=" ".join(mashed))
+    _velocity(ctx, hit)
+    mismatch = ctx.device.get("country_mismatch")
+    if mismatch:
+        hit(
+            "country_mismatch",
+            gettext_noop("IP country %(ip)s, %(other)s."),
+            ip=mismatch["ip"],
+            other=mismatch["other"],
+        )
+    if ctx.device.get("datacenter"):
+        hit(
+            "datacenter_ip",
+            gettext_noop("IP address of %(network)s, a hosting network."),
+            network=ctx.device["datacenter"],
+        )
+    ctx.fraud_score = min(100, sum(f.points for f in found))
+    if ctx.fraud_score >= ctx.policy.fraud_reject_at:
+        ctx.fraud_verdict = Verdict.REJECT
+    elif ctx.fraud_score >= ctx.policy.fraud_review_at:
+        ctx.fraud_verdict = Verdict.REVIEW
+    else:
+        ctx.fraud_verdict = Verdict.ACCEPT
+    if not found:
+        found.append(finding(STAGE, "clean", gettext_noop("No fraud signals.")))
+    return found
+
+
+def _blocklist(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
+    blocked = ctx.rules.blocklist
+    lead = ctx.lead
+    email = lead.email.lower()
+    domain = email.rpartition("@")[2]
+    if email and email in blocked.emails:
+        hit("blocklist", gettext_noop("E-mail address %(value)s is blocked."), value=email)
+    elif domain and domain in blocked.email_domains:
+        hit("blocklist", gettext_noop("E-mail domain %(value)s is blocked."), value=domain)
+    elif lead.phone_e164 and lead.phone_e164 in blocked.phones:
+        hit("blocklist", gettext_noop("Phone number %(value)s is blocked."), value=lead.phone_e164)
+    elif ctx.device.get("ip") and blocked.ip_blocked(ctx.device["ip"]):
+        hit("blocklist", gettext_noop("IP address %(value)s is blocked."), value=ctx.device["ip"])
+
+
+def _velocity(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
+    """Leads with the same IP, device, e-mail or phone within the window (this one included)."""
+    limit = ctx.settings.velocity_limit
+    since = ctx.now - dt.timedelta(minutes=ctx.settings.velocity_window_minutes)
+    minutes = ctx.settings.velocity_window_minutes
+    checks = (
+        # A private address is a test rig or an office network behind a misconfigured proxy.
+        ("velocity_ip", "client_ip", ctx.device.get("ip") if ctx.device.get("ip_public") else ""),
+        ("velocity_device", "device_fingerprint", ctx.device.get("fingerprint")),
+        ("velocity_email", "email", ctx.lead.email),
+        ("velocity_phone", "phone_e164", ctx.lead.phone_e164),
+    )
+    for code, column, value in checks:
+        if not value or not weight(ctx, code):
+            continue
+        others = Lead.objects.filter(**{column: value, "created_at__gte": since})
+        if ctx.lead.pk is not None:
+            others = others.exclude(pk=ctx.lead.pk)
+        count = others[: limit + 1].count() + 1
+        if count > limit:
+            hit(
+                code,
+                gettext_noop("%(count)d leads with %(what)s %(value)s within %(minutes)d minutes."),
+                count=count,
+                what=column.replace("_", " "),
+                value=str(value),
+                minutes=minutes,
+            )
+
+
+def _test_values(lead: Lead) -> list[str]:
+    values = []
+    for name in (lead.first_name, lead.last_name, lead.company_name):
+        if name.strip().lower() in _TEST_WORDS:
+            values.append(name.strip())
+    local, _at, domain = lead.email.lower().partition("@")
+    if domain in _TEST_DOMAINS or local in _TEST_WORDS:
+        values.append(lead.email)
+    if lead.phone_e164 in _TEST_PHONES or _all_same_digits(lead.phone_e164):
+        values.append(lead.phone_e164)
+    return values
+
+
+def _all_same_digits(phone: str) -> bool:
+    digits = phone[-7:]
+    return len(digits) == 7 and len(set(digits)) == 1
+
+
+@lru_cache(maxsize=4096)
+def looks_mashed(name: str) -> bool:
+    """A name typed by hitting keys: keyboard runs, triple letters, no vowels, five consonants in
+    a row, or digits. Only judged for Latin letters (other scripts are left alone)."""
+    text = name.strip().lower()
+    if len(text) < 3 or not text.isascii():
+        return False
+    if _DIGIT.search(text) or _REPEATED.search(text):
+        return True
+    if any(run in text for run in _KEYBOARD_RUNS):
+        return True
+    letters = "".join(c for c in text if c.isalpha())
+    if len(letters) >= 4 and not any(c in "aeiouy" for c in letters):
+        return True
+    return bool(_CONSONANT_RUN.search(letters))

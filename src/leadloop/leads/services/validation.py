@@ -59,6 +59,14 @@ CHOICE_FIELDS = {
     "bant_need": BantAnswer.values,
     "bant_timeframe": BantAnswer.values,
 }
+_BANT_WORDS = {
+    word: answer
+    for answer, words in (
+        (BantAnswer.MET, ("yes", "y", "ja", "j", "true", "1", "met", "oui", "si")),
+        (BantAnswer.NOT_MET, ("no", "n", "nee", "false", "0", "not met", "non")),
+    )
+    for word in words
+}
 MONEY_FIELDS = ("potential_revenue", "order_value")
 DATETIME_FIELDS = ("consent_at", "next_follow_up_at")
 # Every input name `clean_lead_input` accepts. `phone` fills phone_raw and phone_e164.
@@ -165,6 +173,9 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
             raw: Any, name: str = name, allowed: list[str] = allowed
         ) -> dict[str, Any]:
             text = clean_text(raw)
+            if name.startswith("bant_"):
+                # Forms and surveys answer yes/no (ja/nee); the lead stores met/not met.
+                text = _BANT_WORDS.get(text.casefold(), text)
             if text not in allowed:
                 choices = ", ".join(a or _("(empty)") for a in allowed)
                 raise InvalidValue(_("Choose one of: %(choices)s.") % {"choices": choices})

@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
+from leadloop.assessment import review_selectors
 from leadloop.intake import selectors as intake_selectors
 from leadloop.leads.models import Lead, LeadStatus
 
@@ -44,10 +45,14 @@ NAV = (
     (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
     (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
     (_("Imports"), "intake:import-list", "sources", "/intake/imports/", "config"),
+    (_("Review"), "assessment:review-list", "intake", "/assessment/review/", "staff"),
+    (_("Scoring"), "assessment:config", "campaigns", "/assessment/config/", "config"),
+    (_("Enrichment"), "assessment:enrichment-list", "sources", "/assessment/enrichment/", "config"),
 )
 # url name → a count shown beside the entry (one cheap query, only for those who see the entry).
 NAV_BADGES: dict[str, Callable[[Any], int]] = {
     "intake:submission-list": intake_selectors.count_needing_review,
+    "assessment:review-list": review_selectors.count_held_leads,
 }
 
 

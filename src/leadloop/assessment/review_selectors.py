@@ -1,0 +1,82 @@
+"""Reads for the review queue and a lead's assessment panel, scoped to what the actor may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.selectors import lead_visibility
+from leadloop.assessment.findings import render
+from leadloop.leads.models import Lead, LeadHold
+
+STAGE_ORDER = ("verify", "device", "fraud", "enrich", "dedup", "score", "readiness")
+
+
+def list_held_leads(actor: Actor, *, hold: str = "", limit: int = 200) -> QuerySet[Lead]:
+    """Leads waiting for a person's review, highest fraud score first."""
+    qs = Lead.objects.filter(lead_visibility(actor), hold__isnull=False)
+    if hold in LeadHold.values:
+        qs = qs.filter(hold=hold)
+    return qs.select_related("source").order_by("-fraud_score", "-created_at", "-id")[:limit]
+
+
+def count_held_leads(actor: Actor) -> int:
+    return Lead.objects.filter(lead_visibility(actor), hold__isnull=False)[:1000].count()
+
+
+@dataclass(frozen=True)
+class StageFindings:
+    stage: str
+    findings: list[dict[str, Any]]
+    points: int
+
+
+@dataclass(frozen=True)
+class AssessmentView:
+    """A lead's assessment as the page shows it: findings per stage in pipeline order."""
+
+    stages: list[StageFindings]
+    errors: list[dict[str, str]]
+    device: dict[str, Any]
+    readiness: dict[str, Any]
+    fraud: dict[str, Any]
+    duplicate: dict[str, Any] | None
+    appended: dict[str, Any]
+    raw: dict[str, Any]
+    priority: dict[str, int] = field(default_factory=dict)
+    assessed: bool = False
+
+
+def assessment_view(lead: Lead) -> AssessmentView:
+    """The stored assessment with every message rendered in the active language."""
+    doc = lead.assessment if isinstance(lead.assessment, dict) else {}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for found in _dicts(doc.get("findings")):
+        shown = {**found, "text": render(found)}
+        grouped.setdefault(str(found.get("stage", "")), []).append(shown)
+    stages = [
+        StageFindings(name, grouped[name], sum(int(f.get("points", 0)) for f in grouped[name]))
+        for name in (*STAGE_ORDER, *sorted(set(grouped) - set(STAGE_ORDER)))
+        if name in grouped
+    ]
+    return AssessmentView(
+        stages=stages,
+        errors=list(_dicts(doc.get("errors"))),
+        device=doc.get("device") if isinstance(doc.get("device"), dict) else {},
+        readiness=doc.get("readiness") if isinstance(doc.get("readiness"), dict) else {},
+        fraud=doc.get("fraud") if isinstance(doc.get("fraud"), dict) else {},
+        duplicate=doc.get("duplicate") if isinstance(doc.get("duplicate"), dict) else None,
+        appended=doc.get("appended") if isinstance(doc.get("appended"), dict) else {},
+        raw=doc.get("raw") if isinstance(doc.get("raw"), dict) else {},
+        priority=doc.get("priority") if isinstance(doc.get("priority"), dict) else {},
+        assessed=bool(doc),
+    )
+
+
+def _dicts(value: Any) -> Iterable[dict[str, Any]]:
+    if isinstance(value, list):
+        yield from (item for item in value if isinstance(item, dict))

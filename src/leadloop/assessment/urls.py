@@ -1,0 +1,15 @@
+"""Assessment pages under /assessment/: review queue, duplicates, scoring, enrichment, models.
+
+Each part keeps its routes in its own views module; they are joined here."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver
+
+from leadloop.assessment import config_views, enrichment_views, views
+
+app_name = "assessment"
+
+urlpatterns: list[URLPattern | URLResolver] = list(views.urlpatterns)
+urlpatterns += config_views.urlpatterns
+urlpatterns += enrichment_views.urlpatterns
