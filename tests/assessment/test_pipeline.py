@@ -191,6 +191,34 @@ def test_a_blocklisted_domain_is_rejected(nl_source):
     assert done.reasons == [{"code": "fraud", "message": "E-mail domain spammer.nl is blocked."}]
 
 
+@pytest.mark.parametrize(
+    ("kind", "value", "fields", "meta"),
+    [
+        ("ip", "145.97.0.0/16", {"email": "a@firma.nl"}, {"ip": "145.97.1.1"}),
+        ("ip", "2a00:1450::/32", {"email": "a@firma.nl"}, {"ip": "2a00:1450::1"}),
+        ("email_domain", "xn--bcher-kva.de", {"email": "piet@bücher.de"}, {}),
+        ("phone", "+31612345670", {"email": "a@firma.nl", "phone": "06-12345670"}, {}),
+    ],
+)
+def test_blocklisted_networks_idn_domains_and_phones_are_caught(
+    nl_source, kind, value, fields, meta
+):
+    BlockEntry.objects.create(kind=kind, value=value)
+
+    done = _submit(nl_source, fields, **meta)
+
+    assert done.state == SubmissionState.REJECTED
+    assert done.reasons[0]["message"].endswith("is blocked.")
+
+
+def test_an_address_outside_a_blocked_network_passes(nl_source):
+    BlockEntry.objects.create(kind="ip", value="145.97.0.0/16")
+
+    done = _submit(nl_source, {"email": "a@firma.nl"}, ip="145.98.1.1")
+
+    assert done.state == SubmissionState.PROCESSED
+
+
 def test_velocity_counts_leads_from_one_public_ip_within_the_window(nl_source):
     with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), tick=False):
         for n in range(4):

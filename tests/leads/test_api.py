@@ -31,11 +31,9 @@ def test_create_lead_answers_201_with_the_normalised_lead(api_client_for, admin,
     assert body["email"] == "ANN@example.com"
     assert body["phone_e164"] == "+31612345678"
     assert body["source"] == {"id": source.pk, "name": "Website"}
-    assert body["allowed_transitions"] == [
-        "nurturing",
-        "sales_ready",
-        "disqualified",
-    ]  # no owner yet
+    # Assessed at creation: no grade and no BANT answers, so the readiness rule says nurturing.
+    assert body["status"] == "nurturing"
+    assert body["allowed_transitions"] == ["sales_ready", "lost", "disqualified"]  # no owner yet
 
 
 def test_unknown_field_is_a_422_problem_document(api_client_for, admin, source):

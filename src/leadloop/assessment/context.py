@@ -42,6 +42,8 @@ class Context:
     rules: Snapshot
     policy: SourcePolicy
     is_new: bool
+    # Entered by a person, who vouches for it: fraud signals inform but do not hold it back.
+    trusted: bool = False
     # Filled by the stages, in pipeline order.
     raw: dict[str, str] = field(default_factory=dict)  # original values a stage normalised
     normalized: dict[str, Any] = field(default_factory=dict)  # parts: phone type, address parts
@@ -55,6 +57,7 @@ class Context:
     readiness: dict[str, Any] = field(default_factory=dict)
     sales_ready: bool = False
     errors: list[dict[str, str]] = field(default_factory=list)
+    neighbours: Any = None  # fraud.neighbours(): counts of leads sharing IP, device, e-mail, phone
 
     @property
     def settings(self) -> ScoringSettings:

@@ -36,7 +36,9 @@ class Finding:
 def finding(stage: str, code: str, template: str, points: int = 0, /, **data: Any) -> Finding:
     """A finding whose message is `template` (a message id marked with gettext_noop) filled
     with `data`; the template is kept so the page can show it again in the reader's language."""
-    return Finding(stage, code, _fill(gettext(template), data), points, {**data, "_t": template})
+    # Stored in English (gettext per finding cost more than a stage's own work); `render` shows
+    # it in the reader's language from the kept template.
+    return Finding(stage, code, _fill(template, data), points, {**data, "_t": template})
 
 
 def _fill(text: str, data: dict[str, Any]) -> str:

@@ -32,14 +32,33 @@ class Blocklist:
     email_domains: frozenset[str] = frozenset()
     emails: frozenset[str] = frozenset()
     phones: frozenset[str] = frozenset()
-    networks: tuple[Network, ...] = ()
+    # Blocked networks by version and prefix length: an address is blocked when its network at
+    # one of those lengths is in the set. A few set lookups, however long the list (testing
+    # each network in turn cost 1–2 ms a lead at 2,500 entries).
+    networks: dict[tuple[int, int], frozenset[int]] = field(default_factory=dict)
 
     def ip_blocked(self, ip: str) -> bool:
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:
             return False
-        return any(address in network for network in self.networks)
+        bits = address.max_prefixlen
+        value = int(address)
+        for (version, length), starts in self.networks.items():
+            if (
+                version == address.version
+                and (value >> (bits - length) << (bits - length)) in starts
+            ):
+                return True
+        return False
+
+
+def _index_networks(networks: list[Network]) -> dict[tuple[int, int], frozenset[int]]:
+    grouped: dict[tuple[int, int], set[int]] = {}
+    for network in networks:
+        key = (network.version, network.prefixlen)
+        grouped.setdefault(key, set()).add(int(network.network_address))
+    return {key: frozenset(starts) for key, starts in grouped.items()}
 
 
 @dataclass(frozen=True)
@@ -102,7 +121,7 @@ def _load() -> Snapshot:
         grading=tuple(GradingRule.objects.filter(is_active=True)),
         engagement=tuple(EngagementRule.objects.filter(is_active=True)),
         blocklist=Blocklist(
-            frozenset(domains), frozenset(emails), frozenset(phones), tuple(networks)
+            frozenset(domains), frozenset(emails), frozenset(phones), _index_networks(networks)
         ),
         policies={p.source_id: p for p in SourcePolicy.objects.all()},
         loaded_at=time.monotonic(),

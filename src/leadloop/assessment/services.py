@@ -39,6 +39,7 @@ def assess(
     *,
     meta: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
+    trusted: bool = False,
 ) -> Context:
     """Run every stage over `lead` and set its assessment columns (writes nothing).
 
@@ -53,6 +54,7 @@ def assess(
         rules=snapshot,
         policy=snapshot.policy_for(lead.source_id),
         is_new=lead.pk is None,
+        trusted=trusted,
     )
     findings: list[Finding] = []
     for stage in PIPELINE:
@@ -123,6 +125,8 @@ KEPT_META = (
 
 
 def _hold(ctx: Context) -> str | None:
+    if ctx.trusted:
+        return None
     if ctx.fraud_verdict == Verdict.REVIEW:
         return LeadHold.FRAUD_REVIEW
     if ctx.duplicate is not None and ctx.policy.on_duplicate == "review":
@@ -173,6 +177,7 @@ RESULT_FIELDS = (
     "country",
     "language",
     "company_name",
+    "organization_id",
     "fit_grade",
     "engagement_score",
     "predictive_score",
@@ -429,3 +434,20 @@ def log_engagement(
     )
     reassess_lead(lead, by=SYSTEM, now=at)
     return Lead.objects.get(pk=lead.pk)
+
+
+def create_lead(
+    data: Mapping[str, Any], *, source: Any, by: Actor, at: dt.datetime | None = None
+) -> Lead:
+    """A lead entered by a person (UI or API), assessed like any other.
+
+    A person vouches for what they type: fraud signals and a duplicate are findings (and a pair
+    on the duplicates screen) but never hold or refuse it. The status follows the readiness rule.
+    """
+    lead = leads_services.prepare_lead(data, source=source, by=by, at=at)
+    ctx = assess(lead, now=at, trusted=True)
+    lead.status = initial_status(ctx)
+    with transaction.atomic():
+        leads_services.save_new_lead(lead, by=by, note=summary(ctx))
+        record_intake_results(ctx, by=by)
+    return lead

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor
 from leadloop.accounts.models import Role, User
+from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
 from leadloop.core import prepared
@@ -349,6 +350,7 @@ def _save_lead(
     lead = verdict.lead
     leads_services.save_new_lead(lead, by=by, note=assessment_services.summary(verdict))
     assessment_services.record_intake_results(verdict, by=by)
+    assessment_enrichment.schedule_http_enrichment(lead.pk)
     return _finish(
         submission,
         state=SubmissionState.PROCESSED,

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import User
+from leadloop.assessment import services as assessment_services
 from leadloop.core.client_ip import client_ip
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake import services as intake_services
@@ -284,7 +285,7 @@ def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
     source = _source_for_submit(actor, source_id)
     if isinstance(actor, SourceActor):
         return _create_through_intake(request, actor, source)
-    lead = services.create_lead(data, source=source, by=actor)
+    lead = assessment_services.create_lead(data, source=source, by=actor)
     return Status(201, lead_out(selectors.get_lead_for(actor, lead.pk), actor))
 
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
+from leadloop.assessment import services as assessment_services
 from leadloop.errors import LeadloopError, NotAllowed, NotFound, ValidationFailed
 from leadloop.leads import exports, selectors, services
 from leadloop.leads.forms import (
@@ -332,7 +333,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             source = selectors.get_source_for(actor, form.cleaned_data["source"])
-            lead = services.create_lead(form.service_data(), source=source, by=actor)
+            lead = assessment_services.create_lead(form.service_data(), source=source, by=actor)
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:

@@ -25,7 +25,7 @@ from ua_parser import parse as parse_user_agent
 
 from leadloop.assessment.context import Context
 from leadloop.assessment.findings import Finding, finding
-from leadloop.leads.models import Lead
+from leadloop.assessment.neighbours import neighbours
 
 STAGE = "device"
 logger = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def inspect_device(ctx: Context) -> list[Finding]:
     fingerprint = str(meta.get("fingerprint") or "")[:128]
     if fingerprint:
         device["fingerprint"] = fingerprint
-        shared = _sharing(ctx.lead, fingerprint)
+        shared = neighbours(ctx).device_ever
         device["fingerprint_shared_by"] = shared
         if shared >= SHARED_FINGERPRINT:
             found.append(
@@ -230,10 +230,3 @@ def _headless_signals(reported: Any, agent: str) -> list[str]:
     elif "headless" in agent.lower():
         signals.append("headless user agent")
     return signals
-
-
-def _sharing(lead: Lead, fingerprint: str) -> int:
-    others = Lead.objects.filter(device_fingerprint=fingerprint)
-    if lead.pk is not None:
-        others = others.exclude(pk=lead.pk)
-    return others[:1000].count()

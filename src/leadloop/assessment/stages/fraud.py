@@ -7,14 +7,15 @@ marketing changes them in the scoring settings (0 switches a rule off).
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from functools import lru_cache
 
+import idna
 from django.utils.translation import gettext_noop
 
 from leadloop.assessment.context import Context, Verdict
 from leadloop.assessment.findings import Finding, finding
+from leadloop.assessment.neighbours import neighbours
 from leadloop.leads.models import Lead
 
 STAGE = "fraud"
@@ -137,7 +138,7 @@ def _blocklist(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
     blocked = ctx.rules.blocklist
     lead = ctx.lead
     email = lead.email.lower()
-    domain = email.rpartition("@")[2]
+    domain = _ascii_domain(email.rpartition("@")[2])
     if email and email in blocked.emails:
         hit("blocklist", gettext_noop("E-mail address %(value)s is blocked."), value=email)
     elif domain and domain in blocked.email_domains:
@@ -148,31 +149,33 @@ def _blocklist(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
         hit("blocklist", gettext_noop("IP address %(value)s is blocked."), value=ctx.device["ip"])
 
 
+@lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str:
+    """The domain as the blocklist stores it: bücher.de → xn--bcher-kva.de"""
+    try:
+        return idna.encode(domain, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return domain
+
+
 def _velocity(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
     """Leads with the same IP, device, e-mail or phone within the window (this one included)."""
     limit = ctx.settings.velocity_limit
-    since = ctx.now - dt.timedelta(minutes=ctx.settings.velocity_window_minutes)
     minutes = ctx.settings.velocity_window_minutes
+    counts = neighbours(ctx)
     checks = (
-        # A private address is a test rig or an office network behind a misconfigured proxy.
-        ("velocity_ip", "client_ip", ctx.device.get("ip") if ctx.device.get("ip_public") else ""),
-        ("velocity_device", "device_fingerprint", ctx.device.get("fingerprint")),
-        ("velocity_email", "email", ctx.lead.email),
-        ("velocity_phone", "phone_e164", ctx.lead.phone_e164),
+        ("velocity_ip", "client ip", ctx.device.get("ip"), counts.ip),
+        ("velocity_device", "device fingerprint", ctx.device.get("fingerprint"), counts.device),
+        ("velocity_email", "email", ctx.lead.email, counts.email),
+        ("velocity_phone", "phone e164", ctx.lead.phone_e164, counts.phone),
     )
-    for code, column, value in checks:
-        if not value or not weight(ctx, code):
-            continue
-        others = Lead.objects.filter(**{column: value, "created_at__gte": since})
-        if ctx.lead.pk is not None:
-            others = others.exclude(pk=ctx.lead.pk)
-        count = others[: limit + 1].count() + 1
-        if count > limit:
+    for code, what, value, others in checks:
+        if value and others + 1 > limit:
             hit(
                 code,
                 gettext_noop("%(count)d leads with %(what)s %(value)s within %(minutes)d minutes."),
-                count=count,
-                what=column.replace("_", " "),
+                count=others + 1,
+                what=what,
                 value=str(value),
                 minutes=minutes,
             )

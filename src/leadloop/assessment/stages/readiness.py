@@ -93,7 +93,7 @@ def judge_readiness(ctx: Context) -> list[Finding]:
             )
         )
     reviewed = bool((lead.assessment or {}).get("fraud_accepted_by_review"))
-    blocked = ctx.fraud_verdict != Verdict.ACCEPT and not reviewed
+    blocked = ctx.fraud_verdict != Verdict.ACCEPT and not (reviewed or ctx.trusted)
     ctx.sales_ready = all(met for met, _f in conditions) and not blocked
     found = [f for _met, f in conditions]
     if blocked:
@@ -104,11 +104,12 @@ def judge_readiness(ctx: Context) -> list[Finding]:
                 gettext_noop("Not ready while the fraud screen has not accepted it."),
             )
         )
-    summary = (
-        gettext_noop("Sales-ready: every condition of the rule is met.")
-        if ctx.sales_ready
-        else gettext_noop("Nurturing: not every condition of the rule is met.")
-    )
+    if ctx.sales_ready:
+        summary = gettext_noop("Sales-ready: every condition of the rule is met.")
+    elif blocked:
+        summary = gettext_noop("Held: not ready until a person has reviewed the fraud signals.")
+    else:
+        summary = gettext_noop("Nurturing: not every condition of the rule is met.")
     found.append(finding(STAGE, "ready" if ctx.sales_ready else "not_ready", summary))
     ctx.readiness = {
         "sales_ready": ctx.sales_ready,

@@ -398,7 +398,9 @@ def _split_name(full: str) -> tuple[str, str]:
     name = HumanName(full[:150])
     first = " ".join(p for p in (name.title, name.first, name.middle) if p)
     last = " ".join(p for p in (name.last, name.suffix) if p)
-    return (first or full), last
+    if f"{first} {last}".split() != full.split():
+        return full, ""  # the parser dropped or moved something: leave the name alone
+    return first, last
 
 
 @lru_cache(maxsize=4096)
@@ -407,4 +409,6 @@ def _capitalised(value: str) -> str:
     name = HumanName(value[:150])
     name.capitalize(force=True)
     text = str(name).strip()
-    return text or value
+    # Only the case may change: nameparser drops nicknames in brackets and quotes, and a name
+    # that is not a name (markup, SQL) must be kept exactly as given.
+    return text if text.casefold() == value.casefold() else value

@@ -46,8 +46,10 @@ NAV = (
     (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
     (_("Imports"), "intake:import-list", "sources", "/intake/imports/", "config"),
     (_("Review"), "assessment:review-list", "intake", "/assessment/review/", "staff"),
+    (_("Duplicates"), "assessment:duplicate-list", "leads", "/assessment/duplicates/", "staff"),
     (_("Scoring"), "assessment:config", "campaigns", "/assessment/config/", "config"),
     (_("Enrichment"), "assessment:enrichment-list", "sources", "/assessment/enrichment/", "config"),
+    (_("Predictive model"), "assessment:model-list", "campaigns", "/assessment/models/", "config"),
 )
 # url name → a count shown beside the entry (one cheap query, only for those who see the entry).
 NAV_BADGES: dict[str, Callable[[Any], int]] = {
