@@ -336,3 +336,22 @@ def test_real_names_are_not_called_mashed(name):
     from leadloop.assessment.stages.fraud import looks_mashed
 
     assert not looks_mashed(name)
+
+
+def test_the_hourly_refresh_lets_engagement_fade_and_lowers_the_priority(nl_source):
+    from leadloop.core.schedule import SCHEDULE
+
+    EngagementRule.objects.create(event="form_submitted", points=40)
+    ScoringSettings.objects.create(pk=1, engagement_half_life_days=7, ready_grades="")
+    start = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        lead = Lead.objects.get(pk=_submit(nl_source, {"email": "fade@bouw.nl"}).lead_id)
+    assert (lead.engagement_score, lead.priority) == (40, 180)
+
+    changed = assessment_services.refresh_scores(now=start + dt.timedelta(days=7))
+    unchanged = assessment_services.refresh_scores(now=start + dt.timedelta(days=7))
+
+    lead.refresh_from_db()
+    assert (changed, unchanged) == (1, 0)
+    assert (lead.engagement_score, lead.priority) == (20, 140)
+    assert "refresh_scores" in {spec.name for spec in SCHEDULE}

@@ -203,8 +203,13 @@ def initial_status(ctx: Context) -> str:
 @transaction.atomic
 def reassess_lead(lead: Lead, *, by: Actor = SYSTEM, now: dt.datetime | None = None) -> Context:
     """Assess a stored lead again with today's rules and data, and move it to sales-ready or
-    nurturing when the readiness verdict changed (only while it has not gone to sales)."""
+    nurturing when the readiness verdict changed (only while it has not gone to sales).
+
+    A lead's first assessment (one written in bulk by an import) writes no "Assessed" entry:
+    nothing changed that a person did; a status move is still on the timeline.
+    """
     locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    first = locked.assessed_at is None
     before = {name: getattr(locked, name) for name in RESULT_FIELDS}
     ctx = assess(locked, meta=(locked.assessment or {}).get("meta") or {}, now=now)
     leads_services.refresh_search_text(locked)
@@ -217,14 +222,15 @@ def reassess_lead(lead: Lead, *, by: Actor = SYSTEM, now: dt.datetime | None = N
     Lead.objects.filter(pk=locked.pk).update(
         **{name: getattr(locked, name) for name in RESULT_FIELDS}, updated_at=ctx.now
     )
-    leads_services.record_activity(
-        locked,
-        kind=ActivityKind.ASSESSED,
-        by=by,
-        message=", ".join(changed) if changed else "",
-        data={"changes": changed},
-        at=ctx.now,
-    )
+    if not first:
+        leads_services.record_activity(
+            locked,
+            kind=ActivityKind.ASSESSED,
+            by=by,
+            message=", ".join(changed) if changed else "",
+            data={"changes": changed},
+            at=ctx.now,
+        )
     _move_by_readiness(locked, ctx, by=by)
     return ctx
 
@@ -451,3 +457,58 @@ def create_lead(
         leads_services.save_new_lead(lead, by=by, note=summary(ctx))
         record_intake_results(ctx, by=by)
     return lead
+
+
+# Statuses whose scores still steer work: a closed lead's priority no longer matters.
+OPEN_STATUSES = (
+    LeadStatus.NEW,
+    LeadStatus.NURTURING,
+    LeadStatus.SALES_READY,
+    LeadStatus.ASSIGNED,
+    LeadStatus.CONTACTED,
+    LeadStatus.QUOTED,
+)
+
+
+def refresh_scores(*, now: dt.datetime | None = None, batch: int = 500) -> int:
+    """Let time act on open leads: engagement fades by its half-life and a first contact that
+    comes due raises the priority. Writes only scores that changed, no timeline entries (the
+    facts did not change, the clock did); returns how many leads changed."""
+    from leadloop.assessment.stages.score import refresh_engagement
+
+    now = now or timezone.now()
+    snapshot = rules.current()
+    changed = 0
+    last_id = 0
+    while True:
+        leads = list(
+            Lead.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True, pk__gt=last_id)
+            .select_related("source")
+            .order_by("pk")[:batch]
+        )
+        if not leads:
+            return changed
+        last_id = leads[-1].pk
+        dirty = []
+        for lead in leads:
+            before = (lead.engagement_score, lead.priority)
+            if lead.engagement_score:
+                lead.engagement_score = refresh_engagement(lead, snapshot=snapshot, now=now)
+            lead.priority = priority_of(lead, now=now)[0]
+            if (lead.engagement_score, lead.priority) != before:
+                dirty.append(lead)
+        if dirty:
+            Lead.objects.bulk_update(dirty, ["engagement_score", "priority"])
+            changed += len(dirty)
+
+
+def assess_pending(*, limit: int = 5000) -> int:
+    """Assess leads that were written without an assessment (bulk imports, older data), oldest
+    first, one short transaction each; returns how many. The periodic job calls it until none
+    are left, so an import is assessed in the background and a crash loses nothing."""
+    ids = list(
+        Lead.objects.filter(assessed_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return reassess_leads(ids, by=SYSTEM)

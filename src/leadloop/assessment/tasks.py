@@ -18,3 +18,19 @@ def enrich_lead_task(lead_id: int) -> int:
     if run.should_retry:
         raise EnrichmentRetry(", ".join(o.error for o in run.outcomes if o.retryable))
     return sum(len(o.filled) for o in run.outcomes)
+
+
+@retrying_task(max_attempts=3)
+def refresh_scores_task() -> int:
+    """Let engagement fade and SLA urgency rise on open leads; returns how many changed."""
+    from leadloop.assessment import services
+
+    return services.refresh_scores()
+
+
+@retrying_task(max_attempts=3)
+def assess_pending_task() -> int:
+    """Assess leads written without an assessment (imports); returns how many."""
+    from leadloop.assessment import services
+
+    return services.assess_pending()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from leadloop.core import tasks
+from leadloop.assessment import tasks as assessment_tasks
 from leadloop.intake import tasks as intake_tasks
 
 
@@ -27,4 +28,6 @@ SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec("poll_feeds", timedelta(minutes=10), intake_tasks.poll_feeds_task),
     PeriodicSpec("poll_ftp", timedelta(minutes=5), intake_tasks.poll_ftp_task),
     PeriodicSpec("poll_imap", timedelta(minutes=2), intake_tasks.poll_imap_sources_task),
+    PeriodicSpec("refresh_scores", timedelta(hours=1), assessment_tasks.refresh_scores_task),
+    PeriodicSpec("assess_pending", timedelta(minutes=1), assessment_tasks.assess_pending_task),
 )

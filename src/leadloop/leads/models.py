@@ -451,6 +451,11 @@ class Lead(models.Model):
                 name="lead_merged_into",
                 condition=Q(merged_into__isnull=False),
             ),
+            # Leads written in bulk (imports) wait here for the background assessment; leads
+            # from the intake are assessed before they are written and never enter it.
+            models.Index(
+                fields=["id"], name="lead_unassessed", condition=Q(assessed_at__isnull=True)
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -236,3 +236,19 @@ def _predict(ctx: Context) -> list[Finding]:
             percent=round(chance * 100),
         )
     ]
+
+
+def refresh_engagement(lead: Lead, *, snapshot: Any, now: dt.datetime) -> int:
+    """The lead's engagement score at `now` (for the periodic refresh: decay needs no event)."""
+    from leadloop.assessment.context import Context
+
+    ctx = Context(
+        lead=lead,
+        meta={},
+        now=now,
+        rules=snapshot,
+        policy=snapshot.policy_for(lead.source_id),
+        is_new=False,
+    )
+    _engagement(ctx)
+    return lead.engagement_score

@@ -1,0 +1,55 @@
+"""Leads written in bulk (imports) are assessed in the background, once, by the periodic job."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from leadloop.assessment import services
+from leadloop.assessment.models import GradingRule, ScoringSettings
+from leadloop.core.schedule import SCHEDULE
+from leadloop.intake.importing import import_file
+from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead, LeadStatus
+from tests.factories.leads import make_source
+
+
+@pytest.fixture
+def crm(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path / "var"
+    return make_source("CRM import", kind=ChannelKind.IMPORT)
+
+
+def _csv(path, rows):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+    return path
+
+
+def test_imported_leads_are_assessed_by_the_background_job_and_only_once(crm, marketing, tmp_path):
+    GradingRule.objects.create(field="job_title", operator="contains", value="director", points=70)
+    ScoringSettings.objects.create(pk=1, ready_grades="A", ready_min_bant=0)
+    path = _csv(
+        tmp_path / "leads.csv",
+        [
+            ["first name", "last name", "email", "job title"],
+            ["Noa", "Jansen", "noa@jansenbouw.nl", "Director"],
+            ["Sem", "Smit", "sem@smit.nl", "Intern"],
+        ],
+    )
+    import_file(path, source=crm, by=marketing)
+    assert Lead.objects.filter(assessed_at__isnull=True).count() == 2
+
+    first_run = services.assess_pending()
+    second_run = services.assess_pending()
+
+    assert (first_run, second_run) == (2, 0)
+    noa = Lead.objects.get(email="noa@jansenbouw.nl")
+    sem = Lead.objects.get(email="sem@smit.nl")
+    assert (noa.fit_grade, noa.status) == ("A", LeadStatus.SALES_READY)
+    assert (sem.fit_grade, sem.status) == ("D", LeadStatus.NURTURING)
+    assert not Activity.objects.filter(kind=ActivityKind.ASSESSED).exists()
+    assert Activity.objects.filter(lead=noa, kind=ActivityKind.STATUS_CHANGED).count() == 1
+    assert "assess_pending" in {spec.name for spec in SCHEDULE}
