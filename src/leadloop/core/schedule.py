@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from leadloop.core import tasks
 from leadloop.assessment import tasks as assessment_tasks
+from leadloop.core import tasks
 from leadloop.intake import tasks as intake_tasks
 
 
