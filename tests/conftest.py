@@ -46,11 +46,13 @@ def _local_test_servers_are_reachable(settings):
 def _fresh_assessment_rules():
     # The assessment configuration is cached per process for a few seconds; a test's rules (and
     # the rollback of the previous test's) must be read afresh.
-    from leadloop.assessment import rules
+    from leadloop.assessment import predictive, rules
 
     rules.invalidate()
+    predictive.invalidate()
     yield
     rules.invalidate()
+    predictive.invalidate()
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,9 @@ FRIENDLY = {
     "poll-feeds": "Poll the RSS/Atom feeds of feed sources now.",
     "poll-ftp": "Poll the FTP drop folders of FTP sources now.",
     "reassess": "Assess leads again (verify, fraud, dedup, scores, readiness).",
+    "duplicates": "Find likely duplicate leads in the whole database (and export the pairs).",
+    "scoring": "Train the predictive model on closed leads, or score open leads with it.",
+    "enrich": "Run the web-service enrichment providers for leads now.",
 }
 
 

@@ -1,4 +1,4 @@
-"""Assessment at intake: verify, device, fraud, score and readiness, end to end through the intake."""
+"""Assessment at intake: verify, device, fraud, score and readiness, end to end."""
 
 from __future__ import annotations
 

@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from leadloop.assessment.models import GradingRule, ScoringSettings
+from leadloop.assessment import config
+from leadloop.assessment import services as assessment_services
 from leadloop.intake import services as intake
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadHold, LeadStatus
 from tests.factories.leads import make_lead
@@ -126,8 +127,11 @@ def test_the_lead_page_shows_findings_in_dutch(logged_in_client, admin, source):
 
 def test_assess_again_applies_a_new_rule_and_logs_what_changed(logged_in_client, marketing, source):
     lead = make_lead(source, email="boss@firma.nl", job_title="Director")
-    GradingRule.objects.create(field="job_title", operator="contains", value="director", points=70)
-    ScoringSettings.objects.create(pk=1, ready_grades="A", ready_min_bant=0)
+    assessment_services.reassess_lead(lead)  # its first assessment, as the background job does
+    config.create_grading_rule(
+        by=marketing, field="job_title", operator="contains", value="director", points=70
+    )
+    config.update_scoring_settings(by=marketing, ready_grades="A", ready_min_bant=0)
 
     response = logged_in_client(marketing).post(f"/assessment/leads/{lead.pk}/reassess/")
 

@@ -33,6 +33,7 @@ from leadloop.accounts.models import User
 from leadloop.errors import InvalidTransition, ValidationFailed
 from leadloop.intake.channels.batch import ImportFileError, open_table
 from leadloop.intake.importing import (
+    IMPORT_TARGETS,
     INLINE_BELOW_BYTES,
     NOT_FROM_FILES,
     REPORT_NAME,
@@ -42,7 +43,7 @@ from leadloop.intake.importing import (
     import_file,
     resolve_plan,
 )
-from leadloop.intake.mapping import EXTRA, IGNORE, TARGETS
+from leadloop.intake.mapping import EXTRA, IGNORE
 from leadloop.intake.models import ImportBatch, ImportState
 from leadloop.leads.models import Campaign, Source
 
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 SAMPLE_ROWS = 5
 # A dry run on the confirm page reads the whole file in the request; only for small files.
 DRY_RUN_BELOW_BYTES = 500_000
-CHOOSABLE = frozenset(TARGETS - NOT_FROM_FILES) | {EXTRA, IGNORE}
+CHOOSABLE = frozenset(IMPORT_TARGETS - NOT_FROM_FILES) | {EXTRA, IGNORE}
 
 
 class FileTooLarge(ValidationFailed):

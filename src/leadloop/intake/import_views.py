@@ -24,6 +24,7 @@ from leadloop.accounts.models import User
 from leadloop.errors import LeadloopError, NotFound
 from leadloop.intake import import_batches, selectors
 from leadloop.intake.channels.batch import ImportFileError
+from leadloop.intake.importing import OUTCOME
 from leadloop.intake.mapping import EXTRA, IGNORE
 from leadloop.intake.models import ImportBatch
 from leadloop.intake.review_forms import target_choices
@@ -113,6 +114,7 @@ def _confirm_context(batch: ImportBatch, *, chosen: dict[str, str] | None = None
     chosen = chosen or preview.suggested
     targets = [
         *target_choices(),
+        (OUTCOME, _("Outcome (won, lost or disqualified)")),
         (EXTRA, _("Keep as an extra field")),
         (IGNORE, _("Ignore this column")),
     ]

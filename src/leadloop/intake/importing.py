@@ -56,8 +56,17 @@ from leadloop.intake.mapping import (
     map_record,
 )
 from leadloop.intake.models import ImportBatch, ImportState
+from leadloop.intake.synonyms import fold_label
 from leadloop.leads.exports import neutralise
-from leadloop.leads.models import Activity, ActivityKind, ActorKind, Campaign, Lead, Source
+from leadloop.leads.models import (
+    Activity,
+    ActivityKind,
+    ActorKind,
+    Campaign,
+    Lead,
+    LeadStatus,
+    Source,
+)
 from leadloop.leads.normalize import build_search_text
 from leadloop.leads.services import clean_lead_input
 from leadloop.leads.services.bulk import RawTable
@@ -72,6 +81,29 @@ SAMPLE_REJECTS = 100
 REPORT_NAME = "rejected.csv"
 # Column targets a file may not set: ids of other records are not taken from a spreadsheet.
 NOT_FROM_FILES = frozenset({"campaign_id", "organization_id"})
+# History from another system: an outcome column makes closed leads (won, lost, disqualified), so
+# the predictive model can learn from them. Only files may set it: a form or a sender never does.
+OUTCOME = "status"
+IMPORT_TARGETS = TARGETS | {OUTCOME}
+OUTCOMES = {
+    fold_label(value): status
+    for status, values in (
+        (LeadStatus.WON, ("won", "closed won", "gewonnen")),
+        (LeadStatus.LOST, ("lost", "closed lost", "verloren")),
+        (LeadStatus.DISQUALIFIED, ("disqualified", "unqualified", "gediskwalificeerd")),
+        ("", ("", "open", "new", "nieuw")),
+    )
+    for value in values
+}
+# Column names that mean the outcome or the order value (beside the channels' synonyms).
+HISTORY_LABELS = {
+    **{fold_label(label): OUTCOME for label in (
+        "status", "lead status", "outcome", "result", "deal status", "uitkomst", "resultaat",
+    )},
+    **{fold_label(label): "order_value" for label in (
+        "order value", "deal value", "won amount", "orderwaarde", "opdrachtwaarde",
+    )},
+}  # fmt: skip
 
 __all__ = ["ImportFileError", "ImportProgress", "ImportReport", "RejectedRow", "import_file"]
 
@@ -160,11 +192,20 @@ def validate_rows(rows: list[tuple[int, list[str]]], plan: _Plan) -> list[tuple[
             results.append(("rejected", number, [_reason("mapping_error", str(exc))]))
             continue
         data = candidate.lead_input()
+        raw_status = str(data.pop(OUTCOME, ""))
+        status = OUTCOMES.get(fold_label(raw_status))
+        if status is None:  # another system's stage name: kept on the lead, the lead stays open
+            data["extra"] = {**(data.get("extra") or {}), f"invalid.{OUTCOME}": raw_status}
         outcome = _clean(data, plan)
         if outcome[0] == "rejected":
             results.append(("rejected", number, outcome[1]))
             continue
         values, warnings = outcome[1], outcome[2]
+        if status is None:
+            message = _("Expected won, lost or disqualified (or empty for an open lead).")
+            warnings = [*warnings, _reason("set_aside", message, OUTCOME)]
+        elif status:
+            values["status"] = status
         if not values.get("language") and plan.default_language:
             values["language"] = plan.default_language
         values["search_text"] = build_search_text(
@@ -364,6 +405,7 @@ class _Writer:
                 "source_id": self.source.pk,
                 "created_at": now,
                 "updated_at": now,
+                **({"status_changed_at": now, "closed_at": now} if "status" in values else {}),
             }
             for _n, values, _w in fresh
         ]
@@ -377,11 +419,14 @@ class _Writer:
                             **self.owner.activity,
                             "lead_id": pk,
                             "kind": ActivityKind.CREATED,
-                            "data": json.dumps({**activity_data, "row": number}),
+                            "data": json.dumps(
+                                {**activity_data, "row": number}
+                                | ({"status": v["status"]} if "status" in v else {})
+                            ),
                             "created_at": now,
                         }
                     )
-                    for pk, (number, _v, _w) in zip(ids, fresh, strict=True)
+                    for pk, (number, v, _w) in zip(ids, fresh, strict=True)
                 ]
             )
             self._save_counts()
@@ -482,11 +527,17 @@ def resolve_plan(
     }
     suggestion = suggest_mapping(headers, saved=saved)
     explicit = document.get("fields") or {}
+    taken = set(suggestion.values())
+    for header, target in suggestion.items():
+        history = HISTORY_LABELS.get(fold_label(header))
+        if target is None and header not in explicit and history and history not in taken:
+            suggestion[header] = history
+            taken.add(history)
     fields: dict[str, str] = {}
     for header, target in suggestion.items():
         if explicit.get(header) == IGNORE:
             fields[header] = IGNORE
-        elif target and target in TARGETS and target not in NOT_FROM_FILES:
+        elif target and target in IMPORT_TARGETS and target not in NOT_FROM_FILES:
             fields[header] = target
         else:
             fields[header] = EXTRA

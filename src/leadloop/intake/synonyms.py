@@ -67,12 +67,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "campaign": ("campaign", "campaign name", "campaignname", "campagne", "actie"),
     "consent_purpose": ("consent", "gdpr consent", "opt in", "optin", "toestemming",
                         "akkoord"),
-    "bant_budget": ("bant_budget", "budget", "has budget", "budget available",
-                    "budget beschikbaar"),
-    "bant_authority": ("bant_authority", "authority", "decision maker", "decision-maker",
-                       "beslisser", "beslissingsbevoegd"),
-    "bant_need": ("bant_need", "need", "behoefte"),
-    "bant_timeframe": ("bant_timeframe", "timeframe", "time frame", "timeline", "termijn"),
+    # Only labels that ask a yes/no question: a bare "Budget" column holds an amount.
+    "bant_budget": ("bant_budget", "has budget", "budget available", "budget beschikbaar"),
+    "bant_authority": ("bant_authority", "decision maker", "decision-maker", "beslisser",
+                       "beslissingsbevoegd"),
+    "bant_need": ("bant_need", "has need"),
+    "bant_timeframe": ("bant_timeframe", "buying soon", "koopt binnenkort"),
 }  # fmt: skip
 
 _NON_WORD = re.compile(r"[\W_]+")

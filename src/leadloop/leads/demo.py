@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -602,6 +603,9 @@ class _LeadMaker:
         self.system = _Actor(ActorKind.SYSTEM, None, SYSTEM.label)
         self.extra = {p: json.dumps({"product_interest": p}) for p in PRODUCTS}
         self.lost_by_name = {r.name: r for r in ref.lost_reasons}
+        self.employees: dict[int, int | None] = dict(
+            Organization.objects.values_list("pk", "employees")
+        )
 
     def _created_at(self, rng: Any, local_index: int) -> dt.datetime:
         # Density grows over the year (t = u^(1/1.3)), and leads arrive mostly in office hours.
@@ -693,7 +697,7 @@ class _LeadMaker:
 
     def _origin(
         self, rng: Any, values: dict[str, Any], created: dt.datetime
-    ) -> tuple[Source, _Actor]:
+    ) -> tuple[Source, _Actor, str]:
         ref = self.ref
         index = rng.choices(range(len(ref.sources)), weights=ref.source_weights)[0]
         source, creator = ref.sources[index]
@@ -715,6 +719,8 @@ class _LeadMaker:
                 )
         if kind in (ChannelKind.WEB_FORM, ChannelKind.HTTP_POST, ChannelKind.API):
             values["extra"] = self.extra[product]
+        else:
+            product = ""  # these channels do not say what the person is interested in
         if kind == ChannelKind.WEB_FORM:
             values["referrer"] = rng.choice(
                 (
@@ -746,19 +752,94 @@ class _LeadMaker:
             )
         if creator.kind == ActorKind.USER:
             values["created_by_id"] = creator.user_id
-        return source, creator
+        return source, creator, product
 
     def _lead(self, rng: Any, lead_id: int, local_index: int) -> tuple[dict[str, Any], list[Any]]:
         created = self._created_at(rng, local_index)
         values: dict[str, Any] = {"id": lead_id, "created_at": created}
         self._person(rng, values)
-        source, creator = self._origin(rng, values, created)
+        source, creator, product = self._origin(rng, values, created)
         age_days = (self.now - created).days
         bucket = 0 if age_days < 2 else 1 if age_days < 14 else 2
         status = rng.choices(self.status_values, weights=STATUS_WEIGHTS[bucket])[0]
+        # How keen the person is: it shows in their behaviour before sales calls, and in the odds.
+        interest = rng.gauss(0.0, 1.0)
+        if status in CLOSED:
+            status = self._outcome(rng, values, source, product, interest)
+        if status == S.WON and rng.random() < 0.95:
+            # Filled in by sales when the contract is signed: a field that gives the outcome
+            # away, so the predictive model's leakage check has something real to catch.
+            extra = json.loads(values.get("extra") or "{}")
+            extra["contract_number"] = f"CN-{created.year}-{rng.randrange(10**6):06d}"
+            values["extra"] = json.dumps(extra)
         self._assessment(rng, values, status)
         events = self._history(rng, values, status, created, source, creator)
+        self._engagement(rng, values, events, source, interest)
         return values, events
+
+    def _outcome(
+        self, rng: Any, values: dict[str, Any], source: Source, product: str, interest: float
+    ) -> str:
+        """Won, lost or disqualified: the odds follow the profile and the behaviour, noisily."""
+        title = values.get("job_title", "")
+        employees = self.employees.get(values.get("organization_id") or 0)
+        log_odds = (
+            WIN_BASE
+            + next((odds for word, odds in SENIORITY if word in title.lower()), -0.4)
+            + (SIZE_ODDS.get(employees, 0.0) if employees else 0.0)
+            + (0.2 if values.get("organization_id") else 0.0)
+            + COUNTRY_ODDS.get(values["country"], 0.0)
+            + SOURCE_ODDS.get(source.name, 0.0)
+            + PRODUCT_ODDS.get(product, 0.0)
+            + 0.8 * interest
+        )
+        if rng.random() < 1 / (1 + math.exp(-log_odds)):
+            return S.WON
+        return rng.choices((S.LOST, S.DISQUALIFIED), weights=(25, 20))[0]
+
+    def _engagement(
+        self,
+        rng: Any,
+        values: dict[str, Any],
+        events: list[Any],
+        source: Source,
+        interest: float,
+    ) -> None:
+        """Behaviour before a salesperson's first contact: repeat form posts, mail opens and
+        clicks, page visits, survey answers; keener people do more. Timestamps fall between the
+        creation and the first call (or the last entry), and the timeline stays in order."""
+        first, last = events[0][0], events[-1][0]
+        contact = next(
+            (at for at, kind, *_rest in events if kind in (ActivityKind.CALL, ActivityKind.EMAIL)),
+            None,
+        )
+        end = contact if contact is not None else max(last, first + dt.timedelta(hours=2))
+        end = min(end, self.now - dt.timedelta(seconds=1))
+        span = (end - first).total_seconds()
+        if span <= 2:
+            return
+        keen = math.exp(0.6 * interest)
+        person = _Actor(ActorKind.LEAD, None, f"{values['first_name']} {values['last_name']}")
+        sender = _Actor(ActorKind.SOURCE, None, source.name)
+        added: list[tuple[dt.datetime, str, _Actor, str, str]] = []
+        for kind, rate in ENGAGEMENT_RATES:
+            if kind in (ActivityKind.EMAIL_OPENED, ActivityKind.EMAIL_CLICKED) and not values.get(
+                "email"
+            ):
+                continue
+            for _ in range(_poisson(rng, rate * keen)):
+                at = first + dt.timedelta(seconds=rng.uniform(1, span - 1))
+                if kind == ActivityKind.FORM_SUBMITTED:
+                    data = {"touchpoint": True, "source": source.name}
+                    added.append((at, kind, sender, source.name, json.dumps(data)))
+                else:
+                    detail = rng.choice(ENGAGEMENT_DETAILS[kind])
+                    data = {ENGAGEMENT_KEYS[kind]: detail}
+                    added.append((at, kind, person, detail, json.dumps(data)))
+        if added:
+            events.extend(added)
+            events.sort(key=lambda event: event[0])
+            values["updated_at"] = events[-1][0]
 
     def _history(
         self,
@@ -880,6 +961,69 @@ class _LeadMaker:
                 values["order_value"] = (Decimal(base) * rng.randint(85, 105) / 100).quantize(CENT)
         if status in PROBABILITY:
             values["probability"] = PROBABILITY[status] + rng.randint(-10, 10)
+
+
+# The odds of a closed lead being won (log-odds, added up): most leads are lost or disqualified;
+# seniority, company size, country, source, product and keenness move the odds.
+WIN_BASE = -1.8
+SENIORITY = (
+    ("directeur", 1.0),
+    ("director", 1.0),
+    ("eigenaar", 0.9),
+    ("manager", 0.4),
+    ("inkoper", 0.2),
+    ("procurement", 0.2),
+    ("sustainability", 0.3),
+    ("homeowner", 0.0),
+)
+SIZE_ODDS = {5: -0.3, 12: 0.0, 40: 0.2, 85: 0.3, 250: 0.5, 1200: 0.6}
+COUNTRY_ODDS = {"NL": 0.3, "BE": 0.1, "GB": -0.1, "US": -0.5}
+SOURCE_ODDS = {
+    "Website contact form": 0.3,
+    "LeadMarkt HTTP POST": -0.5,
+    "info@ mailbox": 0.1,
+    "Tender RSS feed": -0.4,
+    "Trade fair FTP drop": 0.5,
+    "Manual entry": 0.7,
+    "Comparison site API": -0.3,
+}
+PRODUCT_ODDS = {
+    "heat pump": 0.3,
+    "solar panels": 0.2,
+    "home battery": 0.0,
+    "charging station": -0.2,
+    "insulation": -0.4,
+}
+# Behaviour before the first contact: (kind, mean count for an average person).
+ENGAGEMENT_RATES = (
+    (ActivityKind.FORM_SUBMITTED, 0.15),
+    (ActivityKind.EMAIL_OPENED, 0.3),
+    (ActivityKind.EMAIL_CLICKED, 0.1),
+    (ActivityKind.PAGE_VISIT, 0.3),
+    (ActivityKind.SURVEY_ANSWERED, 0.05),
+)
+ENGAGEMENT_KEYS = {
+    ActivityKind.EMAIL_OPENED: "mailing",
+    ActivityKind.EMAIL_CLICKED: "link",
+    ActivityKind.PAGE_VISIT: "path",
+    ActivityKind.SURVEY_ANSWERED: "survey",
+}
+ENGAGEMENT_DETAILS = {
+    ActivityKind.EMAIL_OPENED: ("Welcome", "Subsidies 2025", "Customer stories"),
+    ActivityKind.EMAIL_CLICKED: ("/offerte", "/subsidie", "/klantverhalen"),
+    ActivityKind.PAGE_VISIT: ("/prijzen", "/warmtepompen", "/zonnepanelen", "/contact"),
+    ActivityKind.SURVEY_ANSWERED: ("Roof and house", "Energy use"),
+}
+CLOSED = frozenset({S.WON, S.LOST, S.DISQUALIFIED})
+
+
+def _poisson(rng: Any, mean: float) -> int:
+    """A Poisson draw for a small mean (Knuth), from the seeded generator."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
 
 
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 14, 12, 14, 15, 14, 12, 9, 7, 7, 6, 4, 3, 2)

@@ -140,7 +140,8 @@ def _search(queryset: QuerySet[Lead], q: str) -> QuerySet[Lead]:
 
 
 def _filtered(actor: Actor, filters: LeadFilters) -> QuerySet[Lead]:
-    qs = _scoped(actor)
+    # A lead merged into another lives on inside it: lists and searches show the survivor only.
+    qs = _scoped(actor).filter(merged_into__isnull=True)
     if filters.status:
         qs = qs.filter(status__in=filters.status)
     if filters.assigned_to is not None:
@@ -287,9 +288,26 @@ def list_leads_by_ids(actor: Actor, ids: list[int]) -> list[Lead]:
 
 
 def list_timeline(actor: Actor, lead_id: int, *, limit: int = 200) -> list[Activity]:
-    """A lead's timeline, newest first, if `actor` may see the lead."""
+    """A lead's timeline, newest first, if `actor` may see the lead; it includes the history of
+    the leads merged into it."""
     lead = get_lead_for(actor, lead_id)
-    return list(lead.activities.select_related("actor_user").order_by("-created_at", "-id")[:limit])
+    ids = merged_lead_ids(lead.pk)
+    return list(
+        Activity.objects.filter(lead_id__in=ids)
+        .select_related("actor_user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def merged_lead_ids(lead_id: int, *, depth: int = 5) -> list[int]:
+    """`lead_id` and the leads merged into it, also those merged into those (a few levels)."""
+    ids, level = [lead_id], [lead_id]
+    for _depth in range(depth):
+        level = list(Lead.objects.filter(merged_into_id__in=level).values_list("pk", flat=True))
+        if not level:
+            break
+        ids.extend(level)
+    return ids
 
 
 # --- Organizations -------------------------------------------------------------------------------

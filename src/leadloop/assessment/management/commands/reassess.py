@@ -36,11 +36,9 @@ class Command(LeadloopCommand):
             leads = leads.filter(source=selectors.get_source_by_name(SYSTEM, options["source"]))
         if options["since"]:
             leads = leads.filter(created_at__date__gte=options["since"])
-        if not (options["ids"] or options["status"] or options["source"] or options["since"]):
-            if not options["all"]:
-                raise CommandError(
-                    _("Say which leads (--id, --status, --source, --since) or --all.")
-                )
+        chosen = options["ids"] or options["status"] or options["source"] or options["since"]
+        if not (chosen or options["all"]):
+            raise CommandError(_("Say which leads (--id, --status, --source, --since) or --all."))
         ids = list(leads.order_by("pk").values_list("pk", flat=True))
         if options["ids"] and len(ids) < len(set(options["ids"])):
             missing = sorted(set(options["ids"]) - set(ids))

@@ -18,11 +18,19 @@ class Command(LeadloopCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the database has leads."
         )
+        parser.add_argument(
+            "--no-scoring",
+            action="store_true",
+            help="Skip the demo scoring rules and the predictive model.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = demo.load_demo(
             leads=options["leads"], seed=options["seed"], if_empty=options["if_empty"]
         )
+        scoring = ""
+        if not result.skipped and not options["no_scoring"]:
+            scoring = _scoring()
         login = f"Log in at http://127.0.0.1:8000/ as admin / {result.password}"
         others = ", ".join(f"{name} ({role})" for name, role in result.users if name != "admin")
         if result.skipped:
@@ -31,8 +39,8 @@ class Command(LeadloopCommand):
             text = (
                 f"Loaded {result.leads:,} leads with {result.activities:,} timeline entries and "
                 f"{result.organizations:,} organisations in {result.seconds:.1f} s.\n{login}\n"
-                f"Other demo users, all with password {result.password}: {others}"
-            )
+                f"Other demo users, all with password {result.password}: {others}\n{scoring}"
+            ).rstrip()
         data = {
             "skipped": result.skipped,
             "leads": result.leads,
@@ -44,3 +52,21 @@ class Command(LeadloopCommand):
             "password": result.password,
         }
         self.emit(options, data, text)
+
+
+def _scoring() -> str:
+    """Demo scoring rules and a predictive model trained on the demo's closed leads."""
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.assessment import demo as assessment_demo
+    from leadloop.assessment import predictive
+    from leadloop.errors import ValidationFailed
+
+    assessment_demo.seed_rules()
+    try:
+        model, scored = predictive.train_and_score(by=SYSTEM)
+    except ValidationFailed as exc:  # a tiny demo has too few closed leads to learn from
+        return f"No predictive model: {exc.detail}"
+    return (
+        f"Predictive model trained: AUC {model.auc:.2f} on held-out leads, {scored:,} leads "
+        "scored. The worker assesses the demo leads in the background (Review, Scoring)."
+    )

@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import argparse
+import csv
+import time
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from leadloop.assessment import dedup
+from leadloop.core.commands import LeadloopCommand
+from leadloop.leads.exports import neutralise
+from leadloop.leads.models import Lead
+
+HEADER = [
+    "pair_id",
+    "lead_id",
+    "lead_name",
+    "lead_email",
+    "other_id",
+    "other_name",
+    "other_email",
+    "score",
+    "reasons",
+]
+
+
+def _score(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {value!r}")
+    return number
+
+
+class Command(LeadloopCommand):
+    help = (
+        "Duplicates: 'find' scans every lead and keeps likely pairs for the duplicates screen "
+        "(dismissed pairs stay dismissed); --export writes them to a CSV file."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("action", choices=["find"])
+        parser.add_argument("--export", metavar="FILE.csv", help="Write the pairs found to a CSV.")
+        parser.add_argument(
+            "--min-score",
+            type=_score,
+            default=dedup.DUPLICATE_AT,
+            help=f"Keep pairs scoring at least this (0–1; default {dedup.DUPLICATE_AT}).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        began = time.perf_counter()
+        result, pairs = dedup.find_duplicate_pairs(min_score=options["min_score"])
+        seconds = time.perf_counter() - began
+        if options["export"]:
+            self._export(options["export"], pairs)
+        data = {
+            "leads": result.leads,
+            "pairs": result.pairs,
+            "opened": result.opened,
+            "updated": result.updated,
+            "skipped_decided": result.skipped,
+            "min_score": options["min_score"],
+            "seconds": round(seconds, 2),
+            "export": options["export"] or None,
+        }
+        text = (
+            f"Scanned {result.leads:,} leads in {seconds:.1f} s: {result.pairs:,} likely "
+            f"duplicate pairs ({result.opened:,} new, {result.updated:,} still open, "
+            f"{result.skipped:,} decided before and left alone)."
+        )
+        if options["export"]:
+            text += f"\nWrote {len(pairs):,} pairs to {options['export']}."
+        self.emit(options, data, text)
+
+    def _export(self, path: str, pairs: list[Any]) -> None:
+        ids = {pk for pair in pairs for pk in (pair.lead_id, pair.other_id)}
+        people = {
+            pk: (f"{first} {last}".strip(), email)
+            for pk, first, last, email in Lead.objects.filter(pk__in=ids).values_list(
+                "pk", "first_name", "last_name", "email"
+            )
+        }
+        try:
+            handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"Cannot write {path}: {exc.strerror}.") from exc
+        with handle:
+            writer = csv.writer(handle)
+            writer.writerow(HEADER)
+            for pair in sorted(pairs, key=lambda p: (-p.score, p.lead_id, p.other_id)):
+                name, email = people.get(pair.lead_id, ("", ""))
+                other_name, other_email = people.get(pair.other_id, ("", ""))
+                writer.writerow(
+                    [
+                        pair.pk,
+                        pair.lead_id,
+                        neutralise(name),
+                        neutralise(email),
+                        pair.other_id,
+                        neutralise(other_name),
+                        neutralise(other_email),
+                        f"{pair.score:.3f}",
+                        neutralise("; ".join(pair.reasons)),
+                    ]
+                )
