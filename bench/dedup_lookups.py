@@ -77,9 +77,9 @@ def load(total: int, seed: int) -> None:
     from django.db import connection, transaction
 
     from leadloop.accounts.actors import SYSTEM
+    from leadloop.assessment.dedup import name_key
     from leadloop.leads import services
     from leadloop.leads.models import ChannelKind, Lead, Organization
-    from leadloop.leads.normalize import fold
     from leadloop.leads.services.bulk import RawTable
 
     rng = random.Random(seed)
@@ -109,7 +109,7 @@ def load(total: int, seed: int) -> None:
                 source_id=source.pk,
                 created_at=now - dt.timedelta(seconds=total - lead_id),
                 updated_at=now,
-                name_key=fold(values["last_name"])[:150] or None,
+                name_key=name_key(values["first_name"], values["last_name"]),
             )
             rows.append(table.row(values))
         with transaction.atomic():

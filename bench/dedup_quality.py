@@ -234,7 +234,8 @@ def _shares_contact(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def normalised(record: dict[str, Any]) -> dict[str, Any]:
     """The lead values the intake would store for `record` (e-mail and phone normalised)."""
-    from leadloop.leads.normalize import InvalidValue, fold, normalize_email, normalize_phone
+    from leadloop.assessment.dedup import name_key
+    from leadloop.leads.normalize import InvalidValue, normalize_email, normalize_phone
 
     values = {k: v for k, v in record.items() if k != "phone"}
     try:
@@ -246,7 +247,7 @@ def normalised(record: dict[str, Any]) -> dict[str, Any]:
     except InvalidValue:
         e164 = ""
     values["phone_raw"], values["phone_e164"] = record["phone"], e164
-    values["name_key"] = fold(values["last_name"])[:150] or None
+    values["name_key"] = name_key(values["first_name"], values["last_name"])
     return values
 
 

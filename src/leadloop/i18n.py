@@ -67,7 +67,11 @@ def extract() -> dict[tuple[str | None, str | tuple[str, ...]], str]:
     for path in _sources():
         text = path.read_text(encoding="utf-8")
         if path.suffix != ".py":
-            text = templatize(text, origin=str(path))
+            # templatize keeps the template's indentation, which Python's tokenizer may refuse
+            # ("unindent does not match"); only the gettext calls matter, so drop it.
+            text = "\n".join(
+                line.strip() for line in templatize(text, origin=str(path)).splitlines()
+            )
         for lineno, _func, message, _comments in extract_python(
             io.BytesIO(text.encode("utf-8")), KEYWORDS, [], {}
         ):

@@ -26,12 +26,12 @@ from django.utils.translation import gettext_lazy
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
+from leadloop.assessment.dedup import name_key
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ActivityKind, Lead, LeadHold
-from leadloop.leads.normalize import fold
 
 # The values a merge may take from either lead: one choice per group, its columns move together
 # (an address from one lead and a house number from the other would be nobody's address).
@@ -308,7 +308,7 @@ def merge_leads(
     if before:
         before["name_key"] = keep.name_key
         before["search_text"] = keep.search_text
-        keep.name_key = fold(keep.last_name)[:150] or None
+        keep.name_key = name_key(keep.first_name, keep.last_name)
         leads_services.refresh_search_text(keep)
         keep.updated_at = now
         keep.save(update_fields=[*before, "updated_at"])

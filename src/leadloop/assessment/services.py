@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.assessment import rules
 from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.dedup import name_key
 from leadloop.assessment.findings import Finding
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.stages import PIPELINE
 from leadloop.errors import InvalidTransition, ValidationFailed
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ActivityKind, FitGrade, Lead, LeadHold, LeadStatus
-from leadloop.leads.normalize import fold
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def assess(
 def _apply(ctx: Context, findings: list[Finding]) -> None:
     lead = ctx.lead
     lead.fraud_score = ctx.fraud_score
-    lead.name_key = fold(lead.last_name)[:150] or None
+    lead.name_key = name_key(lead.first_name, lead.last_name)
     if ctx.device.get("ip"):
         lead.client_ip = ctx.device["ip"]
     if ctx.device.get("fingerprint"):
