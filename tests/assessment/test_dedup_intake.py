@@ -8,6 +8,7 @@ import pytest
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import config
+from leadloop.assessment.findings import render
 from leadloop.assessment.models import DuplicatePair, PairState
 from leadloop.intake import services as intake
 from leadloop.intake.models import Disposition, SubmissionState
@@ -76,7 +77,7 @@ def test_policy_review_keeps_the_lead_held_with_an_open_pair(nl):
     assert lead.hold == LeadHold.DUPLICATE_REVIEW
     assert lead.status == LeadStatus.NEW
     assert (pair.lead_id, pair.other_id, pair.state) == (lead.pk, first.lead_id, PairState.OPEN)
-    assert found["message"].startswith(f"possible duplicate of lead #{first.lead_id} (0.9")
+    assert render(found).startswith(f"possible duplicate of lead #{first.lead_id} (0.9")
     assert lead.assessment["duplicate"]["lead_id"] == first.lead_id
 
 

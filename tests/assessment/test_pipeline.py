@@ -10,6 +10,7 @@ import time_machine
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import services as assessment_services
+from leadloop.assessment.findings import render
 from leadloop.assessment.models import (
     BlockEntry,
     EngagementRule,
@@ -49,7 +50,8 @@ def _codes(lead, stage=None):
 
 
 def _finding(lead, code):
-    return next(f for f in lead.assessment["findings"] if f["code"] == code)
+    found = next(f for f in lead.assessment["findings"] if f["code"] == code)
+    return {**found, "message": render(found)}
 
 
 def test_contact_values_are_verified_and_normalised_with_the_originals_kept(nl_source):
@@ -245,7 +247,7 @@ def test_grading_rules_give_the_fit_grade_and_explain_each_point(nl_source):
     lead = Lead.objects.get(pk=done.lead_id)
     assert lead.fit_grade == "B"
     assert lead.assessment["fit_points"] == 50
-    rules = [f["message"] for f in lead.assessment["findings"] if f["code"] == "fit_rule"]
+    rules = [render(f) for f in lead.assessment["findings"] if f["code"] == "fit_rule"]
     assert rules == [
         "+30 job title contains 'director'.",
         "+20 country is one of (comma-separated) 'NL, BE'.",
@@ -355,3 +357,17 @@ def test_the_hourly_refresh_lets_engagement_fade_and_lowers_the_priority(nl_sour
     assert (changed, unchanged) == (1, 0)
     assert (lead.engagement_score, lead.priority) == (20, 140)
     assert "refresh_scores" in {spec.name for spec in SCHEDULE}
+
+
+def test_the_web_app_loads_the_assessment_data_before_the_first_request(monkeypatch):
+    import importlib
+
+    from leadloop.assessment.stages import device
+
+    monkeypatch.setattr(device, "_asn_db", None)
+    device._browser.cache_clear()
+
+    importlib.reload(importlib.import_module("leadloop.wsgi"))
+
+    assert device._asn_db is not None
+    assert device._browser.cache_info().currsize == 1

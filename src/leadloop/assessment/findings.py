@@ -25,7 +25,12 @@ class Finding:
     data: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {"stage": self.stage, "code": self.code, "message": self.message}
+        """The stored form. The message is left out when its template is kept in `data`
+        (`render` fills it again): it was a third of the lead's assessment document, and the
+        document is written with every lead at intake."""
+        found: dict[str, Any] = {"stage": self.stage, "code": self.code}
+        if "_t" not in self.data:
+            found["message"] = self.message
         if self.points:
             found["points"] = self.points
         if self.data:

@@ -56,7 +56,8 @@ def assessment_view(lead: Lead) -> AssessmentView:
     doc = lead.assessment if isinstance(lead.assessment, dict) else {}
     grouped: dict[str, list[dict[str, Any]]] = {}
     for found in _dicts(doc.get("findings")):
-        shown = {**found, "text": render(found)}
+        text = render(found)
+        shown = {**found, "message": text, "text": text}
         grouped.setdefault(str(found.get("stage", "")), []).append(shown)
     stages = [
         StageFindings(name, grouped[name], sum(int(f.get("points", 0)) for f in grouped[name]))

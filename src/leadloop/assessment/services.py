@@ -21,7 +21,7 @@ from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.assessment import rules
 from leadloop.assessment.context import Context, Verdict
 from leadloop.assessment.dedup import name_key
-from leadloop.assessment.findings import Finding
+from leadloop.assessment.findings import Finding, render
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.stages import PIPELINE
 from leadloop.errors import InvalidTransition, ValidationFailed
@@ -267,7 +267,7 @@ def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
 def fraud_reasons(ctx: Context) -> list[dict[str, str]]:
     """The fraud findings as a submission's rejection reasons (the sender hears the score)."""
     reasons = [
-        {"code": "fraud", "message": str(f["message"])}
+        {"code": "fraud", "message": render(f)}
         for f in _stage_findings(ctx, "fraud")
         if f.get("points", 0) > 0
     ]
