@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import config
 from leadloop.assessment import services as assessment_services
 from leadloop.intake import services as intake
@@ -216,3 +217,23 @@ def test_a_person_entering_a_lead_is_not_held_for_fraud_signals(logged_in_client
     assert lead.fraud_score == 65
     assert lead.hold is None
     assert lead.status == LeadStatus.NURTURING
+
+
+def test_answering_bant_on_the_lead_makes_it_sales_ready_at_once(api_client_for, marketing, source):
+    config.create_grading_rule(
+        by=SYSTEM, field="job_title", operator="contains", value="director", points=70
+    )
+    config.update_scoring_settings(by=SYSTEM, ready_grades="AB", ready_min_bant=3)
+    lead = assessment_services.create_lead(
+        {"email": "dir@firma.nl", "job_title": "Director"}, source=source, by=SYSTEM
+    )
+    assert lead.status == LeadStatus.NURTURING
+
+    response = api_client_for(marketing).patch(
+        f"/api/v1/leads/{lead.pk}",
+        {"bant_budget": "met", "bant_authority": "met", "bant_need": "met"},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert response.json()["status"] == LeadStatus.SALES_READY

@@ -7,6 +7,7 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment import config as assessment_config
 from leadloop.intake import web_forms
 from leadloop.intake.forms_models import FieldInput
 from leadloop.intake.models import RawSubmission, SubmissionState
@@ -19,6 +20,11 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def demo_form(transactional_db):
     source = make_source("Website forms", kind=ChannelKind.WEB_FORM)
+    # Headless Chromium is what the fraud screen should call automated; the journey is about the
+    # form, so this source holds such leads for review instead of refusing them.
+    assessment_config.set_source_policy(
+        source, by=SYSTEM, fraud_review_at=40, fraud_reject_at=101, on_duplicate="review"
+    )
     with translation.override("en"):
         form = web_forms.create_form(
             source=source,

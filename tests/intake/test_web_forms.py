@@ -205,6 +205,24 @@ def test_bots_are_stored_and_thanked_but_make_no_lead(client, lead_form, fields,
     assert Lead.objects.count() == 0
 
 
+def test_a_post_the_fraud_screen_refuses_is_thanked_and_kept_for_review(client, lead_form):
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.assessment import config
+
+    config.create_block_entry(by=SYSTEM, kind="email_domain", value="spam-farm.nl")
+
+    response, _ = _render_and_post(client, email="ann@spam-farm.nl")
+
+    submission = RawSubmission.objects.get()
+    assert response.status_code == 303
+    assert response["Location"].startswith("/f/demo/thanks/")
+    assert submission.state == SubmissionState.REJECTED
+    assert submission.reasons == [
+        {"code": "fraud", "message": "E-mail domain spam-farm.nl is blocked."}
+    ]
+    assert Lead.objects.count() == 0
+
+
 def test_a_forged_token_is_stored_and_the_form_shown_again(client, lead_form):
     response, _ = _post(client, "forged-token")
 

@@ -251,6 +251,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def reassess_after_edit(lead: Lead) -> Context:
+    """A person changed the lead's fields (BANT answers, job title, address): judge it again,
+    so a lead whose answers now meet the readiness rule becomes sales-ready at once. The
+    assessment acts as the system: a partner may edit a lead but not move it to sales-ready."""
+    return reassess_lead(lead, by=SYSTEM)
+
+
 def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
     """Reassess many leads, one short transaction each; returns how many were assessed."""
     done = 0

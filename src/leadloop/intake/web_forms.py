@@ -641,6 +641,12 @@ def submit(
         )
         return SubmitResult("thanks", done)
     done = intake_services.process_submission(submission.pk)
+    if done.state == SubmissionState.REJECTED and all(
+        reason.get("code") == "fraud" for reason in done.reasons
+    ):
+        # Refused by the fraud screen: like the honeypot, a bot is not told why (the reasons
+        # are in the review queue for a person).
+        return SubmitResult("thanks", done)
     if done.state == SubmissionState.REJECTED:
         names = {f.name for f in form.fields.all()}
         field_errors: dict[str, list[str]] = {}

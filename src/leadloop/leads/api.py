@@ -336,6 +336,7 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadFields) -> Lead
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
     services.update_lead(lead, payload.model_dump(exclude_unset=True), by=actor)
+    assessment_services.reassess_after_edit(lead)
     return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 
 

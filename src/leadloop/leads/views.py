@@ -351,6 +351,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_lead(lead, form.service_data(), by=actor)
+            assessment_services.reassess_after_edit(lead)
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:
