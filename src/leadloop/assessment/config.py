@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import idna
 from django.db import IntegrityError, transaction
@@ -44,6 +44,7 @@ from leadloop.leads.normalize import (
     normalize_phone,
 )
 
+RuleT = TypeVar("RuleT", GradingRule, EngagementRule)
 logger = logging.getLogger(__name__)
 
 Errors = dict[str, list[str]]
@@ -246,22 +247,30 @@ def update_grading_rule(
             "is_active": is_active,
         }
     )
+    return _save_rule(rule, cleaned, what="grading", by=by)
+
+
+def _save_rule(rule: RuleT, cleaned: dict[str, Any], *, what: str, by: Actor) -> RuleT:
     for name, new in cleaned.items():
         setattr(rule, name, new)
     rule.save(update_fields=list(cleaned))
-    logger.info("grading rule updated rule=%s by=%s", rule.pk, _who(by))
+    logger.info("%s rule updated rule=%s by=%s", what, rule.pk, _who(by))
     _changed()
     return rule
+
+
+def _delete_rule(rule: GradingRule | EngagementRule, *, what: str, by: Actor) -> None:
+    rule_id = rule.pk
+    rule.delete()
+    logger.info("%s rule deleted rule=%s by=%s", what, rule_id, _who(by))
+    _changed()
 
 
 @transaction.atomic
 def delete_grading_rule(rule: GradingRule, *, by: Actor) -> None:
     """Remove a grading rule; leads keep their grade until they are assessed again."""
     _require_configurator(by)
-    rule_id = rule.pk
-    rule.delete()
-    logger.info("grading rule deleted rule=%s by=%s", rule_id, _who(by))
-    _changed()
+    _delete_rule(rule, what="grading", by=by)
 
 
 # --- Engagement rules ----------------------------------------------------------------------------
@@ -329,22 +338,14 @@ def update_engagement_rule(
             "is_active": is_active,
         }
     )
-    for name, new in cleaned.items():
-        setattr(rule, name, new)
-    rule.save(update_fields=list(cleaned))
-    logger.info("engagement rule updated rule=%s by=%s", rule.pk, _who(by))
-    _changed()
-    return rule
+    return _save_rule(rule, cleaned, what="engagement", by=by)
 
 
 @transaction.atomic
 def delete_engagement_rule(rule: EngagementRule, *, by: Actor) -> None:
     """Remove an engagement rule; scores change when leads are assessed again."""
     _require_configurator(by)
-    rule_id = rule.pk
-    rule.delete()
-    logger.info("engagement rule deleted rule=%s by=%s", rule_id, _who(by))
-    _changed()
+    _delete_rule(rule, what="engagement", by=by)
 
 
 # --- Blocklist -----------------------------------------------------------------------------------
