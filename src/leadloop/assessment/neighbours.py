@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 
@@ -70,7 +70,7 @@ def count_neighbours(
     if not any(values.values()):
         return Neighbours()
     since_db = connection.ops.adapt_datetimefield_value(since)
-    params: list[object] = []
+    params: list[Any] = []
     for name, _column, windowed in _COUNTS:
         params.append(values[name] or None)  # NULL matches nothing
         if windowed:

@@ -67,15 +67,19 @@ def assessment_view(lead: Lead) -> AssessmentView:
     return AssessmentView(
         stages=stages,
         errors=list(_dicts(doc.get("errors"))),
-        device=doc.get("device") if isinstance(doc.get("device"), dict) else {},
-        readiness=doc.get("readiness") if isinstance(doc.get("readiness"), dict) else {},
-        fraud=doc.get("fraud") if isinstance(doc.get("fraud"), dict) else {},
+        device=_dict(doc.get("device")),
+        readiness=_dict(doc.get("readiness")),
+        fraud=_dict(doc.get("fraud")),
         duplicate=doc.get("duplicate") if isinstance(doc.get("duplicate"), dict) else None,
-        appended=doc.get("appended") if isinstance(doc.get("appended"), dict) else {},
-        raw=doc.get("raw") if isinstance(doc.get("raw"), dict) else {},
-        priority=doc.get("priority") if isinstance(doc.get("priority"), dict) else {},
+        appended=_dict(doc.get("appended")),
+        raw=_dict(doc.get("raw")),
+        priority=_dict(doc.get("priority")),
         assessed=bool(doc),
     )
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _dicts(value: Any) -> Iterable[dict[str, Any]]:

@@ -58,7 +58,7 @@ def time_zones_of(e164: str, number: PhoneNumber, kind: int) -> tuple[str, ...]:
     """The time zones of a number: by its longest known prefix when the number type is tied to
     a place, by its country otherwise (what phonenumbers.timezone does, without re-validating
     and re-formatting the number)."""
-    if is_number_type_geographical(kind, number.country_code):
+    if number.country_code is not None and is_number_type_geographical(kind, number.country_code):
         for size in range(min(TIMEZONE_LONGEST_PREFIX, len(e164) - 1), 0, -1):
             zones = TIMEZONE_DATA.get(e164[1 : 1 + size])
             if zones is not None:

@@ -69,7 +69,7 @@ def dig(answer: Any, path: str) -> Any:
 
 
 def _field_limit(name: str) -> int:
-    return int(Lead._meta.get_field(name).max_length or MAX_TEXT)
+    return int(getattr(Lead._meta.get_field(name), "max_length", None) or MAX_TEXT)
 
 
 def usable_value(target: str, value: Any) -> Any:

@@ -274,15 +274,15 @@ def _address(ctx: Context, country: str, found: list[Finding]) -> None:
             )
         )
     elif country == "US":
-        parts = _us_address(f"{lead.street} {lead.house_number}".strip())
-        if parts:
-            ctx.normalized["address"] = parts
+        tagged = _us_address(f"{lead.street} {lead.house_number}".strip())
+        if tagged:
+            ctx.normalized["address"] = tagged
             found.append(
                 finding(
                     STAGE,
                     "address_parsed",
                     gettext_noop("US address parsed: %(parts)s."),
-                    parts=", ".join(f"{k}={v}" for k, v in parts.items()),
+                    parts=", ".join(f"{k}={v}" for k, v in tagged.items()),
                 )
             )
 
