@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import lead_visibility
@@ -14,6 +15,15 @@ from leadloop.assessment.findings import render
 from leadloop.leads.models import Lead, LeadHold
 
 STAGE_ORDER = ("verify", "device", "fraud", "enrich", "dedup", "score", "readiness")
+STAGE_LABELS = {
+    "verify": gettext_lazy("Verification"),
+    "device": gettext_lazy("Device"),
+    "fraud": gettext_lazy("Fraud screening"),
+    "enrich": gettext_lazy("Appended data"),
+    "dedup": gettext_lazy("Duplicates"),
+    "score": gettext_lazy("Grade and scores"),
+    "readiness": gettext_lazy("Sales-ready?"),
+}
 
 
 def list_held_leads(actor: Actor, *, hold: str = "", limit: int = 200) -> QuerySet[Lead]:
@@ -33,6 +43,10 @@ class StageFindings:
     stage: str
     findings: list[dict[str, Any]]
     points: int
+
+    @property
+    def label(self) -> str:
+        return str(STAGE_LABELS.get(self.stage, self.stage))
 
 
 @dataclass(frozen=True)
