@@ -525,8 +525,8 @@ def candidate_rows(
         return []
     skip = [pk for pk in {person.id, *exclude} if pk is not None]
     if connection.vendor == "sqlite" and not connection.queries_logged:
-        # The hottest read of the intake: straight to sqlite3, skipping the wrapper's placeholder
-        # rewrite (measured in bench/dedup_lookups.py).
+        # The hottest read of the intake: straight to sqlite3, skipping the wrapper's rewrite of
+        # "%s" parameters into "?" (measured in bench/dedup_lookups.py).
         connection.ensure_connection()
         sql = _candidate_sql(shape, len(skip), qmark=True)
         return connection.connection.execute(sql, [*params, *skip]).fetchall()
