@@ -47,11 +47,7 @@ test: install
 	@bash scripts/test.sh
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/lint-imports
-	$(BIN)/mypy src
-	$(BIN)/leadloop makemigrations --check --dry-run
+	@bash scripts/lint.sh
 
 bench: install
 	$(BIN)/python bench/run_all.py

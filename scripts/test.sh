@@ -12,11 +12,8 @@ WORKERS="${PYTEST_WORKERS:-2}"
 CHROMIUM="${LEADLOOP_CHROMIUM:-/usr/bin/chromium}"
 status=0
 
-echo "== lint (ruff, import contracts, migrations) =="
-$BIN/ruff check src tests bench
-out=$($BIN/lint-imports --no-cache --no-logo) || { echo "$out"; exit 1; }; echo "$out" | tail -1
-$BIN/leadloop makemigrations --check --dry-run >/dev/null || {
-  echo "Model changes without a migration: run 'leadloop makemigrations'."; exit 1; }
+echo "== lint (ruff, format, import contracts, mypy, migrations) =="
+bash scripts/lint.sh
 
 echo "== tests on SQLite =="
 $BIN/pytest -n "$WORKERS" -m "not browser" -q || status=$?

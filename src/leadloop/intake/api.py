@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
@@ -272,7 +272,7 @@ def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
 
 
 @router.get("/imports/{batch_id}/rejected", summary="The rejected rows and why, as CSV")
-def get_import_rejected(request: HttpRequest, batch_id: int) -> HttpResponse:
+def get_import_rejected(request: HttpRequest, batch_id: int) -> FileResponse:
     from leadloop.intake.import_views import rejected_response
 
     return rejected_response(selectors.get_import_batch_for(_actor(request), batch_id))

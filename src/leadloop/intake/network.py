@@ -31,7 +31,7 @@ def refuse_private_host(host: str) -> None:
     except (socket.gaierror, UnicodeError):
         return
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        ip = ipaddress.ip_address(str(address).split("%", 1)[0])
         if not ip.is_global or ip.is_multicast:
             raise PrivateHostError(
                 _("%(host)s is not a public address; connections to it are refused.")

@@ -114,13 +114,13 @@ def parse_message(raw: bytes, rules: dict[str, Any] | None = None) -> list[Recor
         raise EmailParseError(
             _("The message is larger than %(limit)d MB.") % {"limit": MAX_MESSAGE_BYTES >> 20}
         )
-    rules = _Rules.from_dict(rules)
+    read_with = _Rules.from_dict(rules)
     message = BytesParser(policy=policy.default).parsebytes(raw)
     assert isinstance(message, EmailMessage)  # policy.default always builds one
     try:
         parts = list(_limited_walk(message))
         records: list[Record] = []
-        body_record = _body_record(message, rules)
+        body_record = _body_record(message, read_with)
         if body_record:
             records.append({**body_record, **_meta_labels(message)})
         for part in parts:
@@ -131,7 +131,7 @@ def parse_message(raw: bytes, rules: dict[str, Any] | None = None) -> list[Recor
                 records.extend(_vcard_records(part))
     except RecursionError as exc:
         raise EmailParseError(_("The message is nested too deeply.")) from exc
-    return [rules.apply(record) for record in records]
+    return [read_with.apply(record) for record in records]
 
 
 def iter_mbox(path: str) -> Iterator[bytes]:

@@ -173,7 +173,9 @@ def parse_multipart(body: bytes, content_type: str) -> Record:
         if filename:
             record[f"_file.{name}"] = str(filename)
             continue
-        payload = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
         record[str(name)] = _decode(payload, part.get_content_charset())
         if len(record) > MAX_FIELDS:
             raise ParseError(f"Too many fields (more than {MAX_FIELDS}).")
