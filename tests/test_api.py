@@ -14,6 +14,8 @@ WRITES = [
     ("post", "/api/v1/leads/{lead}/activities", {"kind": "note", "message": "x"}),
     ("post", "/api/v1/organizations", {"name": "Acme"}),
     ("delete", "/api/v1/assessment/config/blocklist/1", None),
+    ("post", "/api/v1/me/api-keys", {"name": "script"}),
+    ("delete", "/api/v1/api-keys/1", None),
 ]
 
 

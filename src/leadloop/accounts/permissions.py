@@ -7,7 +7,7 @@ which of a visible lead's fields a role may write. The UI form, the API and the 
 
 from __future__ import annotations
 
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
 
 # A partner user works the leads routed to their organisation: they keep the person's contact
@@ -51,3 +51,13 @@ def writable_lead_fields(actor: Actor) -> frozenset[str] | None:
     if actor.role == Role.PARTNER:
         return PARTNER_LEAD_FIELDS
     return None
+
+
+def can_manage_api_keys_of(actor: Actor, user: User) -> bool:
+    """Whether `actor` may list, create and revoke `user`'s API keys: their own, or an admin
+    (and the operator's CLI) anyone's."""
+    if isinstance(actor, SystemActor):
+        return True
+    if not isinstance(actor, User) or not actor.is_active:
+        return False
+    return actor.pk == user.pk or actor.role == Role.ADMIN
