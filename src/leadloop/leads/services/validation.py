@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -213,7 +213,8 @@ def clean_lead_input(
 
     attempt("currency", currency_value)
 
-    def reference(field: str, linkable: QuerySet[Any], unknown: str) -> Any:
+    # The scoped querysets are built only when an id is given: imports clean every row here.
+    def reference(field: str, linkable: Callable[[Actor], QuerySet[Any]], unknown: str) -> Any:
         def check(raw: Any) -> dict[str, Any]:
             if raw in (None, ""):
                 return {field: None}
@@ -223,7 +224,7 @@ def clean_lead_input(
                 pk = int(raw)
             except (TypeError, ValueError, OverflowError) as exc:
                 raise InvalidValue(_("Expected an id.")) from exc
-            if not -(2**63) <= pk < 2**63 or not linkable.filter(pk=pk).exists():
+            if not -(2**63) <= pk < 2**63 or not linkable(by).filter(pk=pk).exists():
                 raise InvalidValue(unknown)
             return {field: pk}
 
@@ -232,14 +233,12 @@ def clean_lead_input(
     attempt(
         "organization_id",
         reference(
-            "organization_id",
-            selectors.list_linkable_organizations(by),
-            _("Unknown organisation."),
+            "organization_id", selectors.list_linkable_organizations, _("Unknown organisation.")
         ),
     )
     attempt(
         "campaign_id",
-        reference("campaign_id", selectors.list_linkable_campaigns(by), _("Unknown campaign.")),
+        reference("campaign_id", selectors.list_linkable_campaigns, _("Unknown campaign.")),
     )
 
     def extra_value(raw: Any) -> dict[str, Any]:
