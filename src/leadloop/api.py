@@ -13,7 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
-from ninja.security import APIKeyHeader, HttpBearer, django_auth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SourceActor
@@ -56,6 +57,27 @@ class BearerAuth(HttpBearer):
         return _actor_for_key(token) if token else None
 
 
+class CsrfFailed(Exception):
+    """A logged-in browser's write without a valid CSRF token."""
+
+
+class BrowserSessionAuth(SessionAuth):
+    """The UI's session cookie; its writes must carry the CSRF token.
+
+    Ninja's own session auth checks CSRF before it knows whether anyone is logged in, so a script
+    without credentials got "CSRF check Failed" (403) instead of "log in" (401). Only a request
+    that really carries a logged-in session is held to the token: the cookie is what a forged
+    cross-site request would ride on, and a request without one has nothing to forge.
+    """
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise CsrfFailed
+        return request.COOKIES.get(self.param_name) or "session"
+
+
 api = NinjaAPI(
     title="Leadloop API",
     version="1",
@@ -65,7 +87,7 @@ api = NinjaAPI(
         "problem documents with field-level messages in `errors`."
     ),
     urls_namespace="api",
-    auth=[ApiKeyAuth(), BearerAuth(), django_auth],
+    auth=[ApiKeyAuth(), BearerAuth(), BrowserSessionAuth()],
 )
 
 
@@ -122,6 +144,17 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     )
 
 
+@api.exception_handler(CsrfFailed)
+def _csrf_failed(request: HttpRequest, exc: CsrfFailed) -> HttpResponse:
+    return problem_response(
+        request,
+        status=403,
+        title="CSRF check failed",
+        detail="A write with the session cookie needs the X-CSRFToken header (or send an API key).",
+        kind="csrffailed",
+    )
+
+
 @api.exception_handler(AuthorizationError)
 def _forbidden(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
     return problem_response(request, status=403, title="Not allowed", kind="notallowed")
@@ -157,12 +190,14 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _mount() -> None:
+    from leadloop.accounts.api import api_keys
     from leadloop.accounts.api import router as accounts_router
     from leadloop.assessment.api import router as assessment_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, organizations, sources
 
     api.add_router("/me", accounts_router, tags=["me"])
+    api.add_router("/api-keys", api_keys, tags=["api keys"])
     api.add_router("/leads", leads, tags=["leads"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])

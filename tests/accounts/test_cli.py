@@ -93,3 +93,61 @@ def test_createuser_refuses_an_unknown_time_zone(db):
         call_command("createuser", "tz", "--role", "marketing", "--time-zone", "Mars/Olympus")
 
     assert User.objects.count() == 0
+
+
+def test_apikeys_create_list_and_revoke_by_prefix(db, capsys):
+    from leadloop.accounts.services import create_api_key
+    from tests.factories.accounts import make_user
+
+    rep = make_user("sales_rep", username="ria")
+    other = make_user("sales_rep", username="bo")
+    create_api_key(other, name="bo's", by=other)
+
+    made = _run(capsys, "apikeys", "create", "--user", "ria", "--name", "CRM sync", "--json")
+    listed = _run(capsys, "apikeys", "list", "--user", "ria", "--json")
+    everyone = _run(capsys, "apikeys", "list", "--json")
+    revoked = _run(capsys, "apikeys", "revoke", made["prefix"] + "…", "--json")
+
+    assert authenticate_api_key(made["key"]) is None
+    assert [(r["name"], r["user"], r["is_active"]) for r in listed] == [("CRM sync", "ria", True)]
+    assert listed[0]["last_used_at"] is None
+    assert {r["user"] for r in everyone} == {"ria", "bo"}
+    assert revoked["is_active"] is False
+    assert rep.api_keys.get().revoked_at is not None
+
+
+def test_apikeys_revoke_by_id_and_refuse_what_matches_nothing(db, capsys):
+    from leadloop.accounts.services import create_api_key
+    from tests.factories.accounts import make_user
+
+    user = make_user("admin", username="ad")
+    issued = create_api_key(user, name="x", by=user)
+
+    revoked = _run(capsys, "apikeys", "revoke", str(issued.key.pk), "--json")
+    with pytest.raises(CommandError, match="No single API key"):
+        call_command("apikeys", "revoke", "llu_nothing")
+    with pytest.raises(CommandError, match="needs --user and --name"):
+        call_command("apikeys", "create", "--user", "ad")
+    with pytest.raises(CommandError, match="No user called"):
+        call_command("apikeys", "list", "--user", "nobody")
+
+    assert revoked["id"] == issued.key.pk
+    assert authenticate_api_key(issued.raw) is None
+
+
+def test_apikeys_list_text_shows_created_last_used_and_state(db, capsys):
+    from leadloop.accounts.services import create_api_key, revoke_api_key
+    from tests.factories.accounts import make_user
+
+    user = make_user("sales_rep", username="tess")
+    issued = create_api_key(user, name="nightly", by=user)
+    revoke_api_key(issued.key, by=user)
+
+    call_command("apikeys", "list")
+    out = capsys.readouterr().out
+
+    assert f"{issued.key.prefix}…" in out
+    assert "tess" in out
+    assert "nightly" in out
+    assert "last used never" in out
+    assert "revoked" in out

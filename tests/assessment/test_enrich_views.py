@@ -247,7 +247,8 @@ def test_a_rep_cannot_run_enrichment_for_another_reps_lead(
     )
 
     lead.refresh_from_db()
-    assert response.status_code == 404
+    # A lead id in the body the caller cannot see is a field error, as for one that is missing.
+    assert response.status_code == 422
     assert httpserver.log == []
     assert lead.company_name == ""
 

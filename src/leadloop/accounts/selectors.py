@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
-from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.errors import NotFound, ValidationFailed
 
 NOTHING = Q(pk__in=[])
 
@@ -108,3 +110,86 @@ def list_teams(actor: Actor) -> QuerySet[Team]:
     if not is_staff_role(actor):
         return Team.objects.none()
     return Team.objects.all()
+
+
+# --- API keys ------------------------------------------------------------------------------------
+
+
+def sees_all_api_keys(actor: Actor) -> bool:
+    """Admins (and the operator's CLI) see and revoke everyone's API keys; others their own."""
+    return isinstance(actor, SystemActor) or (
+        isinstance(actor, User) and actor.is_active and actor.role == Role.ADMIN
+    )
+
+
+def list_api_keys(actor: Actor, *, user_id: int | None = None) -> QuerySet[ApiKey]:
+    """The API keys `actor` may see, newest first: their own, or for an admin everyone's
+    (optionally one user's). Revoked keys are listed too, marked by `revoked_at`."""
+    keys = ApiKey.objects.select_related("user").order_by("-created_at", "-id")
+    if sees_all_api_keys(actor):
+        return keys.filter(user_id=user_id) if user_id is not None else keys
+    if not isinstance(actor, User) or not actor.is_active:
+        return keys.none()
+    if user_id is not None and user_id != actor.pk:
+        return keys.none()
+    return keys.filter(user_id=actor.pk)
+
+
+def get_api_key_for(actor: Actor, key_id: int, *, user_id: int | None = None) -> ApiKey:
+    """One API key `actor` may see (of `user_id` only, if given); NotFound otherwise, with no
+    hint that it exists."""
+    keys = list_api_keys(actor, user_id=user_id)
+    key = keys.filter(pk=key_id).first() if -(2**63) <= key_id < 2**63 else None
+    if key is None:
+        raise NotFound(_("No such API key."))
+    return key
+
+
+def find_api_key(actor: Actor, ref: str) -> ApiKey:
+    """The key `ref` names: its id, or its prefix as the list shows it (`llu_AbCd1234`, with or
+    without the trailing …). NotFound when none or several match."""
+    ref = ref.strip().rstrip("…").rstrip(".")
+    keys = list_api_keys(actor)
+    matches = list(keys.filter(pk=int(ref))[:2]) if ref.isdigit() and len(ref) < 19 else []
+    if not matches and ref:
+        matches = list(keys.filter(prefix=ref)[:2])
+    if len(matches) != 1:
+        raise NotFound(_("No single API key matches %(ref)r.") % {"ref": ref})
+    return matches[0]
+
+
+def list_api_key_owners(actor: Actor) -> QuerySet[User]:
+    """Users whose API keys `actor` manages: themselves, or for an admin every user."""
+    users = User.objects.order_by("username")
+    if sees_all_api_keys(actor):
+        return users
+    if isinstance(actor, User) and actor.is_active:
+        return users.filter(pk=actor.pk)
+    return users.none()
+
+
+def list_active_api_key_owners(actor: Actor) -> QuerySet[User]:
+    """Users `actor` may make a new API key for (inactive users cannot have one)."""
+    return list_api_key_owners(actor).filter(is_active=True)
+
+
+def get_api_key_owner(actor: Actor, user_id: int, *, field: str) -> User:
+    """The user `user_id` if `actor` may make keys for them; the same field error for a user that
+    does not exist and one `actor` may not manage."""
+    user = (
+        list_active_api_key_owners(actor).filter(pk=user_id).first()
+        if -(2**63) <= user_id < 2**63
+        else None
+    )
+    if user is None:
+        message = _("Unknown user.")
+        raise ValidationFailed(message, errors={field: [message]})
+    return user
+
+
+def get_user_by_username(actor: Actor, username: str) -> User:
+    """The user called `username` whose keys `actor` may manage; NotFound otherwise."""
+    user = list_api_key_owners(actor).filter(username=username).first()
+    if user is None:
+        raise NotFound(_("No user called %(name)r.") % {"name": username})
+    return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
@@ -12,10 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
-from leadloop.errors import NotFound, ValidationFailed
+from leadloop.accounts.permissions import can_manage_api_keys_of
+from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 
 KEY_PREFIX_LEN = 8
+LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
 
 
 def hash_key(raw: str) -> str:
@@ -95,18 +99,56 @@ def create_user(
     return user
 
 
-def issue_api_key(user: User, *, name: str = "default") -> IssuedKey:
-    """Give `user` a new API key; the raw key is returned once and never stored."""
+API_KEY_NAME_MAX = 100
+
+
+def _require_key_manager(by: Actor, user: User) -> None:
+    if not can_manage_api_keys_of(by, user):
+        raise NotAllowed(_("You can manage your own API keys only."))
+
+
+@transaction.atomic
+def create_api_key(user: User, *, name: str, by: Actor) -> IssuedKey:
+    """Give `user` a new API key; the raw key is returned once and only its hash is stored.
+
+    A user makes keys for themselves; an admin (or the operator's CLI) for anyone active.
+    """
+    _require_key_manager(by, user)
+    if not user.is_active:
+        raise ValidationFailed(
+            _("Inactive users cannot have API keys."),
+            errors={"user": [_("This user is inactive.")]},
+        )
+    clean = " ".join(str(name or "").split())
+    if not clean or len(clean) > API_KEY_NAME_MAX or "\x00" in clean:
+        raise ValidationFailed(
+            _("Give the key a name of at most %(limit)d characters.") % {"limit": API_KEY_NAME_MAX},
+            errors={
+                "name": [_("Required, at most %(limit)d characters.") % {"limit": API_KEY_NAME_MAX}]
+            },
+        )
     raw, prefix = new_secret("u")
-    key = ApiKey.objects.create(user=user, name=name, prefix=prefix, key_hash=hash_key(raw))
+    key = ApiKey.objects.create(user=user, name=clean, prefix=prefix, key_hash=hash_key(raw))
     return IssuedKey(key=key, raw=raw)
 
 
-def revoke_api_key(key: ApiKey) -> None:
-    """Stop a key from working, keeping the row for the audit trail."""
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+def issue_api_key(user: User, *, name: str = "default") -> IssuedKey:
+    """An API key for `user` issued by the operator (createuser --api-key, tests)."""
+    return create_api_key(user, name=name, by=SYSTEM)
+
+
+@transaction.atomic
+def revoke_api_key(key: ApiKey, *, by: Actor) -> ApiKey:
+    """Stop a key from working at once, keeping the row (who had it, when it was last used).
+
+    Its owner or an admin may revoke it; revoking a revoked key changes nothing.
+    """
+    locked = ApiKey.objects.select_for_update().select_related("user").get(pk=key.pk)
+    _require_key_manager(by, locked.user)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at"])
+    return locked
 
 
 def authenticate_api_key(raw: str) -> User | None:
@@ -122,7 +164,7 @@ def authenticate_api_key(raw: str) -> User | None:
         return None
     now = timezone.now()
     # Stamping every request would turn each API read into a write; once a minute is enough.
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+    if key.last_used_at is None or (now - key.last_used_at) > LAST_USED_GRANULARITY:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key.user
 

@@ -132,7 +132,7 @@ def delete_provider(request: HttpRequest, provider_id: int) -> Status:
 )
 def run(request: HttpRequest, payload: RunIn) -> RunOut:
     actor = _actor(request)
-    lead = leads_selectors.get_lead_for(actor, payload.lead_id)
+    lead = leads_selectors.get_linkable_lead(actor, payload.lead_id, field="lead_id")
     if not is_staff_role(actor):
         raise NotAllowed(_("Only company staff can run enrichment."))
     result = enrichment.enrich_stored_lead(lead.pk, by=actor)

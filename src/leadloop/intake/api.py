@@ -257,8 +257,12 @@ def create_import(
     mapping: Form[str | None] = None,  # JSON: column → lead field, "extra" or "ignore"
 ) -> tuple[int, ImportBatch]:
     actor = _actor(request)
-    source = leads_selectors.get_source_for(actor, source_id)
-    campaign = leads_selectors.get_campaign_for(actor, campaign_id) if campaign_id else None
+    source = leads_selectors.get_linkable_source(actor, source_id, field="source_id")
+    campaign = (
+        leads_selectors.get_linkable_campaign(actor, campaign_id, field="campaign_id")
+        if campaign_id
+        else None
+    )
     batch = import_batches.upload_and_start(
         file, filename=file.name or "import", source=source, campaign=campaign, by=actor,
         fields=_parse_fields(mapping),

@@ -322,7 +322,7 @@ def _source_for_submit(actor: Actor, source_id: int) -> Source:
         if source_id != actor.source_id:
             raise NotAllowed("This key may only submit leads to its own source.")
         return Source.objects.get(pk=source_id)
-    return selectors.get_source_for(actor, source_id)
+    return selectors.get_linkable_source(actor, source_id, field="source_id")
 
 
 @leads.get("/{lead_id}", response=LeadOut, summary="One lead")
@@ -440,7 +440,7 @@ def org_out(org: Organization) -> OrganizationOut:
 def _parent(actor: Actor, parent_id: int | None) -> Organization | None:
     if parent_id is None:
         return None
-    return selectors.get_organization_tree(actor, parent_id, lead_limit=0).organization
+    return selectors.get_linkable_organization(actor, parent_id, field="parent_id")
 
 
 @organizations.get("", response=list[OrganizationOut], summary="Organisations (search by name)")
@@ -620,7 +620,7 @@ def list_campaigns(request: HttpRequest, source: int | None = None) -> list[Camp
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status[CampaignOut]:
     actor = _actor(request)
     data = payload.model_dump()
-    source = selectors.get_source_for(actor, data.pop("source_id"))
+    source = selectors.get_linkable_source(actor, data.pop("source_id"), field="source_id")
     return Status(201, campaign_out(services.create_campaign(source=source, by=actor, **data)))
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import PartnerOrganization, Team, User
+from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.accounts.selectors import (
     is_staff_role,
     list_assignable_partners,
@@ -307,11 +308,13 @@ class LeadForm(UIForm):
             cast(forms.ChoiceField, self.fields["source"]).choices = [("", "—")] + [
                 (s.pk, s.name) for s in selectors.list_sources(actor).filter(is_active=True)
             ]
-        if not is_staff_role(actor):
-            # Partners cannot list organisations or campaigns; a select with only "—" would
-            # post an empty value and silently detach the lead from its campaign.
-            del self.fields["organization_id"]
-            del self.fields["campaign_id"]
+        writable = writable_lead_fields(actor)
+        if writable is not None:
+            # Only the fields the role may change are on the form (accounts.permissions); a value
+            # posted for another one is not a field of the form, so it is never read.
+            for name in [n for n in self.fields if n != "source" and n not in writable]:
+                del self.fields[name]
+        if not is_staff_role(actor) or "organization_id" not in self.fields:
             return
         organizations = selectors.list_organizations(actor, limit=500)
         if lead is not None and lead.organization and lead.organization not in organizations:
@@ -355,10 +358,11 @@ class LeadForm(UIForm):
         return value
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [
+        groups = [
             (str(title), [self[name] for name in names if name in self.fields])
             for title, names in self.GROUPS
         ]
+        return [(title, fields) for title, fields in groups if fields]
 
     def service_data(self) -> dict[str, Any]:
         """The input for create_lead/update_lead: everything on create, what changed on edit."""

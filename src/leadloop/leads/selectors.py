@@ -408,6 +408,62 @@ def get_campaign_for(actor: Actor, campaign_id: int) -> Campaign:
     return campaign
 
 
+# --- What a write may point at ------------------------------------------------------------------
+# A lead, a campaign or an organisation names other records by id. Each id is looked up among what
+# the writer may see, and one the writer cannot see is answered exactly like one that does not
+# exist: a field error, never the other record's name.
+
+
+def list_linkable_organizations(actor: Actor) -> QuerySet[Organization]:
+    """Organisations `actor` may link a lead or a branch to: those staff browse (all of them)."""
+    if not is_staff_role(actor):
+        return Organization.objects.none()
+    return Organization.objects.all()
+
+
+def list_linkable_campaigns(actor: Actor) -> QuerySet[Campaign]:
+    """Campaigns `actor` may put a lead in: staff any; a source key only its own source's."""
+    if isinstance(actor, SourceActor):
+        return Campaign.objects.filter(source_id=actor.source_id)
+    return list_campaigns(actor)
+
+
+def _unknown(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
+
+
+def get_linkable_organization(actor: Actor, org_id: int, *, field: str) -> Organization:
+    """The organisation `org_id` if `actor` may link to it; a field error on `field` otherwise."""
+    org = list_linkable_organizations(actor).filter(pk=org_id).first()
+    if org is None:
+        raise _unknown(field, _("Unknown organisation."))
+    return org
+
+
+def get_linkable_campaign(actor: Actor, campaign_id: int, *, field: str) -> Campaign:
+    """The campaign `campaign_id` if `actor` may use it; a field error on `field` otherwise."""
+    campaign = list_linkable_campaigns(actor).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise _unknown(field, _("Unknown campaign."))
+    return campaign
+
+
+def get_linkable_source(actor: Actor, source_id: int, *, field: str) -> Source:
+    """The source `source_id` if `actor` may use it (staff); a field error on `field` otherwise."""
+    source = list_sources(actor).filter(pk=source_id).first()
+    if source is None:
+        raise _unknown(field, _("Unknown source."))
+    return source
+
+
+def get_linkable_lead(actor: Actor, lead_id: int, *, field: str) -> Lead:
+    """The lead `lead_id` if `actor` may see it; a field error on `field` otherwise."""
+    try:
+        return get_lead_for(actor, lead_id)
+    except NotFound as exc:
+        raise _unknown(field, _("Unknown lead.")) from exc
+
+
 def list_saved_views(user: Any) -> QuerySet[SavedView]:
     """The user's own saved lead-list views."""
     return SavedView.objects.filter(user=user).order_by("name")

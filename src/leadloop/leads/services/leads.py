@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts import selectors as accounts_selectors
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.core import prepared
 from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import lifecycle
@@ -29,7 +30,7 @@ from leadloop.leads.models import (
 )
 from leadloop.leads.normalize import build_search_text
 from leadloop.leads.services.timeline import record_activity
-from leadloop.leads.services.validation import clean_lead_input, clean_text
+from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
 
 
 def refresh_search_text(lead: Lead) -> None:
@@ -57,6 +58,22 @@ def _check_source_actor(by: Actor, source: Source) -> None:
         raise NotAllowed(_("This key may only submit leads to its own source."))
 
 
+def check_writable_fields(data: Mapping[str, Any], *, by: Actor) -> None:
+    """Refuse input naming a lead field `by`'s role may not change (accounts.permissions).
+
+    The refusal does not depend on the value sent, so it says nothing about other records.
+    """
+    allowed = writable_lead_fields(by)
+    if allowed is None:
+        return
+    refused = sorted((set(data) & INPUT_FIELDS) - allowed)
+    if refused:
+        raise NotAllowed(
+            _("Your role cannot change these fields: %(fields)s.") % {"fields": ", ".join(refused)},
+            errors={name: [_("Your role cannot change this field.")] for name in refused},
+        )
+
+
 def create_lead(
     data: Mapping[str, Any],
     *,
@@ -82,7 +99,8 @@ def prepare_lead(
     _check_source_actor(by, source)
     if isinstance(by, User) and not by.is_active:
         raise NotAllowed(_("Inactive users cannot create leads."))
-    values = clean_lead_input(data, default_region=source.default_country)
+    check_writable_fields(data, by=by)
+    values = clean_lead_input(data, default_region=source.default_country, by=by)
     _check_origin(values, source=source)
     now = at or timezone.now()
     lead = Lead(source=source, created_at=now, updated_at=now, **values)
@@ -168,12 +186,15 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
     """Change a lead's fields; every changed field goes on the timeline as old → new.
 
     Status and ownership are not fields here: they change through `transition` and `assign_lead`.
+    Each role changes only its own fields (`check_writable_fields`), and an organisation or
+    campaign only to one it may see.
     """
+    check_writable_fields(data, by=by)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     region = (data.get("country") if isinstance(data.get("country"), str) else "") or (
         locked.country or locked.source.default_country
     )
-    values = clean_lead_input(data, default_region=region)
+    values = clean_lead_input(data, default_region=region, by=by)
     _check_origin(values, source=locked.source, lead_id=locked.pk)
     changes = []
     for name, new in values.items():

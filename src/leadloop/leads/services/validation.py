@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.errors import ValidationFailed
+from leadloop.leads import selectors
 from leadloop.leads.models import (
     BantAnswer,
-    Campaign,
     FitGrade,
     Lead,
-    Organization,
 )
 from leadloop.leads.normalize import (
     InvalidValue,
@@ -127,10 +128,14 @@ def _datetime(value: Any) -> dt.datetime | None:
     return parsed
 
 
-def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[str, Any]:
+def clean_lead_input(
+    data: Mapping[str, Any], *, default_region: str, by: Actor = SYSTEM
+) -> dict[str, Any]:
     """Validate and normalise lead input into model values; ValidationFailed lists every bad field.
 
     Unknown names are an error, not silently dropped, so a sender learns about a typo at once.
+    An organisation or campaign id must be one `by` may link to; one it cannot see gets the same
+    answer as one that does not exist.
     """
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
@@ -208,22 +213,33 @@ def clean_lead_input(data: Mapping[str, Any], *, default_region: str) -> dict[st
 
     attempt("currency", currency_value)
 
-    def reference(model: type[Organization] | type[Campaign], field: str) -> Any:
+    # The scoped querysets are built only when an id is given: imports clean every row here.
+    def reference(field: str, linkable: Callable[[Actor], QuerySet[Any]], unknown: str) -> Any:
         def check(raw: Any) -> dict[str, Any]:
             if raw in (None, ""):
                 return {field: None}
+            if isinstance(raw, bool):
+                raise InvalidValue(_("Expected an id."))
             try:
                 pk = int(raw)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise InvalidValue(_("Expected an id.")) from exc
-            if not model.objects.filter(pk=pk).exists():
-                raise InvalidValue(_("No such record."))
+            if not -(2**63) <= pk < 2**63 or not linkable(by).filter(pk=pk).exists():
+                raise InvalidValue(unknown)
             return {field: pk}
 
         return check
 
-    attempt("organization_id", reference(Organization, "organization_id"))
-    attempt("campaign_id", reference(Campaign, "campaign_id"))
+    attempt(
+        "organization_id",
+        reference(
+            "organization_id", selectors.list_linkable_organizations, _("Unknown organisation.")
+        ),
+    )
+    attempt(
+        "campaign_id",
+        reference("campaign_id", selectors.list_linkable_campaigns, _("Unknown campaign.")),
+    )
 
     def extra_value(raw: Any) -> dict[str, Any]:
         if raw is None:
