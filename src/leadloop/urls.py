@@ -11,6 +11,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("leadloop.intake.urls")),
     path("assessment/", include("leadloop.assessment.urls")),
+    path("privacy/", include("leadloop.privacy.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.web.urls")),
 ]
