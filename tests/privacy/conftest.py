@@ -51,7 +51,12 @@ def submit(source, fields, *, meta=None):
         body=json.dumps(fields).encode(),
         content_type="application/json",
         headers={"User-Agent": "QuixBrowser/1.0", "X-Forwarded-For": IP},
-        meta={"ip": IP, "user_agent": "QuixBrowser/1.0", "fingerprint": "quixfp77aa", **(meta or {})},
+        meta={
+            "ip": IP,
+            "user_agent": "QuixBrowser/1.0",
+            "fingerprint": "quixfp77aa",
+            **(meta or {}),
+        },
     )
     return intake.process_submission(submission.pk)
 

@@ -132,12 +132,13 @@ def objection(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def retention_page(request: HttpRequest) -> HttpResponse:
     user = _user(request, allowed=selectors.can_export_person)
-    form = RetentionRuleForm(request.POST or None)
+    dry_run = "dry_run" in request.POST
+    form = RetentionRuleForm(None if dry_run else (request.POST or None))
     report = None
     can_manage = selectors.can_manage_retention(user)
-    if request.method == "POST" and "dry_run" in request.POST and can_manage:
+    if dry_run and can_manage:
         report = services.apply_retention(by=user, dry_run=True)
-    elif request.method == "POST" and form.is_valid():
+    elif form.is_bound and form.is_valid():
         try:
             services.set_retention_rule(by=user, **form.cleaned_data)
         except LeadloopError as exc:
@@ -153,7 +154,7 @@ def retention_page(request: HttpRequest) -> HttpResponse:
         "privacy/retention.html",
         {
             "rules": selectors.list_retention_rules(user),
-            "form": form if request.method == "POST" and report is None else RetentionRuleForm(),
+            "form": form if form.is_bound else RetentionRuleForm(),
             "report": report,
             "can_manage": can_manage,
         },

@@ -50,6 +50,8 @@ class Command(LeadloopCommand):
         retention.add_argument("days", nargs="?", type=int, help="Keep for this many days.")
         retention.add_argument("--inactive", action="store_true", help="set: switch the rule off.")
         retention.add_argument("--dry-run", action="store_true", help="apply: only count.")
+        for sub in (erase, obj, retention):
+            sub.add_argument("--json", action="store_true", help="Print machine-readable JSON.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
