@@ -163,6 +163,7 @@ def record_objection(
     marketing: bool | None = None,
     processing: bool | None = None,
     source: str = "",
+    at: dt.datetime | None = None,
 ) -> Lead:
     """Record (True) or withdraw (False) a person's opt-out of marketing and objection to
     processing, with where the request came from; the timeline says so. None leaves one as is.
@@ -186,7 +187,7 @@ def record_objection(
         raise Conflict(_("This lead's personal data was erased."))
     if processing:
         marketing = True
-    now = timezone.now()
+    now = at or timezone.now()
     changed: dict[str, bool] = {}
     for kind, wanted, column in (
         ("marketing", marketing, "marketing_opt_out_at"),
