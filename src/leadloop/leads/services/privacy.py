@@ -82,7 +82,7 @@ SAFE_ACTIVITY_KEYS = frozenset(
 OBJECTION_KINDS = ("marketing", "processing")
 
 
-def _scrubbed_data(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def _scrubbed_data(data: dict[str, Any]) -> dict[str, Any]:
     """What an erased lead's timeline entry keeps: its safe keys, and which fields changed."""
     kept = {k: v for k, v in data.items() if k in SAFE_ACTIVITY_KEYS}
     changes = data.get("changes")
@@ -133,12 +133,10 @@ def erase_lead_personal_data(lead: Lead, *, by: Actor, reason: str, at: dt.datet
             "updated_at",
         ]
     )
-    for activity in Activity.objects.filter(lead_id=locked.pk).only(
-        "pk", "kind", "data", "actor_kind"
-    ):
+    for activity in Activity.objects.filter(lead_id=locked.pk).only("pk", "data", "actor_kind"):
         changes: dict[str, Any] = {
             "message": "",
-            "data": _scrubbed_data(activity.kind, activity.data or {}),
+            "data": _scrubbed_data(activity.data or {}),
         }
         if activity.actor_kind == ActorKind.LEAD:
             changes["actor_label"] = ""  # the person's own name, as the actor of an e-mail open
