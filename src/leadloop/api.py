@@ -195,6 +195,7 @@ def _mount() -> None:
     from leadloop.assessment.api import router as assessment_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, organizations, sources
+    from leadloop.privacy.api import router as privacy_router
 
     api.add_router("/me", accounts_router, tags=["me"])
     api.add_router("/api-keys", api_keys, tags=["api keys"])
@@ -204,6 +205,7 @@ def _mount() -> None:
     api.add_router("/campaigns", campaigns, tags=["campaigns"])
     api.add_router("/intake", intake_router, tags=["intake"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])
+    api.add_router("/privacy", privacy_router, tags=["privacy"])
 
 
 _mount()

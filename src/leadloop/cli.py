@@ -26,6 +26,7 @@ FRIENDLY = {
     "duplicates": "Find likely duplicate leads in the whole database (and export the pairs).",
     "scoring": "Train the predictive model on closed leads, or score open leads with it.",
     "enrich": "Run the web-service enrichment providers for leads now.",
+    "privacy": "A person's data: export, erase, objections; retention rules.",
 }
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "leadloop.leads",
     "leadloop.intake",
     "leadloop.assessment",
+    "leadloop.privacy",
     "leadloop.web",
 ]
 

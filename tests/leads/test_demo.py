@@ -236,3 +236,14 @@ def test_demo_keeps_the_password_of_an_existing_admin(db):
     admin.refresh_from_db()
     assert admin.check_password("my-own-secret-9")
     assert not admin.check_password(DEMO_PASSWORD)
+
+
+def test_demo_shows_two_objections_and_one_erased_lead(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    opted_out = Lead.objects.filter(marketing_opt_out_at=NOW)
+    assert opted_out.count() == 2
+    assert opted_out.filter(processing_objected_at=NOW).count() == 1
+    erased = Lead.objects.get(erased_at__isnull=False)
+    assert (erased.status, erased.email, erased.search_text) == (LeadStatus.LOST, "", "")
+    assert erased.activities.order_by("-created_at", "-id").first().kind == ActivityKind.ERASED

@@ -511,7 +511,7 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608
         + " UNION ALL ".join(parts)
-        + f") AND merged_into_id IS NULL{not_in}"
+        + f") AND merged_into_id IS NULL AND erased_at IS NULL{not_in}"
     )
     return sql.replace("%s", "?") if qmark else sql
 
@@ -661,7 +661,7 @@ def iter_scan(
     seen: set[tuple[int, int]] = set()
     while True:
         rows = list(
-            Lead.objects.filter(pk__gt=last_id, merged_into__isnull=True)
+            Lead.objects.filter(pk__gt=last_id, merged_into__isnull=True, erased_at__isnull=True)
             .order_by("pk")
             .values_list(*columns)[:batch_size]
         )

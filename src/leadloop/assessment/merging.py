@@ -289,6 +289,8 @@ def merge_leads(
     keep, gone = _lock_pair(by, survivor.pk, merged.pk)
     if keep.merged_into_id or gone.merged_into_id:
         raise Conflict(_("One of these leads was merged already."))
+    if keep.erased_at or gone.erased_at:
+        raise Conflict(_("One of these leads was erased."))
     now = timezone.now()
     before: dict[str, Any] = {}
     taken: dict[str, int] = {}
@@ -358,6 +360,9 @@ def undo_merge(merge: Merge, *, by: Actor) -> Merge:
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     if merge.undone_at is not None:
         raise Conflict(_("This merge was undone already."))
+    if keep.erased_at or gone.erased_at:
+        # The values the undo would restore were erased with the person: nothing to go back to.
+        raise Conflict(_("One of these leads was erased; the merge cannot be undone."))
     if gone.merged_into_id != keep.pk:
         raise Conflict(_("The merged lead no longer points at this survivor."))
     now = timezone.now()

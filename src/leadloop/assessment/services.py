@@ -22,9 +22,9 @@ from leadloop.assessment import rules
 from leadloop.assessment.context import Context, Verdict
 from leadloop.assessment.dedup import name_key
 from leadloop.assessment.findings import Finding, render
-from leadloop.assessment.models import DuplicatePair
+from leadloop.assessment.models import DuplicatePair, PairState
 from leadloop.assessment.stages import PIPELINE
-from leadloop.errors import InvalidTransition, ValidationFailed
+from leadloop.errors import Conflict, InvalidTransition, ValidationFailed
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ActivityKind, FitGrade, Lead, LeadHold, LeadStatus
 
@@ -209,6 +209,9 @@ def reassess_lead(lead: Lead, *, by: Actor = SYSTEM, now: dt.datetime | None = N
     nothing changed that a person did; a status move is still on the timeline.
     """
     locked = Lead.objects.select_for_update().select_related("source").get(pk=lead.pk)
+    if locked.erased_at is not None:
+        # Nothing is left to assess, and a new verdict must not move a tombstone.
+        raise Conflict(_("This lead's personal data was erased."))
     first = locked.assessed_at is None
     before = {name: getattr(locked, name) for name in RESULT_FIELDS}
     ctx = assess(locked, meta=(locked.assessment or {}).get("meta") or {}, now=now)
@@ -265,7 +268,7 @@ def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
         lead = Lead(pk=lead_id)
         try:
             reassess_lead(lead, by=by)
-        except Lead.DoesNotExist:
+        except (Lead.DoesNotExist, Conflict):
             continue
         done += 1
     return done
@@ -519,3 +522,62 @@ def assess_pending(*, limit: int = 5000) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return reassess_leads(ids, by=SYSTEM)
+
+
+# --- Privacy -------------------------------------------------------------------------------------
+
+
+def forget_person_data(leads: Iterable[Lead]) -> dict[str, int]:
+    """Remove what assessment keeps about the people of `leads` outside the lead rows: the merge
+    snapshots that could restore their values (so those merges can no longer be undone), the
+    reasons of their duplicate pairs, and the cached enrichment answers for their values.
+
+    Call it before the leads' own values are blanked (the cache key is worked out from them),
+    inside the caller's transaction. Returns how many rows of each kind changed.
+    """
+    from django.db.models import Q
+
+    from leadloop.assessment.enrichment.web_call import build_request, request_hash
+    from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider, Merge
+
+    leads = list(leads)
+    ids = [lead.pk for lead in leads]
+    merges = Merge.objects.filter(Q(survivor_id__in=ids) | Q(merged_id__in=ids)).update(
+        survivor_before={}
+    )
+    pairs = DuplicatePair.objects.filter(Q(lead_id__in=ids) | Q(other_id__in=ids)).update(
+        reasons=[]
+    )
+    # An open pair with an erased lead waits for a decision nobody can make any more.
+    DuplicatePair.objects.filter(
+        Q(lead_id__in=ids) | Q(other_id__in=ids), state=PairState.OPEN
+    ).update(state=PairState.DISMISSED, decided_at=timezone.now())
+    cached = 0
+    for provider in EnrichmentProvider.objects.all():
+        keys = {request_hash(provider, build_request(provider, lead)) for lead in leads}
+        cached += EnrichmentCacheEntry.objects.filter(
+            provider=provider, request_hash__in=keys
+        ).delete()[0]
+    return {"merges": merges, "duplicate_pairs": pairs, "enrichment_cache": cached}
+
+
+def merge_records(lead_ids: list[int]) -> list[dict[str, Any]]:
+    """The merges `lead_ids` took part in, for a person's copy of their data."""
+    from django.db.models import Q
+
+    from leadloop.assessment.models import Merge
+
+    return [
+        {
+            "id": m.pk,
+            "survivor_id": m.survivor_id,
+            "merged_id": m.merged_id,
+            "merged_at": m.merged_at.isoformat(),
+            "undone_at": m.undone_at.isoformat() if m.undone_at else None,
+            "values_before": m.survivor_before,
+            "field_choices": m.field_choices,
+        }
+        for m in Merge.objects.filter(
+            Q(survivor_id__in=lead_ids) | Q(merged_id__in=lead_ids)
+        ).order_by("merged_at", "pk")
+    ]

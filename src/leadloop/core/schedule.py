@@ -9,6 +9,7 @@ from typing import Any
 from leadloop.assessment import tasks as assessment_tasks
 from leadloop.core import tasks
 from leadloop.intake import tasks as intake_tasks
+from leadloop.privacy import tasks as privacy_tasks
 
 
 @dataclass(frozen=True)
@@ -30,4 +31,5 @@ SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec("poll_imap", timedelta(minutes=2), intake_tasks.poll_imap_sources_task),
     PeriodicSpec("refresh_scores", timedelta(hours=1), assessment_tasks.refresh_scores_task),
     PeriodicSpec("assess_pending", timedelta(minutes=1), assessment_tasks.assess_pending_task),
+    PeriodicSpec("apply_retention", timedelta(hours=24), privacy_tasks.apply_retention_task),
 )

@@ -69,6 +69,9 @@ class RawSubmission(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the body, headers, fields and client details were blanked (erasure, retention);
+    # the row keeps its source, state and times so the intake's counts stay right.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("submission")
@@ -93,7 +96,10 @@ class RawSubmission(models.Model):
 
     @property
     def is_reviewable(self) -> bool:
-        return self.state in (SubmissionState.QUARANTINED, SubmissionState.REJECTED)
+        return self.erased_at is None and self.state in (
+            SubmissionState.QUARANTINED,
+            SubmissionState.REJECTED,
+        )
 
 
 class ImportState(models.TextChoices):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from xml.parsers.expat import ExpatError
@@ -122,7 +123,7 @@ def count_needing_review(actor: Actor) -> int:
     """Quarantined plus rejected submissions: the navigation badge (one indexed COUNT)."""
     if not can_manage_configuration(actor):
         return 0
-    return RawSubmission.objects.filter(state__in=REVIEW_STATES).count()
+    return RawSubmission.objects.filter(state__in=REVIEW_STATES, erased_at__isnull=True).count()
 
 
 def list_channels(actor: Actor) -> list[str]:
@@ -307,3 +308,91 @@ def get_import_batch_for(actor: Actor, batch_id: int) -> ImportBatch:
     if batch is None:
         raise NotFound(_("No such import."))
     return batch
+
+
+# --- Privacy: a person's submissions, and the ones past retention --------------------------------
+
+
+def submission_record(submission: RawSubmission) -> dict[str, Any]:
+    """A submission as a person's copy: the body as text when it decodes, else base64."""
+    body = bytes(submission.body)
+    try:
+        text, encoding = body.decode("utf-8"), "text"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+    return {
+        "id": submission.pk,
+        "source": submission.source.name,
+        "channel": submission.channel,
+        "received_at": submission.received_at.isoformat(),
+        "state": submission.state,
+        "disposition": submission.disposition,
+        "lead_id": submission.lead_id,
+        "parent_id": submission.parent_id,
+        "content_type": submission.content_type,
+        "headers": submission.headers,
+        "meta": submission.meta,
+        "fields": submission.fields,
+        "corrected_fields": submission.corrected_fields,
+        "reasons": submission.reasons,
+        "body_encoding": encoding,
+        "body": text,
+        "erased_at": submission.erased_at.isoformat() if submission.erased_at else None,
+    }
+
+
+def list_person_submissions(
+    lead_ids: list[int], *, also: Iterable[int] = ()
+) -> list[RawSubmission]:
+    """The submissions that made or fed `lead_ids` (and those with ids in `also`), with the
+    payloads they were split from, oldest first."""
+    linked = list(
+        RawSubmission.objects.filter(Q(lead_id__in=lead_ids) | Q(pk__in=list(also))).values_list(
+            "pk", "parent_id"
+        )
+    )
+    ids = {pk for pk, _parent in linked} | {parent for _pk, parent in linked if parent}
+    return list(
+        RawSubmission.objects.filter(pk__in=ids).select_related("source").order_by("received_at")
+    )
+
+
+def list_unlinked_submissions_mentioning(values: list[str], *, limit: int = 200) -> list[int]:
+    """Submissions without a lead (rejected, quarantined, waiting) whose body or parsed fields
+    contain one of `values` (an e-mail address, a phone number), ignoring case.
+
+    A scan of the lead-less submissions, for the rare privacy request: they are few next to the
+    processed ones, and a person's rejected posts hold their data as much as a lead does.
+    """
+    needles = [v.strip().lower().encode() for v in values if v and len(v.strip()) >= 5]
+    if not needles:
+        return []
+    found: list[int] = []
+    unlinked = (
+        RawSubmission.objects.filter(lead__isnull=True, erased_at__isnull=True)
+        .order_by("pk")
+        .values_list("pk", "body", "fields", "corrected_fields")
+    )
+    for pk, body, parsed, corrected in unlinked.iterator(chunk_size=500):
+        haystack = (
+            bytes(body).lower()
+            + json.dumps([parsed, corrected], ensure_ascii=False).lower().encode()
+        )
+        if any(needle in haystack for needle in needles):
+            found.append(pk)
+            if len(found) >= limit:
+                break
+    return found
+
+
+def list_submission_ids_past_retention(
+    *, states: list[str], received_before: dt.datetime, limit: int = 1000
+) -> list[int]:
+    """Unerased submissions in `states` received before the cut-off, oldest first."""
+    return list(
+        RawSubmission.objects.filter(
+            state__in=states, received_at__lt=received_before, erased_at__isnull=True
+        )
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )

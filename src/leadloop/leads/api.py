@@ -144,6 +144,11 @@ class LeadOut(Schema):
     created_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None
+    marketing_opt_out_at: dt.datetime | None
+    processing_objected_at: dt.datetime | None
+    objection_source: str | None
+    can_receive_marketing: bool
+    erased_at: dt.datetime | None
 
 
 def _ref(obj: Any, label: str = "name") -> Ref | None:
@@ -165,6 +170,7 @@ def lead_out(lead: Lead, actor: Actor) -> LeadOut:
         owner_partner=_ref(lead.owner_partner),
         lost_reason=lead.lost_reason.name if lead.lost_reason else None,
         allowed_transitions=selectors.list_allowed_moves(actor, lead),
+        can_receive_marketing=selectors.can_receive_marketing(lead),
     )
     return LeadOut(**values)
 

@@ -1043,6 +1043,27 @@ def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(size, total - start)
 
 
+def _privacy_examples(first_id: int, now: dt.datetime) -> None:
+    """Two people who objected (an unsubscribe and an objection to processing) and one lost
+    lead erased on request, so a newcomer sees what privacy requests leave behind."""
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.leads.services import erase_lead_personal_data, record_objection
+
+    ours = Lead.objects.filter(pk__gte=first_id).exclude(email="").order_by("pk")
+    nurtured = list(ours.filter(status=LeadStatus.NURTURING)[:2])
+    for lead, kind, where in zip(
+        nurtured,
+        ("marketing", "processing"),
+        ("Unsubscribe link in the newsletter", "E-mail to the privacy desk"),
+        strict=False,
+    ):
+        record_objection(lead, by=SYSTEM, source=where, at=now, **{kind: True})
+    lost = ours.filter(status=LeadStatus.LOST).first()
+    if lost is not None:
+        with transaction.atomic():
+            erase_lead_personal_data(lost, by=SYSTEM, reason="request", at=now)
+
+
 def load_demo(
     *,
     leads: int = 20_000,
@@ -1097,6 +1118,8 @@ def load_demo(
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Lead]):
             cursor.execute(sql)
+    _privacy_examples(first_id, now)
+    with connection.cursor() as cursor:
         # Fresh statistics, so the planner sees a million rows and not an empty table.
         cursor.execute("ANALYZE leads_lead" if connection.vendor == "postgresql" else "ANALYZE")
         if connection.vendor == "postgresql":

@@ -74,6 +74,8 @@ class ActivityKind(models.TextChoices):
     EMAIL_CLICKED = "email_clicked", _("E-mail link clicked")
     PAGE_VISIT = "page_visit", _("Page visited")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    OBJECTION = "objection", _("Objection recorded")
+    ERASED = "erased", _("Personal data erased")
 
 
 class LeadHold(models.TextChoices):
@@ -384,6 +386,17 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(_("updated"))
     status_changed_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Privacy (GDPR). Nullable without defaults, like the assessment columns above. An objection
+    # is kept even after the lead is closed: future mail checks `can_receive_marketing`.
+    marketing_opt_out_at = models.DateTimeField(_("no marketing since"), null=True, blank=True)
+    processing_objected_at = models.DateTimeField(
+        _("objected to processing at"), null=True, blank=True
+    )
+    objection_source = models.CharField(
+        _("objection received through"), max_length=200, null=True, blank=True
+    )
+    # Set once, when the person's data was erased; the row stays as a tombstone for analytics.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("lead")
@@ -471,6 +484,10 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.email or f"#{self.pk}"
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @property
     def full_name(self) -> str:

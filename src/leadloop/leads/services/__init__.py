@@ -21,6 +21,13 @@ from leadloop.leads.services.leads import (
     update_lead,
 )
 from leadloop.leads.services.organizations import create_organization, move_organization
+from leadloop.leads.services.privacy import (
+    OBJECTION_KINDS,
+    PERSONAL_FIELDS,
+    compact_search_index,
+    erase_lead_personal_data,
+    record_objection,
+)
 from leadloop.leads.services.saved_views import delete_view, save_view
 from leadloop.leads.services.sources import (
     SourceWithKey,
@@ -38,6 +45,8 @@ from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, c
 __all__ = [
     "INPUT_FIELDS",
     "LOGGABLE_KINDS",
+    "OBJECTION_KINDS",
+    "PERSONAL_FIELDS",
     "BulkResult",
     "SourceWithKey",
     "add_campaign_cost",
@@ -47,16 +56,19 @@ __all__ = [
     "check_writable_fields",
     "clean_lead_input",
     "clean_text",
+    "compact_search_index",
     "create_campaign",
     "create_lead",
     "create_organization",
     "create_source",
     "delete_view",
+    "erase_lead_personal_data",
     "get_or_create_lost_reason",
     "log_activity",
     "move_organization",
     "prepare_lead",
     "record_activity",
+    "record_objection",
     "refresh_search_text",
     "resolve_assignee",
     "resolve_source_key",

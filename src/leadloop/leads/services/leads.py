@@ -17,7 +17,7 @@ from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.core import prepared
-from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
+from leadloop.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import lifecycle
 from leadloop.leads.models import (
     Activity,
@@ -51,6 +51,12 @@ def _display(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return value
+
+
+def _refuse_erased(lead: Lead) -> None:
+    # An erased lead stays a tombstone: typing a person's details into it would bring them back.
+    if lead.erased_at is not None:
+        raise Conflict(_("This lead's personal data was erased; it cannot be changed."))
 
 
 def _check_source_actor(by: Actor, source: Source) -> None:
@@ -191,6 +197,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
     """
     check_writable_fields(data, by=by)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    _refuse_erased(locked)
     region = (data.get("country") if isinstance(data.get("country"), str) else "") or (
         locked.country or locked.source.default_country
     )
@@ -408,6 +415,7 @@ def log_activity(lead: Lead, *, kind: str, message: str, by: Actor) -> Activity:
         raise ValidationFailed(
             _("Choose note, call, e-mail or meeting."), errors={"kind": [_("Not a loggable kind.")]}
         )
+    _refuse_erased(lead)
     text = clean_text(message)
     if not text:
         raise ValidationFailed(_("Write something."), errors={"message": [_("Required.")]})

@@ -50,6 +50,7 @@ NAV = (
     (_("Scoring"), "assessment:config", "campaigns", "/assessment/config/", "config"),
     (_("Enrichment"), "assessment:enrichment-list", "sources", "/assessment/enrichment/", "config"),
     (_("Predictive model"), "assessment:model-list", "campaigns", "/assessment/models/", "config"),
+    (_("Privacy"), "privacy:requests", "leads", "/privacy/", "config"),
 )
 # url name → a count shown beside the entry (one cheap query, only for those who see the entry).
 NAV_BADGES: dict[str, Callable[[Any], int]] = {
