@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response gets the policy, SecurityMiddleware's HTTPS redirects too.
+    "leadloop.core.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,6 +171,10 @@ SESSION_COOKIE_SECURE = _env_bool("LEADLOOP_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Sites that may frame the public web form pages (/f/<slug>/, space-separated CSP sources such as
+# `https://www.example.com`); `*` lets any site embed them, `'none'` none. Every other page may
+# not be framed at all (docs/security/csp.md).
+LEADLOOP_FORM_FRAME_ANCESTORS = os.environ.get("LEADLOOP_FORM_FRAME_ANCESTORS", "*").split()
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LEADLOOP_LANGUAGE", "en")
