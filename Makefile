@@ -22,10 +22,12 @@ $(BIN)/python:
 	@touch $@
 
 # Front-end libraries come from npm (pinned in package-lock.json) and are served by the app itself.
+# Alpine is its CSP build: it never evaluates code with `new Function`, so the policy needs no
+# 'unsafe-eval' (docs/security/csp.md).
 $(VENDOR)/.done: .stamp-npm
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
-	cp node_modules/alpinejs/dist/cdn.min.js $(VENDOR)/alpine.min.js
+	cp node_modules/@alpinejs/csp/dist/cdn.min.js $(VENDOR)/alpine.min.js
 	@touch $@
 
 install: .stamp-python $(VENDOR)/.done messages

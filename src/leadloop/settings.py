@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every response gets the policy, SecurityMiddleware's HTTPS redirects too.
+    "leadloop.core.csp.ContentSecurityPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -166,10 +168,40 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("LEADLOOP_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTMX sends the CSRF token from the page (hx-headers in web/base.html), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Sites that may frame the public web form pages (/f/<slug>/, space-separated CSP sources such as
+# `https://www.example.com`); `*` lets any site embed them, `'none'` none. Every other page may
+# not be framed at all (docs/security/csp.md).
+LEADLOOP_FORM_FRAME_ANCESTORS = os.environ.get("LEADLOOP_FORM_FRAME_ANCESTORS", "*").split()
+
+# --- HTTPS ----------------------------------------------------------------------------------------
+# LEADLOOP_SECURE_COOKIES=true says the site is served over TLS only: cookies go over HTTPS only,
+# plain HTTP is redirected, and browsers are told to use HTTPS from then on (HSTS).
+SECURE_MODE = _env_bool("LEADLOOP_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = SECURE_MODE
+CSRF_COOKIE_SECURE = SECURE_MODE
+SECURE_SSL_REDIRECT = SECURE_MODE and _env_bool("LEADLOOP_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("LEADLOOP_HSTS_SECONDS", 31_536_000)) if SECURE_MODE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("LEADLOOP_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("LEADLOOP_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading binds the whole registered domain (hstspreload.org), which is its owner's call,
+    # not an app's: off unless the operator opts in, and `check --deploy` need not nag about it.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+# Behind a proxy that ends TLS the app sees plain HTTP; the proxy's header says what the visitor
+# used. Default X-Forwarded-Proto when proxies are trusted; `none` turns it off.
+_proxy_ssl_header = os.environ.get(
+    "LEADLOOP_PROXY_SSL_HEADER",
+    "X-Forwarded-Proto" if os.environ.get("LEADLOOP_TRUSTED_PROXIES", "").strip() else "none",
+).strip()
+if _proxy_ssl_header.lower() not in {"", "none"}:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 # --- Language and time ----------------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LEADLOOP_LANGUAGE", "en")

@@ -6,6 +6,20 @@ import os
 
 import pytest
 
+# Every browser test runs under the enforced Content-Security-Policy and fails on a violation:
+# each page reports its `securitypolicyviolation` events to the test as they happen, and
+# Chromium's "… violates the following Content Security Policy directive" console lines catch
+# what no event reaches the document for (an element that is not in the page, such as one
+# htmx is still settling).
+WATCH_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportViolation(
+    `${event.violatedDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}` +
+    ` on ${document.location.pathname}: ${event.sample}`
+  );
+});
+"""
+
 CHROMIUM = os.environ.get("LEADLOOP_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -41,3 +55,24 @@ def log_in(live_server):
         page.wait_for_url(f"{live_server.url}/leads/")
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+    page.expose_function("__reportViolation", lambda text: violations.append(text))
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(f"{m.text} {m.location['url']}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    page.add_init_script(WATCH_VIOLATIONS)
+    yield
+    assert violations == []

@@ -337,7 +337,7 @@ def test_download_gives_the_exact_bytes_with_the_original_content_type(
         response["Content-Disposition"] == f'attachment; filename="submission-{submission.pk}.bin"'
     )
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert "sandbox" in response["Content-Security-Policy"]
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
 
 # --- Reprocess -----------------------------------------------------------------------------------

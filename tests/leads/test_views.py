@@ -537,8 +537,8 @@ def test_organization_page_rolls_up_the_whole_tree(logged_in_client, source, adm
     leaf_page = logged_in_client(admin).get(reverse("leads:organization-detail", args=[leaf.pk]))
 
     assert "2 leads in this tree" in response.text
-    assert f'style="--depth: 0"><a href="/organizations/{branch.pk}/">Branch</a>' in response.text
-    assert f'style="--depth: 1"><a href="/organizations/{leaf.pk}/">Leaf</a>' in response.text
+    assert f'data-depth="0"><a href="/organizations/{branch.pk}/">Branch</a>' in response.text
+    assert f'data-depth="1"><a href="/organizations/{leaf.pk}/">Leaf</a>' in response.text
     assert f'<a href="/organizations/{holding.pk}/">Holding</a>' in leaf_page.text
 
 

@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.core import csp
 from leadloop.core.client_ip import client_ip
 from leadloop.errors import LeadloopError
 from leadloop.intake import web_forms
@@ -351,16 +352,26 @@ def field_remove(request: HttpRequest, form_id: int, field_id: int) -> HttpRespo
 def form_preview(request: HttpRequest, form_id: int) -> HttpResponse:
     _configurer(request)
     lead_form = get_object_or_404(LeadForm, pk=form_id)
-    return _public_page(request, lead_form, preview=True)
+    # Shown in an iframe on the builder page, so framed by this site only.
+    return csp.relax(_public_page(request, lead_form, preview=True), frame_ancestors=["'self'"])
 
 
 # --- Public pages --------------------------------------------------------------------------------
 
 
-def _frameable(response: HttpResponse) -> HttpResponse:
-    # Any site may embed the form; browsers that know CSP read frame-ancestors, not XFO.
-    response["Content-Security-Policy"] = "frame-ancestors *"
-    return response
+def _frameable(response: HttpResponse, lead_form: LeadForm) -> HttpResponse:
+    # The sites the operator allows (any, by default) may embed the form; browsers that know CSP
+    # read frame-ancestors, not XFO. Browsers hold the redirect after a post to form-action, so
+    # the form's own thank-you page elsewhere is allowed too.
+    actions = ["'self'"]
+    origin = csp.origin_of(lead_form.redirect_url) if lead_form.redirect_url else None
+    if origin:
+        actions.append(origin)
+    return csp.relax(
+        response,
+        frame_ancestors=settings.LEADLOOP_FORM_FRAME_ANCESTORS,
+        form_action=actions,
+    )
 
 
 def _language(request: HttpRequest) -> str:
@@ -474,7 +485,7 @@ def _client(request: HttpRequest) -> web_forms.ClientInfo:
 def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     lead_form = _active_form(slug)
     if request.method == "GET":
-        return _frameable(_public_page(request, lead_form))
+        return _frameable(_public_page(request, lead_form), lead_form)
     body = request.body  # read before request.POST: stored exactly as it came
     result = web_forms.submit(
         lead_form,
@@ -489,10 +500,11 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
                 request, "intake/forms/rate_limited.html", {"lead_form": lead_form}, status=429
             )
         response["Retry-After"] = str(int(web_forms.RATE_WINDOW.total_seconds()))
-        return _frameable(response)
+        return _frameable(response, lead_form)
     if result.outcome == "invalid":
         return _frameable(
-            _public_page(request, lead_form, values=request.POST, result=result, status=422)
+            _public_page(request, lead_form, values=request.POST, result=result, status=422),
+            lead_form,
         )
     assert result.submission is not None
     embedded = request.GET.get("embed") == "1"
@@ -522,7 +534,7 @@ def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:
         }
         response = render(request, "intake/forms/thanks.html", context)
     response["Cache-Control"] = "no-store"
-    return _frameable(response)
+    return _frameable(response, lead_form)
 
 
 @require_GET

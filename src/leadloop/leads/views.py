@@ -413,7 +413,8 @@ def organization_detail(request: HttpRequest, org_id: int) -> HttpResponse:
     context = {
         "tree": tree,
         "org": tree.organization,
-        "branches": [(o, o.depth - base_depth - 1) for o in tree.descendants],
+        # Indented by depth up to 8 levels (app.css); deeper branches line up at the eighth.
+        "branches": [(o, min(o.depth - base_depth - 1, 8)) for o in tree.descendants],
         "by_status": [
             (status, label, tree.by_status[status])
             for status, label in LeadStatus.choices
