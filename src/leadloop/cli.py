@@ -25,6 +25,7 @@ FRIENDLY = {
     "duplicates": "Find likely duplicate leads in the whole database (and export the pairs).",
     "scoring": "Train the predictive model on closed leads, or score open leads with it.",
     "enrich": "Run the web-service enrichment providers for leads now.",
+    "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
 }
 
 
