@@ -27,6 +27,7 @@ FRIENDLY = {
     "scoring": "Train the predictive model on closed leads, or score open leads with it.",
     "enrich": "Run the web-service enrichment providers for leads now.",
     "privacy": "A person's data: export, erase, objections; retention rules.",
+    "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
 }
 
 

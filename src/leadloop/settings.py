@@ -34,6 +34,15 @@ if not SECRET_KEY:
         _key_file.chmod(0o600)
     SECRET_KEY = _key_file.read_text().strip()
 
+# Fernet keys that encrypt stored channel passwords and provider keys (core/secrets.py).
+# Comma-separated: the first encrypts, every key decrypts; rotation adds a new key in front,
+# runs `leadloop secrets rotate`, then drops the old key. Without it a laptop gets a key file
+# beside the database (back it up with the database: without the key the secrets are lost).
+LEADLOOP_SECRETS_KEYS = [
+    k.strip() for k in os.environ.get("LEADLOOP_SECRETS_KEYS", "").split(",") if k.strip()
+]
+LEADLOOP_SECRETS_KEY_FILE = VAR_DIR / "secrets_key"
+
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("LEADLOOP_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 ]

@@ -55,7 +55,9 @@ def test_marketing_adds_a_provider_through_the_form(logged_in_client, marketing,
     provider = EnrichmentProvider.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("assessment:enrichment-edit", args=[provider.pk])
-    assert provider.headers == {"X-Key": "s3cret"}
+    assert enrichment.provider_headers(provider) == {"X-Key": "s3cret"}
+    assert provider.header_names == ["X-Key"]
+    assert "s3cret" not in provider.headers_encrypted
     assert provider.request_fields == {"domain": "email_domain"}
     assert provider.response_fields == {
         "company.name": "company_name",
@@ -99,6 +101,46 @@ def test_marketing_edits_and_deletes_a_provider(logged_in_client, marketing, htt
     assert edited.status_code == 302
     assert deleted.status_code == 302
     assert EnrichmentProvider.objects.count() == 0
+
+
+def test_the_edit_form_masks_header_values_and_keeps_them_when_sent_back(
+    logged_in_client, marketing, httpserver
+):
+    provider = _provider(httpserver)
+    client = logged_in_client(marketing)
+    url = reverse("assessment:enrichment-edit", args=[provider.pk])
+
+    page = client.get(url)
+    kept = client.post(url, _form(httpserver, headers="X-Key: ••••••", cache_hours="1"))
+    after_keep = enrichment.provider_headers(EnrichmentProvider.objects.get())
+    replaced = client.post(url, _form(httpserver, headers="X-Key: n3w\nX-Other: ••••••"))
+
+    assert "s3cret" not in page.text
+    assert "X-Key: ••••••" in page.text
+    assert kept.status_code == 302
+    assert after_keep == {"X-Key": "s3cret"}
+    assert replaced.status_code == 422
+    assert "Give the value of header X-Other." in replaced.text
+    assert "n3w" not in replaced.text
+    assert enrichment.provider_headers(EnrichmentProvider.objects.get()) == {"X-Key": "s3cret"}
+
+
+def test_a_header_left_out_is_dropped_and_a_new_value_replaces(marketing, httpserver):
+    provider = _provider(httpserver, headers={"X-Key": "s3cret", "X-Tenant": "acme"})
+    values = {
+        "name": "Company data",
+        "url": httpserver.url_for("/company"),
+        "request_fields": {"domain": "email_domain"},
+        "response_fields": {"company.name": "company_name"},
+    }
+
+    enrichment.update_provider(
+        provider, values={**values, "headers": {"X-Key": "n3w"}}, by=marketing
+    )
+
+    provider.refresh_from_db()
+    assert provider.header_names == ["X-Key"]
+    assert enrichment.provider_headers(provider) == {"X-Key": "n3w"}
 
 
 def test_the_test_button_shows_what_would_be_appended_without_changing_the_lead(

@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.core.secrets import MASK
 from leadloop.errors import NotAllowed, ValidationFailed
-from leadloop.intake import services
-from leadloop.intake.channel_settings import MASK, channel_settings_for, set_channel_settings
+from leadloop.intake import channel_secrets, services
+from leadloop.intake.channel_settings import channel_settings_for, set_channel_settings
+from leadloop.intake.models import ChannelSecret
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_source
 from tests.intake import test_ftp
@@ -58,7 +60,6 @@ def test_ftp_settings_are_stored_beside_the_mapping(logged_in_client, marketing,
             "host": "ftp.example.net",
             "port": 2121,
             "username": "provider",
-            "password": "s3cret",
             "directory": "/drop",
             "tls": False,
             "passive": True,
@@ -66,6 +67,10 @@ def test_ftp_settings_are_stored_beside_the_mapping(logged_in_client, marketing,
             "host_key": "",
         },
     }
+    assert channel_secrets.connection_settings(ftp_source, "ftp")["password"] == "s3cret"
+    stored = ChannelSecret.objects.get(source=ftp_source, section="ftp")
+    assert (stored.name, stored.updated_by) == ("password", marketing)
+    assert "s3cret" not in stored.value_encrypted
 
 
 def test_a_blank_password_keeps_the_stored_one_and_it_is_never_shown(
@@ -78,11 +83,37 @@ def test_a_blank_password_keeps_the_stored_one_and_it_is_never_shown(
     page = client.get(_page(client, ftp_source))
 
     ftp_source.refresh_from_db()
-    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+    assert channel_secrets.connection_settings(ftp_source, "ftp")["password"] == "s3cret"
     assert ftp_source.field_mapping["ftp"]["directory"] == "/other"
     assert "s3cret" not in page.text
-    assert "A password is stored; leave empty to keep it." in page.text
-    assert channel_settings_for(ftp_source)["ftp"]["password"] == MASK
+    assert "•••••• (set, changed " in page.text
+    assert 'name="ftp.password" type="password" value=""' in page.text
+    assert channel_settings_for(ftp_source)["ftp"]["has_password"] is True
+    assert "password" not in channel_settings_for(ftp_source)["ftp"]
+
+
+def test_forget_the_stored_password_clears_it(logged_in_client, marketing, ftp_source):
+    client = logged_in_client(marketing)
+    client.post(_page(client, ftp_source), {**FTP_FORM, "ftp.password": "s3cret"})
+
+    response = client.post(_page(client, ftp_source), {**FTP_FORM, "ftp.clear_password": "on"})
+    page = client.get(_page(client, ftp_source))
+
+    assert response.status_code == 302
+    assert ChannelSecret.objects.filter(source=ftp_source).count() == 0
+    assert "No password is stored." in page.text
+    assert "ftp.clear_password" not in page.text
+
+
+def test_a_password_cannot_be_put_in_the_mapping(ftp_source, marketing):
+    before = dict(ftp_source.field_mapping)
+
+    with pytest.raises(ValidationFailed) as caught:
+        services.set_mapping(ftp_source, mapping={"ftp": {"password": "s3cret"}}, by=marketing)
+
+    ftp_source.refresh_from_db()
+    assert list(caught.value.errors) == ["ftp.password"]
+    assert ftp_source.field_mapping == before
 
 
 @pytest.mark.parametrize(
@@ -182,24 +213,40 @@ def test_the_api_masks_passwords_and_keeps_them(api_client_for, marketing, ftp_s
     client.put(url, {"ftp": {"host": "ftp.example.net", "password": "s3cret"}}, "application/json")
 
     kept = client.put(url, {"ftp": {"directory": "/drop", "password": ""}}, "application/json")
+    masked = client.put(url, {"ftp": {"password": MASK}}, "application/json")
+    old_mask = client.put(url, {"ftp": {"password": "••••"}}, "application/json")
     shown = client.get(url)
 
     ftp_source.refresh_from_db()
-    assert kept.status_code == 200
+    stored = ChannelSecret.objects.get(source=ftp_source)
+    assert (kept.status_code, masked.status_code, old_mask.status_code) == (200, 200, 200)
     assert shown.json() == {
         "ftp": {
             "host": "ftp.example.net",
             "port": 21,
             "username": "",
-            "password": MASK,
             "directory": "/drop",
             "tls": False,
             "passive": True,
             "sftp": False,
             "host_key": "",
+            "has_password": True,
+            "password_changed_at": stored.updated_at.isoformat(),
         }
     }
-    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+    assert channel_secrets.connection_settings(ftp_source, "ftp")["password"] == "s3cret"
+
+
+def test_the_api_clears_a_password_on_request(api_client_for, marketing, ftp_source):
+    client = api_client_for(marketing)
+    url = f"/api/v1/intake/sources/{ftp_source.pk}/channel"
+    client.put(url, {"ftp": {"host": "ftp.example.net", "password": "s3cret"}}, "application/json")
+
+    cleared = client.put(url, {"ftp": {"clear_password": True}}, "application/json")
+
+    assert cleared.status_code == 200
+    assert cleared.json()["ftp"]["has_password"] is False
+    assert ChannelSecret.objects.filter(source=ftp_source).count() == 0
 
 
 def test_a_stored_password_never_follows_the_settings_to_another_host(
@@ -215,7 +262,7 @@ def test_a_stored_password_never_follows_the_settings_to_another_host(
     assert moved.status_code == 422
     assert moved.json()["errors"][0]["field"] == "ftp.password"
     assert ftp_source.field_mapping["ftp"]["host"] == "ftp.example.net"
-    assert ftp_source.field_mapping["ftp"]["password"] == "s3cret"
+    assert channel_secrets.connection_settings(ftp_source, "ftp")["password"] == "s3cret"
 
 
 def test_the_api_answers_404_to_a_rep(api_client_for, rep, ftp_source):

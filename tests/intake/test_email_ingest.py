@@ -17,10 +17,10 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.intake import services
 from leadloop.intake.email_ingest import poll_imap_source, smtp_controller
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
+from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source
 
 
@@ -36,7 +36,7 @@ def _mail(first: str, email: str, *, to: str = "offertes@leads.example") -> byte
 
 def _mail_source(name: str = "Offerte mails", **mapping: object):
     source = make_source(name, kind=ChannelKind.EMAIL)
-    return services.set_mapping(source, mapping={"email_address": "offertes", **mapping}, by=SYSTEM)
+    return set_channel_mapping(source, mapping={"email_address": "offertes", **mapping}, by=SYSTEM)
 
 
 def _free_port() -> int:

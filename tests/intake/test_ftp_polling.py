@@ -18,6 +18,7 @@ from leadloop.intake import services
 from leadloop.intake.ftp_ingest import poll_all_ftp, poll_ftp
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
+from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source
 from tests.intake import test_ftp
 from tests.intake.test_ftp import no_wait
@@ -41,7 +42,7 @@ CSV = (
 def ftp_source(ftp_server, tmp_path, settings):
     settings.VAR_DIR = tmp_path / "var"
     source = make_source("Provider drop", kind=ChannelKind.FTP)
-    return services.set_mapping(source, mapping={"ftp": ftp_server.settings}, by=SYSTEM)
+    return set_channel_mapping(source, mapping={"ftp": ftp_server.settings}, by=SYSTEM)
 
 
 def test_a_dropped_csv_becomes_leads_and_moves_to_processed(ftp_source, ftp_server, tmp_path):
@@ -120,7 +121,7 @@ def test_partial_uploads_wait_for_the_next_poll(ftp_source, ftp_server):
 
 
 def test_a_file_over_the_cap_goes_to_failed_without_being_stored(ftp_source, ftp_server):
-    services.set_mapping(
+    set_channel_mapping(
         ftp_source, mapping={"ftp": {**ftp_server.settings, "max_bytes": 64}}, by=SYSTEM
     )
     ftp_server.put("huge.csv", CSV)
@@ -135,12 +136,12 @@ def test_a_file_over_the_cap_goes_to_failed_without_being_stored(ftp_source, ftp
 
 def test_polling_all_ftp_sources_reports_an_unreachable_one(ftp_source, ftp_server):
     down = make_source("Down drop", kind=ChannelKind.FTP)
-    services.set_mapping(
+    set_channel_mapping(
         down, mapping={"ftp": {**ftp_server.settings, "port": 1, "timeout": 2}}, by=SYSTEM
     )
     ftp_server.put("leads.csv", CSV)
     # The scheduled poll waits for real; a short settle keeps this test quick.
-    services.set_mapping(
+    set_channel_mapping(
         ftp_source, mapping={"ftp": {**ftp_server.settings, "settle_seconds": 0.1}}, by=SYSTEM
     )
 
@@ -159,7 +160,7 @@ def test_ftp_drop_folders_are_polled_every_five_minutes():
 
 
 def test_poll_ftp_command_prints_json_for_one_source(ftp_source, ftp_server):
-    services.set_mapping(
+    set_channel_mapping(
         ftp_source, mapping={"ftp": {**ftp_server.settings, "settle_seconds": 0.1}}, by=SYSTEM
     )
     ftp_server.put("leads.csv", CSV)
@@ -180,7 +181,7 @@ def test_poll_ftp_command_prints_json_for_one_source(ftp_source, ftp_server):
 
 
 def test_poll_ftp_command_fails_in_one_line_when_the_server_is_down(ftp_source, ftp_server):
-    services.set_mapping(
+    set_channel_mapping(
         ftp_source, mapping={"ftp": {**ftp_server.settings, "port": 1, "timeout": 2}}, by=SYSTEM
     )
 

@@ -11,11 +11,12 @@ import asyncssh
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.intake import channel_settings, services
+from leadloop.intake import channel_settings
 from leadloop.intake.channels import ftp
 from leadloop.intake.channels.ftp import FtpError
 from leadloop.intake.ftp_ingest import poll_ftp
 from leadloop.leads.models import ChannelKind, Lead
+from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source
 from tests.intake.test_ftp import no_wait
 
@@ -126,7 +127,7 @@ def test_without_a_known_host_key_nothing_is_sent(sftp_server):
 def test_a_poll_trusts_the_key_on_first_use_and_takes_the_file_in(sftp_server, tmp_path, settings):
     settings.VAR_DIR = tmp_path / "var"
     source = make_source("SFTP drop", kind=ChannelKind.FTP)
-    services.set_mapping(
+    set_channel_mapping(
         source, mapping={"ftp": {**sftp_server.settings, "host_key": ""}}, by=SYSTEM
     )
     sftp_server.put("monday.csv", CSV)

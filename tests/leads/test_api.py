@@ -387,3 +387,36 @@ def test_organizations_api_is_closed_to_partners(api_client_for, partner_user):
 
     assert api_client_for(partner_user).get(f"/api/v1/organizations/{org.pk}").status_code == 404
     assert _json(api_client_for(partner_user).get("/api/v1/organizations")) == []
+
+
+def test_a_source_cannot_be_created_with_a_password_in_its_mapping(api_client_for, marketing):
+    client = api_client_for(marketing)
+    body = {
+        "name": "Drop",
+        "kind": "ftp",
+        "field_mapping": {"fields": {"Password": "extra.pw"}, "ftp": {"password": "s3cret"}},
+    }
+
+    response = client.post("/api/v1/sources", body, content_type="application/json")
+
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["field_mapping.ftp.password"]
+    assert "s3cret" not in response.text
+    assert client.get("/api/v1/sources").json() == []
+
+
+def test_a_password_left_in_an_old_mapping_is_never_returned(api_client_for, rep, source):
+    # A row as an older version wrote it (the migration moves these out; this is the last guard).
+    type(source).objects.filter(pk=source.pk).update(
+        field_mapping={"fields": {"Password": "extra.pw"}, "imap": {"host": "h", "password": "pw1"}}
+    )
+    client = api_client_for(rep)
+
+    listed = client.get("/api/v1/sources")
+    one = client.get(f"/api/v1/sources/{source.pk}")
+
+    assert one.json()["field_mapping"] == {
+        "fields": {"Password": "extra.pw"},
+        "imap": {"host": "h"},
+    }
+    assert "pw1" not in listed.text

@@ -84,7 +84,7 @@ def _out(provider: EnrichmentProvider) -> ProviderOut:
         name=provider.name,
         url=provider.url,
         method=provider.method,
-        header_names=sorted(provider.headers or {}),
+        header_names=list(provider.header_names or []),
         request_fields=provider.request_fields or {},
         response_fields=provider.response_fields or {},
         timeout_seconds=provider.timeout_seconds,

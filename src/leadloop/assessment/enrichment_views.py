@@ -14,7 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.cache import patch_vary_headers
@@ -26,6 +26,7 @@ from leadloop.accounts.models import User
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment import enrichment
 from leadloop.assessment.models import EnrichmentProvider
+from leadloop.core.secrets import MASK
 from leadloop.errors import LeadloopError, NotFound
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.forms import UIForm
@@ -50,7 +51,10 @@ class ProviderForm(UIForm):
         label=gettext_lazy("Headers"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_lines_help("Authorization: Bearer …"),
+        help_text=gettext_lazy(
+            "One per line, for example: Authorization: Bearer …. Stored values show as ••••••; "
+            "leave such a line as it is to keep the value, or type a new value to replace it."
+        ),
     )
     request_fields = forms.CharField(
         label=gettext_lazy("Send (parameter = lead field)"),
@@ -77,6 +81,21 @@ class ProviderForm(UIForm):
 
     def clean_headers(self) -> dict[str, str]:
         return self._pairs("headers", ":")
+
+    def mask_headers(self) -> None:
+        """Show the posted headers again with their values masked: a form shown with errors
+        must not put a typed API key back into the page."""
+        if not self.is_bound:
+            return
+        names = []
+        for line in str(self.data.get("headers") or "").splitlines():
+            name, found, _value = line.partition(":")
+            if found and name.strip():
+                names.append(name.strip())
+        data = QueryDict(mutable=True)
+        data.update(self.data)
+        data["headers"] = _as_lines(dict.fromkeys(names, MASK), ": ")
+        self.data = data
 
     def clean_request_fields(self) -> dict[str, str]:
         return self._pairs("request_fields", "=")
@@ -115,7 +134,9 @@ def _initial(provider: EnrichmentProvider | None) -> dict[str, Any]:
         "name": provider.name,
         "url": provider.url,
         "method": provider.method,
-        "headers": _as_lines(provider.headers or {}, ": "),
+        # Stored values are API keys: the form shows each header's name with a mask, and a line
+        # sent back masked keeps its value (web_config.clean_provider).
+        "headers": _as_lines(dict.fromkeys(provider.header_names or [], MASK), ": "),
         "request_fields": _as_lines(provider.request_fields or {}, " = "),
         "response_fields": _as_lines(provider.response_fields or {}, " = "),
         "timeout_seconds": provider.timeout_seconds,
@@ -201,6 +222,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Provider “%(name)s” added.") % {"name": created.name})
             return redirect("assessment:enrichment-edit", provider_id=created.pk)
+    form.mask_headers()
     return _render(
         request,
         "assessment/enrichment/provider_form.html",
@@ -222,6 +244,7 @@ def provider_edit(request: HttpRequest, provider_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Provider saved."))
             return redirect("assessment:enrichment-edit", provider_id=provider.pk)
+    form.mask_headers()
     return _render(
         request,
         "assessment/enrichment/provider_form.html",

@@ -257,7 +257,9 @@ class EnrichmentProvider(models.Model):
     """A web service that appends data to a lead: called with lead fields, answers JSON.
 
     `request_fields` maps query parameter → lead field; `response_fields` maps a dotted path in
-    the answer → lead field (or `extra.<name>`).
+    the answer → lead field (or `extra.<name>`). The request headers carry the provider's API key,
+    so their values are kept encrypted (`headers_encrypted`, a Fernet token of a JSON object, see
+    `leadloop.core.secrets`) and only their names are readable (`header_names`).
     """
 
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -265,7 +267,9 @@ class EnrichmentProvider(models.Model):
     method = models.CharField(
         _("method"), max_length=4, choices=[("GET", "GET"), ("POST", "POST")], default="GET"
     )
-    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    header_names = models.JSONField(_("header names"), default=list, blank=True)
+    headers_encrypted = models.TextField(blank=True, default="")
+    headers_changed_at = models.DateTimeField(_("headers changed"), null=True, blank=True)
     request_fields = models.JSONField(_("request fields"), default=dict)
     response_fields = models.JSONField(_("response fields"), default=dict)
     timeout_seconds = models.FloatField(_("time-out (seconds)"), default=3.0)

@@ -3,13 +3,15 @@
 They live in `Source.field_mapping` beside the mapping, under the keys the pollers read:
 
     "feed":  {"url"}                                       (feed_ingest; it adds etag/modified)
-    "ftp":   {"host", "port", "username", "password", "directory", "tls", "passive"}
-    "imap":  {"host", "port", "username", "password", "folder", "ssl"}
+    "ftp":   {"host", "port", "username", "directory", "tls", "passive", "sftp", "host_key"}
+    "imap":  {"host", "port", "username", "folder", "ssl"}
     "email_address": "leads-acme"  (local part or whole address; the SMTP listener routes by it)
     "email_rules":   {"body_start", "body_end", "ignore_labels", "label_aliases"}
 
-Stored passwords are never shown or returned: `channel_settings_for` masks them, and a password
-left empty (or sent back masked) keeps the stored one.
+The FTP/SFTP and IMAP passwords are not among them: they are `ChannelSecret` rows, encrypted
+(`intake.channel_secrets`). `channel_settings_for` says only whether one is set and when it
+changed; a password left empty (or sent back masked) keeps the stored one, and
+`"clear_password": true` forgets it.
 """
 
 from __future__ import annotations
@@ -26,11 +28,12 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.core.secrets import is_masked
 from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.intake import channel_secrets
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
-MASK = "••••"
 SECTIONS = ("feed", "ftp", "imap", "email_address", "email_rules")
 SECTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
     ChannelKind.RSS: ("feed",),
@@ -49,16 +52,18 @@ _FIELDS = {
         "passive",
         "sftp",
         "host_key",
+        "clear_password",
     ),
-    "imap": ("host", "port", "username", "password", "folder", "ssl"),
+    "imap": ("host", "port", "username", "password", "folder", "ssl", "clear_password"),
 }
-_BOOLEANS = {"tls", "passive", "ssl", "sftp"}
+_BOOLEANS = {"tls", "passive", "ssl", "sftp", "clear_password"}
+# Write-only keys: taken from the input, never stored in the settings nor returned.
+_SECRET_INPUTS = ("password", "clear_password")
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "feed": {"url": ""},
-    "ftp": {"host": "", "port": 21, "username": "", "password": "", "directory": "/",
+    "ftp": {"host": "", "port": 21, "username": "", "directory": "/",
             "tls": False, "passive": True, "sftp": False, "host_key": ""},
-    "imap": {"host": "", "port": 993, "username": "", "password": "", "folder": "INBOX",
-             "ssl": True},
+    "imap": {"host": "", "port": 993, "username": "", "folder": "INBOX", "ssl": True},
 }  # fmt: skip
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 
@@ -69,16 +74,22 @@ def sections_for(source: Source) -> tuple[str, ...]:
 
 
 def channel_settings_for(source: Source) -> dict[str, Any]:
-    """The source's channel settings for showing or returning: defaults filled, passwords masked."""
+    """The source's channel settings for showing or returning: defaults filled, and for a
+    password only whether it is set and when it changed (`has_password`, `password_changed_at`)."""
     mapping = source.field_mapping or {}
+    states = channel_secrets.secret_states(source) if _has_secret_section(source) else {}
     result: dict[str, Any] = {}
     for section in sections_for(source):
         stored = mapping.get(section)
         if section in _FIELDS:
             values = {**_DEFAULTS[section], **(stored if isinstance(stored, dict) else {})}
-            values = {key: values[key] for key in _FIELDS[section]}
-            if "password" in values:
-                values["password"] = MASK if values["password"] else ""
+            values = {key: values[key] for key in _FIELDS[section] if key not in _SECRET_INPUTS}
+            if section in states:
+                state = states[section]
+                values["has_password"] = state.is_set
+                values["password_changed_at"] = (
+                    state.updated_at.isoformat() if state.updated_at else None
+                )
             result[section] = values
         elif section == "email_rules":
             result[section] = stored if isinstance(stored, dict) else {}
@@ -87,11 +98,17 @@ def channel_settings_for(source: Source) -> dict[str, Any]:
     return result
 
 
+def _has_secret_section(source: Source) -> bool:
+    return any(s in channel_secrets.SECRET_SECTIONS for s in sections_for(source))
+
+
 def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor) -> Source:
     """Check and store a source's channel settings; the mapping keys beside them stay as they are.
 
-    Only the sections in `settings` change. A blank or masked password keeps the stored one.
-    Marketing and admins only. Locks the source, so a mapping saved meanwhile is not lost.
+    Only the sections in `settings` change. A password goes to its encrypted `ChannelSecret`,
+    never into the settings; a blank or masked one keeps the stored one, `clear_password`
+    forgets it. Marketing and admins only. Locks the source, so a mapping saved meanwhile is
+    not lost.
     """
     if not can_manage_configuration(by):
         raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
@@ -106,13 +123,30 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
         locked = Source.objects.select_for_update().get(pk=source.pk)
         mapping = dict(locked.field_mapping or {})
         cleaned: dict[str, Any] = {}
+        passwords: dict[str, str | None] = {}  # section → new password, or None to clear
         for section, value in settings.items():
-            cleaned[section] = _clean(section, value, mapping.get(section), errors)
+            stored_secret = section in channel_secrets.SECRET_SECTIONS and (
+                channel_secrets.has_secret(locked, section)
+            )
+            cleaned[section] = _clean(
+                section, value, mapping.get(section), errors, has_secret=stored_secret
+            )
+            if isinstance(value, dict) and section in channel_secrets.SECRET_SECTIONS:
+                new = value.get("password")
+                if not is_masked(new):
+                    passwords[section] = str(new)
+                elif value.get("clear_password") in (True, "true", "on", "1", 1):
+                    passwords[section] = None
         if errors:
             raise ValidationFailed(_("The channel settings are not valid."), errors=errors)
         mapping.update(cleaned)
         locked.field_mapping = mapping
         locked.save(update_fields=["field_mapping"])
+        for section, password in passwords.items():
+            if password is None:
+                channel_secrets.clear_channel_secret(locked, section=section, by=by)
+            else:
+                channel_secrets.set_channel_secret(locked, section=section, value=password, by=by)
     source.field_mapping = mapping
     return source
 
@@ -121,7 +155,14 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
 _BOUND_TO = ("host", "port", "username", "tls", "ssl", "sftp")
 
 
-def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) -> Any:
+def _clean(
+    section: str,
+    value: Any,
+    stored: Any,
+    errors: dict[str, list[str]],
+    *,
+    has_secret: bool = False,
+) -> Any:
     if section == "email_address":
         return _clean_address(value, errors)
     if section == "email_rules":
@@ -129,28 +170,25 @@ def _clean(section: str, value: Any, stored: Any, errors: dict[str, list[str]]) 
     if not isinstance(value, dict):
         errors[section] = [_("Give the settings as an object.")]
         return None
-    old = stored if isinstance(stored, dict) else {}
+    # A password left in the settings by an older version is never carried forward.
+    old = {k: v for k, v in (stored if isinstance(stored, dict) else {}).items() if k != "password"}
     values = {**_DEFAULTS[section], **{k: v for k, v in old.items() if k in _FIELDS[section]}}
     for key in _FIELDS[section]:
-        if key not in value:
+        if key not in value or key in _SECRET_INPUTS:
             continue
         raw = value[key]
-        if key == "password":
-            if raw in (None, "", MASK):
-                continue  # left empty: keep the stored password
-            values[key] = str(raw)
-        elif key in _BOOLEANS:
+        if key in _BOOLEANS:
             values[key] = raw in (True, "true", "on", "1", 1)
         elif key == "port":
             values[key] = _port(raw, f"{section}.port", errors)
         else:
             values[key] = str(raw or "").strip()
-    if "password" in values and value.get("password") in (None, "", MASK):
+    clearing = value.get("clear_password") in (True, "true", "on", "1", 1)
+    if has_secret and not clearing and is_masked(value.get("password")):
         # The stored password goes only to the server it was given for: pointing the settings
         # at another host, port, user or TLS mode without retyping it would hand it to that host.
         moved = any(values.get(k) != old.get(k, _DEFAULTS[section].get(k)) for k in _BOUND_TO)
-        if moved and old.get("password"):
-            values["password"] = ""
+        if moved:
             errors.setdefault(f"{section}.password", []).append(
                 _("Type the password again: the server or user name changed.")
             )
@@ -261,9 +299,9 @@ def check_connection(source: Source, *, by: Actor) -> ConnectionCheck:
         if source.kind == ChannelKind.RSS:
             return _check_feed(mapping.get("feed") or {})
         if source.kind == ChannelKind.FTP:
-            return _check_ftp(mapping.get("ftp") or {})
+            return _check_ftp(channel_secrets.connection_settings(source, "ftp"))
         if source.kind == ChannelKind.EMAIL:
-            return _check_imap(mapping.get("imap") or {})
+            return _check_imap(channel_secrets.connection_settings(source, "imap"))
     except Exception as exc:  # any failure is the answer to show, not a crash
         return ConnectionCheck(
             False, _("Failed: %(reason)s") % {"reason": str(exc) or type(exc).__name__}

@@ -2,7 +2,8 @@
 connection" button that reaches the server without importing anything.
 
 For marketing and admins, like the mapping editor; everyone else gets a 404. Stored passwords are
-never put in the page: the field stays empty and "leave empty to keep" is said beside it.
+never put in the page: the field stays empty, "•••••• (set, changed <date>)" is said beside it,
+and a "forget the stored password" box clears it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadloop.errors import LeadloopError
-from leadloop.intake import channel_settings
+from leadloop.intake import channel_secrets, channel_settings
 from leadloop.intake.review_views import _actor, _get_source, _render
 from leadloop.leads.models import ChannelKind, Source
 
@@ -44,7 +45,7 @@ def _settings_from_post(source: Source, post: Any) -> dict[str, Any]:
         else:
             settings[section] = {
                 key: (f"{section}.{key}" in post)
-                if key in ("tls", "passive", "ssl", "sftp")
+                if key in channel_settings._BOOLEANS
                 else post.get(f"{section}.{key}", "")
                 for key in channel_settings._FIELDS[section]
             }
@@ -65,10 +66,8 @@ def _context(
         "values": values,
         # "ftp.host" → "ftp__host": a template cannot look up a key with a dot in it.
         "errors": {k.replace(".", "__"): v for k, v in (errors or {}).items()},
-        "has_password": {
-            section: bool(((source.field_mapping or {}).get(section) or {}).get("password"))
-            for section in ("ftp", "imap")
-        },
+        # Whether a password is stored and when it changed; never the password.
+        "secret_states": channel_secrets.secret_states(source),
         "ignore_labels_text": "\n".join(rules.get("ignore_labels") or []),
         "label_aliases_text": "\n".join(
             f"{k} = {v}" for k, v in (rules.get("label_aliases") or {}).items()

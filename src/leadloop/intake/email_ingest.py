@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from leadloop.intake import services
+from leadloop.intake import channel_secrets, services
 from leadloop.intake.channels.email import EMAIL_CHANNEL, MAX_MESSAGE_BYTES, iter_mbox
 from leadloop.intake.models import RawSubmission
 from leadloop.intake.network import PrivateHostError, refuse_private_host
@@ -202,7 +202,7 @@ def poll_imap_source(source: Source) -> int:
     from imapclient import IMAPClient
     from imapclient.imapclient import SEEN
 
-    config = (source.field_mapping or {}).get("imap") or {}
+    config = channel_secrets.connection_settings(source, "imap")  # decrypted at use
     missing = [key for key in ("host", "username", "password") if not config.get(key)]
     if missing:
         raise ImapConfigError(

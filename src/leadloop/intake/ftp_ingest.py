@@ -1,6 +1,7 @@
 """FTP drop-folder sources: take in each new file as a batch, then file it away on the server.
 
-A source of kind "ftp" keeps its connection in `field_mapping["ftp"]` (see `channels.ftp`). Each
+A source of kind "ftp" keeps its connection in `field_mapping["ftp"]` (see `channels.ftp`) and
+its password in an encrypted `ChannelSecret` (`intake.channel_secrets`). Each
 poll downloads every complete file to LEADLOOP_VAR_DIR/ftp/<source id>/, stores it raw as one
 submission (channel "ftp", idempotency key "ftp:<sha256 of the file>"), and imports its rows in
 bulk with `intake.importing.import_file`, as `leadloop import` would. Only after the file is
@@ -28,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.errors import LeadloopError
-from leadloop.intake import services
+from leadloop.intake import channel_secrets, services
 from leadloop.intake.channels import ftp
 from leadloop.intake.channels.batch import ImportFileError
 from leadloop.intake.channels.ftp import FTP_CHANNEL, FileTooLarge, FtpError, FtpSettings
@@ -79,8 +80,10 @@ def poll_ftp(source: Source, *, wait: Callable[[float], None] = time.sleep) -> F
     `wait` sleeps between the two listings that tell a finished upload from one in progress.
     A file that cannot be fetched for network reasons stays where it is for the next poll.
     """
-    conn = FtpSettings.from_mapping((source.field_mapping or {}).get("ftp") or {})
-    settle = float(((source.field_mapping or {}).get("ftp") or {}).get("settle_seconds", 3))
+    # The password is decrypted here, at use, and lives only in this call's settings object.
+    config = channel_secrets.connection_settings(source, "ftp")
+    conn = FtpSettings.from_mapping(config)
+    settle = float(config.get("settle_seconds", 3))
     result = FtpPoll(source=source.name)
     if conn.sftp and not conn.host_key:
         conn = remember_host_key(source, conn)

@@ -170,4 +170,35 @@ class ImportBatch(models.Model):
         return self.state in (ImportState.PENDING, ImportState.FAILED)
 
 
+class ChannelSecret(models.Model):
+    """A password a source's channel logs in with (FTP, SFTP, IMAP), encrypted at rest.
+
+    It lives here, not in `Source.field_mapping`, so that no serializer that prints a source's
+    settings can print it. `value_encrypted` is a Fernet token (`leadloop.core.secrets`); only
+    `intake.channel_secrets` opens it, at the moment a channel logs in.
+    """
+
+    source = models.ForeignKey(
+        "leads.Source", on_delete=models.CASCADE, related_name="channel_secrets"
+    )
+    section = models.CharField(_("channel"), max_length=20)  # "ftp", "imap"
+    name = models.CharField(_("name"), max_length=40, default="password")
+    value_encrypted = models.TextField()
+    updated_at = models.DateTimeField(_("changed"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("channel secret")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "section", "name"], name="channel_secret_unique_per_source"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section}.{self.name} of source {self.source_id}"
+
+
 from leadloop.intake.forms_models import *  # noqa: E402, F403

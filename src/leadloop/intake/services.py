@@ -24,7 +24,7 @@ from leadloop.accounts.models import Role, User
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
-from leadloop.core import prepared
+from leadloop.core import prepared, secrets
 from leadloop.errors import Conflict, NotAllowed, ValidationFailed
 from leadloop.intake import channels
 from leadloop.intake.channels import ParseError
@@ -514,6 +514,10 @@ def set_mapping(source: Source, *, mapping: dict[str, Any], by: Actor) -> Source
     if not (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)) and by is not SYSTEM:
         raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
     errors = validate_mapping(mapping)
+    for path in secrets.secret_paths(mapping):
+        errors[path] = [
+            _("Passwords are not kept in the mapping: set them in the channel settings.")
+        ]
     if errors:
         raise ValidationFailed(_("The mapping is not valid."), errors=errors)
     source.field_mapping = {**source.field_mapping, **mapping}

@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.models import User
 from leadloop.assessment import services as assessment_services
+from leadloop.core import secrets
 from leadloop.core.client_ip import client_ip
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake import services as intake_services
@@ -531,7 +532,9 @@ def source_out(source: Source) -> SourceOut:
         key_active=source.has_active_key,
         default_country=source.default_country,
         default_language=source.default_language,
-        field_mapping=source.field_mapping,
+        # Channel passwords are never here (they are encrypted ChannelSecrets); a row written by
+        # an older version is filtered all the same.
+        field_mapping=secrets.without_secrets(source.field_mapping or {}),
         is_active=source.is_active,
         created_at=source.created_at,
     )

@@ -16,8 +16,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from leadloop.assessment.enrichment.web_config import _is_source
+from leadloop.assessment.enrichment.web_config import _is_source, provider_headers
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
+from leadloop.core.secrets import SecretsKeyError
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
 
@@ -103,7 +104,10 @@ def call_provider(provider: EnrichmentProvider, params: Mapping[str, str]) -> tu
     except PrivateHostError as exc:
         raise EnrichmentFailure(str(exc)) from exc
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-    headers.update(provider.headers or {})
+    try:
+        headers.update(provider_headers(provider))  # decrypted for this call only
+    except SecretsKeyError as exc:
+        raise EnrichmentFailure(exc.detail) from exc
     data = None
     url = provider.url
     if provider.method == "POST":

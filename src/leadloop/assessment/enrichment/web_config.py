@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import urllib.parse
@@ -11,12 +12,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment import rules
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
+from leadloop.core import secrets
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
@@ -81,8 +84,29 @@ def _is_source(name: Any) -> bool:
     return name in READABLE_FIELDS
 
 
-def clean_provider(values: Mapping[str, Any], *, existing_id: int | None = None) -> dict[str, Any]:
-    """Check a provider's settings; ValidationFailed lists every problem by field."""
+def provider_headers(provider: EnrichmentProvider) -> dict[str, str]:
+    """The provider's request headers with their values decrypted, for the call being made now.
+
+    Never shown or returned: pages and the API show `header_names`. SecretsKeyError when the
+    configured keys cannot open them.
+    """
+    if not provider.headers_encrypted:
+        return {}
+    headers = json.loads(secrets.decrypt(provider.headers_encrypted))
+    return {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+
+
+def clean_provider(
+    values: Mapping[str, Any],
+    *,
+    existing_id: int | None = None,
+    stored_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Check a provider's settings; ValidationFailed lists every problem by field.
+
+    A header sent with the masked value (or empty) keeps its stored value: the form and the API
+    show stored values masked, so sending them back unchanged must not overwrite the key.
+    """
     errors: dict[str, list[str]] = {}
     out: dict[str, Any] = {}
 
@@ -113,12 +137,21 @@ def clean_provider(values: Mapping[str, Any], *, existing_id: int | None = None)
     if not isinstance(headers, Mapping) or len(headers) > MAX_HEADERS:
         fail("headers", _("At most %(n)d headers, each a name and a value.") % {"n": MAX_HEADERS})
         headers = {}
+    kept = stored_headers or {}
+    cleaned_headers: dict[str, str] = {}
     for key, value in headers.items():
         if not (isinstance(key, str) and _HEADER_NAME.fullmatch(key)) or not isinstance(value, str):
             fail("headers", _("Header %(name)s is not valid.") % {"name": str(key)[:64]})
+        elif secrets.is_masked(value):
+            if key in kept:
+                cleaned_headers[key] = kept[key]
+            else:
+                fail("headers", _("Give the value of header %(name)s.") % {"name": key})
         elif "\r" in value or "\n" in value or len(value) > 2000:
             fail("headers", _("Header %(name)s has a value that is not valid.") % {"name": key})
-    out["headers"] = {str(k): str(v) for k, v in headers.items()}
+        else:
+            cleaned_headers[key] = value
+    out["headers"] = cleaned_headers
     request_fields = values.get("request_fields") or {}
     if not isinstance(request_fields, Mapping) or not 0 < len(request_fields) <= MAX_MAPPINGS:
         fail("request_fields", _("Send at least one lead field."))
@@ -175,7 +208,10 @@ def _number(
 def create_provider(*, values: Mapping[str, Any], by: Actor) -> EnrichmentProvider:
     """Add an HTTP provider (marketing and admins)."""
     _require_config(by)
-    provider = EnrichmentProvider(**clean_provider(values))
+    cleaned = clean_provider(values)
+    headers = cleaned.pop("headers")
+    provider = EnrichmentProvider(**cleaned)
+    _store_headers(provider, headers, previous={})
     provider.save()
     transaction.on_commit(rules.invalidate)  # the intake's "any provider active?" is re-read
     return provider
@@ -188,12 +224,44 @@ def update_provider(
     """Change an HTTP provider; its cached answers are dropped, since the request may differ."""
     _require_config(by)
     locked = EnrichmentProvider.objects.select_for_update().get(pk=provider.pk)
-    for name, value in clean_provider(values, existing_id=locked.pk).items():
+    stored = provider_headers(locked)
+    cleaned = clean_provider(values, existing_id=locked.pk, stored_headers=stored)
+    headers = cleaned.pop("headers")
+    for name, value in cleaned.items():
         setattr(locked, name, value)
+    _store_headers(locked, headers, previous=stored)
     locked.save()
     EnrichmentCacheEntry.objects.filter(provider=locked).delete()
     transaction.on_commit(rules.invalidate)
     return locked
+
+
+def _store_headers(
+    provider: EnrichmentProvider, headers: dict[str, str], *, previous: Mapping[str, str]
+) -> None:
+    provider.header_names = sorted(headers)
+    if headers == dict(previous):
+        return  # unchanged: the token and its date stay
+    provider.headers_encrypted = (
+        secrets.encrypt(json.dumps(headers, ensure_ascii=False)) if headers else ""
+    )
+    provider.headers_changed_at = timezone.now()
+
+
+@transaction.atomic
+def rotate_provider_secrets() -> int:
+    """Re-encrypt every provider's headers with the first key; returns how many were rewritten.
+
+    SecretsKeyError (and nothing rewritten) when one cannot be read with the configured keys.
+    """
+    count = 0
+    rows = EnrichmentProvider.objects.select_for_update().exclude(headers_encrypted="")
+    for provider in rows.order_by("pk"):
+        EnrichmentProvider.objects.filter(pk=provider.pk).update(
+            headers_encrypted=secrets.reencrypt(provider.headers_encrypted)
+        )
+        count += 1
+    return count
 
 
 @transaction.atomic

@@ -2,9 +2,10 @@
 
 A provider uploads lead files into a directory; we list it, download each complete file, and move
 it to `processed/` or `failed/` beside it. Connection settings live in
-`Source.field_mapping["ftp"]`: {host, port, username, password, directory, tls, passive, sftp,
+`Source.field_mapping["ftp"]`: {host, port, username, directory, tls, passive, sftp,
 host_key}, with optional `max_bytes` (download cap, default 200 MB) and `timeout` (seconds,
-default 30). With `sftp` the folder is reached over SSH (channels/sftp.py, asyncssh).
+default 30); the password is added from its encrypted `ChannelSecret` when the poller logs in.
+With `sftp` the folder is reached over SSH (channels/sftp.py, asyncssh).
 
 Each call opens its own short connection, and every network call has a time-out (ftplib applies
 the connection's time-out to the control and the data sockets).

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
-from leadloop.core import prepared
+from leadloop.core import prepared, secrets
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads.models import (
     Campaign,
@@ -70,6 +70,10 @@ def create_source(
     except InvalidValue as exc:
         errors["default_country"] = [str(exc)]
         country = ""
+    for path in secrets.secret_paths(field_mapping):
+        errors[f"field_mapping.{path}"] = [
+            _("Passwords are not kept in the mapping: set them in the channel settings.")
+        ]
     if errors:
         raise ValidationFailed(_("The source is not valid."), errors=errors)
     source = Source.objects.create(
