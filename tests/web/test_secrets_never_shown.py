@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.services import create_api_key
 from leadloop.accounts.models import Role
 from leadloop.api import api
 from leadloop.assessment import config, enrichment
@@ -180,6 +181,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "rule_id": rules,
         "entry_id": [config.create_block_entry(by=SYSTEM, kind="ip", value="192.0.2.1").pk],
         "view_id": [save_view(user=admin, name="Mine", query="status=new").pk],
+        "key_id": [create_api_key(rep, name="script", by=rep).key.pk],
     }
     users = {
         Role.ADMIN: admin,
