@@ -12,7 +12,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.accounts.actors import SYSTEM, Actor
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import (
+    ApiKey,
+    AuditAction,
+    AuditTarget,
+    PartnerOrganization,
+    Role,
+    Team,
+    User,
+)
 from leadloop.errors import NotFound, ValidationFailed
 
 KEY_PREFIX_LEN = 8
@@ -48,6 +58,7 @@ def create_user(
     partner: PartnerOrganization | None = None,
     language: str = "",
     time_zone: str = "Europe/Amsterdam",
+    by: Actor = SYSTEM,
 ) -> User:
     """Create a user with a role; a partner user must belong to a partner organisation."""
     if role not in Role.values:
@@ -92,6 +103,14 @@ def create_user(
     else:
         user.set_unusable_password()
     user.save()
+    record_audit(
+        actor=by,
+        action=AuditAction.USER_CREATED,
+        target_type=AuditTarget.USER,
+        target_id=user.pk,
+        target_label=user.username,
+        data={"role": role, "team": user.team_id, "partner": user.partner_id},
+    )
     return user
 
 

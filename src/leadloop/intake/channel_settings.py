@@ -28,6 +28,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.network import PrivateHostError, refuse_private_host
+from leadloop.leads import services as leads_services
 from leadloop.leads.models import ChannelKind, Source
 
 MASK = "••••"
@@ -113,6 +114,9 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
         mapping.update(cleaned)
         locked.field_mapping = mapping
         locked.save(update_fields=["field_mapping"])
+        leads_services.audit_source(
+            locked, by=by, change="channel_settings", sections=sorted(cleaned)
+        )
     source.field_mapping = mapping
     return source
 
