@@ -236,3 +236,16 @@ def test_demo_keeps_the_password_of_an_existing_admin(db):
     admin.refresh_from_db()
     assert admin.check_password("my-own-secret-9")
     assert not admin.check_password(DEMO_PASSWORD)
+
+
+def test_demo_leaves_audit_entries_for_the_admins_first_look(db):
+    from leadloop.accounts.models import AuditEvent
+
+    call_command("demo", "--leads", "200", stdout=io.StringIO())
+
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"login", "login_failed", "source_changed", "lead_viewed", "lead_exported"} <= actions
+    viewed = AuditEvent.objects.filter(action="lead_viewed")
+    noor = User.objects.get(username="rep.noor")
+    assert set(viewed.values_list("actor_label", flat=True)) == {"rep.noor"}
+    assert all(Lead.objects.get(pk=int(e.target_id)).assigned_to_id == noor.pk for e in viewed)
