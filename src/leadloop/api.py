@@ -192,6 +192,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from leadloop.accounts.api import api_keys
     from leadloop.accounts.api import router as accounts_router
+    from leadloop.accounts.audit_api import router as audit_router
     from leadloop.assessment.api import router as assessment_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, organizations, sources
@@ -206,6 +207,7 @@ def _mount() -> None:
     api.add_router("/intake", intake_router, tags=["intake"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])
     api.add_router("/privacy", privacy_router, tags=["privacy"])
+    api.add_router("/audit", audit_router, tags=["audit"])
 
 
 _mount()

@@ -14,6 +14,7 @@ FRIENDLY = {
     "demo": "Load a realistic, deterministic demo data set.",
     "createuser": "Create a user with a role (optionally with an API key).",
     "apikeys": "List, create or revoke users' API keys.",
+    "audit": "Read the audit log: who viewed, exported or changed what.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
     "submissions": "The intake queue: list, show and reprocess what arrived.",

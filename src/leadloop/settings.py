@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "leadloop.web.middleware.UserPreferencesMiddleware",
+    "leadloop.web.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -242,6 +243,9 @@ LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECOND
 LEADLOOP_TRUSTED_PROXIES = os.environ.get("LEADLOOP_TRUSTED_PROXIES", "")
 # Channels (feeds, FTP, IMAP) may connect to loopback and private addresses only when allowed.
 LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
+# The audit log records every view of a lead page or lead API read; changes, exports, erasures
+# and downloads are always recorded (docs/security/audit.md).
+LEADLOOP_AUDIT_VIEWS = _env_bool("LEADLOOP_AUDIT_VIEWS", True)
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 

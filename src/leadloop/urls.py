@@ -11,9 +11,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("leadloop.intake.urls")),
     path("assessment/", include("leadloop.assessment.urls")),
-    path("account/", include("leadloop.accounts.urls")),
     path("privacy/", include("leadloop.privacy.urls")),
     path("", include("leadloop.leads.urls")),
+    path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),
 ]
 

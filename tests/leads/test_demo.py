@@ -247,3 +247,16 @@ def test_demo_shows_two_objections_and_one_erased_lead(db):
     erased = Lead.objects.get(erased_at__isnull=False)
     assert (erased.status, erased.email, erased.search_text) == (LeadStatus.LOST, "", "")
     assert erased.activities.order_by("-created_at", "-id").first().kind == ActivityKind.ERASED
+
+
+def test_demo_leaves_audit_entries_for_the_admins_first_look(db):
+    from leadloop.accounts.models import AuditEvent
+
+    call_command("demo", "--leads", "200", stdout=io.StringIO())
+
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"login", "login_failed", "source_changed", "lead_viewed", "lead_exported"} <= actions
+    viewed = AuditEvent.objects.filter(action="lead_viewed")
+    noor = User.objects.get(username="rep.noor")
+    assert set(viewed.values_list("actor_label", flat=True)) == {"rep.noor"}
+    assert all(Lead.objects.get(pk=int(e.target_id)).assigned_to_id == noor.pk for e in viewed)

@@ -24,8 +24,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.accounts.services import create_api_key
 from leadloop.accounts.models import Role
+from leadloop.accounts.services import create_api_key
 from leadloop.api import api
 from leadloop.assessment import config, enrichment
 from leadloop.assessment.merging import merge_pair

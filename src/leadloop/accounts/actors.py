@@ -25,5 +25,8 @@ class SourceActor:
 
 
 SYSTEM = SystemActor()
+# The operator at the command line (`leadloop sources`, `leadloop createuser`): the system's
+# rights, named apart in the audit log.
+CLI = SystemActor(label="cli")
 
 Actor = Union["User", SystemActor, SourceActor]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -101,3 +105,119 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+class AuditAction(models.TextChoices):
+    LEAD_VIEWED = "lead_viewed", _("Lead viewed")
+    LEAD_EXPORTED = "lead_exported", _("Leads exported")
+    LEAD_CHANGED = "lead_changed", _("Lead changed")
+    LEAD_MERGED = "lead_merged", _("Leads merged")
+    LEAD_ERASED = "lead_erased", _("Lead erased")
+    ORIGINAL_VIEWED = "original_viewed", _("Original viewed")
+    ORIGINAL_DOWNLOADED = "original_downloaded", _("Original downloaded")
+    PRIVACY_EXPORT = "privacy_export", _("Personal data exported")
+    SETTING_CHANGED = "setting_changed", _("Setting changed")
+    RULE_CHANGED = "rule_changed", _("Rule changed")
+    SOURCE_CHANGED = "source_changed", _("Source changed")
+    FORM_CHANGED = "form_changed", _("Form changed")
+    USER_CREATED = "user_created", _("User created")
+    USER_CHANGED = "user_changed", _("User changed")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Login failed")
+    AUDIT_PRUNED = "audit_pruned", _("Audit log pruned")
+
+
+class AuditTarget(models.TextChoices):
+    """The kinds of thing an audit event is about (the column takes others, for later features)."""
+
+    LEAD = "lead", _("Lead")
+    SUBMISSION = "submission", _("Submission")
+    SOURCE = "source", _("Source")
+    FORM = "form", _("Web form")
+    RULE = "rule", _("Rule")
+    BLOCK_ENTRY = "block_entry", _("Blocklist entry")
+    SETTINGS = "settings", _("Settings")
+    PROVIDER = "provider", _("Enrichment provider")
+    USER = "user", _("User")
+    API_KEY = "api_key", _("API key")
+    AUDIT = "audit", _("Audit log")
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """The audit log only grows: bulk updates and deletes through the ORM are refused too."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnly("The audit log cannot be changed.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("The audit log cannot be deleted from.")
+
+
+class AppendOnly(Exception):
+    """Raised when code tries to change or remove an audit event."""
+
+
+class AuditEvent(models.Model):
+    """One entry of the audit trail: who did what to which lead, setting, source or user, when.
+
+    Append-only: the database refuses UPDATE and DELETE on the table (triggers created in
+    migration 0002), and so does the ORM. `actor_label` keeps the actor's name as text, so an
+    entry still says who it was after the user is gone; `actor` has no database constraint for
+    the same reason. Entries about a lead name it by id only, never by a person's details.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+    action = models.CharField(_("action"), max_length=40, choices=AuditAction.choices)
+    target_type = models.CharField(_("target type"), max_length=40)
+    target_id = models.CharField(_("target id"), max_length=64, blank=True, default="")
+    target_label = models.CharField(_("target"), max_length=200, blank=True, default="")
+    data = models.JSONField(_("details"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    ip = models.CharField(_("IP address"), max_length=45, blank=True, default="")
+    request_id = models.CharField(max_length=64, blank=True, default="")
+    method = models.CharField(max_length=8, blank=True, default="")
+    path = models.CharField(max_length=300, blank=True, default="")
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("audit event")
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="audit_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_type}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("The audit log cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("The audit log cannot be deleted from.")
+
+    @property
+    def target_type_label(self) -> str:
+        """The target type in the reader's language (a type added later shows as stored)."""
+        try:
+            return str(AuditTarget(self.target_type).label)
+        except ValueError:
+            return self.target_type
+
+    @property
+    def details_text(self) -> str:
+        """The details as one short line: `key=value; …`."""
+        return "; ".join(f"{key}={value}" for key, value in sorted(self.data.items()))

@@ -105,6 +105,13 @@ def list_assignable_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
     return PartnerOrganization.objects.filter(is_active=True)
 
 
+def find_user_by_username(username: str) -> User | None:
+    """The user who logs in as `username`, if any (the login page's audit of a failed try)."""
+    if not username or len(username) > 150:
+        return None
+    return User.objects.filter(username=username).first()
+
+
 def list_teams(actor: Actor) -> QuerySet[Team]:
     """Teams `actor` may filter on."""
     if not is_staff_role(actor):

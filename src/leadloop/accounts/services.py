@@ -14,7 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
-from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import (
+    ApiKey,
+    AuditAction,
+    AuditTarget,
+    PartnerOrganization,
+    Role,
+    Team,
+    User,
+)
 from leadloop.accounts.permissions import can_manage_api_keys_of
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 
@@ -52,6 +61,7 @@ def create_user(
     partner: PartnerOrganization | None = None,
     language: str = "",
     time_zone: str = "Europe/Amsterdam",
+    by: Actor = SYSTEM,
 ) -> User:
     """Create a user with a role; a partner user must belong to a partner organisation."""
     if role not in Role.values:
@@ -96,6 +106,14 @@ def create_user(
     else:
         user.set_unusable_password()
     user.save()
+    record_audit(
+        actor=by,
+        action=AuditAction.USER_CREATED,
+        target_type=AuditTarget.USER,
+        target_id=user.pk,
+        target_label=user.username,
+        data={"role": role, "team": user.team_id, "partner": user.partner_id},
+    )
     return user
 
 
@@ -129,7 +147,20 @@ def create_api_key(user: User, *, name: str, by: Actor) -> IssuedKey:
         )
     raw, prefix = new_secret("u")
     key = ApiKey.objects.create(user=user, name=clean, prefix=prefix, key_hash=hash_key(raw))
+    _audit_key(key, action=AuditAction.API_KEY_CREATED, by=by)
     return IssuedKey(key=key, raw=raw)
+
+
+def _audit_key(key: ApiKey, *, action: str, by: Actor) -> None:
+    # The prefix identifies the key to its owner without being usable; the key never is logged.
+    record_audit(
+        actor=by,
+        action=action,
+        target_type=AuditTarget.API_KEY,
+        target_id=key.pk,
+        target_label=f"{key.prefix}… ({key.user.username})",
+        data={"name": key.name, "user": key.user_id},
+    )
 
 
 def issue_api_key(user: User, *, name: str = "default") -> IssuedKey:
@@ -148,6 +179,7 @@ def revoke_api_key(key: ApiKey, *, by: Actor) -> ApiKey:
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
+        _audit_key(locked, action=AuditAction.API_KEY_REVOKED, by=by)
     return locked
 
 

@@ -1,12 +1,13 @@
-"""The account pages, under /account/."""
+"""The account pages: API keys (/account/api-keys/) and the audit log (/audit/)."""
 
 from django.urls import path
 
-from leadloop.accounts import views
+from leadloop.accounts import audit_views, views
 
 app_name = "accounts"
 
 urlpatterns = [
-    path("api-keys/", views.api_key_list, name="api-keys"),
-    path("api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("account/api-keys/", views.api_key_list, name="api-keys"),
+    path("account/api-keys/<int:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("audit/", audit_views.audit_list, name="audit-list"),
 ]

@@ -19,7 +19,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import User
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment import rules
 from leadloop.assessment.models import (
@@ -219,6 +220,7 @@ def create_grading_rule(
     last = GradingRule.objects.order_by("-position").values_list("position", flat=True).first()
     rule = GradingRule.objects.create(**cleaned, position=(last or 0) + 1)
     logger.info("grading rule created rule=%s by=%s", rule.pk, _who(by))
+    _audit_rule(rule.pk, what="grading", change="created", by=by)
     _changed()
     return rule
 
@@ -255,6 +257,7 @@ def _save_rule(rule: RuleT, cleaned: dict[str, Any], *, what: str, by: Actor) ->
         setattr(rule, name, new)
     rule.save(update_fields=list(cleaned))
     logger.info("%s rule updated rule=%s by=%s", what, rule.pk, _who(by))
+    _audit_rule(rule.pk, what=what, change="updated", by=by)
     _changed()
     return rule
 
@@ -263,6 +266,7 @@ def _delete_rule(rule: GradingRule | EngagementRule, *, what: str, by: Actor) ->
     rule_id = rule.pk
     rule.delete()
     logger.info("%s rule deleted rule=%s by=%s", what, rule_id, _who(by))
+    _audit_rule(rule_id, what=what, change="deleted", by=by)
     _changed()
 
 
@@ -312,6 +316,7 @@ def create_engagement_rule(
     )
     rule = EngagementRule.objects.create(**cleaned)
     logger.info("engagement rule created rule=%s by=%s", rule.pk, _who(by))
+    _audit_rule(rule.pk, what="engagement", change="created", by=by)
     _changed()
     return rule
 
@@ -460,6 +465,7 @@ def create_block_entry(
     entry = BlockEntry(**cleaned, created_by=by if isinstance(by, User) else None)
     _save_block(entry)
     logger.info("blocklist entry added entry=%s kind=%s by=%s", entry.pk, entry.kind, _who(by))
+    _audit_block(entry.pk, kind=entry.kind, change="created", by=by)
     _changed()
     return entry
 
@@ -477,6 +483,7 @@ def update_block_entry(
         setattr(entry, name, new)
     _save_block(entry, list(cleaned))
     logger.info("blocklist entry updated entry=%s by=%s", entry.pk, _who(by))
+    _audit_block(entry.pk, kind=entry.kind, change="updated", by=by)
     _changed()
     return entry
 
@@ -485,9 +492,10 @@ def update_block_entry(
 def delete_block_entry(entry: BlockEntry, *, by: Actor) -> None:
     """Take a value off the blocklist."""
     _require_configurator(by)
-    entry_id = entry.pk
+    entry_id, kind = entry.pk, entry.kind
     entry.delete()
     logger.info("blocklist entry removed entry=%s by=%s", entry_id, _who(by))
+    _audit_block(entry_id, kind=kind, change="deleted", by=by)
     _changed()
 
 
@@ -532,6 +540,14 @@ def update_scoring_settings(*, by: Actor, **changes: Any) -> ScoringSettings:
     settings.updated_by = by if isinstance(by, User) else None
     settings.save()
     logger.info("scoring settings updated fields=%s by=%s", ",".join(sorted(changes)), _who(by))
+    record_audit(
+        actor=by,
+        action=AuditAction.SETTING_CHANGED,
+        target_type=AuditTarget.SETTINGS,
+        target_id="scoring",
+        target_label="scoring",
+        data={"fields": sorted(changes)},
+    )
     _changed()
     return settings
 
@@ -660,8 +676,38 @@ def set_source_policy(
         defaults={"fraud_review_at": review, "fraud_reject_at": reject, "on_duplicate": action},
     )
     logger.info("source policy set source=%s by=%s", source.pk, _who(by))
+    record_audit(
+        actor=by,
+        action=AuditAction.SOURCE_CHANGED,
+        target_type=AuditTarget.SOURCE,
+        target_id=source.pk,
+        target_label=source.name,
+        data={"change": "policy", "on_duplicate": action},
+    )
     _changed()
     return policy
+
+
+def _audit_rule(rule_id: int, *, what: str, change: str, by: Actor) -> None:
+    record_audit(
+        actor=by,
+        action=AuditAction.RULE_CHANGED,
+        target_type=AuditTarget.RULE,
+        target_id=rule_id,
+        target_label=f"{what} #{rule_id}",
+        data={"rule": what, "change": change},
+    )
+
+
+def _audit_block(entry_id: int, *, kind: str, change: str, by: Actor) -> None:
+    # The kind only: a blocked e-mail address or phone number is someone's personal data.
+    record_audit(
+        actor=by,
+        action=AuditAction.SETTING_CHANGED,
+        target_type=AuditTarget.BLOCK_ENTRY,
+        target_id=entry_id,
+        data={"kind": kind, "change": change},
+    )
 
 
 def _who(by: Actor) -> str:

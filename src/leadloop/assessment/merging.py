@@ -23,7 +23,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.dedup import name_key
@@ -348,8 +350,21 @@ def merge_leads(
         data={"merge_id": merge.pk, "survivor_id": keep.pk},
         at=now,
     )
+    _audit_merge(keep.pk, by=by, merge_id=merge.pk, merged_id=gone.pk, fields=changed)
     _release_holds([gone, keep], by=by)
     return merge
+
+
+def _audit_merge(survivor_id: int, *, by: Actor, **data: Any) -> None:
+    if isinstance(by, SystemActor):
+        return  # the intake's own merges are on both timelines
+    record_audit(
+        actor=by,
+        action=AuditAction.LEAD_MERGED,
+        target_type=AuditTarget.LEAD,
+        target_id=survivor_id,
+        data=data,
+    )
 
 
 @transaction.atomic
@@ -399,6 +414,7 @@ def undo_merge(merge: Merge, *, by: Actor) -> Merge:
         data={"merge_id": merge.pk, "survivor_id": keep.pk},
         at=now,
     )
+    _audit_merge(keep.pk, by=by, merge_id=merge.pk, merged_id=gone.pk, undone=True)
     return merge
 
 

@@ -17,7 +17,7 @@ from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake import channel_settings, import_batches, selectors, services
 from leadloop.intake.mapping import validate_mapping
 from leadloop.intake.models import ImportBatch, RawSubmission
-from leadloop.intake.originals import raw_response
+from leadloop.intake.originals import download
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Source
 
@@ -132,20 +132,18 @@ def get_submission(request: HttpRequest, submission_id: int) -> SubmissionDetail
 
 @router.get("/submissions/{submission_id}/original", summary="The raw bytes, as they arrived")
 def get_original(request: HttpRequest, submission_id: int) -> HttpResponse:
-    submission = selectors.get_submission_for(_actor(request), submission_id)
-    return _raw_response(submission)
-
-
-def _raw_response(submission: RawSubmission) -> HttpResponse:
-    return raw_response(submission)
+    actor = _actor(request)
+    submission = selectors.get_submission_for(actor, submission_id)
+    return download(submission, by=actor, request=request)
 
 
 @router.get("/leads/{lead_id}/original", summary="The raw payload a lead came from")
 def lead_original(request: HttpRequest, lead_id: int) -> HttpResponse:
-    submission = services.original_for_lead(_actor(request), lead_id)
+    actor = _actor(request)
+    submission = services.original_for_lead(actor, lead_id)
     if submission is None:
         raise NotFound("This lead was not created from a submission.")
-    return _raw_response(submission)
+    return download(submission, by=actor, request=request)
 
 
 @router.post(

@@ -32,6 +32,7 @@ from leadloop.core.secrets import is_masked
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake import channel_secrets
 from leadloop.intake.network import PrivateHostError, refuse_private_host
+from leadloop.leads import services as leads_services
 from leadloop.leads.models import ChannelKind, Source
 
 SECTIONS = ("feed", "ftp", "imap", "email_address", "email_rules")
@@ -147,6 +148,14 @@ def set_channel_settings(source: Source, *, settings: dict[str, Any], by: Actor)
                 channel_secrets.clear_channel_secret(locked, section=section, by=by)
             else:
                 channel_secrets.set_channel_secret(locked, section=section, value=password, by=by)
+        leads_services.audit_source(
+            locked,
+            by=by,
+            change="channel_settings",
+            sections=sorted(cleaned),
+            passwords_set=sorted(s for s, p in passwords.items() if p is not None),
+            passwords_cleared=sorted(s for s, p in passwords.items() if p is None),
+        )
     source.field_mapping = mapping
     return source
 

@@ -26,7 +26,7 @@ from leadloop.errors import LeadloopError, NotFound, ValidationFailed
 from leadloop.intake import selectors, services
 from leadloop.intake.mapping import TRANSFORMS
 from leadloop.intake.models import RawSubmission, SubmissionState
-from leadloop.intake.originals import raw_response
+from leadloop.intake.originals import download, record_original_seen
 from leadloop.intake.review_forms import (
     TRANSFORM_CHOICES,
     FixForm,
@@ -234,14 +234,10 @@ def submission_fix(request: HttpRequest, submission_id: int) -> HttpResponse:
     return _render(request, "intake/review/submission_detail.html", context, status=status)
 
 
-def _download(submission: RawSubmission) -> HttpResponse:
-    return raw_response(submission)
-
-
 @login_required
 @require_GET
 def submission_download(request: HttpRequest, submission_id: int) -> HttpResponse:
-    return _download(_get_submission(request, submission_id))
+    return download(_get_submission(request, submission_id), by=_actor(request), request=request)
 
 
 # --- "Show original" on a lead -------------------------------------------------------------------
@@ -260,6 +256,7 @@ def lead_original(request: HttpRequest, lead_id: int) -> HttpResponse:
     submission = _original_for_lead(request, lead_id)
     context: dict[str, Any] = {"lead_id": lead_id, "submission": submission}
     if submission is not None:
+        record_original_seen(submission, by=_actor(request), request=request, downloaded=False)
         context.update(
             raw=selectors.read_body(submission),
             is_reviewer=can_manage_configuration(_actor(request)),
@@ -274,7 +271,7 @@ def lead_original_download(request: HttpRequest, lead_id: int) -> HttpResponse:
     submission = _original_for_lead(request, lead_id)
     if submission is None:
         raise Http404(_("This lead has no original."))
-    return _download(submission)
+    return download(submission, by=_actor(request), request=request)
 
 
 # --- Mapping editor ------------------------------------------------------------------------------

@@ -522,6 +522,7 @@ def set_mapping(source: Source, *, mapping: dict[str, Any], by: Actor) -> Source
         raise ValidationFailed(_("The mapping is not valid."), errors=errors)
     source.field_mapping = {**source.field_mapping, **mapping}
     source.save(update_fields=["field_mapping"])
+    leads_services.audit_source(source, by=by, change="mapping", sections=sorted(mapping))
     return source
 
 

@@ -29,6 +29,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import Conflict, NotAllowed, ValidationFailed
 from leadloop.intake import services as intake_services
@@ -186,6 +188,17 @@ def _ensure_mapping(form: LeadForm, *, by: Actor) -> None:
         intake_services.set_mapping(source, mapping={"fields": {**current, **missing}}, by=by)
 
 
+def _audit_form(form: LeadForm, *, by: Actor, change: str, **data: Any) -> None:
+    record_audit(
+        actor=by,
+        action=AuditAction.FORM_CHANGED,
+        target_type=AuditTarget.FORM,
+        target_id=form.pk,
+        target_label=form.slug,
+        data={"change": change, **data},
+    )
+
+
 @transaction.atomic
 def create_form(
     *,
@@ -220,6 +233,7 @@ def create_form(
                 is_required=required,
             )
     _ensure_mapping(form, by=by)
+    _audit_form(form, by=by, change="created")
     logger.info("web form created id=%s slug=%s", form.pk, form.slug)
     return form
 
@@ -239,6 +253,7 @@ def update_form(form: LeadForm, *, by: Actor, **data: Any) -> LeadForm:
     _full_clean(locked)
     locked.save()
     _ensure_mapping(locked, by=by)
+    _audit_form(locked, by=by, change="settings", fields=sorted(data))
     return locked
 
 
@@ -272,6 +287,7 @@ def add_field(form: LeadForm, *, by: Actor, **data: Any) -> FormField:
     field.save()
     _ensure_mapping(form, by=by)
     LeadForm.objects.filter(pk=form.pk).update(updated_at=timezone.now())
+    _audit_form(form, by=by, change="field_added", field=field.name)
     return field
 
 
@@ -286,6 +302,7 @@ def update_field(field: FormField, *, by: Actor, **data: Any) -> FormField:
     _check_field(locked)
     locked.save()
     _ensure_mapping(locked.form, by=by)
+    _audit_form(locked.form, by=by, change="field_changed", field=locked.name)
     return locked
 
 
@@ -294,6 +311,7 @@ def remove_field(field: FormField, *, by: Actor) -> None:
     """Take a question off the form; earlier submissions keep what was sent."""
     _require_configurer(by)
     FormField.objects.filter(pk=field.pk).delete()
+    _audit_form(field.form, by=by, change="field_removed", field=field.name)
 
 
 @transaction.atomic
@@ -309,6 +327,7 @@ def move_field(field: FormField, *, by: Actor, up: bool) -> None:
     for position, item in enumerate(ordered):
         if item.position != position:
             FormField.objects.filter(pk=item.pk).update(position=position)
+    _audit_form(field.form, by=by, change="field_moved", field=field.name)
 
 
 def form_warnings(form: LeadForm) -> list[str]:

@@ -11,7 +11,8 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor, SourceActor
-from leadloop.accounts.models import User
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.assessment import services as assessment_services
 from leadloop.core import secrets
 from leadloop.core.client_ip import client_ip
@@ -335,7 +336,15 @@ def _source_for_submit(actor: Actor, source_id: int) -> Source:
 @leads.get("/{lead_id}", response=LeadOut, summary="One lead")
 def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
     actor = _actor(request)
-    return lead_out(selectors.get_lead_for(actor, lead_id), actor)
+    lead = lead_out(selectors.get_lead_for(actor, lead_id), actor)
+    record_audit(
+        actor=actor,
+        action=AuditAction.LEAD_VIEWED,
+        target_type=AuditTarget.LEAD,
+        target_id=lead_id,
+        request=request,
+    )
+    return lead
 
 
 @leads.patch("/{lead_id}", response=LeadOut, summary="Change a lead's fields")

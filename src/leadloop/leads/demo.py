@@ -30,7 +30,8 @@ from faker import Faker
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
-from leadloop.accounts.models import Role, Team, User
+from leadloop.accounts.audit import record_audit, record_audit_many
+from leadloop.accounts.models import AuditAction, AuditTarget, Role, Team, User
 from leadloop.leads import services
 from leadloop.leads.models import (
     Activity,
@@ -1017,6 +1018,51 @@ ENGAGEMENT_DETAILS = {
 CLOSED = frozenset({S.WON, S.LOST, S.DISQUALIFIED})
 
 
+def _audit_events() -> None:
+    """A few audit entries, so the admin's audit log is not empty on the first visit: logins, a
+    source change, lead views and an export, the way the app itself records them."""
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+    admin, marketing, rep = users.get("admin"), users.get("marketing"), users.get("rep.noor")
+    record_audit(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        target_type=AuditTarget.USER,
+        target_id=rep.pk if rep else None,
+        target_label=rep.username if rep else "",
+        data={"known_user": rep is not None},
+    )
+    for user in (marketing, rep, admin):
+        if user is not None:
+            record_audit(
+                actor=user,
+                action=AuditAction.LOGIN,
+                target_type=AuditTarget.USER,
+                target_id=user.pk,
+                target_label=user.username,
+            )
+    source = Source.objects.order_by("pk").first()
+    if marketing is not None and source is not None:
+        services.audit_source(source, by=marketing, change="mapping", sections=["fields"])
+    if rep is not None:
+        for lead_id in (
+            Lead.objects.filter(assigned_to=rep).order_by("-pk").values_list("pk", flat=True)[:3]
+        ):
+            record_audit(
+                actor=rep,
+                action=AuditAction.LEAD_VIEWED,
+                target_type=AuditTarget.LEAD,
+                target_id=lead_id,
+            )
+    if marketing is not None:
+        record_audit_many(
+            actor=marketing,
+            action=AuditAction.LEAD_EXPORTED,
+            target_type=AuditTarget.LEAD,
+            count=Lead.objects.filter(status=LeadStatus.WON).count(),
+            data={"format": "xlsx", "filters": {"status": ["won"]}},
+        )
+
+
 def _poisson(rng: Any, mean: float) -> int:
     """A Poisson draw for a small mean (Knuth), from the seeded generator."""
     limit, count, product = math.exp(-mean), 0, rng.random()
@@ -1124,6 +1170,7 @@ def load_demo(
         cursor.execute("ANALYZE leads_lead" if connection.vendor == "postgresql" else "ANALYZE")
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE leads_activity")
+    _audit_events()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

@@ -8,6 +8,7 @@ CSV-injection rule), and the XLSX writer stores every text as a string, never as
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.leads.models import Lead
+from leadloop.leads.selectors import DEFAULT_SORT, LeadFilters
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 2000
@@ -67,6 +69,22 @@ def columns() -> list[tuple[str, Callable[[Lead], Any]]]:
         (_("Created"), lambda lead: lead.created_at),
         (_("Updated"), lambda lead: lead.updated_at),
     ]
+
+
+def describe_filters(filters: LeadFilters) -> dict[str, Any]:
+    """The filters of an export as the audit log keeps them: what differs from the defaults,
+    with the search text left out (it is often a person's name or e-mail address)."""
+    described: dict[str, Any] = {}
+    for name, value in dataclasses.asdict(filters).items():
+        if value in ((), None, "", False) or (name == "sort" and value == DEFAULT_SORT):
+            continue
+        if name == "q":
+            described["q"] = "(search text)"
+        elif isinstance(value, tuple | list):
+            described[name] = list(value)
+        else:
+            described[name] = value
+    return described
 
 
 def _rows(leads: Iterable[Lead]) -> Iterator[Lead]:

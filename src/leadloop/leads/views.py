@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from leadloop.accounts.models import User
+from leadloop.accounts.audit import record_audit, record_audit_many
+from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
 from leadloop.assessment import services as assessment_services
 from leadloop.errors import LeadloopError, NotAllowed, NotFound, ValidationFailed
@@ -177,6 +178,15 @@ def lead_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     actor = _actor(request)
     filters = LeadFilterForm(request.GET, actor=actor).to_filters()
     rows = selectors.iter_leads_for_export(actor, filters, limit=settings.LEADLOOP_EXPORT_MAX_ROWS)
+    # Recorded before a row leaves; the count is one query beside an export that reads them all.
+    record_audit_many(
+        actor=actor,
+        action=AuditAction.LEAD_EXPORTED,
+        target_type=AuditTarget.LEAD,
+        count=rows.count(),
+        data={"format": fmt, "filters": exports.describe_filters(filters)},
+        request=request,
+    )
     if fmt == "xlsx":
         return exports.xlsx_response(rows)
     return exports.csv_response(rows)
@@ -255,7 +265,15 @@ def _after_action(request: HttpRequest, lead_id: int, message: str) -> HttpRespo
 @login_required
 @require_GET
 def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
-    return _detail_response(request, lead_id)
+    response = _detail_response(request, lead_id)
+    record_audit(
+        actor=_actor(request),
+        action=AuditAction.LEAD_VIEWED,
+        target_type=AuditTarget.LEAD,
+        target_id=lead_id,
+        request=request,
+    )
+    return response
 
 
 @login_required

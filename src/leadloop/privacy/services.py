@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
-from leadloop.accounts.models import User
+from leadloop.accounts.audit import record_audit, record_audit_many
+from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.assessment import services as assessment_services
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake import selectors as intake_selectors
@@ -88,6 +89,14 @@ def export_person(
     }
     for name, section in registry.SECTIONS.items():
         doc[name] = section.export(ids)
+    # Which kind of query, never its value: the audit log must not hold the person's address.
+    record_audit_many(
+        actor=by,
+        action=AuditAction.PRIVACY_EXPORT,
+        target_type=AuditTarget.LEAD,
+        target_ids=ids,
+        data={"by": sorted(k for k, v in query.as_dict().items() if v)},
+    )
     return doc
 
 
@@ -171,6 +180,13 @@ def _erase(
         counts[name] = section.erase(ids, at)
     if counts["leads"]:
         transaction.on_commit(partial(_compact_later))
+    record_audit_many(
+        actor=by,
+        action=AuditAction.LEAD_ERASED,
+        target_type=AuditTarget.LEAD,
+        target_ids=ids,
+        data={"reason": reason, "rows": counts},
+    )
     return ErasureResult(lead_ids=ids, counts=counts)
 
 
@@ -195,9 +211,18 @@ def record_objection(
     `by` may see, with how the request came in; staff only (not partners)."""
     selectors.require(selectors.can_record_objection(by))
     lead = leads_selectors.get_lead_for(by, lead_id)
-    return leads_services.record_objection(
+    lead = leads_services.record_objection(
         lead, by=by, marketing=marketing, processing=processing, source=source
     )
+    record_audit(
+        actor=by,
+        action=AuditAction.LEAD_CHANGED,
+        target_type=AuditTarget.LEAD,
+        target_id=lead.pk,
+        target_label=f"#{lead.pk}",
+        data={"objection": {"marketing": marketing, "processing": processing}},
+    )
+    return lead
 
 
 # --- Retention -----------------------------------------------------------------------------------
@@ -233,6 +258,14 @@ def set_retention_rule(
             "is_active": is_active,
             "updated_by": by if isinstance(by, User) else None,
         },
+    )
+    record_audit(
+        actor=by,
+        action=AuditAction.RULE_CHANGED,
+        target_type=AuditTarget.RULE,
+        target_id=rule.pk,
+        target_label=f"retention {target}/{state}",
+        data={"keep_days": keep_days, "is_active": is_active},
     )
     return rule
 

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
+from leadloop.accounts.audit import request_context
+
 
 class UserPreferencesMiddleware:
     """Activate the logged-in user's time zone (default Europe/Amsterdam) and saved language."""
@@ -32,3 +34,14 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class AuditContextMiddleware:
+    """Let audit events recorded by services during a request carry the client's address."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with request_context(request):
+            return self.get_response(request)

@@ -3,13 +3,51 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
+from leadloop.accounts import selectors as accounts_selectors
 from leadloop.accounts import services as accounts_services
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login page, with each success and failure in the audit log."""
+
+    template_name = "web/login.html"
+
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        record_audit(
+            actor=user,
+            action=AuditAction.LOGIN,
+            target_type=AuditTarget.USER,
+            target_id=user.pk,
+            target_label=user.get_username(),
+            request=self.request,
+        )
+        return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        # Only a name that belongs to a user is kept: people type passwords into the name box.
+        known = accounts_selectors.find_user_by_username(str(form.data.get("username", "")))
+        record_audit(
+            actor=None,
+            action=AuditAction.LOGIN_FAILED,
+            target_type=AuditTarget.USER,
+            target_id=known.pk if known else None,
+            target_label=known.username if known else "",
+            data={"known_user": known is not None},
+            request=self.request,
+        )
+        return super().form_invalid(form)
 
 
 @login_required

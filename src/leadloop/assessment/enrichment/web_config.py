@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment import rules
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
@@ -213,6 +215,7 @@ def create_provider(*, values: Mapping[str, Any], by: Actor) -> EnrichmentProvid
     provider = EnrichmentProvider(**cleaned)
     _store_headers(provider, headers, previous={})
     provider.save()
+    _audit_provider(provider, by=by, change="created")
     transaction.on_commit(rules.invalidate)  # the intake's "any provider active?" is re-read
     return provider
 
@@ -232,6 +235,7 @@ def update_provider(
     _store_headers(locked, headers, previous=stored)
     locked.save()
     EnrichmentCacheEntry.objects.filter(provider=locked).delete()
+    _audit_provider(locked, by=by, change="updated")
     transaction.on_commit(rules.invalidate)
     return locked
 
@@ -269,7 +273,19 @@ def delete_provider(provider: EnrichmentProvider, *, by: Actor) -> None:
     """Remove an HTTP provider and its cached answers; appended values stay on the leads."""
     _require_config(by)
     EnrichmentProvider.objects.filter(pk=provider.pk).delete()
+    _audit_provider(provider, by=by, change="deleted")
     transaction.on_commit(rules.invalidate)
+
+
+def _audit_provider(provider: EnrichmentProvider, *, by: Actor, change: str) -> None:
+    record_audit(
+        actor=by,
+        action=AuditAction.SETTING_CHANGED,
+        target_type=AuditTarget.PROVIDER,
+        target_id=provider.pk,
+        target_label=provider.name,
+        data={"change": change},
+    )
 
 
 def has_active_providers() -> bool:

@@ -21,11 +21,41 @@ from typing import Any
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3.operations import DatabaseOperations as SQLiteOperations
 
 POLL_SECONDS = 0.0002
 
 
+class DatabaseOperations(SQLiteOperations):
+    def sql_flush(
+        self, style: Any, tables: Any, *, reset_sequences: bool = False, allow_cascade: bool = False
+    ) -> list[str]:
+        """Empty whole tables as PostgreSQL's TRUNCATE does: row triggers (the audit log's
+        append-only guard) are set aside for the statement and put back after it.
+
+        Django's `flush` and transactional tests use this; SQLite has no TRUNCATE and deletes
+        row by row, which the guard would refuse.
+        """
+        statements = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if not tables:
+            return statements
+        marks = ", ".join(["%s"] * len(tables))
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "  # noqa: S608
+                f"AND tbl_name IN ({marks}) ORDER BY name",
+                list(tables),
+            )
+            triggers = cursor.fetchall()
+        drops = [f"DROP TRIGGER {self.quote_name(name)}" for name, _sql in triggers]
+        return [*drops, *statements, *(sql for _name, sql in triggers)]
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._lock_fd: int | None = None

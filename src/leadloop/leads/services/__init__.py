@@ -32,6 +32,7 @@ from leadloop.leads.services.saved_views import delete_view, save_view
 from leadloop.leads.services.sources import (
     SourceWithKey,
     add_campaign_cost,
+    audit_source,
     create_campaign,
     create_source,
     get_or_create_lost_reason,
@@ -51,6 +52,7 @@ __all__ = [
     "SourceWithKey",
     "add_campaign_cost",
     "assign_lead",
+    "audit_source",
     "bulk_assign",
     "bulk_transition",
     "check_writable_fields",

@@ -13,8 +13,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts import selectors as accounts_selectors
-from leadloop.accounts.actors import Actor, SourceActor
-from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import (
+    AuditAction,
+    AuditTarget,
+    PartnerOrganization,
+    Role,
+    Team,
+    User,
+)
 from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.core import prepared
 from leadloop.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
@@ -57,6 +65,22 @@ def _refuse_erased(lead: Lead) -> None:
     # An erased lead stays a tombstone: typing a person's details into it would bring them back.
     if lead.erased_at is not None:
         raise Conflict(_("This lead's personal data was erased; it cannot be changed."))
+
+
+def _audit_change(lead: Lead, *, by: Actor, fields: list[str], **data: Any) -> None:
+    """Put a person's change to a lead in the audit log: field names only, never the values.
+
+    Leadloop's own changes (intake, assessment, routing) are on the lead's timeline only.
+    """
+    if isinstance(by, SystemActor):
+        return
+    record_audit(
+        actor=by,
+        action=AuditAction.LEAD_CHANGED,
+        target_type=AuditTarget.LEAD,
+        target_id=lead.pk,
+        data={"fields": fields, **data},
+    )
 
 
 def _check_source_actor(by: Actor, source: Source) -> None:
@@ -221,6 +245,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
         message=", ".join(c["field"] for c in changes),
         data={"changes": changes},
     )
+    _audit_change(locked, by=by, fields=[c["field"] for c in changes])
     return locked
 
 
@@ -292,6 +317,7 @@ def transition(
     record_activity(
         locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now
     )
+    _audit_change(locked, by=by, fields=["status"], to=to)
     return locked
 
 
@@ -338,6 +364,7 @@ def assign_lead(
     record_activity(
         locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
     )
+    _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
     has_owner = to is not None or partner is not None
     if has_owner and locked.status in (
         LeadStatus.NEW,
@@ -421,6 +448,7 @@ def log_activity(lead: Lead, *, kind: str, message: str, by: Actor) -> Activity:
         raise ValidationFailed(_("Write something."), errors={"message": [_("Required.")]})
     activity = record_activity(lead, kind=kind, by=by, message=text)
     Lead.objects.filter(pk=lead.pk).update(updated_at=activity.created_at)
+    _audit_change(lead, by=by, fields=["timeline"], logged=kind)
     if kind in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING):
         Lead.objects.filter(pk=lead.pk).update(last_contacted_at=activity.created_at)
     return activity

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SystemActor
-from leadloop.accounts.models import Role, User
+from leadloop.accounts.audit import record_audit
+from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.core import prepared, secrets
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads.models import (
@@ -34,6 +35,18 @@ from leadloop.leads.services.validation import clean_text
 class SourceWithKey:
     source: Source
     raw_key: str
+
+
+def audit_source(source: Source, *, by: Actor, change: str, **data: Any) -> None:
+    """Put a change to a source (its settings, mapping, policy or key) in the audit log."""
+    record_audit(
+        actor=by,
+        action=AuditAction.SOURCE_CHANGED,
+        target_type=AuditTarget.SOURCE,
+        target_id=source.pk,
+        target_label=source.name,
+        data={"change": change, **data},
+    )
 
 
 def _require_configurator(by: Actor) -> None:
@@ -84,6 +97,7 @@ def create_source(
         field_mapping=field_mapping or {},
     )
     raw = _set_new_key(source)
+    audit_source(source, by=by, change="created", kind=kind)
     return SourceWithKey(source=source, raw_key=raw)
 
 
@@ -100,7 +114,9 @@ def _set_new_key(source: Source) -> str:
 def rotate_source_key(source: Source, *, by: Actor) -> str:
     """Replace a source's key; the old key stops working at once. Returns the new raw key."""
     _require_configurator(by)
-    return _set_new_key(source)
+    raw = _set_new_key(source)
+    audit_source(source, by=by, change="key_rotated")
+    return raw
 
 
 @transaction.atomic
@@ -109,6 +125,7 @@ def revoke_source_key(source: Source, *, by: Actor) -> Source:
     _require_configurator(by)
     source.key_revoked_at = timezone.now()
     source.save(update_fields=["key_revoked_at"])
+    audit_source(source, by=by, change="key_revoked")
     return source
 
 

@@ -19,6 +19,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from leadloop.accounts.audit_selectors import can_read_audit
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
 from leadloop.assessment import review_selectors
 from leadloop.intake import selectors as intake_selectors
@@ -51,6 +52,7 @@ NAV = (
     (_("Enrichment"), "assessment:enrichment-list", "sources", "/assessment/enrichment/", "config"),
     (_("Predictive model"), "assessment:model-list", "campaigns", "/assessment/models/", "config"),
     (_("Privacy"), "privacy:requests", "leads", "/privacy/", "config"),
+    (_("Audit log"), "accounts:audit-list", "intake", "/audit/", "admin"),
 )
 # url name → a count shown beside the entry (one cheap query, only for those who see the entry).
 NAV_BADGES: dict[str, Callable[[Any], int]] = {
@@ -68,6 +70,7 @@ def nav_items(context: dict[str, Any]) -> list[NavItem]:
         "all": True,
         "staff": is_staff_role(user),  # type: ignore[arg-type]
         "config": can_manage_configuration(user),  # type: ignore[arg-type]
+        "admin": can_read_audit(user),  # type: ignore[arg-type]
     }
     visible = [entry for entry in NAV if allowed.get(entry[4], False)]
     # The longest matching prefix wins: /intake/imports/ is Imports, not Intake as well.

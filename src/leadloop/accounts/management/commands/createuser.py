@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from leadloop.accounts import services
+from leadloop.accounts.actors import CLI
 from leadloop.accounts.models import Role
 from leadloop.core.commands import LeadloopCommand
 
@@ -44,6 +45,7 @@ class Command(LeadloopCommand):
             partner=partner,
             language=options["language"],
             time_zone=options["time_zone"],
+            by=CLI,
         )
         if options["role"] == Role.SALES_MANAGER and team is not None:
             services.get_or_create_team(name=team.name, manager=user)

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.actors import CLI, SYSTEM
 from leadloop.core.commands import LeadloopCommand
 from leadloop.leads import selectors, services
 from leadloop.leads.models import ChannelKind, Source
@@ -49,7 +49,7 @@ class Command(LeadloopCommand):
             created = services.create_source(
                 name=name,
                 kind=options["kind"],
-                by=SYSTEM,
+                by=CLI,
                 default_country=options["country"],
                 default_language=options["language"],
             )
@@ -63,10 +63,10 @@ class Command(LeadloopCommand):
             return
         source = selectors.get_source_by_name(SYSTEM, name)
         if action == "rotate-key":
-            raw = services.rotate_source_key(source, by=SYSTEM)
+            raw = services.rotate_source_key(source, by=CLI)
             self.emit(
                 options, {**_row(source), "key": raw}, f"New key for {name!r} (shown once): {raw}"
             )
         else:
-            services.revoke_source_key(source, by=SYSTEM)
+            services.revoke_source_key(source, by=CLI)
             self.emit(options, _row(source), f"Revoked the key of {name!r}.")
