@@ -203,11 +203,20 @@ LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 
+# Every handler carries the redaction filter: no source key, API key, token or password reaches
+# a log line, whichever logger wrote it (leadloop.core.logredact).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "leadloop.core.logredact.RedactFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LEADLOOP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
