@@ -13,6 +13,7 @@ FRIENDLY = {
     "worker": "Run queued background tasks and the periodic schedule.",
     "demo": "Load a realistic, deterministic demo data set.",
     "createuser": "Create a user with a role (optionally with an API key).",
+    "unlock": "Lift a login lockout of a user or an address.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
     "submissions": "The intake queue: list, show and reprocess what arrived.",

@@ -4,6 +4,7 @@ Business settings (SLA hours, thresholds, mappings) are database rows, not setti
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "leadloop.intake",
     "leadloop.assessment",
     "leadloop.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "leadloop.web.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadloop.urls"
@@ -163,6 +167,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes counts failed logins in the database (every web process sees the same count) and
+# refuses a login, the right password included, for LEADLOOP_LOGIN_COOLOFF_MINUTES after
+# LEADLOOP_LOGIN_FAILURE_LIMIT failures for one account or from one address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LEADLOOP_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "leadloop.core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "leadloop.web.views.locked_out"
+# Axes would also write a row for every successful login; only failures are needed here.
+AXES_DISABLE_ACCESS_LOG = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("LEADLOOP_SECURE_COOKIES", False)
@@ -200,6 +218,11 @@ LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECOND
 LEADLOOP_TRUSTED_PROXIES = os.environ.get("LEADLOOP_TRUSTED_PROXIES", "")
 # Channels (feeds, FTP, IMAP) may connect to loopback and private addresses only when allowed.
 LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
+# Wrong source or API keys from one address: after this many in the window, 429 instead of 401.
+LEADLOOP_KEY_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_KEY_FAILURE_LIMIT", 30))
+LEADLOOP_KEY_FAILURE_WINDOW_SECONDS = max(
+    1, int(os.environ.get("LEADLOOP_KEY_FAILURE_WINDOW_SECONDS", 600))
+)
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 
@@ -218,5 +241,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LEADLOOP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Its start-up banner on every command; lockouts are still logged (WARNING).
+        "axes.apps": {"level": "WARNING"},
+    },
 }
