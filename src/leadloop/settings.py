@@ -218,6 +218,13 @@ LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECOND
 LEADLOOP_TRUSTED_PROXIES = os.environ.get("LEADLOOP_TRUSTED_PROXIES", "")
 # Channels (feeds, FTP, IMAP) may connect to loopback and private addresses only when allowed.
 LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
+# Intake throttling (/in/<key>, source-key API posts): at most this many posts per window from
+# one source and from one address; a source may set its own (Source.intake_limit…). 0: no limit.
+LEADLOOP_INTAKE_LIMIT_PER_SOURCE = int(os.environ.get("LEADLOOP_INTAKE_LIMIT_PER_SOURCE", 3000))
+LEADLOOP_INTAKE_LIMIT_PER_ADDRESS = int(os.environ.get("LEADLOOP_INTAKE_LIMIT_PER_ADDRESS", 600))
+LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS = max(
+    1, int(os.environ.get("LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS", 60))
+)
 # Wrong source or API keys from one address: after this many in the window, 429 instead of 401.
 LEADLOOP_KEY_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_KEY_FAILURE_LIMIT", 30))
 LEADLOOP_KEY_FAILURE_WINDOW_SECONDS = max(
