@@ -141,16 +141,28 @@ def test_a_4xx_on_the_intake_logs_no_source_key(db, console_output, caplog):
     assert all(key not in record.getMessage() for record in caplog.records)
 
 
-def test_a_rejected_api_key_logs_no_key(db, console_output):
+def test_a_rejected_api_key_and_its_headers_log_no_key(db, console_output):
     user = make_user("admin")
     key = accounts_services.issue_api_key(user).raw
     client = Client()
 
-    response = client.get(f"/api/v1/me?key={key}", headers={"Authorization": f"Bearer {key}x"})
+    response = client.get(
+        f"/api/v1/me?key={key}", headers={"Authorization": f"Bearer {key}x", "X-API-Key": f"{key}y"}
+    )
+    # What a debugging line would write: the real request's query and headers.
+    logging.getLogger("leadloop.test").warning(
+        "query %s headers %s",
+        response.wsgi_request.META["QUERY_STRING"],
+        dict(response.wsgi_request.headers),
+    )
 
+    output = console_output.getvalue()
     assert response.status_code == 401
-    assert "Unauthorized: /api/v1/me" in console_output.getvalue()
-    assert key not in console_output.getvalue()
+    assert "Unauthorized: /api/v1/me" in output
+    assert "query key=[redacted] headers" in output
+    assert "'Authorization': 'Bearer [redacted]'" in output
+    assert "'X-Api-Key': '[redacted]'" in output
+    assert key[12:] not in output
 
 
 def test_a_failed_login_logs_no_password(db, console_output):
