@@ -318,3 +318,29 @@ def test_counters_of_ended_windows_are_pruned(provider, clock):
 
     assert removed == 2
     assert RateCounter.objects.count() == 0
+
+
+def test_marketing_sets_the_limits_on_the_sources_page(provider, marketing, rep):
+    source, _ = provider
+    page_client, rep_client = Client(), Client()
+    page_client.force_login(marketing)
+    rep_client.force_login(rep)
+    url = reverse("leads:source-limits", args=[source.pk])
+
+    page = page_client.get(reverse("leads:source-list"))
+    refused = rep_client.post(url, {"intake_limit": "5", "intake_limit_per_address": ""})
+    source.refresh_from_db()
+    after_refusal = (source.intake_limit, source.intake_limit_per_address)
+    saved = page_client.post(url, {"intake_limit": "200", "intake_limit_per_address": ""})
+    source.refresh_from_db()
+    after_save = (source.intake_limit, source.intake_limit_per_address)
+    hostile = page_client.post(url, {"intake_limit": "-1", "intake_limit_per_address": "1e9"})
+    source.refresh_from_db()
+
+    assert 'placeholder="10"' in page.text  # the deployment default is shown
+    assert refused.status_code in (403, 404)
+    assert after_refusal == (None, None)
+    assert saved.status_code == 302
+    assert after_save == (200, None)
+    assert hostile.status_code == 302
+    assert (source.intake_limit, source.intake_limit_per_address) == (200, None)
