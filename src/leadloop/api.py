@@ -18,14 +18,24 @@ from ninja.utils import check_csrf
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SourceActor
-from leadloop.errors import LeadloopError
+from leadloop.core.client_ip import client_ip
+from leadloop.errors import LeadloopError, Throttled
 from leadloop.leads import services as leads_services
 from leadloop.problems import problem_response
 
 logger = logging.getLogger(__name__)
 
 
-def _actor_for_key(raw: str) -> Actor | None:
+def _actor_for_key(request: HttpRequest, raw: str) -> Actor | None:
+    """The actor a key stands for; a wrong key counts against the caller's address, and past
+    LEADLOOP_KEY_FAILURE_LIMIT wrong keys the answer is 429 instead of 401 (Throttled)."""
+    actor = _actor_for_valid_key(raw)
+    if actor is None:
+        accounts_services.note_key_failure(ip=client_ip(request))
+    return actor
+
+
+def _actor_for_valid_key(raw: str) -> Actor | None:
     user = accounts_services.authenticate_api_key(raw)
     if user is not None:
         # The session middleware sets the zone for logged-in users; a key's owner gets theirs here,
@@ -47,14 +57,14 @@ class ApiKeyAuth(APIKeyHeader):
     param_name = "X-API-Key"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
-        return _actor_for_key(key) if key else None
+        return _actor_for_key(request, key) if key else None
 
 
 class BearerAuth(HttpBearer):
     """`Authorization: Bearer <key>`, the same keys as X-API-Key."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
-        return _actor_for_key(token) if token else None
+        return _actor_for_key(request, token) if token else None
 
 
 class CsrfFailed(Exception):
@@ -99,6 +109,7 @@ def actor_of(request: HttpRequest) -> Actor:
 
 @api.exception_handler(LeadloopError)
 def _domain_error(request: HttpRequest, exc: LeadloopError) -> HttpResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Throttled) else None
     return problem_response(
         request,
         status=exc.status,
@@ -106,6 +117,7 @@ def _domain_error(request: HttpRequest, exc: LeadloopError) -> HttpResponse:
         detail=exc.detail,
         errors=exc.errors,
         kind=type(exc).__name__.lower(),
+        headers=headers,
     )
 
 

@@ -15,6 +15,7 @@ FRIENDLY = {
     "createuser": "Create a user with a role (optionally with an API key).",
     "apikeys": "List, create or revoke users' API keys.",
     "audit": "Read the audit log: who viewed, exported or changed what.",
+    "unlock": "Lift a login lockout of a user or an address.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
     "submissions": "The intake queue: list, show and reprocess what arrived.",

@@ -42,3 +42,16 @@ class ValidationFailed(LeadloopError):
 class Conflict(LeadloopError):
     status = 409
     title = "Conflict"
+
+
+class Throttled(LeadloopError):
+    """Too many requests: the caller may try again after `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(
+        self, detail: str, *, retry_after: int, errors: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(detail, errors=errors)
+        self.retry_after = max(1, retry_after)

@@ -4,6 +4,7 @@ Business settings (SLA hours, thresholds, mappings) are database rows, not setti
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "leadloop.assessment",
     "leadloop.privacy",
     "leadloop.web",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +85,8 @@ MIDDLEWARE = [
     "leadloop.web.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "leadloop.urls"
@@ -176,6 +180,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# django-axes counts failed logins in the database (every web process sees the same count) and
+# refuses a login, the right password included, for LEADLOOP_LOGIN_COOLOFF_MINUTES after
+# LEADLOOP_LOGIN_FAILURE_LIMIT failures for one account or from one address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LEADLOOP_LOGIN_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "leadloop.core.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "leadloop.web.views.locked_out"
+# Axes would also write a row for every successful login; only failures are needed here.
+AXES_DISABLE_ACCESS_LOG = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # HTMX sends the CSRF token from the page (hx-headers in web/base.html), never from the cookie.
@@ -246,14 +264,39 @@ LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
 # The audit log records every view of a lead page or lead API read; changes, exports, erasures
 # and downloads are always recorded (docs/security/audit.md).
 LEADLOOP_AUDIT_VIEWS = _env_bool("LEADLOOP_AUDIT_VIEWS", True)
+# Intake throttling (/in/<key>, source-key API posts): at most this many posts per window from
+# one source and from one address; a source may set its own (Source.intake_limit…). 0: no limit.
+LEADLOOP_INTAKE_LIMIT_PER_SOURCE = int(os.environ.get("LEADLOOP_INTAKE_LIMIT_PER_SOURCE", 3000))
+LEADLOOP_INTAKE_LIMIT_PER_ADDRESS = int(os.environ.get("LEADLOOP_INTAKE_LIMIT_PER_ADDRESS", 600))
+LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS = max(
+    1, int(os.environ.get("LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS", 60))
+)
+# Wrong source or API keys from one address: after this many in the window, 429 instead of 401.
+LEADLOOP_KEY_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_KEY_FAILURE_LIMIT", 30))
+LEADLOOP_KEY_FAILURE_WINDOW_SECONDS = max(
+    1, int(os.environ.get("LEADLOOP_KEY_FAILURE_WINDOW_SECONDS", 600))
+)
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 
+# Every handler carries the redaction filter: no source key, API key, token or password reaches
+# a log line, whichever logger wrote it (leadloop.core.logredact).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "leadloop.core.logredact.RedactFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LEADLOOP_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Its start-up banner on every command; lockouts are still logged (WARNING).
+        "axes.apps": {"level": "WARNING"},
+    },
 }

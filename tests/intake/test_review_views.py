@@ -458,7 +458,9 @@ def test_a_processed_submission_cannot_be_reprocessed(logged_in_client, provider
 
     submission.refresh_from_db()
     assert response.status_code == 409
-    assert "Only quarantined or rejected submissions can be reprocessed." in response.text
+    assert (
+        "Only quarantined, rejected or throttled submissions can be reprocessed." in response.text
+    )
     assert submission.corrected_fields is None
     assert Lead.objects.get().email == "ok@example.com"
 

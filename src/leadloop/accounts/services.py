@@ -8,6 +8,7 @@ import secrets
 import zoneinfo
 from dataclasses import dataclass
 
+from axes.utils import reset
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +26,8 @@ from leadloop.accounts.models import (
     User,
 )
 from leadloop.accounts.permissions import can_manage_api_keys_of
-from leadloop.errors import NotAllowed, NotFound, ValidationFailed
+from leadloop.core import ratelimit
+from leadloop.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 
 KEY_PREFIX_LEN = 8
 LAST_USED_GRANULARITY = dt.timedelta(minutes=1)
@@ -233,3 +235,51 @@ def get_team_by_name(name: str) -> Team:
     if team is None:
         raise NotFound(_("No team called %(name)r.") % {"name": name})
     return team
+
+
+# --- Guessing: wrong keys and wrong passwords ------------------------------------------------
+
+
+def _key_failures(ip: str) -> ratelimit.Limit:
+    return ratelimit.Limit(
+        f"keyfail:{ip}",
+        allowed=settings.LEADLOOP_KEY_FAILURE_LIMIT,
+        window=settings.LEADLOOP_KEY_FAILURE_WINDOW_SECONDS,
+    )
+
+
+def note_key_failure(*, ip: str) -> None:
+    """Count a wrong API or source key sent from `ip`; past LEADLOOP_KEY_FAILURE_LIMIT in the
+    window, raise Throttled (429) instead of letting the caller answer 401.
+
+    Only failures are counted, so a right key costs nothing extra and still works from an
+    address that also sent wrong ones (a colleague behind the same NAT). Blocking it would
+    protect nothing: a key has 256 random bits, and guessing is what gets slow and loud.
+    """
+    exceeded = ratelimit.hit(_key_failures(ip))
+    if exceeded is not None:
+        raise Throttled(
+            _("Too many wrong keys from this address. Try again in %(s)d seconds.")
+            % {"s": exceeded.retry_after},
+            retry_after=exceeded.retry_after,
+        )
+
+
+def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
+    """Lift a login lockout of an account or an address, and the address's wrong-key block.
+
+    Admins only (and the CLI). Returns how many failure records were removed.
+    """
+    if not (by is SYSTEM or (isinstance(by, User) and by.role == Role.ADMIN)):
+        raise NotAllowed(_("Only admins can unlock logins."))
+    if not (username or ip):
+        raise ValidationFailed(
+            _("Say which user or address to unlock."), errors={"username": [_("Required.")]}
+        )
+    removed = 0
+    if username:
+        removed += reset(username=username)
+    if ip:
+        removed += reset(ip=ip)
+        removed += ratelimit.clear(_key_failures(ip).key)
+    return removed

@@ -29,3 +29,20 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RateCounter(models.Model):
+    """How often one thing (a source, an address, a failed key) was seen in its current window.
+
+    One row per counted thing: a hit in a later window starts the count again, so the table holds
+    at most one row per key, and the periodic prune drops the keys no longer seen.
+    """
+
+    key = models.CharField(max_length=200, primary_key=True)
+    # When the current window ends, in whole seconds since the epoch (an integer compares and
+    # subtracts the same way on SQLite and PostgreSQL).
+    window_ends = models.BigIntegerField()
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.hits}"

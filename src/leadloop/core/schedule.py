@@ -22,6 +22,7 @@ class PeriodicSpec:
 SCHEDULE: tuple[PeriodicSpec, ...] = (
     PeriodicSpec("prune_task_results", timedelta(hours=24), tasks.prune_task_results_task),
     PeriodicSpec("requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task),
+    PeriodicSpec("prune_rate_counters", timedelta(hours=1), tasks.prune_rate_counters_task),
     PeriodicSpec("optimize_database", timedelta(hours=24), tasks.optimize_database_task),
     PeriodicSpec(
         "process_orphaned_submissions", timedelta(minutes=1), intake_tasks.process_orphans_task

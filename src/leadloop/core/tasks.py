@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from leadloop.core import ratelimit
 from leadloop.core.retry import retrying_task
 
 STALLED_AFTER = timedelta(minutes=30)
@@ -61,3 +62,9 @@ def requeue_stalled_tasks_task() -> int:
     return DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).update(
         status="READY", started_at=None
     )
+
+
+@retrying_task(max_attempts=3)
+def prune_rate_counters_task() -> int:
+    """Delete rate counters whose window has ended (the table keeps only live windows)."""
+    return ratelimit.prune()

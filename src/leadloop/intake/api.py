@@ -16,7 +16,7 @@ from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake import channel_settings, import_batches, selectors, services
 from leadloop.intake.mapping import validate_mapping
-from leadloop.intake.models import ImportBatch, RawSubmission
+from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
 from leadloop.intake.originals import download
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Source
@@ -161,11 +161,14 @@ def reprocess(request: HttpRequest, submission_id: int, payload: ReprocessIn) ->
 @router.post(
     "/sources/{source_id}/reprocess",
     response=dict[str, int],
-    summary="Reprocess every quarantined and rejected submission of a source",
+    summary="Reprocess every quarantined and rejected submission of a source (or one state)",
 )
-def reprocess_source(request: HttpRequest, source_id: int) -> dict[str, int]:
+def reprocess_source(
+    request: HttpRequest, source_id: int, state: SubmissionState | None = None
+) -> dict[str, int]:
     actor = _actor(request)
-    return services.reprocess_all(leads_selectors.get_source_for(actor, source_id), by=actor)
+    source = leads_selectors.get_source_for(actor, source_id)
+    return services.reprocess_all(source, by=actor, states=[state] if state else None)
 
 
 @router.get("/sources/{source_id}/mapping", response=dict[str, Any], summary="A source's mapping")

@@ -8,6 +8,7 @@ from xml.sax.saxutils import escape
 
 from django.http import HttpRequest, HttpResponse
 
+from leadloop.intake import throttle
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.problems import PROBLEM_TYPE_BASE
 
@@ -61,8 +62,35 @@ def problem(
     return respond(request, body, status=status, as_xml=as_xml, problem=True)
 
 
+def throttled(
+    request: HttpRequest,
+    *,
+    retry_after: int,
+    as_xml: bool,
+    detail: str = "Too many requests from this address. Try again later.",
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """429 with Retry-After (seconds), as problem details."""
+    response = problem(
+        request, status=429, title="Too many requests", detail=detail, as_xml=as_xml,
+        kind="throttled", extra={"retry_after": retry_after, **(extra or {})},
+    )  # fmt: skip
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def outcome(request: HttpRequest, submission: RawSubmission, *, as_xml: bool) -> HttpResponse:
-    """201 for a new lead, 200 for a repeat, 422 for a rejection, 400 for a quarantined payload."""
+    """201 for a new lead, 200 for a repeat, 422 for a rejection, 400 for a quarantined payload,
+    429 for a post over a rate limit (stored, not processed)."""
+    if submission.state == SubmissionState.THROTTLED:
+        return throttled(
+            request,
+            retry_after=throttle.retry_after(submission.meta),
+            as_xml=as_xml,
+            detail="; ".join(r["message"] for r in submission.reasons)
+            + " The post was stored; send it again after Retry-After.",
+            extra={"submission_id": submission.pk, "disposition": "throttled"},
+        )
     if submission.state == SubmissionState.PROCESSED:
         created = submission.disposition == "accepted"
         body = {

@@ -13,6 +13,9 @@ class SubmissionState(models.TextChoices):
     PROCESSED = "processed", _("Processed")
     REJECTED = "rejected", _("Rejected")
     QUARANTINED = "quarantined", _("Quarantined")
+    # Over a source's or an address's post limit: stored as it came but not processed; the
+    # sender was answered 429, and a person can reprocess it from the review queue.
+    THROTTLED = "throttled", _("Throttled")
 
 
 class Disposition(models.TextChoices):
@@ -25,7 +28,8 @@ class RawSubmission(models.Model):
     """One inbound payload (a POST, a form, a mail, a feed entry, a file), stored raw first.
 
     It ends `processed` (with its lead), `rejected` (the sender was told why) or `quarantined`
-    (a person fixes the data or the mapping and reprocesses). A crash leaves it `received`, and
+    (a person fixes the data or the mapping and reprocesses); one posted over a rate limit is
+    kept `throttled` for a person to reprocess. A crash leaves it `received`, and
     the scheduler's sweep processes it later, exactly once.
     """
 
@@ -99,6 +103,7 @@ class RawSubmission(models.Model):
         return self.erased_at is None and self.state in (
             SubmissionState.QUARANTINED,
             SubmissionState.REJECTED,
+            SubmissionState.THROTTLED,
         )
 
 

@@ -41,6 +41,7 @@ PAGE_SIZE = 50
 TABS = (
     SubmissionState.QUARANTINED,
     SubmissionState.REJECTED,
+    SubmissionState.THROTTLED,
     SubmissionState.RECEIVED,
     SubmissionState.PROCESSED,
 )

@@ -28,7 +28,11 @@ from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
 from leadloop.intake.synonyms import field_for_label
 from leadloop.leads.models import Source
 
-REVIEW_STATES = (SubmissionState.QUARANTINED, SubmissionState.REJECTED)
+REVIEW_STATES = (
+    SubmissionState.QUARANTINED,
+    SubmissionState.REJECTED,
+    SubmissionState.THROTTLED,
+)
 MAX_PAGE = 200
 # The browser stays responsive with a few hundred KB in a <pre>; the rest is a download away.
 DISPLAY_LIMIT = 200_000
@@ -120,7 +124,7 @@ def count_by_state(actor: Actor, *, source_id: int | None = None) -> dict[str, i
 
 
 def count_needing_review(actor: Actor) -> int:
-    """Quarantined plus rejected submissions: the navigation badge (one indexed COUNT)."""
+    """Quarantined, rejected and throttled submissions: the navigation badge (one indexed COUNT)."""
     if not can_manage_configuration(actor):
         return 0
     return RawSubmission.objects.filter(state__in=REVIEW_STATES, erased_at__isnull=True).count()

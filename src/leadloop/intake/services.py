@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -24,9 +24,10 @@ from leadloop.accounts.models import Role, User
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
-from leadloop.core import prepared, secrets
+from leadloop.core import prepared, ratelimit, secrets
 from leadloop.errors import Conflict, NotAllowed, ValidationFailed
 from leadloop.intake import channels
+from leadloop.intake import throttle as intake_throttle
 from leadloop.intake.channels import ParseError
 from leadloop.intake.channels.record import RECORD_CHANNEL
 from leadloop.intake.mapping import Candidate, MappingError, map_record, validate_mapping
@@ -58,6 +59,7 @@ def receive(
     idempotency_key: str = "",
     process_later: bool = False,
     parent: RawSubmission | None = None,
+    throttle: Sequence[ratelimit.Limit] = (),
 ) -> RawSubmission:
     """Store an inbound payload exactly as it came, in its own transaction, before anything else.
 
@@ -65,6 +67,10 @@ def receive(
     the same key). With `process_later` a task processes it after the commit; otherwise the caller
     calls `process_submission` (for a synchronous answer). Either way, a crash after this point
     leaves the submission `received` for the sweep to finish.
+
+    The post counts against the `throttle` limits in the same transaction; over one of them it is
+    stored THROTTLED (not processed, reprocessable from the review queue) and without its
+    Idempotency-Key, so the sender's retry with that key is taken as new.
     """
     digest = _sha256(body)
     key = idempotency_key.strip()[:200]
@@ -74,6 +80,7 @@ def receive(
             return _same_body(existing, digest)
     try:
         with transaction.atomic():
+            exceeded = ratelimit.hit(*throttle) if throttle else None
             submission = RawSubmission(
                 source=source,
                 channel=channel,
@@ -86,8 +93,10 @@ def receive(
                 received_at=timezone.now(),
                 parent=parent,
             )
+            if exceeded is not None:
+                _hold_back(submission, exceeded)
             prepared.insert(submission)
-            if process_later:
+            if process_later and exceeded is None:
                 transaction.on_commit(partial(_enqueue, submission.pk))
     except IntegrityError:
         existing = _by_key(source, key) if key else None
@@ -95,6 +104,15 @@ def receive(
             raise
         return _same_body(existing, digest)
     return submission
+
+
+def _hold_back(submission: RawSubmission, exceeded: ratelimit.Exceeded) -> None:
+    reason, figures = intake_throttle.throttled_record(exceeded)
+    submission.state = SubmissionState.THROTTLED
+    submission.reasons = [reason]
+    submission.meta = {**submission.meta, intake_throttle.THROTTLED: figures}
+    submission.idempotency_key = ""
+    submission.processed_at = submission.received_at
 
 
 def _by_key(source: Source, key: str) -> RawSubmission | None:
@@ -473,7 +491,7 @@ def _require_reviewer(by: Actor) -> None:
 def reprocess(
     submission: RawSubmission, *, by: Actor, corrected_fields: Mapping[str, str] | None = None
 ) -> RawSubmission:
-    """Send a quarantined or rejected submission through the pipeline again.
+    """Send a quarantined, rejected or throttled submission through the pipeline again.
 
     With `corrected_fields` a person's fix replaces what the parser read; the raw original is
     never changed.
@@ -481,7 +499,7 @@ def reprocess(
     _require_reviewer(by)
     locked = RawSubmission.objects.select_for_update().get(pk=submission.pk)
     if not locked.is_reviewable:
-        raise Conflict(_("Only quarantined or rejected submissions can be reprocessed."))
+        raise Conflict(_("Only quarantined, rejected or throttled submissions can be reprocessed."))
     if corrected_fields is not None:
         locked.corrected_fields = {str(k): str(v) for k, v in corrected_fields.items()}
     locked.state = SubmissionState.RECEIVED
@@ -496,7 +514,8 @@ def reprocess_all(
 ) -> dict[str, int]:
     """Reprocess every reviewable submission of a source (after a mapping fix); counts outcomes."""
     _require_reviewer(by)
-    wanted = list(states or (SubmissionState.QUARANTINED, SubmissionState.REJECTED))
+    reviewable = (SubmissionState.QUARANTINED, SubmissionState.REJECTED, SubmissionState.THROTTLED)
+    wanted = [s for s in states or reviewable[:2] if s in reviewable]
     outcome: dict[str, int] = {}
     ids = list(
         RawSubmission.objects.filter(source=source, state__in=wanted)

@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from leadloop.accounts.services import note_key_failure
 from leadloop.core.client_ip import client_ip
-from leadloop.errors import Conflict
+from leadloop.errors import Conflict, Throttled
 from leadloop.intake import http_answer, services
 from leadloop.intake.channels.http import HTTP_CHANNEL, is_xml
+from leadloop.intake.throttle import limits_for
 from leadloop.leads.services import resolve_source_key
 
 UTM_AND_ORIGIN = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
@@ -43,8 +45,15 @@ def receive_post(request: HttpRequest, key: str = "") -> HttpResponse:
     content_type = request.META.get("CONTENT_TYPE", "")
     key = key or request.headers.get("X-Source-Key", "")
     wants_xml = "xml" in content_type.lower()
+    ip = client_ip(request)
     source = resolve_source_key(key) if key else None
     if source is None:
+        try:
+            note_key_failure(ip=ip)
+        except Throttled as exc:
+            return http_answer.throttled(
+                request, retry_after=exc.retry_after, as_xml=wants_xml, detail=exc.detail
+            )
         return http_answer.problem(
             request, status=404, title="Unknown source", detail="No source has this key.",
             as_xml=wants_xml, kind="unknownsource",
@@ -75,6 +84,7 @@ def receive_post(request: HttpRequest, key: str = "") -> HttpResponse:
             headers=headers,
             meta=_meta(request),
             idempotency_key=request.headers.get("Idempotency-Key", ""),
+            throttle=limits_for(source, ip=ip),
         )
     except Conflict as exc:
         return http_answer.problem(

@@ -16,9 +16,11 @@ from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.assessment import services as assessment_services
 from leadloop.core import secrets
 from leadloop.core.client_ip import client_ip
-from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.errors import NotAllowed, Throttled, ValidationFailed
 from leadloop.intake import services as intake_services
+from leadloop.intake import throttle as intake_throttle
 from leadloop.intake.channels.http import HTTP_CHANNEL
+from leadloop.intake.models import SubmissionState
 from leadloop.leads import selectors, services
 from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source
 
@@ -303,15 +305,23 @@ def _create_through_intake(
     """A lead sender's post takes the one intake, as at /in/<key>: the raw body is stored first,
     the source's mapping applies, repeats answer with the first lead (200), and a refused lead
     stays in the review queue. Users' own API posts are manual entries and skip it."""
+    ip = client_ip(request)
     submission = intake_services.receive(
         source=source,
         channel=HTTP_CHANNEL,
         body=request.body,
         content_type=request.headers.get("Content-Type", "application/json"),
         headers={"User-Agent": request.headers.get("User-Agent", "")[:500]},
-        meta={"ip": client_ip(request), "via": "api"},
+        meta={"ip": ip, "via": "api"},
         idempotency_key=request.headers.get("Idempotency-Key", ""),
+        throttle=intake_throttle.limits_for(source, ip=ip),
     )
+    if submission.state == SubmissionState.THROTTLED:
+        raise Throttled(
+            "; ".join(r["message"] for r in submission.reasons)
+            + " The post was stored; send it again after Retry-After.",
+            retry_after=intake_throttle.retry_after(submission.meta),
+        )
     submission = intake_services.process_submission(submission.pk, submission=submission)
     if submission.lead_id is None:
         errors: dict[str, list[str]] = {}
@@ -524,7 +534,18 @@ class SourceOut(Schema):
     default_language: str
     field_mapping: dict[str, Any]
     is_active: bool
+    intake_limit: int | None = Field(
+        description="Posts per intake window for the whole source; null: the deployment default"
+    )
+    intake_limit_per_address: int | None = Field(
+        description="Posts per intake window from one address; null: the deployment default"
+    )
     created_at: dt.datetime
+
+
+class LimitsIn(Strict):
+    intake_limit: int | None = Field(None, ge=0, description="null: default, 0: no limit")
+    intake_limit_per_address: int | None = Field(None, ge=0, description="null: default, 0: none")
 
 
 class SourceKeyOut(Schema):
@@ -545,6 +566,8 @@ def source_out(source: Source) -> SourceOut:
         # an older version is filtered all the same.
         field_mapping=secrets.without_secrets(source.field_mapping or {}),
         is_active=source.is_active,
+        intake_limit=source.intake_limit,
+        intake_limit_per_address=source.intake_limit_per_address,
         created_at=source.created_at,
     )
 
@@ -578,6 +601,20 @@ def revoke_key(request: HttpRequest, source_id: int) -> SourceOut:
     actor = _actor(request)
     return source_out(
         services.revoke_source_key(selectors.get_source_for(actor, source_id), by=actor)
+    )
+
+
+@sources.put("/{source_id}/limits", response=SourceOut, summary="Set the source's post limits")
+def set_limits(request: HttpRequest, source_id: int, payload: LimitsIn) -> SourceOut:
+    actor = _actor(request)
+    source = selectors.get_source_for(actor, source_id)
+    return source_out(
+        services.set_intake_limits(
+            source,
+            per_source=payload.intake_limit,
+            per_address=payload.intake_limit_per_address,
+            by=actor,
+        )
     )
 
 

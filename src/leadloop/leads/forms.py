@@ -547,6 +547,15 @@ class SourceForm(UIForm):
     default_language = forms.CharField(label=_("Default language"), required=False, max_length=8)
 
 
+class SourceLimitsForm(UIForm):
+    """A source's post limits; an empty field takes the deployment's default."""
+
+    intake_limit = forms.IntegerField(label=_("Posts to the source"), required=False, min_value=0)
+    intake_limit_per_address = forms.IntegerField(
+        label=_("Posts from one address"), required=False, min_value=0
+    )
+
+
 class CampaignForm(UIForm):
     source = forms.TypedChoiceField(label=_("Source"), coerce=int)
     name = forms.CharField(label=_("Name"), max_length=200)

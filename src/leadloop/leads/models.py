@@ -143,6 +143,12 @@ class Source(models.Model):
     default_country = models.CharField(_("default country"), max_length=2, blank=True, default="")
     default_language = models.CharField(_("default language"), max_length=8, blank=True, default="")
     is_active = models.BooleanField(_("active"), default=True)
+    # Posts allowed per intake window (LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS), for the whole source
+    # and from one address; empty takes the deployment default, 0 means no limit.
+    intake_limit = models.PositiveIntegerField(_("post limit"), null=True, blank=True)
+    intake_limit_per_address = models.PositiveIntegerField(
+        _("post limit per address"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -23,5 +23,6 @@ urlpatterns = [
     path("sources/", views.source_list, name="source-list"),
     path("sources/<int:source_id>/rotate/", views.source_rotate_key, name="source-rotate-key"),
     path("sources/<int:source_id>/revoke/", views.source_revoke_key, name="source-revoke-key"),
+    path("sources/<int:source_id>/limits/", views.source_limits, name="source-limits"),
     path("campaigns/", views.campaign_list, name="campaign-list"),
 ]

@@ -39,6 +39,7 @@ from leadloop.leads.forms import (
     OrganizationForm,
     SavedViewForm,
     SourceForm,
+    SourceLimitsForm,
     StatusForm,
 )
 from leadloop.leads.models import Lead, LeadStatus
@@ -458,6 +459,11 @@ def _source_page(
         "form": (form or SourceForm()) if can_configure else None,
         "can_configure": can_configure,
         "new_key": new_key,
+        "default_limits": {
+            "source": settings.LEADLOOP_INTAKE_LIMIT_PER_SOURCE,
+            "address": settings.LEADLOOP_INTAKE_LIMIT_PER_ADDRESS,
+            "window": settings.LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS,
+        },
     }
     return _render(request, "leads/source_list.html", context, status=status)
 
@@ -507,6 +513,31 @@ def source_revoke_key(request: HttpRequest, source_id: int) -> HttpResponse:
     except NotAllowed as exc:
         raise PermissionDenied(exc.detail) from exc
     messages.success(request, _("The key of %(name)s no longer works.") % {"name": source.name})
+    return redirect("leads:source-list")
+
+
+@login_required
+@require_POST
+def source_limits(request: HttpRequest, source_id: int) -> HttpResponse:
+    """Set a source's post limits from the sources page (empty: the deployment's default)."""
+    source = _get_source(request, source_id)
+    form = SourceLimitsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the post limits as whole numbers of 0 or more."))
+        return redirect("leads:source-list")
+    try:
+        services.set_intake_limits(
+            source,
+            per_source=form.cleaned_data["intake_limit"],
+            per_address=form.cleaned_data["intake_limit_per_address"],
+            by=_actor(request),
+        )
+    except NotAllowed as exc:
+        raise PermissionDenied(exc.detail) from exc
+    except ValidationFailed as exc:
+        messages.error(request, exc.detail)
+        return redirect("leads:source-list")
+    messages.success(request, _("Saved the post limits of %(name)s.") % {"name": source.name})
     return redirect("leads:source-list")
 
 

@@ -1,13 +1,15 @@
-"""Pages that belong to no domain app: the start page and the language switch."""
+"""Pages that belong to no domain app: the start page, the lockout page and the language switch."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -62,4 +64,27 @@ def set_language(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         accounts_services.set_user_language(request.user, language=language)
+    return response
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The login page again, saying the login is locked and for how long (django-axes calls it).
+
+    Every attempt while locked, the right password included, starts the cool-off again, so the
+    whole cool-off is what is left.
+    """
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
+    form = AuthenticationForm(request, initial={"username": username})
+    response = render(
+        request,
+        "web/login.html",
+        {"form": form, "locked_minutes": minutes, "next": request.POST.get("next", "")},
+        status=429,
+    )
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response

@@ -39,6 +39,7 @@ from leadloop.leads.services.sources import (
     resolve_source_key,
     revoke_source_key,
     rotate_source_key,
+    set_intake_limits,
 )
 from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
@@ -78,6 +79,7 @@ __all__ = [
     "rotate_source_key",
     "save_new_lead",
     "save_view",
+    "set_intake_limits",
     "transition",
     "update_lead",
 ]

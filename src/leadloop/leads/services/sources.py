@@ -129,6 +129,29 @@ def revoke_source_key(source: Source, *, by: Actor) -> Source:
     return source
 
 
+MAX_INTAKE_LIMIT = 1_000_000
+
+
+def set_intake_limits(
+    source: Source, *, per_source: int | None, per_address: int | None, by: Actor
+) -> Source:
+    """Set how many posts the source, and one address posting to it, may make per intake window.
+
+    None takes the deployment's default, 0 means no limit.
+    """
+    _require_configurator(by)
+    errors: dict[str, list[str]] = {}
+    for name, value in (("intake_limit", per_source), ("intake_limit_per_address", per_address)):
+        if value is not None and not 0 <= value <= MAX_INTAKE_LIMIT:
+            errors[name] = [_("Between 0 and %(n)d.") % {"n": MAX_INTAKE_LIMIT}]
+    if errors:
+        raise ValidationFailed(_("The limits are not valid."), errors=errors)
+    source.intake_limit = per_source
+    source.intake_limit_per_address = per_address
+    source.save(update_fields=["intake_limit", "intake_limit_per_address"])
+    return source
+
+
 def resolve_source_key(raw: str) -> Source | None:
     """The source a key belongs to (revoked or not: the caller answers 401 for a revoked one)."""
     if not raw.startswith("lls_"):

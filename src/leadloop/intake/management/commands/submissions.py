@@ -58,7 +58,8 @@ class Command(LeadloopCommand):
             self.emit(options, rows, "\n".join(lines) or "No submissions.")
             return
         if action == "reprocess" and source is not None and options["id"] is None:
-            outcome = services.reprocess_all(source, by=SYSTEM)
+            states = [options["state"]] if options["state"] else None
+            outcome = services.reprocess_all(source, by=SYSTEM, states=states)
             text = ", ".join(f"{n} {state}" for state, n in outcome.items()) or "nothing to do"
             self.emit(options, outcome, f"Reprocessed {source.name}: {text}.")
             return

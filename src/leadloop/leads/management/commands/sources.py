@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
 from leadloop.accounts.actors import CLI, SYSTEM
@@ -18,19 +19,38 @@ def _row(source: Source) -> dict[str, Any]:
         "key_prefix": source.key_prefix,
         "key_active": source.has_active_key,
         "default_country": source.default_country,
+        "intake_limit": source.intake_limit,
+        "intake_limit_per_address": source.intake_limit_per_address,
     }
 
 
+def _limit(raw: str | None, current: int | None) -> int | None:
+    if raw is None:
+        return current
+    if raw == "default":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise CommandError(f"A limit is a number or 'default', not {raw!r}.") from None
+
+
 class Command(LeadloopCommand):
-    help = "Lead sources: list, create (prints the new key), rotate-key, revoke."
+    help = "Lead sources: list, create (prints the new key), rotate-key, revoke, limits."
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("action", choices=["list", "create", "rotate-key", "revoke"])
+        parser.add_argument("action", choices=["list", "create", "rotate-key", "revoke", "limits"])
         parser.add_argument("name", nargs="?", help="The source's name (all but list).")
         parser.add_argument("--kind", choices=ChannelKind.values, default=ChannelKind.HTTP_POST)
         parser.add_argument("--country", default="", help="Default country, e.g. NL.")
         parser.add_argument("--language", default="", choices=["", "en", "nl"])
+        parser.add_argument(
+            "--per-source", help="limits: posts per window for the source (0: none, 'default')."
+        )
+        parser.add_argument(
+            "--per-address", help="limits: posts per window from one address (0: none, 'default')."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action, name = options["action"], options["name"]
@@ -66,6 +86,27 @@ class Command(LeadloopCommand):
             raw = services.rotate_source_key(source, by=CLI)
             self.emit(
                 options, {**_row(source), "key": raw}, f"New key for {name!r} (shown once): {raw}"
+            )
+        elif action == "limits":
+            services.set_intake_limits(
+                source,
+                per_source=_limit(options["per_source"], source.intake_limit),
+                per_address=_limit(options["per_address"], source.intake_limit_per_address),
+                by=SYSTEM,
+            )
+            shown = {
+                name: "default" if value is None else value
+                for name, value in (
+                    ("per source", source.intake_limit),
+                    ("per address", source.intake_limit_per_address),
+                )
+            }
+            self.emit(
+                options,
+                _row(source),
+                f"Post limits of {name!r}: "
+                + ", ".join(f"{k} {v}" for k, v in shown.items())
+                + f" (per {settings.LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS} s).",
             )
         else:
             services.revoke_source_key(source, by=CLI)
