@@ -384,8 +384,9 @@ def test_an_oversized_chunked_post_is_refused_with_413_problem_details(server):
 
 
 def test_stalled_senders_hold_no_thread_that_other_requests_need(server):
-    # Given three senders whose bodies stall and one whose headers stall
-    stalled = [_stalled_body(server) for _ in range(3)]
+    # Given six senders whose bodies stall (more than one per web worker, whichever worker the
+    # kernel hands each connection to) and one whose headers stall
+    stalled = [_stalled_body(server) for _ in range(6)]
     half_headers = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     half_headers.sendall(f"POST /in/{server.key} HTTP/1.1\r\nHost: 127".encode())
     # When others post leads and open pages meanwhile
