@@ -254,6 +254,21 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # Files uploaded for a batch import; Django spools uploads over FILE_UPLOAD_MAX_MEMORY_SIZE to disk.
 LEADLOOP_IMPORT_MAX_BYTES = int(os.environ.get("LEADLOOP_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
 LEADLOOP_EXPORT_MAX_ROWS = int(os.environ.get("LEADLOOP_EXPORT_MAX_ROWS", 100_000))
+
+# --- The web server (leadloop serve: granian, then core/wsgi_guard.py, then Django) --------------
+# Threads per web worker that run Django. SQLite allows one writer at a time: one thread per
+# process keeps writes in a queue instead of piling up lock waits; PostgreSQL gets a few.
+LEADLOOP_WEB_THREADS = (
+    1
+    if "sqlite" in DATABASES["default"]["ENGINE"]
+    else int(os.environ.get("LEADLOOP_WEB_THREADS", 4))
+)
+# Request bodies one web worker reads at the same time (a sender that stalls keeps its place until
+# it hangs up); one more is answered 503. Bodies are read in full before Django runs, on threads
+# of their own, so a slow sender never holds one of the threads above.
+LEADLOOP_BODY_READERS = int(os.environ.get("LEADLOOP_BODY_READERS", 16))
+# Seconds to receive a request's headers, and to wait on an idle keep-alive connection (granian).
+LEADLOOP_HEADER_READ_TIMEOUT = float(os.environ.get("LEADLOOP_HEADER_READ_TIMEOUT", 15))
 # A submission still `received` this long after it arrived was orphaned by a crash; the
 # scheduler's sweep then processes it.
 LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECONDS", 120))
