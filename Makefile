@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/run_all.py
 	$(MAKE) bench-assessment
+	$(MAKE) bench-security
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -62,6 +63,13 @@ bench-assessment: install
 	$(BIN)/python bench/dedup_quality.py --people 20000
 	$(BIN)/python bench/dedup_lookups.py --leads 200000 --lookups 10000
 	$(BIN)/python bench/predictive_auc.py
+
+# What the hardening costs (docs/benchmarks.md, "Security"): audit entries on lead reads, and
+# the intake's post counters on SQLite and PostgreSQL.
+bench-security: install
+	$(BIN)/python bench/audit_cost.py --leads 20000 --requests 300 --rounds 3
+	$(BIN)/python bench/throttle_cost.py --database sqlite
+	$(BIN)/python bench/throttle_cost.py --database postgres
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles
