@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 
@@ -9,6 +10,7 @@ import pytest
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import config, merging
+from leadloop.core import ratelimit
 from leadloop.intake import services as intake
 from leadloop.intake.models import RawSubmission
 from leadloop.leads import services as leads_services
@@ -59,6 +61,18 @@ def submit(source, fields, *, meta=None):
         },
     )
     return intake.process_submission(submission.pk)
+
+
+_limit_keys = itertools.count(1)
+
+
+def submit_throttled(source, body, *, content_type="application/x-www-form-urlencoded"):
+    """A post over an intake rate limit: stored THROTTLED, never parsed (its `fields` empty)."""
+    limit = ratelimit.Limit(key=f"test-privacy:{next(_limit_keys)}", allowed=1, window=3600)
+    ratelimit.hit(limit)  # the one post the limit allows
+    return intake.receive(
+        source=source, channel="http", body=body, content_type=content_type, throttle=[limit]
+    )
 
 
 @pytest.fixture

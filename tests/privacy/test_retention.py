@@ -16,7 +16,7 @@ from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.privacy import services
 from leadloop.privacy.models import RetentionRule
 from leadloop.privacy.tasks import apply_retention_task
-from tests.privacy.conftest import submit
+from tests.privacy.conftest import submit, submit_throttled
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
@@ -35,6 +35,7 @@ def test_default_rules_are_installed(db):
     assert rules == {
         ("submission", "rejected"): 90,
         ("submission", "quarantined"): 90,
+        ("submission", "throttled"): 30,
         ("lead", "lost"): 730,
         ("lead", "disqualified"): 730,
     }
@@ -54,6 +55,23 @@ def test_refused_submissions_are_erased_after_90_days(web):
     assert (old.erased_at is not None, bytes(old.body)) == (True, b"")
     assert young.erased_at is None
     assert {(r.target, r.state): r.count for r in report.rules}[("submission", "rejected")] == 1
+
+
+def test_throttled_submissions_are_erased_after_30_days(web):
+    with time_machine.travel(START, tick=False):
+        old = submit_throttled(web, b"first_name=Old&email=old%40example.org")
+    with time_machine.travel(START + dt.timedelta(days=20), tick=False):
+        young = submit_throttled(web, b"first_name=Young&email=young%40example.org")
+    assert (old.state, young.state) == ("throttled", "throttled")
+
+    with time_machine.travel(START + dt.timedelta(days=31), tick=False):
+        report = services.apply_retention()
+
+    old.refresh_from_db()
+    young.refresh_from_db()
+    assert (old.erased_at is not None, bytes(old.body)) == (True, b"")
+    assert young.erased_at is None
+    assert {(r.target, r.state): r.count for r in report.rules}[("submission", "throttled")] == 1
 
 
 def test_lost_leads_are_erased_two_years_after_their_last_activity(web):

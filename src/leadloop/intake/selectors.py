@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, unquote_plus
 from xml.parsers.expat import ExpatError
 
 from defusedxml import DefusedXmlException
@@ -361,28 +363,73 @@ def list_person_submissions(
     )
 
 
-def list_unlinked_submissions_mentioning(values: list[str], *, limit: int = 200) -> list[int]:
-    """Submissions without a lead (rejected, quarantined, waiting) whose body or parsed fields
-    contain one of `values` (an e-mail address, a phone number), ignoring case.
+# A separator people write inside a phone number: "+31 6-4127.9983", "(020) 123".
+_PHONE_SEPARATOR = r"[ \t\-./()]"
+# Around an address: no character of a local part before it, none of a domain after it (a full
+# stop that ends a sentence is fine).
+_EMAIL_BEFORE = r"(?<![A-Za-z0-9._%+\-])"
+_EMAIL_AFTER = r"(?![A-Za-z0-9\-])(?!\.[A-Za-z0-9\-])"
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_FORM_URLENCODED = "application/x-www-form-urlencoded"
+
+
+def _mention_pattern(emails: Iterable[str], phones: Iterable[str]) -> re.Pattern[str] | None:
+    """One pattern for whole e-mail addresses and whole phone numbers, never part of a longer one.
+
+    An address must not be preceded by a character of a local part nor followed by one of a
+    domain (a full stop that ends a sentence is fine): `ann@example.com` is not found in
+    `joann@example.com` or `ann@example.com.evil`. A number is matched on its digits, with
+    separators allowed between them, and must not be preceded or followed by another digit
+    (directly or across one separator): `0641279983` is not found in `06412799831`.
+    """
+    parts = []
+    for email in emails:
+        email = email.strip()
+        if "@" in email and len(email) >= 5:
+            parts.append(_EMAIL_BEFORE + re.escape(email) + _EMAIL_AFTER)
+    for phone in phones:
+        digits = re.sub(r"\D", "", phone)
+        if len(digits) >= 6:
+            spaced = f"{_PHONE_SEPARATOR}?".join(digits)
+            parts.append(rf"(?<!\d)(?<!\d{_PHONE_SEPARATOR}){spaced}(?!{_PHONE_SEPARATOR}?\d)")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _searchable_body(body: bytes, content_type: str) -> str:
+    """The body as text a person's values can be found in: JSON `\\u0040` escapes and URL
+    encoding undone (a throttled post is never parsed, so its body is all there is)."""
+    text = body.decode("utf-8", "replace")
+    text = _JSON_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    if media_type(content_type)[0] == _FORM_URLENCODED:
+        return unquote_plus(text)
+    return unquote(text)
+
+
+def list_unlinked_submissions_mentioning(
+    *, emails: Iterable[str] = (), phones: Iterable[str] = (), limit: int = 200
+) -> list[int]:
+    """Submissions without a lead (refused, quarantined, throttled, waiting) whose body or parsed
+    fields hold one of `emails` (ignoring case) or `phones` (in any notation) as a whole value.
 
     A scan of the lead-less submissions, for the rare privacy request: they are few next to the
-    processed ones, and a person's rejected posts hold their data as much as a lead does.
+    processed ones, and a person's refused posts hold their data as much as a lead does.
     """
-    needles = [v.strip().lower().encode() for v in values if v and len(v.strip()) >= 5]
-    if not needles:
+    pattern = _mention_pattern(emails, phones)
+    if pattern is None:
         return []
     found: list[int] = []
     unlinked = (
         RawSubmission.objects.filter(lead__isnull=True, erased_at__isnull=True)
         .order_by("pk")
-        .values_list("pk", "body", "fields", "corrected_fields")
+        .values_list("pk", "body", "content_type", "fields", "corrected_fields")
     )
-    for pk, body, parsed, corrected in unlinked.iterator(chunk_size=500):
+    for pk, body, content_type, parsed, corrected in unlinked.iterator(chunk_size=500):
         haystack = (
-            bytes(body).lower()
-            + json.dumps([parsed, corrected], ensure_ascii=False).lower().encode()
+            _searchable_body(bytes(body), content_type)
+            + "\n"
+            + json.dumps([parsed, corrected], ensure_ascii=False)
         )
-        if any(needle in haystack for needle in needles):
+        if pattern.search(haystack):
             found.append(pk)
             if len(found) >= limit:
                 break

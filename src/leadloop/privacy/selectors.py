@@ -19,7 +19,12 @@ from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.intake import selectors as intake_selectors
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Lead
-from leadloop.leads.normalize import InvalidValue, normalize_email, normalize_phone
+from leadloop.leads.normalize import (
+    InvalidValue,
+    normalize_email,
+    normalize_phone,
+    phone_tokens,
+)
 from leadloop.privacy.models import RetentionRule
 
 
@@ -99,9 +104,26 @@ def parse_query(*, lead_id: int | None = None, email: str = "", phone: str = "")
     return PersonQuery(lead_id=lead_id, email=email, phone=phone)
 
 
+def _with_same_contact(actor: Actor, leads: list[Lead]) -> list[Lead]:
+    """`leads` and every lead with one of their e-mail addresses or E.164 phones (with merge
+    families), as an e-mail or phone query finds them; one round, not a closure."""
+    found = {lead.pk: lead for lead in leads}
+    for email in sorted({lead.email for lead in leads if lead.email}):
+        found |= {lead.pk: lead for lead in leads_selectors.list_person_leads(actor, email=email)}
+    for phone in sorted({lead.phone_e164 for lead in leads if lead.phone_e164}):
+        found |= {
+            lead.pk: lead for lead in leads_selectors.list_person_leads(actor, phone_e164=phone)
+        }
+    return sorted(found.values(), key=lambda lead: (lead.created_at, lead.pk))
+
+
 def find_person(actor: Actor, query: PersonQuery) -> Person:
     """The person `query` names: their leads (NotFound for a lead number `actor` cannot see),
-    plus, for an e-mail or phone, the refused and waiting submissions that mention it."""
+    plus the refused and waiting submissions that mention their e-mail address or phone.
+
+    A lead number stands for the person who left it: their other leads with the same e-mail
+    address or phone are found too, so erasing "lead 123" erases the person, not one record.
+    """
     require(can_export_person(actor))
     phone_e164 = ""
     if query.phone:
@@ -120,8 +142,15 @@ def find_person(actor: Actor, query: PersonQuery) -> Person:
     )
     if query.lead_id is not None and not leads:
         raise NotFound(_("No such lead."))
+    emails = {email} if email else set()
+    phones = set(phone_tokens(phone_e164, query.phone))
+    if query.lead_id is not None:
+        leads = _with_same_contact(actor, leads)
+        emails |= {lead.email for lead in leads if lead.email}
+        for lead in leads:
+            phones |= set(phone_tokens(lead.phone_e164, lead.phone_raw))
     unlinked = intake_selectors.list_unlinked_submissions_mentioning(
-        [v for v in (email, query.phone, phone_e164) if v]
+        emails=sorted(emails), phones=sorted(phones)
     )
     return Person(query=query, leads=leads, unlinked_submission_ids=unlinked, phone_e164=phone_e164)
 

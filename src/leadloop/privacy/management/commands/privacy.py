@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.core.serializers.json import DjangoJSONEncoder
 
-from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.actors import CLI, SYSTEM
 from leadloop.core.commands import LeadloopCommand
 from leadloop.privacy import selectors, services
 
@@ -56,7 +56,7 @@ class Command(LeadloopCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         if action == "export":
-            doc = services.export_person(_query(options), by=SYSTEM)
+            doc = services.export_person(_query(options), by=CLI)
             text = json.dumps(doc, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
             if options["output"]:
                 Path(options["output"]).write_text(text + "\n", encoding="utf-8")
@@ -69,9 +69,7 @@ class Command(LeadloopCommand):
         elif action == "erase":
             if not options["yes"]:
                 raise CommandError("Erasure cannot be undone: add --yes to go ahead.")
-            result = services.erase_person(
-                _query(options), by=SYSTEM, confirm=services.CONFIRM_WORD
-            )
+            result = services.erase_person(_query(options), by=CLI, confirm=services.CONFIRM_WORD)
             counts = ", ".join(f"{n} {kind}" for kind, n in result.counts.items())
             self.emit(options, result.as_dict(), f"Erased: {counts}.")
         elif action == "object":
@@ -82,7 +80,7 @@ class Command(LeadloopCommand):
                     "processing": options["processing"] or None,
                 }
             lead = services.record_objection(
-                options["lead"], by=SYSTEM, source=options["source"], **flags
+                options["lead"], by=CLI, source=options["source"], **flags
             )
             data = {
                 "lead_id": lead.pk,
@@ -100,7 +98,7 @@ class Command(LeadloopCommand):
             if not (options["target"] and options["state"] and options["days"] is not None):
                 raise CommandError("'retention set' needs TARGET STATE DAYS.")
             services.set_retention_rule(
-                by=SYSTEM,
+                by=CLI,
                 target=options["target"],
                 state=options["state"],
                 keep_days=options["days"],
