@@ -30,16 +30,28 @@ def test_hits_up_to_the_limit_pass_and_the_next_is_over(clock):
     assert RateCounter.objects.get(key="t:a").hits == 4
 
 
-def test_every_limit_is_counted_and_the_first_one_over_is_named(clock, django_assert_num_queries):
+def test_every_limit_is_counted_in_one_statement_while_none_is_over(
+    clock, django_assert_num_queries
+):
+    loose = Limit("t:loose", allowed=10, window=60)
+    tight = Limit("t:tight", allowed=2, window=30)
+
+    with django_assert_num_queries(1):
+        answer = ratelimit.hit(loose, tight)
+
+    assert answer is None
+    assert dict(RateCounter.objects.values_list("key", "hits")) == {"t:loose": 1, "t:tight": 1}
+
+
+def test_a_hit_over_an_inner_limit_is_taken_back_from_the_outer_ones(clock):
     loose = Limit("t:loose", allowed=10, window=60)
     tight = Limit("t:tight", allowed=1, window=30)
     ratelimit.hit(loose, tight)
 
-    with django_assert_num_queries(1):
-        exceeded = ratelimit.hit(loose, tight)
+    exceeded = ratelimit.hit(loose, tight)
 
     assert exceeded == ratelimit.Exceeded(tight, hits=2, retry_after=15)
-    assert dict(RateCounter.objects.values_list("key", "hits")) == {"t:loose": 2, "t:tight": 2}
+    assert dict(RateCounter.objects.values_list("key", "hits")) == {"t:loose": 1, "t:tight": 2}
 
 
 def test_a_new_window_starts_the_count_again(clock):

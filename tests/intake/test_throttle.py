@@ -344,3 +344,19 @@ def test_marketing_sets_the_limits_on_the_sources_page(provider, marketing, rep)
     assert after_save == (200, None)
     assert hostile.status_code == 302
     assert (source.intake_limit, source.intake_limit_per_address) == (200, None)
+
+
+def test_one_address_flooding_does_not_use_up_the_sources_budget(provider, clock):
+    _, key = provider
+    for n in range(3):
+        assert _post(key, n, ip="198.51.100.7").status_code == 201
+    for n in range(3, 30):
+        assert _post(key, n, ip="198.51.100.7").status_code == 429
+
+    others = [_post(key, 100 + n, ip=f"203.0.113.{n}").status_code for n in range(7)]
+    over = _post(key, 200, ip="203.0.113.99")
+
+    assert others == [201] * 7
+    assert over.status_code == 429
+    assert json.loads(over.content)["detail"].startswith("More than 10 posts to this source")
+    assert RateCounter.objects.get(key=f"in:s:{provider[0].pk}").hits == 11

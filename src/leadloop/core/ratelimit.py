@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 
 from leadloop.core.models import RateCounter
@@ -59,10 +60,13 @@ _UPSERT = (
 
 
 def hit(*limits: Limit, now: dt.datetime | None = None) -> Exceeded | None:
-    """Count one hit against each limit; the first of them that is now over, or None.
+    """Count one hit against each limit; the innermost of them that is now over, or None.
 
-    One statement for all limits. A hit over the limit is counted too, so a sender that keeps
-    going stays refused until the window ends.
+    Limits are given outermost first (a source, then one address posting to it). One statement
+    for all limits in the usual case. A hit over a limit is counted against that limit, so a
+    sender that keeps going stays refused until the window ends; but it is taken back from the
+    limits outside it, so one address over its own limit cannot use up the whole source's
+    budget and lock every other sender out (a second statement, only then).
     """
     active = [limit for limit in limits if limit.allowed > 0]
     if not active:
@@ -75,10 +79,14 @@ def hit(*limits: Limit, now: dt.datetime | None = None) -> Exceeded | None:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         counts = dict(cursor.fetchall())
-    for limit in active:
-        if counts[limit.key] > limit.allowed:
-            return Exceeded(limit, counts[limit.key], _window_ends(limit, epoch) - epoch)
-    return None
+    over = [i for i, limit in enumerate(active) if counts[limit.key] > limit.allowed]
+    if not over:
+        return None
+    innermost = active[over[-1]]
+    outer = [limit.key for limit in active[: over[-1]]]
+    if outer:
+        RateCounter.objects.filter(key__in=outer, hits__gt=0).update(hits=F("hits") - 1)
+    return Exceeded(innermost, counts[innermost.key], _window_ends(innermost, epoch) - epoch)
 
 
 def clear(*keys: str) -> int:
