@@ -9,6 +9,7 @@ from django.urls import reverse
 from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import enrichment
 from leadloop.assessment.models import EnrichmentProvider
+from leadloop.errors import ValidationFailed
 from leadloop.leads.models import Activity, ActivityKind
 from tests.factories.leads import make_lead
 
@@ -308,3 +309,23 @@ def test_a_partner_cannot_run_enrichment_even_for_its_own_lead(
     assert response.status_code == 403
     assert httpserver.log == []
     assert not Activity.objects.filter(lead=lead, kind=ActivityKind.FIELD_CHANGED).exists()
+
+
+def test_a_stored_key_does_not_follow_the_provider_to_another_server(marketing, httpserver):
+    provider = _provider(httpserver)
+    elsewhere = {
+        "name": "Company data",
+        "url": "https://collector.example.net/company",
+        "request_fields": {"domain": "email_domain"},
+        "response_fields": {"company.name": "company_name"},
+        "headers": {"X-Key": "••••••"},
+    }
+
+    with pytest.raises(ValidationFailed) as refused:
+        enrichment.update_provider(provider, values=elsewhere, by=marketing)
+    moved = enrichment.update_provider(
+        provider, values={**elsewhere, "headers": {"X-Key": "for-them"}}, by=marketing
+    )
+
+    assert refused.value.errors["headers"] == ["Give the value of header X-Key."]
+    assert enrichment.provider_headers(moved) == {"X-Key": "for-them"}

@@ -228,7 +228,10 @@ def update_provider(
     _require_config(by)
     locked = EnrichmentProvider.objects.select_for_update().get(pk=provider.pk)
     stored = provider_headers(locked)
-    cleaned = clean_provider(values, existing_id=locked.pk, stored_headers=stored)
+    # The stored key goes only to the server it was given for: pointed elsewhere, a masked value
+    # must be typed again, or anyone who may edit the provider could send the key to their host.
+    keep = stored if _origin(values.get("url")) == _origin(locked.url) else {}
+    cleaned = clean_provider(values, existing_id=locked.pk, stored_headers=keep)
     headers = cleaned.pop("headers")
     for name, value in cleaned.items():
         setattr(locked, name, value)
@@ -238,6 +241,14 @@ def update_provider(
     _audit_provider(locked, by=by, change="updated")
     transaction.on_commit(rules.invalidate)
     return locked
+
+
+def _origin(url: Any) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urllib.parse.urlsplit(str(url or "").strip())
+        return (parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+    except ValueError:
+        return None
 
 
 def _store_headers(
