@@ -18,8 +18,8 @@ def _post(client, path, body):
     return client.post(path, body, content_type="application/json")
 
 
-def test_make_list_and_revoke_your_own_key(api_client_for, rep):
-    client = api_client_for(rep)
+def test_make_list_and_revoke_your_own_key(logged_in_client, rep):
+    client = logged_in_client(rep)
 
     made = _post(client, "/api/v1/me/api-keys", {"name": "CRM sync"})
     listed = client.get("/api/v1/me/api-keys")
@@ -31,7 +31,7 @@ def test_make_list_and_revoke_your_own_key(api_client_for, rep):
     assert _json(made)["api_key"]["prefix"] == raw[:12]
     assert _json(made)["api_key"]["user"] == {"id": rep.pk, "username": "rep"}
     names = {(k["name"], k["is_active"]) for k in _json(listed)}
-    assert names == {("CRM sync", True), ("default", True)}  # default: the fixture's own key
+    assert names == {("CRM sync", True)}
     assert "key" not in _json(listed)[0]
     assert revoked.status_code == 200
     assert _json(revoked)["is_active"] is False
@@ -68,8 +68,8 @@ def test_a_rep_neither_sees_nor_revokes_another_users_key(api_client_for, rep, t
     assert theirs.key.revoked_at is None
 
 
-def test_a_rep_cannot_make_a_key_for_another_user(api_client_for, rep, teammate):
-    client = api_client_for(rep)
+def test_a_rep_cannot_make_a_key_for_another_user(logged_in_client, rep, teammate):
+    client = logged_in_client(rep)
 
     existing = _post(client, "/api/v1/api-keys", {"name": "x", "user_id": teammate.pk})
     missing = _post(client, "/api/v1/api-keys", {"name": "x", "user_id": MISSING_ID})
@@ -82,9 +82,10 @@ def test_a_rep_cannot_make_a_key_for_another_user(api_client_for, rep, teammate)
     assert not teammate.api_keys.exists()
 
 
-def test_an_admin_lists_makes_and_revokes_everyones_keys(api_client_for, admin, rep, teammate):
+def test_an_admin_lists_makes_and_revokes_everyones_keys(logged_in_client, admin, rep, teammate):
     create_api_key(teammate, name="teammate's", by=teammate)
-    client = api_client_for(admin)
+    create_api_key(admin, name="admin's", by=admin)
+    client = logged_in_client(admin)
 
     made = _post(client, "/api/v1/api-keys", {"name": "for rep", "user_id": rep.pk})
     everyone = _json(client.get("/api/v1/api-keys"))
@@ -111,8 +112,8 @@ def test_an_admin_revokes_only_own_keys_through_me(api_client_for, admin, rep):
 
 
 @pytest.mark.parametrize("body", [{"name": ""}, {"name": "x" * 101}, {"name": "x", "raw": "y"}])
-def test_bad_key_input_is_a_field_error(api_client_for, rep, body):
-    client = api_client_for(rep)
+def test_bad_key_input_is_a_field_error(logged_in_client, rep, body):
+    client = logged_in_client(rep)
     before = ApiKey.objects.count()
 
     response = _post(client, "/api/v1/me/api-keys", body)
@@ -132,3 +133,15 @@ def test_a_source_key_has_no_api_keys(db):
     assert client.get("/api/v1/me/api-keys").status_code == 403
     assert _post(client, "/api/v1/me/api-keys", {"name": "x"}).status_code == 403
     assert ApiKey.objects.count() == 0
+
+
+def test_a_key_cannot_make_another_key(api_client_for, rep, admin):
+    rep_client, admin_client = api_client_for(rep), api_client_for(admin)
+
+    own = _post(rep_client, "/api/v1/me/api-keys", {"name": "spare"})
+    for_rep = _post(admin_client, "/api/v1/api-keys", {"name": "spare", "user_id": rep.pk})
+
+    assert own.status_code == 403
+    assert for_rep.status_code == 403
+    assert "logged-in session" in _json(own)["detail"]
+    assert ApiKey.objects.filter(name="spare").count() == 0

@@ -31,6 +31,15 @@ def _user(request: HttpRequest) -> User:
     return actor
 
 
+def _key_maker(request: HttpRequest) -> User:
+    """The person making a key, from a logged-in session only: a key that could mint keys would
+    outlive its own revocation through the keys it made."""
+    user = _user(request)
+    if request.headers.get("X-API-Key") or request.headers.get("Authorization"):
+        raise NotAllowed("API keys are made from a logged-in session, not with another key.")
+    return user
+
+
 class MeOut(Schema):
     kind: str
     id: int
@@ -115,7 +124,7 @@ def list_my_keys(request: HttpRequest) -> list[ApiKeyOut]:
 
 @router.post("/api-keys", response={201: NewKeyOut}, summary="Make yourself a new API key")
 def create_my_key(request: HttpRequest, payload: NewKeyIn) -> Status[NewKeyOut]:
-    user = _user(request)
+    user = _key_maker(request)
     issued = services.create_api_key(user, name=payload.name, by=user)
     return Status(201, NewKeyOut(api_key=key_out(issued.key), key=issued.raw))
 
@@ -134,7 +143,7 @@ def list_keys(request: HttpRequest, query: Query[KeyQuery]) -> list[ApiKeyOut]:
 
 @api_keys.post("", response={201: NewKeyOut}, summary="Make a key (admins: for any user)")
 def create_key(request: HttpRequest, payload: NewKeyForUserIn) -> Status[NewKeyOut]:
-    actor = _user(request)
+    actor = _key_maker(request)
     owner = (
         selectors.get_api_key_owner(actor, payload.user_id, field="user_id")
         if payload.user_id is not None
