@@ -40,7 +40,8 @@ def test_passwords_and_provider_keys_move_out_encrypted_and_back(old_apps):
         name="Drop",
         kind="ftp",
         field_mapping={
-            "fields": {"Password": "extra.password"},  # a form label, not a secret: stays
+            # Form labels, not secrets: they stay.
+            "fields": {"Password": "extra.password", "password": "extra.pw"},
             "ftp": {"host": "ftp.example.net", "username": "p", "password": "s3cret"},
         },
     )
@@ -62,7 +63,7 @@ def test_passwords_and_provider_keys_move_out_encrypted_and_back(old_apps):
     row = ChannelSecret.objects.get()
     encrypted = new_apps.get_model("assessment", "EnrichmentProvider").objects.get(pk=provider.pk)
     assert moved.field_mapping == {
-        "fields": {"Password": "extra.password"},
+        "fields": {"Password": "extra.password", "password": "extra.pw"},
         "ftp": {"host": "ftp.example.net", "username": "p"},
     }
     assert new_apps.get_model("leads", "Source").objects.get(pk=mail.pk).field_mapping == {

@@ -2,8 +2,9 @@
 
 Before this, a source's FTP/SFTP and IMAP passwords sat in clear in `field_mapping["ftp"]` and
 `field_mapping["imap"]`, and every serializer that printed the mapping printed them. Any
-section (a top-level object of the mapping) with a "password" key is moved, so a section an
-older version named differently is not left behind. Reversing puts the decrypted passwords back
+channel section (a top-level object of the mapping other than the field mapping's own
+`fields`, `transforms`, `value_maps` and `constants`, where "password" can be a form label) with a
+"password" key is moved, so a section an older version named differently is not left behind. Reversing puts the decrypted passwords back
 (it needs the keys that encrypted them).
 """
 
@@ -11,6 +12,8 @@ from django.db import migrations
 from django.utils import timezone
 
 SECRET_NAMES = ("password",)
+# The field mapping's own sections map form labels (which may well be "password") to lead fields.
+MAPPING_SECTIONS = frozenset({"fields", "transforms", "value_maps", "constants"})
 
 
 def move_out(apps, schema_editor):
@@ -23,7 +26,7 @@ def move_out(apps, schema_editor):
         mapping = dict(source.field_mapping or {})
         changed = False
         for section, value in list(mapping.items()):
-            if not isinstance(value, dict):
+            if section in MAPPING_SECTIONS or not isinstance(value, dict):
                 continue
             kept = dict(value)
             for name in SECRET_NAMES:
