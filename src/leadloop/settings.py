@@ -310,6 +310,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LEADLOOP_LOG_LEVEL", "INFO")},
     "loggers": {
+        # Django's own defaults would keep their handlers (a DEBUG console, mail_admins, the
+        # runserver log) beside ours, without the redaction: every Django logger goes through
+        # the one filtered handler instead.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "WARNING"},
         # Its start-up banner on every command; lockouts are still logged (WARNING).
         "axes.apps": {"level": "WARNING"},

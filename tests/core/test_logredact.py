@@ -176,3 +176,19 @@ def test_a_failed_login_logs_no_password(db, console_output):
     output = console_output.getvalue()
     assert "hunter2-secret" not in output
     assert '"password": "[redacted]"' in output
+
+
+def test_every_handler_a_django_or_leadloop_record_reaches_redacts():
+    from leadloop.core.logredact import RedactFilter
+
+    names = ["django", "django.request", "django.server", "django.security.csrf", "leadloop.intake"]
+    for name in names:
+        handlers = []
+        logger: logging.Logger | None = logging.getLogger(name)
+        while logger is not None:
+            handlers += logger.handlers
+            logger = logger.parent if logger.propagate else None
+        ours = [h for h in handlers if not type(h).__module__.startswith("_pytest")]
+        assert ours, name
+        for handler in ours:
+            assert any(isinstance(f, RedactFilter) for f in handler.filters), (name, handler)
