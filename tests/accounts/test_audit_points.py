@@ -15,6 +15,7 @@ from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import AuditEvent, Role
 from leadloop.assessment import config
 from leadloop.assessment import enrichment as enrichment_services
+from leadloop.intake import services as intake_services
 from leadloop.intake import web_forms
 from leadloop.intake.forms_models import FieldInput
 from leadloop.leads import services as leads_services
@@ -424,3 +425,13 @@ def test_a_failed_login_with_an_unknown_name_keeps_no_name(client, db):
 
     assert _since(mark) == [("anonymous", "login_failed", "user", "")]
     assert "hunter2" not in _all_rows_text()
+
+
+def test_intake_limits_are_a_source_change_and_a_feed_poll_is_not(admin):
+    source = make_source("Limited")
+    mark = _mark()
+
+    leads_services.set_intake_limits(source, per_source=100, per_address=5, by=admin)
+    intake_services.set_mapping(source, mapping={"feed": {"etag": '"v2"'}}, by=SYSTEM)
+
+    assert _since(mark) == [("admin", "source_changed", "source", str(source.pk))]

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import SYSTEM, Actor
+from leadloop.accounts.actors import SYSTEM, Actor, SystemActor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import (
     ApiKey,
@@ -270,7 +270,7 @@ def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
 
     Admins only (and the CLI). Returns how many failure records were removed.
     """
-    if not (by is SYSTEM or (isinstance(by, User) and by.role == Role.ADMIN)):
+    if not (isinstance(by, SystemActor) or (isinstance(by, User) and by.role == Role.ADMIN)):
         raise NotAllowed(_("Only admins can unlock logins."))
     if not (username or ip):
         raise ValidationFailed(

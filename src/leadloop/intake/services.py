@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import SYSTEM, Actor, SourceActor
+from leadloop.accounts.actors import SYSTEM, Actor, SourceActor, SystemActor
 from leadloop.accounts.models import Role, User
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
@@ -483,7 +483,10 @@ def settle(
 
 
 def _require_reviewer(by: Actor) -> None:
-    if not (by is SYSTEM or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))):
+    if not (
+        isinstance(by, SystemActor)
+        or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))
+    ):
         raise NotAllowed(_("Only marketing and admins review submissions."))
 
 

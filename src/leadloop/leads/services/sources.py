@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts import services as accounts_services
-from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.actors import SYSTEM, Actor, SystemActor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.core import prepared, secrets
@@ -38,7 +38,13 @@ class SourceWithKey:
 
 
 def audit_source(source: Source, *, by: Actor, change: str, **data: Any) -> None:
-    """Put a change to a source (its settings, mapping, policy or key) in the audit log."""
+    """Put a change to a source (its settings, mapping, policy or key) in the audit log.
+
+    Leadloop's own bookkeeping as the plain system (a feed poll storing its ETag) is not a
+    change anyone made; the operator's CLI is, and is recorded.
+    """
+    if by == SYSTEM:
+        return
     record_audit(
         actor=by,
         action=AuditAction.SOURCE_CHANGED,
@@ -149,6 +155,9 @@ def set_intake_limits(
     source.intake_limit = per_source
     source.intake_limit_per_address = per_address
     source.save(update_fields=["intake_limit", "intake_limit_per_address"])
+    audit_source(
+        source, by=by, change="intake_limits", per_source=per_source, per_address=per_address
+    )
     return source
 
 

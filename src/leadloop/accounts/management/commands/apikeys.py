@@ -6,7 +6,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from leadloop.accounts import selectors, services
-from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.actors import CLI, SYSTEM
 from leadloop.accounts.models import ApiKey
 from leadloop.core.commands import LeadloopCommand
 
@@ -59,7 +59,7 @@ class Command(LeadloopCommand):
         elif action == "create":
             if user is None or not options["name"]:
                 raise CommandError("'apikeys create' needs --user and --name.")
-            issued = services.create_api_key(user, name=options["name"], by=SYSTEM)
+            issued = services.create_api_key(user, name=options["name"], by=CLI)
             self.emit(
                 options,
                 {**_row(issued.key), "key": issued.raw},
@@ -69,7 +69,7 @@ class Command(LeadloopCommand):
         else:
             if not options["key"]:
                 raise CommandError("'apikeys revoke' needs the key's id or prefix.")
-            key = services.revoke_api_key(selectors.find_api_key(SYSTEM, options["key"]), by=SYSTEM)
+            key = services.revoke_api_key(selectors.find_api_key(SYSTEM, options["key"]), by=CLI)
             self.emit(
                 options,
                 _row(key),

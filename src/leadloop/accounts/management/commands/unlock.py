@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from leadloop.accounts import services
-from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.actors import CLI
 from leadloop.core.commands import LeadloopCommand
 
 
@@ -21,7 +21,7 @@ class Command(LeadloopCommand):
         username, ip = options["username"], options["ip"]
         if not (username or ip):
             raise CommandError("Give a user name, --ip ADDRESS, or both.")
-        removed = services.unlock(username=username, ip=ip, by=SYSTEM)
+        removed = services.unlock(username=username, ip=ip, by=CLI)
         what = " and ".join(part for part in (username, ip and f"address {ip}") if part)
         self.emit(
             options,
