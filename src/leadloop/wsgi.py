@@ -1,7 +1,7 @@
 """WSGI entry point (granian serves it in WSGI mode).
 
-Django sits behind core/wsgi_guard.py, which reads each request body in full (with a deadline and
-a size limit, chunked or not) before Django runs.
+Django sits behind core/wsgi_guard.py, which reads each request body in full (with a size limit,
+chunked or not) before Django runs, on threads set aside for it (docs/security/server.md).
 """
 
 import os

@@ -115,6 +115,9 @@ class Command(LeadloopCommand):
         granian = [
             sys.executable, "-m", "granian",
             "--interface", "wsgi",
+            # HTTP/1.1 only: an h2c body without a length would pass the body guard unread and
+            # reach Django empty. TLS and HTTP/2 to browsers are the reverse proxy's job.
+            "--http", "1",
             "--host", options["host"],
             "--port", str(options["port"]),
             "--workers", str(options["workers"]),
