@@ -853,7 +853,7 @@ def score_all_leads(*, now: dt.datetime | None = None) -> int:
     Batches of BATCH leads, one executemany UPDATE each; returns how many were scored (0 when no
     model is active).
     """
-    from leadloop.assessment.services import priority_of
+    from leadloop.assessment.priority import priority_of
 
     loaded = _active()
     if loaded.pipeline is None:

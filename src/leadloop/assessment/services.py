@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -22,11 +21,14 @@ from leadloop.assessment import rules
 from leadloop.assessment.context import Context, Verdict
 from leadloop.assessment.dedup import name_key
 from leadloop.assessment.findings import Finding, render
-from leadloop.assessment.models import DuplicatePair, PairState
+from leadloop.assessment.models import DuplicatePair
+from leadloop.assessment.person_data import forget_person_data as forget_person_data
+from leadloop.assessment.person_data import merge_records as merge_records
+from leadloop.assessment.priority import priority_of
 from leadloop.assessment.stages import PIPELINE
 from leadloop.errors import Conflict, InvalidTransition, ValidationFailed
 from leadloop.leads import services as leads_services
-from leadloop.leads.models import ActivityKind, FitGrade, Lead, LeadHold, LeadStatus
+from leadloop.leads.models import ActivityKind, Lead, LeadHold, LeadStatus
 
 logger = logging.getLogger(__name__)
 
@@ -132,36 +134,6 @@ def _hold(ctx: Context) -> str | None:
     if ctx.duplicate is not None and ctx.policy.on_duplicate == "review":
         return LeadHold.DUPLICATE_REVIEW
     return None
-
-
-GRADE_POINTS = {FitGrade.A: 400, FitGrade.B: 300, FitGrade.C: 150, FitGrade.D: 50, "": 100}
-
-
-def priority_of(lead: Lead, *, now: dt.datetime) -> tuple[int, dict[str, int]]:
-    """One number to sort every queue by (higher first), and what it is made of.
-
-    Grade carries the most; engagement and the predicted chance add up to 200 each; a first
-    contact that is due soon or overdue adds urgency; potential value adds up to 100 on a log
-    scale; suspected fraud and holds take points off.
-    """
-    parts: dict[str, int] = {"grade": GRADE_POINTS.get(lead.fit_grade, 100)}
-    parts["engagement"] = max(0, min(lead.engagement_score, 100)) * 2
-    if lead.predictive_score is not None:
-        parts["predicted"] = round(max(0.0, min(lead.predictive_score, 1.0)) * 200)
-    due = lead.first_contact_due_at
-    if due is not None and lead.last_contacted_at is None:
-        hours_left = (due - now).total_seconds() / 3600
-        parts["sla"] = (
-            150 if hours_left <= 0 else 120 if hours_left < 4 else 60 if hours_left < 24 else 0
-        )
-    value = lead.potential_revenue
-    if value is not None and value > 0:
-        parts["value"] = min(100, round(20 * math.log10(float(value))))
-    if lead.fraud_score:
-        parts["fraud"] = -2 * lead.fraud_score
-    if lead.hold:
-        parts["hold"] = -200
-    return sum(parts.values()), {k: v for k, v in parts.items() if v}
 
 
 RESULT_FIELDS = (
@@ -522,62 +494,3 @@ def assess_pending(*, limit: int = 5000) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     return reassess_leads(ids, by=SYSTEM)
-
-
-# --- Privacy -------------------------------------------------------------------------------------
-
-
-def forget_person_data(leads: Iterable[Lead]) -> dict[str, int]:
-    """Remove what assessment keeps about the people of `leads` outside the lead rows: the merge
-    snapshots that could restore their values (so those merges can no longer be undone), the
-    reasons of their duplicate pairs, and the cached enrichment answers for their values.
-
-    Call it before the leads' own values are blanked (the cache key is worked out from them),
-    inside the caller's transaction. Returns how many rows of each kind changed.
-    """
-    from django.db.models import Q
-
-    from leadloop.assessment.enrichment.web_call import build_request, request_hash
-    from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider, Merge
-
-    leads = list(leads)
-    ids = [lead.pk for lead in leads]
-    merges = Merge.objects.filter(Q(survivor_id__in=ids) | Q(merged_id__in=ids)).update(
-        survivor_before={}
-    )
-    pairs = DuplicatePair.objects.filter(Q(lead_id__in=ids) | Q(other_id__in=ids)).update(
-        reasons=[]
-    )
-    # An open pair with an erased lead waits for a decision nobody can make any more.
-    DuplicatePair.objects.filter(
-        Q(lead_id__in=ids) | Q(other_id__in=ids), state=PairState.OPEN
-    ).update(state=PairState.DISMISSED, decided_at=timezone.now())
-    cached = 0
-    for provider in EnrichmentProvider.objects.all():
-        keys = {request_hash(provider, build_request(provider, lead)) for lead in leads}
-        cached += EnrichmentCacheEntry.objects.filter(
-            provider=provider, request_hash__in=keys
-        ).delete()[0]
-    return {"merges": merges, "duplicate_pairs": pairs, "enrichment_cache": cached}
-
-
-def merge_records(lead_ids: list[int]) -> list[dict[str, Any]]:
-    """The merges `lead_ids` took part in, for a person's copy of their data."""
-    from django.db.models import Q
-
-    from leadloop.assessment.models import Merge
-
-    return [
-        {
-            "id": m.pk,
-            "survivor_id": m.survivor_id,
-            "merged_id": m.merged_id,
-            "merged_at": m.merged_at.isoformat(),
-            "undone_at": m.undone_at.isoformat() if m.undone_at else None,
-            "values_before": m.survivor_before,
-            "field_choices": m.field_choices,
-        }
-        for m in Merge.objects.filter(
-            Q(survivor_id__in=lead_ids) | Q(merged_id__in=lead_ids)
-        ).order_by("merged_at", "pk")
-    ]
