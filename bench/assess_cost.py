@@ -62,8 +62,9 @@ def measure(samples: int) -> None:
     from faker import Faker
 
     from leadloop.accounts.actors import SYSTEM
-    from leadloop.assessment import rules, services
+    from leadloop.assessment import services
     from leadloop.assessment.models import EngagementRule, GradingRule
+    from leadloop.assessment.scoring import rules
     from leadloop.assessment.stages import PIPELINE
     from leadloop.leads import services as leads_services
     from leadloop.leads.models import Lead, Source

@@ -77,7 +77,7 @@ def load(total: int, seed: int) -> None:
     from django.db import connection, transaction
 
     from leadloop.accounts.actors import SYSTEM
-    from leadloop.assessment.dedup import name_key
+    from leadloop.assessment.dedup.matching import name_key
     from leadloop.leads import services
     from leadloop.leads.models import ChannelKind, Lead, Organization
     from leadloop.leads.services.bulk import RawTable
@@ -177,7 +177,7 @@ def main() -> None:
     else:
         setup_django(db_path)
         load(args.leads, args.seed)
-    from leadloop.assessment import dedup
+    from leadloop.assessment.dedup import matching as dedup
 
     leads = probes(args.lookups, args.seed, args.leads)
     for lead in leads[:200]:  # warm the page cache and the statement cache

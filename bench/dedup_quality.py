@@ -65,7 +65,7 @@ class People:
             faker.seed_instance(seed)
             self.fakers.append((faker, country, weight))
         self.companies = [self.fakers[0][0].company() for _ in range(400)]
-        from leadloop.assessment.dedup import NICKNAMES
+        from leadloop.assessment.dedup.matching import NICKNAMES
 
         self.nick = {
             formal.capitalize(): [n.capitalize() for n in shorts]
@@ -234,7 +234,7 @@ def _shares_contact(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def normalised(record: dict[str, Any]) -> dict[str, Any]:
     """The lead values the intake would store for `record` (e-mail and phone normalised)."""
-    from leadloop.assessment.dedup import name_key
+    from leadloop.assessment.dedup.matching import name_key
     from leadloop.leads.normalize import InvalidValue, normalize_email, normalize_phone
 
     values = {k: v for k, v in record.items() if k != "phone"}
@@ -317,7 +317,7 @@ def main() -> None:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     setup_django(workdir / "quality.sqlite3")
-    from leadloop.assessment import dedup
+    from leadloop.assessment.dedup import matching as dedup
 
     people = People(args.seed)
     records = generate(people, args.people)

@@ -71,8 +71,9 @@ def main() -> None:
     from django.utils import timezone
 
     from leadloop.accounts.actors import SYSTEM
-    from leadloop.assessment import enrichment, rules
+    from leadloop.assessment import enrichment
     from leadloop.assessment.context import Context
+    from leadloop.assessment.scoring import rules
     from leadloop.assessment.stages.enrich import enrich
     from leadloop.leads import services as leads_services
     from leadloop.leads.models import Lead, Organization

@@ -50,8 +50,8 @@ def main() -> None:
     from django.core.management import call_command
 
     from leadloop.accounts.actors import SYSTEM
-    from leadloop.assessment import predictive
-    from leadloop.leads.demo import load_demo
+    from leadloop.assessment.predictive import services as predictive
+    from leadloop.demo.dataset import load_demo
     from leadloop.leads.models import Lead
 
     call_command("migrate", verbosity=0)

@@ -67,7 +67,8 @@ def main() -> None:
 
     from leadloop.accounts.actors import SYSTEM
     from leadloop.accounts.models import Role
-    from leadloop.assessment import config, rules
+    from leadloop.assessment.scoring import rules
+    from leadloop.assessment.scoring import services as config
 
     settings.ALLOWED_HOSTS = ["*"]
     call_command("migrate", verbosity=0)

@@ -13,11 +13,11 @@ from django.urls import reverse
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import AuditEvent, Role
-from leadloop.assessment import config
 from leadloop.assessment import enrichment as enrichment_services
+from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake_services
-from leadloop.intake import web_forms
-from leadloop.intake.forms_models import FieldInput
+from leadloop.intake.web_forms import services as web_forms
+from leadloop.intake.web_forms.models import FieldInput
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ChannelKind
 from tests.factories.accounts import make_user

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config
 from leadloop.assessment.models import (
     BlockEntry,
     EngagementRule,
@@ -15,6 +14,7 @@ from leadloop.assessment.models import (
     ScoringSettings,
     SourcePolicy,
 )
+from leadloop.assessment.scoring import services as config
 from leadloop.assessment.stages.fraud import RULE_WEIGHTS
 
 BASE = "/api/v1/assessment/config"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config, rules, selectors
 from leadloop.assessment.models import (
     BlockEntry,
     EngagementRule,
@@ -14,6 +13,8 @@ from leadloop.assessment.models import (
     ScoringSettings,
     SourcePolicy,
 )
+from leadloop.assessment.scoring import rules, selectors
+from leadloop.assessment.scoring import services as config
 from leadloop.assessment.services import assess
 from leadloop.assessment.stages.fraud import RULE_WEIGHTS
 from leadloop.errors import NotAllowed, ValidationFailed

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config, selectors
 from leadloop.assessment.models import (
     BlockEntry,
     EngagementRule,
@@ -17,6 +16,8 @@ from leadloop.assessment.models import (
     ScoringSettings,
     SourcePolicy,
 )
+from leadloop.assessment.scoring import selectors
+from leadloop.assessment.scoring import services as config
 from leadloop.errors import ValidationFailed
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_source

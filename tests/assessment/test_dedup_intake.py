@@ -7,9 +7,9 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config
 from leadloop.assessment.findings import render
 from leadloop.assessment.models import DuplicatePair, PairState
+from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake
 from leadloop.intake.models import Disposition, SubmissionState
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadHold, LeadStatus

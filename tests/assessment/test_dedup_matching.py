@@ -7,9 +7,9 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import dedup
 from leadloop.assessment import services as assessment_services
-from leadloop.assessment.merging import merge_leads
+from leadloop.assessment.dedup import matching as dedup
+from leadloop.assessment.dedup.services import merge_leads
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import Lead
 from tests.conftest import shared_data_path

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
+from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake
 from leadloop.leads.models import Activity, ActivityKind, Lead
 from tests.factories.leads import make_source

@@ -15,8 +15,9 @@ from django_tasks import default_task_backend
 from werkzeug import Response
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import enrichment, rules
+from leadloop.assessment import enrichment
 from leadloop.assessment.models import EnrichmentCacheEntry
+from leadloop.assessment.scoring import rules
 from leadloop.assessment.tasks import EnrichmentRetry, enrich_lead_task
 from leadloop.errors import ValidationFailed
 from leadloop.intake import services as intake

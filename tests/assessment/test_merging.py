@@ -7,8 +7,9 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config, merging
+from leadloop.assessment.dedup import services as merging
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
+from leadloop.assessment.scoring import services as config
 from leadloop.errors import Conflict, NotFound
 from leadloop.intake import services as intake
 from leadloop.leads import selectors as leads_selectors
@@ -140,7 +141,7 @@ def test_a_dismissed_pair_is_not_opened_again_by_a_scan(nl, marketing):
     _older, _newer, pair = _held_pair(nl)
     merging.dismiss_pair(pair, by=marketing)
 
-    from leadloop.assessment.dedup import find_duplicate_pairs
+    from leadloop.assessment.dedup.matching import find_duplicate_pairs
 
     result, found = find_duplicate_pairs()
 

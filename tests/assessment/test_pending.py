@@ -10,7 +10,7 @@ import pytest
 from leadloop.assessment import services
 from leadloop.assessment.models import GradingRule, ScoringSettings
 from leadloop.core.schedule import SCHEDULE
-from leadloop.intake.importing import import_file
+from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead, LeadStatus
 from tests.factories.leads import make_source
 

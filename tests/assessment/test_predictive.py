@@ -14,10 +14,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import predictive
 from leadloop.assessment.models import PredictiveModel
+from leadloop.assessment.predictive import services as predictive
 from leadloop.errors import NotAllowed, ValidationFailed
-from leadloop.intake.importing import import_file
+from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead, LeadStatus
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_lead, make_source
@@ -373,7 +373,7 @@ def test_cli_unknown_include_is_an_error(crm, marketing, var_dir, tmp_path):
 def test_the_import_screens_offer_the_outcome_column_and_import_it(
     crm, marketing, var_dir, tmp_path
 ):
-    from leadloop.intake import import_batches
+    from leadloop.intake.imports import services as import_batches
 
     upload = io.BytesIO(b"E-mail,Uitkomst,Orderwaarde\na@a.nl,gewonnen,99.95\nb@b.nl,verloren,\n")
     batch = import_batches.store_upload(upload, filename="h.csv", source=crm, by=marketing)

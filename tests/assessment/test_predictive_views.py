@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from leadloop.assessment import predictive
 from leadloop.assessment.models import PredictiveModel
-from leadloop.intake.importing import import_file
+from leadloop.assessment.predictive import services as predictive
+from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import ChannelKind, Lead
 from tests.assessment.test_predictive import LEAK, history_csv
 from tests.factories.leads import make_source

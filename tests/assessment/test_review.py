@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config
 from leadloop.assessment import services as assessment_services
+from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadHold, LeadStatus
 from tests.factories.leads import make_lead

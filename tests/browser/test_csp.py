@@ -13,9 +13,9 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config as assessment_config
-from leadloop.intake import web_forms
+from leadloop.assessment.scoring import services as assessment_config
 from leadloop.intake.models import RawSubmission
+from leadloop.intake.web_forms import services as web_forms
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_lead, make_source, make_source_with_key
 

@@ -7,10 +7,10 @@ from django.utils import translation
 from playwright.sync_api import expect
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config as assessment_config
-from leadloop.intake import web_forms
-from leadloop.intake.forms_models import FieldInput
+from leadloop.assessment.scoring import services as assessment_config
 from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.web_forms import services as web_forms
+from leadloop.intake.web_forms.models import FieldInput
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.leads import make_source
 

@@ -17,9 +17,9 @@ from leadloop.assessment.enrichment.web_call import EnrichmentFailure, call_prov
 from leadloop.assessment.models import EnrichmentProvider
 from leadloop.core import secrets
 from leadloop.core.secrets import SecretsKeyError
-from leadloop.intake import channel_secrets
-from leadloop.intake.channel_settings import check_connection, set_channel_settings
-from leadloop.intake.ftp_ingest import poll_all_ftp
+from leadloop.intake.channels import secrets as channel_secrets
+from leadloop.intake.channels.ftp.ingest import poll_all_ftp
+from leadloop.intake.channels.settings import check_connection, set_channel_settings
 from leadloop.intake.models import ChannelSecret
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_source

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from leadloop.accounts.actors import Actor
-from leadloop.intake import channel_secrets, services
+from leadloop.intake import services
+from leadloop.intake.channels import secrets as channel_secrets
 from leadloop.leads.models import Source
 
 

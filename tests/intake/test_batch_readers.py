@@ -13,7 +13,7 @@ import pytest
 import xlsxwriter
 from openpyxl import Workbook
 
-from leadloop.intake.channels.batch import (
+from leadloop.intake.imports.reader import (
     ImportFileError,
     detect_encoding,
     open_table,
@@ -480,7 +480,7 @@ def test_phrase_headers_map_through_synonyms():
 def test_a_tiny_xlsx_spanning_the_whole_sheet_is_refused_before_it_is_expanded(tmp_path):
     import openpyxl
 
-    from leadloop.intake.channels.batch import ImportFileError, open_table
+    from leadloop.intake.imports.reader import ImportFileError, open_table
 
     workbook = openpyxl.Workbook()
     sheet = workbook.active

@@ -8,8 +8,9 @@ from django.urls import reverse
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.secrets import MASK
 from leadloop.errors import NotAllowed, ValidationFailed
-from leadloop.intake import channel_secrets, services
-from leadloop.intake.channel_settings import channel_settings_for, set_channel_settings
+from leadloop.intake import services
+from leadloop.intake.channels import secrets as channel_secrets
+from leadloop.intake.channels.settings import channel_settings_for, set_channel_settings
 from leadloop.intake.models import ChannelSecret
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_source
@@ -306,7 +307,7 @@ def test_test_connection_reports_a_wrong_password(marketing, ftp_source, ftp_ser
     set_channel_settings(
         ftp_source, settings={"ftp": {**ftp_server.settings, "password": "wrong"}}, by=marketing
     )
-    from leadloop.intake.channel_settings import check_connection
+    from leadloop.intake.channels.settings import check_connection
 
     check = check_connection(ftp_source, by=marketing)
 

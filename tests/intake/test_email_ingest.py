@@ -17,7 +17,7 @@ from django.core.management import CommandError, call_command
 from django.db import connections
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.intake.email_ingest import poll_imap_source, smtp_controller
+from leadloop.intake.channels.email.ingest import poll_imap_source, smtp_controller
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.intake import set_channel_mapping

@@ -9,7 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from leadloop.intake.channels.email import (
+from leadloop.intake.channels.email.parser import (
     MAX_ATTACHMENT_RECORDS,
     MAX_MESSAGE_BYTES,
     MAX_TABLE_DEPTH,

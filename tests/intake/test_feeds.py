@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from leadloop.intake.channels.feeds import MAX_FEED_BYTES, FeedEntry, FeedError, parse_feed
+from leadloop.intake.channels.feeds.parser import MAX_FEED_BYTES, FeedEntry, FeedError, parse_feed
 from tests.conftest import shared_data_path
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>

@@ -15,8 +15,8 @@ from werkzeug import Request, Response
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.schedule import SCHEDULE
 from leadloop.intake import services
-from leadloop.intake.channels.feeds import FeedError
-from leadloop.intake.feed_ingest import entry_key, fetch_feed, poll_all_feeds, poll_feed
+from leadloop.intake.channels.feeds.ingest import entry_key, fetch_feed, poll_all_feeds, poll_feed
+from leadloop.intake.channels.feeds.parser import FeedError
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.leads import make_source

@@ -12,8 +12,8 @@ from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from leadloop.intake.channels import ftp
-from leadloop.intake.channels.ftp import FtpError, RemoteFile
+from leadloop.intake.channels.ftp import client as ftp
+from leadloop.intake.channels.ftp.client import FtpError, RemoteFile
 
 
 class DropFolder:

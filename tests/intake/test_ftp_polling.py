@@ -15,7 +15,7 @@ from django.utils import timezone
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.schedule import SCHEDULE
 from leadloop.intake import services
-from leadloop.intake.ftp_ingest import poll_all_ftp, poll_ftp
+from leadloop.intake.channels.ftp.ingest import poll_all_ftp, poll_ftp
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.intake import set_channel_mapping

@@ -188,7 +188,7 @@ def test_reps_cannot_read_a_sources_mapping(api_client_for, rep, provider):
 
 
 def test_mail_to_a_non_email_source_finds_no_source(provider):
-    from leadloop.intake.email_ingest import source_for_recipient
+    from leadloop.intake.channels.email.ingest import source_for_recipient
 
     source, _ = provider
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from leadloop.intake.channels.ftp import FtpError, FtpSettings, list_new_files
-from leadloop.intake.feed_ingest import FeedError, fetch_feed
+from leadloop.intake.channels.feeds.ingest import FeedError, fetch_feed
+from leadloop.intake.channels.ftp.client import FtpError, FtpSettings, list_new_files
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 
 

@@ -11,10 +11,10 @@ import asyncssh
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.intake import channel_settings
-from leadloop.intake.channels import ftp
-from leadloop.intake.channels.ftp import FtpError
-from leadloop.intake.ftp_ingest import poll_ftp
+from leadloop.intake.channels import settings as channel_settings
+from leadloop.intake.channels.ftp import client as ftp
+from leadloop.intake.channels.ftp.client import FtpError
+from leadloop.intake.channels.ftp.ingest import poll_ftp
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source

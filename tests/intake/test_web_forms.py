@@ -12,9 +12,9 @@ from django.utils.html import escape
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.errors import ValidationFailed
-from leadloop.intake import web_forms
-from leadloop.intake.forms_models import FieldInput, LeadForm
 from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.web_forms import services as web_forms
+from leadloop.intake.web_forms.models import FieldInput, LeadForm
 from leadloop.leads.models import ChannelKind, Lead
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_source
@@ -207,7 +207,7 @@ def test_bots_are_stored_and_thanked_but_make_no_lead(client, lead_form, fields,
 
 def test_a_post_the_fraud_screen_refuses_is_thanked_and_kept_for_review(client, lead_form):
     from leadloop.accounts.actors import SYSTEM
-    from leadloop.assessment import config
+    from leadloop.assessment.scoring import services as config
 
     config.create_block_entry(by=SYSTEM, kind="email_domain", value="spam-farm.nl")
 

@@ -11,8 +11,8 @@ import phonenumbers
 from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.demo.dataset import load_demo
 from leadloop.leads import lifecycle, selectors
-from leadloop.leads.demo import load_demo
 from leadloop.leads.models import (
     Activity,
     ActivityKind,
@@ -226,7 +226,7 @@ def test_search_finds_a_demo_lead_by_email_and_by_last_name(db):
 
 
 def test_demo_keeps_the_password_of_an_existing_admin(db):
-    from leadloop.leads.demo import DEMO_PASSWORD
+    from leadloop.demo.dataset import DEMO_PASSWORD
     from tests.factories.accounts import make_user
 
     admin = make_user(Role.ADMIN, username="admin", password="my-own-secret-9")

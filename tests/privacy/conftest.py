@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config, merging
+from leadloop.assessment.dedup import services as merging
+from leadloop.assessment.scoring import services as config
 from leadloop.core import ratelimit
 from leadloop.intake import services as intake
 from leadloop.intake.models import RawSubmission

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Count
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import merging
+from leadloop.assessment.dedup import services as merging
 from leadloop.assessment.models import Merge
 from leadloop.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from leadloop.intake import services as intake

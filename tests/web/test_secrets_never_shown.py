@@ -27,12 +27,14 @@ from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.accounts.services import create_api_key
 from leadloop.api import api
-from leadloop.assessment import config, enrichment
-from leadloop.assessment.merging import merge_pair
+from leadloop.assessment import enrichment
+from leadloop.assessment.dedup.services import merge_pair
 from leadloop.assessment.models import DuplicatePair
-from leadloop.intake import import_batches, web_forms
+from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake
-from leadloop.intake.channel_settings import check_connection, set_channel_settings
+from leadloop.intake.channels.settings import check_connection, set_channel_settings
+from leadloop.intake.imports import services as import_batches
+from leadloop.intake.web_forms import services as web_forms
 from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from tests.factories.leads import make_campaign, make_organization, make_source

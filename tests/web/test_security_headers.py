@@ -14,13 +14,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import config as assessment_config
 from leadloop.assessment.models import DuplicatePair
+from leadloop.assessment.scoring import services as assessment_config
 from leadloop.core import csp
 from leadloop.intake import services as intake
-from leadloop.intake import web_forms
-from leadloop.intake.forms_models import LeadForm
 from leadloop.intake.models import RawSubmission
+from leadloop.intake.web_forms import services as web_forms
+from leadloop.intake.web_forms.models import LeadForm
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_lead, make_organization, make_source, make_source_with_key
 

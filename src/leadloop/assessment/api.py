@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from ninja import Router
 
-from leadloop.assessment import (
-    config_api,
-    dedup_api,
-    enrichment_api,
-    lead_api,
-    predictive_api,
-)
+from leadloop.assessment.dedup import api as dedup_api
+from leadloop.assessment.enrichment import api as enrichment_api
+from leadloop.assessment.predictive import api as predictive_api
+from leadloop.assessment.review import api as lead_api
+from leadloop.assessment.scoring import api as config_api
 
 router = Router()
 router.add_router("", lead_api.router)

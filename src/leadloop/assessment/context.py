@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from leadloop.assessment.models import ScoringSettings, SourcePolicy
-from leadloop.assessment.rules import Snapshot
+from leadloop.assessment.scoring.rules import Snapshot
 from leadloop.leads.models import Lead
 
 

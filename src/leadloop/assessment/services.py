@@ -17,14 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
-from leadloop.assessment import rules
 from leadloop.assessment.context import Context, Verdict
-from leadloop.assessment.dedup import name_key
+from leadloop.assessment.dedup.matching import name_key
 from leadloop.assessment.findings import Finding, render
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.person_data import forget_person_data as forget_person_data
 from leadloop.assessment.person_data import merge_records as merge_records
 from leadloop.assessment.priority import priority_of
+from leadloop.assessment.scoring import rules
 from leadloop.assessment.stages import PIPELINE
 from leadloop.errors import Conflict, InvalidTransition, ValidationFailed
 from leadloop.leads import services as leads_services

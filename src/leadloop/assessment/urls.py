@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver
 
-from leadloop.assessment import (
-    config_views,
-    dedup_views,
-    enrichment_views,
-    predictive_views,
-    views,
-)
+from leadloop.assessment.dedup import views as dedup_views
+from leadloop.assessment.enrichment import views as enrichment_views
+from leadloop.assessment.predictive import views as predictive_views
+from leadloop.assessment.review import views
+from leadloop.assessment.scoring import views as config_views
 
 app_name = "assessment"
 

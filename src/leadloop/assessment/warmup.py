@@ -27,7 +27,7 @@ def warm_up() -> float:
     """
     started = time.perf_counter()
     try:
-        importlib.import_module("leadloop.assessment.predictive")  # scikit-learn
+        importlib.import_module("leadloop.assessment.predictive.services")  # scikit-learn
         device = importlib.import_module("leadloop.assessment.stages.device")
         verify = importlib.import_module("leadloop.assessment.stages.verify")
         device._browser(_AGENT)

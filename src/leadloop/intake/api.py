@@ -14,10 +14,12 @@ from pydantic import ConfigDict, Field
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.intake import channel_settings, import_batches, selectors, services
+from leadloop.intake import selectors, services
+from leadloop.intake.channels import settings as channel_settings
+from leadloop.intake.imports import services as import_batches
 from leadloop.intake.mapping import validate_mapping
 from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
-from leadloop.intake.originals import download
+from leadloop.intake.review.originals import download
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Source
 
@@ -278,7 +280,7 @@ def get_import(request: HttpRequest, batch_id: int) -> ImportBatch:
 
 @router.get("/imports/{batch_id}/rejected", summary="The rejected rows and why, as CSV")
 def get_import_rejected(request: HttpRequest, batch_id: int) -> FileResponse:
-    from leadloop.intake.import_views import rejected_response
+    from leadloop.intake.imports.views import rejected_response
 
     return rejected_response(selectors.get_import_batch_for(_actor(request), batch_id))
 

@@ -206,4 +206,4 @@ class ChannelSecret(models.Model):
         return f"{self.section}.{self.name} of source {self.source_id}"
 
 
-from leadloop.intake.forms_models import *  # noqa: E402, F403
+from leadloop.intake.web_forms.models import *  # noqa: E402, F403

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.intake.channels.http import media_type
+from leadloop.intake.channels.http.parser import media_type
 from leadloop.intake.mapping import MappingError, map_record
 from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
 from leadloop.intake.synonyms import field_for_label

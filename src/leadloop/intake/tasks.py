@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from leadloop.core.retry import retrying_task
-from leadloop.intake import feed_ingest, ftp_ingest, services
+from leadloop.intake import services
+from leadloop.intake.channels.feeds import ingest as feed_ingest
+from leadloop.intake.channels.ftp import ingest as ftp_ingest
 
 
 @retrying_task(max_attempts=6)
@@ -27,7 +29,7 @@ def poll_feeds_task() -> int:
 @retrying_task(max_attempts=3)
 def poll_imap_sources_task() -> int:
     """Store the unseen mails of every source's IMAP mailbox; returns how many."""
-    from leadloop.intake import email_ingest  # imapclient is only loaded where mail is polled
+    from leadloop.intake.channels.email import ingest as email_ingest
 
     return email_ingest.poll_imap_sources()
 
@@ -41,6 +43,6 @@ def poll_ftp_task() -> int:
 @retrying_task(max_attempts=3)
 def import_file_task(batch_id: int) -> str:
     """Import an uploaded, stored batch (safe to run twice); returns its state."""
-    from leadloop.intake import import_batches
+    from leadloop.intake.imports import services as import_batches
 
     return import_batches.run_batch(batch_id).state

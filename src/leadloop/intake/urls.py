@@ -1,6 +1,10 @@
 from django.urls import path
 
-from leadloop.intake import channel_views, import_views, review_views, views
+from leadloop.intake import views
+from leadloop.intake.channels import views as channel_views
+from leadloop.intake.imports import views as import_views
+from leadloop.intake.review import views as review_views
+from leadloop.intake.web_forms import views as form_views
 
 app_name = "intake"
 
@@ -61,8 +65,6 @@ urlpatterns = [
 ]
 
 # Web forms: the builder, and the public hosted page, thank-you page and embed script.
-from leadloop.intake import form_views  # noqa: E402
-
 urlpatterns += [
     path("forms/", form_views.form_list, name="form-list"),
     path("forms/new/", form_views.form_create, name="form-create"),

@@ -10,8 +10,9 @@ from django.views.decorators.http import require_POST
 from leadloop.accounts.services import note_key_failure
 from leadloop.core.client_ip import client_ip
 from leadloop.errors import Conflict, Throttled
-from leadloop.intake import http_answer, services
-from leadloop.intake.channels.http import HTTP_CHANNEL, is_xml
+from leadloop.intake import services
+from leadloop.intake.channels.http import answer as http_answer
+from leadloop.intake.channels.http.parser import HTTP_CHANNEL, is_xml
 from leadloop.intake.throttle import limits_for
 from leadloop.leads.services import resolve_source_key
 

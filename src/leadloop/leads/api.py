@@ -19,7 +19,7 @@ from leadloop.core.client_ip import client_ip
 from leadloop.errors import NotAllowed, Throttled, ValidationFailed
 from leadloop.intake import services as intake_services
 from leadloop.intake import throttle as intake_throttle
-from leadloop.intake.channels.http import HTTP_CHANNEL
+from leadloop.intake.channels.http.parser import HTTP_CHANNEL
 from leadloop.intake.models import SubmissionState
 from leadloop.leads import selectors, services
 from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source

@@ -19,8 +19,8 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.assessment import rules
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
+from leadloop.assessment.scoring import rules
 from leadloop.core import secrets
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.intake.network import PrivateHostError, refuse_private_host

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment import dedup
 from leadloop.assessment.context import Context
+from leadloop.assessment.dedup import matching as dedup
 from leadloop.assessment.findings import Finding, finding
 
 STAGE = "dedup"

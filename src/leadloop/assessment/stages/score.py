@@ -221,7 +221,7 @@ def _merged_ids(lead: Lead) -> list[int]:
 
 def _predict(ctx: Context) -> list[Finding]:
     try:
-        from leadloop.assessment import predictive
+        from leadloop.assessment.predictive import services as predictive
     except ImportError:  # the predictive module is optional at import time (scikit-learn)
         return []
     chance = predictive.predict_for(ctx.lead)

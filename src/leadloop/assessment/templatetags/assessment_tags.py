@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 
 from leadloop.accounts.selectors import is_staff_role
-from leadloop.assessment.review_selectors import assessment_view
+from leadloop.assessment.review.selectors import assessment_view
 from leadloop.leads.models import Lead
 
 register = template.Library()

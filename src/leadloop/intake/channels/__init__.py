@@ -42,7 +42,15 @@ def parse(submission: RawSubmission) -> list[Record]:
     return parser(submission)
 
 
-CHANNEL_MODULES = ("http", "record", "email", "feeds", "batch", "ftp", "web_form")
+CHANNEL_MODULES = (
+    "leadloop.intake.channels.http.parser",
+    "leadloop.intake.channels.record",
+    "leadloop.intake.channels.email.parser",
+    "leadloop.intake.channels.feeds.parser",
+    "leadloop.intake.imports.reader",
+    "leadloop.intake.channels.ftp.client",
+    "leadloop.intake.web_forms.parser",
+)
 _loaded = False
 
 
@@ -55,5 +63,5 @@ def _load_channels() -> None:
     import importlib
 
     for name in CHANNEL_MODULES:
-        importlib.import_module(f"leadloop.intake.channels.{name}")
+        importlib.import_module(name)
     _loaded = True

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.audit_selectors import can_read_audit
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
-from leadloop.assessment import review_selectors
+from leadloop.assessment.review import selectors as review_selectors
 from leadloop.intake import selectors as intake_selectors
 from leadloop.leads.models import Lead, LeadStatus
 

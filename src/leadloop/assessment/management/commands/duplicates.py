@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from leadloop.assessment import dedup
+from leadloop.assessment.dedup import matching as dedup
 from leadloop.core.commands import LeadloopCommand
 from leadloop.leads.exports import neutralise
 from leadloop.leads.models import Lead

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment import predictive
+from leadloop.assessment.predictive import services as predictive
 from leadloop.core.commands import LeadloopCommand
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake.importing import ImportFileError, ImportProgress, import_file
+from leadloop.intake.imports.bulk import ImportFileError, ImportProgress, import_file
 from leadloop.intake.mapping import TARGETS, validate_mapping
 from leadloop.leads.models import Campaign, Source
 

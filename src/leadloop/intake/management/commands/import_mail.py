@@ -9,7 +9,7 @@ from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake.email_ingest import import_mail_file
+from leadloop.intake.channels.email.ingest import import_mail_file
 from leadloop.intake.models import RawSubmission
 from leadloop.leads.models import Source
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake import feed_ingest
-from leadloop.intake.feed_ingest import FeedPoll
+from leadloop.intake.channels.feeds import ingest as feed_ingest
+from leadloop.intake.channels.feeds.ingest import FeedPoll
 from leadloop.leads import selectors
 from leadloop.leads.models import ChannelKind
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake import ftp_ingest
-from leadloop.intake.ftp_ingest import FileOutcome, FtpPoll
+from leadloop.intake.channels.ftp import ingest as ftp_ingest
+from leadloop.intake.channels.ftp.ingest import FileOutcome, FtpPoll
 from leadloop.leads import selectors
 from leadloop.leads.models import ChannelKind
 

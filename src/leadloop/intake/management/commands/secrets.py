@@ -7,7 +7,7 @@ from django.core.management.base import CommandParser
 from leadloop.assessment import enrichment
 from leadloop.core import secrets
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake import channel_secrets
+from leadloop.intake.channels import secrets as channel_secrets
 
 
 class Command(LeadloopCommand):

@@ -9,7 +9,7 @@ from django.core.management.base import CommandParser
 from django.utils.translation import gettext as _
 
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake.email_ingest import smtp_controller
+from leadloop.intake.channels.email.ingest import smtp_controller
 
 
 class Command(LeadloopCommand):

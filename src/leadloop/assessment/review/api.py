@@ -1,0 +1,118 @@
+"""A lead's assessment over the API: read it, assess again, review a held lead, log behaviour."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from leadloop.accounts.selectors import is_staff_role
+from leadloop.assessment import services
+from leadloop.assessment.review import selectors as review_selectors
+from leadloop.errors import NotAllowed
+from leadloop.leads import selectors as leads_selectors
+
+router = Router()
+
+
+class AssessmentOut(Schema):
+    lead_id: int
+    status: str
+    hold: str | None
+    fit_grade: str
+    fit_points: int
+    engagement_score: int
+    predictive_score: float | None
+    fraud_score: int | None
+    priority: int
+    sales_ready: bool
+    readiness: str
+    findings: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    device: dict[str, Any]
+    duplicate: dict[str, Any] | None
+    appended: dict[str, Any]
+    assessed_at: dt.datetime | None
+
+
+class ReviewIn(Schema):
+    decision: str
+    note: str = ""
+
+
+class EventIn(Schema):
+    kind: str
+    message: str = ""
+    data: dict[str, Any] = {}
+
+
+def _out(lead: Any) -> AssessmentOut:
+    view = review_selectors.assessment_view(lead)
+    doc = lead.assessment if isinstance(lead.assessment, dict) else {}
+    return AssessmentOut(
+        lead_id=lead.pk,
+        status=lead.status,
+        hold=lead.hold,
+        fit_grade=lead.fit_grade,
+        fit_points=int(doc.get("fit_points") or 0),
+        engagement_score=lead.engagement_score,
+        predictive_score=lead.predictive_score,
+        fraud_score=lead.fraud_score,
+        priority=lead.priority,
+        sales_ready=bool(view.readiness.get("sales_ready")),
+        readiness=str(view.readiness.get("summary", "")),
+        findings=[f for stage in view.stages for f in stage.findings],
+        errors=view.errors,
+        device=view.device,
+        duplicate=view.duplicate,
+        appended=view.appended,
+        assessed_at=lead.assessed_at,
+    )
+
+
+def _staff(request: HttpRequest) -> Any:
+    actor = request.auth  # type: ignore[attr-defined]
+    if not is_staff_role(actor):
+        raise NotAllowed("Partner users cannot change assessments.")
+    return actor
+
+
+@router.get("/leads/{lead_id}", response=AssessmentOut, summary="A lead's assessment")
+def get_assessment(request: HttpRequest, lead_id: int) -> AssessmentOut:
+    return _out(leads_selectors.get_lead_for(request.auth, lead_id))  # type: ignore[attr-defined]
+
+
+@router.post("/leads/{lead_id}/reassess", response=AssessmentOut, summary="Assess a lead again")
+def reassess(request: HttpRequest, lead_id: int) -> AssessmentOut:
+    actor = _staff(request)
+    lead = leads_selectors.get_lead_for(actor, lead_id)
+    services.reassess_lead(lead, by=actor)
+    return _out(leads_selectors.get_lead_for(actor, lead_id))
+
+
+@router.get("/review", response=list[AssessmentOut], summary="Leads held for review")
+def review_queue(request: HttpRequest, hold: str = "") -> list[AssessmentOut]:
+    actor = _staff(request)
+    return [_out(lead) for lead in review_selectors.list_held_leads(actor, hold=hold)]
+
+
+@router.post("/review/{lead_id}", response=AssessmentOut, summary="Accept or reject a held lead")
+def review(request: HttpRequest, lead_id: int, payload: ReviewIn) -> AssessmentOut:
+    actor = _staff(request)
+    lead = leads_selectors.get_lead_for(actor, lead_id)
+    services.review_lead(lead, decision=payload.decision, by=actor, note=payload.note)
+    return _out(leads_selectors.get_lead_for(actor, lead_id))
+
+
+@router.post(
+    "/leads/{lead_id}/events", response=AssessmentOut, summary="Log a behaviour event (engagement)"
+)
+def log_event(request: HttpRequest, lead_id: int, payload: EventIn) -> AssessmentOut:
+    actor = _staff(request)
+    lead = leads_selectors.get_lead_for(actor, lead_id)
+    services.log_engagement(
+        lead, kind=payload.kind, by=actor, data=payload.data, message=payload.message
+    )
+    return _out(leads_selectors.get_lead_for(actor, lead_id))
