@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from leadloop.core.commands import LeadloopCommand
-from leadloop.demo import dataset as demo
 
 
 class Command(LeadloopCommand):
@@ -25,6 +24,12 @@ class Command(LeadloopCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            from leadloop.demo import dataset as demo
+        except ImportError as exc:  # Faker is the demo's own dependency, not the product's
+            raise CommandError(
+                f"The demo data needs {exc.name or 'Faker'}: pip install 'leadloop[demo]'."
+            ) from exc
         result = demo.load_demo(
             leads=options["leads"], seed=options["seed"], if_empty=options["if_empty"]
         )
