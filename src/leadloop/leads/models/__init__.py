@@ -1,0 +1,32 @@
+"""Lead, Organization, Source, Campaign and the append-only Activity timeline."""
+
+from leadloop.leads.models.catalog import Campaign, CostEntry, LostReason, Organization, Source
+from leadloop.leads.models.choices import (
+    ActivityKind,
+    ActorKind,
+    BantAnswer,
+    ChannelKind,
+    FitGrade,
+    LeadHold,
+    LeadStatus,
+)
+from leadloop.leads.models.lead import Lead
+from leadloop.leads.models.timeline import Activity, SavedView
+
+__all__ = [
+    "Activity",
+    "ActivityKind",
+    "ActorKind",
+    "BantAnswer",
+    "Campaign",
+    "ChannelKind",
+    "CostEntry",
+    "FitGrade",
+    "Lead",
+    "LeadHold",
+    "LeadStatus",
+    "LostReason",
+    "Organization",
+    "SavedView",
+    "Source",
+]

@@ -1,0 +1,81 @@
+"""The fixed vocabularies of leads: statuses, channels, grades, actors, timeline kinds."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("lead status", "New")
+    NURTURING = "nurturing", pgettext_lazy("lead status", "Nurturing")
+    SALES_READY = "sales_ready", pgettext_lazy("lead status", "Sales ready")
+    ASSIGNED = "assigned", pgettext_lazy("lead status", "Assigned")
+    CONTACTED = "contacted", pgettext_lazy("lead status", "Contacted")
+    QUOTED = "quoted", pgettext_lazy("lead status", "Quoted")
+    WON = "won", pgettext_lazy("lead status", "Won")
+    LOST = "lost", pgettext_lazy("lead status", "Lost")
+    DISQUALIFIED = "disqualified", pgettext_lazy("lead status", "Disqualified")
+
+
+class ChannelKind(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    HTTP_POST = "http_post", _("HTTP POST")
+    EMAIL = "email", _("E-mail")
+    RSS = "rss", _("RSS feed")
+    FTP = "ftp", _("FTP drop folder")
+    IMPORT = "import", _("Batch import")
+    API = "api", _("API")
+    MANUAL = "manual", _("Manual entry")
+
+
+class FitGrade(models.TextChoices):
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
+    D = "D", "D"
+
+
+class BantAnswer(models.TextChoices):
+    UNKNOWN = "", _("Unknown")
+    MET = "met", _("Met")
+    NOT_MET = "not_met", _("Not met")
+
+
+class ActorKind(models.TextChoices):
+    USER = "user", _("User")
+    PARTNER = "partner", _("Partner")
+    SYSTEM = "system", _("System")
+    LEAD = "lead", _("Lead")
+    SOURCE = "source", _("Source")
+
+
+class ActivityKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    FIELD_CHANGED = "field_changed", _("Fields changed")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    ASSIGNED = "assigned", _("Assigned")
+    NOTE = "note", _("Note")
+    CALL = "call", _("Call")
+    EMAIL = "email", _("E-mail")
+    MEETING = "meeting", _("Meeting")
+    QUOTE = "quote", _("Quote")
+    FORM_SUBMITTED = "form_submitted", _("Form submitted")
+    MERGED = "merged", _("Merged")
+    UNMERGED = "unmerged", _("Merge undone")
+    ASSESSED = "assessed", _("Assessed")
+    REVIEWED = "reviewed", _("Reviewed")
+    EMAIL_OPENED = "email_opened", _("E-mail opened")
+    EMAIL_CLICKED = "email_clicked", _("E-mail link clicked")
+    PAGE_VISIT = "page_visit", _("Page visited")
+    SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    OBJECTION = "objection", _("Objection recorded")
+    ERASED = "erased", _("Personal data erased")
+
+
+class LeadHold(models.TextChoices):
+    """Why assessment holds a lead back from distribution until a person looks at it."""
+
+    FRAUD_REVIEW = "fraud_review", _("Fraud review")
+    DUPLICATE_REVIEW = "duplicate_review", _("Duplicate review")
