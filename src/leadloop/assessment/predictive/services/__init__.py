@@ -1,0 +1,149 @@
+"""The predictive score: the chance that a lead is won, learned from leads whose outcome is known.
+
+    model = train(by=user, include=["extra.contract_number"])  # leakage check, fit, report, active
+    score_all_leads()                                          # Lead.predictive_score of open leads
+    predict_for(lead) -> float | None                          # one lead, cheap: the score stage
+
+Won leads are the positives; lost and disqualified ones the negatives (merged leads are left out).
+A lead is described by its profile (source, country, language, fit grade, job title words, its
+organisation's size and industry, UTM source and medium, BANT answers), its source-specific extra
+fields (categories one-hot with a cap on distinct values, numbers as numbers) and its behaviour
+before a salesperson's first contact (form posts, mail opens and clicks, page visits, survey
+answers). Sales' own activity (calls, mails, meetings, quotes, notes) and the estimated value are
+only used when marketing asks for them: they happen after the contact, so they give the outcome
+away instead of predicting it.
+
+Before training every candidate field is checked on its own: a field that alone predicts the
+outcome almost perfectly (AUC ≥ 0.95), or that is filled in for one outcome and not the other, is
+left out and named in the report, unless marketing includes it explicitly. The model is a
+scikit-learn pipeline (feature dicts → DictVectorizer → MaxAbsScaler → LogisticRegression),
+evaluated on a stratified held-out quarter; the evaluated model is the one stored and used.
+"""
+
+from leadloop.assessment.predictive.services.features import (
+    AFTER_CONTACT_KINDS,
+    BATCH,
+    CATEGORY_CAP,
+    CATEGORY_FIELDS,
+    CLOSED,
+    CONTACT_KINDS,
+    EMPTY,
+    EXTRA_KEYS_CAP,
+    LEAD_COLUMNS,
+    LEAK_AUC,
+    LEAKAGE_SAMPLE,
+    MAX_TRAINING,
+    MIN_CLOSED,
+    MIN_PER_CLASS,
+    NEGATIVE,
+    NUMBER_FIELDS,
+    OPT_IN_FIELDS,
+    OTHER,
+    PRE_CONTACT_KINDS,
+    PRESENCE_GAP,
+    PROFILE_FIELDS,
+    SEED,
+    TEST_SHARE,
+    TOKEN_CAP,
+    TOO_GOOD_AUC,
+    TTL,
+    WON,
+    LeadFeatures,
+    Record,
+    is_present,
+    make_pipeline,
+    record_of,
+    title_words,
+    value_of,
+)
+from leadloop.assessment.predictive.services.history import (
+    History,
+    activity_counts,
+    candidate_fields,
+    load_history,
+)
+from leadloop.assessment.predictive.services.reading import (
+    factor_text,
+    field_label,
+    flag_reason,
+    get_active_model,
+    get_model,
+    includable_fields,
+    list_models,
+    warning_text,
+)
+from leadloop.assessment.predictive.services.scoring import (
+    invalidate,
+    load_pipeline,
+    predict_for,
+    score_all_leads,
+)
+from leadloop.assessment.predictive.services.training import (
+    calibration,
+    check_leakage,
+    field_importance,
+    lift_by_decile,
+    top_factors,
+    train,
+    train_and_score,
+)
+
+__all__ = [
+    "AFTER_CONTACT_KINDS",
+    "BATCH",
+    "CATEGORY_CAP",
+    "CATEGORY_FIELDS",
+    "CLOSED",
+    "CONTACT_KINDS",
+    "EMPTY",
+    "EXTRA_KEYS_CAP",
+    "LEAD_COLUMNS",
+    "LEAKAGE_SAMPLE",
+    "LEAK_AUC",
+    "MAX_TRAINING",
+    "MIN_CLOSED",
+    "MIN_PER_CLASS",
+    "NEGATIVE",
+    "NUMBER_FIELDS",
+    "OPT_IN_FIELDS",
+    "OTHER",
+    "PRESENCE_GAP",
+    "PRE_CONTACT_KINDS",
+    "PROFILE_FIELDS",
+    "SEED",
+    "TEST_SHARE",
+    "TOKEN_CAP",
+    "TOO_GOOD_AUC",
+    "TTL",
+    "WON",
+    "History",
+    "LeadFeatures",
+    "Record",
+    "activity_counts",
+    "calibration",
+    "candidate_fields",
+    "check_leakage",
+    "factor_text",
+    "field_importance",
+    "field_label",
+    "flag_reason",
+    "get_active_model",
+    "get_model",
+    "includable_fields",
+    "invalidate",
+    "is_present",
+    "lift_by_decile",
+    "list_models",
+    "load_history",
+    "load_pipeline",
+    "make_pipeline",
+    "predict_for",
+    "record_of",
+    "score_all_leads",
+    "title_words",
+    "top_factors",
+    "train",
+    "train_and_score",
+    "value_of",
+    "warning_text",
+]
