@@ -1,0 +1,187 @@
+"""Candidates for one lead: the blocks it shares with others, read in one query, then scored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+from rapidfuzz.distance import Indel
+
+from leadloop.assessment.context import Match
+from leadloop.assessment.dedup.matching.compare import score
+from leadloop.assessment.dedup.matching.names import _FORMALS, name_key
+from leadloop.assessment.dedup.matching.person import (
+    BLOCK_LIMIT,
+    CANDIDATE_AT,
+    COLUMNS,
+    NAME_BLOCK_LIMIT,
+    ORGANIZATION_BLOCK_LIMIT,
+    Person,
+    email_key,
+    person_of,
+    postal_variants,
+)
+from leadloop.assessment.models import DuplicatePair, PairState
+
+# --- Blocking ------------------------------------------------------------------------------------
+
+
+def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
+    """Which blocks `person` has values for (e-mails, phone, postal codes, organisation, names:
+    how many values each) and the values, in that order."""
+    emails = sorted({v for v in (lead.email.strip(), person.email, person.email_key) if v})
+    phones = [person.phone] if person.phone else []
+    postals = postal_variants(lead.postal_code or "")
+    orgs = [person.organization_id] if person.organization_id is not None else []
+    first, last = lead.first_name or "", lead.last_name or ""
+    names = sorted({k for k in (name_key(first, last), name_key(last, first)) if k})
+    shape = (len(emails), len(phones), len(postals), len(orgs), len(names))
+    return shape, [*emails, *phones, *postals, *orgs, *names]
+
+
+@lru_cache(maxsize=512)
+def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
+    """The one statement that reads every block's candidates (built once per shape)."""
+    emails, phones, postals, orgs, names = shape
+    parts: list[str] = []
+
+    def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
+        parts.append(
+            f"SELECT id FROM (SELECT id FROM leads_lead WHERE {where} "  # noqa: S608
+            f"ORDER BY {order} LIMIT {int(limit)}) b{len(parts)}"
+        )
+
+    def marks(n: int) -> str:
+        return ", ".join(["%s"] * n)
+
+    if emails:
+        block(f"email IN ({marks(emails)})")
+    if phones:
+        block("phone_e164 = %s")
+    if postals:
+        # The NOT term repeats the partial index's condition, so SQLite may use the index.
+        block(f"postal_code IN ({marks(postals)}) AND NOT (postal_code = '')")
+    if orgs:
+        block("organization_id = %s", order="created_at DESC", limit=ORGANIZATION_BLOCK_LIMIT)
+    for _ in range(names):
+        block("name_key = %s", limit=NAME_BLOCK_LIMIT)
+    not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
+    sql = (
+        f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608
+        + " UNION ALL ".join(parts)
+        + f") AND merged_into_id IS NULL AND erased_at IS NULL{not_in}"
+    )
+    return sql.replace("%s", "?") if qmark else sql
+
+
+def candidate_rows(
+    lead: Any, person: Person, *, exclude: Iterable[int] = ()
+) -> list[tuple[Any, ...]]:
+    """The rows (in `COLUMNS` order) of unmerged leads sharing a block with `lead`; one query."""
+    shape, params = _blocks(person, lead)
+    if not any(shape):
+        return []
+    skip = [pk for pk in {person.id, *exclude} if pk is not None]
+    if connection.vendor == "sqlite" and not connection.queries_logged:
+        # The hottest read of the intake: straight to sqlite3, skipping the wrapper's rewrite of
+        # "%s" parameters into "?" (measured in bench/dedup_lookups.py).
+        connection.ensure_connection()
+        sql = _candidate_sql(shape, len(skip), qmark=True)
+        return connection.connection.execute(sql, [*params, *skip]).fetchall()
+    with connection.cursor() as cursor:
+        cursor.execute(_candidate_sql(shape, len(skip), qmark=False), [*params, *skip])
+        return cursor.fetchall()
+
+
+def find_matches(
+    lead: Any,
+    *,
+    min_score: float = CANDIDATE_AT,
+    exclude: Iterable[int] = (),
+    limit: int = 5,
+) -> list[Match]:
+    """Existing leads that may be `lead` (saved or not), best first, scoring at least `min_score`.
+
+    Leads merged into another and `lead` itself are never candidates; `exclude` drops more ids
+    (the partners of pairs a person dismissed as "not the same").
+    """
+    person = person_of(lead)
+    return best_matches(person, candidate_rows(lead, person, exclude=exclude), min_score, limit)
+
+
+def best_matches(
+    person: Person, rows: Iterable[Sequence[Any]], min_score: float, limit: int
+) -> list[Match]:
+    matches = []
+    quick = _Quick(person)
+    for row in rows:
+        if not quick.worth_scoring(row):
+            continue
+        value, reasons = score(person, Person(row))
+        if value >= min_score:
+            matches.append(Match(lead_id=row[0], score=value, reasons=reasons))
+    matches.sort(key=lambda m: (-m.score, m.lead_id))
+    return matches[:limit]
+
+
+class _Quick:
+    """A cheap first look at a candidate row, so only plausible ones get the full comparison.
+
+    A row is skipped when it shares no e-mail or phone with the lead and neither name
+    arrangement comes near (lower-cased, no folding: diacritics cost a little similarity,
+    which the low bar of 0.5 allows for). Such a row cannot reach CANDIDATE_AT.
+    """
+
+    __slots__ = ("email", "email_key", "first", "last", "phone", "phone_tail", "postal")
+
+    def __init__(self, person: Person) -> None:
+        raw = person._raw
+        self.first = (raw[1] or "").strip().lower()
+        self.last = (raw[2] or "").strip().lower()
+        self.email, self.email_key = person.email, person.email_key
+        self.phone, self.phone_tail = person.phone, person.phone_tail
+        self.postal = person.postal
+
+    def worth_scoring(self, row: Sequence[Any]) -> bool:
+        email = row[3]
+        if email and self.email:
+            email = email.lower()
+            if email == self.email or email_key(email) == self.email_key:
+                return True
+        phone = row[4]
+        if phone and self.phone and (phone == self.phone or phone[-9:] == self.phone_tail):
+            return True
+        # Without a shared contact value only a name can make a match (weighed by the place).
+        first, last = (row[1] or "").strip().lower(), (row[2] or "").strip().lower()
+        if not (first or last) or not (self.first or self.last):
+            return False
+        direct = _near(last, self.last) and _first_near(first, self.first)
+        return direct or (_near(first, self.last) and _first_near(last, self.first))
+
+
+def _near(a: str, b: str) -> bool:
+    return a == b or Indel.normalized_similarity(a, b) >= 0.5
+
+
+def _first_near(a: str, b: str) -> bool:
+    if not a or not b:
+        return True
+    a, b = a.split(" ", 1)[0], b.split(" ", 1)[0]
+    if a[0] == b[0] and (len(a) <= 2 or len(b) <= 2):  # an initial
+        return True
+    return (
+        Indel.normalized_similarity(a, b) >= 0.5
+        or b in _FORMALS.get(a, ())
+        or a in _FORMALS.get(b, ())
+    )
+
+
+def dismissed_partners(lead_id: int) -> list[int]:
+    """The leads a person said are not the same as `lead_id`."""
+    pairs = DuplicatePair.objects.filter(state=PairState.DISMISSED)
+    return [
+        *pairs.filter(lead_id=lead_id).values_list("other_id", flat=True),
+        *pairs.filter(other_id=lead_id).values_list("lead_id", flat=True),
+    ]
