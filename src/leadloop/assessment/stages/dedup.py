@@ -38,7 +38,6 @@ _NONE = DuplicateResult(None, ())
         "street",
         "city",
         "source",
-        "external_id",
     ),
 )
 def find_duplicates(ctx: Context) -> tuple[list[Finding], DuplicateResult]:

@@ -62,6 +62,7 @@ _SUBMITTING_CHANNELS = frozenset(
         "bant_timeframe",
         "potential_revenue",
         "fit_grade",
+        "engagement_score",
         "predictive_score",
     ),
     lead_writes=("fit_grade", "engagement_score", "predictive_score"),
