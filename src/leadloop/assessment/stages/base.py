@@ -35,8 +35,10 @@ class Stage:
 
     def __call__(self, ctx: Context) -> StageResult:
         """Run with the declared earlier outputs, and nothing else, from the context."""
-        outputs = ctx.outputs
-        return self.run(ctx, **{name: outputs.get(name) for name in self.reads})
+        if not self.reads:
+            return self.run(ctx)
+        get = ctx.outputs.get
+        return self.run(ctx, **{name: get(name) for name in self.reads})
 
 
 def stage(
