@@ -98,6 +98,13 @@ def test_every_stage_takes_exactly_the_outputs_it_declares():
         assert len(parameters) == 1 + len(stage.reads), stage.name
 
 
+def test_no_stage_reaches_into_the_stored_outputs():
+    for stage in PIPELINE:
+        source = inspect.getsource(inspect.getmodule(stage.run))
+
+        assert "outputs" not in source, stage.name
+
+
 def test_declared_lead_fields_are_lead_fields():
     for stage in PIPELINE:
         assert stage.lead_reads <= FIELD.keys(), stage.name
