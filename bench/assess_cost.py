@@ -13,6 +13,7 @@ issue's target excludes them; the HTTP enrichment runs after the commit in a tas
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import subprocess
@@ -128,15 +129,15 @@ def measure(samples: int) -> None:
     timed = []
     for stage in PIPELINE:
 
-        def wrapped(ctx, stage=stage):  # type: ignore[no-untyped-def]
+        def wrapped(ctx, stage=stage, **earlier):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             try:
-                return stage(ctx)
+                return stage.run(ctx, **earlier)
             finally:
                 stage_times[stage.__name__].append(time.perf_counter() - started)
 
         wrapped.__name__ = stage.__name__
-        timed.append(wrapped)
+        timed.append(dataclasses.replace(stage, run=wrapped))
     services.PIPELINE = tuple(timed)  # type: ignore[attr-defined]
     for lead, meta in prepared[:200]:  # warm caches (user agents, postal patterns, ASN file)
         services.assess(lead, meta=meta)

@@ -1,5 +1,10 @@
-"""What the stages share while one lead is assessed: the lead, the request it came with, and
-the results so far. Stages read and fill it; none of them writes to the database."""
+"""What one assessment run holds: the lead, the request it came with, and each stage's output.
+
+The stages (`assessment/stages/`) declare which earlier outputs they read; the runner
+(`services.assess`) hands them exactly those and stores what each returns under its name in
+`Context.outputs`. A stage that failed has no output there: its dependants get `None`.
+None of this writes to the database.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,88 @@ class Verdict:
     REJECT = "reject"
 
 
+# The stages' outputs, one per stage, stored in `Context.outputs` under the stage's name.
+
+
+@dataclass(frozen=True)
+class Verification:
+    """verify: the parts of the values it checked (phone type, e-mail kind, address parts)."""
+
+    normalized: dict[str, Any]
+
+    @property
+    def email_kind(self) -> str:
+        return str(self.normalized.get("email_kind", ""))
+
+
+@dataclass(frozen=True)
+class DeviceReport:
+    """device: where the request came from and with what (IP, country, network, browser)."""
+
+    data: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+
+@dataclass(frozen=True)
+class FraudResult:
+    """fraud: the score 0–100 and what the source's policy makes of it."""
+
+    score: int
+    verdict: str
+
+    @property
+    def held(self) -> bool:
+        return self.verdict != Verdict.ACCEPT
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """enrich: field or key → value, provider, when (and what else the provider said)."""
+
+    appended: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DuplicateResult:
+    """dedup: the best match at or above the duplicate threshold, and weaker look-alikes."""
+
+    match: Match | None
+    candidates: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """score: the values it set on the lead, and the fit points behind the grade."""
+
+    fit_grade: str
+    fit_points: int
+    engagement_score: int
+    predictive_score: float | None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """readiness: the verdict of the sales-ready rule."""
+
+    sales_ready: bool
+    summary: str
+    met: int
+    conditions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sales_ready": self.sales_ready,
+            "summary": self.summary,
+            "met": self.met,
+            "conditions": self.conditions,
+        }
+
+
 @dataclass
 class Context:
     """One assessment run. `lead` is unsaved at intake and saved on a reassessment.
@@ -44,20 +131,15 @@ class Context:
     is_new: bool
     # Entered by a person, who vouches for it: fraud signals inform but do not hold it back.
     trusted: bool = False
-    # Filled by the stages, in pipeline order.
-    raw: dict[str, str] = field(default_factory=dict)  # original values a stage normalised
-    normalized: dict[str, Any] = field(default_factory=dict)  # parts: phone type, address parts
-    device: dict[str, Any] = field(default_factory=dict)
-    appended: dict[str, dict[str, Any]] = field(default_factory=dict)  # field → value, provider, at
-    fraud_score: int = 0
-    fraud_verdict: str = Verdict.ACCEPT
-    duplicate: Match | None = None
-    candidates: list[Match] = field(default_factory=list)
-    fit_points: int = 0
-    readiness: dict[str, Any] = field(default_factory=dict)
-    sales_ready: bool = False
+    # Stage name → its output (see above); set by the runner only.
+    outputs: dict[str, Any] = field(default_factory=dict)
+    # The run's records, not stage outputs: original values a stage replaced on the lead, and
+    # the failures of stages and enrichment providers.
+    raw: dict[str, str] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
-    neighbours: Any = None  # fraud.neighbours(): counts of leads sharing IP, device, e-mail, phone
+    # The enrich stage's working record, filled by the offline providers; returned as its output.
+    appended: dict[str, dict[str, Any]] = field(default_factory=dict)
+    neighbours: Any = None  # neighbours(): counts of leads sharing IP, device, e-mail, phone
 
     @property
     def settings(self) -> ScoringSettings:
@@ -69,3 +151,35 @@ class Context:
         if old != value:
             self.raw.setdefault(name, old)
             setattr(self.lead, name, value)
+
+    # The verdict as the intake and the pages read it, from the outputs (defaults when absent).
+
+    @property
+    def fraud_score(self) -> int:
+        fraud: FraudResult | None = self.outputs.get("fraud")
+        return fraud.score if fraud is not None else 0
+
+    @property
+    def fraud_verdict(self) -> str:
+        fraud: FraudResult | None = self.outputs.get("fraud")
+        return fraud.verdict if fraud is not None else Verdict.ACCEPT
+
+    @property
+    def duplicate(self) -> Match | None:
+        dedup: DuplicateResult | None = self.outputs.get("dedup")
+        return dedup.match if dedup is not None else None
+
+    @property
+    def fit_points(self) -> int:
+        scores: Scores | None = self.outputs.get("score")
+        return scores.fit_points if scores is not None else 0
+
+    @property
+    def sales_ready(self) -> bool:
+        readiness: Readiness | None = self.outputs.get("readiness")
+        return readiness is not None and readiness.sales_ready
+
+    @property
+    def readiness(self) -> dict[str, Any]:
+        readiness: Readiness | None = self.outputs.get("readiness")
+        return readiness.as_dict() if readiness is not None else {}

@@ -9,6 +9,7 @@ Each count stops at its limit: "more than the limit" is all a rule needs to know
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,15 +84,16 @@ def count_neighbours(
     return Neighbours(*(int(n) for n in row))
 
 
-def neighbours(ctx: Context) -> Neighbours:
-    """The counts of leads sharing a value with this one, read once per assessment."""
+def neighbours(ctx: Context, device: Mapping[str, Any]) -> Neighbours:
+    """The counts of leads sharing a value with this one, read once per assessment (`device`
+    is the device stage's report: the IP and fingerprint to count)."""
     if ctx.neighbours is None:
         s = ctx.settings
         ctx.neighbours = count_neighbours(
             lead_id=ctx.lead.pk,
             # A private address is a test rig or an office behind a misconfigured proxy.
-            ip=str(ctx.device.get("ip") or "") if ctx.device.get("ip_public") else "",
-            fingerprint=str(ctx.device.get("fingerprint") or ""),
+            ip=str(device.get("ip") or "") if device.get("ip_public") else "",
+            fingerprint=str(device.get("fingerprint") or ""),
             email=ctx.lead.email,
             phone=ctx.lead.phone_e164,
             since=ctx.now - dt.timedelta(minutes=s.velocity_window_minutes),

@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
-from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.context import (
+    Context,
+    DeviceReport,
+    DuplicateResult,
+    Enrichment,
+    Verdict,
+    Verification,
+)
 from leadloop.assessment.dedup.matching import name_key
 from leadloop.assessment.findings import Finding, render
 from leadloop.assessment.models import DuplicatePair
@@ -45,8 +52,9 @@ def assess(
 ) -> Context:
     """Run every stage over `lead` and set its assessment columns (writes nothing).
 
-    A stage that fails is recorded in the results and the others still run: assessment never
-    stops the intake.
+    Each stage gets the earlier outputs it declared and its output is kept under its name in
+    `ctx.outputs`. A stage that fails is recorded in the results, has no output (its dependants
+    get None) and the others still run: assessment never stops the intake.
     """
     snapshot = rules.current()
     ctx = Context(
@@ -59,26 +67,35 @@ def assess(
         trusted=trusted,
     )
     findings: list[Finding] = []
+    outputs = ctx.outputs
     for stage in PIPELINE:
         try:
-            findings.extend(stage(ctx))
+            found, output = stage(ctx)
         except Exception as exc:  # a stage bug must cost its findings, not the lead
             logger.exception("assessment stage failed stage=%s lead=%s", stage.__name__, lead.pk)
             ctx.errors.append(
                 {"stage": stage.__name__, "error": f"{type(exc).__name__}: {exc}"[:300]}
             )
+            continue
+        findings.extend(found)
+        outputs[stage.name] = output
     _apply(ctx, findings)
     return ctx
 
 
 def _apply(ctx: Context, findings: list[Finding]) -> None:
-    lead = ctx.lead
+    lead, outputs = ctx.lead, ctx.outputs
+    verification: Verification | None = outputs.get("verify")
+    device: DeviceReport | None = outputs.get("device")
+    enrichment: Enrichment | None = outputs.get("enrich")
+    dedup: DuplicateResult | None = outputs.get("dedup")
+    duplicate = dedup.match if dedup is not None else None
     lead.fraud_score = ctx.fraud_score
     lead.name_key = name_key(lead.first_name, lead.last_name)
-    if ctx.device.get("ip"):
-        lead.client_ip = ctx.device["ip"]
-    if ctx.device.get("fingerprint"):
-        lead.device_fingerprint = str(ctx.device["fingerprint"])[:128]
+    if device is not None and device.get("ip"):
+        lead.client_ip = device["ip"]
+    if device is not None and device.get("fingerprint"):
+        lead.device_fingerprint = str(device["fingerprint"])[:128]
     # Holds are placed at intake only; a reassessment leaves a person's review decision alone.
     if ctx.is_new:
         lead.hold = _hold(ctx)
@@ -89,18 +106,18 @@ def _apply(ctx: Context, findings: list[Finding]) -> None:
         "findings": [f.as_dict() for f in findings],
         "errors": ctx.errors,
         "raw": ctx.raw,
-        "normalized": ctx.normalized,
-        "device": ctx.device,
-        "appended": ctx.appended,
+        "normalized": verification.normalized if verification is not None else {},
+        "device": device.data if device is not None else {},
+        "appended": enrichment.appended if enrichment is not None else {},
         "fraud": {"score": ctx.fraud_score, "verdict": ctx.fraud_verdict},
         "duplicate": (
             {
-                "lead_id": ctx.duplicate.lead_id,
-                "score": round(ctx.duplicate.score, 3),
-                "reasons": list(ctx.duplicate.reasons),
+                "lead_id": duplicate.lead_id,
+                "score": round(duplicate.score, 3),
+                "reasons": list(duplicate.reasons),
                 "action": ctx.policy.on_duplicate,
             }
-            if ctx.duplicate
+            if duplicate
             else None
         ),
         "fit_points": ctx.fit_points,

@@ -1,12 +1,10 @@
-"""The assessment stages, in the one order they run. Each takes the shared `Context` and returns
-its findings; none writes to the database (`services.assess` stores the results)."""
+"""The assessment stages, in the one order they run. Each declares what it reads (lead fields
+and earlier stages' outputs) and returns its findings and its output (`base.Stage`); none
+writes to the database (`services.assess` stores the results)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from leadloop.assessment.context import Context
-from leadloop.assessment.findings import Finding
+from leadloop.assessment.stages.base import Stage
 from leadloop.assessment.stages.dedup import find_duplicates
 from leadloop.assessment.stages.device import inspect_device
 from leadloop.assessment.stages.enrich import enrich
@@ -15,7 +13,7 @@ from leadloop.assessment.stages.readiness import judge_readiness
 from leadloop.assessment.stages.score import score
 from leadloop.assessment.stages.verify import verify
 
-Stage = Callable[[Context], list[Finding]]
+__all__ = ["PIPELINE", "Stage"]
 
 PIPELINE: tuple[Stage, ...] = (
     verify,

@@ -1,33 +1,53 @@
 """Stage: de-duplication. Is this person already in the database?
 
-The best match at or above `dedup.DUPLICATE_AT` becomes `ctx.duplicate`; what happens to it is the
+The best match at or above `dedup.DUPLICATE_AT` is the output's `match`; what happens to it is the
 source's policy (merge, review or allow), applied by the intake. Weaker look-alikes are kept as
-`ctx.candidates` and mentioned, never acted on. Device signals play no part (see dedup.py).
+its `candidates` and mentioned, never acted on. Device signals play no part (see dedup.py).
 """
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment.context import Context
+from leadloop.assessment.context import Context, DuplicateResult
 from leadloop.assessment.dedup import matching as dedup
 from leadloop.assessment.findings import Finding, finding
+from leadloop.assessment.stages.base import stage
 
 STAGE = "dedup"
 # Look-alikes below the duplicate threshold named on the lead page, at most.
 SHOWN_CANDIDATES = 2
 
 
-def find_duplicates(ctx: Context) -> list[Finding]:
+_NONE = DuplicateResult(None, ())
+
+
+@stage(
+    STAGE,
+    lead_reads=(
+        "merged_into_id",
+        "email",
+        "phone_e164",
+        "first_name",
+        "last_name",
+        "name_key",
+        "company_name",
+        "organization_id",
+        "postal_code",
+        "house_number",
+        "street",
+        "city",
+        "source",
+    ),
+)
+def find_duplicates(ctx: Context) -> tuple[list[Finding], DuplicateResult]:
     lead = ctx.lead
     if lead.merged_into_id is not None:
-        return []  # it lives on in the lead it was merged into
+        return [], _NONE  # it lives on in the lead it was merged into
     # A stored lead is not matched again with the leads a person already said are someone else.
     exclude = dedup.dismissed_partners(lead.pk) if lead.pk is not None else []
     matches = dedup.find_matches(lead, min_score=dedup.CANDIDATE_AT, exclude=exclude)
-    ctx.candidates = matches
     best = matches[0] if matches and matches[0].score >= dedup.DUPLICATE_AT else None
-    ctx.duplicate = best
     findings = []
     if best is not None:
         findings.append(
@@ -51,4 +71,4 @@ def find_duplicates(ctx: Context) -> list[Finding]:
                 reasons=", ".join(match.reasons),
             )
         )
-    return findings
+    return findings, DuplicateResult(best, tuple(matches))

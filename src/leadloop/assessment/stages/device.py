@@ -23,9 +23,10 @@ from crawlerdetect import CrawlerDetect
 from django.utils.translation import gettext_noop
 from ua_parser import parse as parse_user_agent
 
-from leadloop.assessment.context import Context
+from leadloop.assessment.context import Context, DeviceReport
 from leadloop.assessment.findings import Finding, finding
 from leadloop.assessment.neighbours import neighbours
+from leadloop.assessment.stages.base import stage
 
 STAGE = "device"
 logger = logging.getLogger(__name__)
@@ -65,11 +66,12 @@ HOSTING_WORDS = (
 SHARED_FINGERPRINT = 3
 
 
-def inspect_device(ctx: Context) -> list[Finding]:
+@stage(STAGE, lead_reads=("country", "phone_e164", "email"))
+def inspect_device(ctx: Context) -> tuple[list[Finding], DeviceReport]:
     """IP, country, network, browser, bot and headless signals, and the shared fingerprint."""
     meta = ctx.meta
     found: list[Finding] = []
-    device: dict[str, Any] = ctx.device
+    device: dict[str, Any] = {}
     ip = _public_ip(str(meta.get("ip") or ""))
     if meta.get("ip"):
         device["ip"] = str(meta["ip"])[:45]
@@ -92,7 +94,7 @@ def inspect_device(ctx: Context) -> list[Finding]:
                     ip=ip,
                 )
             )
-        _mismatch(ctx, found)
+        _mismatch(ctx, device, found)
     elif meta.get("ip"):
         found.append(
             finding(
@@ -128,7 +130,7 @@ def inspect_device(ctx: Context) -> list[Finding]:
     fingerprint = str(meta.get("fingerprint") or "")[:128]
     if fingerprint:
         device["fingerprint"] = fingerprint
-        shared = neighbours(ctx).device_ever
+        shared = neighbours(ctx, device).device_ever
         device["fingerprint_shared_by"] = shared
         if shared >= SHARED_FINGERPRINT:
             found.append(
@@ -139,7 +141,7 @@ def inspect_device(ctx: Context) -> list[Finding]:
                     count=shared,
                 )
             )
-    return found
+    return found, DeviceReport(device)
 
 
 def _public_ip(raw: str) -> str | None:
@@ -152,8 +154,8 @@ def _public_ip(raw: str) -> str | None:
     return str(address)
 
 
-def _mismatch(ctx: Context, found: list[Finding]) -> None:
-    ip_country = ctx.device.get("ip_country")
+def _mismatch(ctx: Context, device: dict[str, Any], found: list[Finding]) -> None:
+    ip_country = device.get("ip_country")
     if not ip_country:
         return
     others = []
@@ -167,7 +169,7 @@ def _mismatch(ctx: Context, found: list[Finding]) -> None:
         if region and region not in (ip_country, "001") and region != ctx.lead.country:
             others.append(f"phone country {region}")
     if others:
-        ctx.device["country_mismatch"] = {"ip": ip_country, "other": ", ".join(others)}
+        device["country_mismatch"] = {"ip": ip_country, "other": ", ".join(others)}
         found.append(
             finding(
                 STAGE,

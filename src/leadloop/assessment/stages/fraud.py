@@ -13,9 +13,16 @@ from functools import lru_cache
 import idna
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.context import (
+    Context,
+    DeviceReport,
+    FraudResult,
+    Verdict,
+    Verification,
+)
 from leadloop.assessment.findings import Finding, finding
 from leadloop.assessment.neighbours import neighbours
+from leadloop.assessment.stages.base import stage
 from leadloop.leads.models import Lead
 
 STAGE = "fraud"
@@ -71,9 +78,22 @@ def weight(ctx: Context, code: str) -> int:
     return RULE_WEIGHTS[code][0]
 
 
-def screen_fraud(ctx: Context) -> list[Finding]:
-    """Every rule that fires adds its weight; the sum (at most 100) is the fraud score."""
+_NO_DEVICE = DeviceReport({})
+
+
+@stage(
+    STAGE,
+    reads=("verify", "device"),
+    lead_reads=("email", "phone_e164", "first_name", "last_name", "company_name"),
+)
+def screen_fraud(
+    ctx: Context, *, verify: Verification | None, device: DeviceReport | None
+) -> tuple[list[Finding], FraudResult]:
+    """Every rule that fires adds its weight; the sum (at most 100) is the fraud score.
+
+    Without a device report (that stage failed) the device signals are not judged."""
     found: list[Finding] = []
+    device = device or _NO_DEVICE
 
     def hit(code: str, template: str, **data: object) -> None:
         points = weight(ctx, code)
@@ -81,24 +101,24 @@ def screen_fraud(ctx: Context) -> list[Finding]:
             found.append(finding(STAGE, code, template, points, **data))
 
     lead, meta = ctx.lead, ctx.meta
-    _blocklist(ctx, hit)
+    _blocklist(ctx, device, hit)
     if meta.get("honeypot_filled"):
         hit("honeypot", gettext_noop("The hidden trap field was filled in."))
-    if ctx.device.get("is_bot"):
-        hit("bot_user_agent", gettext_noop("User agent of a bot: %(bot)s."), bot=ctx.device["bot"])
+    if device.get("is_bot"):
+        hit("bot_user_agent", gettext_noop("User agent of a bot: %(bot)s."), bot=device["bot"])
     elapsed = meta.get("time_to_submit_ms")
     if isinstance(elapsed, int) and 0 <= elapsed < TOO_FAST_MS:
         hit("too_fast", gettext_noop("Sent %(ms)d ms after the form was shown."), ms=elapsed)
-    if ctx.device.get("headless"):
+    if device.get("headless"):
         hit(
             "headless_browser",
             gettext_noop("Automated browser: %(signals)s."),
-            signals=", ".join(ctx.device["headless"]),
+            signals=", ".join(device["headless"]),
         )
     test_values = _test_values(lead)
     if test_values:
         hit("test_data", gettext_noop("Test values: %(values)s."), values=", ".join(test_values))
-    if ctx.normalized.get("email_kind") == "disposable":
+    if verify is not None and verify.email_kind == "disposable":
         hit(
             "disposable_email",
             gettext_noop("Throwaway e-mail domain %(domain)s."),
@@ -107,8 +127,8 @@ def screen_fraud(ctx: Context) -> list[Finding]:
     mashed = [name for name in (lead.first_name, lead.last_name) if looks_mashed(name)]
     if mashed:
         hit("gibberish_name", gettext_noop("Name looks mashed: %(names)s."), names=" ".join(mashed))
-    _velocity(ctx, hit)
-    mismatch = ctx.device.get("country_mismatch")
+    _velocity(ctx, device, hit)
+    mismatch = device.get("country_mismatch")
     if mismatch:
         hit(
             "country_mismatch",
@@ -116,25 +136,25 @@ def screen_fraud(ctx: Context) -> list[Finding]:
             ip=mismatch["ip"],
             other=mismatch["other"],
         )
-    if ctx.device.get("datacenter"):
+    if device.get("datacenter"):
         hit(
             "datacenter_ip",
             gettext_noop("IP address of %(network)s, a hosting network."),
-            network=ctx.device["datacenter"],
+            network=device["datacenter"],
         )
-    ctx.fraud_score = min(100, sum(f.points for f in found))
-    if ctx.fraud_score >= ctx.policy.fraud_reject_at:
-        ctx.fraud_verdict = Verdict.REJECT
-    elif ctx.fraud_score >= ctx.policy.fraud_review_at:
-        ctx.fraud_verdict = Verdict.REVIEW
+    score = min(100, sum(f.points for f in found))
+    if score >= ctx.policy.fraud_reject_at:
+        verdict = Verdict.REJECT
+    elif score >= ctx.policy.fraud_review_at:
+        verdict = Verdict.REVIEW
     else:
-        ctx.fraud_verdict = Verdict.ACCEPT
+        verdict = Verdict.ACCEPT
     if not found:
         found.append(finding(STAGE, "clean", gettext_noop("No fraud signals.")))
-    return found
+    return found, FraudResult(score, verdict)
 
 
-def _blocklist(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
+def _blocklist(ctx: Context, device: DeviceReport, hit) -> None:  # type: ignore[no-untyped-def]
     blocked = ctx.rules.blocklist
     lead = ctx.lead
     email = lead.email.lower()
@@ -145,8 +165,8 @@ def _blocklist(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
         hit("blocklist", gettext_noop("E-mail domain %(value)s is blocked."), value=domain)
     elif lead.phone_e164 and lead.phone_e164 in blocked.phones:
         hit("blocklist", gettext_noop("Phone number %(value)s is blocked."), value=lead.phone_e164)
-    elif ctx.device.get("ip") and blocked.ip_blocked(ctx.device["ip"]):
-        hit("blocklist", gettext_noop("IP address %(value)s is blocked."), value=ctx.device["ip"])
+    elif device.get("ip") and blocked.ip_blocked(device["ip"]):
+        hit("blocklist", gettext_noop("IP address %(value)s is blocked."), value=device["ip"])
 
 
 @lru_cache(maxsize=4096)
@@ -158,14 +178,14 @@ def _ascii_domain(domain: str) -> str:
         return domain
 
 
-def _velocity(ctx: Context, hit) -> None:  # type: ignore[no-untyped-def]
+def _velocity(ctx: Context, device: DeviceReport, hit) -> None:  # type: ignore[no-untyped-def]
     """Leads with the same IP, device, e-mail or phone within the window (this one included)."""
     limit = ctx.settings.velocity_limit
     minutes = ctx.settings.velocity_window_minutes
-    counts = neighbours(ctx)
+    counts = neighbours(ctx, device.data)
     checks = (
-        ("velocity_ip", "client ip", ctx.device.get("ip"), counts.ip),
-        ("velocity_device", "device fingerprint", ctx.device.get("fingerprint"), counts.device),
+        ("velocity_ip", "client ip", device.get("ip"), counts.ip),
+        ("velocity_device", "device fingerprint", device.get("fingerprint"), counts.device),
         ("velocity_email", "email", ctx.lead.email, counts.email),
         ("velocity_phone", "phone e164", ctx.lead.phone_e164, counts.phone),
     )

@@ -10,19 +10,44 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment.context import Context, Verdict
+from leadloop.assessment.context import Context, FraudResult, Readiness, Scores
 from leadloop.assessment.findings import Finding, finding
+from leadloop.assessment.stages.base import stage
 
 STAGE = "readiness"
 
 
-def judge_readiness(ctx: Context) -> list[Finding]:
-    """One finding per condition of the rule, met or not, and the verdict."""
+@stage(
+    STAGE,
+    reads=("fraud", "score"),
+    lead_reads=(
+        "bant_budget",
+        "bant_authority",
+        "bant_need",
+        "bant_timeframe",
+        "assessment",
+        # only when the score stage failed: the values the lead already holds
+        "fit_grade",
+        "engagement_score",
+        "predictive_score",
+    ),
+)
+def judge_readiness(
+    ctx: Context, *, fraud: FraudResult | None, score: Scores | None
+) -> tuple[list[Finding], Readiness]:
+    """One finding per condition of the rule, met or not, and the verdict.
+
+    Without a fraud result (that stage failed) nothing holds the lead back; without scores it
+    is judged by the grade, engagement and chance the lead already holds."""
     s, lead = ctx.settings, ctx.lead
+    if score is not None:
+        grade, engagement, chance = score.fit_grade, score.engagement_score, score.predictive_score
+    else:
+        grade, engagement, chance = lead.fit_grade, lead.engagement_score, lead.predictive_score
     conditions: list[tuple[bool, Finding]] = []
     grades = s.ready_grades.upper()
     if grades:
-        met = bool(lead.fit_grade) and lead.fit_grade in grades
+        met = bool(grade) and grade in grades
         conditions.append(
             (
                 met,
@@ -30,13 +55,13 @@ def judge_readiness(ctx: Context) -> list[Finding]:
                     STAGE,
                     "grade_met" if met else "grade_not_met",
                     gettext_noop("Grade %(grade)s; the rule asks %(grades)s."),
-                    grade=lead.fit_grade or "—",
+                    grade=grade or "—",
                     grades="/".join(grades),
                 ),
             )
         )
     if s.ready_min_engagement > 0:
-        met = lead.engagement_score >= s.ready_min_engagement
+        met = engagement >= s.ready_min_engagement
         conditions.append(
             (
                 met,
@@ -44,7 +69,7 @@ def judge_readiness(ctx: Context) -> list[Finding]:
                     STAGE,
                     "engagement_met" if met else "engagement_not_met",
                     gettext_noop("Engagement %(score)d; the rule asks at least %(min)d."),
-                    score=lead.engagement_score,
+                    score=engagement,
                     min=s.ready_min_engagement,
                 ),
             )
@@ -78,7 +103,6 @@ def judge_readiness(ctx: Context) -> list[Finding]:
             )
         )
     if s.ready_min_predictive is not None:
-        chance = lead.predictive_score
         met = chance is not None and chance >= s.ready_min_predictive
         conditions.append(
             (
@@ -93,8 +117,8 @@ def judge_readiness(ctx: Context) -> list[Finding]:
             )
         )
     reviewed = bool((lead.assessment or {}).get("fraud_accepted_by_review"))
-    blocked = ctx.fraud_verdict != Verdict.ACCEPT and not (reviewed or ctx.trusted)
-    ctx.sales_ready = all(met for met, _f in conditions) and not blocked
+    blocked = fraud is not None and fraud.held and not (reviewed or ctx.trusted)
+    sales_ready = all(met for met, _f in conditions) and not blocked
     found = [f for _met, f in conditions]
     if blocked:
         found.append(
@@ -104,17 +128,12 @@ def judge_readiness(ctx: Context) -> list[Finding]:
                 gettext_noop("Not ready while the fraud screen has not accepted it."),
             )
         )
-    if ctx.sales_ready:
+    if sales_ready:
         summary = gettext_noop("Sales-ready: every condition of the rule is met.")
     elif blocked:
         summary = gettext_noop("Held: not ready until a person has reviewed the fraud signals.")
     else:
         summary = gettext_noop("Nurturing: not every condition of the rule is met.")
-    found.append(finding(STAGE, "ready" if ctx.sales_ready else "not_ready", summary))
-    ctx.readiness = {
-        "sales_ready": ctx.sales_ready,
-        "summary": found[-1].message,
-        "met": sum(1 for met, _f in conditions if met),
-        "conditions": len(conditions),
-    }
-    return found
+    found.append(finding(STAGE, "ready" if sales_ready else "not_ready", summary))
+    met_count = sum(1 for met, _f in conditions if met)
+    return found, Readiness(sales_ready, found[-1].message, met_count, len(conditions))

@@ -17,9 +17,10 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment.context import Context
+from leadloop.assessment.context import Context, Scores, Verification
 from leadloop.assessment.findings import Finding, finding
 from leadloop.assessment.models import EngagementEvent, GradingField, GradingRule, Operator
+from leadloop.assessment.stages.base import stage
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, FitGrade, Lead
 
 STAGE = "score"
@@ -38,12 +39,44 @@ _SUBMITTING_CHANNELS = frozenset(
 )
 
 
-def score(ctx: Context) -> list[Finding]:
-    """Fit grade, engagement score and predicted chance, each with its findings."""
-    found = _grade(ctx)
+@stage(
+    STAGE,
+    reads=("verify",),
+    # The grading rules may name any of the GradingField columns; the predictive model reads
+    # the lead's record (predictive.services.record_of).
+    lead_reads=(
+        "country",
+        "job_title",
+        "company_name",
+        "organization",
+        "extra",
+        "source",
+        "created_at",
+        "landing_page",
+        "language",
+        "utm_source",
+        "utm_medium",
+        "bant_budget",
+        "bant_authority",
+        "bant_need",
+        "bant_timeframe",
+        "potential_revenue",
+        "fit_grade",
+        "engagement_score",
+        "predictive_score",
+    ),
+    lead_writes=("fit_grade", "engagement_score", "predictive_score"),
+)
+def score(ctx: Context, *, verify: Verification | None) -> tuple[list[Finding], Scores]:
+    """Fit grade, engagement score and predicted chance, each with its findings.
+
+    They are set on the lead as they are worked out: the predicted chance reads the grade and
+    the engagement score from the lead, as it does for a stored lead."""
+    found, fit_points = _grade(ctx, verify.email_kind if verify is not None else "")
     found += _engagement(ctx)
     found += _predict(ctx)
-    return found
+    lead = ctx.lead
+    return found, Scores(lead.fit_grade, fit_points, lead.engagement_score, lead.predictive_score)
 
 
 def field_value(lead: Lead, rule: GradingRule, email_kind: str) -> Any:
@@ -107,7 +140,7 @@ def grade_for(points: int, ctx: Context) -> str:
     return FitGrade.D
 
 
-def _grade(ctx: Context) -> list[Finding]:
+def _grade(ctx: Context, kind: str) -> tuple[list[Finding], int]:
     rules = ctx.rules.grading
     if not rules:
         return [
@@ -116,9 +149,8 @@ def _grade(ctx: Context) -> list[Finding]:
                 "no_grading_rules",
                 gettext_noop("No grading rules yet: the fit grade is left as it was."),
             )
-        ]
+        ], 0
     found = []
-    kind = str(ctx.normalized.get("email_kind", ""))
     for rule in rules:
         value = field_value(ctx.lead, rule, kind)
         if matches(rule, value):
@@ -136,18 +168,18 @@ def _grade(ctx: Context) -> list[Finding]:
                     rule=rule.pk,
                 )
             )
-    ctx.fit_points = sum(f.points for f in found)
-    ctx.lead.fit_grade = grade_for(ctx.fit_points, ctx)
+    points = sum(f.points for f in found)
+    ctx.lead.fit_grade = grade_for(points, ctx)
     found.append(
         finding(
             STAGE,
             "fit_grade",
             gettext_noop("Fit grade %(grade)s (%(points)d points)."),
             grade=ctx.lead.fit_grade,
-            points=ctx.fit_points,
+            points=points,
         )
     )
-    return found
+    return found, points
 
 
 def _engagement(ctx: Context) -> list[Finding]:

@@ -19,9 +19,10 @@ from nameparser import HumanName
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import ValidationError as StdnumError
 
-from leadloop.assessment.context import Context
+from leadloop.assessment.context import Context, Verification
 from leadloop.assessment.emails import ROLE_LOCAL_PARTS, is_disposable, is_free_mail
 from leadloop.assessment.findings import Finding, finding
+from leadloop.assessment.stages.base import stage
 from leadloop.leads.normalize import InvalidValue, country_name, normalize_phone
 
 STAGE = "verify"
@@ -47,17 +48,44 @@ _REGISTRATION_KEYS = ("kvk", "coc", "kvk_number", "registration_number", "chambe
 _VAT_KEYS = ("vat", "vat_number", "btw", "btw_number", "ust_idnr", "tva")
 
 
-def verify(ctx: Context) -> list[Finding]:
+@stage(
+    STAGE,
+    lead_reads=(
+        "country",
+        "phone_e164",
+        "phone_raw",
+        "extra",
+        "source",
+        "email",
+        "postal_code",
+        "street",
+        "house_number",
+        "first_name",
+        "last_name",
+    ),
+    lead_writes=(
+        "phone_raw",
+        "phone_e164",
+        "extra",
+        "postal_code",
+        "street",
+        "house_number",
+        "first_name",
+        "last_name",
+    ),
+)
+def verify(ctx: Context) -> tuple[list[Finding], Verification]:
     """Phone, e-mail, postal code, address, company numbers and names, each with a finding."""
     found: list[Finding] = []
+    normalized: dict[str, Any] = {}
     country = _country(ctx)
-    _phone(ctx, country, found)
-    _email(ctx, found)
+    _phone(ctx, country, found, normalized)
+    _email(ctx, found, normalized)
     _postal_code(ctx, country, found)
-    _address(ctx, country, found)
-    _company_numbers(ctx, found)
+    _address(ctx, country, found, normalized)
+    _company_numbers(ctx, found, normalized)
     _names(ctx, found)
-    return found
+    return found, Verification(normalized)
 
 
 def _country(ctx: Context) -> str:
@@ -80,7 +108,7 @@ def _parse(e164: str) -> tuple[Any, str]:
     return number, phonenumbers.region_code_for_number(number) or ""
 
 
-def _phone(ctx: Context, country: str, found: list[Finding]) -> None:
+def _phone(ctx: Context, country: str, found: list[Finding], normalized: dict[str, Any]) -> None:
     lead = ctx.lead
     extra = lead.extra if isinstance(lead.extra, dict) else {}
     set_aside = extra.get("invalid.phone")
@@ -115,7 +143,7 @@ def _phone(ctx: Context, country: str, found: list[Finding]) -> None:
         )
         return
     kind = _PHONE_TYPES.get(phonenumbers.number_type(number), "unknown type")
-    ctx.normalized["phone"] = {"e164": lead.phone_e164, "type": kind, "region": region}
+    normalized["phone"] = {"e164": lead.phone_e164, "type": kind, "region": region}
     found.append(
         finding(
             STAGE,
@@ -142,12 +170,12 @@ def email_kind(address: str) -> str:
     return "business"
 
 
-def _email(ctx: Context, found: list[Finding]) -> None:
+def _email(ctx: Context, found: list[Finding], normalized: dict[str, Any]) -> None:
     email = ctx.lead.email
     if not email:
         return
     kind = email_kind(email)
-    ctx.normalized["email_kind"] = kind
+    normalized["email_kind"] = kind
     domain = email.rpartition("@")[2]
     messages = {
         "disposable": gettext_noop("E-mail at %(domain)s, a throwaway provider."),
@@ -251,7 +279,7 @@ def _postal_code(ctx: Context, country: str, found: list[Finding]) -> None:
         )
 
 
-def _address(ctx: Context, country: str, found: list[Finding]) -> None:
+def _address(ctx: Context, country: str, found: list[Finding], normalized: dict[str, Any]) -> None:
     lead = ctx.lead
     if not lead.street:
         return
@@ -260,7 +288,7 @@ def _address(ctx: Context, country: str, found: list[Finding]) -> None:
         if parts is None:
             return
         street, number, addition = parts
-        ctx.normalized["address"] = {"street": street, "number": number, "addition": addition}
+        normalized["address"] = {"street": street, "number": number, "addition": addition}
         ctx.set_value("street", street)
         ctx.set_value("house_number", f"{number}{('-' + addition) if addition else ''}"[:20])
         found.append(
@@ -276,7 +304,7 @@ def _address(ctx: Context, country: str, found: list[Finding]) -> None:
     elif country == "US":
         tagged = _us_address(f"{lead.street} {lead.house_number}".strip())
         if tagged:
-            ctx.normalized["address"] = tagged
+            normalized["address"] = tagged
             found.append(
                 finding(
                     STAGE,
@@ -311,13 +339,13 @@ def _us_address(line: str) -> dict[str, str] | None:
     return dict(tagged) if kind == "Street Address" else None
 
 
-def _company_numbers(ctx: Context, found: list[Finding]) -> None:
+def _company_numbers(ctx: Context, found: list[Finding], normalized: dict[str, Any]) -> None:
     extra = ctx.lead.extra if isinstance(ctx.lead.extra, dict) else {}
     registration = next((str(extra[k]) for k in _REGISTRATION_KEYS if extra.get(k)), "")
     if registration:
         digits = re.sub(r"\D", "", registration)
         if len(digits) == 8:  # a KvK number is 8 digits; it has had no check digit since 2016
-            ctx.normalized["registration_number"] = digits
+            normalized["registration_number"] = digits
             found.append(
                 finding(
                     STAGE,
@@ -349,7 +377,7 @@ def _company_numbers(ctx: Context, found: list[Finding]) -> None:
                 )
             )
         else:
-            ctx.normalized["vat_number"] = number
+            normalized["vat_number"] = number
             found.append(
                 finding(
                     STAGE,
