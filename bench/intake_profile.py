@@ -204,8 +204,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     timings = []
     if profiler:
         profiler.enable()
+    cpu_started = time.process_time()
     for _ in range(args.posts):
         timings.append(post())
+    cpu_ms = (time.process_time() - cpu_started) / args.posts * 1000
     if profiler:
         profiler.disable()
     ms = statistics.median(timings) * 1000
@@ -217,18 +219,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "statements": per_lead,
         "post_ms_median": round(ms, 3),
         "post_ms_mean": round(statistics.mean(timings) * 1000, 3),
+        # CPU time of this process per post: what the load of other processes changes least.
+        "cpu_ms_per_post": round(cpu_ms, 3),
         "posts_per_s_one_process": round(1000 / ms),
         "profiled": bool(profiler),
     }
     print(
         f"[{result['database']}] {result['statements_per_lead']} statements and "
         f"{result['commits_per_lead']} commits per lead; post {ms:.2f} ms median "
-        f"({result['post_ms_mean']:.2f} mean, {'with' if profiler else 'without'} cProfile)"
+        f"({result['post_ms_mean']:.2f} mean, {cpu_ms:.2f} ms CPU, "
+        f"{'with' if profiler else 'without'} cProfile)"
     )
     for sql, n in per_lead.items():
         print(f"   {n:5.2f}  {sql}")
     if profiler:
         stats = pstats.Stats(profiler)
+        stats.dump_stats(Path(args.workdir) / "intake.prof")
         total = sum(timings)
         parts = {}
         raw: Any = stats.stats  # type: ignore[attr-defined]
@@ -239,6 +245,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             )  # fmt: skip
             parts[label] = round(cumulative / args.posts * 1000, 3)
         result["parts_ms"] = parts
+        # Python function calls per post: deterministic, unlike any time on a shared machine.
+        result["calls_per_post"] = round(stats.total_calls / args.posts)  # type: ignore[attr-defined]
+        print(f"Python function calls per post: {result['calls_per_post']}")
         print(f"per post under cProfile: {total / args.posts * 1000:.2f} ms")
         for label, value in parts.items():
             print(f"   {value:6.3f} ms  {label}")
