@@ -77,6 +77,11 @@ def test_get_by_returns_aware_datetimes(source):
     assert found.meta == {"ip": "192.0.2.1"}
 
 
+def _comparable(values):
+    # PostgreSQL wraps JSON in psycopg's Jsonb, which compares by identity: compare what it holds.
+    return [(type(v), v.obj) if hasattr(v, "obj") else (type(v), v) for v in values]
+
+
 def _orm_params(instance, add):
     from django.db import connection
 
@@ -105,10 +110,9 @@ def test_values_are_adapted_as_the_orm_adapts_them(source):
     )
     for instance in (lead, submission):
         model_fields = [f for f in type(instance)._meta.concrete_fields if not f.primary_key]
-        plan = prepared._plan(model_fields)
+        plan = prepared._plan(model_fields, connection)
         fast = prepared._params(plan, instance, connection, add=True)
-        assert fast == _orm_params(instance, True)
-        assert [type(v) for v in fast] == [type(v) for v in _orm_params(instance, True)]
+        assert _comparable(fast) == _comparable(_orm_params(instance, True))
     assert "5" in prepared._params(
-        prepared._plan(Lead._meta.concrete_fields), lead, connection, add=True
+        prepared._plan(Lead._meta.concrete_fields, connection), lead, connection, add=True
     )

@@ -52,18 +52,30 @@ _UNCHANGED: dict[type[Any], frozenset[type[Any]]] = {
 }
 
 
-def _unchanged(field: Any) -> frozenset[type[Any]]:
+def _unchanged(field: Any, connection: Any) -> frozenset[type[Any]]:
+    # PostgreSQL's backend wraps integers in psycopg's Int2/Int4/Int8; SQLite's passes them on.
+    ints_as_they_are = type(connection.ops.adapt_integerfield_value(1, "IntegerField")) is int
     if field.is_relation:
         # A foreign key passes an id on to its target field; "" may become NULL, so only ints.
-        return frozenset({int, _NONE}) if type(field.target_field) in _INTEGERS else frozenset()
+        integer_target = type(field.target_field) in _INTEGERS and ints_as_they_are
+        return frozenset({int, _NONE}) if integer_target else frozenset()
+    if type(field) in _INTEGERS and not ints_as_they_are:
+        return frozenset()
     return _UNCHANGED.get(type(field), frozenset())
 
 
-def _plan(model_fields: Sequence[Any]) -> list[tuple[Any, str, bool, frozenset[type[Any]]]]:
+def _plan(
+    model_fields: Sequence[Any], connection: Any
+) -> list[tuple[Any, str, bool, frozenset[type[Any]]]]:
     """Per field: its attname, whether its `pre_save` does more than read the attribute, and the
-    value types it stores as they are."""
+    value types the backend stores as they are."""
     return [
-        (f, f.attname, type(f).pre_save is not django_fields.Field.pre_save, _unchanged(f))
+        (
+            f,
+            f.attname,
+            type(f).pre_save is not django_fields.Field.pre_save,
+            _unchanged(f, connection),
+        )
         for f in model_fields
     ]
 
@@ -110,7 +122,7 @@ def insert(instance: Model, *, using: str = "default") -> None:
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
         )
-        return sql, _plan(fields)
+        return sql, _plan(fields, connection)
 
     sql, plan = _compiled("insert", model, build, using)
     params = _params(plan, instance, connection, add=True)
@@ -146,7 +158,7 @@ def update(
             + "".join(f" AND {quote(f.column)} = %s" for f in checks)
         )
         # An update reads the attributes as they are (no `pre_save`), as before.
-        return sql, [(f, f.attname, False, _unchanged(f)) for f in targets], checks
+        return sql, [(f, f.attname, False, _unchanged(f, connection)) for f in targets], checks
 
     sql, plan, checks = _compiled(
         f"update:{','.join(fields)}:{','.join(conditions)}", model, build, using
