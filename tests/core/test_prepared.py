@@ -75,3 +75,44 @@ def test_get_by_returns_aware_datetimes(source):
     assert found.received_at.tzinfo is not None
     assert abs(found.received_at - submission.received_at) < dt.timedelta(microseconds=1)
     assert found.meta == {"ip": "192.0.2.1"}
+
+
+def _comparable(values):
+    # PostgreSQL wraps JSON in psycopg's Jsonb, which compares by identity: compare what it holds.
+    return [(type(v), v.obj) if hasattr(v, "obj") else (type(v), v) for v in values]
+
+
+def _orm_params(instance, add):
+    from django.db import connection
+
+    fields = [f for f in type(instance)._meta.concrete_fields if not f.primary_key]
+    return [f.get_db_prep_save(f.pre_save(instance, add), connection) for f in fields]
+
+
+def test_values_are_adapted_as_the_orm_adapts_them(source):
+    from django.db import connection
+
+    at = timezone.now()
+    lead = Lead(
+        source=source,
+        first_name="Zoë",
+        last_name=5,  # not a string: goes the ORM's way and is stored as "5"
+        email="zoe@example.com",
+        order_value=Decimal("12.30"),
+        extra={"a": [1]},
+        fraud_score=True,  # a bool in an integer column becomes 1, as the ORM makes it
+        client_ip="192.0.2.1",
+        created_at=at,
+        updated_at=at,
+    )
+    submission = RawSubmission(
+        source=source, channel="http", body=b"{}", body_sha256="x", received_at=at, meta={}
+    )
+    for instance in (lead, submission):
+        model_fields = [f for f in type(instance)._meta.concrete_fields if not f.primary_key]
+        plan = prepared._plan(model_fields, connection)
+        fast = prepared._params(plan, instance, connection, add=True)
+        assert _comparable(fast) == _comparable(_orm_params(instance, True))
+    assert "5" in prepared._params(
+        prepared._plan(Lead._meta.concrete_fields, connection), lead, connection, add=True
+    )

@@ -85,3 +85,26 @@ def test_an_in_memory_database_needs_no_lock_file(tmp_path):
         {**connection.settings_dict, "NAME": ":memory:"}, alias="queue-memory"
     )
     assert wrapper._lock_path() is None
+
+
+def test_placeholders_are_converted_once_and_as_django_converts_them(tmp_path):
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    from leadloop.core.sqlite_backend.base import CursorWrapper
+
+    wrapper = _wrapper(tmp_path / "convert.sqlite3")
+    try:
+        with wrapper.cursor() as cursor:
+            assert isinstance(cursor.cursor, CursorWrapper)
+            sql = "SELECT %s || '%%' || %s"
+            cursor.execute(sql, ["a", "b"])
+            assert cursor.fetchone() == ("a%b",)
+            cursor.execute(sql, ["c", "d"])  # from the cache this time
+            assert cursor.fetchone() == ("c%d",)
+            assert CursorWrapper.converted[sql] == SQLiteCursorWrapper.convert_query(
+                cursor.cursor, sql
+            )
+            cursor.execute("SELECT %(x)s + %(x)s", {"x": 2})  # named style: not cached
+            assert cursor.fetchone() == (4,)
+    finally:
+        wrapper.close()

@@ -15,8 +15,86 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import Model
+from django.db.models import fields as django_fields
 
 _COMPILED: dict[tuple[str, str, str], Any] = {}
+
+_NONE = type(None)
+_INTEGERS = (
+    django_fields.AutoField,
+    django_fields.BigAutoField,
+    django_fields.SmallAutoField,
+    django_fields.IntegerField,
+    django_fields.BigIntegerField,
+    django_fields.SmallIntegerField,
+    django_fields.PositiveIntegerField,
+    django_fields.PositiveBigIntegerField,
+    django_fields.PositiveSmallIntegerField,
+)
+# Values that `get_db_prep_save` hands back unchanged, by the exact class of their field (a
+# subclass may adapt differently, so it takes the ORM's way). Adapting the ~60 values of a lead
+# the ORM's way cost about 0.3 ms; most are plain strings, numbers and empty dates.
+_UNCHANGED: dict[type[Any], frozenset[type[Any]]] = {
+    **{cls: frozenset({int, _NONE}) for cls in _INTEGERS},
+    **{
+        cls: frozenset({str, _NONE})
+        for cls in (
+            django_fields.CharField,
+            django_fields.TextField,
+            django_fields.EmailField,
+            django_fields.SlugField,
+        )
+    },
+    django_fields.BooleanField: frozenset({bool, _NONE}),
+    django_fields.FloatField: frozenset({float, _NONE}),
+    django_fields.DateTimeField: frozenset({_NONE}),
+    django_fields.DateField: frozenset({_NONE}),
+}
+
+
+def _unchanged(field: Any, connection: Any) -> frozenset[type[Any]]:
+    # PostgreSQL's backend wraps integers in psycopg's Int2/Int4/Int8; SQLite's passes them on.
+    ints_as_they_are = type(connection.ops.adapt_integerfield_value(1, "IntegerField")) is int
+    if field.is_relation:
+        # A foreign key passes an id on to its target field; "" may become NULL, so only ints.
+        integer_target = type(field.target_field) in _INTEGERS and ints_as_they_are
+        return frozenset({int, _NONE}) if integer_target else frozenset()
+    if type(field) in _INTEGERS and not ints_as_they_are:
+        return frozenset()
+    return _UNCHANGED.get(type(field), frozenset())
+
+
+def _plan(
+    model_fields: Sequence[Any], connection: Any
+) -> list[tuple[Any, str, bool, frozenset[type[Any]]]]:
+    """Per field: its attname, whether its `pre_save` does more than read the attribute, and the
+    value types the backend stores as they are."""
+    return [
+        (
+            f,
+            f.attname,
+            type(f).pre_save is not django_fields.Field.pre_save,
+            _unchanged(f, connection),
+        )
+        for f in model_fields
+    ]
+
+
+def _params(
+    plan: list[tuple[Any, str, bool, frozenset[type[Any]]]],
+    instance: Model,
+    connection: Any,
+    *,
+    add: bool,
+) -> list[Any]:
+    """The values of `instance` adapted as `field.get_db_prep_save(field.pre_save(...))` would."""
+    params = []
+    for field, attname, custom_pre_save, unchanged in plan:
+        value = field.pre_save(instance, add) if custom_pre_save else getattr(instance, attname)
+        params.append(
+            value if type(value) in unchanged else field.get_db_prep_save(value, connection)
+        )
+    return params
 
 
 def _compiled(kind: str, model: type[Model], build: Callable[[], Any], using: str) -> Any:
@@ -44,10 +122,10 @@ def insert(instance: Model, *, using: str = "default") -> None:
             f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {quote(meta.pk.column)}"
         )
-        return sql, fields
+        return sql, _plan(fields, connection)
 
-    sql, fields = _compiled("insert", model, build, using)
-    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    sql, plan = _compiled("insert", model, build, using)
+    params = _params(plan, instance, connection, add=True)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         instance.pk = cursor.fetchone()[0]
@@ -79,12 +157,13 @@ def update(
             + f" WHERE {quote(meta.pk.column)} = %s"
             + "".join(f" AND {quote(f.column)} = %s" for f in checks)
         )
-        return sql, targets, checks
+        # An update reads the attributes as they are (no `pre_save`), as before.
+        return sql, [(f, f.attname, False, _unchanged(f, connection)) for f in targets], checks
 
-    sql, targets, checks = _compiled(
+    sql, plan, checks = _compiled(
         f"update:{','.join(fields)}:{','.join(conditions)}", model, build, using
     )
-    params = [f.get_db_prep_save(getattr(instance, f.attname), connection) for f in targets]
+    params = _params(plan, instance, connection, add=False)
     params.append(instance.pk)
     params += [f.get_db_prep_save(where[f.name], connection) for f in checks]  # type: ignore[index]
     with connection.cursor() as cursor:
