@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # A test that reads ../shared/data and needs no database.
 READER = (
-    "tests/intake/test_email_parsing.py"
+    "tests/intake/channels/email/test_parser.py"
     "::test_cf7_notification_becomes_one_record_with_the_message_facts"
 )
 
