@@ -12,7 +12,7 @@ through the config services, and then prints:
   right after a change),
 - the per-lead cost of the blocklist checks the fraud stage makes (domain, e-mail, phone
   lookups and the IP check, which tests every blocked network in turn),
-- the time to render /assessment/config/ for marketing (tests/assessment/test_config_views.py
+- the time to render /assessment/config/ for marketing (tests/assessment/scoring/test_views.py
   checks that its query count does not grow with the rows).
 """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,15 +14,51 @@ from leadloop.accounts.models import Role, User
 from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.leads import make_source
 
-SHARED_DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data")
+SHARED_DATA = os.environ.get("LEADLOOP_SHARED_DATA") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data"
+)
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _missing_shared_data(where: str) -> str:
+    return (
+        f"{where} is missing: ../shared/data (the real-world files about 515 cases read) must be "
+        f"checked out beside the repository in CI; set LEADLOOP_SHARED_DATA to its folder."
+    )
 
 
 def shared_data_path(*parts: str) -> str:
-    """A file in ../shared/data; the test is skipped when the folder is absent (a user's clone)."""
+    """A file in ../shared/data: the one way tests reach it.
+
+    Absent in a user's clone, the test is skipped with the reason; absent in CI (`CI=true`) the
+    test fails, so the cases cannot silently turn into skips.
+    """
     path = os.path.join(SHARED_DATA, *parts)
     if not os.path.exists(path):
-        pytest.skip(f"../shared/data/{'/'.join(parts)} is not present in this checkout")
+        where = f"../shared/data/{'/'.join(parts)}"
+        if _in_ci():
+            pytest.fail(_missing_shared_data(where), pytrace=False)
+        pytest.skip(f"{where} is not present in this checkout")
     return path
+
+
+def shared_data_cases(load: Callable[[], list[Any]]) -> list[Any]:
+    """Parameters read from ../shared/data at collection: one skipped case when it is absent.
+
+    In CI the absence fails the collection (see `shared_data_path`).
+    """
+    try:
+        return load()
+    except pytest.skip.Exception as skipped:
+        return [pytest.param(None, marks=pytest.mark.skip(reason=str(skipped.msg)))]
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if _in_ci() and not os.path.isdir(SHARED_DATA):
+        raise pytest.UsageError(_missing_shared_data(f"CI=true but {os.path.abspath(SHARED_DATA)}"))
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,10 @@ import io
 import pytest
 
 from leadloop.assessment import services
-from leadloop.assessment.models import GradingRule, ScoringSettings
 from leadloop.core.schedule import SCHEDULE
 from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead, LeadStatus
+from tests.factories.assessment import make_grading_rule, set_scoring_settings
 from tests.factories.leads import make_source
 
 
@@ -29,8 +29,8 @@ def _csv(path, rows):
 
 
 def test_imported_leads_are_assessed_by_the_background_job_and_only_once(crm, marketing, tmp_path):
-    GradingRule.objects.create(field="job_title", operator="contains", value="director", points=70)
-    ScoringSettings.objects.create(pk=1, ready_grades="A", ready_min_bant=0)
+    make_grading_rule(field="job_title", operator="contains", value="director", points=70)
+    set_scoring_settings(ready_grades="A", ready_min_bant=0)
     path = _csv(
         tmp_path / "leads.csv",
         [

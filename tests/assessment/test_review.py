@@ -163,9 +163,9 @@ def test_the_api_reads_a_leads_assessment_only_for_those_who_see_it(
 
 
 def test_an_engagement_event_over_the_api_raises_the_score(api_client_for, admin, source):
-    from leadloop.assessment.models import EngagementRule
+    from tests.factories.assessment import make_engagement_rule
 
-    EngagementRule.objects.create(event="email_clicked", points=15)
+    make_engagement_rule(event="email_clicked", points=15)
     lead = make_lead(source, email="click@firma.nl")
 
     response = api_client_for(admin).post(

@@ -78,6 +78,27 @@ class App:
         return [b"ok"]
 
 
+class ArrivalsAt:
+    """The guard's app slots, telling when `expected` requests have come to them."""
+
+    def __init__(self, slots, *, expected: int) -> None:
+        self.slots = slots
+        self.expected = expected
+        self.arrived = 0
+        self.lock = threading.Lock()
+        self.all_arrived = threading.Event()
+
+    def __enter__(self):
+        with self.lock:
+            self.arrived += 1
+            if self.arrived == self.expected:
+                self.all_arrived.set()
+        return self.slots.__enter__()
+
+    def __exit__(self, *exc):
+        return self.slots.__exit__(*exc)
+
+
 def _limits(**overrides) -> Limits:
     values = {
         "app_threads": 1,
@@ -239,13 +260,16 @@ def test_the_app_runs_on_no_more_threads_than_it_is_given():
     hold = threading.Event()
     app = App(hold=hold)
     guard = BodyGuard(app, _limits(app_threads=1))
+    guard.app_slots = ArrivalsAt(guard.app_slots, expected=4)
     threads = [
         threading.Thread(target=_call, args=(guard, _environ(SenderInput(b"{}"), length=2)))
         for _ in range(4)
     ]
     for thread in threads:
         thread.start()
-    time.sleep(0.2)
+    # When all four have read their body and reached the app's door, one is inside
+    assert guard.app_slots.all_arrived.wait(10)
+    _wait_until(lambda: app.running == 1)
     hold.set()
     for thread in threads:
         thread.join(10)

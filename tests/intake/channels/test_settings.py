@@ -14,7 +14,7 @@ from leadloop.intake.channels.settings import channel_settings_for, set_channel_
 from leadloop.intake.models import ChannelSecret
 from leadloop.leads.models import ChannelKind
 from tests.factories.leads import make_source
-from tests.intake import test_ftp
+from tests.intake.channels.ftp import test_client as test_ftp
 
 ftp_server = test_ftp.ftp_server  # the real FTP server fixture
 

@@ -17,7 +17,7 @@ from leadloop.intake.channels.email.parser import (
     iter_mbox,
     parse_message,
 )
-from tests.conftest import shared_data_path
+from tests.conftest import shared_data_cases, shared_data_path
 
 META = {
     "_from": "forms@example.org",
@@ -60,10 +60,7 @@ def _blns() -> list[str]:
 
 
 def _blns_cases() -> list[str]:
-    try:
-        return _blns()
-    except pytest.skip.Exception:
-        return ["(../shared/data absent)"]
+    return shared_data_cases(_blns)
 
 
 def test_cf7_notification_becomes_one_record_with_the_message_facts():

@@ -18,7 +18,7 @@ from leadloop.intake.channels.ftp.ingest import poll_ftp
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source
-from tests.intake.test_ftp import no_wait
+from tests.intake.channels.ftp.test_client import no_wait
 
 CSV = b"email;first_name\r\nann@example.com;Ann\r\nbob@example.com;Bob\r\n"
 

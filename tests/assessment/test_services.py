@@ -11,16 +11,16 @@ import time_machine
 from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.findings import render
-from leadloop.assessment.models import (
-    BlockEntry,
-    EngagementRule,
-    GradingRule,
-    ScoringSettings,
-    SourcePolicy,
-)
 from leadloop.intake import services as intake
 from leadloop.intake.models import SubmissionState
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadHold, LeadStatus
+from tests.factories.assessment import (
+    make_block_entry,
+    make_engagement_rule,
+    make_grading_rule,
+    set_scoring_settings,
+    set_source_policy,
+)
 from tests.factories.leads import make_source
 
 CHROME = (
@@ -173,8 +173,8 @@ def test_a_middling_fraud_score_holds_the_lead_for_review(nl_source):
 
 
 def test_fraud_thresholds_are_per_source_and_a_zero_weight_switches_a_rule_off(nl_source):
-    SourcePolicy.objects.create(source=nl_source, fraud_review_at=90, fraud_reject_at=101)
-    ScoringSettings.objects.create(pk=1, fraud_weights={"test_data": 0}, ready_grades="")
+    set_source_policy(nl_source, fraud_review_at=90, fraud_reject_at=101)
+    set_scoring_settings(fraud_weights={"test_data": 0})
 
     done = _submit(nl_source, {"first_name": "test", "email": "t@yopmail.com"})
 
@@ -185,7 +185,7 @@ def test_fraud_thresholds_are_per_source_and_a_zero_weight_switches_a_rule_off(n
 
 
 def test_a_blocklisted_domain_is_rejected(nl_source):
-    BlockEntry.objects.create(kind="email_domain", value="spammer.nl")
+    make_block_entry(kind="email_domain", value="spammer.nl")
 
     done = _submit(nl_source, {"first_name": "Piet", "email": "piet@spammer.nl"})
 
@@ -205,7 +205,7 @@ def test_a_blocklisted_domain_is_rejected(nl_source):
 def test_blocklisted_networks_idn_domains_and_phones_are_caught(
     nl_source, kind, value, fields, meta
 ):
-    BlockEntry.objects.create(kind=kind, value=value)
+    make_block_entry(kind=kind, value=value)
 
     done = _submit(nl_source, fields, **meta)
 
@@ -214,7 +214,7 @@ def test_blocklisted_networks_idn_domains_and_phones_are_caught(
 
 
 def test_an_address_outside_a_blocked_network_passes(nl_source):
-    BlockEntry.objects.create(kind="ip", value="145.97.0.0/16")
+    make_block_entry(kind="ip", value="145.97.0.0/16")
 
     done = _submit(nl_source, {"email": "a@firma.nl"}, ip="145.98.1.1")
 
@@ -235,9 +235,9 @@ def test_velocity_counts_leads_from_one_public_ip_within_the_window(nl_source):
 
 
 def test_grading_rules_give_the_fit_grade_and_explain_each_point(nl_source):
-    GradingRule.objects.create(field="job_title", operator="contains", value="director", points=30)
-    GradingRule.objects.create(field="country", operator="in", value="NL, BE", points=20)
-    GradingRule.objects.create(field="email_kind", operator="equals", value="free", points=-25)
+    make_grading_rule(field="job_title", operator="contains", value="director", points=30)
+    make_grading_rule(field="country", operator="in", value="NL, BE", points=20)
+    make_grading_rule(field="email_kind", operator="equals", value="free", points=-25)
 
     done = _submit(
         nl_source,
@@ -250,13 +250,13 @@ def test_grading_rules_give_the_fit_grade_and_explain_each_point(nl_source):
     rules = [render(f) for f in lead.assessment["findings"] if f["code"] == "fit_rule"]
     assert rules == [
         "+30 job title contains 'director'.",
-        "+20 country is one of (comma-separated) 'NL, BE'.",
+        "+20 country is one of (comma-separated) 'NL,BE'.",
     ]
 
 
 def test_readiness_makes_a_lead_sales_ready_when_the_agreed_rule_is_met(nl_source):
-    GradingRule.objects.create(field="job_title", operator="contains", value="director", points=70)
-    ScoringSettings.objects.create(pk=1, ready_grades="AB", ready_min_bant=3)
+    make_grading_rule(field="job_title", operator="contains", value="director", points=70)
+    set_scoring_settings(ready_grades="AB", ready_min_bant=3)
     bant = {"bant_budget": "met", "bant_authority": "met", "bant_need": "met"}
 
     ready = _submit(nl_source, {"email": "a@bouw.nl", "job_title": "Director", **bant})
@@ -275,9 +275,9 @@ def test_readiness_makes_a_lead_sales_ready_when_the_agreed_rule_is_met(nl_sourc
 
 
 def test_engagement_fades_with_its_half_life_and_once_only_rules_count_once(nl_source):
-    EngagementRule.objects.create(event="email_opened", points=10, is_repeatable=False)
-    EngagementRule.objects.create(event="page_visit", points=20, is_repeatable=True)
-    ScoringSettings.objects.create(pk=1, engagement_half_life_days=10, ready_grades="")
+    make_engagement_rule(event="email_opened", points=10, is_repeatable=False)
+    make_engagement_rule(event="page_visit", points=20, is_repeatable=True)
+    set_scoring_settings(engagement_half_life_days=10)
     start = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         done = _submit(nl_source, {"email": "z@bouw.nl"})
@@ -310,7 +310,7 @@ def test_a_failing_stage_is_recorded_and_the_lead_is_still_stored(nl_source, mon
 
 
 def test_priority_ranks_grade_and_engagement_and_is_explained(nl_source):
-    GradingRule.objects.create(field="job_title", operator="contains", value="ceo", points=80)
+    make_grading_rule(field="job_title", operator="contains", value="ceo", points=80)
 
     top = _submit(nl_source, {"email": "ceo@bouw.nl", "job_title": "CEO"})
     low = _submit(nl_source, {"email": "intern@bouw.nl", "job_title": "Intern"})
@@ -343,8 +343,8 @@ def test_real_names_are_not_called_mashed(name):
 def test_the_hourly_refresh_lets_engagement_fade_and_lowers_the_priority(nl_source):
     from leadloop.core.schedule import SCHEDULE
 
-    EngagementRule.objects.create(event="form_submitted", points=40)
-    ScoringSettings.objects.create(pk=1, engagement_half_life_days=7, ready_grades="")
+    make_engagement_rule(event="form_submitted", points=40)
+    set_scoring_settings(engagement_half_life_days=7)
     start = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
     with time_machine.travel(start, tick=False):
         lead = Lead.objects.get(pk=_submit(nl_source, {"email": "fade@bouw.nl"}).lead_id)

@@ -14,6 +14,7 @@ from leadloop.errors import Conflict, NotFound
 from leadloop.intake import services as intake
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadHold, LeadStatus
+from tests.factories.assessment import find_pair
 from tests.factories.leads import make_lead, make_source
 
 FIELDS = (
@@ -183,11 +184,11 @@ def test_partner_cannot_merge_even_their_own_leads(nl, partner_user, partner_org
 
 
 def test_pair_of_an_invisible_lead_is_not_found(nl, rep, other_rep, marketing):
-    mine = make_lead(nl, assigned_to=rep, first_name="Ann", last_name="Smit")
-    theirs = make_lead(nl, assigned_to=other_rep, first_name="Ann", last_name="Smit")
-    pair = DuplicatePair.objects.create(
-        lead=theirs, other=mine, score=0.9, reasons=["x"], found_at=mine.created_at
+    mine = make_lead(nl, assigned_to=rep, first_name="Ann", last_name="Smit", phone="0612345678")
+    theirs = make_lead(
+        nl, assigned_to=other_rep, first_name="Ann", last_name="Smit", phone="0612345678"
     )
+    pair = find_pair(theirs, mine)
 
     with pytest.raises(NotFound):
         merging.get_pair_for(rep, pair.pk)

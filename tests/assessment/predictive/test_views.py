@@ -8,7 +8,7 @@ from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive import services as predictive
 from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import ChannelKind, Lead
-from tests.assessment.test_predictive import LEAK, history_csv
+from tests.assessment.predictive.test_services import LEAK, history_csv
 from tests.factories.leads import make_source
 
 PAGE = "/assessment/models/"

@@ -20,8 +20,8 @@ from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads.models import ChannelKind, Lead
 from tests.factories.intake import set_channel_mapping
 from tests.factories.leads import make_source
-from tests.intake import test_ftp
-from tests.intake.test_ftp import no_wait
+from tests.intake.channels.ftp import test_client as test_ftp
+from tests.intake.channels.ftp.test_client import no_wait
 
 ftp_server = test_ftp.ftp_server  # the real FTP server fixture
 

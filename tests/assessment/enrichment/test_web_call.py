@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import time
+import threading
 
 import pytest
 import time_machine
@@ -180,15 +180,20 @@ def test_a_lead_without_the_fields_to_send_is_skipped(httpserver, source):
 
 
 def test_a_slow_provider_times_out_and_the_lead_keeps_its_values(httpserver, source):
+    answer = threading.Event()  # the provider answers only after the test is done
+
     def slow(request):
-        time.sleep(1.0)
+        answer.wait(10)
         return Response(json.dumps(ACME), content_type="application/json")
 
     httpserver.expect_request("/company").respond_with_handler(slow)
     _provider(httpserver, timeout_seconds=0.2)
     lead = make_lead(source, email="ann@acme.nl")
 
-    run = enrichment.enrich_stored_lead(lead.pk)
+    try:
+        run = enrichment.enrich_stored_lead(lead.pk)
+    finally:
+        answer.set()
 
     lead.refresh_from_db()
     [outcome] = run.outcomes
