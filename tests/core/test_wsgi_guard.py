@@ -88,15 +88,15 @@ class ArrivalsAt:
         self.lock = threading.Lock()
         self.all_arrived = threading.Event()
 
-    def __enter__(self):
+    def get(self) -> int:
         with self.lock:
             self.arrived += 1
             if self.arrived == self.expected:
                 self.all_arrived.set()
-        return self.slots.__enter__()
+        return self.slots.get()
 
-    def __exit__(self, *exc):
-        return self.slots.__exit__(*exc)
+    def put(self, slot: int) -> None:
+        self.slots.put(slot)
 
 
 def _limits(**overrides) -> Limits:
