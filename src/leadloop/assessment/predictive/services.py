@@ -37,7 +37,7 @@ from typing import Any
 
 import joblib
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,6 +55,7 @@ from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.scoring import rules
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
+from leadloop.leads import services as leads_services
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus, Organization, Source
 
 logger = logging.getLogger(__name__)
@@ -859,24 +860,16 @@ def score_all_leads(*, now: dt.datetime | None = None) -> int:
     if loaded.pipeline is None:
         return 0
     now = now or timezone.now()
-    table = connection.ops.quote_name(Lead._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET {connection.ops.quote_name('predictive_score')} = %s, "  # noqa: S608
-        f"{connection.ops.quote_name('priority')} = %s WHERE {connection.ops.quote_name('id')} = %s"
-    )
     scored = 0
     for batch in _open_batches():
         records = np.empty(len(batch), dtype=object)
         records[:] = _records(batch)
         chances = loaded.pipeline.predict_proba(records)[:, 1]
-        rows = []
         for lead, chance in zip(batch, chances, strict=True):
             lead.predictive_score = round(float(chance), 4)
             lead.priority, _parts = priority_of(lead, now=now)
-            rows.append((lead.predictive_score, lead.priority, lead.pk))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-        scored += len(rows)
+        with transaction.atomic():
+            scored += leads_services.apply_bulk(batch, ["predictive_score", "priority"])
     logger.info("predictive scores written leads=%d model=%s", scored, loaded.key)
     return scored
 
