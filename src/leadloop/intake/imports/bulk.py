@@ -15,9 +15,11 @@ file's hash. Each lead gets an external reference (the file's id column, or the 
 row number), and rows whose reference already exists for the source are skipped, so an import
 that crashed half-way can simply be run again.
 
-Leads are written here rather than through `leads.services.create_lead` because the ORM path
-costs about 2 ms a lead (two INSERTs, checks, a transaction each): a million rows would take
-half an hour. The rows written are the ones `create_lead` writes.
+Leads are written through `leads.services.insert_new_leads` (set-based) rather than one
+`save_new_lead` each, because the ORM path costs about 2 ms a lead (two INSERTs, checks, a
+transaction each): a million rows would take half an hour. The rows written and the
+`lead_created` events published are the ones `save_new_lead` gives; the validation is the
+intake's (`clean_keeping_lead`), and the leads are assessed later by `assess_pending`.
 """
 
 from __future__ import annotations

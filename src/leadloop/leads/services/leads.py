@@ -106,17 +106,6 @@ def check_writable_fields(data: Mapping[str, Any], *, by: Actor) -> None:
         )
 
 
-def create_lead(
-    data: Mapping[str, Any],
-    *,
-    source: Source,
-    by: Actor,
-    at: dt.datetime | None = None,
-) -> Lead:
-    """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
-    return save_new_lead(prepare_lead(data, source=source, by=by, at=at), by=by)
-
-
 def prepare_lead(
     data: Mapping[str, Any],
     *,
@@ -124,7 +113,8 @@ def prepare_lead(
     by: Actor,
     at: dt.datetime | None = None,
 ) -> Lead:
-    """Check and clean input into an unsaved lead, writing nothing (raises ValidationFailed).
+    """Check and clean input into an unsaved lead, writing nothing (raises ValidationFailed);
+    a rep's new lead is theirs, a manager's their team's, a partner's their organisation's.
 
     The intake prepares a lead before it takes the write lock, and saves it inside.
     """
