@@ -186,3 +186,12 @@ def logged_in_client(client) -> Callable[[User], Client]:
         return client
 
     return build
+
+
+@pytest.fixture
+def lead_events():
+    """Every lead event delivered during the test, in order (delivery follows the commit)."""
+    from leadloop.leads import events
+
+    with events.recording() as seen:
+        yield seen

@@ -222,6 +222,9 @@ def test_an_edit_in_the_ui_writes_one_change_event(logged_in_client, lead, rep, 
             "last_name": "Private",
             "email": EMAIL,
             "phone": "0612345678",
+            # What the assessment filled in at creation, posted back unchanged.
+            "country": lead.country,
+            "language": lead.language,
         },
     )
 

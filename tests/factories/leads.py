@@ -7,6 +7,7 @@ from typing import Any
 
 from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.models import PartnerOrganization, Team, User
+from leadloop.assessment import services as assessment_services
 from leadloop.leads import services
 from leadloop.leads.models import Campaign, ChannelKind, Lead, Organization, Source
 
@@ -52,7 +53,7 @@ def make_lead(
 ) -> Lead:
     n = next(_seq)
     data = {"first_name": f"Lead{n}", "last_name": f"Person{n}", **fields}
-    lead = services.create_lead(data, source=source, by=by, at=at)
+    lead = assessment_services.create_lead(data, source=source, by=by, at=at)
     if assigned_to is not None or team is not None or partner is not None:
         lead = services.assign_lead(lead, by=SYSTEM, to=assigned_to, team=team, partner=partner)
     return lead

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment import services as assessment_services
 from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import services
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus, LostReason
@@ -10,7 +11,7 @@ from tests.factories.leads import make_lead, make_organization
 
 
 def test_create_normalises_email_and_phone_and_writes_created_entry(source):
-    lead = services.create_lead(
+    lead = assessment_services.create_lead(
         {"first_name": "Ann", "email": " Ann@Example.COM", "phone": "06-1234 5678"},
         source=source,
         by=SYSTEM,
@@ -24,7 +25,7 @@ def test_create_normalises_email_and_phone_and_writes_created_entry(source):
 
 def test_invalid_email_and_phone_are_field_errors_and_nothing_is_saved(source):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_lead({"email": "ann@", "phone": "12"}, source=source, by=SYSTEM)
+        assessment_services.create_lead({"email": "ann@", "phone": "12"}, source=source, by=SYSTEM)
 
     assert set(caught.value.errors) == {"email", "phone"}
     assert Lead.objects.count() == 0
@@ -33,13 +34,17 @@ def test_invalid_email_and_phone_are_field_errors_and_nothing_is_saved(source):
 
 def test_unknown_field_is_an_error_not_silently_dropped(source):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_lead({"first_name": "Ann", "shoe_size": "42"}, source=source, by=SYSTEM)
+        assessment_services.create_lead(
+            {"first_name": "Ann", "shoe_size": "42"}, source=source, by=SYSTEM
+        )
 
     assert caught.value.errors == {"shoe_size": ["Unknown field."]}
 
 
 def test_phone_is_read_in_the_leads_own_country_before_the_source_default(source):
-    lead = services.create_lead({"phone": "030 1234567", "country": "de"}, source=source, by=SYSTEM)
+    lead = assessment_services.create_lead(
+        {"phone": "030 1234567", "country": "de"}, source=source, by=SYSTEM
+    )
 
     assert lead.country == "DE"
     assert lead.phone_e164 == "+49301234567"
@@ -47,7 +52,7 @@ def test_phone_is_read_in_the_leads_own_country_before_the_source_default(source
 
 def test_text_longer_than_the_column_is_a_field_error(source):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_lead({"first_name": "x" * 151}, source=source, by=SYSTEM)
+        assessment_services.create_lead({"first_name": "x" * 151}, source=source, by=SYSTEM)
 
     assert caught.value.errors == {"first_name": ["At most 150 characters."]}
 
@@ -78,11 +83,11 @@ def test_update_without_a_change_writes_no_timeline_entry(source, admin):
 def test_allowed_transition_moves_status_and_writes_timeline(source, admin):
     lead = make_lead(source)
 
-    moved = services.transition(lead, to=LeadStatus.NURTURING, by=admin)
+    moved = services.transition(lead, to=LeadStatus.SALES_READY, by=admin)
 
-    assert moved.status == LeadStatus.NURTURING
+    assert moved.status == LeadStatus.SALES_READY
     entry = lead.activities.get(kind=ActivityKind.STATUS_CHANGED)
-    assert entry.data == {"from": "new", "to": "nurturing"}
+    assert entry.data == {"from": "nurturing", "to": "sales_ready"}
 
 
 def test_forbidden_transition_changes_nothing(source, admin):
@@ -92,7 +97,7 @@ def test_forbidden_transition_changes_nothing(source, admin):
         services.transition(lead, to=LeadStatus.WON, by=admin)
 
     lead.refresh_from_db()
-    assert lead.status == LeadStatus.NEW
+    assert lead.status == LeadStatus.NURTURING
     assert lead.activities.filter(kind=ActivityKind.STATUS_CHANGED).count() == 0
 
 
@@ -203,6 +208,6 @@ def test_whoever_creates_a_lead_can_see_it(request, source, role_fixture):
 
     user = request.getfixturevalue(role_fixture)
 
-    lead = services.create_lead({"last_name": "Mine"}, source=source, by=user)
+    lead = assessment_services.create_lead({"last_name": "Mine"}, source=source, by=user)
 
     assert selectors.get_lead_for(user, lead.pk).pk == lead.pk

@@ -346,8 +346,8 @@ def test_a_move_the_lifecycle_forbids_shows_an_error(logged_in_client, source, a
     )
 
     assert response.status_code == 409
-    assert "A lead cannot move from New to Won." in response.text
-    assert Lead.objects.get(pk=lead.pk).status == LeadStatus.NEW
+    assert "A lead cannot move from Nurturing to Won." in response.text
+    assert Lead.objects.get(pk=lead.pk).status == LeadStatus.NURTURING
 
 
 def test_denied_post_on_an_invisible_lead_changes_nothing(logged_in_client, source, rep, other_rep):

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment import services as assessment_services
 from leadloop.errors import NotAllowed, NotFound
 from leadloop.intake import services as intake
 from leadloop.leads.models import Activity
@@ -53,9 +54,8 @@ def test_a_phone_number_in_another_notation_finds_the_person(person, admin):
 
 
 def test_binary_bodies_are_exported_as_base64(web, admin):
-    from leadloop.leads import services as leads_services
 
-    lead = leads_services.create_lead({"email": "bin@example.org"}, source=web, by=SYSTEM)
+    lead = assessment_services.create_lead({"email": "bin@example.org"}, source=web, by=SYSTEM)
     body = b"\x00\xff\xfeQuix"
     submission = intake.receive(source=web, channel="http", body=body, content_type="x/bin")
     intake.settle(submission.pk, state="processed")
@@ -70,9 +70,8 @@ def test_binary_bodies_are_exported_as_base64(web, admin):
 
 
 def test_consent_and_objections_are_their_own_sections(web, admin):
-    from leadloop.leads import services as leads_services
 
-    lead = leads_services.create_lead(
+    lead = assessment_services.create_lead(
         {
             "email": "c@example.org",
             "consent_purpose": "newsletter",

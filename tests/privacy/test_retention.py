@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment import services as assessment_services
 from leadloop.core.schedule import SCHEDULE
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.models import RawSubmission
@@ -23,9 +24,8 @@ START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 def _lost(web, email, *, at):
     with time_machine.travel(at, tick=False):
-        lead = leads_services.create_lead({"email": email}, source=web, by=SYSTEM)
+        lead = assessment_services.create_lead({"email": email}, source=web, by=SYSTEM)
         reason = leads_services.get_or_create_lost_reason("Too expensive")
-        lead = leads_services.transition(lead, to=LeadStatus.NURTURING, by=SYSTEM)
         return leads_services.transition(lead, to=LeadStatus.LOST, by=SYSTEM, lost_reason=reason)
 
 

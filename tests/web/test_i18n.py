@@ -23,7 +23,7 @@ def test_a_page_in_dutch_shows_dutch_labels(logged_in_client, admin, source):
     assert '<html lang="nl"' in detail.text
     assert ">Tijdlijn</h2>" in detail.text
     assert ">Vastleggen</button>" in detail.text
-    assert '<span class="badge badge--new">Nieuw</span>' in detail.text
+    assert '<span class="badge badge--nurturing">In nurturing</span>' in detail.text
     assert "1 lead</h2>" in listing.text
     assert " Nieuwe lead</a>" in listing.text
 

@@ -25,7 +25,6 @@ from leadloop.assessment.context import (
     Verdict,
     Verification,
 )
-from leadloop.assessment.dedup.matching import name_key
 from leadloop.assessment.findings import Finding, render
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.person_data import forget_person_data as forget_person_data
@@ -91,7 +90,6 @@ def _apply(ctx: Context, findings: list[Finding]) -> None:
     dedup: DuplicateResult | None = outputs.get("dedup")
     duplicate = dedup.match if dedup is not None else None
     lead.fraud_score = ctx.fraud_score
-    lead.name_key = name_key(lead.first_name, lead.last_name)
     if device is not None and device.get("ip"):
         lead.client_ip = device["ip"]
     if device is not None and device.get("fingerprint"):
@@ -175,10 +173,8 @@ RESULT_FIELDS = (
     "hold",
     "client_ip",
     "device_fingerprint",
-    "name_key",
     "assessment",
     "assessed_at",
-    "search_text",
 )
 
 
@@ -204,25 +200,20 @@ def reassess_lead(lead: Lead, *, by: Actor = SYSTEM, now: dt.datetime | None = N
     first = locked.assessed_at is None
     before = {name: getattr(locked, name) for name in RESULT_FIELDS}
     ctx = assess(locked, meta=(locked.assessment or {}).get("meta") or {}, now=now)
-    leads_services.refresh_search_text(locked)
     changed = {
         name: {"old": _plain(before[name]), "new": _plain(getattr(locked, name))}
         for name in RESULT_FIELDS
-        if name not in ("assessment", "assessed_at", "search_text")
-        and before[name] != getattr(locked, name)
+        if name not in ("assessment", "assessed_at") and before[name] != getattr(locked, name)
     }
-    Lead.objects.filter(pk=locked.pk).update(
-        **{name: getattr(locked, name) for name in RESULT_FIELDS}, updated_at=ctx.now
+    leads_services.apply_changes(
+        locked,
+        {name: getattr(locked, name) for name in RESULT_FIELDS},
+        by=by,
+        at=ctx.now,
+        activity="" if first else ActivityKind.ASSESSED,
+        message=", ".join(changed) if changed else "",
+        data={"changes": changed},
     )
-    if not first:
-        leads_services.record_activity(
-            locked,
-            kind=ActivityKind.ASSESSED,
-            by=by,
-            message=", ".join(changed) if changed else "",
-            data={"changes": changed},
-            at=ctx.now,
-        )
     _move_by_readiness(locked, ctx, by=by)
     return ctx
 
@@ -340,9 +331,7 @@ def absorb_submission(ctx: Context, *, submission_id: int, by: Actor) -> Lead:
             setattr(existing, name, value)
             filled[name] = value
     if filled:
-        leads_services.refresh_search_text(existing)
-        existing.updated_at = ctx.now
-        existing.save(update_fields=[*filled, "search_text", "updated_at"])
+        leads_services.apply_changes(existing, filled, by=by, at=ctx.now)
     leads_services.record_activity(
         existing,
         kind=ActivityKind.FORM_SUBMITTED,
@@ -363,6 +352,7 @@ def absorb_submission(ctx: Context, *, submission_id: int, by: Actor) -> Lead:
         },
         at=ctx.now,
     )
+    leads_services.record_merge(existing, merged=[], by=by, at=ctx.now, submission_id=submission_id)
     return existing
 
 
@@ -383,8 +373,7 @@ def review_lead(lead: Lead, *, decision: str, by: Actor, note: str = "") -> Lead
             _("Choose accept or reject."), errors={"decision": [_("Choose accept or reject.")]}
         )
     hold = locked.hold
-    Lead.objects.filter(pk=locked.pk).update(hold=None, updated_at=timezone.now())
-    locked.hold = None
+    leads_services.apply_changes(locked, {"hold": None}, by=by)
     leads_services.record_activity(
         locked,
         kind=ActivityKind.REVIEWED,
@@ -400,8 +389,8 @@ def review_lead(lead: Lead, *, decision: str, by: Actor, note: str = "") -> Lead
         return Lead.objects.get(pk=locked.pk)
     if hold == LeadHold.FRAUD_REVIEW:
         # A person vouched for it: the fraud verdict no longer holds back readiness.
-        locked.assessment = {**(locked.assessment or {}), "fraud_accepted_by_review": True}
-        Lead.objects.filter(pk=locked.pk).update(assessment=locked.assessment)
+        assessment = {**(locked.assessment or {}), "fraud_accepted_by_review": True}
+        leads_services.apply_changes(locked, {"assessment": assessment}, by=by, touch=False)
     reassess_lead(locked, by=by)
     return Lead.objects.get(pk=locked.pk)
 
@@ -497,7 +486,7 @@ def refresh_scores(*, now: dt.datetime | None = None, batch: int = 500) -> int:
             if (lead.engagement_score, lead.priority) != before:
                 dirty.append(lead)
         if dirty:
-            Lead.objects.bulk_update(dirty, ["engagement_score", "priority"])
+            leads_services.apply_bulk(dirty, ["engagement_score", "priority"])
             changed += len(dirty)
 
 

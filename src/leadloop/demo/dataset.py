@@ -5,8 +5,9 @@ real services. Leads and their timelines are written with raw multi-row inserts 
 PostgreSQL) in chunks, because a million leads through the ORM would take an hour: Faker builds
 small pools of names and addresses once, random.Random(seed) combines them, phone numbers come
 from number ranges that libphonenumber accepts, and every row matches what the services would
-have written (search_text from build_search_text, status moves from lifecycle.ALLOWED_MOVES,
-timeline entries in the shape `transition` and `assign_lead` write).
+have written (derived columns from leads' `derived_values`, status moves from
+lifecycle.ALLOWED_MOVES, timeline entries in the shape `transition` and `assign_lead` write).
+Each chunk publishes its `lead_created` events in one batch, as the batch import does.
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ from leadloop.leads.models import (
     Organization,
     Source,
 )
-from leadloop.leads.normalize import build_search_text, tokens
+from leadloop.leads.normalize import tokens
 from leadloop.leads.services.bulk import RawTable
+from leadloop.leads.services.changes import derived_values
 
 logger = logging.getLogger(__name__)
 
@@ -687,14 +689,7 @@ class _LeadMaker:
             job_title=rng.choice(JOBS),
             currency={"GB": "GBP", "US": "USD"}.get(code, "EUR"),
         )
-        values["search_text"] = build_search_text(
-            first_name=first,
-            last_name=last,
-            email=values.get("email", ""),
-            company_name=values.get("company_name", ""),
-            phone_e164=values.get("phone_e164", ""),
-            phone_raw=values.get("phone_raw", ""),
-        )
+        values.update(derived_values(values))
 
     def _origin(
         self, rng: Any, values: dict[str, Any], created: dt.datetime
@@ -1144,6 +1139,7 @@ def load_demo(
     maker = _LeadMaker(ref, countries, now, leads)
     first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     activity_count = 0
+    pk, status, source = (maker.leads.attnames.index(n) for n in ("id", "status", "source_id"))
     for start, count in _chunks(leads, chunk_size):
         # A generator per chunk, seeded by the chunk's global position: chunks are independent,
         # and a second run on a non-empty database continues the sequence instead of repeating it.
@@ -1152,6 +1148,9 @@ def load_demo(
         with transaction.atomic():
             maker.leads.insert(lead_rows)
             maker.activities.insert(activity_rows)
+            services.publish_created(
+                [(row[pk], row[status], row[source]) for row in lead_rows], by=SYSTEM, at=now
+            )
         activity_count += len(activity_rows)
         elapsed = time.perf_counter() - began
         logger.info(

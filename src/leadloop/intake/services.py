@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -32,6 +32,17 @@ from leadloop.intake.channels import ParseError
 from leadloop.intake.channels.record import RECORD_CHANNEL
 from leadloop.intake.mapping import Candidate, MappingError, map_record, validate_mapping
 from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
+from leadloop.intake.outcome import (
+    Created,
+    FannedOut,
+    Merged,
+    Outcome,
+    Quarantined,
+    Rejected,
+    Repeated,
+    clean_keeping_lead,
+    reason,
+)
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import Campaign, Lead, Source
@@ -143,12 +154,12 @@ def process_submission(
 ) -> RawSubmission:
     """Turn a stored submission into a lead, a rejection or a quarantine entry.
 
-    The outcome is decided first with no lock held (parse, map, validate: the CPU-heavy part),
-    then written in one short transaction that claims the submission only if it is still
-    RECEIVED. A run that loses that race (a retried task, a second sweep, a synchronous request
-    meeting the sweep) rolls its writes back and returns what the winner wrote: idempotent, and
-    the database's write lock is held for three statements rather than the whole pipeline.
-    Pass the `submission` just stored by `receive` to save reading it again.
+    The outcome is decided first with no lock held (parse, map, validate, assess: the CPU-heavy
+    part), then `apply` writes it in one short transaction that claims the submission only if it
+    is still RECEIVED. A run that loses that race (a retried task, a second sweep, a synchronous
+    request meeting the sweep) rolls its writes back and returns what the winner wrote:
+    idempotent, and the database's write lock is held for a few statements rather than the whole
+    pipeline. Pass the `submission` just stored by `receive` to save reading it again.
     """
     if submission is None or submission.pk != submission_id:
         submission = RawSubmission.objects.select_related("source").get(pk=submission_id)
@@ -156,10 +167,10 @@ def process_submission(
         return submission
     submission.attempts += 1
     for attempt in range(2):
-        write = _decide(submission)
+        outcome = decide(submission)
         try:
             with transaction.atomic():
-                return write()
+                return apply(submission, outcome)
         except _Settled:
             return RawSubmission.objects.get(pk=submission_id)
         except ValidationFailed:
@@ -170,8 +181,8 @@ def process_submission(
     raise AssertionError("unreachable")
 
 
-def _decide(submission: RawSubmission) -> Callable[[], RawSubmission]:
-    """What processing `submission` comes to, as the writes that make it so (none made yet)."""
+def decide(submission: RawSubmission) -> Outcome:
+    """What processing `submission` comes to; reads only, writes nothing."""
     try:
         records = (
             [submission.corrected_fields]
@@ -179,33 +190,79 @@ def _decide(submission: RawSubmission) -> Callable[[], RawSubmission]:
             else channels.parse(submission)
         )
     except ParseError as exc:
-        return partial(_quarantine, submission, reasons=[_reason("parse_error", str(exc))])
+        return Quarantined([reason("parse_error", str(exc))])
     except (RecursionError, MemoryError, ValueError, LookupError, TypeError) as exc:
         # A hostile payload (200,000 nested brackets, a mail of 3,000 nested parts) can break
         # a parser in ways it does not report as ParseError. It must end in quarantine, not
         # stay `received` and trip the sweep for ever.
         logger.warning("parser failed submission=%s error=%s", submission.pk, type(exc).__name__)
         message = _("The payload could not be read (%(error)s).") % {"error": type(exc).__name__}
-        return partial(_quarantine, submission, reasons=[_reason("parse_error", message)])
+        return Quarantined([reason("parse_error", message)])
     if not records:
-        return partial(
-            _quarantine, submission, reasons=[_reason("empty", _("No lead found in it."))]
-        )
+        return Quarantined([reason("empty", _("No lead found in it."))])
+    if len(records) > MAX_RECORDS:
+        message = _("More than %(n)d records in one payload.") % {"n": MAX_RECORDS}
+        return Quarantined([reason("too_many", message)])
     if len(records) > 1:
-        return partial(_fan_out, submission, records)
+        return FannedOut(records)
     submission.fields = records[0]
     try:
         candidate = map_record(records[0], submission.source.field_mapping)
     except MappingError as exc:
-        return partial(_quarantine, submission, reasons=[_reason("mapping_error", str(exc))])
+        return Quarantined([reason("mapping_error", str(exc))])
     return _decide_lead(submission, candidate)
 
 
-def _reason(code: str, message: str, field: str = "") -> dict[str, str]:
-    reason = {"code": code, "message": message}
-    if field:
-        reason["field"] = field
-    return reason
+def apply(submission: RawSubmission, outcome: Outcome) -> RawSubmission:
+    """Write `outcome`: the lead (created or merged) and the submission's final state.
+
+    The caller holds the transaction; raises _Settled when another run finished the submission.
+    """
+    match outcome:
+        case Quarantined(reasons):
+            logger.info("submission quarantined id=%s reasons=%s", submission.pk, reasons)
+            return _finish(submission, state=SubmissionState.QUARANTINED, reasons=reasons)
+        case Rejected(reasons):
+            return _reject(submission, reasons=reasons)
+        case Repeated(lead_id, reasons):
+            return _finish(
+                submission,
+                state=SubmissionState.PROCESSED,
+                disposition=Disposition.DUPLICATE,
+                reasons=reasons,
+                lead_id=lead_id,
+            )
+        case FannedOut(records):
+            return _fan_out(submission, records)
+        case Created(verdict, by, warnings):
+            lead = verdict.lead
+            leads_services.save_new_lead(lead, by=by, note=assessment_services.summary(verdict))
+            assessment_services.record_intake_results(verdict, by=by)
+            assessment_enrichment.schedule_http_enrichment(lead.pk)
+            return _finish(
+                submission,
+                state=SubmissionState.PROCESSED,
+                disposition=Disposition.ACCEPTED,
+                lead_id=lead.pk,
+                reasons=warnings,
+            )
+        case Merged(verdict, by, warnings):
+            existing = assessment_services.absorb_submission(
+                verdict, submission_id=submission.pk, by=by
+            )
+            assert verdict.duplicate is not None
+            merged = _("Same person as lead %(id)d (%(why)s); added to its timeline.") % {
+                "id": existing.pk,
+                "why": ", ".join(verdict.duplicate.reasons),
+            }
+            return _finish(
+                submission,
+                state=SubmissionState.PROCESSED,
+                disposition=Disposition.DUPLICATE,
+                reasons=[*warnings, reason("merged", merged)],
+                lead_id=existing.pk,
+            )
+    raise AssertionError(f"unknown outcome {outcome!r}")
 
 
 def _finish(
@@ -233,8 +290,7 @@ def _finish(
 
 
 def _quarantine(submission: RawSubmission, *, reasons: list[dict[str, str]]) -> RawSubmission:
-    logger.info("submission quarantined id=%s reasons=%s", submission.pk, reasons)
-    return _finish(submission, state=SubmissionState.QUARANTINED, reasons=reasons)
+    return apply(submission, Quarantined(reasons))
 
 
 def _reject(submission: RawSubmission, *, reasons: list[dict[str, str]]) -> RawSubmission:
@@ -248,15 +304,6 @@ def _reject(submission: RawSubmission, *, reasons: list[dict[str, str]]) -> RawS
 
 def _fan_out(submission: RawSubmission, records: list[dict[str, str]]) -> RawSubmission:
     """Many records in one payload: one child submission (and lead) per record."""
-    if len(records) > MAX_RECORDS:
-        return _quarantine(
-            submission,
-            reasons=[
-                _reason(
-                    "too_many", _("More than %(n)d records in one payload.") % {"n": MAX_RECORDS}
-                )
-            ],
-        )
     _finish(submission, state=SubmissionState.PROCESSED, disposition=Disposition.ACCEPTED)
     children = []
     for number, record in enumerate(records, 1):
@@ -281,7 +328,7 @@ def _actor_for(submission: RawSubmission) -> Actor:
     return SourceActor(source_id=submission.source_id, source_name=submission.source.name)
 
 
-def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Callable[[], RawSubmission]:
+def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Outcome:
     source = submission.source
     data = candidate.lead_input()
     for name in (
@@ -296,23 +343,13 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Callable[[]
         if submission.meta.get(name) and not data.get(name):
             data[name] = str(submission.meta[name])
     if not (data.get("email") or data.get("phone")):
-        return partial(
-            _reject,
-            submission,
-            reasons=[
-                _reason("no_contact", _("Give an e-mail address or a phone number."), "email")
-            ],
+        return Rejected(
+            [reason("no_contact", _("Give an e-mail address or a phone number."), "email")]
         )
     previous = _repeat_of(submission, data)
     if previous is not None:
-        return partial(
-            _finish,
-            submission,
-            state=SubmissionState.PROCESSED,
-            disposition=Disposition.DUPLICATE,
-            reasons=[_reason("repeat", _("Same lead as submission %(id)d.") % {"id": previous.pk})],
-            lead_id=previous.lead_id,
-        )
+        message = _("Same lead as submission %(id)d.") % {"id": previous.pk}
+        return Repeated(previous.lead_id, [reason("repeat", message)])
     if candidate.campaign_name:
         campaign = Campaign.objects.filter(
             source=source, name__iexact=candidate.campaign_name
@@ -321,86 +358,20 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Callable[[]
             data["campaign_id"] = campaign.pk
         else:
             data.setdefault("extra", {})["campaign"] = candidate.campaign_name
-    warnings: list[dict[str, str]] = []
     by = _actor_for(submission)
-    for _attempt in range(2):
-        try:
-            lead = leads_services.prepare_lead(
-                data, source=source, by=by, at=submission.received_at
-            )
-        except ValidationFailed as exc:
-            problems = [
-                _reason("invalid", message, field)
-                for field, messages in exc.errors.items()
-                for message in messages
-            ] or [_reason("invalid", exc.detail)]
-            # A bad value must not cost the lead: set it aside in `extra` and keep the lead, as
-            # long as a way to reach the person is left. Otherwise the sender hears why.
-            kept = {k: v for k, v in data.items() if k not in exc.errors}
-            if not exc.errors or _attempt or not (kept.get("email") or kept.get("phone")):
-                return partial(_reject, submission, reasons=warnings + problems)
-            extra = dict(kept.get("extra") or {})
-            for field in exc.errors:
-                if field in data:
-                    extra[f"invalid.{field}"] = str(data[field])
-            data = {**kept, "extra": extra}
-            warnings = [{**p, "code": "set_aside"} for p in problems]
-            continue
-        break
+    lead, warnings = clean_keeping_lead(
+        data,
+        partial(leads_services.prepare_lead, source=source, by=by, at=submission.received_at),
+    )
+    if lead is None:
+        return Rejected(warnings)
     verdict = assessment_services.assess(lead, meta=submission.meta)
     if verdict.fraud_verdict == Verdict.REJECT:
-        return partial(
-            _reject, submission, reasons=warnings + assessment_services.fraud_reasons(verdict)
-        )
+        return Rejected(warnings + assessment_services.fraud_reasons(verdict))
     if verdict.duplicate is not None and verdict.policy.on_duplicate == "merge":
-        return partial(_merge_into_existing, submission, verdict, by=by, warnings=warnings)
+        return Merged(verdict, by, warnings)
     lead.status = assessment_services.initial_status(verdict)
-    return partial(_save_lead, submission, verdict, by=by, warnings=warnings)
-
-
-def _save_lead(
-    submission: RawSubmission,
-    verdict: assessment_services.Context,
-    *,
-    by: Actor,
-    warnings: list[dict[str, str]],
-) -> RawSubmission:
-    lead = verdict.lead
-    leads_services.save_new_lead(lead, by=by, note=assessment_services.summary(verdict))
-    assessment_services.record_intake_results(verdict, by=by)
-    assessment_enrichment.schedule_http_enrichment(lead.pk)
-    return _finish(
-        submission,
-        state=SubmissionState.PROCESSED,
-        disposition=Disposition.ACCEPTED,
-        lead_id=lead.pk,
-        reasons=warnings,
-    )
-
-
-def _merge_into_existing(
-    submission: RawSubmission,
-    verdict: assessment_services.Context,
-    *,
-    by: Actor,
-    warnings: list[dict[str, str]],
-) -> RawSubmission:
-    existing = assessment_services.absorb_submission(verdict, submission_id=submission.pk, by=by)
-    assert verdict.duplicate is not None
-    return _finish(
-        submission,
-        state=SubmissionState.PROCESSED,
-        disposition=Disposition.DUPLICATE,
-        reasons=[
-            *warnings,
-            _reason(
-                "merged",
-                _("Same person as lead %(id)d (%(why)s); added to its timeline.")
-                % {"id": existing.pk, "why": ", ".join(verdict.duplicate.reasons)},
-            ),
-        ],
-        lead_id=existing.pk,
-    )
+    return Created(verdict, by, warnings)
 
 
 def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmission | None:
@@ -614,7 +585,7 @@ def _give_up_after_attempts(submission_id: int) -> None:
         _quarantine(
             submission,
             reasons=[
-                _reason("failed", _("Processing failed %(n)d times.") % {"n": submission.attempts})
+                reason("failed", _("Processing failed %(n)d times.") % {"n": submission.attempts})
             ],
         )
 

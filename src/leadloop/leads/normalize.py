@@ -81,6 +81,23 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+def name_key(first_name: str, last_name: str) -> str | None:
+    """The name block's key: folded surname and the first letter of the first name
+    ('Jan de Vries' → 'de vries|j'). A surname alone is too common a key at a million leads
+    (hundreds share one, and a capped block then sees an arbitrary few); with the initial a
+    block is a dozen people, so the cap rarely cuts. Swapped names are found by asking for the
+    key both ways round."""
+    last = _fold_name(last_name.strip())[:140]
+    if not last:
+        return None
+    return f"{last}|{_fold_name(first_name.strip())[:1]}"
+
+
+def _fold_name(text: str) -> str:
+    # Most names are plain ASCII: lower() is the same as fold() there, and far cheaper.
+    return text.lower() if text.isascii() else fold(text)
+
+
 def tokens(text: str) -> list[str]:
     """The search tokens of a text: folded, split on everything that is not a letter or digit."""
     return [t for t in _NON_WORD.split(fold(text)) if t]

@@ -28,7 +28,6 @@ from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
-from leadloop.assessment.dedup.matching import name_key
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as leads_selectors
@@ -247,8 +246,7 @@ def _release_holds(leads: list[Lead], *, by: Actor) -> None:
     for lead in leads:
         if lead.hold != LeadHold.DUPLICATE_REVIEW:
             continue
-        Lead.objects.filter(pk=lead.pk).update(hold=None)
-        lead.hold = None
+        leads_services.apply_changes(lead, {"hold": None}, by=by, touch=False)
         if lead.merged_into_id is None:
             assessment_services.reassess_lead(lead, by=by)
 
@@ -295,6 +293,7 @@ def merge_leads(
         raise Conflict(_("One of these leads was erased."))
     now = timezone.now()
     before: dict[str, Any] = {}
+    changes: dict[str, Any] = {}
     taken: dict[str, int] = {}
     for name, (_label, columns) in MERGE_FIELDS.items():
         mine = [getattr(keep, c) for c in columns]
@@ -308,17 +307,12 @@ def merge_leads(
         for column, value in zip(columns, theirs, strict=True):
             if getattr(keep, column) != value:
                 before[column] = _plain(getattr(keep, column))
-                setattr(keep, column, value)
+                changes[column] = value
     if before:
         before["name_key"] = keep.name_key
         before["search_text"] = keep.search_text
-        keep.name_key = name_key(keep.first_name, keep.last_name)
-        leads_services.refresh_search_text(keep)
-        keep.updated_at = now
-        keep.save(update_fields=[*before, "updated_at"])
-    gone.merged_into = keep
-    gone.updated_at = now
-    gone.save(update_fields=["merged_into", "updated_at"])
+        leads_services.apply_changes(keep, changes, by=by, at=now)
+    leads_services.apply_changes(gone, {"merged_into": keep}, by=by, at=now)
     pair = pair if pair is not None else _find_pair(keep.pk, gone.pk)
     if pair is not None:
         pair = DuplicatePair.objects.select_for_update().get(pk=pair.pk)
@@ -351,6 +345,7 @@ def merge_leads(
         at=now,
     )
     _audit_merge(keep.pk, by=by, merge_id=merge.pk, merged_id=gone.pk, fields=changed)
+    leads_services.record_merge(keep, merged=[gone.pk], by=by, at=now, merge_id=merge.pk)
     _release_holds([gone, keep], by=by)
     return merge
 
@@ -382,15 +377,13 @@ def undo_merge(merge: Merge, *, by: Actor) -> Merge:
         raise Conflict(_("The merged lead no longer points at this survivor."))
     now = timezone.now()
     restored = dict(merge.survivor_before)
+    values: dict[str, Any] = {}
     for column, value in restored.items():
         field: Any = Lead._meta.get_field(column)
-        setattr(keep, field.attname, field.to_python(value) if value is not None else None)
-    if restored:
-        keep.updated_at = now
-        keep.save(update_fields=[*restored, "updated_at"])
-    gone.merged_into = None
-    gone.updated_at = now
-    gone.save(update_fields=["merged_into", "updated_at"])
+        values[field.attname] = field.to_python(value) if value is not None else None
+    if values:
+        leads_services.apply_changes(keep, values, by=by, at=now)
+    leads_services.apply_changes(gone, {"merged_into": None}, by=by, at=now)
     merge.undone_by, merge.undone_at = _user(by), now
     merge.save(update_fields=["undone_by", "undone_at"])
     if merge.pair_id is not None:

@@ -186,7 +186,7 @@ def _write_outcome(
     if outcome.error:
         errors.append({"stage": STAGE, "provider": provider.name, "error": outcome.error[:300]})
         assessment["errors"] = errors
-        Lead.objects.filter(pk=lead_id).update(assessment=assessment)
+        leads_services.apply_changes(locked, {"assessment": assessment}, by=by, touch=False)
         logger.info("enrichment failed provider=%s lead=%s", provider.name, lead_id)
         return
     assessment["errors"] = errors
@@ -201,12 +201,11 @@ def _write_outcome(
             extra[target[6:]] = value
         else:
             columns[target] = value
-            setattr(locked, target, value)
         outcome.filled[target] = {"old": old, "new": value}
         appended[target] = {"value": value, "provider": provider.name, "at": now.isoformat()}
     if not outcome.filled:
         if errors != before:  # an earlier failure of this provider is over
-            Lead.objects.filter(pk=lead_id).update(assessment=assessment)
+            leads_services.apply_changes(locked, {"assessment": assessment}, by=by, touch=False)
         return
     assessment["appended"] = appended
     found = finding(
@@ -217,18 +216,12 @@ def _write_outcome(
         fields=", ".join(outcome.filled),
     )
     assessment["findings"] = [*(assessment.get("findings") or []), found.as_dict()]
-    leads_services.refresh_search_text(locked)
-    Lead.objects.filter(pk=lead_id).update(
-        **columns,
-        extra=extra,
-        assessment=assessment,
-        search_text=locked.search_text,
-        updated_at=now,
-    )
-    leads_services.record_activity(
+    leads_services.apply_changes(
         locked,
-        kind=ActivityKind.FIELD_CHANGED,
+        {**columns, "extra": extra, "assessment": assessment},
         by=by,
+        at=now,
+        activity=ActivityKind.FIELD_CHANGED,
         message=", ".join(outcome.filled),
         data={
             "provider": provider.name,
@@ -238,5 +231,4 @@ def _write_outcome(
                 for target, change in outcome.filled.items()
             ],
         },
-        at=now,
     )

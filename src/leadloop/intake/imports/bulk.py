@@ -15,16 +15,17 @@ file's hash. Each lead gets an external reference (the file's id column, or the 
 row number), and rows whose reference already exists for the source are skipped, so an import
 that crashed half-way can simply be run again.
 
-Leads are written here rather than through `leads.services.create_lead` because the ORM path
-costs about 2 ms a lead (two INSERTs, checks, a transaction each): a million rows would take
-half an hour. The rows written are the ones `create_lead` writes.
+Leads are written through `leads.services.insert_new_leads` (set-based) rather than one
+`save_new_lead` each, because the ORM path costs about 2 ms a lead (two INSERTs, checks, a
+transaction each): a million rows would take half an hour. The rows written and the
+`lead_created` events published are the ones `save_new_lead` gives; the validation is the
+intake's (`clean_keeping_lead`), and the leads are assessed later by `assess_pending`.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -35,11 +36,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -56,20 +58,18 @@ from leadloop.intake.mapping import (
     map_record,
 )
 from leadloop.intake.models import ImportBatch, ImportState
+from leadloop.intake.outcome import clean_keeping_lead
 from leadloop.intake.synonyms import fold_label
+from leadloop.leads import services as leads_services
 from leadloop.leads.exports import neutralise
 from leadloop.leads.models import (
-    Activity,
-    ActivityKind,
-    ActorKind,
     Campaign,
     Lead,
     LeadStatus,
     Source,
 )
-from leadloop.leads.normalize import build_search_text
 from leadloop.leads.services import clean_lead_input
-from leadloop.leads.services.bulk import RawTable
+from leadloop.leads.services.changes import derived_values
 
 logger = logging.getLogger(__name__)
 
@@ -208,14 +208,9 @@ def validate_rows(rows: list[tuple[int, list[str]]], plan: _Plan) -> list[tuple[
             values["status"] = status
         if not values.get("language") and plan.default_language:
             values["language"] = plan.default_language
-        values["search_text"] = build_search_text(
-            first_name=values.get("first_name", ""),
-            last_name=values.get("last_name", ""),
-            email=values.get("email", ""),
-            company_name=values.get("company_name", ""),
-            phone_e164=values.get("phone_e164", ""),
-            phone_raw=values.get("phone_raw", ""),
-        )
+        # The derived columns are worked out here, in the worker processes, by the leads
+        # function the bulk writer would call itself: it is a good part of a row's cost.
+        values.update(derived_values(values))
         results.append(("ok", number, values, candidate.campaign_name, warnings))
     return results
 
@@ -230,26 +225,10 @@ def _reason(code: str, message: str, field: str = "") -> dict[str, str]:
 def _clean(data: dict[str, Any], plan: _Plan) -> tuple[Any, ...]:
     if not (data.get("email") or data.get("phone")):
         return ("rejected", [_reason("no_contact", _("Give an e-mail address or a phone number."))])
-    warnings: list[dict[str, str]] = []
-    for attempt in range(2):
-        try:
-            return ("ok", clean_lead_input(data, default_region=plan.default_region), warnings)
-        except ValidationFailed as exc:
-            problems = [
-                _reason("invalid", message, name)
-                for name, messages in exc.errors.items()
-                for message in messages
-            ] or [_reason("invalid", exc.detail)]
-            kept = {k: v for k, v in data.items() if k not in exc.errors}
-            if not exc.errors or attempt or not (kept.get("email") or kept.get("phone")):
-                return ("rejected", warnings + problems)
-            extra = dict(kept.get("extra") or {})
-            for name in exc.errors:
-                if name in data:
-                    extra[f"invalid.{name}"] = str(data[name])
-            data = {**kept, "extra": extra}
-            warnings = [{**p, "code": "set_aside"} for p in problems]
-    raise AssertionError("unreachable")  # pragma: no cover
+    values, reasons = clean_keeping_lead(
+        data, partial(clean_lead_input, default_region=plan.default_region)
+    )
+    return ("rejected", reasons) if values is None else ("ok", values, reasons)
 
 
 class _Inline:
@@ -282,58 +261,6 @@ def _executor(workers: int) -> ProcessPoolExecutor | _Inline:
 # --- Writing -------------------------------------------------------------------------------------
 
 
-def _reserve_lead_ids(count: int) -> list[int]:
-    """Ids for `count` new leads (PostgreSQL): from the table's own sequence, safe beside others."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Lead._meta.db_table, count],
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _insert_leads(table: RawTable, values: list[dict[str, Any]]) -> list[int]:
-    """Insert leads; their ids, in order."""
-    if connection.vendor == "postgresql":
-        ids = _reserve_lead_ids(len(values))
-        table.insert([table.row({**v, "id": pk}) for v, pk in zip(values, ids, strict=True)])
-        return ids
-    # SQLite: the transaction holds the only write lock, so an AUTOINCREMENT table numbers the
-    # rows consecutively, ending at last_insert_rowid() (which triggers leave untouched).
-    table.insert([table.row(v) for v in values])
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT last_insert_rowid()")
-        last = cursor.fetchone()[0]
-    return list(range(last - len(values) + 1, last + 1))
-
-
-@dataclass
-class _Owner:
-    """Who owns the new leads and how the timeline names the importer (as create_lead does)."""
-
-    lead: dict[str, Any]
-    activity: dict[str, Any]
-
-    @classmethod
-    def of(cls, by: Actor) -> _Owner:
-        if isinstance(by, SystemActor):
-            return cls({}, {"actor_kind": ActorKind.SYSTEM, "actor_label": by.label})
-        if isinstance(by, SourceActor):
-            return cls({}, {"actor_kind": ActorKind.SOURCE, "actor_label": by.source_name})
-        lead: dict[str, Any] = {"created_by_id": by.pk}
-        if by.role == Role.SALES_REP:
-            lead.update(assigned_to_id=by.pk, team_id=by.team_id)
-        elif by.role == Role.SALES_MANAGER:
-            team_id = by.team_id or by.managed_teams.values_list("pk", flat=True).first()
-            lead.update(team_id=team_id) if team_id else lead.update(assigned_to_id=by.pk)
-        elif by.role == Role.PARTNER:
-            lead.update(owner_partner_id=by.partner_id)
-        kind = ActorKind.PARTNER if by.role == Role.PARTNER else ActorKind.USER
-        return cls(
-            lead, {"actor_kind": kind, "actor_user_id": by.pk, "actor_label": by.display_name}
-        )
-
-
 class _Writer:
     """Writes validated chunks: references, duplicates, ids, leads, timeline, report."""
 
@@ -344,7 +271,7 @@ class _Writer:
         campaign: Campaign | None,
         batch: ImportBatch | None,
         sha256: str,
-        owner: _Owner,
+        owner: Actor,
         headers: list[str],
         report: ImportReport,
         report_file: IO[str] | None,
@@ -354,11 +281,10 @@ class _Writer:
         self.campaign = campaign
         self.batch = batch
         self.ref_prefix = f"import:{sha256[:16]}:"
-        self.owner = owner
+        self.by = owner
+        self.owner = leads_services.owner_columns(owner)
         self.report = report
         self.dry_run = dry_run
-        self.leads = RawTable(Lead, with_pk=True)
-        self.activities = RawTable(Activity, with_pk=False)
         self.seen_refs: set[str] = set()  # references the file itself gave, to catch repeats
         self.campaigns: dict[str, int | None] = {}
         self.report_file = report_file
@@ -397,37 +323,18 @@ class _Writer:
         if self.dry_run or not fresh:
             self._save_counts()
             return
-        now = timezone.now()
-        lead_values = [
-            {
-                **self.owner.lead,
-                **values,
-                "source_id": self.source.pk,
-                "created_at": now,
-                "updated_at": now,
-                **({"status_changed_at": now, "closed_at": now} if "status" in values else {}),
-            }
-            for _n, values, _w in fresh
-        ]
         with transaction.atomic():
-            ids = _insert_leads(self.leads, lead_values)
-            activity_data = {"source": self.source.name, "import_batch": self.batch_id}
-            self.activities.insert(
-                [
-                    self.activities.row(
-                        {
-                            **self.owner.activity,
-                            "lead_id": pk,
-                            "kind": ActivityKind.CREATED,
-                            "data": json.dumps(
-                                {**activity_data, "row": number}
-                                | ({"status": v["status"]} if "status" in v else {})
-                            ),
-                            "created_at": now,
-                        }
-                    )
-                    for pk, (number, v, _w) in zip(ids, fresh, strict=True)
-                ]
+            leads_services.insert_new_leads(
+                [values for _n, values, _w in fresh],
+                source=self.source,
+                by=self.by,
+                owner=self.owner,
+                notes=[
+                    {"import_batch": self.batch_id, "row": number}
+                    | ({"status": v["status"]} if "status" in v else {})
+                    for number, v, _w in fresh
+                ],
+                at=timezone.now(),
             )
             self._save_counts()
 
@@ -718,7 +625,7 @@ def _run(
                 campaign=campaign,
                 batch=batch,
                 sha256=report.sha256,
-                owner=_Owner.of(by),
+                owner=by,
                 headers=table.headers,
                 report=report,
                 report_file=report_file,

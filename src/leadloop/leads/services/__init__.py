@@ -4,6 +4,14 @@ Every change writes the timeline (Activity) in the same transaction. Callers res
 first through `selectors.get_lead_for`; the services check what needs the lead's state.
 """
 
+from leadloop.leads.services.bulk import insert_new_leads, owner_columns, publish_created
+from leadloop.leads.services.changes import (
+    actor_label,
+    apply_bulk,
+    apply_changes,
+    derive,
+    record_merge,
+)
 from leadloop.leads.services.leads import (
     LOGGABLE_KINDS,
     BulkResult,
@@ -11,7 +19,6 @@ from leadloop.leads.services.leads import (
     bulk_assign,
     bulk_transition,
     check_writable_fields,
-    create_lead,
     log_activity,
     prepare_lead,
     refresh_search_text,
@@ -51,7 +58,10 @@ __all__ = [
     "PERSONAL_FIELDS",
     "BulkResult",
     "SourceWithKey",
+    "actor_label",
     "add_campaign_cost",
+    "apply_bulk",
+    "apply_changes",
     "assign_lead",
     "audit_source",
     "bulk_assign",
@@ -61,16 +71,20 @@ __all__ = [
     "clean_text",
     "compact_search_index",
     "create_campaign",
-    "create_lead",
     "create_organization",
     "create_source",
     "delete_view",
+    "derive",
     "erase_lead_personal_data",
     "get_or_create_lost_reason",
+    "insert_new_leads",
     "log_activity",
     "move_organization",
+    "owner_columns",
     "prepare_lead",
+    "publish_created",
     "record_activity",
+    "record_merge",
     "record_objection",
     "refresh_search_text",
     "resolve_assignee",

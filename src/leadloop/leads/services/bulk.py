@@ -1,13 +1,20 @@
-"""Raw bulk inserts of leads and timeline rows, for the demo loader and batch imports."""
+"""Raw bulk inserts of leads and timeline rows: the bulk writer of batch imports and the demo."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.db import connection
+
+from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.accounts.models import Role, User
+from leadloop.leads import events, lifecycle
+from leadloop.leads.models import Activity, ActivityKind, ActorKind, Lead, LeadStatus, Source
+from leadloop.leads.services.changes import actor_label, created_events, derived_values
 
 
 class RawTable:
@@ -64,3 +71,134 @@ class RawTable:
                     f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})",  # noqa: S608
                     rows,
                 )
+
+
+# --- Many new leads at once ----------------------------------------------------------------------
+
+
+@functools.cache
+def _tables(vendor: str) -> tuple[RawTable, RawTable]:
+    del vendor  # the cache key: column adapters differ per database
+    return RawTable(Lead, with_pk=True), RawTable(Activity, with_pk=False)
+
+
+def owner_columns(by: Actor) -> dict[str, Any]:
+    """Who owns a new lead `by` makes, as columns (the rule `prepare_lead` applies to one)."""
+    if not isinstance(by, User):
+        return {}
+    columns: dict[str, Any] = {"created_by_id": by.pk}
+    if by.role == Role.SALES_REP:
+        columns.update(assigned_to_id=by.pk, team_id=by.team_id)
+    elif by.role == Role.SALES_MANAGER:
+        team_id = by.team_id or by.managed_teams.values_list("pk", flat=True).first()
+        columns.update(team_id=team_id) if team_id else columns.update(assigned_to_id=by.pk)
+    elif by.role == Role.PARTNER:
+        columns.update(owner_partner_id=by.partner_id)
+    return columns
+
+
+def _actor_columns(by: Actor) -> dict[str, Any]:
+    if isinstance(by, SystemActor):
+        return {"actor_kind": ActorKind.SYSTEM, "actor_label": by.label}
+    if isinstance(by, SourceActor):
+        return {"actor_kind": ActorKind.SOURCE, "actor_label": by.source_name}
+    kind = ActorKind.PARTNER if by.role == Role.PARTNER else ActorKind.USER
+    return {"actor_kind": kind, "actor_user_id": by.pk, "actor_label": by.display_name}
+
+
+def _reserve_lead_ids(count: int) -> list[int]:
+    """Ids for `count` new leads (PostgreSQL): from the table's own sequence, safe beside others."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Lead._meta.db_table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_leads(table: RawTable, values: list[dict[str, Any]]) -> list[int]:
+    """Insert leads; their ids, in order."""
+    if connection.vendor == "postgresql":
+        ids = _reserve_lead_ids(len(values))
+        table.insert([table.row({**v, "id": pk}) for v, pk in zip(values, ids, strict=True)])
+        return ids
+    # SQLite: the transaction holds the only write lock, so an AUTOINCREMENT table numbers the
+    # rows consecutively, ending at last_insert_rowid() (which triggers leave untouched).
+    table.insert([table.row(v) for v in values])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_insert_rowid()")
+        last = cursor.fetchone()[0]
+    return list(range(last - len(values) + 1, last + 1))
+
+
+def insert_new_leads(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    source: Source,
+    by: Actor,
+    notes: Sequence[Mapping[str, Any]],
+    at: dt.datetime,
+    owner: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Insert many cleaned leads of `source` and one "created" timeline entry each; their ids.
+
+    Set-based (executemany on SQLite, COPY on PostgreSQL) for batch imports. The rows are the
+    ones `save_new_lead` writes: the owner by `by` (or `owner`, worked out once per batch), the
+    derived columns (unless a row brings its own `derived_values`, worked out in parallel), the
+    timeline's row format with `notes[i]` in the entry. Publishes one batch of `lead_created`
+    events after the commit. The caller holds the transaction.
+    """
+    if not rows:
+        return []
+    owned = owner_columns(by) if owner is None else dict(owner)
+    lead_table, activity_table = _tables(connection.vendor)
+    values = [
+        {
+            **owned,
+            **row,
+            **({} if "search_text" in row else derived_values(row)),
+            "source_id": source.pk,
+            "created_at": at,
+            "updated_at": at,
+            **({"status_changed_at": at} if row.get("status") else {}),
+            **({"closed_at": at} if row.get("status") in lifecycle.CLOSED else {}),
+        }
+        for row in rows
+    ]
+    ids = _insert_leads(lead_table, values)
+    actor = _actor_columns(by)
+    activity_table.insert(
+        [
+            activity_table.row(
+                {
+                    **actor,
+                    "lead_id": pk,
+                    "kind": ActivityKind.CREATED,
+                    "data": json.dumps({"source": source.name, **note}),
+                    "created_at": at,
+                }
+            )
+            for pk, note in zip(ids, notes, strict=True)
+        ]
+    )
+    label = actor_label(by)
+    events.publish(
+        event
+        for pk, row in zip(ids, values, strict=True)
+        for event in created_events(
+            pk, status=row.get("status") or LeadStatus.NEW, source_id=source.pk, by=label, at=at
+        )
+    )
+    return ids
+
+
+def publish_created(
+    leads: Sequence[tuple[int, str, int]], *, by: Actor | str, at: dt.datetime
+) -> None:
+    """Announce leads written by a loader that keeps its own rows (the demo's histories):
+    `(lead id, status, source id)` each, one batch."""
+    events.publish(
+        event
+        for pk, status, source_id in leads
+        for event in created_events(pk, status=status, source_id=source_id, by=by, at=at)
+    )

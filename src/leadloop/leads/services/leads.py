@@ -26,7 +26,8 @@ from leadloop.accounts.models import (
 from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.core import prepared
 from leadloop.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from leadloop.leads import lifecycle
+from leadloop.leads import events, lifecycle
+from leadloop.leads.events import EventName
 from leadloop.leads.models import (
     Activity,
     ActivityKind,
@@ -37,12 +38,13 @@ from leadloop.leads.models import (
     Source,
 )
 from leadloop.leads.normalize import build_search_text
+from leadloop.leads.services.changes import created_events, derive, event
 from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
 
 
 def refresh_search_text(lead: Lead) -> None:
-    """Rebuild the lead's search tokens from its current values."""
+    """Rebuild the lead's search tokens from its current values (`derive` adds the name key)."""
     lead.search_text = build_search_text(
         first_name=lead.first_name,
         last_name=lead.last_name,
@@ -104,17 +106,6 @@ def check_writable_fields(data: Mapping[str, Any], *, by: Actor) -> None:
         )
 
 
-def create_lead(
-    data: Mapping[str, Any],
-    *,
-    source: Source,
-    by: Actor,
-    at: dt.datetime | None = None,
-) -> Lead:
-    """Create a lead from validated input; a rep's new lead is theirs, a partner's their org's."""
-    return save_new_lead(prepare_lead(data, source=source, by=by, at=at), by=by)
-
-
 def prepare_lead(
     data: Mapping[str, Any],
     *,
@@ -122,7 +113,8 @@ def prepare_lead(
     by: Actor,
     at: dt.datetime | None = None,
 ) -> Lead:
-    """Check and clean input into an unsaved lead, writing nothing (raises ValidationFailed).
+    """Check and clean input into an unsaved lead, writing nothing (raises ValidationFailed);
+    a rep's new lead is theirs, a manager's their team's, a partner's their organisation's.
 
     The intake prepares a lead before it takes the write lock, and saves it inside.
     """
@@ -148,7 +140,7 @@ def prepare_lead(
                 lead.assigned_to = by
         elif by.role == Role.PARTNER:
             lead.owner_partner_id = by.partner_id
-    refresh_search_text(lead)
+    derive(lead)
     return lead
 
 
@@ -158,7 +150,8 @@ def prepare_lead(
 def save_new_lead(lead: Lead, *, by: Actor, note: Mapping[str, Any] | None = None) -> Lead:
     """Insert a lead from `prepare_lead` and its "created" timeline entry.
 
-    `note` adds to the entry's data (the assessment's verdict: status, grade, why).
+    `note` adds to the entry's data (the assessment's verdict: status, grade, why). Publishes
+    `lead_created` (and `lead_became_sales_ready`) after the commit.
     """
     if lead.status not in (LeadStatus.NEW, LeadStatus.NURTURING, LeadStatus.SALES_READY):
         raise InvalidTransition(_("A new lead starts as new, nurturing or sales-ready."))
@@ -169,6 +162,11 @@ def save_new_lead(lead: Lead, *, by: Actor, note: Mapping[str, Any] | None = Non
         by=by,
         data={"source": lead.source.name, **(note or {})},
         at=lead.created_at,
+    )
+    events.publish(
+        created_events(
+            lead.pk, status=lead.status, source_id=lead.source_id, by=by, at=lead.created_at
+        )
     )
     return lead
 
@@ -237,7 +235,7 @@ def update_lead(lead: Lead, data: Mapping[str, Any], *, by: Actor) -> Lead:
             setattr(locked, name, new)
     if not changes:
         return locked
-    refresh_search_text(locked)
+    derive(locked)
     locked.updated_at = timezone.now()
     _save_checked(locked)
     record_activity(
@@ -320,6 +318,10 @@ def transition(
         locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now
     )
     _audit_change(locked, by=by, fields=["status"], to=to)
+    published = [event(EventName.STATUS_CHANGED, locked.pk, by=by, at=now, **data)]
+    if to == LeadStatus.SALES_READY:
+        published.append(event(EventName.LEAD_BECAME_SALES_READY, locked.pk, by=by, at=now))
+    events.publish(published)
     return locked
 
 
@@ -367,6 +369,19 @@ def assign_lead(
         locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
     )
     _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
+    events.publish(
+        [
+            event(
+                EventName.ASSIGNED,
+                locked.pk,
+                by=by,
+                at=now,
+                user_id=to.pk if to else None,
+                team_id=locked.team_id,
+                partner_id=partner.pk if partner else None,
+            )
+        ]
+    )
     has_owner = to is not None or partner is not None
     if has_owner and locked.status in (
         LeadStatus.NEW,

@@ -7,6 +7,8 @@ import unicodedata
 
 from rapidfuzz.distance import Indel
 
+from leadloop.leads.normalize import name_key as name_key
+
 # --- Names ---------------------------------------------------------------------------------------
 
 # Formal first name → the short forms people also go by. A short form matches its formal name,
@@ -151,18 +153,6 @@ def fold(text: str) -> str:
         return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def name_key(first_name: str, last_name: str) -> str | None:
-    """The name block's key: folded surname and the first letter of the first name
-    ('Jan de Vries' → 'de vries|j'). A surname alone is too common a key at a million leads
-    (hundreds share one, and a capped block then sees an arbitrary few); with the initial a
-    block is a dozen people, so the cap rarely cuts. Swapped names are found by asking for the
-    key both ways round."""
-    last = fold(last_name.strip())[:140]
-    if not last:
-        return None
-    return f"{last}|{fold(first_name.strip())[:1]}"
 
 
 def _key(text: str) -> str:

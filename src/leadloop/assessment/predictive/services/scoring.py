@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import joblib
 import numpy as np
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from sklearn.pipeline import Pipeline
 
@@ -32,6 +32,7 @@ from leadloop.assessment.predictive.services.history import (
     activity_counts,
 )
 from leadloop.assessment.scoring import rules
+from leadloop.leads import services as leads_services
 from leadloop.leads.models import Lead
 
 logger = logging.getLogger(__name__)
@@ -186,23 +187,15 @@ def score_all_leads(*, now: dt.datetime | None = None) -> int:
     if loaded.pipeline is None:
         return 0
     now = now or timezone.now()
-    table = connection.ops.quote_name(Lead._meta.db_table)
-    sql = (
-        f"UPDATE {table} SET {connection.ops.quote_name('predictive_score')} = %s, "  # noqa: S608
-        f"{connection.ops.quote_name('priority')} = %s WHERE {connection.ops.quote_name('id')} = %s"
-    )
     scored = 0
     for batch in _open_batches():
         records = np.empty(len(batch), dtype=object)
         records[:] = _records(batch)
         chances = loaded.pipeline.predict_proba(records)[:, 1]
-        rows = []
         for lead, chance in zip(batch, chances, strict=True):
             lead.predictive_score = round(float(chance), 4)
             lead.priority, _parts = priority_of(lead, now=now)
-            rows.append((lead.predictive_score, lead.priority, lead.pk))
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
-        scored += len(rows)
+        with transaction.atomic():
+            scored += leads_services.apply_bulk(batch, ["predictive_score", "priority"])
     logger.info("predictive scores written leads=%d model=%s", scored, loaded.key)
     return scored

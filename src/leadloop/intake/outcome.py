@@ -1,0 +1,111 @@
+"""What processing a submission comes to, decided before anything is written.
+
+`intake.services.decide(submission)` returns one of these values with no lock held; one
+`intake.services.apply(submission, outcome)` writes it in a short transaction. The batch import
+shares the rule that keeps a lead whose one value is bad (`clean_keeping_lead`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from leadloop.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from leadloop.accounts.actors import Actor
+    from leadloop.assessment.context import Context
+
+Reason = dict[str, str]
+T = TypeVar("T")
+
+
+def reason(code: str, message: str, field: str = "") -> Reason:
+    """One reason on a submission or an import row: a code, a message, maybe the field."""
+    found = {"code": code, "message": message}
+    if field:
+        found["field"] = field
+    return found
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """The payload could not be read or mapped: kept for a person to fix and reprocess."""
+
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """Read, but refused (no contact, invalid, fraud): the sender hears the reasons."""
+
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class Repeated:
+    """The same lead was submitted before (same reference, or the same bytes lately)."""
+
+    lead_id: int | None
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
+class FannedOut:
+    """Many records in one payload: one child submission (and lead) each."""
+
+    records: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Created:
+    """A new lead, assessed and not yet saved (`verdict.lead`)."""
+
+    verdict: Context
+    by: Actor
+    warnings: list[Reason] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Merged:
+    """The same person as an existing lead (`verdict.duplicate`): folded into its timeline."""
+
+    verdict: Context
+    by: Actor
+    warnings: list[Reason] = field(default_factory=list)
+
+
+Outcome = Quarantined | Rejected | Repeated | FannedOut | Created | Merged
+
+
+def clean_keeping_lead(
+    data: Mapping[str, Any], clean: Callable[[dict[str, Any]], T]
+) -> tuple[T | None, list[Reason]]:
+    """Clean `data`; a bad value must not cost the lead.
+
+    When `clean` raises ValidationFailed for some fields, those values are set aside in
+    `extra` ("invalid.<field>") and the rest is cleaned again, as long as an e-mail or a phone is
+    left. Returns (cleaned, set-aside warnings), or (None, every reason) when the lead is refused.
+    """
+    current = dict(data)
+    warnings: list[Reason] = []
+    for attempt in range(2):
+        try:
+            return clean(current), warnings
+        except ValidationFailed as exc:
+            problems = [
+                reason("invalid", message, name)
+                for name, messages in exc.errors.items()
+                for message in messages
+            ] or [reason("invalid", exc.detail)]
+            kept = {k: v for k, v in current.items() if k not in exc.errors}
+            if not exc.errors or attempt or not (kept.get("email") or kept.get("phone")):
+                return None, warnings + problems
+            extra = dict(kept.get("extra") or {})
+            for name in exc.errors:
+                if name in current:
+                    extra[f"invalid.{name}"] = str(current[name])
+            current = {**kept, "extra": extra}
+            warnings = [{**p, "code": "set_aside"} for p in problems]
+    raise AssertionError("unreachable")  # pragma: no cover
