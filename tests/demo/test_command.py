@@ -14,7 +14,8 @@ from leadloop.leads.models import Lead
 
 def test_demo_without_faker_says_what_to_install_and_loads_nothing(db, monkeypatch):
     monkeypatch.setitem(sys.modules, "faker", None)  # what `import faker` meets when absent
-    monkeypatch.delitem(sys.modules, "leadloop.demo.dataset", raising=False)
+    for name in [m for m in sys.modules if m.startswith("leadloop.demo.dataset")]:
+        monkeypatch.delitem(sys.modules, name)
     monkeypatch.delattr(leadloop.demo, "dataset", raising=False)
 
     with pytest.raises(CommandError, match=r"pip install 'leadloop\[demo\]'"):

@@ -1,0 +1,172 @@
+"""Load the demo: reference data, then the leads in chunks, audit events and privacy examples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Iterator
+
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.utils import timezone
+
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.audit import record_audit, record_audit_many
+from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
+from leadloop.demo.dataset.leads import _LeadMaker
+from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
+from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
+from leadloop.leads import services
+from leadloop.leads.models import (
+    Lead,
+    LeadStatus,
+    Source,
+)
+
+logger = logging.getLogger("leadloop.demo")
+
+
+def _audit_events() -> None:
+    """A few audit entries, so the admin's audit log is not empty on the first visit: logins, a
+    source change, lead views and an export, the way the app itself records them."""
+    users = {u.username: u for u in User.objects.filter(username__in=[u[0] for u in USERS])}
+    admin, marketing, rep = users.get("admin"), users.get("marketing"), users.get("rep.noor")
+    record_audit(
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        target_type=AuditTarget.USER,
+        target_id=rep.pk if rep else None,
+        target_label=rep.username if rep else "",
+        data={"known_user": rep is not None},
+    )
+    for user in (marketing, rep, admin):
+        if user is not None:
+            record_audit(
+                actor=user,
+                action=AuditAction.LOGIN,
+                target_type=AuditTarget.USER,
+                target_id=user.pk,
+                target_label=user.username,
+            )
+    source = Source.objects.order_by("pk").first()
+    if marketing is not None and source is not None:
+        services.audit_source(source, by=marketing, change="mapping", sections=["fields"])
+    if rep is not None:
+        for lead_id in (
+            Lead.objects.filter(assigned_to=rep).order_by("-pk").values_list("pk", flat=True)[:3]
+        ):
+            record_audit(
+                actor=rep,
+                action=AuditAction.LEAD_VIEWED,
+                target_type=AuditTarget.LEAD,
+                target_id=lead_id,
+            )
+    if marketing is not None:
+        record_audit_many(
+            actor=marketing,
+            action=AuditAction.LEAD_EXPORTED,
+            target_type=AuditTarget.LEAD,
+            count=Lead.objects.filter(status=LeadStatus.WON).count(),
+            data={"format": "xlsx", "filters": {"status": ["won"]}},
+        )
+
+
+# --- Loading -------------------------------------------------------------------------------------
+
+
+def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, total, size):
+        yield start, min(size, total - start)
+
+
+def _privacy_examples(first_id: int, now: dt.datetime) -> None:
+    """Two people who objected (an unsubscribe and an objection to processing) and one lost
+    lead erased on request, so a newcomer sees what privacy requests leave behind."""
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.leads.services import erase_lead_personal_data, record_objection
+
+    ours = Lead.objects.filter(pk__gte=first_id).exclude(email="").order_by("pk")
+    nurtured = list(ours.filter(status=LeadStatus.NURTURING)[:2])
+    for lead, kind, where in zip(
+        nurtured,
+        ("marketing", "processing"),
+        ("Unsubscribe link in the newsletter", "E-mail to the privacy desk"),
+        strict=False,
+    ):
+        record_objection(lead, by=SYSTEM, source=where, at=now, **{kind: True})
+    lost = ours.filter(status=LeadStatus.LOST).first()
+    if lost is not None:
+        with transaction.atomic():
+            erase_lead_personal_data(lost, by=SYSTEM, reason="request", at=now)
+
+
+def load_demo(
+    *,
+    leads: int = 20_000,
+    seed: int = 1,
+    now: dt.datetime | None = None,
+    if_empty: bool = False,
+    chunk_size: int = CHUNK,
+) -> DemoResult:
+    """Load the demo data set: users, sources, campaigns, organisations and `leads` leads.
+
+    The same seed on the same day gives the same data (`now` defaults to today 00:00 UTC). Running
+    it again on a database with data reuses the users, sources and campaigns and adds more leads;
+    with `if_empty` it does nothing when any lead exists.
+    """
+    began = time.perf_counter()
+    users = (*((u[0], str(u[1])) for u in USERS), (PARTNER_USER[0], str(Role.PARTNER)))
+    if if_empty and Lead.objects.exists():
+        return DemoResult(0, 0, 0, time.perf_counter() - began, True, users)
+    if now is None:
+        now = timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    now = now.astimezone(dt.UTC)
+    countries = _countries(seed)
+    existing = Lead.objects.count()
+    org_count = min(max(leads // 40, 20), 25_000)
+    with transaction.atomic():
+        ref = _reference(seed, now.date(), org_count, countries)
+    logger.info(
+        "demo: reference data ready in %.1f s (%d organisations)",
+        time.perf_counter() - began,
+        len(ref.organizations),
+    )
+    maker = _LeadMaker(ref, countries, now, leads)
+    first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+    activity_count = 0
+    pk, status, source = (maker.leads.attnames.index(n) for n in ("id", "status", "source_id"))
+    for start, count in _chunks(leads, chunk_size):
+        # A generator per chunk, seeded by the chunk's global position: chunks are independent,
+        # and a second run on a non-empty database continues the sequence instead of repeating it.
+        rng = random.Random(f"{seed}:{existing + start}")  # noqa: S311
+        lead_rows, activity_rows = maker.chunk(rng, first_id + start, start, count)
+        with transaction.atomic():
+            maker.leads.insert(lead_rows)
+            maker.activities.insert(activity_rows)
+            services.publish_created(
+                [(row[pk], row[status], row[source]) for row in lead_rows], by=SYSTEM, at=now
+            )
+        activity_count += len(activity_rows)
+        elapsed = time.perf_counter() - began
+        logger.info(
+            "demo: %d/%d leads, %d activities, %.0f leads/s",
+            start + count,
+            leads,
+            activity_count,
+            (start + count) / elapsed,
+        )
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Lead]):
+            cursor.execute(sql)
+    _privacy_examples(first_id, now)
+    with connection.cursor() as cursor:
+        # Fresh statistics, so the planner sees a million rows and not an empty table.
+        cursor.execute("ANALYZE leads_lead" if connection.vendor == "postgresql" else "ANALYZE")
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE leads_activity")
+    _audit_events()
+    seconds = time.perf_counter() - began
+    logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
+    return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)
