@@ -289,7 +289,7 @@ def get_import_rejected(request: HttpRequest, batch_id: int) -> FileResponse:
 
 
 class ChannelIn(Schema):
-    """Only the sections sent change; a section holds the keys of `intake.channel_settings`."""
+    """Only the sections sent change; a section holds the keys of `intake.channels.settings`."""
 
     model_config = ConfigDict(extra="forbid")
     feed: dict[str, Any] | None = None

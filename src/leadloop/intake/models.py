@@ -180,7 +180,7 @@ class ChannelSecret(models.Model):
 
     It lives here, not in `Source.field_mapping`, so that no serializer that prints a source's
     settings can print it. `value_encrypted` is a Fernet token (`leadloop.core.secrets`); only
-    `intake.channel_secrets` opens it, at the moment a channel logs in.
+    `intake.channels.secrets` opens it, at the moment a channel logs in.
     """
 
     source = models.ForeignKey(

@@ -11,8 +11,8 @@ import pytest
 import xlsxwriter
 
 from leadloop.errors import NotAllowed, ValidationFailed
-from leadloop.intake.imports.bulk import _Plan as Plan
 from leadloop.intake.imports.bulk import import_file, resolve_plan, validate_rows
+from leadloop.intake.imports.bulk.rows import _Plan as Plan
 from leadloop.intake.models import ImportBatch, ImportState
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead
 from leadloop.leads.normalize import build_search_text

@@ -1,5 +1,6 @@
 """Forms of the scoring configuration page. They parse what was typed; the services in
-`assessment.config` decide what is valid and their errors are put back next to the fields."""
+`assessment.scoring.services` decide what is valid, and their errors are put back next to the
+fields."""
 
 from __future__ import annotations
 

@@ -37,11 +37,10 @@ from leadloop.intake.imports.bulk import (
     NOT_FROM_FILES,
     REPORT_NAME,
     ImportProgress,
-    _check_importer,
-    _safe_filename,
     import_file,
     resolve_plan,
 )
+from leadloop.intake.imports.bulk.run import _check_importer, _safe_filename
 from leadloop.intake.imports.reader import ImportFileError, open_table
 from leadloop.intake.mapping import EXTRA, IGNORE
 from leadloop.intake.models import ImportBatch, ImportState

@@ -21,7 +21,7 @@ def init(settings_module: str, language: str) -> None:
 
 
 def validate(rows: list[tuple[int, list[str]]], plan: Any) -> list[tuple[Any, ...]]:
-    """Map and validate one chunk of rows (see `intake.importing.validate_rows`)."""
+    """Map and validate one chunk of rows (see `intake.imports.bulk.validate_rows`)."""
     from leadloop.intake.imports.bulk import validate_rows
 
     return validate_rows(rows, plan)

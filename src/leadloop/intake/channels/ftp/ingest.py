@@ -1,10 +1,10 @@
 """FTP drop-folder sources: take in each new file as a batch, then file it away on the server.
 
 A source of kind "ftp" keeps its connection in `field_mapping["ftp"]` (see `channels.ftp`) and
-its password in an encrypted `ChannelSecret` (`intake.channel_secrets`). Each
+its password in an encrypted `ChannelSecret` (`intake.channels.secrets`). Each
 poll downloads every complete file to LEADLOOP_VAR_DIR/ftp/<source id>/, stores it raw as one
 submission (channel "ftp", idempotency key "ftp:<sha256 of the file>"), and imports its rows in
-bulk with `intake.importing.import_file`, as `leadloop import` would. Only after the file is
+bulk with `intake.imports.bulk.import_file`, as `leadloop import` would. Only after the file is
 stored is it moved on the server: to processed/, or to failed/ when it could not be read (the
 submission is quarantined with the reason). A crash anywhere in between is harmless: the next
 poll finds the same bytes under the same key and the same import batch by the file's hash, so it
