@@ -29,7 +29,7 @@ PATH = re.compile(
     r"(?<![\w./@-])(?:src/leadloop/|leadloop/)?((?:" + "|".join(APPS) + r")/[\w/.-]*(?:\.\w+|/))"
 )
 # `bench/intake_http.py`, `tests/intake/test_crash_recovery.py`: from the repository's root
-ROOT_PATH = re.compile(r"(?<![\w./@-])((?:bench|tests|scripts)/[\w/.-]*\.\w+)")
+ROOT_PATH = re.compile(r"(?<![\w./@-])((?:bench|tests|scripts|src/leadloop)/[\w/.-]*\.\w+)")
 # `leadloop.core.retry.retrying_task` anywhere; `accounts.permissions.writable_lead_fields` in
 # backticks, when it names an existing module of the app or has three parts (JSON keys such as
 # `assessment.raw` and host names such as leads.example.com are not modules)
@@ -123,3 +123,13 @@ def _job_names() -> list[str]:
 def test_every_scheduled_job_is_listed_in_operations_md(job):
     operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
     assert f"`{job}`" in operations
+
+
+def test_every_link_between_the_docs_resolves():
+    broken = []
+    for doc in DOCS:
+        for match in re.finditer(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+            target = match.group(1)
+            if "://" not in target and not (doc.parent / target).exists():
+                broken.append((str(doc.relative_to(ROOT)), target))
+    assert broken == []
