@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -37,7 +37,7 @@ from leadloop.assessment.scoring.forms import (
     ReadinessForm,
     SourcePolicyForm,
 )
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 from leadloop.leads import selectors as leads_selectors
 
 BLOCKLIST_PAGE = 100
@@ -78,10 +78,7 @@ def _require_editor(request: HttpRequest) -> User:
 
 
 def _found(getter: Callable[[int], Any], object_id: int) -> Any:
-    try:
-        return getter(object_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return getter(object_id)
 
 
 def _context(
