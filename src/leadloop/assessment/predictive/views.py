@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, can
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive import services as predictive
 from leadloop.errors import LeadloopError
@@ -26,7 +26,7 @@ from leadloop.errors import LeadloopError
 
 def _require_reviewer(request: HttpRequest) -> User:
     actor: User = request.user  # type: ignore[assignment]
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.VIEW_PREDICTIVE_MODELS):
         raise Http404(_("No such page."))
     return actor
 

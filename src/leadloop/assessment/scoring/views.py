@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import BlockKind
 from leadloop.assessment.scoring import selectors
@@ -65,14 +66,14 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _require_viewer(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not selectors.can_view_readiness_rule(actor):
+    if not can(actor, Permission.VIEW_READINESS_RULE):
         raise PermissionDenied(_("Only marketing, admins and sales managers see this page."))
     return actor
 
 
 def _require_editor(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.CONFIGURE_SCORING):
         raise PermissionDenied(_("Only marketing and admins can change the scoring configuration."))
     return actor
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.intake import selectors, services
@@ -66,7 +67,7 @@ def _render(
 
 def _require_reviewer(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.REVIEW_INTAKE):
         raise Http404(_("No such page."))
     return actor
 
