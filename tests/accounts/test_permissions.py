@@ -3,8 +3,16 @@
 import pytest
 
 from leadloop.accounts.actors import SYSTEM, SourceActor
-from leadloop.accounts.models import Role
-from leadloop.accounts.permissions import PARTNER_LEAD_FIELDS, writable_lead_fields
+from leadloop.accounts.models import Role, User
+from leadloop.accounts.permissions import (
+    PARTNER_LEAD_FIELDS,
+    ROLES,
+    Permission,
+    can,
+    require,
+    writable_lead_fields,
+)
+from leadloop.errors import NotAllowed
 from tests.factories.accounts import make_partner, make_user
 
 
@@ -41,3 +49,61 @@ def test_inactive_user_writes_nothing(db):
     user.is_active = False
 
     assert writable_lead_fields(user) == frozenset()
+
+
+# --- The permission table ------------------------------------------------------------------------
+
+A, M, SM, SR, P = Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER, Role.SALES_REP, Role.PARTNER
+# Written out by hand (not read from ROLES) so a change to the table has to change this too.
+EXPECTED = {
+    "see_all_leads": {A, M},
+    "staff_work": {A, M, SM, SR},
+    "configure_sources": {A, M},
+    "configure_enrichment": {A, M},
+    "configure_scoring": {A, M},
+    "view_readiness_rule": {A, M, SM},
+    "view_predictive_models": {A, M},
+    "review_intake": {A, M},
+    "manage_web_forms": {A, M},
+    "import_leads": {A, M},
+    "restructure_organizations": {A, M},
+    "route_to_partners": {A, M, SM},
+    "manage_all_api_keys": {A},
+    "train_models": {A, M},
+    "view_audit": {A},
+    "unlock_logins": {A},
+}
+
+
+def test_the_table_names_every_permission():
+    assert set(EXPECTED) == {p.value for p in Permission} == {p.value for p in ROLES}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("permission", list(Permission))
+def test_each_role_may_do_exactly_what_the_table_says(role, permission):
+    user = User(username="u", role=role, is_active=True)
+    assert can(user, permission) is (role in EXPECTED[permission.value])
+
+
+@pytest.mark.parametrize("permission", list(Permission))
+def test_the_system_may_do_everything_and_a_source_key_nothing(permission):
+    assert can(SYSTEM, permission)
+    assert not can(SourceActor(source_id=1, source_name="Web"), permission)
+
+
+def test_an_inactive_admin_loses_the_rights_that_ask_for_an_active_user():
+    user = User(username="u", role=Role.ADMIN, is_active=False)
+    assert not can(user, Permission.IMPORT_LEADS)
+    assert not can(user, Permission.VIEW_AUDIT)
+    assert not can(user, Permission.MANAGE_ALL_API_KEYS)
+    assert can(user, Permission.CONFIGURE_SOURCES)  # as can_manage_configuration always did
+
+
+def test_require_raises_not_allowed_with_the_permissions_message_or_the_callers():
+    rep = User(username="u", role=Role.SALES_REP, is_active=True)
+    with pytest.raises(NotAllowed, match=r"Only marketing and admins import files."):
+        require(rep, Permission.IMPORT_LEADS)
+    with pytest.raises(NotAllowed, match=r"^Custom.$"):
+        require(rep, Permission.IMPORT_LEADS, "Custom.")
+    require(SYSTEM, Permission.IMPORT_LEADS)

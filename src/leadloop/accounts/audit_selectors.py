@@ -9,8 +9,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor, SystemActor
-from leadloop.accounts.models import AuditEvent, Role, User
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.models import AuditEvent
+from leadloop.accounts.permissions import Permission, can
 from leadloop.errors import NotAllowed
 
 PAGE_SIZE = 50
@@ -38,9 +39,7 @@ class AuditPage:
 
 def can_read_audit(actor: Actor) -> bool:
     """The audit log is for admins and the operator: it says who looked at what."""
-    if isinstance(actor, SystemActor):
-        return True
-    return isinstance(actor, User) and actor.is_active and actor.role == Role.ADMIN
+    return can(actor, Permission.VIEW_AUDIT)
 
 
 def _start_of(day: dt.date) -> dt.datetime:

@@ -7,8 +7,107 @@ which of a visible lead's fields a role may write. The UI form, the API and the 
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
+from leadloop.errors import NotAllowed
+
+
+class Permission(StrEnum):
+    """A business action the code checks by role. `ROLES` says which roles may do it."""
+
+    SEE_ALL_LEADS = "see_all_leads"
+    STAFF_WORK = "staff_work"
+    CONFIGURE_SOURCES = "configure_sources"
+    CONFIGURE_ENRICHMENT = "configure_enrichment"
+    CONFIGURE_SCORING = "configure_scoring"
+    VIEW_READINESS_RULE = "view_readiness_rule"
+    VIEW_PREDICTIVE_MODELS = "view_predictive_models"
+    REVIEW_INTAKE = "review_intake"
+    MANAGE_WEB_FORMS = "manage_web_forms"
+    IMPORT_LEADS = "import_leads"
+    RESTRUCTURE_ORGANIZATIONS = "restructure_organizations"
+    ROUTE_TO_PARTNERS = "route_to_partners"
+    MANAGE_ALL_API_KEYS = "manage_all_api_keys"
+    TRAIN_MODELS = "train_models"
+    VIEW_AUDIT = "view_audit"
+    UNLOCK_LOGINS = "unlock_logins"
+
+
+_CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
+
+# The one table of who may do what. The system actor (operator CLI, background tasks) may do
+# everything; a source key nothing here (what it may submit is checked where it submits).
+ROLES: dict[Permission, frozenset[str]] = {
+    Permission.SEE_ALL_LEADS: _CONFIG,
+    Permission.STAFF_WORK: frozenset(set(Role) - {Role.PARTNER}),
+    Permission.CONFIGURE_SOURCES: _CONFIG,
+    Permission.CONFIGURE_ENRICHMENT: _CONFIG,
+    Permission.CONFIGURE_SCORING: _CONFIG,
+    Permission.VIEW_READINESS_RULE: _CONFIG | {Role.SALES_MANAGER},
+    Permission.VIEW_PREDICTIVE_MODELS: _CONFIG,
+    Permission.REVIEW_INTAKE: _CONFIG,
+    Permission.MANAGE_WEB_FORMS: _CONFIG,
+    Permission.IMPORT_LEADS: _CONFIG,
+    Permission.RESTRUCTURE_ORGANIZATIONS: _CONFIG,
+    Permission.ROUTE_TO_PARTNERS: _CONFIG | {Role.SALES_MANAGER},
+    Permission.MANAGE_ALL_API_KEYS: frozenset({Role.ADMIN}),
+    Permission.TRAIN_MODELS: _CONFIG,
+    Permission.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Permission.UNLOCK_LOGINS: frozenset({Role.ADMIN}),
+}
+
+# Where the role alone is not enough: the user must also still be active.
+NEEDS_ACTIVE = frozenset(
+    {Permission.IMPORT_LEADS, Permission.MANAGE_ALL_API_KEYS, Permission.VIEW_AUDIT}
+)
+
+# What `require` says when the caller does not say otherwise.
+MESSAGES = {
+    Permission.STAFF_WORK: _("Only company staff can do this."),
+    Permission.CONFIGURE_SOURCES: _(
+        "Only marketing and admins can configure sources and campaigns."
+    ),
+    Permission.CONFIGURE_ENRICHMENT: _("Only marketing and admins can configure enrichment."),
+    Permission.CONFIGURE_SCORING: _(
+        "Only marketing and admins can change the scoring configuration."
+    ),
+    Permission.VIEW_READINESS_RULE: _("Only marketing, admins and sales managers see this page."),
+    Permission.VIEW_PREDICTIVE_MODELS: _("Only marketing and admins see the predictive models."),
+    Permission.REVIEW_INTAKE: _("Only marketing and admins review submissions."),
+    Permission.MANAGE_WEB_FORMS: _("Only marketing and admins can build web forms."),
+    Permission.IMPORT_LEADS: _("Only marketing and admins import files."),
+    Permission.RESTRUCTURE_ORGANIZATIONS: _(
+        "Only marketing and admins can restructure organisations."
+    ),
+    Permission.ROUTE_TO_PARTNERS: _("You cannot route leads to partners."),
+    Permission.MANAGE_ALL_API_KEYS: _("You can manage your own API keys only."),
+    Permission.TRAIN_MODELS: _("Only marketing and admins train the predictive model."),
+    Permission.VIEW_AUDIT: _("Only admins can read the audit log."),
+    Permission.UNLOCK_LOGINS: _("Only admins can unlock logins."),
+}
+
+
+def can(actor: Actor, permission: Permission) -> bool:
+    """Whether `actor` may: the system always, a source key never, a user by role."""
+    if isinstance(actor, SystemActor):
+        return True
+    if not isinstance(actor, User):
+        return False
+    if permission in NEEDS_ACTIVE and not actor.is_active:
+        return False
+    return actor.role in ROLES[permission]
+
+
+def require(actor: Actor, permission: Permission, message: str | None = None) -> None:
+    """Raise `NotAllowed` (with `message`, or the permission's own) unless `actor` may."""
+    if not can(actor, permission):
+        default = MESSAGES.get(permission, _("Not allowed"))
+        raise NotAllowed(str(message if message is not None else default))
+
 
 # A partner user works the leads routed to their organisation: they keep the person's contact
 # details and the deal's numbers up to date. Where the lead came from (source, campaign, UTM,
@@ -60,4 +159,4 @@ def can_manage_api_keys_of(actor: Actor, user: User) -> bool:
         return True
     if not isinstance(actor, User) or not actor.is_active:
         return False
-    return actor.pk == user.pk or actor.role == Role.ADMIN
+    return actor.pk == user.pk or can(actor, Permission.MANAGE_ALL_API_KEYS)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.accounts.permissions import ROLES, Permission, can
 from leadloop.errors import NotFound, ValidationFailed
 
 NOTHING = Q(pk__in=[])
@@ -24,7 +25,7 @@ def lead_visibility(actor: Actor) -> Q:
     if isinstance(actor, SourceActor) or not actor.is_active:
         return NOTHING
     role = actor.role
-    if role in (Role.ADMIN, Role.MARKETING):
+    if role in ROLES[Permission.SEE_ALL_LEADS]:
         return Q()
     if role == Role.SALES_MANAGER:
         team_ids = list(actor.managed_teams.values_list("pk", flat=True))
@@ -43,23 +44,17 @@ def lead_visibility(actor: Actor) -> Q:
 
 def can_see_all_leads(actor: Actor) -> bool:
     """Marketing and admins see the whole database (no ownership filter needed)."""
-    return isinstance(actor, SystemActor) or (
-        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING)
-    )
+    return can(actor, Permission.SEE_ALL_LEADS)
 
 
 def is_staff_role(actor: Actor) -> bool:
     """Everyone but partner users and source keys works for the company itself."""
-    return isinstance(actor, SystemActor) or (
-        isinstance(actor, User) and actor.role != Role.PARTNER
-    )
+    return can(actor, Permission.STAFF_WORK)
 
 
 def can_manage_configuration(actor: Actor) -> bool:
     """Sources, campaigns and mappings are set up by marketing and admins (and the operator CLI)."""
-    return isinstance(actor, SystemActor) or (
-        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING)
-    )
+    return can(actor, Permission.CONFIGURE_SOURCES)
 
 
 def list_assignable_users(actor: Actor) -> QuerySet[User]:
@@ -81,9 +76,7 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
 
 def can_route_to_partners(actor: Actor) -> bool:
     """Routing a lead to a channel partner is a decision for managers, marketing and admins."""
-    return isinstance(actor, SystemActor) or (
-        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER)
-    )
+    return can(actor, Permission.ROUTE_TO_PARTNERS)
 
 
 def list_assignable_teams(actor: Actor) -> QuerySet[Team]:
@@ -124,9 +117,7 @@ def list_teams(actor: Actor) -> QuerySet[Team]:
 
 def sees_all_api_keys(actor: Actor) -> bool:
     """Admins (and the operator's CLI) see and revoke everyone's API keys; others their own."""
-    return isinstance(actor, SystemActor) or (
-        isinstance(actor, User) and actor.is_active and actor.role == Role.ADMIN
-    )
+    return can(actor, Permission.MANAGE_ALL_API_KEYS)
 
 
 def list_api_keys(actor: Actor, *, user_id: int | None = None) -> QuerySet[ApiKey]:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import SYSTEM, Actor, SystemActor
+from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import (
     ApiKey,
@@ -25,7 +25,7 @@ from leadloop.accounts.models import (
     Team,
     User,
 )
-from leadloop.accounts.permissions import can_manage_api_keys_of
+from leadloop.accounts.permissions import Permission, can_manage_api_keys_of, require
 from leadloop.core import ratelimit
 from leadloop.errors import NotAllowed, NotFound, Throttled, ValidationFailed
 
@@ -122,18 +122,14 @@ def create_user(
 API_KEY_NAME_MAX = 100
 
 
-def _require_key_manager(by: Actor, user: User) -> None:
-    if not can_manage_api_keys_of(by, user):
-        raise NotAllowed(_("You can manage your own API keys only."))
-
-
 @transaction.atomic
 def create_api_key(user: User, *, name: str, by: Actor) -> IssuedKey:
     """Give `user` a new API key; the raw key is returned once and only its hash is stored.
 
     A user makes keys for themselves; an admin (or the operator's CLI) for anyone active.
     """
-    _require_key_manager(by, user)
+    if not can_manage_api_keys_of(by, user):
+        raise NotAllowed(_("You can manage your own API keys only."))
     if not user.is_active:
         raise ValidationFailed(
             _("Inactive users cannot have API keys."),
@@ -177,7 +173,8 @@ def revoke_api_key(key: ApiKey, *, by: Actor) -> ApiKey:
     Its owner or an admin may revoke it; revoking a revoked key changes nothing.
     """
     locked = ApiKey.objects.select_for_update().select_related("user").get(pk=key.pk)
-    _require_key_manager(by, locked.user)
+    if not can_manage_api_keys_of(by, locked.user):
+        raise NotAllowed(_("You can manage your own API keys only."))
     if locked.revoked_at is None:
         locked.revoked_at = timezone.now()
         locked.save(update_fields=["revoked_at"])
@@ -270,8 +267,7 @@ def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
 
     Admins only (and the CLI). Returns how many failure records were removed.
     """
-    if not (isinstance(by, SystemActor) or (isinstance(by, User) and by.role == Role.ADMIN)):
-        raise NotAllowed(_("Only admins can unlock logins."))
+    require(by, Permission.UNLOCK_LOGINS)
     if not (username or ip):
         raise ValidationFailed(
             _("Say which user or address to unlock."), errors={"username": [_("Required.")]}

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from leadloop.accounts import selectors, services
 from leadloop.accounts.forms import ApiKeyForm
 from leadloop.accounts.models import User
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 
 
 def _actor(request: HttpRequest) -> User:
@@ -70,10 +70,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     actor = _actor(request)
-    try:
-        key = services.revoke_api_key(selectors.get_api_key_for(actor, key_id), by=actor)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    key = services.revoke_api_key(selectors.get_api_key_for(actor, key_id), by=actor)
     messages.success(request, _("The key %(prefix)s… no longer works.") % {"prefix": key.prefix})
     if _is_htmx(request):
         return _page(request)

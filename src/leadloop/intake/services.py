@@ -19,13 +19,13 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import SYSTEM, Actor, SourceActor, SystemActor
-from leadloop.accounts.models import Role, User
+from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
 from leadloop.core import prepared, ratelimit, secrets
-from leadloop.errors import Conflict, NotAllowed, ValidationFailed
+from leadloop.errors import Conflict, ValidationFailed
 from leadloop.intake import channels
 from leadloop.intake import throttle as intake_throttle
 from leadloop.intake.channels import ParseError
@@ -453,14 +453,6 @@ def settle(
 # --- Review: fix and reprocess -------------------------------------------------------------------
 
 
-def _require_reviewer(by: Actor) -> None:
-    if not (
-        isinstance(by, SystemActor)
-        or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))
-    ):
-        raise NotAllowed(_("Only marketing and admins review submissions."))
-
-
 @transaction.atomic
 def reprocess(
     submission: RawSubmission, *, by: Actor, corrected_fields: Mapping[str, str] | None = None
@@ -470,7 +462,7 @@ def reprocess(
     With `corrected_fields` a person's fix replaces what the parser read; the raw original is
     never changed.
     """
-    _require_reviewer(by)
+    require(by, Permission.REVIEW_INTAKE)
     locked = RawSubmission.objects.select_for_update().get(pk=submission.pk)
     if not locked.is_reviewable:
         raise Conflict(_("Only quarantined, rejected or throttled submissions can be reprocessed."))
@@ -487,7 +479,7 @@ def reprocess_all(
     source: Source, *, by: Actor, states: Iterable[str] | None = None
 ) -> dict[str, int]:
     """Reprocess every reviewable submission of a source (after a mapping fix); counts outcomes."""
-    _require_reviewer(by)
+    require(by, Permission.REVIEW_INTAKE)
     reviewable = (SubmissionState.QUARANTINED, SubmissionState.REJECTED, SubmissionState.THROTTLED)
     wanted = [s for s in states or reviewable[:2] if s in reviewable]
     outcome: dict[str, int] = {}
@@ -504,8 +496,7 @@ def reprocess_all(
 
 def set_mapping(source: Source, *, mapping: dict[str, Any], by: Actor) -> Source:
     """Replace a source's field mapping after checking it; keeps the channel settings in it."""
-    if not (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)) and by is not SYSTEM:
-        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
+    require(by, Permission.CONFIGURE_SOURCES)
     errors = validate_mapping(mapping)
     for path in secrets.secret_paths(mapping):
         errors[path] = [

@@ -27,7 +27,7 @@ from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
 from leadloop.assessment import services as assessment_services
-from leadloop.errors import LeadloopError, NotAllowed, NotFound, ValidationFailed
+from leadloop.errors import LeadloopError, NotAllowed, ValidationFailed
 from leadloop.leads import exports, selectors, services
 from leadloop.leads.forms import (
     ActivityForm,
@@ -73,10 +73,7 @@ def _error_status(exc: LeadloopError) -> int:
 
 
 def _get_lead(request: HttpRequest, lead_id: int) -> Lead:
-    try:
-        return selectors.get_lead_for(_actor(request), lead_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_lead_for(_actor(request), lead_id)
 
 
 def _query_string(data: QueryDict, *, drop: tuple[str, ...] = ("cursor",)) -> str:
@@ -218,10 +215,7 @@ def saved_view_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
-    try:
-        services.delete_view(user=_actor(request), view_id=view_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    services.delete_view(user=_actor(request), view_id=view_id)
     messages.success(request, _("Deleted the saved view."))
     return redirect("leads:lead-list")
 
@@ -413,10 +407,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def organization_detail(request: HttpRequest, org_id: int) -> HttpResponse:
     actor = _actor(request)
-    try:
-        tree = selectors.get_organization_tree(actor, org_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    tree = selectors.get_organization_tree(actor, org_id)
     form = OrganizationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -487,10 +478,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
 
 
 def _get_source(request: HttpRequest, source_id: int) -> Any:
-    try:
-        return selectors.get_source_for(_actor(request), source_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_source_for(_actor(request), source_id)
 
 
 @login_required

@@ -1,4 +1,4 @@
-"""Show every page in the user's own time zone and language."""
+"""Show every page in the user's own time zone and language; turn domain errors into 404/403."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from leadloop.accounts.audit import request_context
+from leadloop.errors import NotAllowed, NotFound
 
 
 class UserPreferencesMiddleware:
@@ -45,3 +47,23 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         with request_context(request):
             return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """The one mapping of domain errors for HTML views: `NotFound` is a 404, `NotAllowed` a 403.
+
+    Views let these propagate instead of re-raising them one by one. (The API maps them to
+    problem documents in its own exception handler, so they never reach this.)
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, NotFound):
+            raise Http404(exception.detail) from exception
+        if isinstance(exception, NotAllowed):
+            raise PermissionDenied(exception.detail) from exception

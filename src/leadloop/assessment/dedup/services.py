@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
@@ -64,13 +65,9 @@ def _visible_ids(actor: Actor) -> QuerySet[Lead, Any] | None:
     return Lead.objects.filter(lead_visibility(actor)).values("pk")
 
 
-def _require_staff(actor: Actor) -> None:
-    if not is_staff_role(actor):
-        raise NotFound(_("No such page."))
-
-
 def _pairs_for(actor: Actor) -> QuerySet[DuplicatePair]:
-    _require_staff(actor)
+    if not can(actor, Permission.STAFF_WORK):
+        raise NotFound(_("No such page."))
     pairs = DuplicatePair.objects.all()
     visible = _visible_ids(actor)
     if visible is not None:
@@ -136,7 +133,8 @@ def get_pair_for(actor: Actor, pair_id: int) -> DuplicatePair:
 
 def list_merges(actor: Actor, *, limit: int = 20) -> list[Merge]:
     """The latest merges between leads `actor` may see, newest first (for undo)."""
-    _require_staff(actor)
+    if not can(actor, Permission.STAFF_WORK):
+        raise NotFound(_("No such page."))
     merges = Merge.objects.select_related("survivor", "merged", "merged_by", "undone_by")
     visible = _visible_ids(actor)
     if visible is not None:
@@ -146,7 +144,8 @@ def list_merges(actor: Actor, *, limit: int = 20) -> list[Merge]:
 
 def get_merge_for(actor: Actor, merge_id: int) -> Merge:
     """One merge, if `actor` is staff and may see both leads; NotFound otherwise."""
-    _require_staff(actor)
+    if not can(actor, Permission.STAFF_WORK):
+        raise NotFound(_("No such page."))
     merges = Merge.objects.select_related("survivor", "merged").filter(pk=merge_id)
     visible = _visible_ids(actor)
     if visible is not None:
@@ -211,7 +210,8 @@ def compare(left: Lead, right: Lead) -> list[FieldRow]:
 def _lock_pair(actor: Actor, first_id: int, second_id: int) -> tuple[Lead, Lead]:
     """Both leads, locked in id order (two merges of the same leads cannot deadlock), after
     checking `actor` may see each; NotFound for one they may not."""
-    _require_staff(actor)
+    if not can(actor, Permission.STAFF_WORK):
+        raise NotFound(_("No such page."))
     leads_selectors.get_lead_for(actor, first_id)
     leads_selectors.get_lead_for(actor, second_id)
     locked = {

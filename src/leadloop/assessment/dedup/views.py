@@ -42,17 +42,11 @@ def _render(
 
 
 def _pair(request: HttpRequest, pair_id: int) -> DuplicatePair:
-    try:
-        return merging.get_pair_for(_actor(request), pair_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return merging.get_pair_for(_actor(request), pair_id)
 
 
 def _merge(request: HttpRequest, merge_id: int) -> Merge:
-    try:
-        return merging.get_merge_for(_actor(request), merge_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return merging.get_merge_for(_actor(request), merge_id)
 
 
 @login_required

@@ -154,10 +154,7 @@ def _configurer(request: HttpRequest) -> User:
 
 
 def _provider(request: HttpRequest, provider_id: int) -> EnrichmentProvider:
-    try:
-        return enrichment.get_provider_for(_configurer(request), provider_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return enrichment.get_provider_for(_configurer(request), provider_id)
 
 
 def _render(

@@ -18,11 +18,12 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.accounts.permissions import Permission, require
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
 from leadloop.assessment.scoring import rules
 from leadloop.core import secrets
-from leadloop.errors import NotAllowed, NotFound, ValidationFailed
+from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
 
@@ -49,14 +50,9 @@ MAX_MAPPINGS = 50
 MAX_HEADERS = 20
 
 
-def _require_config(by: Actor) -> None:
-    if not can_manage_configuration(by):
-        raise NotAllowed(_("Only marketing and admins can configure enrichment."))
-
-
 def list_providers(actor: Actor) -> QuerySet[EnrichmentProvider]:
     """Every HTTP provider, for those who configure enrichment."""
-    _require_config(actor)
+    require(actor, Permission.CONFIGURE_ENRICHMENT)
     return EnrichmentProvider.objects.all()
 
 
@@ -209,7 +205,7 @@ def _number(
 @transaction.atomic
 def create_provider(*, values: Mapping[str, Any], by: Actor) -> EnrichmentProvider:
     """Add an HTTP provider (marketing and admins)."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_ENRICHMENT)
     cleaned = clean_provider(values)
     headers = cleaned.pop("headers")
     provider = EnrichmentProvider(**cleaned)
@@ -225,7 +221,7 @@ def update_provider(
     provider: EnrichmentProvider, *, values: Mapping[str, Any], by: Actor
 ) -> EnrichmentProvider:
     """Change an HTTP provider; its cached answers are dropped, since the request may differ."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_ENRICHMENT)
     locked = EnrichmentProvider.objects.select_for_update().get(pk=provider.pk)
     stored = provider_headers(locked)
     # The stored key goes only to the server it was given for: pointed elsewhere, a masked value
@@ -282,7 +278,7 @@ def rotate_provider_secrets() -> int:
 @transaction.atomic
 def delete_provider(provider: EnrichmentProvider, *, by: Actor) -> None:
     """Remove an HTTP provider and its cached answers; appended values stay on the leads."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_ENRICHMENT)
     EnrichmentProvider.objects.filter(pk=provider.pk).delete()
     _audit_provider(provider, by=by, change="deleted")
     transaction.on_commit(rules.invalidate)

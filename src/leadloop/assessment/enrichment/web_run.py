@@ -16,9 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from leadloop.accounts.actors import SYSTEM, Actor
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.enrichment.base import STAGE
 from leadloop.assessment.enrichment.web_call import EnrichmentFailure, build_request, fetch
-from leadloop.assessment.enrichment.web_config import _is_target, _require_config
+from leadloop.assessment.enrichment.web_config import _is_target
 from leadloop.assessment.findings import finding
 from leadloop.assessment.models import EnrichmentProvider
 from leadloop.leads import services as leads_services
@@ -141,7 +142,7 @@ def _run_provider(provider: EnrichmentProvider, lead: Lead, *, now: dt.datetime)
 def preview_enrichment(provider: EnrichmentProvider, lead: Lead, *, by: Actor) -> Outcome:
     """What `provider` would append to `lead`, without changing the lead (the answer is cached
     like any other). The caller has resolved the lead through `get_lead_for`."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_ENRICHMENT)
     outcome = _run_provider(provider, lead, now=timezone.now())
     for target, value in outcome.values.items():
         old = current_value(lead, target)

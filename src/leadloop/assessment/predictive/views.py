@@ -18,15 +18,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, can
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive import services as predictive
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 
 
 def _require_reviewer(request: HttpRequest) -> User:
     actor: User = request.user  # type: ignore[assignment]
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.VIEW_PREDICTIVE_MODELS):
         raise Http404(_("No such page."))
     return actor
 
@@ -148,10 +148,7 @@ def model_train(request: HttpRequest) -> HttpResponse:
 @require_GET
 def model_detail(request: HttpRequest, model_id: int) -> HttpResponse:
     actor = _require_reviewer(request)
-    try:
-        model = predictive.get_model(actor, model_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    model = predictive.get_model(actor, model_id)
     context = {"report": report_view(model)}
     return _render(request, "assessment/predictive/model_detail.html", context)
 

@@ -17,7 +17,7 @@ from leadloop.accounts.models import User
 from leadloop.accounts.selectors import is_staff_role
 from leadloop.assessment import services
 from leadloop.assessment.review import selectors as review_selectors
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads.models import Lead, LeadHold
 
@@ -30,10 +30,7 @@ def _staff(request: HttpRequest) -> User:
 
 
 def _lead(user: User, lead_id: int) -> Lead:
-    try:
-        return leads_selectors.get_lead_for(user, lead_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return leads_selectors.get_lead_for(user, lead_id)
 
 
 @login_required

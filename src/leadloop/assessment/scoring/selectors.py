@@ -13,8 +13,7 @@ from django.utils.text import get_text_list
 from django.utils.translation import gettext
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import Role, User
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, can
 from leadloop.assessment.models import (
     BlockEntry,
     EngagementRule,
@@ -32,9 +31,7 @@ GRADES = "ABCD"
 
 def can_view_readiness_rule(actor: Actor) -> bool:
     """Marketing and admins set the readiness rule; sales managers read what was agreed."""
-    return can_manage_configuration(actor) or (
-        isinstance(actor, User) and actor.role == Role.SALES_MANAGER
-    )
+    return can(actor, Permission.VIEW_READINESS_RULE)
 
 
 def get_scoring_settings() -> ScoringSettings:

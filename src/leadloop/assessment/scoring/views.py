@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.cache import patch_vary_headers
@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import BlockKind
 from leadloop.assessment.scoring import selectors
@@ -37,7 +38,7 @@ from leadloop.assessment.scoring.forms import (
     ReadinessForm,
     SourcePolicyForm,
 )
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 from leadloop.leads import selectors as leads_selectors
 
 BLOCKLIST_PAGE = 100
@@ -65,23 +66,20 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 def _require_viewer(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not selectors.can_view_readiness_rule(actor):
+    if not can(actor, Permission.VIEW_READINESS_RULE):
         raise PermissionDenied(_("Only marketing, admins and sales managers see this page."))
     return actor
 
 
 def _require_editor(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.CONFIGURE_SCORING):
         raise PermissionDenied(_("Only marketing and admins can change the scoring configuration."))
     return actor
 
 
 def _found(getter: Callable[[int], Any], object_id: int) -> Any:
-    try:
-        return getter(object_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return getter(object_id)
 
 
 def _context(

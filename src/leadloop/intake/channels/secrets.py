@@ -13,13 +13,11 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import User
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, require
 from leadloop.core import secrets
-from leadloop.errors import NotAllowed
 from leadloop.intake.models import ChannelSecret
 from leadloop.leads.models import Source
 
@@ -36,16 +34,11 @@ class SecretState:
     updated_at: Any = None  # datetime | None
 
 
-def _require_config(by: Actor) -> None:
-    if not can_manage_configuration(by):
-        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
-
-
 def set_channel_secret(
     source: Source, *, section: str, value: str, by: Actor, name: str = PASSWORD
 ) -> ChannelSecret:
     """Store (or replace) a channel's password, encrypted with the first key."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     row, _created = ChannelSecret.objects.update_or_create(
         source=source,
         section=section,
@@ -61,7 +54,7 @@ def set_channel_secret(
 
 def clear_channel_secret(source: Source, *, section: str, by: Actor, name: str = PASSWORD) -> bool:
     """Forget a channel's password; True when one was stored."""
-    _require_config(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     deleted, _rows = ChannelSecret.objects.filter(
         source=source, section=section, name=name
     ).delete()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from leadloop.accounts.models import User
-from leadloop.errors import LeadloopError, NotFound
+from leadloop.errors import LeadloopError
 from leadloop.intake import selectors
 from leadloop.intake.imports import services as import_batches
 from leadloop.intake.imports.bulk import OUTCOME
@@ -68,10 +68,7 @@ class UploadForm(forms.Form):
 
 def _get_batch(request: HttpRequest, batch_id: int) -> ImportBatch:
     actor = _require_reviewer(request)
-    try:
-        return selectors.get_import_batch_for(actor, batch_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_import_batch_for(actor, batch_id)
 
 
 @login_required

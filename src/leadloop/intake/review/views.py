@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.errors import LeadloopError, NotFound, ValidationFailed
+from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.intake import selectors, services
 from leadloop.intake.mapping import TRANSFORMS
 from leadloop.intake.models import RawSubmission, SubmissionState
@@ -66,24 +67,18 @@ def _render(
 
 def _require_reviewer(request: HttpRequest) -> User:
     actor = _actor(request)
-    if not can_manage_configuration(actor):
+    if not can(actor, Permission.REVIEW_INTAKE):
         raise Http404(_("No such page."))
     return actor
 
 
 def _get_submission(request: HttpRequest, submission_id: int) -> RawSubmission:
-    try:
-        return selectors.get_submission_for(_actor(request), submission_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return selectors.get_submission_for(_actor(request), submission_id)
 
 
 def _get_source(request: HttpRequest, source_id: int) -> Source:
     _require_reviewer(request)
-    try:
-        return leads_selectors.get_source_for(_actor(request), source_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return leads_selectors.get_source_for(_actor(request), source_id)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -245,10 +240,7 @@ def submission_download(request: HttpRequest, submission_id: int) -> HttpRespons
 
 
 def _original_for_lead(request: HttpRequest, lead_id: int) -> RawSubmission | None:
-    try:
-        return services.original_for_lead(_actor(request), lead_id)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    return services.original_for_lead(_actor(request), lead_id)
 
 
 @login_required

@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget
-from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.errors import Conflict, NotAllowed, ValidationFailed
+from leadloop.accounts.permissions import Permission, require
+from leadloop.errors import Conflict, ValidationFailed
 from leadloop.intake import services as intake_services
 from leadloop.intake.mapping import EXTRA, TARGETS
 from leadloop.intake.models import RawSubmission, SubmissionState
@@ -123,11 +123,6 @@ STARTER_FIELDS = (
 )
 
 
-def _require_configurer(by: Actor) -> None:
-    if not (isinstance(by, SystemActor) or can_manage_configuration(by)):
-        raise NotAllowed(_("Only marketing and admins can build web forms."))
-
-
 def _full_clean(instance: LeadForm | FormField, *, exclude: list[str] | None = None) -> None:
     try:
         instance.full_clean(exclude=exclude)
@@ -210,7 +205,7 @@ def create_form(
     **data: Any,
 ) -> LeadForm:
     """A new web form on a web-form source, with the usual contact fields to start from."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     if source.kind != ChannelKind.WEB_FORM:
         raise ValidationFailed(
             _("A form belongs to a source of the kind web form."),
@@ -241,7 +236,7 @@ def create_form(
 @transaction.atomic
 def update_form(form: LeadForm, *, by: Actor, **data: Any) -> LeadForm:
     """Change a form's settings (text, consent, thank-you page, source, active)."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     locked = LeadForm.objects.select_for_update().get(pk=form.pk)
     for name, value in data.items():
         setattr(locked, name, value)
@@ -278,7 +273,7 @@ def _check_field(field: FormField) -> None:
 @transaction.atomic
 def add_field(form: LeadForm, *, by: Actor, **data: Any) -> FormField:
     """Add a question at the end of the form."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     LeadForm.objects.select_for_update().get(pk=form.pk)
     last = form.fields.aggregate(last=Max("position"))["last"]
     field = FormField(form=form, position=0 if last is None else last + 1, **data)
@@ -294,7 +289,7 @@ def add_field(form: LeadForm, *, by: Actor, **data: Any) -> FormField:
 @transaction.atomic
 def update_field(field: FormField, *, by: Actor, **data: Any) -> FormField:
     """Change a question: its label, what it fills, its type, required, help or choices."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     locked = FormField.objects.select_for_update().get(pk=field.pk)
     for name, value in data.items():
         setattr(locked, name, value)
@@ -309,7 +304,7 @@ def update_field(field: FormField, *, by: Actor, **data: Any) -> FormField:
 @transaction.atomic
 def remove_field(field: FormField, *, by: Actor) -> None:
     """Take a question off the form; earlier submissions keep what was sent."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     FormField.objects.filter(pk=field.pk).delete()
     _audit_form(field.form, by=by, change="field_removed", field=field.name)
 
@@ -317,7 +312,7 @@ def remove_field(field: FormField, *, by: Actor) -> None:
 @transaction.atomic
 def move_field(field: FormField, *, by: Actor, up: bool) -> None:
     """Swap a question with its neighbour above (up) or below; positions are renumbered."""
-    _require_configurer(by)
+    require(by, Permission.MANAGE_WEB_FORMS)
     LeadForm.objects.select_for_update().get(pk=field.form_id)
     ordered = list(FormField.objects.filter(form_id=field.form_id).order_by("position", "pk"))
     index = next(i for i, f in enumerate(ordered) if f.pk == field.pk)

@@ -7,16 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor, SourceActor, SystemActor
-from leadloop.accounts.models import Role, User
-from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.permissions import Permission, require
+from leadloop.errors import ValidationFailed
 from leadloop.leads.models import Organization
 from leadloop.leads.services.validation import clean_text
-
-
-def _require_staff(by: Actor) -> None:
-    if isinstance(by, SourceActor) or (isinstance(by, User) and by.role == Role.PARTNER):
-        raise NotAllowed(_("Only company staff can do this."))
 
 
 @transaction.atomic
@@ -24,7 +19,7 @@ def create_organization(
     *, name: str, by: Actor, parent: Organization | None = None, **fields: Any
 ) -> Organization:
     """Create an organisation, optionally as a branch of `parent`."""
-    _require_staff(by)
+    require(by, Permission.STAFF_WORK)
     name = clean_text(name)
     if not name:
         raise ValidationFailed(_("A name is required."), errors={"name": [_("Required.")]})
@@ -41,11 +36,7 @@ def move_organization(org: Organization, *, parent: Organization | None, by: Act
     Restructuring a holding is for marketing and admins. Both rows are locked and re-read first,
     so two concurrent moves cannot weave a cycle out of stale paths.
     """
-    if not (
-        isinstance(by, SystemActor)
-        or (isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING))
-    ):
-        raise NotAllowed(_("Only marketing and admins can restructure organisations."))
+    require(by, Permission.RESTRUCTURE_ORGANIZATIONS)
     ids = [org.pk] + ([parent.pk] if parent is not None else [])
     locked = {o.pk: o for o in Organization.objects.select_for_update().filter(pk__in=ids)}
     org = locked[org.pk]

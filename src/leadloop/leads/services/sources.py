@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts import services as accounts_services
-from leadloop.accounts.actors import SYSTEM, Actor, SystemActor
+from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.audit import record_audit
-from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
+from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.accounts.permissions import Permission, require
 from leadloop.core import prepared, secrets
-from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.errors import ValidationFailed
 from leadloop.leads.models import (
     Campaign,
     ChannelKind,
@@ -55,13 +56,6 @@ def audit_source(source: Source, *, by: Actor, change: str, **data: Any) -> None
     )
 
 
-def _require_configurator(by: Actor) -> None:
-    if not isinstance(by, SystemActor) and not (
-        isinstance(by, User) and by.role in (Role.ADMIN, Role.MARKETING)
-    ):
-        raise NotAllowed(_("Only marketing and admins can configure sources and campaigns."))
-
-
 @transaction.atomic
 def create_source(
     *,
@@ -73,7 +67,7 @@ def create_source(
     field_mapping: dict[str, Any] | None = None,
 ) -> SourceWithKey:
     """Create a source and its first key (returned once, stored only as a hash)."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     errors: dict[str, list[str]] = {}
     name = clean_text(name)
     if not name:
@@ -119,7 +113,7 @@ def _set_new_key(source: Source) -> str:
 @transaction.atomic
 def rotate_source_key(source: Source, *, by: Actor) -> str:
     """Replace a source's key; the old key stops working at once. Returns the new raw key."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     raw = _set_new_key(source)
     audit_source(source, by=by, change="key_rotated")
     return raw
@@ -128,7 +122,7 @@ def rotate_source_key(source: Source, *, by: Actor) -> str:
 @transaction.atomic
 def revoke_source_key(source: Source, *, by: Actor) -> Source:
     """Stop a source's key from working (senders get 401) without deleting the source."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     source.key_revoked_at = timezone.now()
     source.save(update_fields=["key_revoked_at"])
     audit_source(source, by=by, change="key_revoked")
@@ -145,7 +139,7 @@ def set_intake_limits(
 
     None takes the deployment's default, 0 means no limit.
     """
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     errors: dict[str, list[str]] = {}
     for name, value in (("intake_limit", per_source), ("intake_limit_per_address", per_address)):
         if value is not None and not 0 <= value <= MAX_INTAKE_LIMIT:
@@ -181,7 +175,7 @@ def create_campaign(
     currency: str = "EUR",
 ) -> Campaign:
     """Create a campaign under a source."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     errors: dict[str, list[str]] = {}
     name = clean_text(name)
     if not name:
@@ -208,7 +202,7 @@ def add_campaign_cost(
     campaign: Campaign, *, incurred_on: dt.date, amount: Decimal, by: Actor, note: str = ""
 ) -> CostEntry:
     """Record money spent on a campaign."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SOURCES)
     if amount < 0:
         raise ValidationFailed(
             _("A cost cannot be negative."), errors={"amount": [_("Cannot be negative.")]}

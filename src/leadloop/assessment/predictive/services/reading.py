@@ -10,10 +10,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive.services.features import EMPTY, OPT_IN_FIELDS, OTHER
-from leadloop.errors import NotAllowed, NotFound
+from leadloop.errors import NotFound
 from leadloop.leads.models import ActivityKind
 
 logger = logging.getLogger(__name__)
@@ -22,14 +22,9 @@ logger = logging.getLogger(__name__)
 # --- Reading -------------------------------------------------------------------------------------
 
 
-def _require(actor: Actor) -> None:
-    if not can_manage_configuration(actor):
-        raise NotAllowed(_("Only marketing and admins see the predictive models."))
-
-
 def list_models(actor: Actor) -> QuerySet[PredictiveModel]:
     """Every trained model, newest first, without the stored pipelines (config roles only)."""
-    _require(actor)
+    require(actor, Permission.VIEW_PREDICTIVE_MODELS)
     return PredictiveModel.objects.defer("blob").select_related("trained_by")
 
 

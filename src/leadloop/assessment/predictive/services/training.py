@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import User
-from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive.services.features import (
     CLOSED,
@@ -47,7 +47,7 @@ from leadloop.assessment.predictive.services.history import (
     load_history,
 )
 from leadloop.assessment.predictive.services.scoring import invalidate, score_all_leads
-from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.errors import ValidationFailed
 from leadloop.leads.models import Source
 
 logger = logging.getLogger(__name__)
@@ -120,8 +120,7 @@ def train(
     Only marketing and admins (and the CLI) may train. ValidationFailed when there is too little
     history or an included field is unknown.
     """
-    if not can_manage_configuration(by):
-        raise NotAllowed(_("Only marketing and admins train the predictive model."))
+    require(by, Permission.TRAIN_MODELS)
     wanted = list(dict.fromkeys(str(f).strip() for f in include if str(f).strip()))
     began = time.perf_counter()
     history = load_history()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import (
     BlockEntry,
     BlockKind,
@@ -22,7 +23,6 @@ from leadloop.assessment.scoring.services._common import (
     _changed,
     _choice,
     _fail,
-    _require_configurator,
     _text,
     _who,
     logger,
@@ -142,7 +142,7 @@ def create_block_entry(
 
     `country` is the region a phone number without country code is read in.
     """
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_block({"kind": kind, "value": value, "note": note, "country": country})
     entry = BlockEntry(**cleaned, created_by=by if isinstance(by, User) else None)
     _save_block(entry)
@@ -157,7 +157,7 @@ def update_block_entry(
     entry: BlockEntry, *, by: Actor, kind: str, value: str, note: str = "", country: str = ""
 ) -> BlockEntry:
     """Change a blocklist entry's value or note."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_block(
         {"kind": kind, "value": value, "note": note, "country": country}, exclude_id=entry.pk
     )
@@ -173,7 +173,7 @@ def update_block_entry(
 @transaction.atomic
 def delete_block_entry(entry: BlockEntry, *, by: Actor) -> None:
     """Take a value off the blocklist."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     entry_id, kind = entry.pk, entry.kind
     entry.delete()
     logger.info("blocklist entry removed entry=%s by=%s", entry_id, _who(by))

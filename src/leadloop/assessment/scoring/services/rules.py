@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import (
     EngagementEvent,
     EngagementRule,
@@ -29,7 +30,6 @@ from leadloop.assessment.scoring.services._common import (
     _choice,
     _fail,
     _integer,
-    _require_configurator,
     _text,
     _who,
     logger,
@@ -120,7 +120,7 @@ def create_grading_rule(
     is_active: bool = True,
 ) -> GradingRule:
     """Add a profile rule at the end of the list: a lead whose field matches earns `points`."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_grading(
         {
             "field": field,
@@ -152,7 +152,7 @@ def update_grading_rule(
     is_active: bool = True,
 ) -> GradingRule:
     """Replace a grading rule's condition and points (its place in the list stays)."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_grading(
         {
             "field": field,
@@ -187,7 +187,7 @@ def _delete_rule(rule: GradingRule | EngagementRule, *, what: str, by: Actor) ->
 @transaction.atomic
 def delete_grading_rule(rule: GradingRule, *, by: Actor) -> None:
     """Remove a grading rule; leads keep their grade until they are assessed again."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     _delete_rule(rule, what="grading", by=by)
 
 
@@ -218,7 +218,7 @@ def create_engagement_rule(
     is_active: bool = True,
 ) -> EngagementRule:
     """Add a behaviour rule: each `event` (mentioning `match`, when given) earns `points`."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_engagement(
         {
             "event": event,
@@ -247,7 +247,7 @@ def update_engagement_rule(
     is_active: bool = True,
 ) -> EngagementRule:
     """Replace an engagement rule's event, match, points and repeatability."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     cleaned = _clean_engagement(
         {
             "event": event,
@@ -263,5 +263,5 @@ def update_engagement_rule(
 @transaction.atomic
 def delete_engagement_rule(rule: EngagementRule, *, by: Actor) -> None:
     """Remove an engagement rule; scores change when leads are assessed again."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     _delete_rule(rule, what="engagement", by=by)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget, User
+from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import (
     DuplicateAction,
     ScoringSettings,
@@ -29,7 +30,6 @@ from leadloop.assessment.scoring.services._common import (
     _choice,
     _fail,
     _integer,
-    _require_configurator,
     _who,
     logger,
 )
@@ -62,7 +62,7 @@ def update_scoring_settings(*, by: Actor, **changes: Any) -> ScoringSettings:
     `fraud_weights` replaces the per-rule weights (a rule not named goes back to its built-in
     weight, 0 switches it off). Who changed it and when is kept on the row.
     """
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     unknown = sorted(set(changes) - set(SETTINGS_FIELDS))
     if unknown:
         raise ValidationFailed(
@@ -200,7 +200,7 @@ def set_source_policy(
 ) -> SourcePolicy:
     """Set how a source's leads are judged: fraud scores from `fraud_review_at` are held for
     review, from `fraud_reject_at` refused (101: never); what a duplicate at intake does."""
-    _require_configurator(by)
+    require(by, Permission.CONFIGURE_SCORING)
     errors: Errors = {}
     review = _integer(errors, "fraud_review_at", fraud_review_at, low=0, high=100)
     reject = _integer(errors, "fraud_reject_at", fraud_reject_at, low=1, high=MAX_REJECT_AT)

@@ -20,7 +20,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor, SystemActor
-from leadloop.accounts.models import Role, User
+from leadloop.accounts.models import User
+from leadloop.accounts.permissions import Permission, require
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.imports import worker as import_worker
 from leadloop.intake.imports.bulk.rows import (
@@ -62,8 +63,7 @@ def _check_importer(by: Actor, source: Source) -> None:
         if by.source_id != source.pk:
             raise NotAllowed(_("This key may only submit leads to its own source."))
         return
-    if not (isinstance(by, User) and by.is_active and by.role in (Role.ADMIN, Role.MARKETING)):
-        raise NotAllowed(_("Only marketing and admins import files."))
+    require(by, Permission.IMPORT_LEADS)
 
 
 def _file_digest(path: Path) -> tuple[str, int]:
