@@ -5,3 +5,59 @@ class AssessmentConfig(AppConfig):
     name = "leadloop.assessment"
     label = "assessment"
     verbose_name = "Assessment"
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
+        from leadloop.assessment import tasks
+        from leadloop.assessment.review import selectors as review_selectors
+        from leadloop.core import navigation, schedule
+        from leadloop.core.navigation import NavEntry
+        from leadloop.core.schedule import PeriodicSpec
+
+        schedule.register(
+            PeriodicSpec("refresh_scores", timedelta(hours=1), tasks.refresh_scores_task),
+            PeriodicSpec("assess_pending", timedelta(minutes=1), tasks.assess_pending_task),
+        )
+        config = can_manage_configuration
+        navigation.register(
+            NavEntry(
+                80,
+                _("Review"),
+                "assessment:review-list",
+                "intake",
+                "/assessment/review/",
+                is_staff_role,
+                badge=review_selectors.count_held_leads,
+            ),
+            NavEntry(
+                90,
+                _("Duplicates"),
+                "assessment:duplicate-list",
+                "leads",
+                "/assessment/duplicates/",
+                is_staff_role,
+            ),
+            NavEntry(
+                100, _("Scoring"), "assessment:config", "campaigns", "/assessment/config/", config
+            ),
+            NavEntry(
+                110,
+                _("Enrichment"),
+                "assessment:enrichment-list",
+                "sources",
+                "/assessment/enrichment/",
+                config,
+            ),
+            NavEntry(
+                120,
+                _("Predictive model"),
+                "assessment:model-list",
+                "campaigns",
+                "/assessment/models/",
+                config,
+            ),
+        )

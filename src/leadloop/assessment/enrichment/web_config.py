@@ -21,7 +21,7 @@ from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
 from leadloop.assessment.scoring import rules
-from leadloop.core import secrets
+from leadloop.core import retry, secrets
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
@@ -333,6 +333,6 @@ def schedule_http_enrichment(lead_id: int) -> None:
     """After the current transaction commits, enrich the lead through the HTTP providers (only
     when one is active, so the intake pays nothing otherwise)."""
     if has_active_providers():
-        from leadloop.assessment.tasks import enrich_lead_task
-
-        transaction.on_commit(partial(enrich_lead_task.enqueue, lead_id=lead_id))
+        transaction.on_commit(
+            partial(retry.enqueue, "leadloop.assessment.tasks.enrich_lead_task", lead_id=lead_id)
+        )
