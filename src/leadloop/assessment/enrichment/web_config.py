@@ -22,8 +22,8 @@ from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
 from leadloop.assessment.scoring import rules
 from leadloop.core import retry, secrets
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
 
 # Lead fields an HTTP provider may fill (identity fields such as e-mail and phone are never
