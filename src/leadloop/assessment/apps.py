@@ -61,3 +61,9 @@ class AssessmentConfig(AppConfig):
                 config,
             ),
         )
+        from leadloop.assessment import services
+        from leadloop.leads import entry
+
+        entry.register(
+            create_lead=services.create_lead, reassess_after_edit=services.reassess_after_edit
+        )

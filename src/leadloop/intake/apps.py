@@ -39,3 +39,7 @@ class IntakeConfig(AppConfig):
             ),
             NavEntry(70, _("Imports"), "intake:import-list", "sources", "/intake/imports/", config),
         )
+        from leadloop.intake import api
+        from leadloop.leads import entry
+
+        entry.register(submit_as_source=api.submit_lead_as_source)
