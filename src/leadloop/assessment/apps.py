@@ -12,11 +12,12 @@ class AssessmentConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
-        from leadloop.assessment import tasks
+        from leadloop.assessment import services, tasks
         from leadloop.assessment.review import selectors as review_selectors
         from leadloop.core import navigation, schedule
         from leadloop.core.navigation import NavEntry
         from leadloop.core.schedule import PeriodicSpec
+        from leadloop.leads import entry
 
         schedule.register(
             PeriodicSpec("refresh_scores", timedelta(hours=1), tasks.refresh_scores_task),
@@ -61,9 +62,7 @@ class AssessmentConfig(AppConfig):
                 config,
             ),
         )
-        from leadloop.assessment import services
-        from leadloop.leads import entry
-
+        # The lead form and POST /api/v1/leads (in leads) assess what a person typed.
         entry.register(
             create_lead=services.create_lead, reassess_after_edit=services.reassess_after_edit
         )
