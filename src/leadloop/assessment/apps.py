@@ -12,16 +12,22 @@ class AssessmentConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
-        from leadloop.assessment import services, tasks
-        from leadloop.assessment.review import selectors as review_selectors
         from leadloop.core import navigation, schedule
         from leadloop.core.navigation import NavEntry
         from leadloop.core.schedule import PeriodicSpec
         from leadloop.leads import entry
 
         schedule.register(
-            PeriodicSpec("refresh_scores", timedelta(hours=1), tasks.refresh_scores_task),
-            PeriodicSpec("assess_pending", timedelta(minutes=1), tasks.assess_pending_task),
+            PeriodicSpec(
+                "refresh_scores",
+                timedelta(hours=1),
+                "leadloop.assessment.tasks.refresh_scores_task",
+            ),
+            PeriodicSpec(
+                "assess_pending",
+                timedelta(minutes=1),
+                "leadloop.assessment.tasks.assess_pending_task",
+            ),
         )
         config = can_manage_configuration
         navigation.register(
@@ -32,7 +38,7 @@ class AssessmentConfig(AppConfig):
                 "intake",
                 "/assessment/review/",
                 is_staff_role,
-                badge=review_selectors.count_held_leads,
+                badge="leadloop.assessment.review.selectors.count_held_leads",
             ),
             NavEntry(
                 90,
@@ -64,5 +70,6 @@ class AssessmentConfig(AppConfig):
         )
         # The lead form and POST /api/v1/leads (in leads) assess what a person typed.
         entry.register(
-            create_lead=services.create_lead, reassess_after_edit=services.reassess_after_edit
+            create_lead="leadloop.assessment.services.create_lead",
+            reassess_after_edit="leadloop.assessment.services.reassess_after_edit",
         )

@@ -11,22 +11,30 @@ class CoreConfig(AppConfig):
 
         from django.core import checks
 
-        from leadloop.core import schedule, tasks
+        from leadloop.core import schedule
         from leadloop.core.csp import check_form_frame_ancestors
 
         checks.register(check_form_frame_ancestors, checks.Tags.security)
 
         schedule.register(
             schedule.PeriodicSpec(
-                "prune_task_results", timedelta(hours=24), tasks.prune_task_results_task
+                "prune_task_results",
+                timedelta(hours=24),
+                "leadloop.core.tasks.prune_task_results_task",
             ),
             schedule.PeriodicSpec(
-                "requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task
+                "requeue_stalled_tasks",
+                timedelta(minutes=5),
+                "leadloop.core.tasks.requeue_stalled_tasks_task",
             ),
             schedule.PeriodicSpec(
-                "prune_rate_counters", timedelta(hours=1), tasks.prune_rate_counters_task
+                "prune_rate_counters",
+                timedelta(hours=1),
+                "leadloop.core.tasks.prune_rate_counters_task",
             ),
             schedule.PeriodicSpec(
-                "optimize_database", timedelta(hours=24), tasks.optimize_database_task
+                "optimize_database",
+                timedelta(hours=24),
+                "leadloop.core.tasks.optimize_database_task",
             ),
         )

@@ -11,12 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
 class NavEntry:
     """One menu entry: shown to users for whom `visible(user)` holds, marked active while the
-    path starts with `prefix` (the longest matching prefix wins), with an optional count."""
+    path starts with `prefix` (the longest matching prefix wins), with an optional count.
+
+    `badge` is the path of a selector `(user) -> int`, imported when a page is drawn, not when
+    Django is set up.
+    """
 
     position: int
     label: str | Promise
@@ -24,7 +29,14 @@ class NavEntry:
     icon: str
     prefix: str
     visible: Callable[[Any], bool]
-    badge: Callable[[Any], int] | None = None
+    badge: str | None = None
+
+    def count_for(self, user: Any) -> int:
+        """The number shown beside the entry, 0 without a badge."""
+        if self.badge is None:
+            return 0
+        count: int = import_string(self.badge)(user)
+        return count
 
 
 _ENTRIES: dict[str, NavEntry] = {}

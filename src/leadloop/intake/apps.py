@@ -15,16 +15,21 @@ class IntakeConfig(AppConfig):
         from leadloop.core import navigation, schedule
         from leadloop.core.navigation import NavEntry
         from leadloop.core.schedule import PeriodicSpec
-        from leadloop.intake import api, selectors, tasks
         from leadloop.leads import entry
 
         schedule.register(
             PeriodicSpec(
-                "process_orphaned_submissions", timedelta(minutes=1), tasks.process_orphans_task
+                "process_orphaned_submissions",
+                timedelta(minutes=1),
+                "leadloop.intake.tasks.process_orphans_task",
             ),
-            PeriodicSpec("poll_feeds", timedelta(minutes=10), tasks.poll_feeds_task),
-            PeriodicSpec("poll_ftp", timedelta(minutes=5), tasks.poll_ftp_task),
-            PeriodicSpec("poll_imap", timedelta(minutes=2), tasks.poll_imap_sources_task),
+            PeriodicSpec(
+                "poll_feeds", timedelta(minutes=10), "leadloop.intake.tasks.poll_feeds_task"
+            ),
+            PeriodicSpec("poll_ftp", timedelta(minutes=5), "leadloop.intake.tasks.poll_ftp_task"),
+            PeriodicSpec(
+                "poll_imap", timedelta(minutes=2), "leadloop.intake.tasks.poll_imap_sources_task"
+            ),
         )
         config = can_manage_configuration
         navigation.register(
@@ -36,9 +41,9 @@ class IntakeConfig(AppConfig):
                 "intake",
                 "/intake/",
                 config,
-                badge=selectors.count_needing_review,
+                badge="leadloop.intake.selectors.count_needing_review",
             ),
             NavEntry(70, _("Imports"), "intake:import-list", "sources", "/intake/imports/", config),
         )
         # A source key's POST /api/v1/leads takes the intake; the endpoint lives in leads.
-        entry.register(submit_as_source=api.submit_lead_as_source)
+        entry.register(submit_as_source="leadloop.intake.api.submit_lead_as_source")

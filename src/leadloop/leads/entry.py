@@ -3,14 +3,15 @@
 The form and the endpoint live in `leads`, yet a new or edited lead must pass the assessment and a
 source key's post must take the intake, and both apps sit above `leads`. They register their
 functions here in their `AppConfig.ready()` (`leadloop.assessment.apps`, `leadloop.intake.apps`),
-so `leads` names neither and import-linter keeps the order (pyproject.toml).
+so `leads` names neither and import-linter keeps the order (pyproject.toml). A step is the path
+of a function, imported on first use, so setting Django up does not import the upper apps.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from django.utils.module_loading import import_string
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -19,36 +20,22 @@ if TYPE_CHECKING:
     from leadloop.leads.models import Lead, Source
 
 
-@dataclass
-class _Steps:
-    create_lead: Callable[..., Lead] | None = None
-    reassess_after_edit: Callable[[Lead], object] | None = None
-    submit_as_source: Callable[[HttpRequest, SourceActor, Source], tuple[int, bool]] | None = None
+_steps: dict[str, str] = {}
 
 
-_steps = _Steps()
-
-
-def register(
-    *,
-    create_lead: Callable[..., Lead] | None = None,
-    reassess_after_edit: Callable[[Lead], object] | None = None,
-    submit_as_source: Callable[[HttpRequest, SourceActor, Source], tuple[int, bool]] | None = None,
-) -> None:
-    """Plug in the steps an upper app owns; a step left out keeps its earlier registration."""
-    if create_lead is not None:
-        _steps.create_lead = create_lead
-    if reassess_after_edit is not None:
-        _steps.reassess_after_edit = reassess_after_edit
-    if submit_as_source is not None:
-        _steps.submit_as_source = submit_as_source
+def register(**paths: str) -> None:
+    """Plug in the steps an upper app owns, each as a function's path, by the step's name:
+    `create_lead`, `reassess_after_edit` or `submit_as_source`."""
+    unknown = set(paths) - {"create_lead", "reassess_after_edit", "submit_as_source"}
+    if unknown:
+        raise TypeError(f"leads.entry has no step {', '.join(sorted(unknown))}")
+    _steps.update(paths)
 
 
 def _step(name: str) -> Any:
-    step = getattr(_steps, name)
-    if step is None:
+    if name not in _steps:
         raise RuntimeError(f"No app registered leads.entry.{name}; is it in INSTALLED_APPS?")
-    return step
+    return import_string(_steps[name])
 
 
 def create_lead(data: dict[str, Any], *, source: Source, by: Actor) -> Lead:

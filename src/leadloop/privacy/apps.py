@@ -13,11 +13,12 @@ class PrivacyConfig(AppConfig):
 
         from leadloop.accounts.selectors import can_manage_configuration
         from leadloop.core import navigation, schedule
-        from leadloop.privacy import tasks
 
         schedule.register(
             schedule.PeriodicSpec(
-                "apply_retention", timedelta(hours=24), tasks.apply_retention_task
+                "apply_retention",
+                timedelta(hours=24),
+                "leadloop.privacy.tasks.apply_retention_task",
             ),
         )
         navigation.register(

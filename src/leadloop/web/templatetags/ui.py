@@ -50,7 +50,7 @@ def nav_items(context: dict[str, Any]) -> list[NavItem]:
             reverse(entry.url_name),
             entry.icon,
             entry.prefix == active,
-            entry.badge(user) if entry.badge is not None else 0,
+            entry.count_for(user),
         )
         for entry in visible
     ]
