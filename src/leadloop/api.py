@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import zoneinfo
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -99,12 +98,6 @@ api = NinjaAPI(
     urls_namespace="api",
     auth=[ApiKeyAuth(), BearerAuth(), BrowserSessionAuth()],
 )
-
-
-def actor_of(request: HttpRequest) -> Actor:
-    """The authenticated actor of an API request."""
-    auth: Any = getattr(request, "auth", None)
-    return auth if auth is not None else request.user  # type: ignore[return-value]
 
 
 @api.exception_handler(LeadloopError)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from leadloop.accounts.models import User
 
 
@@ -30,3 +32,13 @@ SYSTEM = SystemActor()
 CLI = SystemActor(label="cli")
 
 Actor = Union["User", SystemActor, SourceActor]
+
+
+def actor_from_request(request: HttpRequest) -> Actor:
+    """The actor behind a request: the API's authenticated key or session, else the logged-in user.
+
+    It lives here, below every app, so an app's API and views need not import the NinjaAPI that
+    mounts them (which imports every app's router back).
+    """
+    auth: Any = getattr(request, "auth", None)
+    return auth if auth is not None else request.user  # type: ignore[return-value]

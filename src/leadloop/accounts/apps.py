@@ -5,3 +5,15 @@ class AccountsConfig(AppConfig):
     name = "leadloop.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.accounts.audit_selectors import can_read_audit
+        from leadloop.core import navigation
+
+        navigation.register(
+            navigation.NavEntry(
+                140, _("Audit log"), "accounts:audit-list", "intake", "/audit/", can_read_audit
+            ),
+        )

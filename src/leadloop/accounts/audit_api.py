@@ -81,9 +81,9 @@ def event_out(event: AuditEvent) -> AuditEventOut:
 
 @router.get("", response=AuditList, summary="The audit log, newest first (admins only)")
 def list_events(request: HttpRequest, query: Query[AuditQuery]) -> AuditList:
-    from leadloop.api import actor_of
+    from leadloop.accounts.actors import actor_from_request
 
     page = list_audit_events(
-        actor_of(request), query.filters(), before=query.before, limit=query.limit
+        actor_from_request(request), query.filters(), before=query.before, limit=query.limit
     )
     return AuditList(items=[event_out(e) for e in page.items], next_before=page.next_before)

@@ -17,6 +17,33 @@ from leadloop.assessment.models import ScoringSettings, SourcePolicy
 from leadloop.assessment.scoring.rules import Snapshot
 from leadloop.leads.models import Lead
 
+# The lead's columns an assessment may change; a reassessment writes back only these.
+RESULT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone_e164",
+    "street",
+    "house_number",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "language",
+    "company_name",
+    "organization_id",
+    "fit_grade",
+    "engagement_score",
+    "predictive_score",
+    "priority",
+    "fraud_score",
+    "hold",
+    "client_ip",
+    "device_fingerprint",
+    "assessment",
+    "assessed_at",
+)
+
 
 @dataclass(frozen=True)
 class Match:

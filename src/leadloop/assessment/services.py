@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.assessment.context import (
+    RESULT_FIELDS,
     Context,
     DeviceReport,
     DuplicateResult,
@@ -149,33 +150,6 @@ def _hold(ctx: Context) -> str | None:
     if ctx.duplicate is not None and ctx.policy.on_duplicate == "review":
         return LeadHold.DUPLICATE_REVIEW
     return None
-
-
-RESULT_FIELDS = (
-    "first_name",
-    "last_name",
-    "email",
-    "phone_e164",
-    "street",
-    "house_number",
-    "postal_code",
-    "city",
-    "region",
-    "country",
-    "language",
-    "company_name",
-    "organization_id",
-    "fit_grade",
-    "engagement_score",
-    "predictive_score",
-    "priority",
-    "fraud_score",
-    "hold",
-    "client_ip",
-    "device_fingerprint",
-    "assessment",
-    "assessed_at",
-)
 
 
 def initial_status(ctx: Context) -> str:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_tasks import task
 from django_tasks.base import Task
 
@@ -77,3 +78,14 @@ def retrying_task(
         return created
 
     return decorator
+
+
+def enqueue(module_path: str, **kwargs: Any) -> None:
+    """Enqueue the task declared at `module_path` (`leadloop.intake.tasks.process_submission_task`).
+
+    A service names its own app's task by path rather than importing the tasks module: that module
+    imports the service (a task calls one service), and the layers contract in pyproject.toml keeps
+    services below tasks, so neither imports the other in a cycle.
+    """
+    declared: Task[..., Any] = import_string(module_path)
+    declared.enqueue(**kwargs)

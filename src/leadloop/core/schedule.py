@@ -1,4 +1,10 @@
-"""Periodic jobs, declared in code. Later capabilities (feed polls, SLA checks) add theirs here."""
+"""Periodic jobs, declared in code: each app registers its own in `AppConfig.ready()`.
+
+`core` sits below every app, so it names none of their tasks; the worker runs whatever the
+installed apps registered (`leadloop.intake.apps`, `leadloop.assessment.apps`, …). A job names its
+task by path, so that setting Django up (every CLI command) does not import the apps' tasks and
+what they pull in; the worker imports them when it enqueues.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +12,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from leadloop.assessment import tasks as assessment_tasks
-from leadloop.core import tasks
-from leadloop.intake import tasks as intake_tasks
-from leadloop.privacy import tasks as privacy_tasks
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
 class PeriodicSpec:
     name: str
     every: timedelta
-    task: Any
+    task_path: str  # "leadloop.intake.tasks.poll_feeds_task"
+
+    @property
+    def task(self) -> Any:
+        """The task object (a `retrying_task`), imported on first use."""
+        return import_string(self.task_path)
 
 
-SCHEDULE: tuple[PeriodicSpec, ...] = (
-    PeriodicSpec("prune_task_results", timedelta(hours=24), tasks.prune_task_results_task),
-    PeriodicSpec("requeue_stalled_tasks", timedelta(minutes=5), tasks.requeue_stalled_tasks_task),
-    PeriodicSpec("prune_rate_counters", timedelta(hours=1), tasks.prune_rate_counters_task),
-    PeriodicSpec("optimize_database", timedelta(hours=24), tasks.optimize_database_task),
-    PeriodicSpec(
-        "process_orphaned_submissions", timedelta(minutes=1), intake_tasks.process_orphans_task
-    ),
-    PeriodicSpec("poll_feeds", timedelta(minutes=10), intake_tasks.poll_feeds_task),
-    PeriodicSpec("poll_ftp", timedelta(minutes=5), intake_tasks.poll_ftp_task),
-    PeriodicSpec("poll_imap", timedelta(minutes=2), intake_tasks.poll_imap_sources_task),
-    PeriodicSpec("refresh_scores", timedelta(hours=1), assessment_tasks.refresh_scores_task),
-    PeriodicSpec("assess_pending", timedelta(minutes=1), assessment_tasks.assess_pending_task),
-    PeriodicSpec("apply_retention", timedelta(hours=24), privacy_tasks.apply_retention_task),
-)
+# Filled by the apps' ready(); a list so that a module that imported it sees every registration.
+SCHEDULE: list[PeriodicSpec] = []
+
+
+def register(*specs: PeriodicSpec) -> None:
+    """Add periodic jobs; a second registration under the same name replaces the first."""
+    for spec in specs:
+        SCHEDULE[:] = [job for job in SCHEDULE if job.name != spec.name]
+        SCHEDULE.append(spec)

@@ -11,11 +11,14 @@ from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.errors import NotFound, ValidationFailed
+from leadloop.core.client_ip import client_ip
+from leadloop.errors import NotFound, Throttled, ValidationFailed
 from leadloop.intake import selectors, services
+from leadloop.intake import throttle as intake_throttle
 from leadloop.intake.channels import settings as channel_settings
+from leadloop.intake.channels.http.parser import HTTP_CHANNEL
 from leadloop.intake.imports import services as import_batches
 from leadloop.intake.mapping import validate_mapping
 from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
@@ -27,9 +30,48 @@ router = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:
-    from leadloop.api import actor_of
+    from leadloop.accounts.actors import actor_from_request
 
-    return actor_of(request)
+    return actor_from_request(request)
+
+
+def submit_lead_as_source(
+    request: HttpRequest, actor: SourceActor, source: Source
+) -> tuple[int, bool]:
+    """A lead sender's post to /api/v1/leads takes the one intake, as at /in/<key>: the raw body is
+    stored first, the source's mapping applies, repeats answer with the first lead (not new), and
+    a refused lead stays in the review queue. Users' own API posts are manual entries and skip it.
+
+    Registered as `leads.entry.submit_as_source` (IntakeConfig.ready); returns the lead's id and
+    whether the post created it.
+    """
+    ip = client_ip(request)
+    submission = services.receive(
+        source=source,
+        channel=HTTP_CHANNEL,
+        body=request.body,
+        content_type=request.headers.get("Content-Type", "application/json"),
+        headers={"User-Agent": request.headers.get("User-Agent", "")[:500]},
+        meta={"ip": ip, "via": "api"},
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        throttle=intake_throttle.limits_for(source, ip=ip),
+    )
+    if submission.state == SubmissionState.THROTTLED:
+        raise Throttled(
+            "; ".join(r["message"] for r in submission.reasons)
+            + " The post was stored; send it again after Retry-After.",
+            retry_after=intake_throttle.retry_after(submission.meta),
+        )
+    submission = services.process_submission(submission.pk, submission=submission)
+    if submission.lead_id is None:
+        errors: dict[str, list[str]] = {}
+        for reason in submission.reasons:
+            errors.setdefault(reason.get("field") or "body", []).append(reason["message"])
+        raise ValidationFailed(
+            "; ".join(r["message"] for r in submission.reasons) or "The lead is not valid.",
+            errors=errors,
+        )
+    return submission.lead_id, submission.disposition == "accepted"
 
 
 class SubmissionOut(Schema):

@@ -24,7 +24,7 @@ from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
-from leadloop.core import prepared, ratelimit, secrets
+from leadloop.core import prepared, ratelimit, retry, secrets
 from leadloop.errors import Conflict, ValidationFailed
 from leadloop.intake import channels
 from leadloop.intake import throttle as intake_throttle
@@ -140,9 +140,7 @@ def _same_body(existing: RawSubmission, digest: str) -> RawSubmission:
 
 
 def _enqueue(submission_id: int) -> None:
-    from leadloop.intake.tasks import process_submission_task
-
-    process_submission_task.enqueue(submission_id=submission_id)
+    retry.enqueue("leadloop.intake.tasks.process_submission_task", submission_id=submission_id)
 
 
 class _Settled(Exception):

@@ -13,15 +13,9 @@ from pydantic import ConfigDict, Field
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget, User
-from leadloop.assessment import services as assessment_services
 from leadloop.core import secrets
-from leadloop.core.client_ip import client_ip
-from leadloop.errors import NotAllowed, Throttled, ValidationFailed
-from leadloop.intake import services as intake_services
-from leadloop.intake import throttle as intake_throttle
-from leadloop.intake.channels.http.parser import HTTP_CHANNEL
-from leadloop.intake.models import SubmissionState
-from leadloop.leads import selectors, services
+from leadloop.errors import NotAllowed, ValidationFailed
+from leadloop.leads import entry, selectors, services
 from leadloop.leads.models import Activity, Campaign, Lead, Organization, Source
 
 leads = Router()
@@ -31,9 +25,9 @@ campaigns = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:
-    from leadloop.api import actor_of
+    from leadloop.accounts.actors import actor_from_request
 
-    return actor_of(request)
+    return actor_from_request(request)
 
 
 # --- Schemas -------------------------------------------------------------------------------------
@@ -294,45 +288,11 @@ def create_lead(request: HttpRequest, payload: LeadCreate) -> Status[LeadOut]:
         )
     source = _source_for_submit(actor, source_id)
     if isinstance(actor, SourceActor):
-        return _create_through_intake(request, actor, source)
-    lead = assessment_services.create_lead(data, source=source, by=actor)
+        lead_id, is_new = entry.submit_as_source(request, actor, source)
+        lead = selectors.get_lead_sent_by(actor, lead_id)
+        return Status(201 if is_new else 200, lead_out(lead, actor))
+    lead = entry.create_lead(data, source=source, by=actor)
     return Status(201, lead_out(selectors.get_lead_for(actor, lead.pk), actor))
-
-
-def _create_through_intake(
-    request: HttpRequest, actor: SourceActor, source: Source
-) -> Status[LeadOut]:
-    """A lead sender's post takes the one intake, as at /in/<key>: the raw body is stored first,
-    the source's mapping applies, repeats answer with the first lead (200), and a refused lead
-    stays in the review queue. Users' own API posts are manual entries and skip it."""
-    ip = client_ip(request)
-    submission = intake_services.receive(
-        source=source,
-        channel=HTTP_CHANNEL,
-        body=request.body,
-        content_type=request.headers.get("Content-Type", "application/json"),
-        headers={"User-Agent": request.headers.get("User-Agent", "")[:500]},
-        meta={"ip": ip, "via": "api"},
-        idempotency_key=request.headers.get("Idempotency-Key", ""),
-        throttle=intake_throttle.limits_for(source, ip=ip),
-    )
-    if submission.state == SubmissionState.THROTTLED:
-        raise Throttled(
-            "; ".join(r["message"] for r in submission.reasons)
-            + " The post was stored; send it again after Retry-After.",
-            retry_after=intake_throttle.retry_after(submission.meta),
-        )
-    submission = intake_services.process_submission(submission.pk, submission=submission)
-    if submission.lead_id is None:
-        errors: dict[str, list[str]] = {}
-        for reason in submission.reasons:
-            errors.setdefault(reason.get("field") or "body", []).append(reason["message"])
-        raise ValidationFailed(
-            "; ".join(r["message"] for r in submission.reasons) or "The lead is not valid.",
-            errors=errors,
-        )
-    lead = selectors.get_lead_sent_by(actor, submission.lead_id)
-    return Status(201 if submission.disposition == "accepted" else 200, lead_out(lead, actor))
 
 
 def _source_for_submit(actor: Actor, source_id: int) -> Source:
@@ -362,7 +322,7 @@ def update_lead(request: HttpRequest, lead_id: int, payload: LeadFields) -> Lead
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
     services.update_lead(lead, payload.model_dump(exclude_unset=True), by=actor)
-    assessment_services.reassess_after_edit(lead)
+    entry.reassess_after_edit(lead)
     return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 
 

@@ -26,9 +26,8 @@ from django.views.decorators.http import require_GET, require_POST
 from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
-from leadloop.assessment import services as assessment_services
 from leadloop.errors import LeadloopError, NotAllowed, ValidationFailed
-from leadloop.leads import exports, selectors, services
+from leadloop.leads import entry, exports, selectors, services
 from leadloop.leads.forms import (
     ActivityForm,
     AssignForm,
@@ -346,7 +345,7 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             source = selectors.get_source_for(actor, form.cleaned_data["source"])
-            lead = assessment_services.create_lead(form.service_data(), source=source, by=actor)
+            lead = entry.create_lead(form.service_data(), source=source, by=actor)
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:
@@ -364,7 +363,7 @@ def lead_edit(request: HttpRequest, lead_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.update_lead(lead, form.service_data(), by=actor)
-            assessment_services.reassess_after_edit(lead)
+            entry.reassess_after_edit(lead)
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:

@@ -27,6 +27,7 @@ from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.assessment import services as assessment_services
+from leadloop.core import retry
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.intake import selectors as intake_selectors
 from leadloop.intake import services as intake_services
@@ -191,9 +192,7 @@ def _erase(
 
 
 def _compact_later() -> None:
-    from leadloop.privacy.tasks import compact_search_index_task
-
-    compact_search_index_task.enqueue()
+    retry.enqueue("leadloop.privacy.tasks.compact_search_index_task")
 
 
 # --- Objection -----------------------------------------------------------------------------------

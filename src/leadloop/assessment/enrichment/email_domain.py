@@ -12,7 +12,7 @@ from functools import cache
 from django.db import connection
 from django.utils.translation import gettext_noop
 
-from leadloop.assessment.context import Context
+from leadloop.assessment.context import RESULT_FIELDS, Context
 from leadloop.assessment.emails import domain_suffixes, is_disposable, is_free_mail
 from leadloop.assessment.enrichment.base import _finding, fill, note
 from leadloop.assessment.findings import Finding
@@ -83,11 +83,9 @@ def _organization_for(domain: str, snapshot: object) -> OrgMatch | None:
 
 @cache
 def _reassessment_keeps_org() -> bool:
-    # A reassessment writes back only services.RESULT_FIELDS; an organisation it cannot store
-    # must not be reported as appended.
-    from leadloop.assessment import services
-
-    return bool({"organization", "organization_id"} & set(services.RESULT_FIELDS))
+    # A reassessment writes back only RESULT_FIELDS; an organisation it cannot store must not be
+    # reported as appended.
+    return bool({"organization", "organization_id"} & set(RESULT_FIELDS))
 
 
 class EmailDomainProvider:

@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.assessment.enrichment.web_config import _is_source, provider_headers
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.core.secrets import SecretsKeyError
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
 
 MAX_RESPONSE_BYTES = 256 * 1024

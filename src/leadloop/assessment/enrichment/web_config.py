@@ -22,9 +22,9 @@ from leadloop.accounts.permissions import Permission, require
 from leadloop.accounts.selectors import can_manage_configuration
 from leadloop.assessment.models import EnrichmentCacheEntry, EnrichmentProvider
 from leadloop.assessment.scoring import rules
-from leadloop.core import secrets
+from leadloop.core import retry, secrets
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.errors import NotFound, ValidationFailed
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import Lead
 
 # Lead fields an HTTP provider may fill (identity fields such as e-mail and phone are never
@@ -329,6 +329,6 @@ def schedule_http_enrichment(lead_id: int) -> None:
     """After the current transaction commits, enrich the lead through the HTTP providers (only
     when one is active, so the intake pays nothing otherwise)."""
     if has_active_providers():
-        from leadloop.assessment.tasks import enrich_lead_task
-
-        transaction.on_commit(partial(enrich_lead_task.enqueue, lead_id=lead_id))
+        transaction.on_commit(
+            partial(retry.enqueue, "leadloop.assessment.tasks.enrich_lead_task", lead_id=lead_id)
+        )

@@ -22,9 +22,9 @@ router = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:
-    from leadloop.api import actor_of
+    from leadloop.accounts.actors import actor_from_request
 
-    return actor_of(request)
+    return actor_from_request(request)
 
 
 class TrainIn(Schema):

@@ -23,9 +23,9 @@ router = Router(tags=["assessment config"])
 
 
 def _actor(request: HttpRequest) -> Actor:
-    from leadloop.api import actor_of
+    from leadloop.accounts.actors import actor_from_request
 
-    return actor_of(request)
+    return actor_from_request(request)
 
 
 def _configurator(request: HttpRequest) -> Actor:

@@ -28,10 +28,10 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.core.secrets import is_masked
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.channels import secrets as channel_secrets
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ChannelKind, Source
 

@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.models import User
+from leadloop.core import retry
 from leadloop.errors import InvalidTransition, ValidationFailed
 from leadloop.intake.imports.bulk import (
     IMPORT_TARGETS,
@@ -201,8 +202,6 @@ def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> Imp
     `fields` is header → target, "extra" (kept on the lead) or "ignore". A failed batch can be
     started again; a queued, running or finished one cannot.
     """
-    from leadloop.intake.tasks import import_file_task
-
     _check_importer(by, batch.source)
     errors = {
         header: [_("Choose a lead field, “extra” or “ignore”.")]
@@ -222,7 +221,9 @@ def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> Imp
         if isinstance(by, User):
             locked.created_by = by
         locked.save(update_fields=["mapping", "state", "progress", "message", "created_by"])
-        transaction.on_commit(partial(import_file_task.enqueue, batch_id=locked.pk))
+        transaction.on_commit(
+            partial(retry.enqueue, "leadloop.intake.tasks.import_file_task", batch_id=locked.pk)
+        )
     return locked
 
 

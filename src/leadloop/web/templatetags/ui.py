@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,10 +18,8 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from leadloop.accounts.audit_selectors import can_read_audit
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
-from leadloop.assessment.review import selectors as review_selectors
-from leadloop.intake import selectors as intake_selectors
+from leadloop.core import navigation
 from leadloop.leads.models import Lead, LeadStatus
 
 register = template.Library()
@@ -37,53 +34,25 @@ class NavItem:
     badge: int = 0
 
 
-# (label, url name, icon, path prefix, who sees it). Later features append their own entries.
-NAV = (
-    (_("Leads"), "leads:lead-list", "leads", "/leads/", "all"),
-    (_("Organisations"), "leads:organization-list", "orgs", "/organizations/", "staff"),
-    (_("Sources"), "leads:source-list", "sources", "/sources/", "staff"),
-    (_("Forms"), "intake:form-list", "sources", "/forms/", "config"),
-    (_("Campaigns"), "leads:campaign-list", "campaigns", "/campaigns/", "staff"),
-    (_("Intake"), "intake:submission-list", "intake", "/intake/", "config"),
-    (_("Imports"), "intake:import-list", "sources", "/intake/imports/", "config"),
-    (_("Review"), "assessment:review-list", "intake", "/assessment/review/", "staff"),
-    (_("Duplicates"), "assessment:duplicate-list", "leads", "/assessment/duplicates/", "staff"),
-    (_("Scoring"), "assessment:config", "campaigns", "/assessment/config/", "config"),
-    (_("Enrichment"), "assessment:enrichment-list", "sources", "/assessment/enrichment/", "config"),
-    (_("Predictive model"), "assessment:model-list", "campaigns", "/assessment/models/", "config"),
-    (_("Privacy"), "privacy:requests", "leads", "/privacy/", "config"),
-    (_("Audit log"), "accounts:audit-list", "intake", "/audit/", "admin"),
-)
-# url name → a count shown beside the entry (one cheap query, only for those who see the entry).
-NAV_BADGES: dict[str, Callable[[Any], int]] = {
-    "intake:submission-list": intake_selectors.count_needing_review,
-    "assessment:review-list": review_selectors.count_held_leads,
-}
-
-
 @register.simple_tag(takes_context=True)
 def nav_items(context: dict[str, Any]) -> list[NavItem]:
-    """The navigation entries the current user may see, the current section marked active."""
+    """The navigation entries the current user may see (each app registers its own in
+    `AppConfig.ready()`, see `leadloop.core.navigation`), the current section marked active."""
     request: HttpRequest = context["request"]
     user = request.user
-    allowed = {
-        "all": True,
-        "staff": is_staff_role(user),  # type: ignore[arg-type]
-        "config": can_manage_configuration(user),  # type: ignore[arg-type]
-        "admin": can_read_audit(user),  # type: ignore[arg-type]
-    }
-    visible = [entry for entry in NAV if allowed.get(entry[4], False)]
+    visible = [entry for entry in navigation.entries() if entry.visible(user)]
     # The longest matching prefix wins: /intake/imports/ is Imports, not Intake as well.
-    active = max((e[3] for e in visible if request.path.startswith(e[3])), key=len, default="")
+    prefixes = (entry.prefix for entry in visible if request.path.startswith(entry.prefix))
+    active = max(prefixes, key=len, default="")
     return [
         NavItem(
-            str(label),
-            reverse(name),
-            icon,
-            prefix == active,
-            NAV_BADGES[name](user) if name in NAV_BADGES else 0,
+            str(entry.label),
+            reverse(entry.url_name),
+            entry.icon,
+            entry.prefix == active,
+            entry.count_for(user),
         )
-        for label, name, icon, prefix, _audience in visible
+        for entry in visible
     ]
 
 

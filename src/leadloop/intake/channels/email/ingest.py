@@ -19,11 +19,11 @@ from typing import Any
 from django.db import connections
 from django.utils.translation import gettext as _
 
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.intake import services
 from leadloop.intake.channels import secrets as channel_secrets
 from leadloop.intake.channels.email.parser import EMAIL_CHANNEL, MAX_MESSAGE_BYTES, iter_mbox
 from leadloop.intake.models import RawSubmission
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)

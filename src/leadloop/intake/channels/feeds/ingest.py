@@ -21,6 +21,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.errors import Conflict, LeadloopError
 from leadloop.intake import services
 from leadloop.intake.channels.feeds.parser import (
@@ -32,7 +33,6 @@ from leadloop.intake.channels.feeds.parser import (
     parse_feed,
 )
 from leadloop.intake.models import RawSubmission
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)

@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
 
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.errors import LeadloopError
 from leadloop.intake.channels import ParseError, Record, register
 from leadloop.intake.imports.reader import ImportFileError, open_table
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 
 if TYPE_CHECKING:
     from leadloop.intake.models import RawSubmission

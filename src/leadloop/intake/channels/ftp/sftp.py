@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import asyncssh
 from django.utils.translation import gettext as _
 
-from leadloop.intake.network import PrivateHostError, refuse_private_host
+from leadloop.core.network import PrivateHostError, refuse_private_host
 
 if TYPE_CHECKING:
     from leadloop.intake.channels.ftp.client import FtpSettings, RemoteFile

@@ -2,9 +2,9 @@
 
 import pytest
 
+from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.intake.channels.feeds.ingest import FeedError, fetch_feed
 from leadloop.intake.channels.ftp.client import FtpError, FtpSettings, list_new_files
-from leadloop.intake.network import PrivateHostError, refuse_private_host
 
 
 @pytest.fixture
