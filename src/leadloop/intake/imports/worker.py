@@ -22,6 +22,6 @@ def init(settings_module: str, language: str) -> None:
 
 def validate(rows: list[tuple[int, list[str]]], plan: Any) -> list[tuple[Any, ...]]:
     """Map and validate one chunk of rows (see `intake.imports.bulk.validate_rows`)."""
-    from leadloop.intake.imports.bulk import validate_rows
+    from leadloop.intake.imports.bulk.rows import validate_rows
 
     return validate_rows(rows, plan)

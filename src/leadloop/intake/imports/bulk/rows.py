@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import os
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
-from leadloop.intake.imports import worker as import_worker
 from leadloop.intake.mapping import (
     TARGETS,
     MappingError,
@@ -186,30 +179,3 @@ def _clean(data: dict[str, Any], plan: _Plan) -> tuple[Any, ...]:
         data, partial(clean_lead_input, default_region=plan.default_region)
     )
     return ("rejected", reasons) if values is None else ("ok", values, reasons)
-
-
-class _Inline:
-    """The executor interface, run in this process (small files, and no pool to start)."""
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(fn(*args))
-        return future
-
-    def shutdown(self, *, cancel_futures: bool = False) -> None:
-        pass
-
-
-def _executor(workers: int) -> ProcessPoolExecutor | _Inline:
-    if workers < 1:
-        return _Inline()
-    # spawn, not fork: a forked child would share this process's open database connection.
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=import_worker.init,
-        initargs=(
-            os.environ.get("DJANGO_SETTINGS_MODULE", "leadloop.settings"),
-            translation.get_language() or settings.LANGUAGE_CODE,
-        ),
-    )

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import multiprocessing
 import os
 import re
 import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor, SystemActor
@@ -34,7 +35,6 @@ from leadloop.intake.imports.bulk.rows import (
     WORKERS,
     ImportProgress,
     ImportReport,
-    _executor,
     _Plan,
 )
 from leadloop.intake.imports.bulk.writer import _Writer
@@ -54,6 +54,33 @@ logger = logging.getLogger(__name__)
 
 
 # --- The service ---------------------------------------------------------------------------------
+
+
+class _Inline:
+    """The executor interface, run in this process (small files, and no pool to start)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def shutdown(self, *, cancel_futures: bool = False) -> None:
+        pass
+
+
+def _executor(workers: int) -> ProcessPoolExecutor | _Inline:
+    if workers < 1:
+        return _Inline()
+    # spawn, not fork: a forked child would share this process's open database connection.
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=import_worker.init,
+        initargs=(
+            os.environ.get("DJANGO_SETTINGS_MODULE", "leadloop.settings"),
+            translation.get_language() or settings.LANGUAGE_CODE,
+        ),
+    )
 
 
 def _check_importer(by: Actor, source: Source) -> None:
