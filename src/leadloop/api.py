@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.operation import Operation
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
@@ -87,7 +88,26 @@ class BrowserSessionAuth(SessionAuth):
         return request.COOKIES.get(self.param_name) or "session"
 
 
-api = NinjaAPI(
+# Integrators generate clients from the OpenAPI document, and their methods are named after the
+# operation ids, which django-ninja makes from "<module>_<function>". Modules move as the code is
+# reorganised (issue 10); the published ids must not. Each endpoint keeps the id of the module it
+# was first published from; an api package answers with its own name.
+PUBLISHED_MODULES = {
+    "leadloop.assessment.scoring.api": "leadloop.assessment.config_api",
+    "leadloop.assessment.review.api": "leadloop.assessment.lead_api",
+}
+
+
+class LeadloopAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        if ".api." in module:
+            module = module.split(".api.", 1)[0] + ".api"
+        module = PUBLISHED_MODULES.get(module, module)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
+
+api = LeadloopAPI(
     title="Leadloop API",
     version="1",
     description=(

@@ -1,36 +1,27 @@
-"""The one intake: store the raw payload first, then parse, map, and create the lead.
-
-submission = receive(source=…, channel="http", body=…, content_type=…)   # committed first
-process_submission(submission.pk)                                           # safe to repeat
-"""
+"""Process a stored submission: decide its outcome with no lock held, then apply it briefly."""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor
-from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment import enrichment as assessment_enrichment
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.context import Verdict
-from leadloop.core import prepared, ratelimit, retry, secrets
-from leadloop.errors import Conflict, ValidationFailed
+from leadloop.core import prepared
+from leadloop.errors import ValidationFailed
 from leadloop.intake import channels
-from leadloop.intake import throttle as intake_throttle
 from leadloop.intake.channels import ParseError
 from leadloop.intake.channels.record import RECORD_CHANNEL
-from leadloop.intake.mapping import Candidate, MappingError, map_record, validate_mapping
+from leadloop.intake.mapping import Candidate, MappingError, map_record
 from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
 from leadloop.intake.outcome import (
     Created,
@@ -43,104 +34,11 @@ from leadloop.intake.outcome import (
     clean_keeping_lead,
     reason,
 )
-from leadloop.leads import selectors as leads_selectors
+from leadloop.intake.services.receiving import MAX_RECORDS, REPEAT_WINDOW, _sha256
 from leadloop.leads import services as leads_services
-from leadloop.leads.models import Campaign, Lead, Source
+from leadloop.leads.models import Campaign, Lead
 
 logger = logging.getLogger(__name__)
-
-# A sender that posts the same bytes again within this window (a double click, a stuttering
-# retry) gets the first lead back instead of a second one.
-REPEAT_WINDOW = dt.timedelta(minutes=10)
-MAX_RECORDS = 10_000
-
-
-def _sha256(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()
-
-
-def receive(
-    *,
-    source: Source,
-    channel: str,
-    body: bytes,
-    content_type: str = "",
-    headers: Mapping[str, str] | None = None,
-    meta: Mapping[str, Any] | None = None,
-    idempotency_key: str = "",
-    process_later: bool = False,
-    parent: RawSubmission | None = None,
-    throttle: Sequence[ratelimit.Limit] = (),
-) -> RawSubmission:
-    """Store an inbound payload exactly as it came, in its own transaction, before anything else.
-
-    A repeated Idempotency-Key returns the first submission (and refuses a different body under
-    the same key). With `process_later` a task processes it after the commit; otherwise the caller
-    calls `process_submission` (for a synchronous answer). Either way, a crash after this point
-    leaves the submission `received` for the sweep to finish.
-
-    The post counts against the `throttle` limits in the same transaction; over one of them it is
-    stored THROTTLED (not processed, reprocessable from the review queue) and without its
-    Idempotency-Key, so the sender's retry with that key is taken as new.
-    """
-    digest = _sha256(body)
-    key = idempotency_key.strip()[:200]
-    if key:
-        existing = _by_key(source, key)
-        if existing is not None:
-            return _same_body(existing, digest)
-    try:
-        with transaction.atomic():
-            exceeded = ratelimit.hit(*throttle) if throttle else None
-            submission = RawSubmission(
-                source=source,
-                channel=channel,
-                content_type=content_type[:200],
-                body=body,
-                body_sha256=digest,
-                headers=dict(headers or {}),
-                meta=dict(meta or {}),
-                idempotency_key=key,
-                received_at=timezone.now(),
-                parent=parent,
-            )
-            if exceeded is not None:
-                _hold_back(submission, exceeded)
-            prepared.insert(submission)
-            if process_later and exceeded is None:
-                transaction.on_commit(partial(_enqueue, submission.pk))
-    except IntegrityError:
-        existing = _by_key(source, key) if key else None
-        if existing is None:
-            raise
-        return _same_body(existing, digest)
-    return submission
-
-
-def _hold_back(submission: RawSubmission, exceeded: ratelimit.Exceeded) -> None:
-    reason, figures = intake_throttle.throttled_record(exceeded)
-    submission.state = SubmissionState.THROTTLED
-    submission.reasons = [reason]
-    submission.meta = {**submission.meta, intake_throttle.THROTTLED: figures}
-    submission.idempotency_key = ""
-    submission.processed_at = submission.received_at
-
-
-def _by_key(source: Source, key: str) -> RawSubmission | None:
-    return RawSubmission.objects.filter(source=source, idempotency_key=key).first()
-
-
-def _same_body(existing: RawSubmission, digest: str) -> RawSubmission:
-    if existing.body_sha256 != digest:
-        raise Conflict(
-            _("This Idempotency-Key was used before with a different body."),
-            errors={"idempotency_key": [_("Use a new key for a new lead.")]},
-        )
-    return existing
-
-
-def _enqueue(submission_id: int) -> None:
-    retry.enqueue("leadloop.intake.tasks.process_submission_task", submission_id=submission_id)
 
 
 class _Settled(Exception):
@@ -446,193 +344,3 @@ def settle(
         }
         disposition = dispositions.get(state, "")
         return _finish(submission, state=state, disposition=disposition, reasons=reasons)
-
-
-# --- Review: fix and reprocess -------------------------------------------------------------------
-
-
-@transaction.atomic
-def reprocess(
-    submission: RawSubmission, *, by: Actor, corrected_fields: Mapping[str, str] | None = None
-) -> RawSubmission:
-    """Send a quarantined, rejected or throttled submission through the pipeline again.
-
-    With `corrected_fields` a person's fix replaces what the parser read; the raw original is
-    never changed.
-    """
-    require(by, Permission.REVIEW_INTAKE)
-    locked = RawSubmission.objects.select_for_update().get(pk=submission.pk)
-    if not locked.is_reviewable:
-        raise Conflict(_("Only quarantined, rejected or throttled submissions can be reprocessed."))
-    if corrected_fields is not None:
-        locked.corrected_fields = {str(k): str(v) for k, v in corrected_fields.items()}
-    locked.state = SubmissionState.RECEIVED
-    locked.disposition = ""
-    locked.meta = {**locked.meta, "reprocessed_by": getattr(by, "username", "system")}
-    locked.save(update_fields=["corrected_fields", "state", "disposition", "meta"])
-    return process_submission(locked.pk)
-
-
-def reprocess_all(
-    source: Source, *, by: Actor, states: Iterable[str] | None = None
-) -> dict[str, int]:
-    """Reprocess every reviewable submission of a source (after a mapping fix); counts outcomes."""
-    require(by, Permission.REVIEW_INTAKE)
-    reviewable = (SubmissionState.QUARANTINED, SubmissionState.REJECTED, SubmissionState.THROTTLED)
-    wanted = [s for s in states or reviewable[:2] if s in reviewable]
-    outcome: dict[str, int] = {}
-    ids = list(
-        RawSubmission.objects.filter(source=source, state__in=wanted)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for submission_id in ids:
-        result = reprocess(RawSubmission.objects.get(pk=submission_id), by=by)
-        outcome[result.state] = outcome.get(result.state, 0) + 1
-    return outcome
-
-
-def set_mapping(source: Source, *, mapping: dict[str, Any], by: Actor) -> Source:
-    """Replace a source's field mapping after checking it; keeps the channel settings in it."""
-    require(by, Permission.CONFIGURE_SOURCES)
-    errors = validate_mapping(mapping)
-    for path in secrets.secret_paths(mapping):
-        errors[path] = [
-            _("Passwords are not kept in the mapping: set them in the channel settings.")
-        ]
-    if errors:
-        raise ValidationFailed(_("The mapping is not valid."), errors=errors)
-    source.field_mapping = {**source.field_mapping, **mapping}
-    source.save(update_fields=["field_mapping"])
-    leads_services.audit_source(source, by=by, change="mapping", sections=sorted(mapping))
-    return source
-
-
-def preview_mapping(
-    source: Source, mapping: dict[str, Any], *, limit: int = 5
-) -> list[dict[str, Any]]:
-    """What `mapping` would make of the source's latest submissions, without saving anything."""
-    previews = []
-    latest = RawSubmission.objects.filter(source=source, parent__isnull=True).order_by(
-        "-received_at"
-    )[:limit]
-    for submission in latest:
-        item: dict[str, Any] = {
-            "submission_id": submission.pk,
-            "received_at": submission.received_at,
-        }
-        try:
-            records = (
-                [submission.corrected_fields]
-                if submission.corrected_fields is not None
-                else channels.parse(submission)
-            )
-            candidate = map_record(records[0], mapping) if records else Candidate()
-            item.update(
-                values=candidate.values, extra=candidate.extra, trace=candidate.trace, error=""
-            )
-        except (ParseError, MappingError) as exc:
-            item.update(values={}, extra={}, trace=[], error=str(exc))
-        previews.append(item)
-    return previews
-
-
-def process_orphans(*, now: dt.datetime | None = None) -> int:
-    """Finish submissions a crash left `received` (the scheduler calls this); returns how many."""
-    now = now or timezone.now()
-    orphaned_before = now - dt.timedelta(seconds=settings.LEADLOOP_ORPHAN_AFTER_SECONDS)
-    ids = list(
-        RawSubmission.objects.filter(
-            state=SubmissionState.RECEIVED, received_at__lte=orphaned_before
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:1000]
-    )
-    for submission_id in ids:
-        try:
-            process_submission(submission_id)
-        except Exception:
-            # One submission that keeps failing must not stop the others behind it; after
-            # three tries it goes to quarantine for a person to look at.
-            logger.exception("orphan sweep failed submission=%s", submission_id)
-            _give_up_after_attempts(submission_id)
-    return len(ids)
-
-
-MAX_SWEEP_ATTEMPTS = 3
-
-
-def _give_up_after_attempts(submission_id: int) -> None:
-    with transaction.atomic():
-        submission = RawSubmission.objects.select_for_update().get(pk=submission_id)
-        if submission.state != SubmissionState.RECEIVED:
-            return
-        submission.attempts += 1
-        if submission.attempts < MAX_SWEEP_ATTEMPTS:
-            submission.save(update_fields=["attempts"])
-            return
-        _quarantine(
-            submission,
-            reasons=[
-                reason("failed", _("Processing failed %(n)d times.") % {"n": submission.attempts})
-            ],
-        )
-
-
-def original_for_lead(actor: Actor, lead_id: int) -> RawSubmission | None:
-    """The first submission a lead came from, if `actor` may see the lead."""
-    lead = leads_selectors.get_lead_for(actor, lead_id)
-    return RawSubmission.objects.filter(lead=lead).order_by("received_at").first()
-
-
-# --- Privacy: erasure and retention --------------------------------------------------------------
-
-# What an erased submission keeps of its meta: nothing that came from the sender's device.
-KEPT_META = ("record",)
-ERASED_COLUMNS = [
-    "body", "body_sha256", "headers", "fields", "corrected_fields", "idempotency_key", "meta",
-    "reasons", "erased_at",
-]  # fmt: skip
-
-
-def erase_submissions(submission_ids: Iterable[int], *, at: dt.datetime) -> int:
-    """Blank what submissions carry about a person: body, its hash, headers, parsed and corrected
-    fields, idempotency key, client details, and the messages of their reasons (codes stay).
-
-    The rows keep source, channel, state and times, so intake counts per source stay right. A
-    record split from a bigger payload takes its parent along: the parent's bytes hold the record
-    too (its other records keep their own rows). Erased submissions are never reprocessed.
-    Irreversible; returns how many rows were blanked. The caller holds the transaction.
-    """
-    ids = set(submission_ids)
-    ids |= set(
-        RawSubmission.objects.filter(pk__in=ids, parent__isnull=False).values_list(
-            "parent_id", flat=True
-        )
-    )
-    erased = 0
-    # Only the columns read here: a body can be megabytes, and it is overwritten anyway.
-    rows = RawSubmission.objects.select_for_update().filter(pk__in=ids, erased_at__isnull=True)
-    for submission in rows.only("pk", "meta", "reasons"):
-        submission.body = b""
-        submission.body_sha256 = ""
-        submission.headers = {}
-        submission.fields = {}
-        submission.corrected_fields = None
-        submission.idempotency_key = ""
-        submission.meta = {k: v for k, v in submission.meta.items() if k in KEPT_META}
-        submission.reasons = [
-            {k: r[k] for k in ("code", "field") if k in r}
-            for r in submission.reasons
-            if isinstance(r, dict)
-        ]
-        submission.erased_at = at
-        submission.save(update_fields=ERASED_COLUMNS)
-        erased += 1
-    return erased
-
-
-def erase_lead_submissions(lead_ids: Iterable[int], *, at: dt.datetime) -> int:
-    """Blank every submission that made or fed the leads `lead_ids` (see `erase_submissions`)."""
-    ids = RawSubmission.objects.filter(lead_id__in=list(lead_ids)).values_list("pk", flat=True)
-    return erase_submissions(list(ids), at=at)
