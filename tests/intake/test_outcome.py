@@ -14,6 +14,7 @@ from leadloop.intake.outcome import (
     Repeated,
     clean_keeping_lead,
 )
+from leadloop.intake.services.processing import _Settled
 from leadloop.leads.models import Activity, Lead
 from leadloop.leads.services import clean_lead_input
 from tests.factories.leads import make_source
@@ -91,7 +92,7 @@ def test_applying_twice_raises_settled_and_the_first_write_stands(db):
     stale = RawSubmission.objects.get(pk=submission.pk)
     stale.state = SubmissionState.RECEIVED
 
-    with pytest.raises(services._Settled):
+    with pytest.raises(_Settled):
         services.apply(stale, Rejected([{"code": "late", "message": "late"}]))
 
     assert RawSubmission.objects.get(pk=submission.pk).state == SubmissionState.PROCESSED

@@ -5,7 +5,7 @@ import pytest
 from leadloop.accounts.actors import SYSTEM
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.leads import selectors, services
-from leadloop.leads.models import LeadStatus
+from leadloop.leads.models import Lead, LeadStatus
 from leadloop.leads.selectors import LeadFilters
 from tests.factories.leads import make_lead, make_organization
 
@@ -178,14 +178,12 @@ def test_a_count_over_its_time_budget_answers_at_least_what_is_known(source, mon
         pytest.skip("the time budget is PostgreSQL's statement_timeout")
     for _ in range(3):
         make_lead(source)
-    monkeypatch.setattr(selectors, "COUNT_BUDGET_MS", 1)
+    monkeypatch.setattr("leadloop.leads.selectors.leads.COUNT_BUDGET_MS", 1)
     # pg_sleep makes the count slower than any budget, without mocking the database.
     monkeypatch.setattr(
-        selectors.Lead.objects,
+        Lead.objects,
         "filter",
-        lambda **kw: selectors.Lead.objects.extra(where=["pg_sleep(0.05) IS NOT NULL"]).filter(
-            **kw
-        ),
+        lambda **kw: Lead.objects.extra(where=["pg_sleep(0.05) IS NOT NULL"]).filter(**kw),
     )
 
     assert selectors.count_leads(SYSTEM, LeadFilters(), at_least=50) == (50, True)

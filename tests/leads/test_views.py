@@ -103,7 +103,7 @@ def test_sort_by_last_name_orders_the_rows(logged_in_client, source, admin):
 
 
 def test_next_page_follows_the_cursor(logged_in_client, source, admin, monkeypatch):
-    monkeypatch.setattr("leadloop.leads.views.PAGE_SIZE", 2)
+    monkeypatch.setattr("leadloop.leads.views.lists.PAGE_SIZE", 2)
     for last in ("A", "B", "C"):
         make_lead(source, first_name="P", last_name=last)
     client = logged_in_client(admin)

@@ -5,7 +5,6 @@ HTMX the same view answers with the fragment that changed. Errors come back as 4
 swapped in (see the htmx-config meta tag in web/base.html).
 """
 
-from leadloop.leads.views.base import PAGE_SIZE
 from leadloop.leads.views.catalog import (
     campaign_list,
     organization_detail,
@@ -32,7 +31,6 @@ from leadloop.leads.views.lists import (
 )
 
 __all__ = [
-    "PAGE_SIZE",
     "campaign_list",
     "lead_assign",
     "lead_bulk",

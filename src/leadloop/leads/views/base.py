@@ -14,8 +14,6 @@ from leadloop.errors import LeadloopError
 from leadloop.leads import selectors
 from leadloop.leads.models import Lead
 
-PAGE_SIZE = 50
-
 
 def _actor(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]

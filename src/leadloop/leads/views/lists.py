@@ -28,9 +28,11 @@ from leadloop.leads.forms import (
     SavedViewForm,
     StatusForm,
 )
-from leadloop.leads.views.base import PAGE_SIZE, _actor, _is_htmx, _query_string, _render
+from leadloop.leads.views.base import _actor, _is_htmx, _query_string, _render
 
 # --- Lead list -----------------------------------------------------------------------------------
+
+PAGE_SIZE = 50
 
 
 def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
