@@ -42,11 +42,11 @@ LASTS = ["Jansen", "de Vries", "van den Berg", "Bakker", "Visser", "Smit", "Meij
 PARTS = [
     ("middleware, view and all below", "django/core/handlers/base.py", "get_response"),
     ("view and all below", "django/core/handlers/base.py", "_get_response"),
-    ("receive (raw row + commit)", "leadloop/intake/services.py", "receive"),
-    ("process_submission", "leadloop/intake/services.py", "process_submission"),
+    ("receive (raw row + commit)", "leadloop/intake/services/receiving.py", "receive"),
+    ("process_submission", "leadloop/intake/services/processing.py", "process_submission"),
     ("  parse", "leadloop/intake/channels/__init__.py", "parse"),
     ("  map", "leadloop/intake/mapping.py", "map_record"),
-    ("  repeat check", "leadloop/intake/services.py", "_repeat_of"),
+    ("  repeat check", "leadloop/intake/services/processing.py", "_repeat_of"),
     ("  prepare_lead (clean, validate)", "leadloop/leads/services/leads.py", "prepare_lead"),
     ("  assess (all stages)", "leadloop/assessment/services.py", "assess"),
     ("    verify", "leadloop/assessment/stages/verify.py", "verify"),
@@ -59,7 +59,7 @@ PARTS = [
     ("    _apply (columns, priority)", "leadloop/assessment/services.py", "_apply"),
     ("  save_new_lead", "leadloop/leads/services/leads.py", "save_new_lead"),
     ("  record_intake_results", "leadloop/assessment/services.py", "record_intake_results"),
-    ("  _finish (outcome update)", "leadloop/intake/services.py", "_finish"),
+    ("  _finish (outcome update)", "leadloop/intake/services/processing.py", "_finish"),
     ("answer", "leadloop/intake/channels/http/answer.py", "outcome"),
     ("commits (all)", "django/db/backends/base/base.py", "commit"),
     ("source key lookup", "leadloop/leads/services/sources.py", "resolve_source_key"),
@@ -252,7 +252,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         for label, value in parts.items():
             print(f"   {value:6.3f} ms  {label}")
         if args.top:
-            stats.sort_stats("tottime").print_stats(args.top)
+            stats.sort_stats(args.sort).print_stats(args.top)
+        if args.dump:
+            stats.dump_stats(args.dump)
     return result
 
 
@@ -266,6 +268,8 @@ def main() -> None:
     parser.add_argument("--guard", action="store_true", help="through core/wsgi_guard.py")
     parser.add_argument("--profile", action="store_true", help="cProfile the timed posts")
     parser.add_argument("--top", type=int, default=0, help="with --profile: print N functions")
+    parser.add_argument("--sort", default="tottime", help="with --top: a pstats sort key")
+    parser.add_argument("--dump", default="", help="with --profile: write the pstats file here")
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/profile")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)

@@ -27,6 +27,7 @@ from leadloop.assessment.context import Context, DeviceReport
 from leadloop.assessment.findings import Finding, finding
 from leadloop.assessment.neighbours import neighbours
 from leadloop.assessment.stages.base import stage
+from leadloop.leads.normalize import parse_e164
 
 STAGE = "device"
 logger = logging.getLogger(__name__)
@@ -162,10 +163,8 @@ def _mismatch(ctx: Context, device: dict[str, Any], found: list[Finding]) -> Non
     if ctx.lead.country and ctx.lead.country != ip_country:
         others.append(f"address country {ctx.lead.country}")
     if ctx.lead.phone_e164:
-        try:
-            region = phonenumbers.region_code_for_number(phonenumbers.parse(ctx.lead.phone_e164))
-        except phonenumbers.NumberParseException:
-            region = None
+        number = parse_e164(ctx.lead.phone_e164)
+        region = phonenumbers.region_code_for_number(number) if number is not None else None
         if region and region not in (ip_country, "001") and region != ctx.lead.country:
             others.append(f"phone country {region}")
     if others:

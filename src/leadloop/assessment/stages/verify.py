@@ -23,7 +23,7 @@ from leadloop.assessment.context import Context, Verification
 from leadloop.assessment.emails import ROLE_LOCAL_PARTS, is_disposable, is_free_mail
 from leadloop.assessment.findings import Finding, finding
 from leadloop.assessment.stages.base import stage
-from leadloop.leads.normalize import InvalidValue, country_name, normalize_phone
+from leadloop.leads.normalize import InvalidValue, country_name, normalize_phone, parse_e164
 
 STAGE = "verify"
 
@@ -101,9 +101,8 @@ def _country(ctx: Context) -> str:
 
 @lru_cache(maxsize=4096)
 def _parse(e164: str) -> tuple[Any, str]:
-    try:
-        number = phonenumbers.parse(e164)
-    except phonenumbers.NumberParseException:
+    number = parse_e164(e164)
+    if number is None:
         return None, ""
     return number, phonenumbers.region_code_for_number(number) or ""
 
