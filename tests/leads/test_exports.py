@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from leadloop.leads.exports import neutralise
+from leadloop.leads.exports import default_delimiter, delimiter_from, neutralise
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_lead
 
@@ -24,9 +24,9 @@ def _payloads() -> list[str]:
         return [line.rstrip("\n") for line in handle if line.strip()]
 
 
-def _csv_rows(response) -> list[list[str]]:
+def _csv_rows(response, delimiter: str = ",") -> list[list[str]]:
     body = b"".join(response.streaming_content).decode("utf-8-sig")
-    return list(csv.reader(io.StringIO(body)))
+    return list(csv.reader(io.StringIO(body), delimiter=delimiter))
 
 
 def _xlsx_sheet(response):
@@ -38,7 +38,12 @@ def _xlsx_sheet(response):
     ("text", "expected"),
     [
         ("=1+1", "'=1+1"),
-        ("+31", "'+31"),
+        ("+31", "+31"),  # a phone number in international form is not a formula
+        ("+31 6 1234 5678", "+31 6 1234 5678"),
+        ("+31+1", "'+31+1"),
+        ("+1-2", "'+1-2"),
+        ("+", "'+"),
+        ("+ 31", "'+ 31"),
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
@@ -133,3 +138,53 @@ def test_unknown_export_format_is_404(logged_in_client, admin):
     response = logged_in_client(admin).get(reverse("leads:lead-export", args=["pdf"]))
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"), [("nl", ";"), ("de", ";"), ("en", ","), ("en-gb", ","), ("xx", ",")]
+)
+def test_the_default_delimiter_is_the_one_excel_uses_in_the_language(language, expected):
+    assert default_delimiter(language) == expected
+
+
+def test_a_named_delimiter_overrides_the_language():
+    assert delimiter_from("comma", language="nl") == ","
+    assert delimiter_from("tab", language="nl") == "\t"
+    assert delimiter_from("semicolon", language="en") == ";"
+    assert delimiter_from("pipe; DROP TABLE", language="nl") == ";"
+    assert delimiter_from(None, language="en") == ","
+
+
+def test_dutch_export_opens_in_dutch_excel(logged_in_client, source, admin):
+    """Semicolons, a BOM, decimal commas, Dutch headers, and phone numbers without apostrophes;
+    a formula in a name stays inert."""
+    from decimal import Decimal
+
+    from leadloop.leads import services
+
+    lead = make_lead(source, first_name="=HYPERLINK(1)", phone="06 1234 5678")
+    services.update_lead(lead, {"potential_revenue": Decimal("1234.50")}, by=admin)
+
+    response = logged_in_client(admin).get(CSV_URL, HTTP_ACCEPT_LANGUAGE="nl")
+
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header, row = rows[0], rows[1]
+    assert "Voornaam" in header
+    assert row[header.index("Voornaam")] == "'=HYPERLINK(1)"
+    assert row[header.index("Telefoon")] == "+31612345678"
+    revenue = next(h for h in header if "omzet" in h.lower())
+    assert row[header.index(revenue)] == "1234,50"
+
+
+def test_the_user_can_choose_the_delimiter(logged_in_client, source, admin):
+    make_lead(source, first_name="Ann", phone="06 1234 5678")
+
+    response = logged_in_client(admin).get(
+        CSV_URL, {"delimiter": "comma"}, HTTP_ACCEPT_LANGUAGE="nl"
+    )
+
+    rows = _csv_rows(response, delimiter=",")
+    assert rows[0][1] == "Voornaam"
+    assert rows[1][1] == "Ann"

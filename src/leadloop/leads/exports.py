@@ -2,7 +2,14 @@
 
 Lead values come from strangers (web forms, partner feeds). A spreadsheet runs a cell that starts
 with = + - @ TAB or CR as a formula, so every such cell gets a leading apostrophe (the OWASP
-CSV-injection rule), and the XLSX writer stores every text as a string, never as a formula.
+CSV-injection rule), and the XLSX writer stores every text as a string, never as a formula. A
+phone number in international form ("+31 6 1234 5678": a plus and digits) is not a formula and
+is exported as it is.
+
+Excel opens a CSV with the list separator of the user's locale: a comma-separated file is one
+column in Dutch Excel. The CSV's delimiter therefore follows the language (a semicolon where the
+decimal separator is a comma, as in Dutch; a comma elsewhere), numbers use that decimal
+separator, and the user can choose another delimiter (`?delimiter=comma|semicolon|tab`).
 """
 
 from __future__ import annotations
@@ -10,25 +17,54 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from babel.core import UnknownLocaleError
+from babel.numbers import get_decimal_symbol
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import DEFAULT_SORT, LeadFilters
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# "+31 6 1234 5678": a phone number, which a spreadsheet cannot run.
+_INTERNATIONAL_NUMBER = re.compile(r"\+[0-9][0-9 ]*")
 CHUNK = 2000
+
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
 def neutralise(text: str) -> str:
     """The text with a leading apostrophe when a spreadsheet would read it as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+    if text.startswith(FORMULA_PREFIXES) and not _INTERNATIONAL_NUMBER.fullmatch(text):
+        return f"'{text}"
+    return text
+
+
+def default_delimiter(language: str | None = None) -> str:
+    """The delimiter Excel expects in `language` (the active one by default): a semicolon where
+    numbers are written with a decimal comma (nl: "1.234,50"), a comma elsewhere."""
+    locale = (language or get_language() or "en").replace("-", "_")
+    try:
+        comma_decimals = get_decimal_symbol(locale) == ","
+    except (UnknownLocaleError, ValueError, LookupError):
+        comma_decimals = False
+    return ";" if comma_decimals else ","
+
+
+def delimiter_from(name: str | None, *, language: str | None = None) -> str:
+    """The delimiter asked for by name (comma, semicolon, tab), else the language's default."""
+    for char, known in DELIMITERS.items():
+        if name == known:
+            return char
+    return default_delimiter(language)
 
 
 def _name(obj: Any) -> str:
@@ -97,11 +133,13 @@ def _local(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
     return timezone.localtime(value, zone).replace(tzinfo=None)
 
 
-def _csv_cell(value: Any, zone: dt.tzinfo) -> str:
+def _csv_cell(value: Any, zone: dt.tzinfo, decimal_comma: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return _local(value, zone).strftime("%Y-%m-%d %H:%M:%S")
+    if decimal_comma and isinstance(value, Decimal | float):
+        return str(value).replace(".", ",")
     return neutralise(str(value))
 
 
@@ -110,17 +148,23 @@ class _Echo:
         return value
 
 
-def csv_response(leads: Iterable[Lead], *, filename: str = "leads.csv") -> StreamingHttpResponse:
-    """The leads as a streamed CSV download (UTF-8 with BOM, so Excel reads accents right)."""
+def csv_response(
+    leads: Iterable[Lead], *, filename: str = "leads.csv", delimiter: str | None = None
+) -> StreamingHttpResponse:
+    """The leads as a streamed CSV download (UTF-8 with BOM, so Excel reads accents right), with
+    `delimiter` or the one Excel expects in the active language; numbers are written with the
+    decimal comma when the delimiter is a semicolon."""
     cols = columns()
     # The stream is written after the view returns, when the middleware has reset the zone.
     zone = timezone.get_current_timezone()
-    writer = csv.writer(_Echo(), quoting=csv.QUOTE_ALL)
+    delimiter = delimiter or default_delimiter()
+    decimal_comma = delimiter == ";"
+    writer = csv.writer(_Echo(), delimiter=delimiter, quoting=csv.QUOTE_ALL)
 
     def stream() -> Iterator[str]:
         yield "\ufeff" + writer.writerow([neutralise(str(h)) for h, _get in cols])
         for lead in _rows(leads):
-            yield writer.writerow([_csv_cell(get(lead), zone) for _h, get in cols])
+            yield writer.writerow([_csv_cell(get(lead), zone, decimal_comma) for _h, get in cols])
 
     response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

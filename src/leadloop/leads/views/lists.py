@@ -137,7 +137,9 @@ def lead_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
     )
     if fmt == "xlsx":
         return exports.xlsx_response(rows)
-    return exports.csv_response(rows)
+    return exports.csv_response(
+        rows, delimiter=exports.delimiter_from(request.GET.get("delimiter"))
+    )
 
 
 @login_required
