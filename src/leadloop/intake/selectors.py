@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.errors import NotFound, ValidationFailed
+from leadloop.core.cursors import decode_cursor, encode_cursor
+from leadloop.errors import NotFound
 from leadloop.intake.channels.http.parser import media_type
 from leadloop.intake.mapping import MappingError, map_record
 from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
@@ -57,22 +58,6 @@ class SubmissionPage:
     next_cursor: str | None
 
 
-def _encode_cursor(received_at: dt.datetime, pk: int) -> str:
-    raw = json.dumps([received_at.isoformat(), pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return dt.datetime.fromisoformat(value), int(pk)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValidationFailed(
-            _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
-        ) from exc
-
-
 def list_submissions(
     actor: Actor,
     *,
@@ -98,7 +83,7 @@ def list_submissions(
     if number:
         qs = qs.filter(pk=int(number)) if number.isdigit() else qs.none()
     if cursor:
-        received_at, pk = _decode_cursor(cursor)
+        received_at, pk = decode_cursor(cursor, "datetime")
         qs = qs.filter(received_at__lte=received_at).filter(
             Q(received_at__lt=received_at) | Q(pk__lt=pk)
         )
@@ -110,7 +95,7 @@ def list_submissions(
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = _encode_cursor(rows[-1].received_at, rows[-1].pk)
+        next_cursor = encode_cursor(rows[-1].received_at, rows[-1].pk)
     return SubmissionPage(items=rows, next_cursor=next_cursor)
 
 

@@ -15,6 +15,7 @@ from openpyxl import Workbook
 
 from leadloop.intake.imports.reader import (
     ImportFileError,
+    detect_delimiter,
     detect_encoding,
     open_table,
     suggest_mapping,
@@ -492,3 +493,22 @@ def test_a_tiny_xlsx_spanning_the_whole_sheet_is_refused_before_it_is_expanded(t
         open_table(str(path), filename="bomb.xlsx")
 
     assert path.stat().st_size < 10_000
+
+
+@pytest.mark.parametrize(
+    ("sample", "extension", "expected"),
+    [
+        ("first_name;last_name;email", "", ";"),
+        ("Voornaam;Achternaam;E-mail\nJan;de Vries;jan@example.com\n", "", ";"),
+        ("name,email\nAnn,ann@example.com\n", "", ","),
+        ("name\temail\tphone", "", "\t"),
+        ("name|email|phone", "", "|"),
+        ("email", "", ","),
+        ("email", ".tsv", "\t"),
+        # A comma inside the names does not beat the semicolons that split every line.
+        ('name;company\n"Bakker, Ann";Firma BV\n"Vries, Jan";Bos NV\n', "", ";"),
+    ],
+)
+def test_detect_delimiter(sample, extension, expected):
+    """One sniffer for imported files and CSV attachments of lead e-mails."""
+    assert detect_delimiter(sample, extension=extension) == expected

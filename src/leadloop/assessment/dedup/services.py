@@ -10,9 +10,7 @@ exist). A merged lead keeps its row, timeline and submissions; it only points at
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -30,6 +28,7 @@ from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.models import DuplicatePair, Merge, PairState
+from leadloop.core.cursors import decode_cursor, encode_cursor
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads import services as leads_services
@@ -87,27 +86,15 @@ def list_open_pairs(actor: Actor, *, cursor: str | None = None, limit: int = PAG
         state=PairState.OPEN, lead__merged_into__isnull=True, other__merged_into__isnull=True
     )
     if cursor:
-        score, pk = _decode_cursor(cursor)
+        score, pk = decode_cursor(cursor, "float")
         pairs = pairs.filter(Q(score__lt=score) | Q(score=score, pk__gt=pk))
     limit = max(1, min(limit, 200))
     rows = list(pairs.select_related("lead", "other").order_by("-score", "id")[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = leads_selectors.encode_cursor(rows[-1].score, rows[-1].pk)
+        next_cursor = encode_cursor(rows[-1].score, rows[-1].pk)
     return PairPage(items=rows, next_cursor=next_cursor)
-
-
-def _decode_cursor(cursor: str) -> tuple[float, int]:
-    """The (score, id) a page ends with, as `leads_selectors.encode_cursor` wrote it."""
-    padded = cursor + "=" * (-len(cursor) % 4)
-    try:
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return float(value), int(pk)
-    except (ValueError, TypeError) as exc:
-        raise ValidationFailed(
-            _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
-        ) from exc
 
 
 def count_open_pairs(actor: Actor) -> int:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import OperationalError, connection, transaction
 from django.db.models import Q, QuerySet
@@ -16,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.selectors import can_see_all_leads, lead_visibility
+from leadloop.core.cursors import Kind, decode_cursor, encode_cursor
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.leads.models import (
     Activity,
@@ -25,7 +23,7 @@ from leadloop.leads.models import (
 from leadloop.leads.normalize import query_tokens
 
 # Sortable columns and how their cursor value is read back.
-SORTS: dict[str, str] = {
+SORTS: dict[str, Kind] = {
     "created_at": "datetime",
     "updated_at": "datetime",
     "last_name": "text",
@@ -182,30 +180,6 @@ def _parse_sort(sort: str) -> tuple[str, bool]:
             errors={"sort": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(SORTS)}]},
         )
     return name, descending
-
-
-def encode_cursor(value: Any, pk: int) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.isoformat()
-    raw = json.dumps([value, pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, kind: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if kind == "datetime":
-            value = dt.datetime.fromisoformat(value)
-        elif kind == "int":
-            value = int(value)
-        elif not isinstance(value, str):
-            raise TypeError
-        return value, int(pk)
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise ValidationFailed(
-            _("The cursor is not valid."), errors={"cursor": [_("Not valid.")]}
-        ) from exc
 
 
 def list_leads(

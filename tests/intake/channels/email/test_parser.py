@@ -12,11 +12,11 @@ import pytest
 from leadloop.intake.channels.email.parser import (
     MAX_ATTACHMENT_RECORDS,
     MAX_MESSAGE_BYTES,
-    MAX_TABLE_DEPTH,
     EmailParseError,
     iter_mbox,
     parse_message,
 )
+from leadloop.intake.channels.html import MAX_TABLE_DEPTH
 from tests.conftest import shared_data_cases, shared_data_path
 
 META = {

@@ -44,7 +44,6 @@ from collections.abc import Iterable, Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import charset_normalizer
@@ -53,6 +52,8 @@ import vobject
 from django.utils.translation import gettext as _
 
 from leadloop.intake.channels import ParseError, Record, register
+from leadloop.intake.channels.html import read_html
+from leadloop.intake.imports.reader import detect_delimiter
 from leadloop.intake.synonyms import fold_label
 
 if TYPE_CHECKING:
@@ -64,8 +65,6 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_HTML_CHARS = 5_000_000
 MAX_ATTACHMENT_RECORDS = 10_000
 MAX_PARTS = 1_000
-MAX_TABLE_DEPTH = 32
-MAX_TABLE_CELLS = 50_000
 # One CSV line (not row) longer than this is not a lead export; it would only cost memory.
 MAX_CSV_LINE_CHARS = 1_000_000
 MAX_LABEL_CHARS = 60
@@ -289,138 +288,18 @@ def _add(record: Record, label: str, value: str) -> None:
     record[label] = f"{record[label]}\n{value}" if label in record else value
 
 
-_BLOCK_TAGS = frozenset(
-    {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "table",
-     "blockquote", "pre", "section", "article", "header", "footer", "dl", "dt", "dd", "caption"}
-)  # fmt: skip
-_SKIPPED_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript"})
-
-
-class _Table:
-    __slots__ = ("cell_open", "nested", "row")
-
-    def __init__(self) -> None:
-        self.row: list[tuple[bool, list[str]]] | None = None  # open row: cells (is_th, text)
-        self.cell_open = False
-        self.nested = False  # a table inside a cell of the open row: a layout row
-
-
-class _LeadHTMLParser(HTMLParser):
-    """Collects two-cell table rows as pairs and all other text as lines. Renders nothing.
-
-    Rows and cells may lack their end tags, as HTML allows; a table inside a cell is tracked
-    on a stack, so layout tables around the real one do not become pairs.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.pairs: list[tuple[str, str]] = []
-        self.text: list[str] = []
-        self._tables: list[_Table] = []
-        self._skipping = 0
-        self._cells = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skipping += 1
-        elif tag == "table":
-            self._open_table()
-        elif tag == "tr":
-            table = self._current_table()
-            self._close_row(table)
-            table.row = []
-        elif tag in ("td", "th"):
-            self._cells += 1
-            if self._cells > MAX_TABLE_CELLS:
-                raise EmailParseError(
-                    _("The HTML has more than %(limit)d table cells.") % {"limit": MAX_TABLE_CELLS}
-                )
-            table = self._current_table()
-            if table.row is None:
-                table.row = []
-            table.row.append((tag == "th", []))
-            table.cell_open = True
-        if tag in _BLOCK_TAGS:
-            self._write("\n")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self._write("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in ("td", "th") and self._tables:
-            self._tables[-1].cell_open = False
-        elif tag == "tr" and self._tables:
-            self._close_row(self._tables[-1])
-        elif tag == "table" and self._tables:
-            self._close_row(self._tables.pop())
-        if tag in _BLOCK_TAGS:
-            self._write("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self._write(data)
-
-    def close(self) -> None:
-        super().close()
-        while self._tables:
-            self._close_row(self._tables.pop())
-
-    def _open_table(self) -> _Table:
-        if len(self._tables) >= MAX_TABLE_DEPTH:
-            raise EmailParseError(_("The HTML tables are nested too deeply."))
-        if self._tables and self._tables[-1].row is not None:
-            self._tables[-1].nested = True
-        table = _Table()
-        self._tables.append(table)
-        return table
-
-    def _current_table(self) -> _Table:
-        # A row or cell outside any <table> still counts: HTML mail is often sloppy.
-        return self._tables[-1] if self._tables else self._open_table()
-
-    def _write(self, data: str) -> None:
-        table = self._tables[-1] if self._tables else None
-        if table is not None and table.cell_open and table.row:
-            table.row[-1][1].append(data)
-        else:
-            self.text.append(data)
-
-    def _close_row(self, table: _Table) -> None:
-        cells, nested = table.row, table.nested
-        table.row, table.cell_open, table.nested = None, False, False
-        if not cells:
-            return
-        texts = [_cell_text(parts) for _is_th, parts in cells]
-        label = " ".join(texts[0].split()).rstrip(":").strip()
-        is_header_row = all(is_th for is_th, _parts in cells)
-        if len(cells) == 2 and not nested and not is_header_row and 0 < len(label) <= 100:
-            self.pairs.append((label, texts[1]))
-        else:
-            self.text.append("\n" + "\n".join(texts) + "\n")
-
-
-def _cell_text(parts: list[str]) -> str:
-    lines = (" ".join(line.split()) for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
 def parse_html(markup: str, *, cut: Any = None) -> Record:
     """Two-column table rows and "Label: value" text of an HTML body → a record."""
     if len(markup) > MAX_HTML_CHARS:
         raise EmailParseError(
             _("The HTML part is larger than %(limit)d MB.") % {"limit": MAX_HTML_CHARS // 1_000_000}
         )
-    parser = _LeadHTMLParser()
-    parser.feed(markup)
-    parser.close()
+    content = read_html(markup, error=EmailParseError)
     record: Record = {}
-    for label, value in parser.pairs:
+    for label, value in content.pairs:
         if value:
             _add(record, label, value)
-    text = "".join(parser.text)
+    text = content.text
     for label, value in parse_labelled_text(cut(text) if cut else text).items():
         _add(record, label, value)
     return record
@@ -443,15 +322,6 @@ def _csv_lines(text: str) -> Iterator[str]:
         yield line
 
 
-def _delimiter(header_line: str) -> str:
-    try:
-        return csv.Sniffer().sniff(header_line, delimiters=";,\t|").delimiter
-    except csv.Error:
-        counts = {d: header_line.count(d) for d in ";,\t|"}
-        best = max(counts, key=lambda d: counts[d])
-        return best if counts[best] else ","
-
-
 def looks_like_formula(cell: str) -> bool:
     """Whether a spreadsheet would run this cell as a formula."""
     return cell.startswith(_FORMULA_START)
@@ -466,7 +336,7 @@ def _csv_records(part: EmailMessage) -> list[Record]:
         delimiter = first.strip()[4]
         first = next(lines, "")
     else:
-        delimiter = _delimiter(first.rstrip("\r\n"))
+        delimiter = detect_delimiter(first.rstrip("\r\n"))
     reader = csv.reader(_chain([first], lines), delimiter=delimiter)
     try:
         header = next(reader, [])

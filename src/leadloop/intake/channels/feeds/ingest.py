@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.network import PrivateHostError, refuse_private_host
-from leadloop.errors import Conflict, LeadloopError
+from leadloop.errors import Conflict
 from leadloop.intake import services
 from leadloop.intake.channels.feeds.parser import (
     MAX_FEED_BYTES,
@@ -32,6 +32,7 @@ from leadloop.intake.channels.feeds.parser import (
     entry_body,
     parse_feed,
 )
+from leadloop.intake.channels.polling import poll_every_source
 from leadloop.intake.models import RawSubmission
 from leadloop.leads.models import ChannelKind, Source
 
@@ -124,14 +125,9 @@ def poll_feed(source: Source) -> FeedPoll:
 
 def poll_all_feeds() -> list[FeedPoll]:
     """Poll every active RSS source; one broken feed is reported and does not stop the others."""
-    results = []
-    for source in Source.objects.filter(kind=ChannelKind.RSS, is_active=True).order_by("pk"):
-        try:
-            results.append(poll_feed(source))
-        except LeadloopError as exc:
-            logger.warning("feed poll failed source=%s reason=%s", source.pk, exc.detail)
-            results.append(FeedPoll(source=source.name, error=exc.detail))
-    return results
+    return poll_every_source(
+        ChannelKind.RSS, poll_feed, lambda source, reason: FeedPoll(source.name, error=reason)
+    )
 
 
 def _store(source: Source, entry: FeedEntry, *, url: str, poll_id: str) -> RawSubmission | None:

@@ -22,7 +22,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Any
 
 import feedparser
@@ -30,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.errors import LeadloopError
 from leadloop.intake.channels import ParseError, Record, register
+from leadloop.intake.channels.html import read_html
 from leadloop.intake.synonyms import fold_label
 
 if TYPE_CHECKING:
@@ -199,75 +199,6 @@ def _labelled_lines(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-_BLOCK_TAGS = frozenset({
-    "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "footer", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table", "tbody", "td",
-    "th", "thead", "tfoot", "tr", "ul",
-})  # fmt: skip
-
-
-class _TextExtractor(HTMLParser):
-    """Sanitised HTML → plain text, one line per block; two-cell table rows become 'a: b'."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.cells: list[str] | None = None
-        self.cell: list[str] | None = None
-        self.skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"script", "style"}:
-            self.skip += 1
-        elif tag == "tr":
-            self._break()
-            self.cells = []
-        elif tag in {"td", "th"} and self.cells is not None:
-            self.cell = []
-        elif tag in _BLOCK_TAGS:
-            self._break()
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in {"script", "style"}:
-            self.skip = max(0, self.skip - 1)
-        elif tag in {"td", "th"} and self.cells is not None and self.cell is not None:
-            self.cells.append(_BLANKS.sub(" ", "".join(self.cell)).strip())
-            self.cell = None
-        elif tag == "tr" and self.cells is not None:
-            cells = [c for c in self.cells if c]
-            if len(cells) == 2:
-                label = cells[0].rstrip(":：").strip()
-                self.lines.append(f"{label}: {cells[1]}")
-            elif cells:
-                self.lines.append(" ".join(cells))
-            self.cells = None
-        elif tag in _BLOCK_TAGS:
-            self._break()
-
-    def handle_data(self, data: str) -> None:
-        if self.skip:
-            return
-        if self.cell is not None:
-            self.cell.append(data)
-        elif self.cells is None:
-            self.current.append(data)
-
-    def _break(self) -> None:
-        # A newline inside a block (text/plain summaries keep them) still separates lines.
-        for line in "".join(self.current).splitlines():
-            line = _BLANKS.sub(" ", line).strip()
-            if line:
-                self.lines.append(line)
-        self.current = []
-
-    def text(self) -> str:
-        self.close()
-        self._break()
-        return "\n".join(self.lines)
-
-
 def _html_to_text(markup: str) -> str:
-    extractor = _TextExtractor()
-    extractor.feed(markup)
-    return extractor.text()
+    """Sanitised HTML → plain text, one line per block; two-cell table rows become 'a: b'."""
+    return "\n".join(read_html(markup).lines())

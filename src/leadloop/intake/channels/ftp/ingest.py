@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.errors import LeadloopError
 from leadloop.intake import services
 from leadloop.intake.channels import secrets as channel_secrets
 from leadloop.intake.channels.ftp import client as ftp
 from leadloop.intake.channels.ftp.client import FTP_CHANNEL, FileTooLarge, FtpError, FtpSettings
+from leadloop.intake.channels.polling import poll_every_source
 from leadloop.intake.imports.bulk import import_file
 from leadloop.intake.imports.reader import ImportFileError
 from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
@@ -135,14 +135,9 @@ def remember_host_key(source: Source, conn: FtpSettings) -> FtpSettings:
 
 def poll_all_ftp() -> list[FtpPoll]:
     """Poll every active FTP source; one unreachable server does not stop the others."""
-    results = []
-    for source in Source.objects.filter(kind=ChannelKind.FTP, is_active=True).order_by("pk"):
-        try:
-            results.append(poll_ftp(source))
-        except LeadloopError as exc:
-            logger.warning("ftp poll failed source=%s reason=%s", source.pk, exc.detail)
-            results.append(FtpPoll(source=source.name, error=exc.detail))
-    return results
+    return poll_every_source(
+        ChannelKind.FTP, poll_ftp, lambda source, reason: FtpPoll(source.name, error=reason)
+    )
 
 
 def _take_in(
