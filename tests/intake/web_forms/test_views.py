@@ -162,6 +162,34 @@ def test_a_missing_required_field_shows_the_form_again_and_rejects_the_stored_po
     assert Lead.objects.count() == 0
 
 
+@pytest.mark.parametrize("address", ["ann@localhost", "ann@shop.invalid", "ann@[127.0.0.1]"])
+def test_the_form_judges_an_address_as_every_other_way_in_does(client, lead_form, address):
+    """Django's validator accepts these; email-validator (leads.normalize), which every other
+    channel uses, does not. The form asks the visitor to fix it instead of making a lead whose
+    address is then set aside."""
+    from django.core.validators import validate_email
+
+    from leadloop.leads.normalize import InvalidValue, normalize_email
+
+    validate_email(address)  # Django's own validator would have let it through
+    with pytest.raises(InvalidValue):
+        normalize_email(address)
+
+    response, _body = _render_and_post(client, email=address)
+
+    assert response.status_code == 422
+    assert "Enter an e-mail address like name@example.com." in response.content.decode()
+    assert RawSubmission.objects.get().state == SubmissionState.REJECTED
+    assert Lead.objects.count() == 0
+
+
+def test_an_international_address_is_accepted_on_the_form(client, lead_form):
+    response, _body = _render_and_post(client, email="jörg@müller.de")
+
+    assert response.status_code in (200, 302, 303)
+    assert Lead.objects.get().email == "jörg@müller.de"
+
+
 def test_a_required_consent_not_ticked_is_refused(client, lead_form):
     response, _ = _render_and_post(client, _ll_consent="")
 

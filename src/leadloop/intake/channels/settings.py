@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import regex
-from django.core.validators import EmailValidator
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -34,6 +33,7 @@ from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.channels import secrets as channel_secrets
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import ChannelKind, Source
+from leadloop.leads.normalize import InvalidValue, normalize_email
 
 SECTIONS = ("feed", "ftp", "imap", "email_address", "email_rules")
 SECTIONS_BY_KIND: dict[str, tuple[str, ...]] = {
@@ -251,8 +251,8 @@ def _clean_address(value: Any, errors: dict[str, list[str]]) -> str:
 
 def _valid_email(address: str) -> bool:
     try:
-        EmailValidator()(address)
-    except Exception:
+        normalize_email(address)
+    except InvalidValue:
         return False
     return True
 

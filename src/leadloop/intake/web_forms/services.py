@@ -21,7 +21,6 @@ from typing import Any
 
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -40,6 +39,7 @@ from leadloop.intake.synonyms import field_for_label
 from leadloop.intake.web_forms.models import FieldInput, FormField, LeadForm
 from leadloop.intake.web_forms.parser import WEB_FORM_CHANNEL
 from leadloop.leads.models import ChannelKind, Source
+from leadloop.leads.normalize import InvalidValue, normalize_email
 
 logger = logging.getLogger(__name__)
 
@@ -450,9 +450,11 @@ def _check_values(form: LeadForm, posted: Mapping[str, str]) -> dict[str, list[s
         if len(value) > MAX_VALUE_LENGTH:
             errors[item.name] = [_("Keep this under %(n)d characters.") % {"n": MAX_VALUE_LENGTH}]
         elif item.input_type == FieldInput.EMAIL:
+            # The check every other way in uses (leads.normalize), so a form never accepts an
+            # address the lead would then be refused or quarantined for.
             try:
-                validate_email(value)
-            except ValidationError:
+                normalize_email(value)
+            except InvalidValue:
                 errors[item.name] = [_("Enter an e-mail address like name@example.com.")]
         elif item.input_type == FieldInput.SELECT and value not in item.choice_list:
             errors[item.name] = [_("Choose one of the options.")]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.etree.ElementTree import Element, SubElement, tostring
 
 from django.http import HttpRequest, HttpResponse
 
@@ -12,18 +13,30 @@ from leadloop.intake import throttle
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.problems import PROBLEM_TYPE_BASE
 
+# Characters XML 1.0 cannot carry, even escaped; a sender's text echoed in an answer (a field
+# name, a reason) may hold them, and one of them would make the whole answer unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
-def _xml(root: str, body: dict[str, Any]) -> str:
-    def node(name: str, value: Any) -> str:
+
+def _xml(root: str, body: dict[str, Any]) -> bytes:
+    """`body` as an XML document: a key per element, a list as <error> items (RFC 7807's XML
+    form for problems, in its namespace)."""
+
+    def fill(parent: Element, name: str, value: Any) -> None:
+        node = SubElement(parent, name)
         if isinstance(value, list):
-            return f"<{name}>" + "".join(node("error", item) for item in value) + f"</{name}>"
-        if isinstance(value, dict):
-            return f"<{name}>" + "".join(node(k, v) for k, v in value.items()) + f"</{name}>"
-        return f"<{name}>{escape('' if value is None else str(value))}</{name}>"
+            for item in value:
+                fill(node, "error", item)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                fill(node, key, item)
+        else:
+            node.text = _NOT_XML.sub("\ufffd", "" if value is None else str(value))
 
-    inner = "".join(node(k, v) for k, v in body.items())
-    namespace = ' xmlns="urn:ietf:rfc:7807"' if root == "problem" else ""
-    return f'<?xml version="1.0" encoding="UTF-8"?>\n<{root}{namespace}>{inner}</{root}>'
+    document = Element(root, {"xmlns": "urn:ietf:rfc:7807"} if root == "problem" else {})
+    for key, value in body.items():
+        fill(document, key, value)
+    return tostring(document, encoding="UTF-8", xml_declaration=True, short_empty_elements=False)
 
 
 def respond(

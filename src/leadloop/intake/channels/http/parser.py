@@ -17,6 +17,7 @@ from xml.etree.ElementTree import ParseError as XMLSyntaxError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
+from django.utils.http import parse_header_parameters
 
 from leadloop.intake.channels import ParseError, Record, register
 
@@ -32,14 +33,13 @@ _BARE_AMP = re.compile(rb"&(?!(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#x[0-9a-fA-F]+);)"
 
 
 def media_type(content_type: str) -> tuple[str, dict[str, str]]:
-    """'Application/JSON; charset=UTF-8' → ('application/json', {'charset': 'UTF-8'})."""
-    parts = [p.strip() for p in content_type.split(";")]
-    params = {}
-    for part in parts[1:]:
-        if "=" in part:
-            key, _, value = part.partition("=")
-            params[key.strip().lower()] = value.strip().strip('"')
-    return parts[0].lower(), params
+    """'Application/JSON; charset=UTF-8' → ('application/json', {'charset': 'UTF-8'}).
+
+    Django's header parser: quoted values (with ";" inside), RFC 2231 parameters, names in any
+    case. The type is lower-cased; "" when there is none.
+    """
+    kind, params = parse_header_parameters(content_type)
+    return kind.lower(), params
 
 
 def sniff(body: bytes) -> str:
