@@ -65,7 +65,8 @@ def export_download(request: HttpRequest) -> HttpResponse:
         raise Http404
     try:
         doc = services.export_person(_query(form.cleaned_data), by=user)
-    except (ValidationFailed, NotFound) as exc:
+    except ValidationFailed as exc:
+        # The query named nobody it can find by: the same answer as a malformed query.
         raise Http404(exc.detail) from exc
     response = HttpResponse(
         json.dumps(doc, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
@@ -118,8 +119,8 @@ def objection(request: HttpRequest, lead_id: int) -> HttpResponse:
     }
     try:
         services.record_objection(lead_id, by=user, source=form.cleaned_data["source"], **flags)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
+    except NotFound:
+        raise  # a 404 through the one mapping (web.middleware.DomainErrorMiddleware)
     except LeadloopError as exc:
         problems = [m for field_messages in exc.errors.values() for m in field_messages]
         messages.error(request, " ".join([exc.detail, *problems]))

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.cache import patch_vary_headers
@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadloop.accounts.models import User
 from leadloop.assessment.dedup import services as merging
 from leadloop.assessment.models import DuplicatePair, Merge
-from leadloop.errors import LeadloopError, NotFound, ValidationFailed
+from leadloop.errors import LeadloopError, ValidationFailed
 
 
 def _actor(request: HttpRequest) -> User:
@@ -61,8 +61,6 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         cursor = None
         page = merging.list_open_pairs(actor)
         merges = merging.list_merges(actor)
-    except NotFound as exc:
-        raise Http404(exc.detail) from exc
     context = {
         "pairs": page.items,
         "next_cursor": page.next_cursor,
