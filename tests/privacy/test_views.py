@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from leadloop.accounts.models import AuditAction, AuditEvent
 from leadloop.leads.models import Activity, ActivityKind, Lead
 from tests.privacy.conftest import PERSON
 
@@ -55,6 +56,16 @@ def test_requests_page_finds_the_person_and_downloads_their_data(
     assert "Erase for good" not in page.content.decode()  # marketing does not erase
     assert download["Content-Disposition"] == 'attachment; filename="personal-data.json"'
     assert len(json.loads(download.content)["leads"]) == 2
+
+
+def test_an_export_for_a_phone_that_names_nobody_is_a_404(person, marketing, logged_in_client):
+    client = logged_in_client(marketing)
+
+    download = client.get("/privacy/export/", {"phone": "not a phone"})
+
+    assert download.status_code == 404
+    assert "Content-Disposition" not in download
+    assert not AuditEvent.objects.filter(action=AuditAction.PRIVACY_EXPORT).exists()
 
 
 def test_admin_erases_from_the_requests_page_after_typing_the_address(

@@ -66,8 +66,9 @@ def export_download(request: HttpRequest) -> HttpResponse:
     try:
         doc = services.export_person(_query(form.cleaned_data), by=user)
     except ValidationFailed as exc:
-        # The query named nobody it can find by: the same answer as a malformed query.
-        raise Http404(exc.detail) from exc
+        # The query names nobody it can find by: the same 404 as a malformed query, answered by
+        # the one mapping (web.middleware.DomainErrorMiddleware).
+        raise NotFound(exc.detail) from exc
     response = HttpResponse(
         json.dumps(doc, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
         content_type="application/json; charset=utf-8",
