@@ -11,6 +11,9 @@ a millisecond of loopback. Requests run one after another, so each is timed alon
 Defaults finish in about ten minutes (200,000 leads). The full run of the issue:
     LEADLOOP_BENCH_LEADS=1000000 make bench        (or: bench/run_all.py --leads 1000000)
 Reuse an already loaded database with --reuse (LEADLOOP_BENCH_REUSE=1).
+
+Exits with status 1, after writing the results, when any shape's API or page p95 is over
+--max-p95-ms (300 ms, the target in docs/benchmarks.md) or answers other than 200.
 """
 
 from __future__ import annotations
@@ -272,6 +275,22 @@ def format_row(row: dict[str, Any]) -> str:
     )
 
 
+def over_budget(report: dict[str, Any], max_p95_ms: float) -> list[str]:
+    """One line per shape, actor and kind (API or page) that missed the target."""
+    misses = []
+    for row in report["results"]:
+        for kind, label in (("api", "API"), ("ui", "page")):
+            result = row.get(kind)
+            if result is None:
+                continue
+            where = f"[{report['database']}] {label} {row['shape']!r} as {row['actor']}"
+            if "error" in result:
+                misses.append(f"{where}: HTTP {result['status']}")
+            elif result["p95_ms"] > max_p95_ms:
+                misses.append(f"{where}: p95 {result['p95_ms']:.1f} ms > {max_p95_ms:g} ms")
+    return misses
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -295,6 +314,11 @@ def main() -> None:
         "--reuse", action="store_true", default=os.environ.get("LEADLOOP_BENCH_REUSE") == "1"
     )
     parser.add_argument("--skip-ui", action="store_true")
+    parser.add_argument(
+        "--max-p95-ms", type=float,
+        default=float(os.environ.get("LEADLOOP_BENCH_MAX_P95_MS", 300)),
+        help="Exit 1 when any shape's API or page p95 is above this (default 300).",
+    )  # fmt: skip
     args = parser.parse_args()
     info = machine()
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
@@ -306,12 +330,20 @@ def main() -> None:
             databases.remove("postgres")
     print(json.dumps(info))
     RESULTS.mkdir(parents=True, exist_ok=True)
+    misses: list[str] = []
     for db in databases:
         report = {"machine": info, **bench_database(db, args)}
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         path = RESULTS / f"lead-list-{db}-{args.leads}-{stamp}.json"
         path.write_text(json.dumps(report, indent=1))
         print(f"[{db}] results and query plans: {path.relative_to(ROOT)}")
+        misses += over_budget(report, args.max_p95_ms)
+    if misses:
+        print(f"\nFAILED: {len(misses)} lead-list timings missed the target:", file=sys.stderr)
+        for miss in misses:
+            print(f"  {miss}", file=sys.stderr)
+        sys.exit(1)
+    print(f"OK: every shape's p95 is within {args.max_p95_ms:g} ms.")
 
 
 if __name__ == "__main__":

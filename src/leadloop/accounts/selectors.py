@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -40,6 +43,22 @@ def lead_visibility(actor: Actor) -> Q:
     if role == Role.PARTNER and actor.partner_id:
         return Q(owner_partner_id=actor.partner_id)
     return NOTHING
+
+
+def lead_visibility_within(actor: Actor, subset: Q) -> Q:
+    """`lead_visibility(actor) & subset`, with `subset` repeated inside each alternative.
+
+    Same rows, another shape: SQLite plans each side of an OR on its own and uses a partial
+    index (`WHERE hold IS NOT NULL`) only when that side names the index's condition itself.
+    Without it a rep's held-lead count walked every lead of the team (0.6 s at a million leads).
+    """
+    visibility = lead_visibility(actor)
+    if visibility.connector != Q.OR or visibility.negated:
+        return visibility & subset
+    return reduce(
+        operator.or_,
+        (Q(child) & subset for child in visibility.children),
+    )
 
 
 def can_see_all_leads(actor: Actor) -> bool:

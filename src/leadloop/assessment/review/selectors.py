@@ -6,11 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.selectors import lead_visibility
+from leadloop.accounts.selectors import lead_visibility_within
 from leadloop.assessment.findings import render
 from leadloop.leads.models import Lead, LeadHold
 
@@ -28,14 +28,17 @@ STAGE_LABELS = {
 
 def list_held_leads(actor: Actor, *, hold: str = "", limit: int = 200) -> QuerySet[Lead]:
     """Leads waiting for a person's review, highest fraud score first."""
-    qs = Lead.objects.filter(lead_visibility(actor), hold__isnull=False)
+    qs = Lead.objects.filter(lead_visibility_within(actor, Q(hold__isnull=False)))
     if hold in LeadHold.values:
         qs = qs.filter(hold=hold)
     return qs.select_related("source").order_by("-fraud_score", "-created_at", "-id")[:limit]
 
 
 def count_held_leads(actor: Actor) -> int:
-    return Lead.objects.filter(lead_visibility(actor), hold__isnull=False)[:1000].count()
+    """The navigation badge: held leads `actor` may see, counted up to 1,000 on the partial
+    indexes `lead_held_owner` and `lead_held_team`."""
+    held = Q(hold__isnull=False)
+    return Lead.objects.filter(lead_visibility_within(actor, held))[:1000].count()
 
 
 @dataclass(frozen=True)

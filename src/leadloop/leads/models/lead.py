@@ -250,6 +250,14 @@ class Lead(models.Model):
                 name="lead_hold",
                 condition=Q(hold__isnull=False),
             ),
+            # The review badge and queue of a rep or a manager: held leads by owner and by team.
+            # Without them the visibility filter walks every lead of the team (issue 11, item 9).
+            models.Index(
+                fields=["assigned_to", "team"],
+                name="lead_held_owner",
+                condition=Q(hold__isnull=False),
+            ),
+            models.Index(fields=["team"], name="lead_held_team", condition=Q(hold__isnull=False)),
             models.Index(
                 fields=["merged_into"],
                 name="lead_merged_into",
