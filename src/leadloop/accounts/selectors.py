@@ -191,3 +191,33 @@ def get_user_by_username(actor: Actor, username: str) -> User:
     if user is None:
         raise NotFound(_("No user called %(name)r.") % {"name": username})
     return user
+
+
+USERS_PER_PAGE = 50
+
+
+def can_manage_users(actor: Actor) -> bool:
+    """Whether `actor` sees the settings pages (users, teams, partners): active admins."""
+    return can(actor, Permission.MANAGE_USERS)
+
+
+def list_users(actor: Actor) -> QuerySet[User]:
+    """Every user, active first, by username; admins only."""
+    if not can_manage_users(actor):
+        raise NotFound(_("Page not found."))
+    return User.objects.select_related("team", "partner").order_by("-is_active", "username")
+
+
+def get_user_for_admin(actor: Actor, user_id: int) -> User:
+    """One user to manage; NotFound for anyone but an admin, as for an unknown id."""
+    user = list_users(actor).filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def list_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """Every partner organisation, for an admin's choice lists."""
+    if not can_manage_users(actor):
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.order_by("name")

@@ -279,3 +279,15 @@ def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
         removed += reset(ip=ip)
         removed += ratelimit.clear(_key_failures(ip).key)
     return removed
+
+
+# User administration lives in `users.py`; imported last because it calls `create_user` above.
+from leadloop.accounts.services.users import add_user as add_user  # noqa: E402
+from leadloop.accounts.services.users import change_user as change_user  # noqa: E402
+from leadloop.accounts.services.users import (  # noqa: E402
+    create_password_link as create_password_link,
+)
+from leadloop.accounts.services.users import (  # noqa: E402
+    set_password_from_link as set_password_from_link,
+)
+from leadloop.accounts.services.users import set_user_active as set_user_active  # noqa: E402
