@@ -187,6 +187,8 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "view_id": [save_view(user=admin, name="Mine", query="status=new").pk],
         "key_id": [create_api_key(rep, name="script", by=rep).key.pk],
         "user_id": [rep.pk, partner_user.pk],
+        "team_id": [rep.team_id],
+        "partner_id": [partner_user.partner_id],
     }
     users = {
         Role.ADMIN: admin,

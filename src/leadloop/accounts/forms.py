@@ -10,10 +10,11 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import Role, User
+from leadloop.accounts.models import Role, Team, User
 from leadloop.accounts.selectors import (
     list_active_api_key_owners,
     list_partners,
+    list_team_candidates,
     list_teams,
     sees_all_api_keys,
 )
@@ -147,3 +148,51 @@ class SetPasswordForm(ServiceForm):
         if data.get("password") and data.get("password") != data.get("password_again"):
             self.add_error("password_again", _("The two passwords differ."))
         return data
+
+
+class TeamForm(ServiceForm):
+    """A team: its name, its manager and (when it exists) its members."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    manager = forms.TypedChoiceField(
+        label=_("Manager"), coerce=int, required=False, empty_value=None
+    )
+    members = forms.TypedMultipleChoiceField(
+        label=_("Members"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(
+        self, data: QueryDict | None = None, *, actor: Actor, team: Team | None = None
+    ) -> None:
+        initial = None
+        if team is not None:
+            initial = {
+                "name": team.name,
+                "manager": team.manager_id,
+                "members": list(team.members.values_list("pk", flat=True)),
+            }
+        super().__init__(data, initial=initial)
+        self.users = {u.pk: u for u in list_team_candidates(actor)}
+        managers = [u for u in self.users.values() if u.role in (Role.SALES_MANAGER, Role.ADMIN)]
+        cast(forms.ChoiceField, self.fields["manager"]).choices = [
+            ("", "—"),
+            *((u.pk, f"{u.display_name} ({u.username})") for u in managers),
+        ]
+        cast(forms.ChoiceField, self.fields["members"]).choices = [
+            (u.pk, f"{u.display_name} ({u.username})") for u in self.users.values()
+        ]
+        if team is None:
+            del self.fields["members"]
+
+    def chosen_manager(self) -> User | None:
+        return self.users.get(self.cleaned_data.get("manager") or 0)
+
+    def chosen_members(self) -> list[User]:
+        return [self.users[pk] for pk in self.cleaned_data.get("members") or []]
+
+
+class PartnerForm(ServiceForm):
+    """A partner organisation: its name and whether it is active."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)

@@ -221,3 +221,33 @@ def list_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
     if not can_manage_users(actor):
         return PartnerOrganization.objects.none()
     return PartnerOrganization.objects.order_by("name")
+
+
+def list_all_teams(actor: Actor) -> QuerySet[Team]:
+    """Every team with its manager, for the settings pages; admins only."""
+    if not can_manage_users(actor):
+        raise NotFound(_("Page not found."))
+    return Team.objects.select_related("manager").order_by("name")
+
+
+def get_team_for_admin(actor: Actor, team_id: int) -> Team:
+    """One team to manage; NotFound for anyone but an admin, as for an unknown id."""
+    team = list_all_teams(actor).filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("No such team."))
+    return team
+
+
+def get_partner_for_admin(actor: Actor, partner_id: int) -> PartnerOrganization:
+    """One partner organisation to manage; NotFound for anyone but an admin."""
+    partner = list_partners(actor).filter(pk=partner_id).first()
+    if partner is None:
+        raise NotFound(_("No such partner organisation."))
+    return partner
+
+
+def list_team_candidates(actor: Actor) -> QuerySet[User]:
+    """Active staff users an admin may put in a team (partner users belong to none)."""
+    if not can_manage_users(actor):
+        return User.objects.none()
+    return User.objects.filter(is_active=True).exclude(role=Role.PARTNER).order_by("username")

@@ -24,6 +24,10 @@ urlpatterns = [
         settings_views.user_password_link,
         name="user-password-link",
     ),
+    path("settings/teams/", settings_views.team_list, name="teams"),
+    path("settings/teams/<int:team_id>/", settings_views.team_edit, name="team-edit"),
+    path("settings/partners/", settings_views.partner_list, name="partners"),
+    path("settings/partners/<int:partner_id>/", settings_views.partner_edit, name="partner-edit"),
     path(
         "set-password/<str:uidb64>/<str:token>/",
         settings_views.set_password,
