@@ -37,6 +37,7 @@ from leadloop.intake.imports import services as import_batches
 from leadloop.intake.web_forms import services as web_forms
 from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
+from leadloop.leads.services.sources import get_or_create_lost_reason
 from tests.factories.leads import make_campaign, make_organization, make_source
 
 # Distinctive, and free of characters HTML would escape, so a plain search finds any copy.
@@ -189,6 +190,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "user_id": [rep.pk, partner_user.pk],
         "team_id": [rep.team_id],
         "partner_id": [partner_user.partner_id],
+        "reason_id": [get_or_create_lost_reason("Price").pk],
     }
     users = {
         Role.ADMIN: admin,
