@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
-from leadloop.accounts.permissions import ROLES, Permission, can
+from leadloop.accounts.permissions import ROLES, Permission, can, require
 from leadloop.errors import NotFound, ValidationFailed
 
 NOTHING = Q(pk__in=[])
@@ -202,9 +202,8 @@ def can_manage_users(actor: Actor) -> bool:
 
 
 def list_users(actor: Actor) -> QuerySet[User]:
-    """Every user, active first, by username; admins only."""
-    if not can_manage_users(actor):
-        raise NotFound(_("Page not found."))
+    """Every user, active first, by username; admins only (NotAllowed otherwise)."""
+    require(actor, Permission.MANAGE_USERS)
     return User.objects.select_related("team", "partner").order_by("-is_active", "username")
 
 
