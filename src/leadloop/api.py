@@ -217,6 +217,7 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _mount() -> None:
     from leadloop.accounts.api import api_keys
     from leadloop.accounts.api import router as accounts_router
+    from leadloop.accounts.api import users as users_router
     from leadloop.accounts.audit_api import router as audit_router
     from leadloop.assessment.api import router as assessment_router
     from leadloop.intake.api import router as intake_router
@@ -225,6 +226,7 @@ def _mount() -> None:
 
     api.add_router("/me", accounts_router, tags=["me"])
     api.add_router("/api-keys", api_keys, tags=["api keys"])
+    api.add_router("/users", users_router, tags=["users"])
     api.add_router("/leads", leads, tags=["leads"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])

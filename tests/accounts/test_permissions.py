@@ -72,6 +72,7 @@ EXPECTED = {
     "train_models": {A, M},
     "view_audit": {A},
     "unlock_logins": {A},
+    "manage_users": {A},
 }
 
 
@@ -97,6 +98,7 @@ def test_an_inactive_admin_loses_the_rights_that_ask_for_an_active_user():
     assert not can(user, Permission.IMPORT_LEADS)
     assert not can(user, Permission.VIEW_AUDIT)
     assert not can(user, Permission.MANAGE_ALL_API_KEYS)
+    assert not can(user, Permission.MANAGE_USERS)
     assert can(user, Permission.CONFIGURE_SOURCES)  # as can_manage_configuration always did
 
 

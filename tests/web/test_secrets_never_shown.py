@@ -37,6 +37,7 @@ from leadloop.intake.imports import services as import_batches
 from leadloop.intake.web_forms import services as web_forms
 from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
+from leadloop.leads.services.sources import get_or_create_lost_reason
 from tests.factories.leads import make_campaign, make_organization, make_source
 
 # Distinctive, and free of characters HTML would escape, so a plain search finds any copy.
@@ -50,6 +51,8 @@ SECRETS = (FTP_PASSWORD, SFTP_PASSWORD, IMAP_PASSWORD, PROVIDER_KEY)
 NO_ROWS = {
     "key": "the public intake endpoint takes a source key, answers POST only",
     "model_id": "a predictive model needs 200 closed leads to train; its page shows its report",
+    "uidb64": "a set-password link is made for one user and shows only a password form",
+    "token": "a set-password link is made for one user and shows only a password form",
 }
 SKIP_PREFIXES = ("api/v1/", "in/", "i18n/")
 
@@ -184,6 +187,10 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "entry_id": [config.create_block_entry(by=SYSTEM, kind="ip", value="192.0.2.1").pk],
         "view_id": [save_view(user=admin, name="Mine", query="status=new").pk],
         "key_id": [create_api_key(rep, name="script", by=rep).key.pk],
+        "user_id": [rep.pk, partner_user.pk],
+        "team_id": [rep.team_id],
+        "partner_id": [partner_user.partner_id],
+        "reason_id": [get_or_create_lost_reason("Price").pk],
     }
     users = {
         Role.ADMIN: admin,

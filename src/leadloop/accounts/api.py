@@ -1,20 +1,25 @@
-"""/api/v1/me: who the caller is, and their API keys; /api/v1/api-keys: everyone's, for admins."""
+"""/api/v1/me: who the caller is, and their API keys; /api/v1/api-keys: everyone's, for admins;
+/api/v1/users: the users, for admins."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts import selectors, services
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import ApiKey, User
-from leadloop.errors import NotAllowed
+from leadloop.errors import NotAllowed, ValidationFailed
 
 router = Router()
 api_keys = Router()
+users = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -162,3 +167,122 @@ def get_key(request: HttpRequest, key_id: int) -> ApiKeyOut:
 def revoke_key(request: HttpRequest, key_id: int) -> ApiKeyOut:
     actor = _user(request)
     return key_out(services.revoke_api_key(selectors.get_api_key_for(actor, key_id), by=actor))
+
+
+# --- Users (admins) ------------------------------------------------------------------------------
+
+
+class UserOut(Schema):
+    id: int
+    username: str
+    first_name: str
+    last_name: str
+    email: str
+    role: str
+    team_id: int | None
+    partner_id: int | None
+    language: str
+    time_zone: str
+    is_active: bool
+
+
+class UserChangeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    first_name: str | None = Field(None, max_length=150)
+    last_name: str | None = Field(None, max_length=150)
+    email: str | None = Field(None, max_length=254)
+    role: str | None = None
+    team_id: int | None = Field(None, description="0 takes the user out of their team")
+    partner_id: int | None = Field(None, description="0 takes the user out of their partner")
+    language: str | None = None
+    time_zone: str | None = None
+
+
+class NewUserIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(max_length=150)
+    role: str
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    email: str = Field("", max_length=254)
+    team_id: int | None = None
+    partner_id: int | None = None
+    language: str = ""
+    time_zone: str = "Europe/Amsterdam"
+
+
+class NewUserOut(Schema):
+    user: UserOut
+    set_password_path: str = Field(description="A one-time link (path) to set the password")
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.pk,
+        username=user.username,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        email=user.email,
+        role=user.role,
+        team_id=user.team_id,
+        partner_id=user.partner_id,
+        language=user.language,
+        time_zone=user.time_zone,
+        is_active=user.is_active,
+    )
+
+
+def _links(actor: Actor, team_id: int | None, partner_id: int | None) -> dict[str, Any]:
+    """Team and partner rows for the ids given (0: none); an unknown id is a field error."""
+    found: dict[str, Any] = {}
+    for name, pk, rows, unknown in (
+        ("team", team_id, selectors.list_teams(actor), _("Unknown team.")),
+        ("partner", partner_id, selectors.list_partners(actor), _("Unknown partner organisation.")),
+    ):
+        if pk is None:
+            continue
+        row = rows.filter(pk=pk).first() if pk else None
+        if pk and row is None:
+            raise ValidationFailed(unknown, errors={f"{name}_id": [unknown]})
+        found[name] = row
+    return found
+
+
+@users.get("", response=list[UserOut], summary="Every user (admins)")
+def list_users(request: HttpRequest) -> list[UserOut]:
+    return [user_out(u) for u in selectors.list_users(_actor(request))]
+
+
+@users.post("", response={201: NewUserOut}, summary="Add a user and get a set-password link")
+def create_user(request: HttpRequest, payload: NewUserIn) -> Status[NewUserOut]:
+    actor = _actor(request)
+    data = payload.model_dump(exclude={"team_id", "partner_id"})
+    links = _links(actor, payload.team_id, payload.partner_id)
+    user = services.add_user(by=actor, **data, **links)
+    link = services.create_password_link(user, by=actor)
+    path = reverse("accounts:set-password", args=[link.uidb64, link.token])
+    return Status(201, NewUserOut(user=user_out(user), set_password_path=path))
+
+
+@users.patch("/{user_id}", response=UserOut, summary="Change a user's profile, role, team")
+def update_user(request: HttpRequest, user_id: int, payload: UserChangeIn) -> UserOut:
+    actor = _actor(request)
+    user = selectors.get_user_for_admin(actor, user_id)
+    given = payload.model_dump(exclude_unset=True)
+    changes = {k: v for k, v in given.items() if k not in {"team_id", "partner_id"}}
+    changes.update(_links(actor, given.get("team_id"), given.get("partner_id")))
+    return user_out(services.change_user(user, by=actor, **changes))
+
+
+@users.post("/{user_id}/deactivate", response=UserOut, summary="Deactivate a user")
+def deactivate_user(request: HttpRequest, user_id: int) -> UserOut:
+    actor = _actor(request)
+    user = selectors.get_user_for_admin(actor, user_id)
+    return user_out(services.set_user_active(user, active=False, by=actor))
+
+
+@users.post("/{user_id}/reactivate", response=UserOut, summary="Reactivate a user")
+def reactivate_user(request: HttpRequest, user_id: int) -> UserOut:
+    actor = _actor(request)
+    user = selectors.get_user_for_admin(actor, user_id)
+    return user_out(services.set_user_active(user, active=True, by=actor))

@@ -141,6 +141,8 @@ class AuditTarget(models.TextChoices):
     SETTINGS = "settings", _("Settings")
     PROVIDER = "provider", _("Enrichment provider")
     USER = "user", _("User")
+    TEAM = "team", _("Team")
+    PARTNER = "partner", _("Partner organisation")
     API_KEY = "api_key", _("API key")
     AUDIT = "audit", _("Audit log")
 

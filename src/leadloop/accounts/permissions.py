@@ -35,6 +35,7 @@ class Permission(StrEnum):
     TRAIN_MODELS = "train_models"
     VIEW_AUDIT = "view_audit"
     UNLOCK_LOGINS = "unlock_logins"
+    MANAGE_USERS = "manage_users"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -58,11 +59,17 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.TRAIN_MODELS: _CONFIG,
     Permission.VIEW_AUDIT: frozenset({Role.ADMIN}),
     Permission.UNLOCK_LOGINS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
 }
 
 # Where the role alone is not enough: the user must also still be active.
 NEEDS_ACTIVE = frozenset(
-    {Permission.IMPORT_LEADS, Permission.MANAGE_ALL_API_KEYS, Permission.VIEW_AUDIT}
+    {
+        Permission.IMPORT_LEADS,
+        Permission.MANAGE_ALL_API_KEYS,
+        Permission.VIEW_AUDIT,
+        Permission.MANAGE_USERS,
+    }
 )
 
 # What `require` says when the caller does not say otherwise.
@@ -88,6 +95,7 @@ MESSAGES = {
     Permission.TRAIN_MODELS: _("Only marketing and admins train the predictive model."),
     Permission.VIEW_AUDIT: _("Only admins can read the audit log."),
     Permission.UNLOCK_LOGINS: _("Only admins can unlock logins."),
+    Permission.MANAGE_USERS: _("Only admins can manage users and settings."),
 }
 
 

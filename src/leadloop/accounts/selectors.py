@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
-from leadloop.accounts.permissions import ROLES, Permission, can
+from leadloop.accounts.permissions import ROLES, Permission, can, require
 from leadloop.errors import NotFound, ValidationFailed
 
 NOTHING = Q(pk__in=[])
@@ -210,3 +210,62 @@ def get_user_by_username(actor: Actor, username: str) -> User:
     if user is None:
         raise NotFound(_("No user called %(name)r.") % {"name": username})
     return user
+
+
+USERS_PER_PAGE = 50
+
+
+def can_manage_users(actor: Actor) -> bool:
+    """Whether `actor` sees the settings pages (users, teams, partners): active admins."""
+    return can(actor, Permission.MANAGE_USERS)
+
+
+def list_users(actor: Actor) -> QuerySet[User]:
+    """Every user, active first, by username; admins only (NotAllowed otherwise)."""
+    require(actor, Permission.MANAGE_USERS)
+    return User.objects.select_related("team", "partner").order_by("-is_active", "username")
+
+
+def get_user_for_admin(actor: Actor, user_id: int) -> User:
+    """One user to manage; NotFound for anyone but an admin, as for an unknown id."""
+    user = list_users(actor).filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def list_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """Every partner organisation, for an admin's choice lists."""
+    if not can_manage_users(actor):
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.order_by("name")
+
+
+def list_all_teams(actor: Actor) -> QuerySet[Team]:
+    """Every team with its manager, for the settings pages; admins only."""
+    if not can_manage_users(actor):
+        raise NotFound(_("Page not found."))
+    return Team.objects.select_related("manager").order_by("name")
+
+
+def get_team_for_admin(actor: Actor, team_id: int) -> Team:
+    """One team to manage; NotFound for anyone but an admin, as for an unknown id."""
+    team = list_all_teams(actor).filter(pk=team_id).first()
+    if team is None:
+        raise NotFound(_("No such team."))
+    return team
+
+
+def get_partner_for_admin(actor: Actor, partner_id: int) -> PartnerOrganization:
+    """One partner organisation to manage; NotFound for anyone but an admin."""
+    partner = list_partners(actor).filter(pk=partner_id).first()
+    if partner is None:
+        raise NotFound(_("No such partner organisation."))
+    return partner
+
+
+def list_team_candidates(actor: Actor) -> QuerySet[User]:
+    """Active staff users an admin may put in a team (partner users belong to none)."""
+    if not can_manage_users(actor):
+        return User.objects.none()
+    return User.objects.filter(is_active=True).exclude(role=Role.PARTNER).order_by("username")

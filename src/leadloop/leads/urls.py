@@ -3,6 +3,7 @@
 from django.urls import path
 
 from leadloop.leads import views
+from leadloop.leads.views import lost_reasons
 
 app_name = "leads"
 
@@ -20,6 +21,12 @@ urlpatterns = [
     path("leads/<int:lead_id>/activities/", views.lead_log_activity, name="lead-log-activity"),
     path("organizations/", views.organization_list, name="organization-list"),
     path("organizations/<int:org_id>/", views.organization_detail, name="organization-detail"),
+    path("settings/lost-reasons/", lost_reasons.lost_reason_list, name="lost-reasons"),
+    path(
+        "settings/lost-reasons/<int:reason_id>/active/",
+        lost_reasons.lost_reason_set_active,
+        name="lost-reason-set-active",
+    ),
     path("sources/", views.source_list, name="source-list"),
     path("sources/<int:source_id>/rotate/", views.source_rotate_key, name="source-rotate-key"),
     path("sources/<int:source_id>/revoke/", views.source_revoke_key, name="source-revoke-key"),

@@ -9,6 +9,7 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import is_staff_role
 from leadloop.errors import NotFound, ValidationFailed
 from leadloop.leads import lifecycle
@@ -188,6 +189,21 @@ def list_saved_views(user: Any) -> QuerySet[SavedView]:
 def list_lost_reasons(actor: Actor) -> QuerySet[LostReason]:
     """The active lost reasons anyone who can see a lead may pick when marking it lost."""
     return LostReason.objects.filter(is_active=True).order_by("name")
+
+
+def list_all_lost_reasons(actor: Actor) -> QuerySet[LostReason]:
+    """Every lost reason, the inactive ones too, with how many leads were lost for it; admins."""
+    if not can(actor, Permission.MANAGE_USERS):
+        raise NotFound(_("Page not found."))
+    return LostReason.objects.annotate(lead_count=Count("lead")).order_by("-is_active", "name")
+
+
+def get_any_lost_reason(actor: Actor, reason_id: int) -> LostReason:
+    """One lost reason, active or not, for an admin to manage; NotFound otherwise."""
+    reason = list_all_lost_reasons(actor).filter(pk=reason_id).first()
+    if reason is None:
+        raise NotFound(_("No such lost reason."))
+    return reason
 
 
 def get_lost_reason(actor: Actor, reason_id: int) -> LostReason:

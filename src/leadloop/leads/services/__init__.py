@@ -27,6 +27,7 @@ from leadloop.leads.services.leads import (
     transition,
     update_lead,
 )
+from leadloop.leads.services.lost_reasons import create_lost_reason, set_lost_reason_active
 from leadloop.leads.services.organizations import create_organization, move_organization
 from leadloop.leads.services.privacy import (
     OBJECTION_KINDS,
@@ -71,6 +72,7 @@ __all__ = [
     "clean_text",
     "compact_search_index",
     "create_campaign",
+    "create_lost_reason",
     "create_organization",
     "create_source",
     "delete_view",
@@ -94,6 +96,7 @@ __all__ = [
     "save_new_lead",
     "save_view",
     "set_intake_limits",
+    "set_lost_reason_active",
     "transition",
     "update_lead",
 ]

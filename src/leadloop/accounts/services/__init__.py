@@ -279,3 +279,20 @@ def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
         removed += reset(ip=ip)
         removed += ratelimit.clear(_key_failures(ip).key)
     return removed
+
+
+# Administration of users, teams and partners lives in `users.py` and `teams.py`; imported
+# last because `users.py` calls `create_user` above.
+from leadloop.accounts.services.teams import change_partner as change_partner  # noqa: E402
+from leadloop.accounts.services.teams import change_team as change_team  # noqa: E402
+from leadloop.accounts.services.teams import create_partner as create_partner  # noqa: E402
+from leadloop.accounts.services.teams import create_team as create_team  # noqa: E402
+from leadloop.accounts.services.users import add_user as add_user  # noqa: E402
+from leadloop.accounts.services.users import change_user as change_user  # noqa: E402
+from leadloop.accounts.services.users import (  # noqa: E402
+    create_password_link as create_password_link,
+)
+from leadloop.accounts.services.users import (  # noqa: E402
+    set_password_from_link as set_password_from_link,
+)
+from leadloop.accounts.services.users import set_user_active as set_user_active  # noqa: E402
