@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import zoneinfo
 from dataclasses import dataclass
 
 from axes.utils import reset
@@ -21,7 +20,6 @@ from leadloop.accounts.models import (
     AuditAction,
     AuditTarget,
     PartnerOrganization,
-    Role,
     Team,
     User,
 )
@@ -48,75 +46,6 @@ def new_secret(kind: str) -> tuple[str, str]:
 class IssuedKey:
     key: ApiKey
     raw: str
-
-
-@transaction.atomic
-def create_user(
-    *,
-    username: str,
-    role: str,
-    password: str | None = None,
-    email: str = "",
-    first_name: str = "",
-    last_name: str = "",
-    team: Team | None = None,
-    partner: PartnerOrganization | None = None,
-    language: str = "",
-    time_zone: str = "Europe/Amsterdam",
-    by: Actor = SYSTEM,
-) -> User:
-    """Create a user with a role; a partner user must belong to a partner organisation."""
-    if role not in Role.values:
-        raise ValidationFailed(
-            _("Unknown role %(role)r.") % {"role": role},
-            errors={
-                "role": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}]
-            },
-        )
-    if role == Role.PARTNER and partner is None:
-        raise ValidationFailed(
-            _("A partner user needs a partner organisation."),
-            errors={"partner": [_("Required for the partner role.")]},
-        )
-    try:
-        zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationFailed(
-            _("Unknown time zone %(zone)r.") % {"zone": time_zone},
-            errors={"time_zone": [_("Use an IANA zone such as Europe/Amsterdam.")]},
-        ) from exc
-    if User.objects.filter(username=username).exists():
-        raise ValidationFailed(
-            _("User %(name)r exists already.") % {"name": username},
-            errors={"username": [_("Already taken.")]},
-        )
-    user = User(
-        username=username,
-        role=role,
-        email=email,
-        first_name=first_name,
-        last_name=last_name,
-        team=team,
-        partner=partner,
-        language=language,
-        time_zone=time_zone,
-        is_staff=role == Role.ADMIN,
-        is_superuser=role == Role.ADMIN,
-    )
-    if password:
-        user.set_password(password)
-    else:
-        user.set_unusable_password()
-    user.save()
-    record_audit(
-        actor=by,
-        action=AuditAction.USER_CREATED,
-        target_type=AuditTarget.USER,
-        target_id=user.pk,
-        target_label=user.username,
-        data={"role": role, "team": user.team_id, "partner": user.partner_id},
-    )
-    return user
 
 
 API_KEY_NAME_MAX = 100
@@ -292,6 +221,7 @@ from leadloop.accounts.services.users import change_user as change_user  # noqa:
 from leadloop.accounts.services.users import (  # noqa: E402
     create_password_link as create_password_link,
 )
+from leadloop.accounts.services.users import create_user as create_user  # noqa: E402
 from leadloop.accounts.services.users import (  # noqa: E402
     set_password_from_link as set_password_from_link,
 )

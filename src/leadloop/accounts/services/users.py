@@ -19,7 +19,7 @@ from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget, PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, require
@@ -45,6 +45,75 @@ class PasswordLink:
     user: User
     uidb64: str
     token: str
+
+
+@transaction.atomic
+def create_user(
+    *,
+    username: str,
+    role: str,
+    password: str | None = None,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    team: Team | None = None,
+    partner: PartnerOrganization | None = None,
+    language: str = "",
+    time_zone: str = "Europe/Amsterdam",
+    by: Actor = SYSTEM,
+) -> User:
+    """Create a user with a role; a partner user must belong to a partner organisation."""
+    if role not in Role.values:
+        raise ValidationFailed(
+            _("Unknown role %(role)r.") % {"role": role},
+            errors={
+                "role": [_("Choose one of: %(choices)s.") % {"choices": ", ".join(Role.values)}]
+            },
+        )
+    if role == Role.PARTNER and partner is None:
+        raise ValidationFailed(
+            _("A partner user needs a partner organisation."),
+            errors={"partner": [_("Required for the partner role.")]},
+        )
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(
+            _("Unknown time zone %(zone)r.") % {"zone": time_zone},
+            errors={"time_zone": [_("Use an IANA zone such as Europe/Amsterdam.")]},
+        ) from exc
+    if User.objects.filter(username=username).exists():
+        raise ValidationFailed(
+            _("User %(name)r exists already.") % {"name": username},
+            errors={"username": [_("Already taken.")]},
+        )
+    user = User(
+        username=username,
+        role=role,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        team=team,
+        partner=partner,
+        language=language,
+        time_zone=time_zone,
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    record_audit(
+        actor=by,
+        action=AuditAction.USER_CREATED,
+        target_type=AuditTarget.USER,
+        target_id=user.pk,
+        target_label=user.username,
+        data={"role": role, "team": user.team_id, "partner": user.partner_id},
+    )
+    return user
 
 
 def _check_profile(
@@ -97,8 +166,6 @@ def add_user(
     time_zone: str = "Europe/Amsterdam",
 ) -> User:
     """An admin adds a user without a password; a set-password link lets them in."""
-    from leadloop.accounts.services import create_user
-
     require(by, Permission.MANAGE_USERS)
     _check_profile(role=role, partner=partner, language=language, time_zone=time_zone)
     return create_user(
