@@ -622,3 +622,21 @@ def test_campaign_ending_before_it_starts_is_a_field_error(logged_in_client, mar
     assert response.status_code == 422
     assert 'id="id_ends_on_errors"' in response.text
     assert source.campaigns.count() == 0
+
+
+@pytest.mark.parametrize(("language", "word"), [("en", "to"), ("nl", "naar")])
+def test_a_status_change_reads_as_old_arrow_new(logged_in_client, source, admin, language, word):
+    """Copied or read aloud, a change says "New → Assigned" or "New to Assigned": the arrow
+    carries the word for screen readers instead of a hidden "to" beside it."""
+    lead = make_lead(source)
+    services.transition(lead, to=LeadStatus.SALES_READY, by=SYSTEM)
+
+    html = (
+        logged_in_client(admin)
+        .get(reverse("leads:lead-detail", args=[lead.pk]), HTTP_ACCEPT_LANGUAGE=language)
+        .content.decode()
+    )
+
+    change = re.search(r'<p class="tl__change">(.*?)</p>', html, re.S).group(1)
+    assert f'<span role="img" aria-label="{word}">→</span>' in change
+    assert "visually-hidden" not in change
