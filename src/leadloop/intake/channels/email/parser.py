@@ -7,10 +7,8 @@ Where the records come from, in this order:
 2. When there is no text/plain part or it holds no labels: the HTML part, read with the
    stdlib `html.parser` (never rendered, scripts never run): two-column table rows
    (`<td>Label</td><td>Value</td>`, `<th>Label</th><td>Value</td>`) and "Label: value" text.
-3. Attachments: a CSV file gives one record per row (header row = labels); a vCard file one
-   record per card, with the labels FN, N.given, N.family, EMAIL, TEL, ORG, ORG.unit, TITLE,
-   ADR.street, ADR.city, ADR.code, ADR.region, ADR.country, NOTE and URL (a second EMAIL or
-   TEL becomes "EMAIL 2", "TEL 2", …).
+3. Attachments (`attachments.py`): a CSV file gives one record per row (header row = labels);
+   a vCard file one record per card.
 
 The record from the body also carries the message's own facts as labels that start with "_"
 (the synonyms never match them; a source's mapping may): `_from` (address), `_from_name`,
@@ -36,24 +34,25 @@ message that carried it.
 
 from __future__ import annotations
 
-import csv
-import io
 import mailbox
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import TYPE_CHECKING, Any
 
-import charset_normalizer
 import regex
-import vobject
 from django.utils.translation import gettext as _
 
-from leadloop.intake.channels import ParseError, Record, register
+from leadloop.intake.channels import Record, register
+from leadloop.intake.channels.email.attachments import (
+    MAX_ATTACHMENT_RECORDS,
+    attachment_kind,
+    attachment_records,
+)
+from leadloop.intake.channels.email.mime import EmailParseError, decode_text, payload_bytes
 from leadloop.intake.channels.html import read_html
-from leadloop.intake.imports.reader import detect_delimiter
 from leadloop.intake.synonyms import fold_label
 
 if TYPE_CHECKING:
@@ -63,22 +62,8 @@ EMAIL_CHANNEL = "email"
 
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 MAX_HTML_CHARS = 5_000_000
-MAX_ATTACHMENT_RECORDS = 10_000
 MAX_PARTS = 1_000
-# One CSV line (not row) longer than this is not a lead export; it would only cost memory.
-MAX_CSV_LINE_CHARS = 1_000_000
 MAX_LABEL_CHARS = 60
-
-CSV_TYPES = frozenset(
-    {
-        "text/csv",
-        "text/x-csv",
-        "application/csv",
-        "text/comma-separated-values",
-        "application/x-csv",
-    }
-)
-VCARD_TYPES = frozenset({"text/vcard", "text/x-vcard", "text/directory"})
 
 # A label starts a line, begins with a letter and holds no "/" or ":" (so prose such as
 # "Should create a multipart/mixed: …" and URLs are not labels); the colon is followed by a
@@ -89,12 +74,6 @@ _LABEL_LINE = re.compile(
     + r"}?)[ \t]*:(?:[ \t]+(?P<value>.*)|[ \t]*)$"
 )
 _SIGNATURE = re.compile(r"^--[ \t]?$")
-# A cell starting with one of these is run as a formula by spreadsheet programs (OWASP).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class EmailParseError(ParseError):
-    """The message cannot be read as leads; the message says why."""
 
 
 @register(EMAIL_CHANNEL)
@@ -123,11 +102,7 @@ def parse_message(raw: bytes, rules: dict[str, Any] | None = None) -> list[Recor
         if body_record:
             records.append({**body_record, **_meta_labels(message)})
         for part in parts:
-            kind = _attachment_kind(part)
-            if kind == "csv":
-                records.extend(_csv_records(part))
-            elif kind == "vcard":
-                records.extend(_vcard_records(part))
+            records.extend(attachment_records(part))
     except RecursionError as exc:
         raise EmailParseError(_("The message is nested too deeply.")) from exc
     return [read_with.apply(record) for record in records]
@@ -191,69 +166,20 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _part_filename(part: EmailMessage) -> str:
-    try:
-        return (part.get_filename() or "").strip().lower()
-    except Exception:  # a malformed parameter is no filename
-        return ""
-
-
-def _attachment_kind(part: EmailMessage) -> str:
-    content_type = part.get_content_type()
-    filename = _part_filename(part)
-    if content_type in CSV_TYPES or filename.endswith(".csv"):
-        return "csv"
-    if content_type in VCARD_TYPES or filename.endswith((".vcf", ".vcard")):
-        return "vcard"
-    return ""
-
-
-def _payload_bytes(part: EmailMessage) -> bytes:
-    payload = part.get_payload(decode=True)
-    return payload if isinstance(payload, bytes) else b""
-
-
-def _decode(data: bytes, declared: str | None, *, trust_declared: bool) -> str:
-    """Text from bytes: the declared charset (for bodies), UTF-8, or a detected charset."""
-    declared = (declared or "").strip().lower()
-    candidates = ["utf-8-sig"]
-    if declared and declared not in ("us-ascii", "ascii", "utf-8", "utf8"):
-        candidates.insert(0 if trust_declared else 1, declared)
-    for charset in candidates:
-        try:
-            return data.decode(charset)
-        except (UnicodeDecodeError, LookupError):
-            continue
-    matches = charset_normalizer.from_bytes(data)
-    best = matches.best()
-    if best is not None:
-        # On short Western text the detector ties cp1252 with cp1250/cp1257 ("Å" vs "Ĺ");
-        # Excel in the Netherlands and Belgium writes cp1252, so a tie goes to it.
-        for match in matches:
-            if (
-                "cp1252" in match.could_be_from_charset
-                and match.chaos <= best.chaos
-                and match.coherence >= best.coherence
-            ):
-                return data.decode("cp1252", errors="replace")
-        return str(best)
-    return data.decode("cp1252", errors="replace")
-
-
 # --- Bodies --------------------------------------------------------------------------------------
 
 
 def _body_record(message: EmailMessage, rules: _Rules) -> Record:
     plain = message.get_body(preferencelist=("plain",))
-    if plain is not None and not _attachment_kind(plain):  # type: ignore[arg-type]
-        text = _decode(_payload_bytes(plain), plain.get_content_charset(), trust_declared=True)  # type: ignore[arg-type]
+    if plain is not None and not attachment_kind(plain):  # type: ignore[arg-type]
+        text = decode_text(payload_bytes(plain), plain.get_content_charset(), trust_declared=True)  # type: ignore[arg-type]
         record = parse_labelled_text(rules.cut(text))
         if record:
             return record
     html = message.get_body(preferencelist=("html",))
     if html is None:
         return {}
-    markup = _decode(_payload_bytes(html), html.get_content_charset(), trust_declared=True)  # type: ignore[arg-type]
+    markup = decode_text(payload_bytes(html), html.get_content_charset(), trust_declared=True)  # type: ignore[arg-type]
     return parse_html(markup, cut=rules.cut)
 
 
@@ -302,143 +228,6 @@ def parse_html(markup: str, *, cut: Any = None) -> Record:
     text = content.text
     for label, value in parse_labelled_text(cut(text) if cut else text).items():
         _add(record, label, value)
-    return record
-
-
-# --- Attachments ---------------------------------------------------------------------------------
-
-
-def _too_many_records(part: EmailMessage) -> EmailParseError:
-    return EmailParseError(
-        _("The attachment %(name)s holds more than %(limit)d records.")
-        % {"name": _part_filename(part) or part.get_content_type(), "limit": MAX_ATTACHMENT_RECORDS}
-    )
-
-
-def _csv_lines(text: str) -> Iterator[str]:
-    for line in io.StringIO(text, newline=""):
-        if len(line) > MAX_CSV_LINE_CHARS:
-            raise EmailParseError(_("A line of the CSV attachment is too long."))
-        yield line
-
-
-def looks_like_formula(cell: str) -> bool:
-    """Whether a spreadsheet would run this cell as a formula."""
-    return cell.startswith(_FORMULA_START)
-
-
-def _csv_records(part: EmailMessage) -> list[Record]:
-    text = _decode(_payload_bytes(part), part.get_content_charset(), trust_declared=False)
-    lines = _csv_lines(text)
-    first = next(lines, "")
-    if first.lower().startswith("sep=") and len(first.strip()) == 5:
-        # Excel's own hint line: "sep=;".
-        delimiter = first.strip()[4]
-        first = next(lines, "")
-    else:
-        delimiter = detect_delimiter(first.rstrip("\r\n"))
-    reader = csv.reader(_chain([first], lines), delimiter=delimiter)
-    try:
-        header = next(reader, [])
-        labels = _unique_labels(header)
-        if any(looks_like_formula(cell.strip()) for cell in header if cell.strip()):
-            raise EmailParseError(
-                _("The CSV attachment %(name)s has a header that looks like a formula.")
-                % {"name": _part_filename(part) or "csv"}
-            )
-        records: list[Record] = []
-        for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(records) >= MAX_ATTACHMENT_RECORDS:
-                raise _too_many_records(part)
-            records.append(
-                {
-                    label: row[index] if index < len(row) else ""
-                    for index, label in enumerate(labels)
-                    if label
-                }
-            )
-    except csv.Error as exc:
-        raise EmailParseError(
-            _("The CSV attachment cannot be read: %(error)s") % {"error": exc}
-        ) from exc
-    return records
-
-
-def _chain(head: Iterable[str], rest: Iterator[str]) -> Iterator[str]:
-    yield from head
-    yield from rest
-
-
-def _unique_labels(header: list[str]) -> list[str]:
-    labels: list[str] = []
-    seen: dict[str, int] = {}
-    for cell in header:
-        label = cell.strip()
-        if label in seen:
-            seen[label] += 1
-            label = f"{label} ({seen[label]})"
-        else:
-            seen[label] = 1
-        labels.append(label if cell.strip() else "")
-    return labels
-
-
-def _vcard_records(part: EmailMessage) -> list[Record]:
-    text = _decode(_payload_bytes(part), part.get_content_charset(), trust_declared=False)
-    records: list[Record] = []
-    try:
-        for card in vobject.readComponents(text, ignoreUnreadable=True):
-            if len(records) >= MAX_ATTACHMENT_RECORDS:
-                raise _too_many_records(part)
-            record = _vcard_record(card)
-            if record:
-                records.append(record)
-    except EmailParseError:
-        raise
-    except Exception as exc:  # vobject raises a range of errors on broken cards
-        raise EmailParseError(
-            _("The vCard attachment cannot be read: %(error)s") % {"error": exc}
-        ) from exc
-    return records
-
-
-def _vcard_record(card: Any) -> Record:
-    record: Record = {}
-    contents: dict[str, list[Any]] = getattr(card, "contents", {})
-
-    def put(label: str, value: Any) -> None:
-        text = "; ".join(value) if isinstance(value, list) else str(value or "")
-        text = text.strip()
-        if not text:
-            return
-        number = 2
-        unique = label
-        while unique in record:
-            unique = f"{label} {number}"
-            number += 1
-        record[unique] = text
-
-    for line in contents.get("fn", []):
-        put("FN", line.value)
-    for line in contents.get("n", [])[:1]:
-        put("N.given", line.value.given)
-        put("N.family", line.value.family)
-    for name in ("email", "tel", "title", "note", "url"):
-        for line in contents.get(name, []):
-            put(name.upper(), line.value)
-    for line in contents.get("org", [])[:1]:
-        value = line.value if isinstance(line.value, list) else [line.value]
-        put("ORG", value[0] if value else "")
-        put("ORG.unit", [v for v in value[1:] if v])
-    for line in contents.get("adr", [])[:1]:
-        address = line.value
-        put("ADR.street", address.street)
-        put("ADR.city", address.city)
-        put("ADR.code", address.code)
-        put("ADR.region", address.region)
-        put("ADR.country", address.country)
     return record
 
 
@@ -537,3 +326,6 @@ def _compile(rules: dict[str, Any], name: str) -> Any:
             _("The rule %(name)s is not a valid regular expression: %(error)s")
             % {"name": name, "error": exc}
         ) from exc
+
+
+__all__ = ["MAX_ATTACHMENT_RECORDS", "EmailParseError", "iter_mbox", "parse_message"]
