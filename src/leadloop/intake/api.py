@@ -289,6 +289,23 @@ def _parse_fields(raw: str | None) -> dict[str, str] | None:
     return {str(k): v for k, v in fields.items()}
 
 
+def _parse_json_object(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ValidationFailed(
+            "outcome_values is not JSON.", errors={"outcome_values": ["Not JSON."]}
+        ) from exc
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            "outcome_values must be an object of value → won, lost, disqualified or open.",
+            errors={"outcome_values": ["Not valid."]},
+        )
+    return value
+
+
 @router.post(
     "/imports",
     response={202: ImportOut},
@@ -300,6 +317,8 @@ def create_import(
     source_id: Form[int],
     campaign_id: Form[int | None] = None,
     mapping: Form[str | None] = None,  # JSON: column → lead field, "extra" or "ignore"
+    # JSON: a value of the outcome column → "won", "lost", "disqualified" or "open"
+    outcome_values: Form[str | None] = None,
 ) -> tuple[int, ImportBatch]:
     actor = _actor(request)
     source = leads_selectors.get_linkable_source(actor, source_id, field="source_id")
@@ -310,7 +329,7 @@ def create_import(
     )
     batch = import_batches.upload_and_start(
         file, filename=file.name or "import", source=source, campaign=campaign, by=actor,
-        fields=_parse_fields(mapping),
+        fields=_parse_fields(mapping), outcome_values=_parse_json_object(outcome_values),
     )  # fmt: skip
     return 202, batch
 

@@ -56,13 +56,18 @@ class Candidate:
         return data
 
 
-def validate_mapping(mapping: dict[str, Any]) -> dict[str, list[str]]:
-    """Field errors in a mapping document (empty when it is usable)."""
+def validate_mapping(
+    mapping: dict[str, Any], *, targets: frozenset[str] = TARGETS
+) -> dict[str, list[str]]:
+    """Field errors in a mapping document (empty when it is usable).
+
+    `targets` are the columns' possible targets: a file import may also set the outcome.
+    """
     errors: dict[str, list[str]] = {}
     if not isinstance(mapping, dict):
         return {"mapping": ["Expected an object."]}
     for label, target in (mapping.get("fields") or {}).items():
-        if target not in TARGETS:
+        if target not in targets:
             errors.setdefault(f"fields.{label}", []).append(f"Unknown target {target!r}.")
     for target, transform in (mapping.get("transforms") or {}).items():
         if not isinstance(transform, str) or not (

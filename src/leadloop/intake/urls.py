@@ -23,6 +23,11 @@ urlpatterns = [
         name="import-confirm",
     ),
     path(
+        "intake/imports/<int:batch_id>/outcome-values/",
+        import_views.import_outcome_values,
+        name="import-outcome-values",
+    ),
+    path(
         "intake/imports/<int:batch_id>/rejected.csv",
         import_views.import_rejected,
         name="import-rejected",

@@ -36,15 +36,20 @@ from leadloop.intake.imports.bulk import (
     IMPORT_TARGETS,
     INLINE_BELOW_BYTES,
     NOT_FROM_FILES,
+    OUTCOME_CHOICES,
     REPORT_NAME,
     ImportProgress,
     import_file,
+    outcome_of,
+    outcome_values_errors,
     resolve_plan,
 )
+from leadloop.intake.imports.bulk.rows import MAX_OUTCOME_VALUES
 from leadloop.intake.imports.bulk.run import _check_importer, _safe_filename
 from leadloop.intake.imports.reader import ImportFileError, open_table
 from leadloop.intake.mapping import EXTRA, IGNORE
 from leadloop.intake.models import ImportBatch, ImportState
+from leadloop.intake.synonyms import fold_label
 from leadloop.leads.models import Campaign, Source
 
 logger = logging.getLogger(__name__)
@@ -183,24 +188,36 @@ def upload_and_start(
     by: Actor,
     campaign: Campaign | None = None,
     fields: dict[str, str] | None = None,
+    outcome_values: dict[str, str] | None = None,
 ) -> ImportBatch:
     """Store an upload and queue its import at once (the API): `fields` or the suggested columns.
 
     A file already imported into the source is returned as it is; nothing is queued again.
     """
+    errors = outcome_values_errors(outcome_values)
+    if errors:
+        raise ValidationFailed(_("The mapping is not valid."), errors=errors)
     batch = store_upload(upload, filename=filename, source=source, by=by, campaign=campaign)
     if not batch.can_start:
         return batch
     suggested = suggested_fields(batch)
     chosen = {h: (fields or {}).get(h) or target for h, target in suggested.items()}
-    return start_batch(batch, fields=chosen, by=by)
+    return start_batch(batch, fields=chosen, outcome_values=outcome_values, by=by)
 
 
-def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> ImportBatch:
+def start_batch(
+    batch: ImportBatch,
+    *,
+    fields: dict[str, str],
+    by: Actor,
+    outcome_values: dict[str, str] | None = None,
+) -> ImportBatch:
     """Confirm a PENDING batch's column targets and queue its import (enqueued after commit).
 
-    `fields` is header → target, "extra" (kept on the lead) or "ignore". A failed batch can be
-    started again; a queued, running or finished one cannot.
+    `fields` is header → target, "extra" (kept on the lead) or "ignore". `outcome_values` says
+    what the outcome column's values mean ({"Closed - Converted": "won", ...}: won, lost,
+    disqualified or open); values it does not name are read as `OUTCOMES` reads them. A failed
+    batch can be started again; a queued, running or finished one cannot.
     """
     _check_importer(by, batch.source)
     errors = {
@@ -208,6 +225,7 @@ def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> Imp
         for header, target in fields.items()
         if target not in CHOOSABLE
     }
+    errors.update(outcome_values_errors(outcome_values))
     if errors:
         raise ValidationFailed(_("The mapping is not valid."), errors=errors)
     with transaction.atomic():
@@ -215,6 +233,8 @@ def start_batch(batch: ImportBatch, *, fields: dict[str, str], by: Actor) -> Imp
         if locked.state not in (ImportState.PENDING, ImportState.FAILED):
             raise InvalidTransition(_("This import has already started."))
         locked.mapping = {"fields": dict(fields)}
+        if outcome_values:
+            locked.mapping["outcome_values"] = dict(outcome_values)
         locked.state = ImportState.QUEUED
         locked.progress = 0
         locked.message = ""
@@ -281,7 +301,50 @@ def _mapping_document(batch: ImportBatch) -> dict[str, Any]:
     fields = (batch.mapping or {}).get("fields")
     if isinstance(fields, dict):
         document["fields"] = fields
+    outcome_values = (batch.mapping or {}).get("outcome_values")
+    if isinstance(outcome_values, dict):
+        document["outcome_values"] = outcome_values
     return document
+
+
+@dataclass(frozen=True)
+class OutcomeValue:
+    value: str
+    rows: int
+    choice: str  # what it will be read as: won, lost, disqualified, open, or "" (set aside)
+
+
+# The outcome column's values are counted in this many rows at most: a CRM's stages are few,
+# and the import itself sets aside whatever value comes later that nobody chose a meaning for.
+OUTCOME_SCAN_ROWS = 100_000
+
+
+def read_outcome_values(
+    batch: ImportBatch, column: str, *, chosen: dict[str, str] | None = None
+) -> list[OutcomeValue]:
+    """The distinct values of a stored upload's outcome column, most frequent first.
+
+    Each comes with what the import would read it as: the person's choice, else the default
+    reading of "won", "closed lost", "gewonnen" and the like, else "" (kept as an extra field,
+    the lead stays open). At most MAX_OUTCOME_VALUES values; ImportFileError if unreadable.
+    """
+    counts: dict[str, int] = {}
+    with open_table(stored_file(batch), filename=batch.filename) as table:
+        if column not in table.headers:
+            return []
+        index = table.headers.index(column)
+        for row in itertools.islice(table.rows(), OUTCOME_SCAN_ROWS):
+            value = (row[index] if index < len(row) else "").strip()
+            if value in counts or len(counts) < MAX_OUTCOME_VALUES:
+                counts[value] = counts.get(value, 0) + 1
+    picked = {fold_label(k): v for k, v in (chosen or {}).items() if v in OUTCOME_CHOICES}
+    by_status = {status: name for name, status in OUTCOME_CHOICES.items()}
+    result = []
+    for value, rows in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        status = outcome_of(value, {})
+        choice = picked.get(fold_label(value)) or (by_status[status] if status is not None else "")
+        result.append(OutcomeValue(value, rows, choice))
+    return result
 
 
 def _write_progress(batch_id: int, progress: ImportProgress) -> None:

@@ -107,7 +107,44 @@ def import_create(request: HttpRequest) -> HttpResponse:
     return _render(request, "intake/imports/import_create.html", {"form": form}, status=status)
 
 
-def _confirm_context(batch: ImportBatch, *, chosen: dict[str, str] | None = None) -> dict[str, Any]:
+def _outcome_context(
+    batch: ImportBatch, chosen: dict[str, str], picked: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The outcome column (the first one chosen as such) and its values with their meaning."""
+    column = next((h for h, target in chosen.items() if target == OUTCOME), None)
+    values = import_batches.read_outcome_values(batch, column, chosen=picked) if column else []
+    return {
+        "batch": batch,
+        "outcome_column": column,
+        "outcome_values": values,
+        "outcome_choices": [
+            ("", _("Not an outcome: keep it as an extra field, the lead stays open")),
+            ("won", _("Won")),
+            ("lost", _("Lost")),
+            ("disqualified", _("Disqualified")),
+            ("open", _("Open")),
+        ],
+    }
+
+
+def _posted_outcome_values(request: HttpRequest) -> dict[str, str]:
+    """{value: choice} from the confirm form's outcome rows (choices left empty are not sent on)."""
+    picked: dict[str, str] = {}
+    for key in request.POST:
+        if key.startswith("outcome-value-"):
+            value = request.POST.get(key, "")
+            choice = request.POST.get(f"outcome-choice-{key.removeprefix('outcome-value-')}", "")
+            if choice:
+                picked[value] = choice
+    return picked
+
+
+def _confirm_context(
+    batch: ImportBatch,
+    *,
+    chosen: dict[str, str] | None = None,
+    picked: dict[str, str] | None = None,
+) -> dict[str, Any]:
     preview = import_batches.preview_batch(batch)
     chosen = chosen or preview.suggested
     targets = [
@@ -117,7 +154,7 @@ def _confirm_context(batch: ImportBatch, *, chosen: dict[str, str] | None = None
         (IGNORE, _("Ignore this column")),
     ]
     return {
-        "batch": batch,
+        **_outcome_context(batch, chosen, picked),
         "preview": preview,
         "targets": targets,
         "columns": [
@@ -145,13 +182,35 @@ def import_confirm(request: HttpRequest, batch_id: int) -> HttpResponse:
         h: request.POST.get(f"target-{i}") or target
         for i, (h, target) in enumerate(suggested.items())
     }
+    picked = _posted_outcome_values(request)
     try:
-        import_batches.start_batch(batch, fields=fields, by=_require_reviewer(request))
+        import_batches.start_batch(
+            batch, fields=fields, outcome_values=picked, by=_require_reviewer(request)
+        )
     except LeadloopError as exc:
         messages.error(request, exc.detail)
-        context = _confirm_context(batch, chosen=fields)
+        context = _confirm_context(batch, chosen=fields, picked=picked)
         return _render(request, "intake/imports/import_confirm.html", context, status=exc.status)
     return redirect("intake:import-detail", batch_id=batch.pk)
+
+
+@login_required
+@require_GET
+def import_outcome_values(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """The confirm page's outcome section for the columns as chosen now (htmx, on each change)."""
+    batch = _get_batch(request, batch_id)
+    if not batch.can_start:
+        raise Http404(_("This import has already started."))
+    try:
+        suggested = import_batches.suggested_fields(batch)
+        chosen = {
+            h: request.GET.get(f"target-{i}") or target
+            for i, (h, target) in enumerate(suggested.items())
+        }
+        context = _outcome_context(batch, chosen)
+    except ImportFileError as exc:
+        context = {"batch": batch, "file_error": str(exc)}
+    return _render(request, "intake/imports/_outcome_values.html", context)
 
 
 @login_required

@@ -29,6 +29,7 @@ from leadloop.intake.imports.bulk.rows import (
     INLINE_BELOW_BYTES,
     NOT_FROM_FILES,
     OUTCOME,
+    OUTCOME_CHOICES,
     OUTCOMES,
     REPORT_NAME,
     SAMPLE_REJECTS,
@@ -36,6 +37,8 @@ from leadloop.intake.imports.bulk.rows import (
     ImportProgress,
     ImportReport,
     RejectedRow,
+    outcome_of,
+    outcome_values_errors,
     validate_rows,
 )
 from leadloop.intake.imports.bulk.run import import_file, resolve_plan
@@ -49,6 +52,7 @@ __all__ = [
     "NOT_FROM_FILES",
     "OUTCOME",
     "OUTCOMES",
+    "OUTCOME_CHOICES",
     "REPORT_NAME",
     "SAMPLE_REJECTS",
     "WORKERS",
@@ -57,6 +61,8 @@ __all__ = [
     "ImportReport",
     "RejectedRow",
     "import_file",
+    "outcome_of",
+    "outcome_values_errors",
     "resolve_plan",
     "validate_rows",
 ]

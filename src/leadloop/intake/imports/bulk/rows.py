@@ -47,6 +47,49 @@ OUTCOMES = {
     )
     for value in values
 }
+# What a person may say another system's value means ("Closed - Converted" → won): the mapping
+# document's "outcome_values", {value: choice}. Chosen values come before the defaults above.
+OUTCOME_CHOICES = {
+    "won": LeadStatus.WON,
+    "lost": LeadStatus.LOST,
+    "disqualified": LeadStatus.DISQUALIFIED,
+    "open": "",
+}
+MAX_OUTCOME_VALUES = 200
+
+
+def outcome_values_errors(values: Any) -> dict[str, list[str]]:
+    """Field errors in an "outcome_values" object (empty when it is usable)."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        return {
+            "outcome_values": [_("Expected an object of value → won, lost, disqualified or open.")]
+        }
+    if len(values) > MAX_OUTCOME_VALUES:
+        return {"outcome_values": [_("At most %(limit)d values.") % {"limit": MAX_OUTCOME_VALUES}]}
+    return {
+        f"outcome_values.{value}": [_("Choose won, lost, disqualified or open.")]
+        for value, choice in values.items()
+        if not isinstance(choice, str) or choice not in OUTCOME_CHOICES
+    }
+
+
+def outcome_of(raw: str, chosen: dict[str, str]) -> str | None:
+    """The status a value means: the person's choice, then the defaults; None when unknown."""
+    folded = fold_label(raw)
+    return chosen[folded] if folded in chosen else OUTCOMES.get(folded)
+
+
+def chosen_outcomes(mapping: dict[str, Any]) -> dict[str, str]:
+    values = mapping.get("outcome_values") or {}
+    return {
+        fold_label(str(k)): OUTCOME_CHOICES[v]
+        for k, v in values.items()
+        if isinstance(v, str) and v in OUTCOME_CHOICES
+    }
+
+
 # Column names that mean the outcome or the order value (beside the channels' synonyms).
 HISTORY_LABELS = {
     **{fold_label(label): OUTCOME for label in (
@@ -135,6 +178,7 @@ def validate_rows(rows: list[tuple[int, list[str]]], plan: _Plan) -> list[tuple[
     otherwise the row is rejected with every reason.
     """
     results: list[tuple[Any, ...]] = []
+    chosen = chosen_outcomes(plan.mapping)
     for number, cells in rows:
         try:
             candidate = map_record(dict(zip(plan.headers, cells, strict=True)), plan.mapping)
@@ -143,7 +187,7 @@ def validate_rows(rows: list[tuple[int, list[str]]], plan: _Plan) -> list[tuple[
             continue
         data = candidate.lead_input()
         raw_status = str(data.pop(OUTCOME, ""))
-        status = OUTCOMES.get(fold_label(raw_status))
+        status = outcome_of(raw_status, chosen)
         if status is None:  # another system's stage name: kept on the lead, the lead stays open
             data["extra"] = {**(data.get("extra") or {}), f"invalid.{OUTCOME}": raw_status}
         outcome = _clean(data, plan)

@@ -305,7 +305,11 @@ def _run(
         )
         report_file = None
         if batch is not None:
-            batch.mapping = suggestion
+            # What the rows are read with, in the shape `start_batch` stores: a resumed or
+            # retried batch reads its rows the same way again.
+            batch.mapping = {"fields": dict(document["fields"])}
+            if document.get("outcome_values"):
+                batch.mapping["outcome_values"] = dict(document["outcome_values"])
             batch.save(update_fields=["mapping"])
             report_path = Path(settings.VAR_DIR) / "imports" / str(batch.pk) / REPORT_NAME
             report_file = report_path.open("w", encoding="utf-8-sig", newline="")

@@ -1,5 +1,10 @@
 """leadloop import FILE --source NAME [--campaign NAME] [--mapping NAME] [--map COLUMN=FIELD ...]
-[--dry-run] [--json]"""
+[--won VALUE ...] [--lost VALUE ...] [--disqualified VALUE ...] [--open VALUE ...]
+[--dry-run] [--json]
+
+`--map Status=status` makes a column the outcome of leads from another system; `--won
+"Closed - Converted"` (and --lost, --disqualified, --open) says what its values mean.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,17 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.core.commands import LeadloopCommand
-from leadloop.intake.imports.bulk import ImportFileError, ImportProgress, import_file
-from leadloop.intake.mapping import TARGETS, validate_mapping
+from leadloop.intake.imports.bulk import (
+    OUTCOME,
+    OUTCOME_CHOICES,
+    ImportFileError,
+    ImportProgress,
+    import_file,
+    resolve_plan,
+)
+from leadloop.intake.imports.reader import open_table
+from leadloop.intake.imports.services import CHOOSABLE
+from leadloop.intake.mapping import validate_mapping
 from leadloop.leads.models import Campaign, Source
 
 
@@ -38,6 +52,15 @@ class Command(LeadloopCommand):
             metavar="COLUMN=FIELD",
             help="Map a column to a lead field (or extra / ignore); may be repeated.",
         )
+        for choice in OUTCOME_CHOICES:
+            parser.add_argument(
+                f"--{choice}",
+                action="append",
+                default=[],
+                metavar="VALUE",
+                help=f"A value of the outcome column (--map COLUMN=status) that means {choice}; "
+                "may be repeated.",
+            )
         parser.add_argument("--dry-run", action="store_true", help="Validate, write nothing.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -56,6 +79,16 @@ class Command(LeadloopCommand):
                     % {"source": source.name, "name": options["campaign"]}
                 )
         mapping = _mapping(source, options["mapping"], options["map"])
+        chosen = {value: choice for choice in OUTCOME_CHOICES for value in options[choice]}
+        if chosen:
+            if OUTCOME not in mapping["fields"].values() and not _has_outcome_column(path, source):
+                raise CommandError(
+                    _(
+                        "--won, --lost, --disqualified and --open need an outcome column: "
+                        "add --map COLUMN=status."
+                    )
+                )
+            mapping["outcome_values"] = chosen
         bar = _ProgressBar() if not options["json"] else None
         try:
             report = import_file(
@@ -111,16 +144,26 @@ def _mapping(source: Source, saved: str, pairs: list[str]) -> dict[str, Any]:
     fields = dict(document.get("fields") or {})
     for pair in pairs:
         column, sep, target = pair.partition("=")
-        if not sep or not column.strip() or target.strip() not in TARGETS:
+        if not sep or not column.strip() or target.strip() not in CHOOSABLE:
             raise CommandError(
                 _("--map takes COLUMN=FIELD with a known field, not %(pair)r.") % {"pair": pair}
             )
         fields[column.strip()] = target.strip()
     document["fields"] = fields
-    errors = validate_mapping(document)
+    errors = validate_mapping(document, targets=CHOOSABLE)
     if errors:
         raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
     return document
+
+
+def _has_outcome_column(path: str, source: Source) -> bool:
+    """Whether the file has a column the import reads as the outcome by its name ("Status")."""
+    try:
+        with open_table(path, filename=os.path.basename(path)) as table:
+            document, _suggestion = resolve_plan(table.headers, source=source, mapping=None)
+    except ImportFileError as exc:
+        raise CommandError(str(exc)) from exc
+    return OUTCOME in document["fields"].values()
 
 
 class _ProgressBar:
