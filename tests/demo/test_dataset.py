@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.demo.dataset import load_demo
+from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads import lifecycle, selectors
 from leadloop.leads.models import (
     Activity,
@@ -71,6 +72,7 @@ def _digest() -> str:
 
 
 def _wipe() -> None:
+    RawSubmission.objects.all().delete()
     Activity.objects.all().delete()
     Lead.objects.all().delete()
     CostEntry.objects.all().delete()
@@ -260,3 +262,13 @@ def test_demo_leaves_audit_entries_for_the_admins_first_look(db):
     noor = User.objects.get(username="rep.noor")
     assert set(viewed.values_list("actor_label", flat=True)) == {"rep.noor"}
     assert all(Lead.objects.get(pk=int(e.target_id)).assigned_to_id == noor.pk for e in viewed)
+
+
+def test_demo_shows_a_held_lead_and_an_unreadable_post_in_the_intake_queue(db):
+    load_demo(leads=50, seed=3, now=NOW)
+
+    queued = dict(RawSubmission.objects.values_list("disposition", "state"))
+    assert queued == {"review": SubmissionState.QUARANTINED, "": SubmissionState.QUARANTINED}
+    held = RawSubmission.objects.get(disposition="review")
+    assert held.fields["phone"] == "+31 6 1234"
+    assert held.reasons[0]["field"] == "phone"

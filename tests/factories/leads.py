@@ -15,18 +15,24 @@ _seq = itertools.count(1)
 
 
 def make_source(
-    name: str | None = None, *, kind: str = ChannelKind.HTTP_POST, country: str = "NL"
+    name: str | None = None,
+    *,
+    kind: str = ChannelKind.HTTP_POST,
+    country: str = "NL",
+    **rules: str,
 ) -> Source:
+    """A source; `rules` are its lead rules (minimum_contact, on_invalid) when not the default."""
     return services.create_source(
-        name=name or f"Source {next(_seq)}", kind=kind, by=SYSTEM, default_country=country
+        name=name or f"Source {next(_seq)}", kind=kind, by=SYSTEM, default_country=country, **rules
     ).source
 
 
 def make_source_with_key(name: str | None = None, **kwargs: Any) -> tuple[Source, str]:
     created = services.create_source(
         name=name or f"Source {next(_seq)}",
-        kind=kwargs.get("kind", ChannelKind.HTTP_POST),
+        kind=kwargs.pop("kind", ChannelKind.HTTP_POST),
         by=SYSTEM,
+        **kwargs,
     )
     return created.source, created.raw_key
 

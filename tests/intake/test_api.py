@@ -15,7 +15,8 @@ def _json(response):
 
 @pytest.fixture
 def provider(db):
-    return make_source_with_key("Provider")
+    # Refuses a lead without an e-mail or phone outright, so it is listed as rejected.
+    return make_source_with_key("Provider", minimum_contact="email_or_phone", on_invalid="reject")
 
 
 def _post(client, key, record):

@@ -9,6 +9,7 @@ from leadloop.intake import services
 from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
 from leadloop.intake.outcome import (
     Created,
+    HeldForReview,
     Quarantined,
     Rejected,
     Repeated,
@@ -20,8 +21,8 @@ from leadloop.leads.services import clean_lead_input
 from tests.factories.leads import make_source
 
 
-def _received(body: bytes, content_type: str = "application/json") -> RawSubmission:
-    source = make_source()
+def _received(body: bytes, content_type: str = "application/json", **rules: str) -> RawSubmission:
+    source = make_source(**rules)
     return services.receive(source=source, channel="http", body=body, content_type=content_type)
 
 
@@ -53,7 +54,7 @@ def test_applying_created_saves_the_lead_and_settles_the_submission(db):
 
 
 def test_a_post_without_contact_is_rejected_with_the_reason(db):
-    submission = _received(b'{"first_name": "Ann"}')
+    submission = _received(b'{"first_name": "Ann"}', on_invalid="reject")
 
     outcome = services.decide(submission)
 
@@ -61,6 +62,25 @@ def test_a_post_without_contact_is_rejected_with_the_reason(db):
     assert [r["code"] for r in outcome.reasons] == ["no_contact"]
     done = services.apply(submission, outcome)
     assert (done.state, Lead.objects.count()) == (SubmissionState.REJECTED, 0)
+
+
+def test_a_machine_senders_post_without_contact_is_held_for_review(db):
+    submission = _received(b'{"first_name": "Ann", "phone": "12"}')
+
+    outcome = services.decide(submission)
+
+    assert isinstance(outcome, HeldForReview)
+    assert [r["code"] for r in outcome.reasons] == ["invalid"]
+    done = services.apply(submission, outcome)
+    assert (done.state, done.disposition) == (SubmissionState.QUARANTINED, Disposition.REVIEW)
+    assert done.fields == {"first_name": "Ann", "phone": "12"}
+    assert Lead.objects.count() == 0
+
+
+def test_a_web_form_source_rejects_by_default(db):
+    submission = _received(b'{"first_name": "Ann"}', kind="web_form")
+
+    assert isinstance(services.decide(submission), Rejected)
 
 
 def test_an_unreadable_post_is_quarantined(db):

@@ -210,8 +210,13 @@ def test_missing_content_type_is_sniffed(client, provider):
     assert response.status_code == 201
 
 
-def test_invalid_email_without_another_contact_is_rejected_and_kept(client, provider):
-    _, key = provider
+@pytest.fixture
+def rejecting_provider(db):
+    return make_source_with_key("Strict provider", on_invalid="reject")
+
+
+def test_invalid_email_without_another_contact_is_rejected_and_kept(client, rejecting_provider):
+    _, key = rejecting_provider
 
     response = _post(
         client, key, json.dumps({"email": "not-an-email", "first_name": "Ann"}), "application/json"
@@ -223,6 +228,36 @@ def test_invalid_email_without_another_contact_is_rejected_and_kept(client, prov
     assert body["errors"][0]["field"] == "email"
     assert RawSubmission.objects.get().state == SubmissionState.REJECTED
     assert Lead.objects.count() == 0
+
+
+def test_a_machine_senders_lead_with_one_bad_value_is_kept_for_review(client, provider):
+    """The default for a provider's POST: answered 202, quarantined with the value as sent."""
+    _, key = provider
+
+    response = _post(
+        client, key, json.dumps({"phone": "+31 6 123", "first_name": "Ann"}), "application/json"
+    )
+
+    body = json.loads(response.content)
+    held = RawSubmission.objects.get()
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/json"
+    assert body["disposition"] == "review"
+    assert body["submission_id"] == held.pk
+    assert body["errors"][0]["field"] == "phone"
+    assert (held.state, held.disposition) == (SubmissionState.QUARANTINED, "review")
+    assert held.fields == {"phone": "+31 6 123", "first_name": "Ann"}
+    assert Lead.objects.count() == 0
+
+
+def test_a_held_lead_is_answered_in_xml_to_an_xml_sender(client, provider):
+    _, key = provider
+
+    response = _post(client, key, "<lead><first_name>Ann</first_name></lead>", "application/xml")
+
+    assert response.status_code == 202
+    assert response["Content-Type"] == "application/xml"
+    assert b"<disposition>review</disposition>" in response.content
 
 
 def test_a_bad_value_is_set_aside_when_the_lead_can_still_be_reached(client, provider):
@@ -243,13 +278,45 @@ def test_a_bad_value_is_set_aside_when_the_lead_can_still_be_reached(client, pro
     assert [r["field"] for r in submission.reasons] == ["email"]
 
 
-def test_no_contact_details_is_rejected(client, provider):
-    _, key = provider
+def test_no_contact_details_is_rejected(client, rejecting_provider):
+    _, key = rejecting_provider
 
     response = _post(client, key, json.dumps({"first_name": "Ann"}), "application/json")
 
     assert response.status_code == 422
     assert json.loads(response.content)["errors"][0]["field"] == "email"
+
+
+def test_a_postal_address_with_a_name_is_enough_contact_by_default(client, provider):
+    _, key = provider
+    letter = {"first_name": "Ann", "last_name": "Smit", "street": "Dorpsstraat 1",
+              "postal_code": "1234 AB", "city": "Utrecht"}  # fmt: skip
+
+    created = _post(client, key, json.dumps(letter), "application/json")
+    no_city = _post(client, key, json.dumps({**letter, "city": ""}), "application/json")
+
+    assert created.status_code == 201
+    assert Lead.objects.get().street == "Dorpsstraat 1"
+    assert no_city.status_code == 202  # kept for review: too little to reach the person
+
+
+@pytest.mark.parametrize(
+    ("rule", "payload", "status"),
+    [
+        ("email", {"phone": "0612345678"}, 422),
+        ("email", {"email": "a@example.com"}, 201),
+        ("phone", {"email": "a@example.com"}, 422),
+        ("phone", {"phone": "0612345678"}, 201),
+        ("email_or_phone", {"first_name": "A", "street": "S 1", "postal_code": "1234 AB",
+                            "city": "U"}, 422),
+    ],
+)  # fmt: skip
+def test_the_sources_minimum_contact_decides(client, db, rule, payload, status):
+    _, key = make_source_with_key(minimum_contact=rule, on_invalid="reject")
+
+    response = _post(client, key, json.dumps(payload), "application/json")
+
+    assert response.status_code == status, response.content
 
 
 def test_unknown_key_is_404_and_nothing_is_stored(client, db):

@@ -158,7 +158,8 @@ def test_a_source_key_post_without_a_contact_is_refused_and_kept_for_review(clie
     assert response["Content-Type"].startswith("application/problem+json")
     assert [e["field"] for e in _json(response)["errors"]] == ["email"]
     assert Lead.objects.count() == 0
-    assert RawSubmission.objects.get().state == SubmissionState.REJECTED
+    held = RawSubmission.objects.get()
+    assert (held.state, held.disposition) == (SubmissionState.QUARANTINED, "review")
 
 
 def test_revoked_source_key_is_401(client, admin):

@@ -78,7 +78,7 @@ def submit_throttled(source, body, *, content_type="application/x-www-form-urlen
 
 @pytest.fixture
 def web(db):
-    source = make_source("Web NL", country="NL")
+    source = make_source("Web NL", country="NL", on_invalid="reject")
     config.set_source_policy(
         source, by=SYSTEM, fraud_review_at=40, fraud_reject_at=80, on_duplicate="review"
     )

@@ -22,6 +22,9 @@ class Disposition(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DUPLICATE = "duplicate", _("Duplicate")
     REJECTED = "rejected", _("Rejected")
+    # Quarantined because the source keeps refused leads for a person (`Source.on_invalid`);
+    # the sender was answered 202.
+    REVIEW = "review", _("Held for review")
 
 
 class RawSubmission(models.Model):

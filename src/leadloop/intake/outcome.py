@@ -37,6 +37,14 @@ class Quarantined:
 
 
 @dataclass(frozen=True)
+class HeldForReview:
+    """Refused by the rules (a bad value, too little contact), but from a sender that never sends
+    again: kept in quarantine for a person to correct and reprocess, with the values as sent."""
+
+    reasons: list[Reason]
+
+
+@dataclass(frozen=True)
 class Rejected:
     """Read, but refused (no contact, invalid, fraud): the sender hears the reasons."""
 
@@ -76,18 +84,24 @@ class Merged:
     warnings: list[Reason] = field(default_factory=list)
 
 
-Outcome = Quarantined | Rejected | Repeated | FannedOut | Created | Merged
+Outcome = Quarantined | HeldForReview | Rejected | Repeated | FannedOut | Created | Merged
 
 
 def clean_keeping_lead(
-    data: Mapping[str, Any], clean: Callable[[dict[str, Any]], T]
+    data: Mapping[str, Any],
+    clean: Callable[[dict[str, Any]], T],
+    *,
+    has_contact: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> tuple[T | None, list[Reason]]:
     """Clean `data`; a bad value must not cost the lead.
 
     When `clean` raises ValidationFailed for some fields, those values are set aside in
-    `extra` ("invalid.<field>") and the rest is cleaned again, as long as an e-mail or a phone is
-    left. Returns (cleaned, set-aside warnings), or (None, every reason) when the lead is refused.
+    `extra` ("invalid.<field>") and the rest is cleaned again, as long as what is left still
+    meets `has_contact` (the source's minimum contact; default: an e-mail or a phone). Returns
+    (cleaned, set-aside warnings), or (None, every reason) when the lead is refused.
     """
+    if has_contact is None:
+        has_contact = _email_or_phone
     current = dict(data)
     warnings: list[Reason] = []
     for attempt in range(2):
@@ -100,7 +114,7 @@ def clean_keeping_lead(
                 for message in messages
             ] or [reason("invalid", exc.detail)]
             kept = {k: v for k, v in current.items() if k not in exc.errors}
-            if not exc.errors or attempt or not (kept.get("email") or kept.get("phone")):
+            if not exc.errors or attempt or not has_contact(kept):
                 return None, warnings + problems
             extra = dict(kept.get("extra") or {})
             for name in exc.errors:
@@ -109,3 +123,7 @@ def clean_keeping_lead(
             current = {**kept, "extra": extra}
             warnings = [{**p, "code": "set_aside"} for p in problems]
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _email_or_phone(data: Mapping[str, Any]) -> bool:
+    return bool(data.get("email") or data.get("phone"))

@@ -31,5 +31,6 @@ urlpatterns = [
     path("sources/<int:source_id>/rotate/", views.source_rotate_key, name="source-rotate-key"),
     path("sources/<int:source_id>/revoke/", views.source_revoke_key, name="source-revoke-key"),
     path("sources/<int:source_id>/limits/", views.source_limits, name="source-limits"),
+    path("sources/<int:source_id>/rules/", views.source_rules, name="source-rules"),
     path("campaigns/", views.campaign_list, name="campaign-list"),
 ]

@@ -20,6 +20,11 @@ from leadloop.leads.services import clean_lead_input
 from tests.conftest import shared_data_path
 from tests.factories.leads import make_campaign, make_source
 
+NO_CONTACT = (
+    "Give an e-mail address, a phone number, or a complete postal address (street, postal "
+    "code and city) with a name."
+)
+
 
 @pytest.fixture
 def var_dir(settings, tmp_path):
@@ -110,7 +115,7 @@ def test_original_file_is_kept_with_its_hash_and_rejected_rows_are_reported(
             "email: Not a valid e-mail address (An email address must have an @-sign)",
             *LEADS[3],
         ],
-        ["5", "Give an e-mail address or a phone number.", *LEADS[4]],
+        ["5", NO_CONTACT, *LEADS[4]],
     ]
     assert [(r.row, r.reasons[0]["code"]) for r in report.rejected_sample] == [
         (4, "invalid"),

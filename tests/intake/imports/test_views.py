@@ -23,6 +23,11 @@ DUTCH_CSV = (
     b"Cor;Smit;;\n"
 )
 
+NO_CONTACT = (
+    "Give an e-mail address, a phone number, or a complete postal address (street, postal "
+    "code and city) with a name."
+)
+
 
 @pytest.fixture(autouse=True)
 def _var_dir(settings, tmp_path):
@@ -125,7 +130,7 @@ def test_rejected_rows_download_with_row_numbers_and_reasons(logged_in_client, m
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert rows == [
         ["row", "reasons", "Voornaam", "Achternaam", "E-mailadres", "Telefoonnummer"],
-        ["4", "Give an e-mail address or a phone number.", "Cor", "Smit", "", ""],
+        ["4", NO_CONTACT, "Cor", "Smit", "", ""],
     ]
 
 
@@ -284,7 +289,7 @@ def test_the_api_imports_a_file_in_the_background(
     assert list(Lead.objects.order_by("pk").values_list("phone_raw", flat=True)) == ["", ""]
     assert rejected.status_code == 200
     assert b"".join(rejected.streaming_content).decode("utf-8-sig").splitlines()[1] == (
-        '"4","Give an e-mail address or a phone number.","Cor","Smit","",""'
+        f'"4","{NO_CONTACT}","Cor","Smit","",""'
     )
 
 

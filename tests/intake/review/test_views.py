@@ -27,7 +27,9 @@ UNMAPPED = {"Klantmail": "ann@example.com", "Naam": "Ann Smit"}
 
 @pytest.fixture
 def provider(db):
-    return make_source_with_key("Provider")
+    # The queue's states are the subject here: this source refuses a lead without an e-mail or
+    # phone outright (the lead rules' own tests are in tests/intake/test_views.py).
+    return make_source_with_key("Provider", minimum_contact="email_or_phone", on_invalid="reject")
 
 
 def _post(key: str, body: bytes | str, content_type: str = "application/json") -> RawSubmission:
@@ -578,9 +580,9 @@ def test_live_preview_shows_what_the_edited_mapping_makes_without_saving(
     assert mapped.status_code == 200
     assert '<th scope="row" title="email">E-mail</th><td>ann@example.com</td>' in mapped.text
     assert '<th scope="row" title="city">City</th><td>Gouda</td>' in mapped.text
-    assert "Would be rejected" not in mapped.text
+    assert "Would be refused" not in mapped.text
     assert "Extra fields" not in mapped.text
-    assert "Would be rejected: no e-mail address or phone number." in unmapped.text
+    assert "Would be refused: it lacks the contact this source asks for." in unmapped.text
     assert "Klantmail = ann@example.com" in unmapped.text
     assert "Klantmail: Unknown target &#x27;nope&#x27;." in invalid.text
     assert source.field_mapping == before

@@ -102,6 +102,33 @@ def _privacy_examples(first_id: int, now: dt.datetime) -> None:
             erase_lead_personal_data(lost, by=SYSTEM, reason="request", at=now)
 
 
+# What the intake queue shows on the first login: a vendor's lead held for review (its only
+# contact, a phone number, is not valid for the Netherlands) and a post that could not be read.
+# Neither makes a lead, so the demo's leads stay exactly what the seed gives.
+INTAKE_EXAMPLES = (
+    (
+        "LeadMarkt HTTP POST",
+        "application/json",
+        b'{"first_name": "Sanne", "last_name": "Visser", "phone": "+31 6 1234",'
+        b' "comments": "Offerte zonnepanelen graag"}',
+    ),
+    ("LeadMarkt HTTP POST", "application/xml", b"<lead><first_name>Bram</first_name>"),
+)
+
+
+def _intake_examples() -> None:
+    from leadloop.intake import services as intake_services
+
+    for name, content_type, body in INTAKE_EXAMPLES:
+        source = Source.objects.filter(name=name).first()
+        if source is None:
+            continue
+        submission = intake_services.receive(
+            source=source, channel="http", body=body, content_type=content_type
+        )
+        intake_services.process_submission(submission.pk, submission=submission)
+
+
 def load_demo(
     *,
     leads: int = 20_000,
@@ -167,6 +194,7 @@ def load_demo(
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE leads_activity")
     _audit_events()
+    _intake_examples()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

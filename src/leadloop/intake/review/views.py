@@ -36,6 +36,7 @@ from leadloop.intake.review.forms import (
 )
 from leadloop.intake.review.originals import download, record_original_seen
 from leadloop.leads import selectors as leads_selectors
+from leadloop.leads.contact import has_minimum_contact
 from leadloop.leads.models import Source
 
 PAGE_SIZE = 50
@@ -302,7 +303,7 @@ def _previews(source: Source, form: MappingForm) -> dict[str, Any]:
         return {"problems": form.problems(), "items": []}
     items = services.preview_mapping(source, form.mapping)
     for item in items:
-        item["no_contact"] = not (item["values"].get("email") or item["values"].get("phone"))
+        item["no_contact"] = not has_minimum_contact(item["values"], source.minimum_contact)
         item["values"] = sorted(
             ((target_label(k), k, v) for k, v in item["values"].items()), key=lambda x: x[0]
         )

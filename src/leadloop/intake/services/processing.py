@@ -26,6 +26,7 @@ from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
 from leadloop.intake.outcome import (
     Created,
     FannedOut,
+    HeldForReview,
     Merged,
     Outcome,
     Quarantined,
@@ -36,7 +37,12 @@ from leadloop.intake.outcome import (
 )
 from leadloop.intake.services.receiving import MAX_RECORDS, REPEAT_WINDOW, _sha256
 from leadloop.leads import services as leads_services
-from leadloop.leads.models import Campaign, Lead
+from leadloop.leads.contact import (
+    has_minimum_contact,
+    missing_contact_field,
+    missing_contact_message,
+)
+from leadloop.leads.models import Campaign, Lead, OnInvalidLead, Source
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +124,14 @@ def apply(submission: RawSubmission, outcome: Outcome) -> RawSubmission:
         case Quarantined(reasons):
             logger.info("submission quarantined id=%s reasons=%s", submission.pk, reasons)
             return _finish(submission, state=SubmissionState.QUARANTINED, reasons=reasons)
+        case HeldForReview(reasons):
+            logger.info("submission held for review id=%s reasons=%s", submission.pk, reasons)
+            return _finish(
+                submission,
+                state=SubmissionState.QUARANTINED,
+                disposition=Disposition.REVIEW,
+                reasons=reasons,
+            )
         case Rejected(reasons):
             return _reject(submission, reasons=reasons)
         case Repeated(lead_id, reasons):
@@ -238,9 +252,11 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Outcome:
     ):
         if submission.meta.get(name) and not data.get(name):
             data[name] = str(submission.meta[name])
-    if not (data.get("email") or data.get("phone")):
-        return Rejected(
-            [reason("no_contact", _("Give an e-mail address or a phone number."), "email")]
+    rule = source.minimum_contact
+    if not has_minimum_contact(data, rule):
+        return _refused(
+            source,
+            [reason("no_contact", missing_contact_message(rule), missing_contact_field(rule))],
         )
     previous = _repeat_of(submission, data)
     if previous is not None:
@@ -258,9 +274,10 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Outcome:
     lead, warnings = clean_keeping_lead(
         data,
         partial(leads_services.prepare_lead, source=source, by=by, at=submission.received_at),
+        has_contact=partial(has_minimum_contact, rule=rule),
     )
     if lead is None:
-        return Rejected(warnings)
+        return _refused(source, warnings)
     verdict = assessment_services.assess(lead, meta=submission.meta)
     if verdict.fraud_verdict == Verdict.REJECT:
         return Rejected(warnings + assessment_services.fraud_reasons(verdict))
@@ -268,6 +285,13 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Outcome:
         return Merged(verdict, by, warnings)
     lead.status = assessment_services.initial_status(verdict)
     return Created(verdict, by, warnings)
+
+
+def _refused(source: Source, reasons: list[dict[str, str]]) -> Rejected | HeldForReview:
+    """Refused by the rules: told to the sender, or kept for a person (the source's policy)."""
+    if source.invalid_lead_policy == OnInvalidLead.REVIEW:
+        return HeldForReview(reasons)
+    return Rejected(reasons)
 
 
 def _repeat_of(submission: RawSubmission, data: Mapping[str, Any]) -> RawSubmission | None:

@@ -1,4 +1,4 @@
-"""/api/v1/sources: list, create with a key, read, rotate or revoke the key, set limits."""
+"""/api/v1/sources: list, create with a key, read, rotate or revoke the key, limits, lead rules."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ class SourceIn(Strict):
     default_country: str = ""
     default_language: str = ""
     field_mapping: dict[str, Any] = Field(default_factory=dict)
+    minimum_contact: str = Field(
+        "email_phone_or_address",
+        description="email_phone_or_address (default), email_or_phone, email or phone",
+    )
+    on_invalid: str = Field(
+        "", description="reject, review, or empty: reject on web forms, review elsewhere"
+    )
 
 
 class SourceOut(Schema):
@@ -41,12 +48,28 @@ class SourceOut(Schema):
     intake_limit_per_address: int | None = Field(
         description="Posts per intake window from one address; null: the deployment default"
     )
+    minimum_contact: str = Field(
+        description="What a lead must carry: email_phone_or_address, email_or_phone, email, phone"
+    )
+    on_invalid: str = Field(
+        description="A refused lead: reject, review, or empty for the channel's default"
+    )
+    invalid_lead_policy: str = Field(description="on_invalid, or the channel's default")
     created_at: dt.datetime
 
 
 class LimitsIn(Strict):
     intake_limit: int | None = Field(None, ge=0, description="null: default, 0: no limit")
     intake_limit_per_address: int | None = Field(None, ge=0, description="null: default, 0: none")
+
+
+class LeadRulesIn(Strict):
+    minimum_contact: str = Field(
+        description="email_phone_or_address (default), email_or_phone, email or phone"
+    )
+    on_invalid: str = Field(
+        "", description="reject, review, or empty: reject on web forms, review elsewhere"
+    )
 
 
 class SourceKeyOut(Schema):
@@ -69,6 +92,9 @@ def source_out(source: Source) -> SourceOut:
         is_active=source.is_active,
         intake_limit=source.intake_limit,
         intake_limit_per_address=source.intake_limit_per_address,
+        minimum_contact=source.minimum_contact,
+        on_invalid=source.on_invalid,
+        invalid_lead_policy=source.invalid_lead_policy,
         created_at=source.created_at,
     )
 
@@ -114,6 +140,24 @@ def set_limits(request: HttpRequest, source_id: int, payload: LimitsIn) -> Sourc
             source,
             per_source=payload.intake_limit,
             per_address=payload.intake_limit_per_address,
+            by=actor,
+        )
+    )
+
+
+@sources.put(
+    "/{source_id}/lead-rules",
+    response=SourceOut,
+    summary="Set the source's minimum contact and what happens to a refused lead",
+)
+def set_lead_rules(request: HttpRequest, source_id: int, payload: LeadRulesIn) -> SourceOut:
+    actor = _actor(request)
+    source = selectors.get_source_for(actor, source_id)
+    return source_out(
+        services.set_lead_rules(
+            source,
+            minimum_contact=payload.minimum_contact,
+            on_invalid=payload.on_invalid,
             by=actor,
         )
     )

@@ -13,6 +13,7 @@ from leadloop.leads.forms.catalog import (
     OrganizationForm,
     SourceForm,
     SourceLimitsForm,
+    SourceRulesForm,
 )
 from leadloop.leads.forms.lead import (
     LEAD_TEXT_FIELDS,
@@ -40,6 +41,7 @@ __all__ = [
     "SavedViewForm",
     "SourceForm",
     "SourceLimitsForm",
+    "SourceRulesForm",
     "StatusForm",
     "UIForm",
 ]

@@ -11,9 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from leadloop.accounts.actors import Actor
 from leadloop.leads import selectors
 from leadloop.leads.forms.base import UIForm
-from leadloop.leads.models import (
-    ChannelKind,
-)
+from leadloop.leads.models import ChannelKind, MinimumContact, OnInvalidLead
 
 
 class OrganizationForm(UIForm):
@@ -37,6 +35,28 @@ class SourceLimitsForm(UIForm):
     intake_limit = forms.IntegerField(label=_("Posts to the source"), required=False, min_value=0)
     intake_limit_per_address = forms.IntegerField(
         label=_("Posts from one address"), required=False, min_value=0
+    )
+
+
+class SourceRulesForm(UIForm):
+    """What a lead from a source must carry, and what happens to one that is refused."""
+
+    minimum_contact = forms.ChoiceField(
+        label=_("A lead must carry"),
+        choices=MinimumContact.choices,
+        help_text=_(
+            "A complete postal address is street, postal code and city, with a name or company."
+        ),
+    )
+    on_invalid = forms.ChoiceField(
+        label=_("A lead that is refused"),
+        required=False,
+        choices=[("", _("The channel's default")), *OnInvalidLead.choices],
+        help_text=_(
+            "For a lead with a bad value and too little left to reach the person. The channel's "
+            "default refuses it on web forms, where the visitor can correct it at once, and keeps "
+            "it for review from every other sender, which never sends it again."
+        ),
     )
 
 

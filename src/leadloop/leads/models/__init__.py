@@ -9,6 +9,8 @@ from leadloop.leads.models.choices import (
     FitGrade,
     LeadHold,
     LeadStatus,
+    MinimumContact,
+    OnInvalidLead,
 )
 from leadloop.leads.models.lead import Lead
 from leadloop.leads.models.timeline import Activity, SavedView
@@ -26,6 +28,8 @@ __all__ = [
     "LeadHold",
     "LeadStatus",
     "LostReason",
+    "MinimumContact",
+    "OnInvalidLead",
     "Organization",
     "SavedView",
     "Source",

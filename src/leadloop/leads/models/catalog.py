@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from leadloop.leads.models.choices import ChannelKind
+from leadloop.leads.models.choices import ChannelKind, MinimumContact, OnInvalidLead
 
 
 class Organization(models.Model):
@@ -74,6 +74,21 @@ class Source(models.Model):
     intake_limit_per_address = models.PositiveIntegerField(
         _("post limit per address"), null=True, blank=True
     )
+    minimum_contact = models.CharField(
+        _("minimum contact"),
+        max_length=30,
+        choices=MinimumContact.choices,
+        default=MinimumContact.EMAIL_PHONE_OR_ADDRESS,
+        db_default=MinimumContact.EMAIL_PHONE_OR_ADDRESS,
+    )
+    on_invalid = models.CharField(
+        _("a lead with a bad value"),
+        max_length=10,
+        choices=OnInvalidLead.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -86,6 +101,17 @@ class Source(models.Model):
     @property
     def has_active_key(self) -> bool:
         return bool(self.key_hash) and self.key_revoked_at is None
+
+    @property
+    def invalid_lead_policy(self) -> str:
+        """`on_invalid`, or the channel's default: reject on web forms, review elsewhere."""
+        if self.on_invalid:
+            return self.on_invalid
+        return OnInvalidLead.REJECT if self.kind == ChannelKind.WEB_FORM else OnInvalidLead.REVIEW
+
+    @property
+    def invalid_lead_policy_label(self) -> str:
+        return str(OnInvalidLead(self.invalid_lead_policy).label)
 
 
 class Campaign(models.Model):

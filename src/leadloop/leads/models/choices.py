@@ -79,3 +79,26 @@ class LeadHold(models.TextChoices):
 
     FRAUD_REVIEW = "fraud_review", _("Fraud review")
     DUPLICATE_REVIEW = "duplicate_review", _("Duplicate review")
+
+
+class MinimumContact(models.TextChoices):
+    """What a lead must carry to be taken in, per source ("a way to reach the person")."""
+
+    EMAIL_PHONE_OR_ADDRESS = (
+        "email_phone_or_address",
+        _("An e-mail address, a phone number or a complete postal address"),
+    )
+    EMAIL_OR_PHONE = "email_or_phone", _("An e-mail address or a phone number")
+    EMAIL = "email", _("An e-mail address")
+    PHONE = "phone", _("A phone number")
+
+
+class OnInvalidLead(models.TextChoices):
+    """What happens to a lead that has a bad value and too little left to reach the person.
+
+    Empty on a source: the channel's default (reject for web forms, where the visitor can correct
+    it at once; review for machine senders, which never send again).
+    """
+
+    REJECT = "reject", _("Refuse it (the sender hears why)")
+    REVIEW = "review", _("Keep it for a person to review")

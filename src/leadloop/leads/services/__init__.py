@@ -48,6 +48,7 @@ from leadloop.leads.services.sources import (
     revoke_source_key,
     rotate_source_key,
     set_intake_limits,
+    set_lead_rules,
 )
 from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
@@ -96,6 +97,7 @@ __all__ = [
     "save_new_lead",
     "save_view",
     "set_intake_limits",
+    "set_lead_rules",
     "set_lost_reason_active",
     "transition",
     "update_lead",

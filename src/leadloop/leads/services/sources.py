@@ -23,6 +23,8 @@ from leadloop.leads.models import (
     ChannelKind,
     CostEntry,
     LostReason,
+    MinimumContact,
+    OnInvalidLead,
     Source,
 )
 from leadloop.leads.normalize import (
@@ -65,10 +67,12 @@ def create_source(
     default_country: str = "",
     default_language: str = "",
     field_mapping: dict[str, Any] | None = None,
+    minimum_contact: str = MinimumContact.EMAIL_PHONE_OR_ADDRESS,
+    on_invalid: str = "",
 ) -> SourceWithKey:
     """Create a source and its first key (returned once, stored only as a hash)."""
     require(by, Permission.CONFIGURE_SOURCES)
-    errors: dict[str, list[str]] = {}
+    errors = _lead_rules_errors(minimum_contact, on_invalid)
     name = clean_text(name)
     if not name:
         errors["name"] = [_("Required.")]
@@ -95,6 +99,8 @@ def create_source(
         default_country=country,
         default_language=default_language,
         field_mapping=field_mapping or {},
+        minimum_contact=minimum_contact,
+        on_invalid=on_invalid,
     )
     raw = _set_new_key(source)
     audit_source(source, by=by, change="created", kind=kind)
@@ -153,6 +159,44 @@ def set_intake_limits(
         source, by=by, change="intake_limits", per_source=per_source, per_address=per_address
     )
     return source
+
+
+def set_lead_rules(source: Source, *, minimum_contact: str, on_invalid: str, by: Actor) -> Source:
+    """Set what a lead from `source` must carry, and what happens to one that is refused.
+
+    `minimum_contact` is a MinimumContact value; `on_invalid` is "reject", "review" or "" (the
+    channel's default: reject on web forms, review on the others).
+    """
+    require(by, Permission.CONFIGURE_SOURCES)
+    errors = _lead_rules_errors(minimum_contact, on_invalid)
+    if errors:
+        raise ValidationFailed(_("The lead rules are not valid."), errors=errors)
+    before = {"minimum_contact": source.minimum_contact, "on_invalid": source.on_invalid}
+    source.minimum_contact = minimum_contact
+    source.on_invalid = on_invalid
+    source.save(update_fields=["minimum_contact", "on_invalid"])
+    audit_source(
+        source,
+        by=by,
+        change="lead_rules",
+        before=before,
+        minimum_contact=minimum_contact,
+        on_invalid=on_invalid,
+    )
+    return source
+
+
+def _lead_rules_errors(minimum_contact: str, on_invalid: str) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if minimum_contact not in MinimumContact.values:
+        errors["minimum_contact"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(MinimumContact.values)}
+        ]
+    if on_invalid not in ("", *OnInvalidLead.values):
+        errors["on_invalid"] = [
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(OnInvalidLead.values)}
+        ]
+    return errors
 
 
 def resolve_source_key(raw: str) -> Source | None:

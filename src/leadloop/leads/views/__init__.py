@@ -13,6 +13,7 @@ from leadloop.leads.views.catalog import (
     source_list,
     source_revoke_key,
     source_rotate_key,
+    source_rules,
 )
 from leadloop.leads.views.lead import (
     lead_assign,
@@ -49,4 +50,5 @@ __all__ = [
     "source_list",
     "source_revoke_key",
     "source_rotate_key",
+    "source_rules",
 ]

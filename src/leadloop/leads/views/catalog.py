@@ -21,6 +21,7 @@ from leadloop.leads.forms import (
     OrganizationForm,
     SourceForm,
     SourceLimitsForm,
+    SourceRulesForm,
 )
 from leadloop.leads.models import LeadStatus
 from leadloop.leads.views.base import _actor, _error_status, _render
@@ -178,6 +179,32 @@ def source_limits(request: HttpRequest, source_id: int) -> HttpResponse:
         return redirect("leads:source-list")
     messages.success(request, _("Saved the post limits of %(name)s.") % {"name": source.name})
     return redirect("leads:source-list")
+
+
+@login_required
+def source_rules(request: HttpRequest, source_id: int) -> HttpResponse:
+    """A source's lead rules: the minimum contact, and whether a refused lead is kept for review."""
+    source = _get_source(request, source_id)
+    actor = _actor(request)
+    if not can_manage_configuration(actor):
+        raise PermissionDenied(_("Only admins and marketing managers set a source's rules."))
+    initial = {"minimum_contact": source.minimum_contact, "on_invalid": source.on_invalid}
+    form = SourceRulesForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.set_lead_rules(source, by=actor, **form.cleaned_data)
+            except ValidationFailed as exc:
+                form.apply_service_error(exc)
+            else:
+                messages.success(
+                    request, _("Saved the lead rules of %(name)s.") % {"name": source.name}
+                )
+                return redirect("leads:source-list")
+        status = 422
+    context = {"source": source, "form": form}
+    return _render(request, "leads/source_rules.html", context, status=status)
 
 
 @login_required

@@ -162,14 +162,16 @@ def test_the_entry_title_is_kept_aside_not_taken_as_job_title(rss_source, feed_s
     assert lead.extra["_published"] == "2026-11-02T10:00:00+00:00"
 
 
-def test_an_entry_without_contact_details_is_rejected_and_not_retried(rss_source, feed_site):
+def test_an_entry_without_contact_details_is_kept_for_review_and_not_retried(rss_source, feed_site):
     feed_site.publish(_feed(("lead-9", "Anon", "")).replace("E-mail: ", ""))
 
     first = poll_feed(rss_source)
     again = poll_feed(rss_source)
 
-    assert (first.new, first.outcomes, again.new) == (1, {"rejected": 1}, 0)
-    assert RawSubmission.objects.get().state == SubmissionState.REJECTED
+    assert (first.new, first.outcomes, again.new) == (1, {"quarantined": 1}, 0)
+    held = RawSubmission.objects.get()
+    assert (held.state, held.disposition) == (SubmissionState.QUARANTINED, "review")
+    assert held.reasons[0]["code"] == "no_contact"
     assert Lead.objects.count() == 0
 
 

@@ -223,4 +223,5 @@ def test_a_stored_file_read_by_the_ftp_channel_parser_fans_out_one_record_per_ro
          "Telefoon": ""},
         {"Voornaam": "Piet", "Achternaam": "de Vries", "E-mailadres": "", "Telefoon": ""},
     ]  # fmt: skip
-    assert [c.state for c in children] == ["processed", "processed", "rejected"]
+    # A drop folder never sends again: the row without contact waits for a person.
+    assert [c.state for c in children] == ["processed", "processed", "quarantined"]

@@ -10,7 +10,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from django.http import HttpRequest, HttpResponse
 
 from leadloop.intake import throttle
-from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.models import Disposition, RawSubmission, SubmissionState
 from leadloop.problems import PROBLEM_TYPE_BASE
 
 # Characters XML 1.0 cannot carry, even escaped; a sender's text echoed in an answer (a field
@@ -130,6 +130,19 @@ def outcome(request: HttpRequest, submission: RawSubmission, *, as_xml: bool) ->
             kind="rejected",
             extra={"submission_id": submission.pk, "disposition": "rejected", "errors": errors},
         )
+    if (
+        submission.state == SubmissionState.QUARANTINED
+        and submission.disposition == Disposition.REVIEW
+    ):
+        # The source keeps refused leads for a person: the sender is done, nothing to resend.
+        held: dict[str, Any] = {
+            "submission_id": submission.pk,
+            "disposition": "review",
+            "detail": "Kept for a person to review: "
+            + "; ".join(r["message"] for r in submission.reasons),
+            "errors": errors,
+        }
+        return respond(request, held, status=202, as_xml=as_xml, problem=False)
     if submission.state == SubmissionState.QUARANTINED:
         return problem(
             request,

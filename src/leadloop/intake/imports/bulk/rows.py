@@ -16,9 +16,8 @@ from leadloop.intake.mapping import (
 )
 from leadloop.intake.outcome import clean_keeping_lead
 from leadloop.intake.synonyms import fold_label
-from leadloop.leads.models import (
-    LeadStatus,
-)
+from leadloop.leads.contact import has_minimum_contact, missing_contact_message
+from leadloop.leads.models import LeadStatus, MinimumContact
 from leadloop.leads.services import clean_lead_input
 from leadloop.leads.services.changes import derived_values
 
@@ -168,14 +167,16 @@ class _Plan:
     mapping: dict[str, Any]
     default_region: str
     default_language: str
+    minimum_contact: str = MinimumContact.EMAIL_PHONE_OR_ADDRESS
 
 
 def validate_rows(rows: list[tuple[int, list[str]]], plan: _Plan) -> list[tuple[Any, ...]]:
     """Map and validate rows into ("ok", row, values, campaign, warnings) or ("rejected", row, why).
 
     The rules are the HTTP intake's: the source's mapping, then `clean_lead_input`; a value that
-    fails is set aside in `extra` (with a warning) as long as an e-mail or phone is left,
-    otherwise the row is rejected with every reason.
+    fails is set aside in `extra` (with a warning) as long as what is left meets the source's
+    minimum contact, otherwise the row is rejected with every reason (the rejected-rows report
+    is where a person reviews them).
     """
     results: list[tuple[Any, ...]] = []
     chosen = chosen_outcomes(plan.mapping)
@@ -217,9 +218,12 @@ def _reason(code: str, message: str, field: str = "") -> dict[str, str]:
 
 
 def _clean(data: dict[str, Any], plan: _Plan) -> tuple[Any, ...]:
-    if not (data.get("email") or data.get("phone")):
-        return ("rejected", [_reason("no_contact", _("Give an e-mail address or a phone number."))])
+    rule = plan.minimum_contact
+    if not has_minimum_contact(data, rule):
+        return ("rejected", [_reason("no_contact", missing_contact_message(rule))])
     values, reasons = clean_keeping_lead(
-        data, partial(clean_lead_input, default_region=plan.default_region)
+        data,
+        partial(clean_lead_input, default_region=plan.default_region),
+        has_contact=partial(has_minimum_contact, rule=rule),
     )
     return ("rejected", reasons) if values is None else ("ok", values, reasons)

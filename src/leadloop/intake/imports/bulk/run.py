@@ -302,6 +302,7 @@ def _run(
             mapping=document,
             default_region=source.default_country or settings.LEADLOOP_DEFAULT_COUNTRY,
             default_language=source.default_language,
+            minimum_contact=source.minimum_contact,
         )
         report_file = None
         if batch is not None:

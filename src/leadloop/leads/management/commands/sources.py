@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 from leadloop.accounts.actors import CLI, SYSTEM
 from leadloop.core.commands import LeadloopCommand
 from leadloop.leads import selectors, services
-from leadloop.leads.models import ChannelKind, Source
+from leadloop.leads.models import ChannelKind, MinimumContact, OnInvalidLead, Source
 
 
 def _row(source: Source) -> dict[str, Any]:
@@ -21,6 +21,8 @@ def _row(source: Source) -> dict[str, Any]:
         "default_country": source.default_country,
         "intake_limit": source.intake_limit,
         "intake_limit_per_address": source.intake_limit_per_address,
+        "minimum_contact": source.minimum_contact,
+        "on_invalid": source.invalid_lead_policy,
     }
 
 
@@ -36,11 +38,13 @@ def _limit(raw: str | None, current: int | None) -> int | None:
 
 
 class Command(LeadloopCommand):
-    help = "Lead sources: list, create (prints the new key), rotate-key, revoke, limits."
+    help = "Lead sources: list, create (prints the new key), rotate-key, revoke, limits, rules."
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("action", choices=["list", "create", "rotate-key", "revoke", "limits"])
+        parser.add_argument(
+            "action", choices=["list", "create", "rotate-key", "revoke", "limits", "rules"]
+        )
         parser.add_argument("name", nargs="?", help="The source's name (all but list).")
         parser.add_argument("--kind", choices=ChannelKind.values, default=ChannelKind.HTTP_POST)
         parser.add_argument("--country", default="", help="Default country, e.g. NL.")
@@ -50,6 +54,17 @@ class Command(LeadloopCommand):
         )
         parser.add_argument(
             "--per-address", help="limits: posts per window from one address (0: none, 'default')."
+        )
+        parser.add_argument(
+            "--minimum-contact",
+            choices=MinimumContact.values,
+            help="rules: what a lead must carry to be taken in.",
+        )
+        parser.add_argument(
+            "--on-invalid",
+            choices=[*OnInvalidLead.values, "default"],
+            help="rules: refuse a lead with a bad value, or keep it for review "
+            "('default': reject on web forms, review elsewhere).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -107,6 +122,24 @@ class Command(LeadloopCommand):
                 f"Post limits of {name!r}: "
                 + ", ".join(f"{k} {v}" for k, v in shown.items())
                 + f" (per {settings.LEADLOOP_INTAKE_LIMIT_WINDOW_SECONDS} s).",
+            )
+        elif action == "rules":
+            on_invalid = options["on_invalid"]
+            services.set_lead_rules(
+                source,
+                minimum_contact=options["minimum_contact"] or source.minimum_contact,
+                on_invalid=source.on_invalid
+                if on_invalid is None
+                else ("" if on_invalid == "default" else on_invalid),
+                by=CLI,
+            )
+            self.emit(
+                options,
+                _row(source),
+                f"Lead rules of {name!r}: minimum contact {source.minimum_contact}, "
+                f"a refused lead: {source.invalid_lead_policy}"
+                + ("" if source.on_invalid else " (the channel's default)")
+                + ".",
             )
         else:
             services.revoke_source_key(source, by=CLI)
