@@ -17,6 +17,7 @@ from leadloop.intake.channels.email.parser import (
     parse_message,
 )
 from leadloop.intake.channels.html import MAX_TABLE_DEPTH
+from leadloop.intake.mapping import map_record
 from tests.conftest import shared_data_cases, shared_data_path
 
 META = {
@@ -93,8 +94,18 @@ def test_cf7_notification_becomes_one_record_with_the_message_facts():
             "_subject": "Offerte dakkapel",
             "_message_id": "<lead-1@example.org>",
             "_date": "2025-03-14T09:30:00+01:00",
+            # The visitor's address is only in the body's "From: Name <address>" line.
+            "email": "noa@example.nl",
+            "name": "Noa de Vries",
         }
     ]
+    lead = map_record(records[0], None).lead_input()
+    assert (lead["email"], lead["first_name"], lead["last_name"]) == (
+        "noa@example.nl",
+        "Noa",
+        "de Vries",
+    )
+    assert lead["extra"]["comments"].startswith("Goedemiddag,\n\nGraag een offerte")
 
 
 def test_dutch_label_mail_keeps_labels_and_joins_continued_lines():

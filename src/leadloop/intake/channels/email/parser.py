@@ -52,8 +52,16 @@ from leadloop.intake.channels.email.attachments import (
     attachment_records,
 )
 from leadloop.intake.channels.email.mime import EmailParseError, decode_text, payload_bytes
+from leadloop.intake.channels.email.shapes import (
+    clean_line,
+    has_contact_label,
+    stacked_pairs,
+    with_contact_defaults,
+    without_forwarded_headers,
+    xml_lead,
+)
 from leadloop.intake.channels.html import read_html
-from leadloop.intake.synonyms import fold_label
+from leadloop.intake.synonyms import field_for_label, fold_label
 
 if TYPE_CHECKING:
     from leadloop.intake.models import RawSubmission
@@ -67,11 +75,11 @@ MAX_LABEL_CHARS = 60
 
 # A label starts a line, begins with a letter and holds no "/" or ":" (so prose such as
 # "Should create a multipart/mixed: …" and URLs are not labels); the colon is followed by a
-# space or the end of the line.
+# space (a non-breaking one too, as webmail writes it) or the end of the line.
 _LABEL_LINE = re.compile(
     r"^(?P<label>[^\W\d_][\w .'’()&?#*+-]{0,"
     + str(MAX_LABEL_CHARS - 1)
-    + r"}?)[ \t]*:(?:[ \t]+(?P<value>.*)|[ \t]*)$"
+    + r"}?)[ \t\xa0]*:(?:[ \t\xa0\u202f]+(?P<value>.*)|[ \t\xa0\u202f]*)$"
 )
 _SIGNATURE = re.compile(r"^--[ \t]?$")
 
@@ -100,7 +108,7 @@ def parse_message(raw: bytes, rules: dict[str, Any] | None = None) -> list[Recor
         records: list[Record] = []
         body_record = _body_record(message, read_with)
         if body_record:
-            records.append({**body_record, **_meta_labels(message)})
+            records.append(with_contact_defaults({**body_record, **_meta_labels(message)}))
         for part in parts:
             records.extend(attachment_records(part))
     except RecursionError as exc:
@@ -173,7 +181,10 @@ def _body_record(message: EmailMessage, rules: _Rules) -> Record:
     plain = message.get_body(preferencelist=("plain",))
     if plain is not None and not attachment_kind(plain):  # type: ignore[arg-type]
         text = decode_text(payload_bytes(plain), plain.get_content_charset(), trust_declared=True)  # type: ignore[arg-type]
-        record = parse_labelled_text(rules.cut(text))
+        record = xml_lead(text) or parse_labelled_text(rules.cut(text))
+        if not has_contact_label(record):
+            for label, value in stacked_pairs(rules.cut(text)).items():
+                record.setdefault(label, value)
         if record:
             return record
     html = message.get_body(preferencelist=("html",))
@@ -184,9 +195,15 @@ def _body_record(message: EmailMessage, rules: _Rules) -> Record:
 
 
 def parse_labelled_text(text: str) -> Record:
-    """ "Label: value" lines → a record; a value runs on until the next label or the signature."""
+    """ "Label: value" lines → a record.
+
+    A value runs on until the next label or the signature; a blank line ends it too, unless the
+    label is a message (comments), which may hold paragraphs. Quoted (">") and bold ("*Label:*")
+    lines are read as written, and a forwarded message's own header block is skipped.
+    """
     record: Record = {}
     label = ""
+    free_text = False
     lines: list[str] = []
 
     def flush() -> None:
@@ -195,15 +212,21 @@ def parse_labelled_text(text: str) -> Record:
             _add(record, label, value)
 
     # Only \n splits: str.splitlines() would also break on U+2028 and friends inside a value.
-    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for line in without_forwarded_headers([clean_line(line) for line in raw_lines]):
         if _SIGNATURE.match(line):
             break
         match = _LABEL_LINE.match(line)
         if match:
             flush()
             label = match.group("label").strip()
+            free_text = field_for_label(label) == "comments"
             lines = [match.group("value") or ""]
         elif label:
+            if not line.strip() and not free_text and "".join(lines).strip():
+                flush()
+                label, lines = "", []
+                continue
             lines.append(line.strip())
     flush()
     return record
@@ -225,9 +248,12 @@ def parse_html(markup: str, *, cut: Any = None) -> Record:
     for label, value in content.pairs:
         if value:
             _add(record, label, value)
-    text = content.text
-    for label, value in parse_labelled_text(cut(text) if cut else text).items():
+    text = cut(content.text) if cut else content.text
+    for label, value in parse_labelled_text(text).items():
         _add(record, label, value)
+    if not has_contact_label(record):
+        for label, value in stacked_pairs(text).items():
+            record.setdefault(label, value)
     return record
 
 
