@@ -53,6 +53,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/header_mapping.py
 	$(MAKE) bench-assessment
 	$(MAKE) bench-security
 
