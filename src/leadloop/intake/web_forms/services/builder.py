@@ -9,9 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
@@ -21,55 +20,26 @@ from leadloop.errors import ValidationFailed
 from leadloop.intake import services as intake_services
 from leadloop.intake.mapping import EXTRA, TARGETS
 from leadloop.intake.synonyms import field_for_label
-from leadloop.intake.web_forms.models import FieldInput, FormField, LeadForm
+from leadloop.intake.web_forms.models import FieldInput, FormField, LeadForm, supported_languages
+from leadloop.intake.web_forms.services.languages import (
+    FIELD_TEXTS,
+    FORM_TEXTS,
+    clean_languages,
+    clean_translations,
+    stock_label,
+    swap_default,
+)
+from leadloop.intake.web_forms.services.targets import FORM_TARGETS, TARGET_LABELS
 from leadloop.intake.web_forms.services.tokens import RESERVED_NAMES
 from leadloop.leads.models import ChannelKind, Source
 
 logger = logging.getLogger(__name__)
 
 
-# Lead fields a form may fill (from intake.mapping.TARGETS); the rest are set by the pipeline
-# (consent, scores, dates) or are not something a visitor types.
-FORM_TARGETS = (
-    "first_name", "last_name", "full_name", "email", "phone", "company_name", "job_title",
-    "street", "house_number", "postal_code", "city", "region", "country", "language",
-    "comments", "campaign", "bant_budget", "bant_authority", "bant_need", "bant_timeframe",
-    "potential_revenue", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-    "referrer", "landing_page",
-)  # fmt: skip
-assert set(FORM_TARGETS) <= TARGETS
-TARGET_LABELS = {
-    "first_name": gettext_lazy("First name"),
-    "last_name": gettext_lazy("Last name"),
-    "full_name": gettext_lazy("Full name (split into first and last)"),
-    "email": gettext_lazy("E-mail"),
-    "phone": gettext_lazy("Phone"),
-    "company_name": gettext_lazy("Company"),
-    "job_title": gettext_lazy("Job title"),
-    "street": gettext_lazy("Street"),
-    "house_number": gettext_lazy("House number"),
-    "postal_code": gettext_lazy("Postal code"),
-    "city": gettext_lazy("City"),
-    "region": gettext_lazy("Region"),
-    "country": gettext_lazy("Country"),
-    "language": gettext_lazy("Language"),
-    "comments": gettext_lazy("Comments"),
-    "campaign": gettext_lazy("Campaign (by name)"),
-    "bant_budget": gettext_lazy("BANT: budget"),
-    "bant_authority": gettext_lazy("BANT: authority"),
-    "bant_need": gettext_lazy("BANT: need"),
-    "bant_timeframe": gettext_lazy("BANT: timeframe"),
-    "potential_revenue": gettext_lazy("Potential revenue"),
-    "utm_source": gettext_lazy("UTM source"),
-    "utm_medium": gettext_lazy("UTM medium"),
-    "utm_campaign": gettext_lazy("UTM campaign"),
-    "utm_term": gettext_lazy("UTM term"),
-    "utm_content": gettext_lazy("UTM content"),
-    "referrer": gettext_lazy("Referrer"),
-    "landing_page": gettext_lazy("Landing page"),
-}
 EXTRA_PREFIX = "extra:"
 CONSENT_TARGETS = ("consent_purpose", "consent_at", "consent_text_version")
+# The language the visitor saw the form in fills the lead's language (for later mails).
+LANGUAGE_TARGET = "language"
 STARTER_FIELDS = (
     ("first_name", FieldInput.TEXT, True),
     ("last_name", FieldInput.TEXT, True),
@@ -120,6 +90,7 @@ def _mapping_entries(form: LeadForm) -> dict[str, str]:
             entries[name] = wanted
     for target in CONSENT_TARGETS:
         entries[target] = target
+    entries.setdefault(LANGUAGE_TARGET, LANGUAGE_TARGET)
     return entries
 
 
@@ -167,19 +138,22 @@ def create_form(
     form = LeadForm(source=source, title=title, slug=slug, **data)
     if not form.submit_label:
         form.submit_label = ""
+    _clean_form_languages(form)
     _full_clean(form)
     form.save()
     if with_starter_fields:
-        for position, (target, input_type, required) in enumerate(STARTER_FIELDS):
-            FormField.objects.create(
-                form=form,
-                position=position,
-                name=target,
-                target=target,
-                label=str(TARGET_LABELS[target]),
-                input_type=input_type,
-                is_required=required,
-            )
+        # Labels in the form's own language; its other languages read the app's translation.
+        with translation.override(form.language):
+            for position, (target, input_type, required) in enumerate(STARTER_FIELDS):
+                FormField.objects.create(
+                    form=form,
+                    position=position,
+                    name=target,
+                    target=target,
+                    label=str(TARGET_LABELS[target]),
+                    input_type=input_type,
+                    is_required=required,
+                )
     _ensure_mapping(form, by=by)
     _audit_form(form, by=by, change="created")
     logger.info("web form created id=%s slug=%s", form.pk, form.slug)
@@ -191,6 +165,7 @@ def update_form(form: LeadForm, *, by: Actor, **data: Any) -> LeadForm:
     """Change a form's settings (text, consent, thank-you page, source, active)."""
     require(by, Permission.MANAGE_WEB_FORMS)
     locked = LeadForm.objects.select_for_update().get(pk=form.pk)
+    previous_language = locked.language
     for name, value in data.items():
         setattr(locked, name, value)
     if "source" in data and locked.source.kind != ChannelKind.WEB_FORM:
@@ -198,6 +173,9 @@ def update_form(form: LeadForm, *, by: Actor, **data: Any) -> LeadForm:
             _("A form belongs to a source of the kind web form."),
             errors={"source": [_("Choose a source of the kind web form.")]},
         )
+    _clean_form_languages(locked)
+    if locked.language != previous_language:
+        _change_default_language(locked, old=previous_language)
     _full_clean(locked)
     locked.save()
     _ensure_mapping(locked, by=by)
@@ -205,8 +183,34 @@ def update_form(form: LeadForm, *, by: Actor, **data: Any) -> LeadForm:
     return locked
 
 
+def _clean_form_languages(form: LeadForm) -> None:
+    """The form's languages and translations as stored, or the errors in them."""
+    errors: dict[str, list[str]] = {}
+    if form.language not in supported_languages():
+        errors["language"] = [_("Choose one of the languages the app speaks.")]
+    form.languages = clean_languages(form.language, list(form.languages or []))
+    form.translations = clean_translations(form.translations, lengths=FORM_TEXTS, errors=errors)
+    if errors:
+        raise ValidationFailed(_("Please correct the fields marked below."), errors=errors)
+
+
+def _change_default_language(form: LeadForm, *, old: str) -> None:
+    """Make the form's (new) default language the one of its text columns, for the form and
+    each question; a text not yet translated keeps its old wording."""
+    swap_default(form, old=old, new=form.language, names=FORM_TEXTS)
+    for field in FormField.objects.select_for_update().filter(form_id=form.pk):
+        stock = stock_label(field, written_in=old, language=form.language)
+        translations = {k: dict(v) for k, v in (field.translations or {}).items()}
+        if stock and not translations.get(form.language, {}).get("label"):
+            translations.setdefault(form.language, {})["label"] = stock
+        field.translations = translations
+        swap_default(field, old=old, new=form.language, names=FIELD_TEXTS)
+        field.save(update_fields=["label", "help_text", "translations"])
+
+
 def _check_field(field: FormField) -> None:
     errors: dict[str, list[str]] = {}
+    field.translations = clean_translations(field.translations, lengths=FIELD_TEXTS, errors=errors)
     problems = target_errors(field.target)
     if problems:
         errors["target"] = problems

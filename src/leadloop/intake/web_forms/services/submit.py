@@ -23,6 +23,7 @@ from leadloop.intake import services as intake_services
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.web_forms.models import FieldInput, LeadForm
 from leadloop.intake.web_forms.parser import WEB_FORM_CHANNEL
+from leadloop.intake.web_forms.services.languages import field_text, form_texts
 from leadloop.intake.web_forms.services.tokens import (
     CLIENT_FIELDS,
     CONSENT,
@@ -129,6 +130,7 @@ def _meta(
     client: ClientInfo,
     token: RenderToken | None,
     now: dt.datetime,
+    language: str,
 ) -> dict[str, Any]:
     reported = {
         meta_name: str(posted.get(name, ""))[:2000] for name, meta_name in CLIENT_FIELDS.items()
@@ -173,6 +175,8 @@ def _meta(
             "script_ran": bool(reported["fingerprint"]),
         },
         "honeypot_filled": bool((posted.get(HONEYPOT) or "").strip()),
+        # The language the visitor read the form in: the lead's language for later mails.
+        "language": language,
     }
     for name in UTM:
         value = client.query.get(name, "")
@@ -184,7 +188,9 @@ def _meta(
             "shown": True,
             "required": form.is_consent_required,
             "version": form.consent_version,
-            "text": form.consent_text,
+            # The wording the visitor agreed to, in the language they read it in.
+            "text": form_texts(form, language).consent_text,
+            "language": language,
             "purpose": form.consent_purpose or form.title,
             "given": given,
             "at": now.isoformat() if given else None,
@@ -228,6 +234,7 @@ def submit(
     content_type: str,
     posted: Mapping[str, str],
     client: ClientInfo,
+    language: str = "",
 ) -> SubmitResult:
     """Take one post of a web form through the one intake and say how it ended.
 
@@ -236,14 +243,18 @@ def submit(
     complete form sent within two seconds of the render is rejected silently; otherwise it is
     processed into a lead. The render token's
     nonce is the idempotency key, so a double click makes one lead.
+
+    `language` is the one the visitor saw the form in (the form's default when empty); the
+    caller activates it, so the errors a person reads are in that language too.
     """
+    language = language if language in form.enabled_languages else form.language
     now = timezone.now()
     if is_rate_limited(form, ip=client.ip, now=now):
         LeadForm.objects.filter(pk=form.pk).update(rate_limited_count=F("rate_limited_count") + 1)
         logger.info("web form rate limited form=%s ip=%s", form.pk, client.ip)
         return SubmitResult("rate_limited")
     token = read_token(form, str(posted.get(TOKEN, "")), now=now)
-    meta = _meta(form, posted=posted, client=client, token=token, now=now)
+    meta = _meta(form, posted=posted, client=client, token=token, now=now, language=language)
     key = f"web_form:{token.nonce}" if token else ""
     try:
         submission = intake_services.receive(
@@ -327,12 +338,15 @@ def submit(
     return SubmitResult("thanks", done)
 
 
-def summary(form: LeadForm, submission: RawSubmission) -> list[tuple[str, str]]:
+def summary(
+    form: LeadForm, submission: RawSubmission, *, language: str = ""
+) -> list[tuple[str, str]]:
     """What the person sent, as (question, answer) for the thank-you page."""
     values = submission.fields or {}
     rows = []
     for item in form.fields.all():
         if item.is_hidden or item.name not in values:
             continue
-        rows.append((item.label, str(values[item.name])))
+        label = field_text(item, "label", form=form, language=language or form.language)
+        rows.append((label, str(values[item.name])))
     return rows

@@ -22,6 +22,10 @@ THANKS_MAX_AGE = dt.timedelta(hours=1)
 TOKEN = "_ll_token"  # noqa: S105 (an input name)
 HONEYPOT = "homepage"
 CONSENT = "_ll_consent"
+# The language the visitor saw the form in, sent back so the answer comes in the same one.
+LANGUAGE = "_ll_lang"
+# The embedding page's <html lang>, put on the iframe's address by the embed script.
+PAGE_LANGUAGE = "_ll_hl"
 CLIENT_FIELDS = {
     "_ll_fp": "fingerprint",
     "_ll_webdriver": "webdriver",
@@ -32,7 +36,16 @@ CLIENT_FIELDS = {
     "_ll_landing": "landing_page",
     "_ll_referrer": "referrer",
 }
-RESERVED_NAMES = {TOKEN, HONEYPOT, CONSENT, "lang", "embed", *CLIENT_FIELDS}
+RESERVED_NAMES = {
+    TOKEN,
+    HONEYPOT,
+    CONSENT,
+    LANGUAGE,
+    PAGE_LANGUAGE,
+    "lang",
+    "embed",
+    *CLIENT_FIELDS,
+}
 
 
 @dataclass(frozen=True)
