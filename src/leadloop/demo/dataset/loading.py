@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -130,9 +131,7 @@ def _intake_examples() -> None:
         intake_services.process_submission(submission.pk, submission=submission)
 
 
-DEMO_FORM = {
-    "slug": "contact",
-    "title": "Request a demo",
+DEMO_FORM: dict[str, Any] = {
     "intro": "Tell us a little about your team and we will show you around.",
     "submit_label": "Request my demo",
     "thank_you_message": "Thank you! We will call you within one working day.",
@@ -155,11 +154,13 @@ def _web_form_example() -> None:
     from leadloop.intake.web_forms.models import FieldInput, LeadForm
 
     source = Source.objects.filter(kind=ChannelKind.WEB_FORM).order_by("pk").first()
-    if source is None or LeadForm.objects.filter(slug=DEMO_FORM["slug"]).exists():
+    if source is None or LeadForm.objects.filter(slug="contact").exists():
         return
     form = web_forms.create_form(
         source=source,
         by=SYSTEM,
+        title="Request a demo",
+        slug="contact",
         language="en",
         languages=["en", "nl"],
         translations={"nl": DEMO_FORM_DUTCH},
