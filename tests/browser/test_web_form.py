@@ -83,6 +83,7 @@ def test_a_visitor_sends_the_hosted_form_and_becomes_a_lead(page, live_server, d
 
 
 def test_the_hosted_form_on_a_phone(page, live_server, demo_form):
+    web_forms.update_form(demo_form, by=SYSTEM, languages=["en", "nl"])
     page.set_viewport_size({"width": 390, "height": 844})
 
     page.goto(f"{live_server.url}/f/demo/?lang=nl")

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.demo.dataset import load_demo
 from leadloop.intake.models import RawSubmission, SubmissionState
+from leadloop.intake.web_forms.models import LeadForm
 from leadloop.leads import lifecycle, selectors
 from leadloop.leads.models import (
     Activity,
@@ -77,6 +78,7 @@ def _wipe() -> None:
     Lead.objects.all().delete()
     CostEntry.objects.all().delete()
     Campaign.objects.all().delete()
+    LeadForm.objects.all().delete()
     Source.objects.all().delete()
     for depth in (2, 1, 0):
         for org in Organization.objects.all():
@@ -272,3 +274,17 @@ def test_demo_shows_a_held_lead_and_an_unreadable_post_in_the_intake_queue(db):
     held = RawSubmission.objects.get(disposition="review")
     assert held.fields["phone"] == "+31 6 1234"
     assert held.reasons[0]["field"] == "phone"
+
+
+def test_demo_has_a_contact_form_in_english_and_dutch(client, db):
+    load_demo(leads=50, seed=3, now=NOW)
+
+    dutch = client.get("/f/contact/", headers={"accept-language": "nl-NL,nl;q=0.9"})
+    english = client.get("/f/contact/", headers={"accept-language": "en-GB"})
+
+    assert dutch.status_code == english.status_code == 200
+    assert "<h1>Vraag een demo aan</h1>" in dutch.content.decode()
+    assert '<label for="q-first_name">Voornaam' in dutch.content.decode()
+    assert '<label for="q-team_size">Teamgrootte' in dutch.content.decode()
+    assert "<h1>Request a demo</h1>" in english.content.decode()
+    assert '<label for="q-team_size">Team size' in english.content.decode()

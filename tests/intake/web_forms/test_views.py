@@ -105,12 +105,15 @@ def test_a_submission_creates_a_lead_with_consent_utm_and_referrer(client, lead_
         "required": True,
         "version": "2026-03",
         "text": "I agree that Acme may contact me about my request.",
+        "language": "en",
         "purpose": "Contact about a demo",
         "given": True,
         "at": (START + dt.timedelta(seconds=9)).isoformat(),
         "ip": "127.0.0.1",
         "user_agent": "",
     }
+    assert submission.meta["language"] == "en"
+    assert lead.language == "en"
     assert submission.meta["time_to_submit_ms"] == 9000
     assert submission.meta["honeypot_filled"] is False
 
@@ -134,7 +137,7 @@ def test_technical_fields_stay_out_of_the_lead_and_go_to_meta(client, lead_form)
     assert response.status_code == 303
     assert set(submission.fields) == {
         "first_name", "last_name", "email", "phone", "comments", "team_size",
-        "consent_purpose", "consent_at", "consent_text_version",
+        "consent_purpose", "consent_at", "consent_text_version", "language",
     }  # fmt: skip
     assert submission.meta["fingerprint"] == "fp1:abc"
     assert submission.meta["headless"]["webdriver"] is True
@@ -184,6 +187,7 @@ def test_the_form_judges_an_address_as_every_other_way_in_does(client, lead_form
 
 
 def test_a_dutch_visitor_is_asked_in_dutch_to_fix_an_address_intake_would_refuse(client, lead_form):
+    web_forms.update_form(lead_form, by=SYSTEM, languages=["en", "nl"])
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl-NL,nl;q=0.9"
 
     response, _body = _render_and_post(client, email="ann@localhost")
@@ -326,6 +330,7 @@ def test_one_render_token_replayed_with_many_bodies_makes_few_leads(client, lead
 
 
 def test_the_hosted_page_speaks_dutch_with_lang_nl_or_accept_language(client, lead_form):
+    web_forms.update_form(lead_form, by=SYSTEM, languages=["en", "nl"])
     by_query = client.get("/f/demo/?lang=nl")
     by_header = client.get("/f/demo/", headers={"accept-language": "nl-NL,nl;q=0.9"})
 

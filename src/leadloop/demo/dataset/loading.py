@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -20,6 +21,7 @@ from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
 from leadloop.leads import services
 from leadloop.leads.models import (
+    ChannelKind,
     Lead,
     LeadStatus,
     Source,
@@ -129,6 +131,53 @@ def _intake_examples() -> None:
         intake_services.process_submission(submission.pk, submission=submission)
 
 
+DEMO_FORM: dict[str, Any] = {
+    "intro": "Tell us a little about your team and we will show you around.",
+    "submit_label": "Request my demo",
+    "thank_you_message": "Thank you! We will call you within one working day.",
+    "consent_text": "I agree that Leadloop Demo may contact me about my request.",
+    "consent_version": "2026-01",
+    "consent_purpose": "Contact about a demo",
+}
+DEMO_FORM_DUTCH = {
+    "title": "Vraag een demo aan",
+    "intro": "Vertel ons iets over je team, dan laten we je alles zien.",
+    "submit_label": "Demo aanvragen",
+    "thank_you_message": "Bedankt! We bellen je binnen een werkdag.",
+    "consent_text": "Ik ga akkoord dat Leadloop Demo contact met me opneemt over mijn aanvraag.",
+}
+
+
+def _web_form_example() -> None:
+    """The contact form of the web-form source, in English and Dutch (`/f/contact/`)."""
+    from leadloop.intake.web_forms import services as web_forms
+    from leadloop.intake.web_forms.models import FieldInput, LeadForm
+
+    source = Source.objects.filter(kind=ChannelKind.WEB_FORM).order_by("pk").first()
+    if source is None or LeadForm.objects.filter(slug="contact").exists():
+        return
+    form = web_forms.create_form(
+        source=source,
+        by=SYSTEM,
+        title="Request a demo",
+        slug="contact",
+        language="en",
+        languages=["en", "nl"],
+        translations={"nl": DEMO_FORM_DUTCH},
+        **DEMO_FORM,
+    )
+    web_forms.add_field(
+        form,
+        by=SYSTEM,
+        label="Team size",
+        target="extra:team_size",
+        input_type=FieldInput.SELECT,
+        choices="1–10\n11–50\n51+",
+        help_text="Roughly is fine.",
+        translations={"nl": {"label": "Teamgrootte", "help_text": "Ongeveer is prima."}},
+    )
+
+
 def load_demo(
     *,
     leads: int = 20_000,
@@ -195,6 +244,7 @@ def load_demo(
             cursor.execute("ANALYZE leads_activity")
     _audit_events()
     _intake_examples()
+    _web_form_example()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

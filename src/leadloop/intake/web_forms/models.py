@@ -6,16 +6,39 @@ What a person sends through a form enters the one intake like any other payload 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["FieldInput", "FormField", "LeadForm", "validate_redirect_url"]
+__all__ = [
+    "FieldInput",
+    "FormField",
+    "LeadForm",
+    "deployment_language",
+    "supported_languages",
+    "validate_redirect_url",
+]
 
 # Only web addresses: a javascript: or data: URL as the thank-you target would run the
 # sender's code on our page after every submission.
 validate_redirect_url = URLValidator(schemes=["http", "https"])
+
+
+def supported_languages() -> list[str]:
+    """The languages a form can speak: the project's own (settings.LANGUAGES)."""
+    return [code for code, _name in settings.LANGUAGES]
+
+
+def deployment_language() -> str:
+    """A new form's default language: the deployment's language when the app speaks it."""
+    code = str(settings.LANGUAGE_CODE).lower()
+    languages = supported_languages()
+    if code in languages:
+        return code
+    base = code.split("-")[0]
+    return base if base in languages else languages[0]
 
 
 class FieldInput(models.TextChoices):
@@ -56,6 +79,11 @@ class LeadForm(models.Model):
         _("consent given for"), max_length=200, blank=True, default=""
     )
     is_consent_required = models.BooleanField(_("consent required"), default=True)
+    # The text columns above hold the texts in this language; `translations` holds the others
+    # as {language: {column: text}}, and a missing one falls back to the default language.
+    language = models.CharField(_("default language"), max_length=8, default=deployment_language)
+    languages = models.JSONField(_("languages"), default=list, blank=True)
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     # Posts refused by the per-IP rate limit leave nothing but this count (see docs).
     rate_limited_count = models.PositiveIntegerField(default=0)
@@ -85,6 +113,12 @@ class LeadForm(models.Model):
     def has_consent(self) -> bool:
         return bool(self.consent_text.strip())
 
+    @property
+    def enabled_languages(self) -> list[str]:
+        """The default language first, then the others the form speaks."""
+        others = [code for code in self.languages or [] if code != self.language]
+        return [self.language, *others]
+
 
 class FormField(models.Model):
     """One question of a web form and the lead field (or extra field) its answer fills."""
@@ -102,6 +136,8 @@ class FormField(models.Model):
     help_text = models.CharField(_("help text"), max_length=300, blank=True, default="")
     # Select: one choice per line. Hidden: the fixed value.
     choices = models.TextField(_("choices"), blank=True, default="")
+    # Label and help text in the form's other languages: {language: {"label": …, "help_text": …}}.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
 
     class Meta:
         ordering = ["position", "pk"]

@@ -3,7 +3,8 @@
 Each question becomes its input name (the lead field it fills, or the extra field's name), which
 the source's mapping reads directly (web_forms keeps the entries it needs there). The technical
 inputs (render token, fingerprint, honeypot, …) are left out: they live in the submission's meta.
-A given consent adds what the person agreed to, when, and which text version they saw.
+A given consent adds what the person agreed to, when, and which text version they saw; the
+language the form was shown in fills the lead's language.
 """
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def parse_web_form(submission: RawSubmission) -> list[Record]:
             record[name] = "yes" if posted.get(name) else "no"
         else:
             record[name] = posted.get(name, "")
+    language = str(submission.meta.get("language") or "")
+    if language and "language" not in record:
+        # The language the form was shown in, unless a question asked the person for theirs.
+        record["language"] = language
     consent = submission.meta.get("consent") or {}
     if consent.get("given"):
         record["consent_purpose"] = str(consent.get("purpose") or "")

@@ -83,13 +83,10 @@ def form_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def form_create(request: HttpRequest) -> HttpResponse:
     actor = _configurer(request)
-    form = FormSettingsForm(
-        request.POST or None,
-        initial={"is_active": True, "is_consent_required": True, "consent_version": "1"},
-    )
+    form = FormSettingsForm(request.POST or None, initial=FormSettingsForm.initial_new())
     if request.method == "POST" and form.is_valid():
         try:
-            created = web_forms.create_form(by=actor, **form.cleaned_data)
+            created = web_forms.create_form(by=actor, **form.service_data())
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:
@@ -104,9 +101,13 @@ def form_create(request: HttpRequest) -> HttpResponse:
 
 
 def _edit_context(request: HttpRequest, lead_form: LeadForm, **extra: Any) -> dict[str, Any]:
+    fields = list(lead_form.fields.all())
     return {
         "lead_form": lead_form,
-        "fields": list(lead_form.fields.all()),
+        "fields": fields,
+        "rows": [(f, web_forms.missing_languages(f, form=lead_form)) for f in fields],
+        "missing": web_forms.missing_texts(lead_form, fields),
+        "previews": [(code, web_forms.language_name(code)) for code in lead_form.enabled_languages],
         "warnings": web_forms.form_warnings(lead_form),
         "share": _share(request, lead_form),
         "field_form": extra.pop("field_form", None) or FieldForm(prefix="new"),
@@ -119,13 +120,12 @@ def _edit_context(request: HttpRequest, lead_form: LeadForm, **extra: Any) -> di
 def form_edit(request: HttpRequest, form_id: int) -> HttpResponse:
     actor = _configurer(request)
     lead_form = get_object_or_404(LeadForm.objects.select_related("source"), pk=form_id)
-    initial = {
-        name: getattr(lead_form, name) for name in FormSettingsForm.base_fields if name != "source"
-    }
-    form = FormSettingsForm(request.POST or None, initial={**initial, "source": lead_form.source})
+    form = FormSettingsForm(
+        request.POST or None, initial=FormSettingsForm.initial_for(lead_form), lead_form=lead_form
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            web_forms.update_form(lead_form, by=actor, **form.cleaned_data)
+            web_forms.update_form(lead_form, by=actor, **form.service_data())
         except LeadloopError as exc:
             form.apply_service_error(exc)
         else:
@@ -151,10 +151,7 @@ def _fields_answer(request: HttpRequest, lead_form: LeadForm, **extra: Any) -> H
         )
     if status != 200:
         settings_form = FormSettingsForm(
-            initial={
-                **{n: getattr(lead_form, n) for n in FormSettingsForm.base_fields if n != "source"},
-                "source": lead_form.source,
-            }
+            initial=FormSettingsForm.initial_for(lead_form), lead_form=lead_form
         )
         return _render(
             request,
@@ -190,7 +187,12 @@ def _get_field(form_id: int, field_id: int) -> FormField:
 def field_edit(request: HttpRequest, form_id: int, field_id: int) -> HttpResponse:
     actor = _configurer(request)
     field = _get_field(form_id, field_id)
-    form = FieldForm(request.POST or None, initial=FieldForm.initial_for(field))
+    form = FieldForm(
+        request.POST or None,
+        initial=FieldForm.initial_for(field),
+        lead_form=field.form,
+        field=field,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             web_forms.update_field(field, by=actor, **form.service_data())
@@ -253,11 +255,22 @@ def _frameable(response: HttpResponse, lead_form: LeadForm) -> HttpResponse:
     )
 
 
-def _language(request: HttpRequest) -> str:
-    wanted = request.GET.get("lang", "")
-    if wanted in dict(settings.LANGUAGES):
-        return wanted
-    return translation.get_language() or settings.LANGUAGE_CODE
+def _language(request: HttpRequest, lead_form: LeadForm) -> str:
+    """The language this visitor sees the form in (see services.languages.choose_language)."""
+    asked = request.POST.get(web_forms.LANGUAGE, "") if request.method == "POST" else ""
+    return web_forms.choose_language(
+        lead_form,
+        asked=asked or request.GET.get("lang", ""),
+        page=request.GET.get(web_forms.PAGE_LANGUAGE, ""),
+        accept=request.META.get("HTTP_ACCEPT_LANGUAGE", ""),
+    )
+
+
+def _public_response(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    # The page's language follows the browser's Accept-Language.
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
 
 
 def _active_form(slug: str) -> LeadForm:
@@ -268,19 +281,22 @@ def _active_form(slug: str) -> LeadForm:
 
 
 def _questions(
-    lead_form: LeadForm, values: Any, errors: dict[str, list[str]]
+    lead_form: LeadForm, values: Any, errors: dict[str, list[str]], *, language: str
 ) -> list[dict[str, Any]]:
     questions = []
     for item in lead_form.fields.all():
         html_id = f"q-{item.name}".replace(".", "-")
+        help_text = web_forms.field_text(item, "help_text", form=lead_form, language=language)
         described = []
-        if item.help_text:
+        if help_text:
             described.append(f"{html_id}-help")
         if errors.get(item.name):
             described.append(f"{html_id}-error")
         questions.append(
             {
                 "field": item,
+                "label": web_forms.field_text(item, "label", form=lead_form, language=language),
+                "help": help_text,
                 "id": html_id,
                 "value": values.get(item.name, "") if values else "",
                 "errors": errors.get(item.name, []),
@@ -323,10 +339,12 @@ def _public_page(
         referrer=request.META.get("HTTP_REFERER", "")[:1000],
         first=result.token if result else None,
     )
-    with translation.override(_language(request)):
+    language = _language(request, lead_form)
+    with translation.override(language):
         context = {
             "lead_form": lead_form,
-            "questions": _questions(lead_form, values, errors),
+            "texts": web_forms.form_texts(lead_form, language),
+            "questions": _questions(lead_form, values, errors, language=language),
             "errors": errors,
             "form_errors": result.form_errors if result else [],
             "consent_error": errors.get(web_forms.CONSENT, []),
@@ -339,11 +357,11 @@ def _public_page(
                 "token": web_forms.TOKEN,
                 "honeypot": web_forms.HONEYPOT,
                 "consent": web_forms.CONSENT,
+                "language": web_forms.LANGUAGE,
             },
         }
         response = render(request, "intake/forms/hosted.html", context, status=status)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _public_response(response)
 
 
 def _client(request: HttpRequest) -> web_forms.ClientInfo:
@@ -366,17 +384,24 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET":
         return _frameable(_public_page(request, lead_form), lead_form)
     body = request.body  # read before request.POST: stored exactly as it came
-    result = web_forms.submit(
-        lead_form,
-        body=body,
-        content_type=request.META.get("CONTENT_TYPE", ""),
-        posted=request.POST.dict(),
-        client=_client(request),
-    )
+    language = _language(request, lead_form)
+    # The checks' messages are read by the visitor: in the form's language, like its labels.
+    with translation.override(language):
+        result = web_forms.submit(
+            lead_form,
+            body=body,
+            content_type=request.META.get("CONTENT_TYPE", ""),
+            posted=request.POST.dict(),
+            client=_client(request),
+            language=language,
+        )
     if result.outcome == "rate_limited":
-        with translation.override(_language(request)):
+        with translation.override(language):
             response = render(
-                request, "intake/forms/rate_limited.html", {"lead_form": lead_form}, status=429
+                request,
+                "intake/forms/rate_limited.html",
+                {"lead_form": lead_form, "texts": web_forms.form_texts(lead_form, language)},
+                status=429,
             )
         response["Retry-After"] = str(int(web_forms.RATE_WINDOW.total_seconds()))
         return _frameable(response, lead_form)
@@ -390,10 +415,9 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
     if lead_form.redirect_url and not embedded:
         return redirect(lead_form.redirect_url)
     thanks = reverse("intake:form-thanks", args=[lead_form.slug])
-    query = f"?s={web_forms.thanks_token(result.submission)}"
-    for name in ("lang", "embed"):
-        if request.GET.get(name):
-            query += f"&{name}={request.GET[name][:5]}"
+    query = f"?s={web_forms.thanks_token(result.submission)}&lang={language}"
+    if request.GET.get("embed") == "1":
+        query += "&embed=1"
     response = redirect(thanks + query)
     response.status_code = 303
     return response
@@ -404,16 +428,19 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
 def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:
     lead_form = _active_form(slug)
     submission = web_forms.submission_for_thanks(lead_form, request.GET.get("s", ""))
-    with translation.override(_language(request)):
+    language = _language(request, lead_form)
+    with translation.override(language):
         context = {
             "lead_form": lead_form,
-            "rows": web_forms.summary(lead_form, submission) if submission else [],
+            "texts": web_forms.form_texts(lead_form, language),
+            "rows": (
+                web_forms.summary(lead_form, submission, language=language) if submission else []
+            ),
             "embedded": request.GET.get("embed") == "1",
             "redirect_url": lead_form.redirect_url,
         }
         response = render(request, "intake/forms/thanks.html", context)
-    response["Cache-Control"] = "no-store"
-    return _frameable(response, lead_form)
+    return _frameable(_public_response(response), lead_form)
 
 
 @require_GET

@@ -8,6 +8,9 @@
   ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "lang"].forEach(function (name) {
     if (params.get(name)) query.set(name, params.get(name));
   });
+  // The embedding page's language, for a form that speaks it (after an explicit ?lang=).
+  var pageLang = (document.documentElement.lang || "").slice(0, 20);
+  if (pageLang) query.set("_ll_hl", pageLang);
   // The embedding page's own address and referrer: the form's landing page and referrer.
   query.set("_ll_lp", window.location.href.slice(0, 1000));
   if (document.referrer) query.set("_ll_ref", document.referrer.slice(0, 1000));
