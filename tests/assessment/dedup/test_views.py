@@ -201,7 +201,8 @@ def test_cli_find_writes_pairs_and_exports_them(nl, tmp_path, capsys):
     assert (summary["leads"], summary["pairs"], summary["opened"]) == (3, 1, 1)
     assert rows[0] == [
         "pair_id", "lead_id", "lead_name", "lead_email", "other_id", "other_name",
-        "other_email", "score", "reasons",
+        "other_email", "score", "reasons", "lead_ref", "lead_source", "other_ref",
+        "other_source",
     ]  # fmt: skip
     assert rows[1][:7] == [
         str(pair.pk), str(newer.pk), "'=cmd|' /C calc'!A0 Smit", "ann@smit.example",

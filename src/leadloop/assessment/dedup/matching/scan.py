@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from leadloop.assessment.context import Match
@@ -19,6 +20,7 @@ from leadloop.assessment.dedup.matching.person import (
 )
 from leadloop.assessment.models import DuplicatePair, PairState
 from leadloop.leads.models import Lead
+from leadloop.leads.normalize import name_key
 
 # --- The whole database --------------------------------------------------------------------------
 
@@ -32,6 +34,7 @@ class ScanResult:
     opened: int
     updated: int
     skipped: int
+    keys_filled: int = 0  # leads whose name key was computed before the scan
 
 
 class _LeadValues:
@@ -44,43 +47,97 @@ class _LeadValues:
             setattr(self, name, value)
 
 
+def scannable(selection: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
+    """The leads a scan walks: unmerged, not erased, and within `selection` when given."""
+    leads = selection if selection is not None else Lead.objects.all()
+    return leads.filter(merged_into__isnull=True, erased_at__isnull=True)
+
+
+def fill_missing_name_keys(selection: QuerySet[Lead] | None = None, *, batch: int = 1000) -> int:
+    """Compute the name key of leads that have a surname but no key yet; returns how many.
+
+    Leads written before the key existed, or by a tool that skipped the leads services, have
+    none, and the name blocks would miss them without a word. Writing the key is bookkeeping,
+    not a change to the lead: no timeline entry, no `updated_at`.
+    """
+    missing = scannable(selection).filter(name_key__isnull=True).exclude(last_name="")
+    filled = last_id = 0
+    while True:
+        rows = list(
+            missing.filter(pk__gt=last_id)
+            .order_by("pk")
+            .values_list("pk", "first_name", "last_name")[:batch]
+        )
+        if not rows:
+            return filled
+        last_id = rows[-1][0]
+        keyed = [
+            Lead(pk=pk, name_key=key)
+            for pk, first, last in rows
+            if (key := name_key(first, last)) is not None
+        ]
+        Lead.objects.bulk_update(keyed, ["name_key"])
+        filled += len(keyed)
+
+
 def iter_scan(
-    *, min_score: float = DUPLICATE_AT, batch_size: int = 1000
+    *,
+    min_score: float = DUPLICATE_AT,
+    batch_size: int = 1000,
+    selection: QuerySet[Lead] | None = None,
+    within: bool = False,
 ) -> Iterator[tuple[int, int, Match]]:
-    """Walk every unmerged lead in id order (keyset batches) and yield (lead, other, match) for
-    each pair at or above `min_score`: once per pair, the newer lead first."""
+    """Walk the unmerged leads in id order (keyset batches) and yield (lead, other, match) for
+    each pair at or above `min_score`: once per pair, the newer lead first.
+
+    `selection` limits the walk (a source, a campaign, a filter); each lead is still compared
+    with every lead, unless `within`, which keeps only pairs whose both leads are selected.
+    """
     last_id = 0
     columns = list(COLUMNS)
     seen: set[tuple[int, int]] = set()
+    walk = scannable(selection)
     while True:
-        rows = list(
-            Lead.objects.filter(pk__gt=last_id, merged_into__isnull=True, erased_at__isnull=True)
-            .order_by("pk")
-            .values_list(*columns)[:batch_size]
-        )
+        rows = list(walk.filter(pk__gt=last_id).order_by("pk").values_list(*columns)[:batch_size])
         if not rows:
             return
         last_id = rows[-1][0]
+        matches: list[tuple[int, Match]] = []
         for row in rows:
             person = Person(row)
             rows_found = candidate_rows(_LeadValues(row), person)
-            for match in best_matches(person, rows_found, min_score, limit=BLOCK_LIMIT):
-                # Each pair is usually seen from both sides (not always: blocks are capped).
-                pair = (max(row[0], match.lead_id), min(row[0], match.lead_id))
-                if pair not in seen:
-                    seen.add(pair)
-                    yield pair[0], pair[1], match
+            matches.extend(
+                (row[0], match)
+                for match in best_matches(person, rows_found, min_score, limit=BLOCK_LIMIT)
+            )
+        if within and selection is not None and matches:
+            others = {match.lead_id for _lead, match in matches}
+            inside = set(walk.filter(pk__in=others).values_list("pk", flat=True))
+            matches = [(lead, match) for lead, match in matches if match.lead_id in inside]
+        for lead_id, match in matches:
+            # Each pair is usually seen from both sides (not always: blocks are capped).
+            pair = (max(lead_id, match.lead_id), min(lead_id, match.lead_id))
+            if pair not in seen:
+                seen.add(pair)
+                yield pair[0], pair[1], match
 
 
 def find_duplicate_pairs(
-    *, min_score: float = DUPLICATE_AT, batch_size: int = 1000
+    *,
+    min_score: float = DUPLICATE_AT,
+    batch_size: int = 1000,
+    selection: QuerySet[Lead] | None = None,
+    within: bool = False,
 ) -> tuple[ScanResult, list[DuplicatePair]]:
-    """Scan the whole database and keep every likely pair as an open DuplicatePair.
+    """Scan the database (or `selection`, see `iter_scan`) and keep every likely pair as an
+    open DuplicatePair.
 
+    Leads with a surname but no name key yet get one first, so the name blocks see them.
     Idempotent: a pair found before gets its score and reasons refreshed while it is open; a
     pair a person dismissed ("not the same") or merged is left alone. Returns the counts and the
     pairs found in this scan (for an export).
     """
+    keys_filled = fill_missing_name_keys(None if not within else selection)
     now = timezone.now()
     leads = opened = updated = skipped = 0
     found: list[DuplicatePair] = []
@@ -93,14 +150,21 @@ def find_duplicate_pairs(
         found.extend(pairs)
         batch.clear()
 
-    for item in iter_scan(min_score=min_score, batch_size=batch_size):
+    for item in iter_scan(
+        min_score=min_score, batch_size=batch_size, selection=selection, within=within
+    ):
         batch.append(item)
         if len(batch) >= batch_size:
             flush()
     flush()
-    leads = Lead.objects.filter(merged_into__isnull=True).count()
+    leads = scannable(selection).count()
     result = ScanResult(
-        leads=leads, pairs=len(found) + skipped, opened=opened, updated=updated, skipped=skipped
+        leads=leads,
+        pairs=len(found) + skipped,
+        opened=opened,
+        updated=updated,
+        skipped=skipped,
+        keys_filled=keys_filled,
     )
     return result, found
 
