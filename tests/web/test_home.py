@@ -90,7 +90,7 @@ def test_marketing_sees_todays_intake_by_source_and_quarantined_submissions(
         make_lead(web)
         make_lead(fair)
         broken = intake_services.receive(
-            source=web, channel="http_json", body=b"{", content_type="application/json"
+            source=web, channel="http", body=b"{", content_type="application/json"
         )
         intake_services.process_submission(broken.pk)
 
