@@ -276,6 +276,21 @@ def test_detail_shows_grouped_fields_and_the_timeline(logged_in_client, source, 
     assert "From Website" in response.text
 
 
+def test_call_and_mail_buttons_come_before_the_actions_and_the_timeline(
+    logged_in_client, source, rep
+):
+    lead = make_lead(source, assigned_to=rep, email="ann@example.com", phone="06 12345678")
+
+    response = logged_in_client(rep).get(reverse("leads:lead-detail", args=[lead.pk]))
+
+    text = response.text
+    call = text.index('href="tel:+31612345678"')
+    mail = text.index('href="mailto:ann@example.com"')
+    assert call < text.index('id="actions-title"')
+    assert mail < text.index('id="actions-title"')
+    assert text.index('id="actions-title"') < text.index('id="timeline-title"')
+
+
 @pytest.mark.parametrize("role", ["rep", "other_rep", "partner_user", "other_partner_user"])
 def test_a_lead_outside_ones_scope_is_404(request, logged_in_client, source, manager, role):
     lead = make_lead(source, assigned_to=manager)

@@ -58,7 +58,7 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The start page: what needs the viewer today, by role (docs/user/home.md)."""
+    """The start page: what needs the viewer today, by role (docs/home.md)."""
     user = cast(User, request.user)  # login_required: never anonymous here
     now = timezone.now()
     role = user.role
