@@ -52,7 +52,7 @@ def log_in(live_server):
         page.get_by_label("User name").fill(username)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{live_server.url}/leads/")
+        page.wait_for_url(f"{live_server.url}/")
 
     return run
 

@@ -56,6 +56,7 @@ def world(admin):
 def test_the_nav_toggle_and_the_lead_list_bulk_select(watched, live_server, log_in, world):
     page = watched
     log_in(page, "admin")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
     page.set_viewport_size({"width": 390, "height": 844})
     toggle = page.get_by_role("button", name="Menu")
     nav = page.locator("#sidenav")
@@ -200,6 +201,7 @@ def test_without_scripting_the_navigation_and_the_apply_button_show(
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     page = context.new_page()
     log_in(page, "admin")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
 
     expect(page.locator("#sidenav")).to_be_in_viewport()
     expect(page.locator(".filterbar__apply").first).to_be_visible()
@@ -209,5 +211,6 @@ def test_without_scripting_the_navigation_and_the_apply_button_show(
 def test_with_scripting_the_apply_button_hides(watched, live_server, log_in, world):
     page = watched
     log_in(page, "admin")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
 
     expect(page.locator(".filterbar__apply").first).to_be_hidden()

@@ -37,6 +37,7 @@ def test_csv_export_uses_the_users_excel_delimiter_and_offers_the_others(
     make_user(Role.ADMIN, username="anna", language=language)
     make_lead(make_source("Website"), first_name="Fenna", phone="06 1234 5678")
     log_in(page, "anna")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
 
     default = _download(page, "Export CSV" if language == "en" else "CSV exporteren")
     page.get_by_text(menu, exact=True).click()

@@ -37,6 +37,7 @@ def test_create_find_move_a_lead_and_read_it_in_dutch(page, live_server, log_in)
     for n in range(12):
         make_lead(source, company_name=f"Bakkerij {n}", fit_grade="ABCD"[n % 4])
     log_in(page, "anna")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
 
     page.get_by_role("link", name="New lead").click()
     page.locator("#id_source").select_option(label="Website")
@@ -86,6 +87,7 @@ def test_lead_list_looks_right_on_desktop_and_phone(page, live_server, log_in):
         elif n % 5 == 0:
             services.transition(lead, to=statuses[n % 3], by=SYSTEM)
     log_in(page, "anna")
+    page.goto(f"{live_server.url}/leads/")  # login lands on the start page
 
     page.locator("body").press("/")
     expect(page.get_by_role("searchbox", name="Search leads")).to_be_focused()

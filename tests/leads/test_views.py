@@ -276,6 +276,21 @@ def test_detail_shows_grouped_fields_and_the_timeline(logged_in_client, source, 
     assert "From Website" in response.text
 
 
+def test_call_and_mail_buttons_come_before_the_actions_and_the_timeline(
+    logged_in_client, source, rep
+):
+    lead = make_lead(source, assigned_to=rep, email="ann@example.com", phone="06 12345678")
+
+    response = logged_in_client(rep).get(reverse("leads:lead-detail", args=[lead.pk]))
+
+    text = response.text
+    call = text.index('href="tel:+31612345678"')
+    mail = text.index('href="mailto:ann@example.com"')
+    assert call < text.index('id="actions-title"')
+    assert mail < text.index('id="actions-title"')
+    assert text.index('id="actions-title"') < text.index('id="timeline-title"')
+
+
 @pytest.mark.parametrize("role", ["rep", "other_rep", "partner_user", "other_partner_user"])
 def test_a_lead_outside_ones_scope_is_404(request, logged_in_client, source, manager, role):
     lead = make_lead(source, assigned_to=manager)
@@ -479,7 +494,8 @@ def test_create_saves_the_lead_and_a_rep_owns_it(logged_in_client, source, rep):
             "phone": "06 12345678",
             "potential_revenue": "1000",
             "probability": "50",
-            "extra": '{"size": "large"}',
+            "extra_key": ["size", ""],
+            "extra_value": ["large", ""],
         },
     )
 
@@ -520,6 +536,60 @@ def test_edit_writes_only_changed_fields_to_the_timeline(logged_in_client, sourc
     }
     detail = logged_in_client(rep).get(reverse("leads:lead-detail", args=[lead.pk]))
     assert "E-mail: ann@example.com → bob@example.com" in detail.text
+
+
+def test_extra_fields_are_typed_as_rows_and_a_nameless_or_repeated_name_is_refused(
+    logged_in_client, source, rep
+):
+    response = logged_in_client(rep).post(
+        reverse("leads:lead-create"),
+        {
+            "source": source.pk,
+            "last_name": "Smit",
+            "extra_key": ["size", "", "size"],
+            "extra_value": ["large", "orphan", "small"],
+        },
+    )
+
+    assert response.status_code == 422
+    assert Lead.objects.count() == 0
+    assert "Give the value “orphan” a name." in response.text
+    assert "The name “size” is used twice." in response.text
+    assert 'name="extra_key" value="size"' in response.text
+    assert 'name="extra_value" value="orphan"' in response.text
+
+
+def test_editing_extra_rows_keeps_untouched_values_and_their_type(logged_in_client, source, rep):
+    lead = make_lead(source, assigned_to=rep, last_name="Smit", extra={"vip": True, "size": "L"})
+    page = logged_in_client(rep).get(reverse("leads:lead-edit", args=[lead.pk]))
+    assert 'name="extra_key" value="vip"' in page.text
+    assert 'name="extra_value" value="true"' in page.text
+
+    response = logged_in_client(rep).post(
+        reverse("leads:lead-edit", args=[lead.pk]),
+        {
+            "last_name": "Smit",
+            "extra_key": ["size", "vip", "colour"],
+            "extra_value": ["XL", "true", "red"],
+        },
+    )
+
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.extra == {"vip": True, "size": "XL", "colour": "red"}
+
+
+def test_removing_every_extra_row_empties_the_extra_fields(logged_in_client, source, rep):
+    lead = make_lead(source, assigned_to=rep, last_name="Smit", extra={"vip": True})
+
+    response = logged_in_client(rep).post(
+        reverse("leads:lead-edit", args=[lead.pk]),
+        {"last_name": "Smit", "extra_key": [""], "extra_value": [""]},
+    )
+
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.extra == {}
 
 
 # --- Organisations, sources, campaigns ------------------------------------------------------------

@@ -323,7 +323,8 @@ def test_partner_form_posting_hidden_values_for_foreign_records_changes_only_all
             "campaign_id": secret_campaign.pk,
             "fit_grade": "A",
             "utm_source": "forged",
-            "extra": '{"vip": true}',
+            "extra_key": "vip",
+            "extra_value": "true",
         },
         headers={"HX-Request": "true"},
     )

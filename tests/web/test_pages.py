@@ -20,7 +20,7 @@ def test_pages_need_a_login(client):
     assert response["Location"] == f"{reverse('web:login')}?next={LIST}"
 
 
-def test_logging_in_lands_on_the_lead_list(client, rep):
+def test_logging_in_lands_on_the_home_page(client, rep):
     page = client.get(reverse("web:login"))
 
     response = client.post(reverse("web:login"), {"username": "rep", "password": "correct-horse-9"})
@@ -28,7 +28,7 @@ def test_logging_in_lands_on_the_lead_list(client, rep):
     assert page.status_code == 200
     assert 'autocomplete="current-password"' in page.text
     assert response.status_code == 302
-    assert response["Location"] == LIST
+    assert response["Location"] == reverse("web:home")
 
 
 def test_a_wrong_password_says_so(client, rep):

@@ -117,6 +117,16 @@ def count_needing_review(actor: Actor) -> int:
     return RawSubmission.objects.filter(state__in=REVIEW_STATES, erased_at__isnull=True).count()
 
 
+def count_quarantined(actor: Actor, *, cap: int = 100) -> tuple[int, bool]:
+    """Quarantined submissions waiting for a fix, counted up to `cap` on index
+    `submission_state`; the flag says there are more."""
+    if not can_manage_configuration(actor):
+        return 0, False
+    qs = RawSubmission.objects.filter(state=SubmissionState.QUARANTINED, erased_at__isnull=True)
+    total = qs.order_by().values("pk")[: cap + 1].count()
+    return min(total, cap), total > cap
+
+
 def list_channels(actor: Actor) -> list[str]:
     """The channels submissions came through, for the queue's filter."""
     return sorted(_reviewable(actor).order_by().values_list("channel", flat=True).distinct())

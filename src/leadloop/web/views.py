@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from leadloop.accounts import selectors as accounts_selectors
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.audit import record_audit
-from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
+from leadloop.assessment.review import selectors as review_selectors
+from leadloop.intake import selectors as intake_selectors
+from leadloop.leads.selectors import home as home_selectors
 
 
 class LoginView(auth_views.LoginView):
@@ -54,7 +58,28 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("leads:lead-list")
+    """The start page: what needs the viewer today, by role (docs/home.md)."""
+    user = cast(User, request.user)  # login_required: never anonymous here
+    now = timezone.now()
+    role = user.role
+    context: dict[str, Any] = {"role": role, "now": now}
+    if role in (Role.SALES_REP, Role.SALES_MANAGER):
+        context["due"] = home_selectors.list_my_follow_ups_due(user, now=now)
+        context["new_leads"] = home_selectors.list_my_new_leads(user)
+        context["held"] = review_selectors.count_held_leads(user)
+    if role == Role.SALES_MANAGER:
+        context["unassigned"] = home_selectors.count_unassigned(user)
+        context["overdue"] = home_selectors.count_overdue(user, now=now)
+    if role in (Role.ADMIN, Role.MARKETING):
+        context["intake"] = home_selectors.list_intake_today(user, now=now)
+        context["intake_total"] = sum(row.count for row in context["intake"])
+        context["quarantined"] = intake_selectors.count_quarantined(user)
+        context["needing_review"] = intake_selectors.count_needing_review(user)
+        context["held"] = review_selectors.count_held_leads(user)
+    if role == Role.PARTNER:
+        context["recent"] = home_selectors.list_recent_leads(user)
+        context["open"] = home_selectors.count_open(user)
+    return render(request, "web/home.html", context)
 
 
 @require_POST

@@ -36,6 +36,93 @@ from leadloop.leads.models import (
 from leadloop.leads.services import LOGGABLE_KINDS
 
 
+def shown_value(value: Any) -> str:
+    """An extra field's value as it is typed in a row: text as it is, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class KeyValueWidget(forms.Widget):
+    """Rows of name and value inputs (`<name>_key`, `<name>_value`) with add and remove buttons
+    (`keyValueRows` in web/app.js); without scripting one blank row is always there."""
+
+    template_name = "leads/widgets/key_value.html"
+    is_wide = True
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[tuple[str, str]] | None:
+        if f"{name}_key" not in data and f"{name}_value" not in data:
+            return None
+        keys, values = data.getlist(f"{name}_key"), data.getlist(f"{name}_value")
+        return [
+            (keys[i] if i < len(keys) else "", values[i] if i < len(values) else "")
+            for i in range(max(len(keys), len(values)))
+        ]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return f"{name}_key" not in data
+
+    def id_for_label(self, id_: str) -> str:
+        return id_
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        if isinstance(value, dict):
+            rows = [(str(k), shown_value(v)) for k, v in sorted(value.items())]
+        else:
+            rows = [(str(k), str(v)) for k, v in (value or []) if str(k).strip() or str(v).strip()]
+        context["widget"]["rows"] = [*rows, ("", "")]
+        widget_attrs = context["widget"]["attrs"]
+        widget_attrs["aria_invalid"] = widget_attrs.get("aria-invalid")
+        widget_attrs["aria_describedby"] = widget_attrs.get("aria-describedby")
+        return context
+
+
+class KeyValueField(forms.Field):
+    """Named values typed as rows; cleans to a list of (name, value) with unique names."""
+
+    widget = KeyValueWidget
+
+    def to_python(self, value: Any) -> list[tuple[str, str]]:
+        if isinstance(value, dict):
+            return [(str(k), shown_value(v)) for k, v in value.items()]
+        rows: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        errors: list[forms.ValidationError] = []
+        for raw_key, raw_value in value or []:
+            key, text = str(raw_key).strip(), str(raw_value).strip()
+            if not key and not text:
+                continue
+            if not key:
+                errors.append(
+                    forms.ValidationError(
+                        _("Give the value “%(value)s” a name."), params={"value": text[:40]}
+                    )
+                )
+                continue
+            if len(key) > 100:
+                errors.append(forms.ValidationError(_("A name can be at most 100 characters.")))
+                continue
+            if key in seen:
+                errors.append(
+                    forms.ValidationError(
+                        _("The name “%(key)s” is used twice."), params={"key": key}
+                    )
+                )
+                continue
+            seen.add(key)
+            rows.append((key, text))
+        if errors:
+            raise forms.ValidationError(errors)
+        return rows
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return dict(self.to_python(data)) != dict(self.to_python(initial or {}))
+        except forms.ValidationError:
+            return True
+
+
 class LeadForm(UIForm):
     """Every field a person may set on a lead, grouped as on the detail page."""
 
@@ -146,11 +233,10 @@ class LeadForm(UIForm):
     next_follow_up_at = forms.CharField(
         label=field_label("next_follow_up_at"), required=False, widget=DATETIME_WIDGET
     )
-    extra = forms.CharField(
-        label=_("Extra fields (JSON)"),
+    extra = KeyValueField(
+        label=_("Extra fields"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_('An object, e.g. {"newsletter": true}.'),
+        help_text=_("A name and a value per row, e.g. newsletter: yes."),
     )
 
     def __init__(
@@ -197,21 +283,21 @@ class LeadForm(UIForm):
             potential_revenue="" if lead.potential_revenue is None else lead.potential_revenue,
             order_value="" if lead.order_value is None else lead.order_value,
             probability="" if lead.probability is None else lead.probability,
-            extra=json.dumps(lead.extra, ensure_ascii=False, sort_keys=True) if lead.extra else "",
+            extra=lead.extra if isinstance(lead.extra, dict) else {},
         )
         return values
 
-    def clean_extra(self) -> dict[str, Any] | None:
-        raw = self.cleaned_data.get("extra", "").strip()
-        if not raw:
-            return {}
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("Not valid JSON.")) from exc
-        if not isinstance(value, dict):
-            raise forms.ValidationError(_("Expected an object in curly braces."))
-        return value
+    def clean_extra(self) -> dict[str, Any]:
+        """The rows as an object; a row left as it was keeps its stored value and type (the API
+        may have sent a number, a list or true)."""
+        rows: list[tuple[str, str]] = self.cleaned_data.get("extra") or []
+        stored = (
+            self.lead.extra if self.lead is not None and isinstance(self.lead.extra, dict) else {}
+        )
+        return {
+            key: stored[key] if key in stored and shown_value(stored[key]) == value else value
+            for key, value in rows
+        }
 
     def groups(self) -> list[tuple[str, list[forms.BoundField]]]:
         groups = [

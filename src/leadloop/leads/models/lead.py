@@ -258,6 +258,17 @@ class Lead(models.Model):
                 condition=Q(hold__isnull=False),
             ),
             models.Index(fields=["team"], name="lead_held_team", condition=Q(hold__isnull=False)),
+            # The start page: a rep's follow-ups due today, a manager's overdue count per team.
+            models.Index(
+                fields=["assigned_to", "next_follow_up_at"],
+                name="lead_follow_up_owner",
+                condition=Q(next_follow_up_at__isnull=False),
+            ),
+            models.Index(
+                fields=["team", "next_follow_up_at"],
+                name="lead_follow_up_team",
+                condition=Q(next_follow_up_at__isnull=False),
+            ),
             models.Index(
                 fields=["merged_into"],
                 name="lead_merged_into",

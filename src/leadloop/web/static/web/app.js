@@ -136,6 +136,25 @@
       };
     });
 
+    // A lead's extra fields as name/value rows: add a blank row, remove one.
+    Alpine.data("keyValueRows", function () {
+      return {
+        add: function () { this.append(this.$refs.list, this.$refs.blank); },
+        append: function (list, blank) {
+          var row = blank.content.firstElementChild.cloneNode(true);
+          list.append(row);
+          row.querySelector("input").focus();
+        },
+        remove: function () {
+          // Find the refs first: once the row is gone, the button can no longer find them.
+          var list = this.$refs.list;
+          var blank = this.$refs.blank;
+          this.$el.closest(".kv-row").remove();
+          if (!list.querySelector(".kv-row")) this.append(list, blank);
+        },
+      };
+    });
+
     // A source's field mapping: add and remove rows; every change refreshes the preview.
     Alpine.data("mappingEditor", function () {
       return {
