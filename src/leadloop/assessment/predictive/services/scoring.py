@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
 from leadloop.assessment.models import PredictiveModel
@@ -22,7 +23,9 @@ from leadloop.assessment.predictive.services.features import (
     BATCH,
     CLOSED,
     TTL,
+    CompiledTrees,
     LeadFeatures,
+    LeadTable,
     _organisations,
     record_of,
 )
@@ -43,7 +46,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Loaded:
-    """The active model in this process, compiled to a weight per feature for single leads."""
+    """The active model in this process, compiled for single leads: a weight per feature (linear)
+    or the trees as plain lists (boosting)."""
 
     key: tuple[int, dt.datetime] | None
     pipeline: Pipeline | None
@@ -52,6 +56,7 @@ class _Loaded:
     intercept: float
     checked_at: float
     snapshot: object
+    trees: CompiledTrees | None = None
 
 
 _lock = threading.Lock()
@@ -103,6 +108,7 @@ def _active() -> _Loaded:
                 current.intercept,
                 time.monotonic(),
                 snapshot,
+                current.trees,
             )
             return _loaded
         _organisations.clear()
@@ -115,7 +121,14 @@ def _active() -> _Loaded:
         except Exception:  # e.g. stored by another scikit-learn version: score nothing, say so
             logger.exception("predictive model cannot be loaded model=%s", key[0])
             pipeline = None
-        weights, intercept = _compile(pipeline) if pipeline is not None else ({}, 0.0)
+        weights: dict[str, float] = {}
+        intercept, trees = 0.0, None
+        if pipeline is not None and isinstance(
+            pipeline.named_steps["model"], HistGradientBoostingClassifier
+        ):
+            trees = CompiledTrees(pipeline.named_steps["model"])
+        elif pipeline is not None:
+            weights, intercept = _compile(pipeline)
         features = pipeline.named_steps["features"] if pipeline is not None else None
         _loaded = _Loaded(
             key,
@@ -125,6 +138,7 @@ def _active() -> _Loaded:
             intercept,
             time.monotonic(),
             snapshot,
+            trees,
         )
         return _loaded
 
@@ -145,9 +159,12 @@ def predict_for(lead: Lead) -> float | None:
     if loaded.features is None:
         return None
     activity = activity_counts([lead.pk]).get(lead.pk) if lead.pk is not None else None
+    record = record_of(lead, activity=activity)
+    if loaded.trees is not None and isinstance(loaded.features, LeadTable):
+        return round(_sigmoid(loaded.trees.log_odds(loaded.features.row_of(record))), 4)
     z = loaded.intercept
     weights = loaded.weights
-    for name, value in loaded.features.features_of(record_of(lead, activity=activity)).items():
+    for name, value in loaded.features.features_of(record).items():
         z += weights.get(name, 0.0) * value
     return round(_sigmoid(z), 4)
 
