@@ -66,10 +66,12 @@ from leadloop.assessment.predictive.services.reading import (
     factor_text,
     field_label,
     flag_reason,
+    flag_reasons,
     get_active_model,
     get_model,
     includable_fields,
     list_models,
+    model_kind_label,
     warning_text,
 )
 from leadloop.assessment.predictive.services.scoring import (
@@ -127,6 +129,7 @@ __all__ = [
     "field_importance",
     "field_label",
     "flag_reason",
+    "flag_reasons",
     "get_active_model",
     "get_model",
     "includable_fields",
@@ -137,6 +140,7 @@ __all__ = [
     "load_history",
     "load_pipeline",
     "make_pipeline",
+    "model_kind_label",
     "predict_for",
     "record_of",
     "score_all_leads",

@@ -350,9 +350,11 @@ class LeadTable(LeadFeatures):
         super().fit(records, y)
         # A column that is empty for every lead teaches nothing (and scikit-learn cannot bin it).
         for field, kind in list(self.kinds_.items()):
-            if kind == "number" and all(_number(value_of(r, field)) is None for r in records):
-                del self.kinds_[field]
-            elif kind == "category" and not any(is_present(r, field) for r in records):
+            if kind == "number":
+                empty = all(_number(value_of(r, field)) is None for r in records)
+            else:
+                empty = kind == "category" and not any(is_present(r, field) for r in records)
+            if empty:
                 del self.kinds_[field]
         self.columns_: list[str] = []
         self.column_fields_: list[str] = []
@@ -452,12 +454,12 @@ class CompiledTrees:
         self.trees: list[list[tuple[Any, ...]]] = []
         for (predictor,) in model._predictors:
             bitsets = predictor.raw_left_cat_bitsets
-            nodes = []
+            nodes: list[tuple[Any, ...]] = []
             for node in predictor.nodes:
                 if node["is_leaf"]:
                     nodes.append((-1, float(node["value"]), False, 0, 0, None))
                     continue
-                left_codes = None
+                left_codes: frozenset[int] | None = None
                 if node["is_categorical"]:
                     words = bitsets[node["bitset_idx"]]
                     left_codes = frozenset(
