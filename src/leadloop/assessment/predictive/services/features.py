@@ -157,12 +157,14 @@ LEAKY_WORDS = frozenset(
         "converted",
         "verkoper",
         "eigenaar",
+        "rating",
+        "ratings",
     }
 )
 LEAKY_PARTS = re.compile(
-    r"status|quality|kwaliteit|rating|beoordeling|reason|reden|result|outcome|uitkomst|"
+    r"status|quality|kwaliteit|beoordeling|reason|reden|result|outcome|uitkomst|"
     r"score|profile|profiel|contract|invoice|factuur|revert|verkoop|gewonnen|verloren|"
-    r"gesloten|accountmanager|lastactivity|laatsteactiviteit|opvolging|followup",
+    r"gesloten|accountmanager|last(notable)?activity|laatsteactiviteit|opvolging|followup",
 )
 _NAME_WORD = re.compile(r"[a-z]+")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -444,13 +446,19 @@ class CompiledTrees:
 
     def __init__(self, model: HistGradientBoostingClassifier) -> None:
         self.baseline = float(np.ravel(model._baseline_prediction)[0])
-        known: dict[int, frozenset[int]] = {}
-        thresholds = model._bin_mapper.bin_thresholds_
-        categorical = model.is_categorical_ if model.is_categorical_ is not None else ()
-        for column, is_category in enumerate(categorical):
-            if is_category:
-                known[column] = frozenset(int(v) for v in thresholds[column])
-        self.known = known
+        # With categories scikit-learn first re-codes them (an OrdinalEncoder: unknown values
+        # become missing) and puts those columns in front of the others.
+        categorical = model.is_categorical_
+        self.order: list[int] = list(range(model.n_features_in_))
+        self.recode: dict[int, dict[float, int]] = {}
+        if categorical is not None and model._preprocessor is not None:
+            columns = np.arange(len(categorical))
+            self.order = [*columns[categorical], *columns[~categorical]]
+            encoder = model._preprocessor.named_transformers_["encoder"]
+            for position, values in enumerate(encoder.categories_):
+                self.recode[position] = {
+                    float(v): code for code, v in enumerate(values) if not math.isnan(v)
+                }
         self.trees: list[list[tuple[Any, ...]]] = []
         for (predictor,) in model._predictors:
             bitsets = predictor.raw_left_cat_bitsets
@@ -478,11 +486,9 @@ class CompiledTrees:
             self.trees.append(nodes)
 
     def log_odds(self, row: Sequence[float]) -> float:
-        values = list(row)
-        for column, codes in self.known.items():
-            value = values[column]
-            if not math.isnan(value) and int(value) not in codes:
-                values[column] = math.nan  # as scikit-learn: an unseen category is missing
+        values = [row[column] for column in self.order]
+        for position, codes in self.recode.items():
+            values[position] = codes.get(values[position], math.nan)
         z = self.baseline
         for nodes in self.trees:
             node = nodes[0]
