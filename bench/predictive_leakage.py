@@ -116,6 +116,7 @@ def main() -> None:
     report = model.report
     excluded = {item["field"]: item["flag"] for item in report["excluded"]}
     hgb_auc = _sklearn_auc(report["fields_used"])
+    timing = _time_predict_for()
     leaky = predictive.train(
         by=SYSTEM, include=[f for f, flag in excluded.items() if flag != "row_id"]
     )
@@ -136,6 +137,7 @@ def main() -> None:
         "matches_sklearn": report["auc"] >= hgb_auc - 0.005,
         "auc_with_leaks_included": leaky.report["auc"],
         "train_seconds": round(train_seconds, 1),
+        "predict_for_new_lead_us": timing,
         "workdir": str(workdir),
     }
     if args.json:
@@ -159,6 +161,40 @@ def main() -> None:
         f"(matches: {figures['matches_sklearn']}); trained in {train_seconds:.1f} s"
     )
     print(f"held-out AUC with the leaks included on request: {leaky.report['auc']:.4f}")
+    print(
+        f"predict_for, new lead (intake), {report['model_kind']}: median {timing['median']} µs, "
+        f"p95 {timing['p95']} µs"
+    )
+
+
+def _time_predict_for() -> dict[str, float]:
+    """predict_for on unsaved copies of open leads (the intake case), after a warm-up call."""
+    import copy
+    import statistics
+
+    from leadloop.assessment.predictive import services as predictive
+    from leadloop.leads.models import Lead
+
+    leads = list(
+        Lead.objects.exclude(status__in=predictive.CLOSED).select_related("source", "organization")
+    )[:2_000]
+    unsaved = []
+    for lead in leads:
+        fresh = copy.copy(lead)
+        fresh.pk = None
+        unsaved.append(fresh)
+    predictive.invalidate()
+    predictive.predict_for(unsaved[0])
+    times = []
+    for lead in unsaved:
+        began = time.perf_counter()
+        predictive.predict_for(lead)
+        times.append((time.perf_counter() - began) * 1e6)
+    times.sort()
+    return {
+        "median": round(statistics.median(times), 1),
+        "p95": round(times[int(len(times) * 0.95) - 1], 1),
+    }
 
 
 def _generate(workdir: Path, *, closed: int, open_leads: int, seed: int) -> int:
