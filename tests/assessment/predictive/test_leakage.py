@@ -381,3 +381,34 @@ def test_training_still_refuses_too_little_history(crm, marketing, tmp_path):
 
     assert caught.value.detail.startswith("Too little history to learn from: 45 closed leads")
     assert PredictiveModel.objects.count() == 0
+
+
+def test_the_model_card_names_each_excluded_column_and_why(
+    crm, marketing, tmp_path, logged_in_client
+):
+    import_leaky(crm, tmp_path)
+    model = predictive.train(by=marketing)
+
+    page = logged_in_client(marketing).get(f"/assessment/models/{model.pk}/").content.decode()
+
+    for field in PLANTED:
+        assert f"<code>{field}</code>" in page
+    assert "but only 0% of the open ones" in page
+    assert "have a value no open lead has (such as “Closed by sales”, “Not interested”)" in page
+    assert "it identifies a lead (a reference, e-mail address, phone number or link)" in page
+    assert "Its name suggests it is filled in by sales." in page
+    assert "gradient-boosted trees" in page
+    assert "<code>extra.Specialization</code>" not in page
+
+
+def test_the_model_card_speaks_dutch(crm, marketing, tmp_path, logged_in_client):
+    import_leaky(crm, tmp_path)
+    model = predictive.train(by=marketing)
+    client = logged_in_client(marketing)
+    client.cookies["django_language"] = "nl"
+
+    page = client.get(f"/assessment/models/{model.pk}/").content.decode()
+
+    assert "Bijna elke waarde is anders: het identificeert één lead" in page
+    assert "De naam doet vermoeden dat sales het invult." in page
+    assert "gradient-boosted beslisbomen" in page
