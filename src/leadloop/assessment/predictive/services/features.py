@@ -17,6 +17,7 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
+from threadpoolctl import threadpool_limits
 
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus, Organization
 
@@ -429,6 +430,14 @@ def make_pipeline(fields: Sequence[str], *, kind: str = "boosting") -> Pipeline:
             ),
         ]
     )
+
+
+def one_thread() -> threadpool_limits:
+    """Run scikit-learn's trees on one OpenMP thread. Their worker threads spin while they wait:
+    on a machine whose cores are busy with other processes (web workers, other trainings) a fit
+    measured 0.5 s alone took 44 s with the default threads, and one thread costs little at the
+    sizes trained here."""
+    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def fit_pipeline(pipeline: Pipeline, records: Sequence[Record] | np.ndarray, y: np.ndarray) -> None:

@@ -27,6 +27,7 @@ from leadloop.assessment.predictive.services.features import (
     LeadFeatures,
     LeadTable,
     _organisations,
+    one_thread,
     record_of,
 )
 from leadloop.assessment.predictive.services.history import (
@@ -208,7 +209,8 @@ def score_all_leads(*, now: dt.datetime | None = None) -> int:
     for batch in _open_batches():
         records = np.empty(len(batch), dtype=object)
         records[:] = _records(batch)
-        chances = loaded.pipeline.predict_proba(records)[:, 1]
+        with one_thread():
+            chances = loaded.pipeline.predict_proba(records)[:, 1]
         for lead, chance in zip(batch, chances, strict=True):
             lead.predictive_score = round(float(chance), 4)
             lead.priority, _parts = priority_of(lead, now=now)

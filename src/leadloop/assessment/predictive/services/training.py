@@ -56,6 +56,7 @@ from leadloop.assessment.predictive.services.features import (
     is_present,
     make_pipeline,
     name_says_leaky,
+    one_thread,
     value_of,
 )
 from leadloop.assessment.predictive.services.history import (
@@ -268,7 +269,8 @@ def train(
         raise ValidationFailed(message, errors={"include": [", ".join(identifiers)]})
     fields = [f for f in candidates if f not in flagged or f in wanted]
     fields += [f for f in wanted if f in OPT_IN_FIELDS]
-    report = _fit_and_report(history, fields)
+    with one_thread():
+        report = _fit_and_report(history, fields)
     pipeline = report.pop("_pipeline")
     report.update(
         checks=checks,
