@@ -412,3 +412,28 @@ def test_the_model_card_speaks_dutch(crm, marketing, tmp_path, logged_in_client)
     assert "Bijna elke waarde is anders: het identificeert één lead" in page
     assert "De naam doet vermoeden dat sales het invult." in page
     assert "gradient-boosted beslisbomen" in page
+
+
+def test_a_stored_linear_model_still_loads_and_scores(crm, marketing, tmp_path):
+    import joblib
+
+    import_leaky(crm, tmp_path)
+    model = predictive.train(by=marketing)
+    history = predictive.load_history()
+    fields = ["job_title", "country"]
+    linear = predictive.make_pipeline(fields, kind="linear")
+    predictive.fit_pipeline(linear, history.records, history.outcomes)
+    buffer = io.BytesIO()
+    joblib.dump(linear, buffer)
+    PredictiveModel.objects.filter(pk=model.pk).update(blob=buffer.getvalue())
+    predictive.invalidate()
+    lead = Lead.objects.filter(status=LeadStatus.NEW).first()
+
+    chance = predictive.predict_for(lead)
+    scored = predictive.score_all_leads()
+
+    expected = linear.predict_proba([predictive.record_of(lead)])[0, 1]
+    assert chance == pytest.approx(expected, abs=1e-4)
+    assert scored == 90
+    lead.refresh_from_db()
+    assert lead.predictive_score == pytest.approx(expected, abs=1e-4)

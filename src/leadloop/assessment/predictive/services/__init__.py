@@ -13,11 +13,17 @@ answers). Sales' own activity (calls, mails, meetings, quotes, notes) and the es
 only used when marketing asks for them: they happen after the contact, so they give the outcome
 away instead of predicting it.
 
-Before training every candidate field is checked on its own: a field that alone predicts the
-outcome almost perfectly (AUC ≥ 0.95), or that is filled in for one outcome and not the other, is
-left out and named in the report, unless marketing includes it explicitly. The model is a
-scikit-learn pipeline (feature dicts → DictVectorizer → MaxAbsScaler → LogisticRegression),
-evaluated on a stratified held-out quarter; the evaluated model is the one stored and used.
+Before training every candidate field is checked the way a data scientist would (issue 12): alone
+it predicts the outcome almost perfectly (AUC ≥ 0.95); it is filled in for one outcome and not the
+other; it is filled on closed leads far more often than on the open ones the model scores; it has
+values only closed leads have that go with one outcome; the timeline shows it first filled after
+sales' first contact; its values identify single leads (never used); or its name says sales fills
+it in (a soft reason). Placeholders ("Select", "-", "n/a") are missing values. A flagged field is
+left out and named in the report with its reasons, unless marketing includes it explicitly. The
+model is gradient-boosted trees (LeadTable → HistGradientBoostingClassifier) or a logistic
+regression (feature dicts → DictVectorizer → MaxAbsScaler → LogisticRegression), whichever
+predicts a validation part of the training leads better; it is evaluated on a stratified held-out
+quarter, and the evaluated model is the one stored and used.
 """
 
 from leadloop.assessment.predictive.services.features import (
