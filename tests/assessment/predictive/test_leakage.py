@@ -437,3 +437,13 @@ def test_a_stored_linear_model_still_loads_and_scores(crm, marketing, tmp_path):
     assert scored == 90
     lead.refresh_from_db()
     assert lead.predictive_score == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_number_field_with_a_few_words_is_checked_without_failing():
+    values = [str(600_000 + i) for i in range(95)] + ["pending"] * 5
+    records = [record(extra={"Lead Number": v}) for v in values]
+    y = np.array([i % 2 for i in range(100)])
+
+    (check,) = predictive.check_leakage(records, y, ["extra.Lead Number"])
+
+    assert check["flag"] is None

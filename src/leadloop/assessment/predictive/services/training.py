@@ -220,11 +220,19 @@ def _identifies_rows(values: list[Any], *, field: str, kind: str) -> bool:
         return False
     if kind == "category":
         return True
-    numbers = [float(t.replace(",", ".")) for t in texts]
-    if not all(n.is_integer() for n in numbers):
+    numbers = [n for n in (_whole(t) for t in texts) if n is not None]
+    if len(numbers) < len(texts):  # fractions, or words (a tenth of a number field may be)
         return False
     spread = max(numbers) - min(numbers) + 1
     return spread <= 2 * len(numbers) or bool(_ID_NAME.search(field.casefold()))
+
+
+def _whole(text: str) -> float | None:
+    try:
+        number = float(text.replace(",", "."))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and number.is_integer() else None
 
 
 # --- Training and evaluation ---------------------------------------------------------------------
