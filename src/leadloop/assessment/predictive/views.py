@@ -45,6 +45,11 @@ def report_view(model: PredictiveModel) -> dict[str, Any]:
     return {
         "model": model,
         "auc": report.get("auc"),
+        "model_kind": predictive.model_kind_label(report.get("model_kind", "linear")),
+        "validation": [
+            {"kind": predictive.model_kind_label(kind), "auc": auc}
+            for kind, auc in report.get("validation_auc", {}).items()
+        ],
         "training_size": report.get("training_size", model.training_size),
         "train_rows": report.get("train_rows"),
         "test_rows": report.get("test_rows"),
@@ -90,6 +95,7 @@ def _fields(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "field": item["field"],
             "label": predictive.field_label(item["field"]),
             "reason": predictive.flag_reason(item),
+            "reasons": predictive.flag_reasons(item),
             "auc": item.get("auc"),
         }
         for item in items

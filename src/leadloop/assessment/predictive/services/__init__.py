@@ -13,11 +13,17 @@ answers). Sales' own activity (calls, mails, meetings, quotes, notes) and the es
 only used when marketing asks for them: they happen after the contact, so they give the outcome
 away instead of predicting it.
 
-Before training every candidate field is checked on its own: a field that alone predicts the
-outcome almost perfectly (AUC ≥ 0.95), or that is filled in for one outcome and not the other, is
-left out and named in the report, unless marketing includes it explicitly. The model is a
-scikit-learn pipeline (feature dicts → DictVectorizer → MaxAbsScaler → LogisticRegression),
-evaluated on a stratified held-out quarter; the evaluated model is the one stored and used.
+Before training every candidate field is checked the way a data scientist would (issue 12): alone
+it predicts the outcome almost perfectly (AUC ≥ 0.95); it is filled in for one outcome and not the
+other; it is filled on closed leads far more often than on the open ones the model scores; it has
+values only closed leads have that go with one outcome; the timeline shows it first filled after
+sales' first contact; its values identify single leads (never used); or its name says sales fills
+it in (a soft reason). Placeholders ("Select", "-", "n/a") are missing values. A flagged field is
+left out and named in the report with its reasons, unless marketing includes it explicitly. The
+model is gradient-boosted trees (LeadTable → HistGradientBoostingClassifier) or a logistic
+regression (feature dicts → DictVectorizer → MaxAbsScaler → LogisticRegression), whichever
+predicts a validation part of the training leads better; it is evaluated on a stratified held-out
+quarter, and the evaluated model is the one stored and used.
 """
 
 from leadloop.assessment.predictive.services.features import (
@@ -48,10 +54,16 @@ from leadloop.assessment.predictive.services.features import (
     TOO_GOOD_AUC,
     TTL,
     WON,
+    CompiledTrees,
     LeadFeatures,
+    LeadTable,
     Record,
+    fit_pipeline,
+    is_missing,
     is_present,
     make_pipeline,
+    name_says_leaky,
+    one_thread,
     record_of,
     title_words,
     value_of,
@@ -66,10 +78,12 @@ from leadloop.assessment.predictive.services.reading import (
     factor_text,
     field_label,
     flag_reason,
+    flag_reasons,
     get_active_model,
     get_model,
     includable_fields,
     list_models,
+    model_kind_label,
     warning_text,
 )
 from leadloop.assessment.predictive.services.scoring import (
@@ -116,8 +130,10 @@ __all__ = [
     "TOO_GOOD_AUC",
     "TTL",
     "WON",
+    "CompiledTrees",
     "History",
     "LeadFeatures",
+    "LeadTable",
     "Record",
     "activity_counts",
     "calibration",
@@ -126,17 +142,23 @@ __all__ = [
     "factor_text",
     "field_importance",
     "field_label",
+    "fit_pipeline",
     "flag_reason",
+    "flag_reasons",
     "get_active_model",
     "get_model",
     "includable_fields",
     "invalidate",
+    "is_missing",
     "is_present",
     "lift_by_decile",
     "list_models",
     "load_history",
     "load_pipeline",
     "make_pipeline",
+    "model_kind_label",
+    "name_says_leaky",
+    "one_thread",
     "predict_for",
     "record_of",
     "score_all_leads",

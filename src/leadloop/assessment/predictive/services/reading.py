@@ -47,7 +47,11 @@ def includable_fields(actor: Actor) -> list[dict[str, Any]]:
     latest = list_models(actor).first()
     report = latest.report if latest is not None else {}
     items = [
-        *({**item, "included": False} for item in report.get("excluded", [])),
+        *(
+            {**item, "included": False}
+            for item in report.get("excluded", [])
+            if item.get("flag") != "row_id"  # an identifier is never a feature
+        ),
         *report.get("included", []),
     ]
     seen = {item["field"] for item in items}
@@ -89,9 +93,47 @@ def field_label(field: str) -> str:
     return str(labels.get(field, field))
 
 
-def flag_reason(item: Mapping[str, Any]) -> str:
-    """Why a field was left out (or would have been), in words."""
-    flag = item.get("flag")
+def flag_reasons(item: Mapping[str, Any]) -> list[str]:
+    """Every reason the leakage check found for a field, strongest first."""
+    flags = item.get("flags") or [item.get("flag")]
+    return [flag_reason(item, flag=flag) for flag in flags]
+
+
+def flag_reason(item: Mapping[str, Any], *, flag: str | None = None) -> str:
+    """Why a field was left out (or would have been), in words: its strongest reason, or `flag`."""
+    flag = flag or item.get("flag")
+    if flag == "open_closed":
+        return _(
+            "Filled in for %(closed)d%% of the closed leads but only %(open)d%% of the open ones: "
+            "it is filled in after the contact, and the leads to score do not have it yet."
+        ) % {
+            "closed": round(100 * item.get("filled_closed", 0)),
+            "open": round(100 * item.get("filled_open", 0)),
+        }
+    if flag == "closed_only":
+        return _(
+            "%(share)d%% of the closed leads have a value no open lead has (such as "
+            "“%(values)s”), and those values go with one outcome: they are set when the lead "
+            "is closed."
+        ) % {
+            "share": round(100 * item.get("closed_only_share", 0)),
+            "values": "”, “".join(item.get("closed_only_values", [])),
+        }
+    if flag == "after_contact_timeline":
+        return _(
+            "The timeline shows it was first filled in after sales' first contact for "
+            "%(share)d%% of the leads that have it."
+        ) % {"share": round(100 * item.get("filled_after_contact", 0))}
+    if flag == "row_id":
+        return _(
+            "Nearly every value is different: it identifies a lead (a reference, e-mail address, "
+            "phone number or link) and says nothing about other leads. Never used."
+        )
+    if flag == "name":
+        return _(
+            "Its name suggests it is filled in by sales. Include it if it is filled in before "
+            "the first contact."
+        )
     if flag == "predicts_alone":
         return _(
             "On its own it predicts the outcome almost perfectly (AUC %(auc).2f): it is probably "
@@ -139,6 +181,13 @@ def factor_text(factor: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     else:
         effect = _("lowers the chance (odds × %(ratio).2f)") % {"ratio": factor["odds_ratio"]}
     return f"{what}: {effect}"
+
+
+def model_kind_label(kind: str) -> str:
+    """The kind of model in words."""
+    if kind == "boosting":
+        return _("gradient-boosted trees")
+    return _("logistic regression")
 
 
 def warning_text(warning: Mapping[str, Any]) -> str:

@@ -15,6 +15,7 @@ import joblib
 import numpy as np
 from django.db import transaction
 from django.utils import timezone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.pipeline import Pipeline
 
 from leadloop.assessment.models import PredictiveModel
@@ -22,8 +23,11 @@ from leadloop.assessment.predictive.services.features import (
     BATCH,
     CLOSED,
     TTL,
+    CompiledTrees,
     LeadFeatures,
+    LeadTable,
     _organisations,
+    one_thread,
     record_of,
 )
 from leadloop.assessment.predictive.services.history import (
@@ -43,7 +47,8 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class _Loaded:
-    """The active model in this process, compiled to a weight per feature for single leads."""
+    """The active model in this process, compiled for single leads: a weight per feature (linear)
+    or the trees as plain lists (boosting)."""
 
     key: tuple[int, dt.datetime] | None
     pipeline: Pipeline | None
@@ -52,6 +57,7 @@ class _Loaded:
     intercept: float
     checked_at: float
     snapshot: object
+    trees: CompiledTrees | None = None
 
 
 _lock = threading.Lock()
@@ -103,6 +109,7 @@ def _active() -> _Loaded:
                 current.intercept,
                 time.monotonic(),
                 snapshot,
+                current.trees,
             )
             return _loaded
         _organisations.clear()
@@ -115,7 +122,14 @@ def _active() -> _Loaded:
         except Exception:  # e.g. stored by another scikit-learn version: score nothing, say so
             logger.exception("predictive model cannot be loaded model=%s", key[0])
             pipeline = None
-        weights, intercept = _compile(pipeline) if pipeline is not None else ({}, 0.0)
+        weights: dict[str, float] = {}
+        intercept, trees = 0.0, None
+        if pipeline is not None and isinstance(
+            pipeline.named_steps["model"], HistGradientBoostingClassifier
+        ):
+            trees = CompiledTrees(pipeline.named_steps["model"])
+        elif pipeline is not None:
+            weights, intercept = _compile(pipeline)
         features = pipeline.named_steps["features"] if pipeline is not None else None
         _loaded = _Loaded(
             key,
@@ -125,6 +139,7 @@ def _active() -> _Loaded:
             intercept,
             time.monotonic(),
             snapshot,
+            trees,
         )
         return _loaded
 
@@ -145,9 +160,12 @@ def predict_for(lead: Lead) -> float | None:
     if loaded.features is None:
         return None
     activity = activity_counts([lead.pk]).get(lead.pk) if lead.pk is not None else None
+    record = record_of(lead, activity=activity)
+    if loaded.trees is not None and isinstance(loaded.features, LeadTable):
+        return round(_sigmoid(loaded.trees.log_odds(loaded.features.row_of(record))), 4)
     z = loaded.intercept
     weights = loaded.weights
-    for name, value in loaded.features.features_of(record_of(lead, activity=activity)).items():
+    for name, value in loaded.features.features_of(record).items():
         z += weights.get(name, 0.0) * value
     return round(_sigmoid(z), 4)
 
@@ -191,7 +209,8 @@ def score_all_leads(*, now: dt.datetime | None = None) -> int:
     for batch in _open_batches():
         records = np.empty(len(batch), dtype=object)
         records[:] = _records(batch)
-        chances = loaded.pipeline.predict_proba(records)[:, 1]
+        with one_thread():
+            chances = loaded.pipeline.predict_proba(records)[:, 1]
         for lead, chance in zip(batch, chances, strict=True):
             lead.predictive_score = round(float(chance), 4)
             lead.priority, _parts = priority_of(lead, now=now)
