@@ -48,13 +48,18 @@ def edit_page(
     context: Mapping[str, Any],
     name: Callable[[], str],
     done: str,
+    message: str | None = None,
 ) -> HttpResponse:
-    """An edit page: GET shows `form`; a POST that saves redirects to `done` with a message."""
+    """An edit page: GET shows `form`; a POST that saves redirects to `done` with a message
+    (`message`, else "<name> is saved.")."""
     status = 200
     if request.method == "POST":
         result = submit(form, save)
         if not isinstance(result, Failed):
-            saved_message(request, name())
+            if message is None:
+                saved_message(request, name())
+            else:
+                messages.success(request, message)
             return redirect(done)
         status = result.status
     return render(request, template, {**context, "form": form}, status=status)

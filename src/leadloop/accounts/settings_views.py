@@ -1,4 +1,5 @@
-"""The settings pages of an admin: /settings/, users, teams and partner organisations; and
+"""The settings pages of an admin: /settings/, users, teams, partner organisations, the
+deployment's defaults and everyone's API keys; and
 the public page a one-time link opens to set a password (/set-password/<uid>/<token>/)."""
 
 from __future__ import annotations
@@ -16,9 +17,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadloop.accounts import selectors, services
-from leadloop.accounts.forms import PartnerForm, ServiceForm, SetPasswordForm, TeamForm, UserForm
+from leadloop.accounts.forms import (
+    ApiKeyForm,
+    DefaultsForm,
+    PartnerForm,
+    ServiceForm,
+    SetPasswordForm,
+    TeamForm,
+    UserForm,
+)
 from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.accounts.services import IssuedKey
 from leadloop.accounts.services.users import PasswordLink, user_for_link
 from leadloop.accounts.settings_forms import edit_page, list_page, saved_message
 from leadloop.errors import LeadloopError
@@ -86,9 +96,12 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def user_set_active(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Reactivate at once; deactivate only from the confirmation page (works without JS)."""
     actor = _admin(request)
     user = selectors.get_user_for_admin(actor, user_id)
     active = request.POST.get("active") == "1"
+    if not active and request.POST.get("confirm") != "1":
+        return render(request, "accounts/user_deactivate.html", {"target": user})
     try:
         services.set_user_active(user, active=active, by=actor)
     except LeadloopError as exc:
@@ -238,3 +251,76 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
         name=lambda: partner.name,
         done=reverse("accounts:partners"),
     )
+
+
+# --- Deployment defaults and everyone's API keys -------------------------------------------------
+
+
+@login_required
+def defaults_edit(request: HttpRequest) -> HttpResponse:
+    actor = _admin(request)
+    current = selectors.get_defaults()
+    form = DefaultsForm(request.POST or None, current=current)
+    return edit_page(
+        request,
+        form,
+        save=lambda: services.change_defaults(by=actor, **form.cleaned_data),
+        template="accounts/defaults.html",
+        context={"current": current},
+        name=lambda: "",
+        done=reverse("accounts:defaults"),
+        message=_("The defaults are saved."),
+    )
+
+
+API_KEYS_PER_PAGE = 50
+
+
+def _key_admin(request: HttpRequest) -> User:
+    actor: User = request.user  # type: ignore[assignment]
+    require(actor, Permission.MANAGE_ALL_API_KEYS)
+    return actor
+
+
+def _keys_page(
+    request: HttpRequest,
+    actor: User,
+    form: ServiceForm,
+    status: int,
+    *,
+    new_key: IssuedKey | None = None,
+) -> HttpResponse:
+    page = Paginator(selectors.list_api_keys(actor), API_KEYS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "keys": page.object_list, "form": form, "new_key": new_key}
+    return render(request, "accounts/settings_api_keys.html", context, status=status)
+
+
+@login_required
+def admin_api_key_list(request: HttpRequest) -> HttpResponse:
+    actor = _key_admin(request)
+    form = ApiKeyForm(request.POST or None, actor=actor)
+    show = partial(_keys_page, request, actor)
+    return list_page(
+        request,
+        form,
+        save=lambda: services.create_api_key(
+            form.owner(actor), name=form.cleaned_data["name"], by=actor
+        ),
+        show=show,
+        # The raw key is on this response only: never stored, never put in a redirect.
+        saved=lambda issued: show(ApiKeyForm(actor=actor), 201, new_key=issued),
+    )
+
+
+@login_required
+def admin_api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    """GET asks to confirm; the confirming POST revokes (no JavaScript needed)."""
+    actor = _key_admin(request)
+    key = selectors.get_api_key_for(actor, key_id)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return render(request, "accounts/api_key_revoke.html", {"key": key})
+    services.revoke_api_key(key, by=actor)
+    messages.success(request, _("The key %(prefix)s… no longer works.") % {"prefix": key.prefix})
+    return redirect("accounts:admin-api-keys")
