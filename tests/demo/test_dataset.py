@@ -11,6 +11,7 @@ import phonenumbers
 from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.accounts.selectors import get_defaults
 from leadloop.demo.dataset import load_demo
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.leads import lifecycle, selectors
@@ -272,3 +273,17 @@ def test_demo_shows_a_held_lead_and_an_unreadable_post_in_the_intake_queue(db):
     held = RawSubmission.objects.get(disposition="review")
     assert held.fields["phone"] == "+31 6 1234"
     assert held.reasons[0]["field"] == "phone"
+
+
+def test_demo_sets_the_defaults_and_gives_some_users_api_keys(db, settings):
+    settings.LEADLOOP_DEFAULT_COUNTRY = "US"
+
+    load_demo(leads=50, seed=3, now=NOW)
+
+    assert (get_defaults().country, get_defaults().currency) == ("NL", "EUR")
+    keys = ApiKey.objects.order_by("name")
+    assert [(k.user.username, k.name, k.revoked_at is not None) for k in keys] == [
+        ("manager.north", "Dialler export", False),
+        ("manager.north", "Old dialler export", True),
+        ("marketing", "Web shop sync", False),
+    ]
