@@ -31,6 +31,7 @@ from leadloop.accounts.permissions import Permission, require
 from leadloop.accounts.services import IssuedKey
 from leadloop.accounts.services.users import PasswordLink, user_for_link
 from leadloop.accounts.settings_forms import edit_page, list_page, saved_message
+from leadloop.accounts.views import revoke_context
 from leadloop.errors import LeadloopError
 
 
@@ -320,7 +321,7 @@ def admin_api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
     actor = _key_admin(request)
     key = selectors.get_api_key_for(actor, key_id)
     if request.method != "POST" or request.POST.get("confirm") != "1":
-        return render(request, "accounts/api_key_revoke.html", {"key": key})
+        return render(request, "accounts/api_key_revoke.html", revoke_context(key, own=False))
     services.revoke_api_key(key, by=actor)
     messages.success(request, _("The key %(prefix)s… no longer works.") % {"prefix": key.prefix})
     return redirect("accounts:admin-api-keys")
