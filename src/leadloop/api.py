@@ -219,14 +219,19 @@ def _mount() -> None:
     from leadloop.accounts.api import router as accounts_router
     from leadloop.accounts.api import users as users_router
     from leadloop.accounts.audit_api import router as audit_router
+    from leadloop.accounts.settings_api import defaults, partners, teams
     from leadloop.assessment.api import router as assessment_router
     from leadloop.intake.api import router as intake_router
-    from leadloop.leads.api import campaigns, leads, organizations, sources
+    from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.privacy.api import router as privacy_router
 
     api.add_router("/me", accounts_router, tags=["me"])
     api.add_router("/api-keys", api_keys, tags=["api keys"])
     api.add_router("/users", users_router, tags=["users"])
+    api.add_router("/teams", teams, tags=["teams"])
+    api.add_router("/partners", partners, tags=["partners"])
+    api.add_router("/defaults", defaults, tags=["defaults"])
+    api.add_router("/lost-reasons", lost_reasons, tags=["lost reasons"])
     api.add_router("/leads", leads, tags=["leads"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])

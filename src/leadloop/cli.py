@@ -16,6 +16,7 @@ FRIENDLY = {
     "apikeys": "List, create or revoke users' API keys.",
     "audit": "Read the audit log: who viewed, exported or changed what.",
     "unlock": "Lift a login lockout of a user or an address.",
+    "defaults": "Show or set the deployment's language, country, currency and time zone.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
     "submissions": "The intake queue: list, show and reprocess what arrived.",

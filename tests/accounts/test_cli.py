@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from leadloop.accounts.models import User
+from leadloop.accounts.models import AuditEvent, User
 from leadloop.accounts.services import authenticate_api_key
 from leadloop.leads.models import Source
 from leadloop.leads.services import resolve_source_key
@@ -151,3 +151,23 @@ def test_apikeys_list_text_shows_created_last_used_and_state(db, capsys):
     assert "nightly" in out
     assert "last used never" in out
     assert "revoked" in out
+
+
+def test_defaults_sets_a_country_audited_as_the_cli_and_shows_it(db, capsys):
+    call_command("defaults", "--set", "country=be", "--set", "currency=USD")
+    capsys.readouterr()
+
+    shown = _run(capsys, "defaults", "--show", "--json")
+
+    assert (shown["country"], shown["currency"]) == ("BE", "USD")
+    event = AuditEvent.objects.get(target_type="defaults")
+    assert (event.actor_id, event.data["country"]["after"]) == (None, "BE")
+
+
+def test_defaults_refuses_an_unknown_field_or_code(db):
+    with pytest.raises(CommandError):
+        call_command("defaults", "--set", "colour=blue")
+    with pytest.raises(CommandError):
+        call_command("defaults", "--set", "country=XX")
+
+    assert not AuditEvent.objects.filter(target_type="defaults").exists()

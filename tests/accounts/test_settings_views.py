@@ -91,9 +91,23 @@ def test_an_admin_changes_a_users_role(logged_in_client, admin, rep, team):
     assert rep.role == Role.SALES_MANAGER
 
 
-def test_an_admin_deactivates_a_user(logged_in_client, admin, rep):
+def test_deactivating_asks_to_confirm_first_and_changes_nothing(logged_in_client, admin, rep):
     response = logged_in_client(admin).post(
         reverse("accounts:user-set-active", args=[rep.pk]), {"active": "0"}
+    )
+
+    assert response.status_code == 200
+    assert 'name="confirm" value="1"' in response.text
+    rep.refresh_from_db()
+    assert rep.is_active
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.USER_CHANGED, target_id=str(rep.pk)
+    ).exists()
+
+
+def test_an_admin_deactivates_a_user(logged_in_client, admin, rep):
+    response = logged_in_client(admin).post(
+        reverse("accounts:user-set-active", args=[rep.pk]), {"active": "0", "confirm": "1"}
     )
 
     assert response.status_code == 302
@@ -107,7 +121,9 @@ def test_an_admin_deactivates_a_user(logged_in_client, admin, rep):
 def test_the_last_admin_cannot_deactivate_themself_in_the_ui(logged_in_client, admin):
     client = logged_in_client(admin)
 
-    client.post(reverse("accounts:user-set-active", args=[admin.pk]), {"active": "0"})
+    client.post(
+        reverse("accounts:user-set-active", args=[admin.pk]), {"active": "0", "confirm": "1"}
+    )
 
     admin.refresh_from_db()
     assert admin.is_active

@@ -60,9 +60,15 @@ def test_revoking_asks_first_and_then_the_key_stops_working(logged_in_client, re
     page = client.get(PAGE)
     url = reverse("accounts:api-key-revoke", args=[issued.key.pk])
 
-    response = client.post(url, headers=HTMX)
+    asked = client.get(url)
+    unconfirmed = client.post(url)
+    still_works = authenticate_api_key(issued.raw)
+    response = client.post(url, {"confirm": "1"}, follow=True)
 
-    assert f'hx-post="{url}" hx-confirm="' in page.text
+    assert f'href="{url}"' in page.text
+    assert asked.status_code == unconfirmed.status_code == 200
+    assert 'name="confirm" value="1"' in asked.text
+    assert still_works == rep
     assert response.status_code == 200
     assert "no longer works" in response.text
     assert authenticate_api_key(issued.raw) is None
@@ -71,7 +77,9 @@ def test_revoking_asks_first_and_then_the_key_stops_working(logged_in_client, re
 def test_a_rep_cannot_revoke_another_users_key_by_posting_its_id(logged_in_client, rep, teammate):
     theirs = create_api_key(teammate, name="theirs", by=teammate)
 
-    response = logged_in_client(rep).post(reverse("accounts:api-key-revoke", args=[theirs.key.pk]))
+    response = logged_in_client(rep).post(
+        reverse("accounts:api-key-revoke", args=[theirs.key.pk]), {"confirm": "1"}
+    )
 
     assert response.status_code == 404
     assert authenticate_api_key(theirs.raw) == teammate
@@ -92,13 +100,13 @@ def test_an_admin_sees_everyones_keys_makes_one_for_a_rep_and_revokes_it(
     listing = client.get(PAGE)
     made = client.post(PAGE, {"name": "for rep", "user": rep.pk}, headers=HTMX)
     key = ApiKey.objects.get(name="for rep")
-    revoked = client.post(reverse("accounts:api-key-revoke", args=[key.pk]), headers=HTMX)
+    revoked = client.post(reverse("accounts:api-key-revoke", args=[key.pk]), {"confirm": "1"})
 
     assert "rep&#x27;s own" in listing.text or "rep's own" in listing.text
     assert "Everyone" in listing.text
     assert made.status_code == 201
     assert key.user == rep
-    assert revoked.status_code == 200
+    assert revoked.status_code == 302
     key.refresh_from_db()
     assert key.revoked_at is not None
 

@@ -11,6 +11,7 @@ import phonenumbers
 from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
+from leadloop.accounts.selectors import get_defaults
 from leadloop.demo.dataset import load_demo
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.web_forms.models import LeadForm
@@ -288,3 +289,17 @@ def test_demo_has_a_contact_form_in_english_and_dutch(client, db):
     assert '<label for="q-team_size">Teamgrootte' in dutch.content.decode()
     assert "<h1>Request a demo</h1>" in english.content.decode()
     assert '<label for="q-team_size">Team size' in english.content.decode()
+
+
+def test_demo_sets_the_defaults_and_gives_some_users_api_keys(db, settings):
+    settings.LEADLOOP_DEFAULT_COUNTRY = "US"
+
+    load_demo(leads=50, seed=3, now=NOW)
+
+    assert (get_defaults().country, get_defaults().currency) == ("NL", "EUR")
+    keys = ApiKey.objects.order_by("name")
+    assert [(k.user.username, k.name, k.revoked_at is not None) for k in keys] == [
+        ("manager.north", "Dialler export", False),
+        ("manager.north", "Old dialler export", True),
+        ("marketing", "Web shop sync", False),
+    ]

@@ -81,7 +81,7 @@ def test_malformed_json_is_a_problem_document(api_client_for, admin):
     assert response["Content-Type"] == "application/problem+json"
 
 
-def test_no_credentials_is_401_problem(client):
+def test_no_credentials_is_401_problem(client, db):
     response = client.get("/api/v1/leads")
 
     assert response.status_code == 401
@@ -363,7 +363,7 @@ def test_marketing_creates_sources_and_campaigns_reps_cannot(api_client_for, mar
     assert refused.status_code == 403
 
 
-def test_openapi_document_is_served(client):
+def test_openapi_document_is_served(client, db):
     response = client.get("/api/v1/openapi.json")
 
     paths = _json(response)["paths"]

@@ -13,7 +13,7 @@ from tests.factories.leads import make_lead
 LIST = reverse("leads:lead-list")
 
 
-def test_pages_need_a_login(client):
+def test_pages_need_a_login(client, db):
     response = client.get(LIST)
 
     assert response.status_code == 302

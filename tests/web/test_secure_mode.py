@@ -137,7 +137,7 @@ def test_in_secure_mode_plain_http_is_redirected(client, secure_mode):
     assert response["Content-Security-Policy"] == STRICT
 
 
-def test_in_secure_mode_https_pages_carry_hsts_and_secure_cookies(client, secure_mode):
+def test_in_secure_mode_https_pages_carry_hsts_and_secure_cookies(client, db, secure_mode):
     response = client.get("/login/", headers={"X-Forwarded-Proto": "https"})
 
     assert response.status_code == 200

@@ -171,7 +171,7 @@ def test_every_page_carries_the_policy_and_nothing_inline(logged_in_client, admi
     } <= set(checked)
 
 
-def test_the_login_page_and_a_404_carry_the_policy(client):
+def test_the_login_page_and_a_404_carry_the_policy(client, db):
     login = client.get(reverse("web:login"))
     missing = client.get("/no-such-page/")
 

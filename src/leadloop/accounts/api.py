@@ -207,8 +207,8 @@ class NewUserIn(Schema):
     email: str = Field("", max_length=254)
     team_id: int | None = None
     partner_id: int | None = None
-    language: str = ""
-    time_zone: str = "Europe/Amsterdam"
+    language: str | None = Field(None, description="Default: the deployment's language")
+    time_zone: str | None = Field(None, description="Default: the deployment's time zone")
 
 
 class NewUserOut(Schema):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, cast
 
+from babel import Locale, UnknownLocaleError
 from django import forms
 from django.conf import settings
 from django.http import QueryDict
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
+from leadloop.accounts.defaults import Defaults, country_codes, currency_codes, time_zones
 from leadloop.accounts.models import Role, Team, User
 from leadloop.accounts.selectors import (
+    get_defaults,
     list_active_api_key_owners,
     list_partners,
     list_team_candidates,
@@ -89,12 +94,13 @@ class UserForm(ServiceForm):
         help_text=_("Required for partner users."),
     )
     language = forms.ChoiceField(label=_("Language"), required=False)
-    time_zone = forms.CharField(label=_("Time zone"), max_length=64, initial="Europe/Amsterdam")
+    time_zone = forms.CharField(label=_("Time zone"), max_length=64)
 
     def __init__(
         self, data: QueryDict | None = None, *, actor: Actor, user: User | None = None
     ) -> None:
-        initial = None
+        defaults = get_defaults()
+        initial: dict[str, Any] = {"language": defaults.language, "time_zone": defaults.time_zone}
         if user is not None:
             initial = {
                 "username": user.username,
@@ -196,3 +202,51 @@ class PartnerForm(ServiceForm):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+def _babel_locale() -> Locale:
+    try:
+        return Locale.parse(translation.get_language() or settings.LANGUAGE_CODE, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return Locale("en")
+
+
+class DefaultsForm(ServiceForm):
+    """The deployment's defaults: language, country, currency and time zone."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        help_text=_("For new users, and for browsers that ask for no language."),
+    )
+    country = forms.ChoiceField(
+        label=_("Country"),
+        help_text=_(
+            "Phone numbers and postal codes are read for this country when a lead does not say."
+        ),
+    )
+    currency = forms.ChoiceField(
+        label=_("Currency"), help_text=_("For amounts entered without a currency.")
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("For new users, and for users without a time zone of their own."),
+    )
+
+    def __init__(self, data: QueryDict | None = None, *, current: Defaults) -> None:
+        super().__init__(data, initial=asdict(current))
+        names = _babel_locale()
+        countries = sorted(
+            ((code, names.territories.get(code, code)) for code in country_codes()),
+            key=lambda pair: pair[1],
+        )
+        currencies = sorted(
+            (code, f"{code} – {names.currencies.get(code, code)}") for code in currency_codes()
+        )
+        cast(forms.ChoiceField, self.fields["language"]).choices = settings.LANGUAGES
+        cast(forms.ChoiceField, self.fields["country"]).choices = [
+            (code, f"{name} ({code})") for code, name in countries
+        ]
+        cast(forms.ChoiceField, self.fields["currency"]).choices = currencies
+        cast(forms.ChoiceField, self.fields["time_zone"]).choices = [
+            (zone, zone) for zone in time_zones()
+        ]

@@ -107,6 +107,29 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
+class DeploymentDefaults(models.Model):
+    """The deployment's defaults, set by an admin: the language and time zone of new users and
+    of users without their own, the country phone numbers and postal codes are read for when a
+    lead does not say, and the currency of money without one. One row (pk 1); until an admin
+    saves it the values come from the environment (`LEADLOOP_LANGUAGE`, `LEADLOOP_COUNTRY`, …).
+    """
+
+    language = models.CharField(_("language"), max_length=8)
+    country = models.CharField(_("country"), max_length=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    time_zone = models.CharField(_("time zone"), max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("deployment defaults")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(pk=1), name="deployment_defaults_one_row"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.language} {self.country} {self.currency} {self.time_zone}"
+
+
 class AuditAction(models.TextChoices):
     LEAD_VIEWED = "lead_viewed", _("Lead viewed")
     LEAD_EXPORTED = "lead_exported", _("Leads exported")
@@ -139,6 +162,7 @@ class AuditTarget(models.TextChoices):
     RULE = "rule", _("Rule")
     BLOCK_ENTRY = "block_entry", _("Blocklist entry")
     SETTINGS = "settings", _("Settings")
+    DEFAULTS = "defaults", _("Deployment defaults")
     PROVIDER = "provider", _("Enrichment provider")
     USER = "user", _("User")
     TEAM = "team", _("Team")

@@ -9,6 +9,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.accounts.defaults import Defaults as Defaults
+from leadloop.accounts.defaults import get_defaults as get_defaults
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import ROLES, Permission, can, require
 from leadloop.errors import NotFound, ValidationFailed

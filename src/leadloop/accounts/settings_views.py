@@ -1,7 +1,10 @@
-"""The settings pages of an admin: /settings/, users, teams and partner organisations; and
+"""The settings pages of an admin: /settings/, users, teams, partner organisations, the
+deployment's defaults and everyone's API keys; and
 the public page a one-time link opens to set a password (/set-password/<uid>/<token>/)."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +17,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from leadloop.accounts import selectors, services
-from leadloop.accounts.forms import PartnerForm, SetPasswordForm, TeamForm, UserForm
-from leadloop.accounts.models import User
+from leadloop.accounts.forms import (
+    ApiKeyForm,
+    DefaultsForm,
+    PartnerForm,
+    ServiceForm,
+    SetPasswordForm,
+    TeamForm,
+    UserForm,
+)
+from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.accounts.services import IssuedKey
 from leadloop.accounts.services.users import PasswordLink, user_for_link
+from leadloop.accounts.settings_forms import edit_page, list_page, saved_message
+from leadloop.accounts.views import revoke_context
 from leadloop.errors import LeadloopError
 
 
@@ -38,35 +52,29 @@ def settings_index(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/settings_index.html")
 
 
-def _users_page(
-    request: HttpRequest, actor: User, *, form: UserForm | None = None, status: int = 200
-) -> HttpResponse:
+def _users_page(request: HttpRequest, actor: User, form: ServiceForm, status: int) -> HttpResponse:
     page = Paginator(selectors.list_users(actor), selectors.USERS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    context = {"page": page, "users": page.object_list, "form": form or UserForm(actor=actor)}
+    context = {"page": page, "users": page.object_list, "form": form}
     return render(request, "accounts/users.html", context, status=status)
 
 
 @login_required
 def user_list(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
-    if request.method != "POST":
-        return _users_page(request, actor)
-    form = UserForm(request.POST, actor=actor)
-    if not form.is_valid():
-        return _users_page(request, actor, form=form, status=422)
-    try:
+    form = UserForm(request.POST or None, actor=actor)
+
+    def save() -> PasswordLink:
         user = services.add_user(by=actor, **form.profile())
-        link = services.create_password_link(user, by=actor)
-    except LeadloopError as exc:
-        form.apply_service_error(exc)
-        return _users_page(request, actor, form=form, status=exc.status)
-    return render(
-        request,
-        "accounts/password_link.html",
-        {"target": user, "link": _link_url(request, link), "created": True},
-        status=201,
+        return services.create_password_link(user, by=actor)
+
+    def created(link: PasswordLink) -> HttpResponse:
+        context = {"target": link.user, "link": _link_url(request, link), "created": True}
+        return render(request, "accounts/password_link.html", context, status=201)
+
+    return list_page(
+        request, form, save=save, show=partial(_users_page, request, actor), saved=created
     )
 
 
@@ -74,29 +82,27 @@ def user_list(request: HttpRequest) -> HttpResponse:
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     actor = _admin(request)
     user = selectors.get_user_for_admin(actor, user_id)
-    form = UserForm(request.POST if request.method == "POST" else None, actor=actor, user=user)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.change_user(user, by=actor, **form.profile())
-            except LeadloopError as exc:
-                form.apply_service_error(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("%(name)s is saved.") % {"name": user.username})
-                return redirect("accounts:users")
-        else:
-            status = 422
-    return render(request, "accounts/user_edit.html", {"target": user, "form": form}, status=status)
+    form = UserForm(request.POST or None, actor=actor, user=user)
+    return edit_page(
+        request,
+        form,
+        save=lambda: services.change_user(user, by=actor, **form.profile()),
+        template="accounts/user_edit.html",
+        context={"target": user},
+        name=lambda: user.username,
+        done=reverse("accounts:users"),
+    )
 
 
 @login_required
 @require_POST
 def user_set_active(request: HttpRequest, user_id: int) -> HttpResponse:
+    """Reactivate at once; deactivate only from the confirmation page (works without JS)."""
     actor = _admin(request)
     user = selectors.get_user_for_admin(actor, user_id)
     active = request.POST.get("active") == "1"
+    if not active and request.POST.get("confirm") != "1":
+        return render(request, "accounts/user_deactivate.html", {"target": user})
     try:
         services.set_user_active(user, active=active, by=actor)
     except LeadloopError as exc:
@@ -149,12 +155,10 @@ def set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 # --- Teams and partner organisations -------------------------------------------------------------
 
 
-def _teams_page(
-    request: HttpRequest, actor: User, *, form: TeamForm | None = None, status: int = 200
-) -> HttpResponse:
+def _teams_page(request: HttpRequest, actor: User, form: ServiceForm, status: int) -> HttpResponse:
     context = {
         "teams": selectors.list_all_teams(actor).annotate(member_count=Count("members")),
-        "form": form or TeamForm(actor=actor),
+        "form": form,
     }
     return render(request, "accounts/teams.html", context, status=status)
 
@@ -162,55 +166,50 @@ def _teams_page(
 @login_required
 def team_list(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
-    if request.method != "POST":
-        return _teams_page(request, actor)
-    form = TeamForm(request.POST, actor=actor)
-    if not form.is_valid():
-        return _teams_page(request, actor, form=form, status=422)
-    try:
-        team = services.create_team(
+    form = TeamForm(request.POST or None, actor=actor)
+
+    def save() -> Team:
+        return services.create_team(
             by=actor, name=form.cleaned_data["name"], manager=form.chosen_manager()
         )
-    except LeadloopError as exc:
-        form.apply_service_error(exc)
-        return _teams_page(request, actor, form=form, status=exc.status)
-    messages.success(request, _("%(name)s is saved.") % {"name": team.name})
-    return redirect("accounts:teams")
+
+    def created(team: Team) -> HttpResponse:
+        saved_message(request, team.name)
+        return redirect("accounts:teams")
+
+    return list_page(
+        request, form, save=save, show=partial(_teams_page, request, actor), saved=created
+    )
 
 
 @login_required
 def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     actor = _admin(request)
     team = selectors.get_team_for_admin(actor, team_id)
-    form = TeamForm(request.POST if request.method == "POST" else None, actor=actor, team=team)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.change_team(
-                    team,
-                    by=actor,
-                    name=form.cleaned_data["name"],
-                    manager=form.chosen_manager(),
-                    members=form.chosen_members(),
-                )
-            except LeadloopError as exc:
-                form.apply_service_error(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("%(name)s is saved.") % {"name": team.name})
-                return redirect("accounts:teams")
-        else:
-            status = 422
-    return render(request, "accounts/team_edit.html", {"target": team, "form": form}, status=status)
+    form = TeamForm(request.POST or None, actor=actor, team=team)
+    return edit_page(
+        request,
+        form,
+        save=lambda: services.change_team(
+            team,
+            by=actor,
+            name=form.cleaned_data["name"],
+            manager=form.chosen_manager(),
+            members=form.chosen_members(),
+        ),
+        template="accounts/team_edit.html",
+        context={"target": team},
+        name=lambda: team.name,
+        done=reverse("accounts:teams"),
+    )
 
 
 def _partners_page(
-    request: HttpRequest, actor: User, *, form: PartnerForm | None = None, status: int = 200
+    request: HttpRequest, actor: User, form: ServiceForm, status: int
 ) -> HttpResponse:
     context = {
         "partners": selectors.list_partners(actor).annotate(user_count=Count("users")),
-        "form": form or PartnerForm(),
+        "form": form,
     }
     return render(request, "accounts/partners.html", context, status=status)
 
@@ -218,18 +217,19 @@ def _partners_page(
 @login_required
 def partner_list(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
-    if request.method != "POST":
-        return _partners_page(request, actor)
-    form = PartnerForm(request.POST)
-    if not form.is_valid():
-        return _partners_page(request, actor, form=form, status=422)
-    try:
-        partner = services.create_partner(by=actor, name=form.cleaned_data["name"])
-    except LeadloopError as exc:
-        form.apply_service_error(exc)
-        return _partners_page(request, actor, form=form, status=exc.status)
-    messages.success(request, _("%(name)s is saved.") % {"name": partner.name})
-    return redirect("accounts:partners")
+    form = PartnerForm(request.POST or None)
+
+    def created(partner: PartnerOrganization) -> HttpResponse:
+        saved_message(request, partner.name)
+        return redirect("accounts:partners")
+
+    return list_page(
+        request,
+        form,
+        save=lambda: services.create_partner(by=actor, name=form.cleaned_data["name"]),
+        show=partial(_partners_page, request, actor),
+        saved=created,
+    )
 
 
 @login_required
@@ -237,24 +237,91 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
     actor = _admin(request)
     partner = selectors.get_partner_for_admin(actor, partner_id)
     initial = {"name": partner.name, "is_active": partner.is_active}
-    form = PartnerForm(request.POST if request.method == "POST" else None, initial=initial)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                services.change_partner(
-                    partner,
-                    by=actor,
-                    name=form.cleaned_data["name"],
-                    is_active=form.cleaned_data["is_active"],
-                )
-            except LeadloopError as exc:
-                form.apply_service_error(exc)
-                status = exc.status
-            else:
-                messages.success(request, _("%(name)s is saved.") % {"name": partner.name})
-                return redirect("accounts:partners")
-        else:
-            status = 422
-    context = {"target": partner, "form": form}
-    return render(request, "accounts/partner_edit.html", context, status=status)
+    form = PartnerForm(request.POST or None, initial=initial)
+    return edit_page(
+        request,
+        form,
+        save=lambda: services.change_partner(
+            partner,
+            by=actor,
+            name=form.cleaned_data["name"],
+            is_active=form.cleaned_data["is_active"],
+        ),
+        template="accounts/partner_edit.html",
+        context={"target": partner},
+        name=lambda: partner.name,
+        done=reverse("accounts:partners"),
+    )
+
+
+# --- Deployment defaults and everyone's API keys -------------------------------------------------
+
+
+@login_required
+def defaults_edit(request: HttpRequest) -> HttpResponse:
+    actor = _admin(request)
+    current = selectors.get_defaults()
+    form = DefaultsForm(request.POST or None, current=current)
+    return edit_page(
+        request,
+        form,
+        save=lambda: services.change_defaults(by=actor, **form.cleaned_data),
+        template="accounts/defaults.html",
+        context={"current": current},
+        name=lambda: "",
+        done=reverse("accounts:defaults"),
+        message=_("The defaults are saved."),
+    )
+
+
+API_KEYS_PER_PAGE = 50
+
+
+def _key_admin(request: HttpRequest) -> User:
+    actor: User = request.user  # type: ignore[assignment]
+    require(actor, Permission.MANAGE_ALL_API_KEYS)
+    return actor
+
+
+def _keys_page(
+    request: HttpRequest,
+    actor: User,
+    form: ServiceForm,
+    status: int,
+    *,
+    new_key: IssuedKey | None = None,
+) -> HttpResponse:
+    page = Paginator(selectors.list_api_keys(actor), API_KEYS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "keys": page.object_list, "form": form, "new_key": new_key}
+    return render(request, "accounts/settings_api_keys.html", context, status=status)
+
+
+@login_required
+def admin_api_key_list(request: HttpRequest) -> HttpResponse:
+    actor = _key_admin(request)
+    form = ApiKeyForm(request.POST or None, actor=actor)
+    show = partial(_keys_page, request, actor)
+    return list_page(
+        request,
+        form,
+        save=lambda: services.create_api_key(
+            form.owner(actor), name=form.cleaned_data["name"], by=actor
+        ),
+        show=show,
+        # The raw key is on this response only: never stored, never put in a redirect.
+        saved=lambda issued: show(ApiKeyForm(actor=actor), 201, new_key=issued),
+    )
+
+
+@login_required
+def admin_api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    """GET asks to confirm; the confirming POST revokes (no JavaScript needed)."""
+    actor = _key_admin(request)
+    key = selectors.get_api_key_for(actor, key_id)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return render(request, "accounts/api_key_revoke.html", revoke_context(key, own=False))
+    services.revoke_api_key(key, by=actor)
+    messages.success(request, _("The key %(prefix)s… no longer works.") % {"prefix": key.prefix})
+    return redirect("accounts:admin-api-keys")

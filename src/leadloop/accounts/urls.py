@@ -28,6 +28,13 @@ urlpatterns = [
     path("settings/teams/<int:team_id>/", settings_views.team_edit, name="team-edit"),
     path("settings/partners/", settings_views.partner_list, name="partners"),
     path("settings/partners/<int:partner_id>/", settings_views.partner_edit, name="partner-edit"),
+    path("settings/defaults/", settings_views.defaults_edit, name="defaults"),
+    path("settings/api-keys/", settings_views.admin_api_key_list, name="admin-api-keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        settings_views.admin_api_key_revoke,
+        name="admin-api-key-revoke",
+    ),
     path(
         "set-password/<str:uidb64>/<str:token>/",
         settings_views.set_password,

@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from leadloop.accounts import selectors, services
 from leadloop.accounts.forms import ApiKeyForm
-from leadloop.accounts.models import User
+from leadloop.accounts.models import ApiKey, User
 from leadloop.errors import LeadloopError
 
 
@@ -67,11 +67,28 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
 def api_key_revoke(request: HttpRequest, key_id: int) -> HttpResponse:
+    """GET (or a POST without `confirm`) asks to confirm; the confirming POST revokes. A page,
+    not a JavaScript confirm(), so it works without scripts and with a screen reader."""
     actor = _actor(request)
-    key = services.revoke_api_key(selectors.get_api_key_for(actor, key_id), by=actor)
+    key = selectors.get_api_key_for(actor, key_id)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        return render(request, "accounts/api_key_revoke.html", revoke_context(key, own=True))
+    key = services.revoke_api_key(key, by=actor)
     messages.success(request, _("The key %(prefix)s… no longer works.") % {"prefix": key.prefix})
-    if _is_htmx(request):
-        return _page(request)
     return redirect("accounts:api-keys")
+
+
+def revoke_context(key: ApiKey, *, own: bool) -> dict[str, Any]:
+    """The confirmation page's key and where it posts and goes back to (own page or settings)."""
+    if own:
+        return {
+            "key": key,
+            "action": reverse("accounts:api-key-revoke", args=[key.pk]),
+            "back": reverse("accounts:api-keys"),
+        }
+    return {
+        "key": key,
+        "action": reverse("accounts:admin-api-key-revoke", args=[key.pk]),
+        "back": reverse("accounts:admin-api-keys"),
+    }

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
-from leadloop.accounts.selectors import is_staff_role
+from leadloop.accounts.selectors import get_defaults, is_staff_role
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.intake import selectors as intake_selectors
 from leadloop.leads import selectors as leads_selectors
@@ -128,7 +127,7 @@ def find_person(actor: Actor, query: PersonQuery) -> Person:
     phone_e164 = ""
     if query.phone:
         try:
-            phone_e164 = normalize_phone(query.phone, region=settings.LEADLOOP_DEFAULT_COUNTRY)
+            phone_e164 = normalize_phone(query.phone, region=get_defaults().country)
         except InvalidValue as exc:
             raise ValidationFailed(str(exc), errors={"phone": [str(exc)]}) from exc
     email = query.email

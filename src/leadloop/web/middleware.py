@@ -11,27 +11,35 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from leadloop.accounts.audit import request_context
+from leadloop.accounts.selectors import get_defaults
 from leadloop.errors import NotAllowed, NotFound
 
 
 class UserPreferencesMiddleware:
-    """Activate the logged-in user's time zone (default Europe/Amsterdam) and saved language."""
+    """Activate the logged-in user's time zone and saved language, else the deployment's (the
+    language only when the browser does not ask for one)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        zone_name = settings.LEADLOOP_DEFAULT_TIME_ZONE
+        defaults = get_defaults()
+        zone_name = defaults.time_zone
+        language = ""
         if user is not None and user.is_authenticated:
             zone_name = user.time_zone or zone_name
-            if user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
+            language = user.language
+        if not language and "Accept-Language" not in request.headers:
+            # Nobody said which language: the deployment's, not the environment's LANGUAGE_CODE.
+            language = defaults.language
+        if language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
         try:
             timezone.activate(zoneinfo.ZoneInfo(zone_name))
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.LEADLOOP_DEFAULT_TIME_ZONE))
+            timezone.activate(zoneinfo.ZoneInfo(defaults.time_zone))
         try:
             return self.get_response(request)
         finally:

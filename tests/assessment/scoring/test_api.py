@@ -292,7 +292,7 @@ def test_reps_and_partners_are_refused_everywhere(request, api_client_for, sourc
     assert SourcePolicy.objects.count() == 0
 
 
-def test_without_credentials_the_api_answers_401(client):
+def test_without_credentials_the_api_answers_401(client, db):
     response = client.get(f"{BASE}/settings")
 
     assert response.status_code == 401

@@ -117,7 +117,7 @@ def test_reps_and_partners_get_403_everywhere(request, logged_in_client, source,
     assert SourcePolicy.objects.count() == 0
 
 
-def test_anonymous_visitors_are_sent_to_log_in(client):
+def test_anonymous_visitors_are_sent_to_log_in(client, db):
     response = client.get(PAGE)
 
     assert response.status_code == 302

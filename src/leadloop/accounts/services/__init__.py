@@ -212,6 +212,7 @@ def unlock(*, by: Actor, username: str = "", ip: str = "") -> int:
 
 # Administration of users, teams and partners lives in `users.py` and `teams.py`; imported
 # last because `users.py` calls `create_user` above.
+from leadloop.accounts.defaults import change_defaults as change_defaults  # noqa: E402
 from leadloop.accounts.services.teams import change_partner as change_partner  # noqa: E402
 from leadloop.accounts.services.teams import change_team as change_team  # noqa: E402
 from leadloop.accounts.services.teams import create_partner as create_partner  # noqa: E402

@@ -23,6 +23,7 @@ from leadloop.accounts.actors import SYSTEM, Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, AuditTarget, PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.accounts.selectors import get_defaults
 from leadloop.errors import NotFound, ValidationFailed
 
 # The fields `change_user` may set; anything else stays with the CLI or the user themself.
@@ -59,10 +60,14 @@ def create_user(
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
     language: str = "",
-    time_zone: str = "Europe/Amsterdam",
+    time_zone: str | None = None,
     by: Actor = SYSTEM,
 ) -> User:
-    """Create a user with a role; a partner user must belong to a partner organisation."""
+    """Create a user with a role; a partner user must belong to a partner organisation.
+
+    Without a time zone the user gets the deployment's; without a language, their browser's.
+    """
+    time_zone = time_zone or get_defaults().time_zone
     if role not in Role.values:
         raise ValidationFailed(
             _("Unknown role %(role)r.") % {"role": role},
@@ -162,11 +167,17 @@ def add_user(
     last_name: str = "",
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
-    language: str = "",
-    time_zone: str = "Europe/Amsterdam",
+    language: str | None = None,
+    time_zone: str | None = None,
 ) -> User:
-    """An admin adds a user without a password; a set-password link lets them in."""
+    """An admin adds a user without a password; a set-password link lets them in.
+
+    Without a language or time zone the user gets the deployment's defaults.
+    """
     require(by, Permission.MANAGE_USERS)
+    defaults = get_defaults()
+    language = defaults.language if language is None else language
+    time_zone = time_zone or defaults.time_zone
     _check_profile(role=role, partner=partner, language=language, time_zone=time_zone)
     return create_user(
         username=username.strip(),

@@ -187,6 +187,28 @@ def _users() -> dict[str, User]:
     return users
 
 
+# The demo's leads are Dutch and priced in euros: its defaults say so whatever the environment
+# says, so their phones and postal codes read right. Keys: (user, name, revoked).
+DEMO_DEFAULTS = {"country": "NL", "currency": "EUR", "time_zone": "Europe/Amsterdam"}
+DEMO_KEYS = (
+    ("marketing", "Web shop sync", False),
+    ("manager.north", "Dialler export", False),
+    ("manager.north", "Old dialler export", True),
+)
+
+
+def _settings(users: dict[str, User]) -> None:
+    """The deployment's defaults, and a few API keys for Settings → API keys to show."""
+    accounts_services.change_defaults(by=SYSTEM, **DEMO_DEFAULTS)
+    for username, name, revoked in DEMO_KEYS:
+        user = users[username]
+        if user.api_keys.filter(name=name).exists():
+            continue
+        issued = accounts_services.create_api_key(user, name=name, by=SYSTEM)
+        if revoked:
+            accounts_services.revoke_api_key(issued.key, by=SYSTEM)
+
+
 def _owners(users: dict[str, User]) -> tuple[list[_Owner], list[_Owner]]:
     empty = {"assigned_to": None, "team": None, "partner": None}
     owners, pools = [], []
@@ -361,6 +383,7 @@ def _reference(
 ) -> _Reference:
     rng = random.Random(f"{seed}:reference")  # noqa: S311 (demo data, not secrets)
     users = _users()
+    _settings(users)
     marketing = _user_actor(users["marketing"])
     owners, pools = _owners(users)
     sources, by_day = _sources_and_campaigns(rng, today, marketing)

@@ -1,6 +1,6 @@
 """/api/v1 leads, organizations, sources, campaigns: parse, call a service or selector, answer."""
 
-from leadloop.leads.api.base import Strict, campaigns, leads, organizations, sources
+from leadloop.leads.api.base import Strict, campaigns, leads, lost_reasons, organizations, sources
 from leadloop.leads.api.campaign_endpoints import (
     CampaignIn,
     CampaignOut,
@@ -34,6 +34,7 @@ from leadloop.leads.api.lead_endpoints import (
     transition_lead,
     update_lead,
 )
+from leadloop.leads.api.lost_reason_endpoints import LostReasonOut, lost_reason_out
 from leadloop.leads.api.organization_endpoints import (
     OrganizationIn,
     OrganizationMove,
@@ -73,6 +74,7 @@ __all__ = [
     "LeadOut",
     "LeadQuery",
     "LimitsIn",
+    "LostReasonOut",
     "OrganizationIn",
     "OrganizationMove",
     "OrganizationOut",
@@ -103,6 +105,8 @@ __all__ = [
     "list_organizations",
     "list_sources",
     "log_activity",
+    "lost_reason_out",
+    "lost_reasons",
     "move_organization",
     "org_out",
     "organizations",

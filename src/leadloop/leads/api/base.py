@@ -12,6 +12,7 @@ leads = Router()
 organizations = Router()
 sources = Router()
 campaigns = Router()
+lost_reasons = Router()
 
 
 def _actor(request: HttpRequest) -> Actor:

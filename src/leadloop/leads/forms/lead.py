@@ -13,6 +13,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.accounts.selectors import (
+    get_defaults,
     is_staff_role,
     list_assignable_partners,
     list_assignable_teams,
@@ -242,7 +243,9 @@ class LeadForm(UIForm):
     def __init__(
         self, data: QueryDict | None = None, *, actor: Actor, lead: Lead | None = None
     ) -> None:
-        super().__init__(data, initial=self._initial(lead) if lead else {"currency": "EUR"})
+        super().__init__(
+            data, initial=self._initial(lead) if lead else {"currency": get_defaults().currency}
+        )
         self.lead = lead
         if lead is not None:
             del self.fields["source"]

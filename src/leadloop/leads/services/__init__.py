@@ -27,7 +27,11 @@ from leadloop.leads.services.leads import (
     transition,
     update_lead,
 )
-from leadloop.leads.services.lost_reasons import create_lost_reason, set_lost_reason_active
+from leadloop.leads.services.lost_reasons import (
+    create_lost_reason,
+    rename_lost_reason,
+    set_lost_reason_active,
+)
 from leadloop.leads.services.organizations import create_organization, move_organization
 from leadloop.leads.services.privacy import (
     OBJECTION_KINDS,
@@ -90,6 +94,7 @@ __all__ = [
     "record_merge",
     "record_objection",
     "refresh_search_text",
+    "rename_lost_reason",
     "resolve_assignee",
     "resolve_source_key",
     "revoke_source_key",

@@ -69,3 +69,16 @@ def set_lost_reason_active(reason: LostReason, *, active: bool, by: Actor) -> Lo
             locked, by=by, data={"change": "changed", "fields": ["is_active"], "is_active": active}
         )
     return locked
+
+
+@transaction.atomic
+def rename_lost_reason(reason: LostReason, *, name: str, by: Actor) -> LostReason:
+    """Give a lost reason another name; leads lost for it show the new one."""
+    require(by, Permission.MANAGE_USERS)
+    locked = LostReason.objects.select_for_update().get(pk=reason.pk)
+    clean = _clean_name(name, pk=locked.pk)
+    if locked.name != clean:
+        locked.name = clean
+        locked.save(update_fields=["name"])
+        _audit(locked, by=by, data={"change": "changed", "fields": ["name"]})
+    return locked

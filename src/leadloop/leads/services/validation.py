@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
+from leadloop.accounts.selectors import get_defaults
 from leadloop.errors import ValidationFailed
 from leadloop.leads import selectors
 from leadloop.leads.models import (
@@ -163,7 +163,7 @@ def clean_lead_input(
         attempt(name, text_value)
     attempt("email", lambda raw: {"email": normalize_email(clean_text(raw))})
     attempt("country", lambda raw: {"country": normalize_country(clean_text(raw))})
-    region = values.get("country") or default_region or settings.LEADLOOP_DEFAULT_COUNTRY
+    region = values.get("country") or default_region or get_defaults().country
 
     def phone_value(raw: Any) -> dict[str, Any]:
         text = clean_text(raw)
@@ -206,7 +206,7 @@ def clean_lead_input(
     attempt("probability", probability_value)
 
     def currency_value(raw: Any) -> dict[str, Any]:
-        text = clean_text(raw).upper() or settings.LEADLOOP_DEFAULT_CURRENCY
+        text = clean_text(raw).upper() or get_defaults().currency
         if len(text) != 3 or not text.isalpha():
             raise InvalidValue(_("Expected a three-letter currency code like EUR."))
         return {"currency": text}

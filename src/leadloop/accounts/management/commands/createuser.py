@@ -25,7 +25,9 @@ class Command(LeadloopCommand):
         parser.add_argument("--partner", help="Partner organisation name (created when missing).")
         parser.add_argument("--language", default="", choices=["", "en", "nl"])
         parser.add_argument(
-            "--time-zone", default="Europe/Amsterdam", help="IANA zone the UI shows times in."
+            "--time-zone",
+            default=None,
+            help="IANA zone the UI shows times in (default: deployment's).",
         )
         parser.add_argument("--api-key", action="store_true", help="Issue an API key and print it.")
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import SYSTEM, Actor, SourceActor, SystemActor
 from leadloop.accounts.models import User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.accounts.selectors import get_defaults
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.intake.imports import worker as import_worker
 from leadloop.intake.imports.bulk.rows import (
@@ -300,7 +301,7 @@ def _run(
         plan = _Plan(
             headers=table.headers,
             mapping=document,
-            default_region=source.default_country or settings.LEADLOOP_DEFAULT_COUNTRY,
+            default_region=source.default_country or get_defaults().country,
             default_language=source.default_language,
             minimum_contact=source.minimum_contact,
         )
