@@ -134,7 +134,17 @@ def region_level(a: str, b: str) -> int:
 class Keys:
     """The normalised values of one person that the comparisons read (computed once)."""
 
-    __slots__ = ("city", "first", "house", "last", "postal", "region", "street")
+    __slots__ = (
+        "city",
+        "first",
+        "first_as_last",
+        "house",
+        "last",
+        "last_as_first",
+        "postal",
+        "region",
+        "street",
+    )
 
     def __init__(
         self,
@@ -149,6 +159,9 @@ class Keys:
     ) -> None:
         self.first = _key(first)
         self.last = last_name_key(last)
+        # The same names read the other way round, for a record with first and last swapped.
+        self.first_as_last = last_name_key(first)
+        self.last_as_first = _key(last)
         self.house = house_key(house)
         self.street = street_key(street)
         self.city = _key(city)
@@ -158,7 +171,7 @@ class Keys:
 
 def levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, ...]:
     """The level of each field in `FIELDS` order (b's first and last name swapped if asked)."""
-    b_first, b_last = (b.last, b.first) if swapped else (b.first, b.last)
+    b_first, b_last = (b.last_as_first, b.first_as_last) if swapped else (b.first, b.last)
     return (
         first_name_level(a.first, b_first),
         _text_level(a.last, b_last),
