@@ -26,6 +26,7 @@ from leadloop.assessment.dedup.matching.person import (
     postal_variants,
 )
 from leadloop.assessment.models import DuplicatePair, PairState
+from leadloop.leads.normalize import address_key
 
 # --- Blocking ------------------------------------------------------------------------------------
 
@@ -44,6 +45,8 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     # surname or the initial, or in the last digit of a postal code, still meets its twin.
     near_names = [direct, direct] if direct else []
     near_postals = [postals[0], postals[0]] if len(postals) == 1 else []
+    place = address_key(lead.house_number or "", lead.street or "")
+    places = [place] if place else []
     shape = (
         len(emails),
         len(phones),
@@ -52,14 +55,16 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
         len(names),
         len(near_names),
         len(near_postals),
+        len(places),
     )
-    return shape, [*emails, *phones, *postals, *orgs, *names, *near_names, *near_postals]
+    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *near_postals, *places]
+    return shape, values
 
 
 @lru_cache(maxsize=512)
 def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     """The one statement that reads every block's candidates (built once per shape)."""
-    emails, phones, postals, orgs, names, near_names, near_postals = shape
+    emails, phones, postals, orgs, names, near_names, near_postals, places = shape
     parts: list[str] = []
 
     def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
@@ -89,6 +94,8 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
         where = "postal_code {} %s AND NOT (postal_code = '')"
         block(where.format(">"), order="postal_code", limit=NEIGHBOURS)
         block(where.format("<"), order="postal_code DESC", limit=NEIGHBOURS)
+    if places:
+        block("address_key = %s", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608
