@@ -60,7 +60,11 @@ _HOUSE = re.compile(r"[^0-9a-z]+")
 def street_key(street: str) -> str:
     """Folded street name with abbreviations spelled out: 'Tullaroop St.' → 'tullaroop street',
     'Dorpsstr.' → 'dorpsstraat'."""
-    words = _key(street).split(" ")
+    return _spelled_out(_key(street))
+
+
+def _spelled_out(folded: str) -> str:
+    words = folded.split(" ")
     if not words or not words[0]:
         return ""
     spelled = [_STREET_WORDS.get(w, w) for w in words]
@@ -79,7 +83,12 @@ def house_key(number: str) -> str:
 
 def last_name_key(name: str) -> str:
     """Folded surname without particles ('van den Berg' → 'berg'; a lone particle stays)."""
-    folded = _key(name)
+    return _without_particles(_key(name))
+
+
+def _without_particles(folded: str) -> str:
+    if " " not in folded:
+        return folded
     words = [w for w in folded.split(" ") if w and w not in PARTICLES]
     return " ".join(words) if words else folded
 
@@ -157,16 +166,58 @@ class Keys:
         postal: str,
         region: str,
     ) -> None:
-        self.first = _key(first)
-        self.last = last_name_key(last)
+        self._set(
+            first=_key(first),
+            last=_key(last),
+            house=house_key(house),
+            street=_key(street),
+            city=_key(city),
+            postal=postal.upper().replace(" ", "").replace("-", ""),
+            region=region,
+        )
+
+    @classmethod
+    def folded(
+        cls,
+        *,
+        first: str,
+        last: str,
+        house: str,
+        street: str,
+        city: str,
+        postal: str,
+        region: str,
+    ) -> Keys:
+        """From values folded already (a Person's): names, street and city through `_key`, the
+        house number and postal code as keys; only the region is raw."""
+        keys = cls.__new__(cls)
+        keys._set(
+            first=first, last=last, house=house, street=street, city=city, postal=postal,
+            region=region,
+        )  # fmt: skip
+        return keys
+
+    def _set(
+        self,
+        *,
+        first: str,
+        last: str,
+        house: str,
+        street: str,
+        city: str,
+        postal: str,
+        region: str,
+    ) -> None:
+        self.first = first
+        self.last = _without_particles(last)
         # The same names read the other way round, for a record with first and last swapped.
-        self.first_as_last = last_name_key(first)
-        self.last_as_first = _key(last)
-        self.house = house_key(house)
-        self.street = street_key(street)
-        self.city = _key(city)
-        self.postal = postal.upper().replace(" ", "").replace("-", "")
-        self.region = _key(region)
+        self.first_as_last = _without_particles(first)
+        self.last_as_first = last
+        self.house = house
+        self.street = _spelled_out(street)
+        self.city = city
+        self.postal = postal
+        self.region = region.strip().lower() if region.isascii() else _key(region)
 
 
 def levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, ...]:

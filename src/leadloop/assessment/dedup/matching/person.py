@@ -141,15 +141,14 @@ class Person:
     def keys(self) -> Keys:
         """The values the name-and-address comparisons read (fields.py)."""
         if self._keys is None:
-            raw = self._raw
-            self._keys = Keys(
-                first=raw[1] or "",
-                last=raw[2] or "",
-                house=raw[6] or "",
-                street=raw[7] or "",
-                city=raw[8] or "",
-                postal=raw[5] or "",
-                region=raw[11] or "",
+            self._keys = Keys.folded(
+                first=self.first,
+                last=self.last,
+                house=self.house,
+                street=self.street,
+                city=self.city,
+                postal=self.postal,
+                region=self._raw[11] or "",
             )
         return self._keys
 
