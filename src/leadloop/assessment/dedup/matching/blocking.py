@@ -44,7 +44,7 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     # Sorted neighbourhood: the keys just above and below in index order, so a typo late in the
     # surname or the initial, or in the last digit of a postal code, still meets its twin.
     near_names = [direct, direct] if direct else []
-    near_postals = [postals[0], postals[0]] if len(postals) == 1 else []
+    near_postals: list[str] = []
     place = address_key(lead.house_number or "", lead.street or "")
     places = [place] if place else []
     shape = (
@@ -189,9 +189,9 @@ class _Quick:
         first, last = (row[1] or "").strip().lower(), (row[2] or "").strip().lower()
         if not (first or last) or not (self.first or self.last):
             return False
-        place = self._same_place(row)
-        direct = _first_near(first, self.first) and (place or _near(last, self.last))
-        return direct or (_first_near(last, self.first) and (place or _near(first, self.last)))
+        if _first_near(first, self.first) and (_near(last, self.last) or self._same_place(row)):
+            return True
+        return _first_near(last, self.first) and (_near(first, self.last) or self._same_place(row))
 
     def _same_place(self, row: Sequence[Any]) -> bool:
         postal = row[5]

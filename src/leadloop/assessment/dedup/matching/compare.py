@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from leadloop.assessment.dedup.matching.fields import DIFFERENT, FIRST, HOUSE, describe, levels
+from leadloop.assessment.dedup.matching.fields import (
+    CLOSE,
+    DIFFERENT,
+    EXACT,
+    FIRST,
+    HOUSE,
+    LAST,
+    describe,
+    levels,
+)
 from leadloop.assessment.dedup.matching.model import MatchModel, current
 from leadloop.assessment.dedup.matching.names import (
     AGREE,
@@ -81,7 +90,8 @@ def name_and_address(
     model = model or current()
     direct = levels(a.keys, b.keys)
     weight = model.weight(direct)
-    if a.keys.first and a.keys.last and b.keys.first and b.keys.last:
+    names_agree = direct[FIRST] in (EXACT, CLOSE) and direct[LAST] in (EXACT, CLOSE)
+    if not names_agree and a.keys.first and a.keys.last and b.keys.first and b.keys.last:
         swapped = levels(a.keys, b.keys, swapped=True)
         swapped_weight = model.weight(swapped)
         if swapped_weight > weight:

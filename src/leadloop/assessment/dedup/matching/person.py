@@ -20,7 +20,7 @@ BLOCK_LIMIT = 50
 ORGANIZATION_BLOCK_LIMIT = 20
 NAME_BLOCK_LIMIT = 5
 # Sorted neighbourhood: rows read on each side of the lead's own name key and postal code.
-NEIGHBOURS = 2
+NEIGHBOURS = 1
 # The columns the scorer reads, in this order (no model instances on the hot path).
 COLUMNS = (
     "id",
