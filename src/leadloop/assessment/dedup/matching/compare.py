@@ -21,7 +21,7 @@ from leadloop.assessment.dedup.matching.names import (
     _name_pair,
     _similar,
 )
-from leadloop.assessment.dedup.matching.person import Person
+from leadloop.assessment.dedup.matching.person import DUPLICATE_AT, Person
 
 # The name-and-address probability shown and acted on is at most this: a model is never certain.
 MAX_PROBABILITY = 0.99
@@ -132,7 +132,11 @@ def score(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         weight, where = _place(a, b)
         label = f"name {name:.2f}" + (f" ({note})" if note else "")
         ruled = weight * name
-        modelled, why = _modelled(a, b)
+        # The model is for what the rules miss: people who share no e-mail or phone (with one,
+        # the contact rules decide as they always did) and whose name and place do not already
+        # make a duplicate. Either way a lookup skips the field comparisons.
+        needed = not evidence and ruled < DUPLICATE_AT
+        modelled, why = _modelled(a, b) if needed else (0.0, "")
         if modelled > ruled:
             evidence.append((modelled, why))
         else:
