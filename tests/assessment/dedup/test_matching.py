@@ -218,3 +218,19 @@ def test_hostile_names_are_matched_as_plain_text(nl):
     match = _best(nl, **bobby, email="Bobby@example.org")
     assert match.lead_id == stored.pk
     assert Lead.objects.count() == 1
+
+
+def test_without_e_mail_or_phone_the_address_key_finds_mistyped_names_and_postal_code(nl):
+    existing = _stored(nl, **JAN)
+    # Sorts between 'de fries|j' and 'de vries|j', so the name neighbours do not reach Jan.
+    _stored(nl, first_name="Jan", last_name="de Jong", email="jan@dejong.example")
+
+    match = _best(
+        nl, first_name="Jan", last_name="de Fries", email="", phone="",
+        street="Dorpsstr.", house_number="12", postal_code="1243 AB", city="Utrecht",
+    )  # fmt: skip
+
+    assert existing.address_key == "12|dorps"
+    assert match.lead_id == existing.pk
+    assert match.score >= dedup.DUPLICATE_AT
+    assert match.reasons[0].startswith("name and address: ")

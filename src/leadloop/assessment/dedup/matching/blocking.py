@@ -41,11 +41,15 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     first, last = lead.first_name or "", lead.last_name or ""
     direct = name_key(first, last)
     names = sorted({k for k in (direct, name_key(last, first)) if k})
-    # Sorted neighbourhood: the keys just above and below in index order, so a typo late in the
-    # surname or the initial, or in the last digit of a postal code, still meets its twin.
-    near_names = [direct, direct] if direct else []
-    near_postals: list[str] = []
-    place = address_key(lead.house_number or "", lead.street or "")
+    # A lead without an e-mail or phone has nothing but its name and address to be found by,
+    # so its net is cast wider: the name keys just above and below its own in index order
+    # (sorted neighbourhood: a typo late in the surname or in the initial) and the address key
+    # (house number and street: names and postal code all mistyped). A lead with a contact value
+    # is found through it, and its lookup stays as cheap as before; a twin stored without one
+    # still finds it in a scan, from its own side.
+    wide = not emails and not phones
+    near_names = [direct, direct] if direct and wide else []
+    place = address_key(lead.house_number or "", lead.street or "") if wide else None
     places = [place] if place else []
     shape = (
         len(emails),
@@ -54,17 +58,16 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
         len(orgs),
         len(names),
         len(near_names),
-        len(near_postals),
         len(places),
     )
-    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *near_postals, *places]
+    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places]
     return shape, values
 
 
 @lru_cache(maxsize=512)
 def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     """The one statement that reads every block's candidates (built once per shape)."""
-    emails, phones, postals, orgs, names, near_names, near_postals, places = shape
+    emails, phones, postals, orgs, names, near_names, places = shape
     parts: list[str] = []
 
     def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
@@ -90,10 +93,6 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     if near_names:
         block("name_key > %s", order="name_key", limit=NEIGHBOURS)
         block("name_key < %s", order="name_key DESC", limit=NEIGHBOURS)
-    if near_postals:
-        where = "postal_code {} %s AND NOT (postal_code = '')"
-        block(where.format(">"), order="postal_code", limit=NEIGHBOURS)
-        block(where.format("<"), order="postal_code DESC", limit=NEIGHBOURS)
     if places:
         block("address_key = %s", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
@@ -163,7 +162,17 @@ class _Quick:
     which the low bar of 0.5 allows for). Such a row cannot reach CANDIDATE_AT.
     """
 
-    __slots__ = ("email", "email_key", "first", "house", "last", "phone", "phone_tail", "postal")
+    __slots__ = (
+        "email",
+        "email_key",
+        "first",
+        "house",
+        "last",
+        "phone",
+        "phone_tail",
+        "postal",
+        "wide",
+    )
 
     def __init__(self, person: Person) -> None:
         raw = person._raw
@@ -173,6 +182,7 @@ class _Quick:
         self.phone, self.phone_tail = person.phone, person.phone_tail
         self.postal = person.postal
         self.house = (raw[6] or "").strip().lower()
+        self.wide = not (person.email or person.phone)
 
     def worth_scoring(self, row: Sequence[Any]) -> bool:
         email = row[3]
@@ -184,14 +194,20 @@ class _Quick:
         if phone and self.phone and (phone == self.phone or phone[-9:] == self.phone_tail):
             return True
         # Without a shared contact value only a name can make a match, weighed by the place: the
-        # first names must be near, and the surnames too unless the postal code or the house
-        # number is the same (a surname misspelt beyond recognition, or a new one).
+        # first names must be near, and the surnames too, unless the lead has no e-mail or phone
+        # (then its name and address are all there is) and the postal code or the house number
+        # is the same (a surname misspelt beyond recognition, or a new one).
         first, last = (row[1] or "").strip().lower(), (row[2] or "").strip().lower()
         if not (first or last) or not (self.first or self.last):
             return False
-        if _first_near(first, self.first) and (_near(last, self.last) or self._same_place(row)):
+        wide = self.wide
+        if _first_near(first, self.first) and (
+            _near(last, self.last) or (wide and self._same_place(row))
+        ):
             return True
-        return _first_near(last, self.first) and (_near(first, self.last) or self._same_place(row))
+        return _first_near(last, self.first) and (
+            _near(first, self.last) or (wide and self._same_place(row))
+        )
 
     def _same_place(self, row: Sequence[Any]) -> bool:
         postal = row[5]
