@@ -132,10 +132,13 @@ def score(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
         weight, where = _place(a, b)
         label = f"name {name:.2f}" + (f" ({note})" if note else "")
         ruled = weight * name
-        # The model is for what the rules miss: people who share no e-mail or phone (with one,
-        # the contact rules decide as they always did) and whose name and place do not already
-        # make a duplicate. Either way a lookup skips the field comparisons.
-        needed = not evidence and ruled < DUPLICATE_AT
+        # The model is for people known by name and address alone: it weighs a pair when one of
+        # the two has no e-mail or phone, no contact value is shared, and the name and place do
+        # not already make a duplicate by the rules. Pairs that both carry contact values are
+        # scored by the rules as they always were, which keeps a lookup for a lead with an
+        # e-mail or phone as cheap as before.
+        anonymous = not (a.email or a.phone) or not (b.email or b.phone)
+        needed = anonymous and not evidence and ruled < DUPLICATE_AT
         modelled, why = _modelled(a, b) if needed else (0.0, "")
         if modelled > ruled:
             evidence.append((modelled, why))
