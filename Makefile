@@ -62,6 +62,7 @@ bench: install
 bench-assessment: install
 	$(BIN)/python bench/assess_cost.py --leads 100000
 	$(BIN)/python bench/dedup_quality.py --people 20000
+	$(BIN)/python bench/dedup_names.py --people 5000 --febrl --fit
 	$(BIN)/python bench/dedup_lookups.py --leads 200000 --lookups 10000
 	$(BIN)/python bench/predictive_auc.py
 

@@ -80,6 +80,7 @@ def load(total: int, seed: int) -> None:
     from leadloop.assessment.dedup.matching import name_key
     from leadloop.leads import services
     from leadloop.leads.models import ChannelKind, Lead, Organization
+    from leadloop.leads.normalize import address_key
     from leadloop.leads.services.bulk import RawTable
 
     rng = random.Random(seed)
@@ -110,6 +111,7 @@ def load(total: int, seed: int) -> None:
                 created_at=now - dt.timedelta(seconds=total - lead_id),
                 updated_at=now,
                 name_key=name_key(values["first_name"], values["last_name"]),
+                address_key=address_key(values["house_number"], values["street"]),
             )
             rows.append(table.row(values))
         with transaction.atomic():

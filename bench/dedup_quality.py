@@ -235,7 +235,12 @@ def _shares_contact(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def normalised(record: dict[str, Any]) -> dict[str, Any]:
     """The lead values the intake would store for `record` (e-mail and phone normalised)."""
     from leadloop.assessment.dedup.matching import name_key
-    from leadloop.leads.normalize import InvalidValue, normalize_email, normalize_phone
+    from leadloop.leads.normalize import (
+        InvalidValue,
+        address_key,
+        normalize_email,
+        normalize_phone,
+    )
 
     values = {k: v for k, v in record.items() if k != "phone"}
     try:
@@ -248,6 +253,7 @@ def normalised(record: dict[str, Any]) -> dict[str, Any]:
         e164 = ""
     values["phone_raw"], values["phone_e164"] = record["phone"], e164
     values["name_key"] = name_key(values["first_name"], values["last_name"])
+    values["address_key"] = address_key(values["house_number"], values["street"])
     return values
 
 

@@ -84,16 +84,19 @@ def _fresh_assessment_rules():
     # The assessment configuration is cached per process for a few seconds; a test's rules (and
     # the rollback of the previous test's) must be read afresh.
     from leadloop.accounts import defaults
+    from leadloop.assessment.dedup.matching import model as match_model
     from leadloop.assessment.predictive import services as predictive
     from leadloop.assessment.scoring import rules
 
     rules.invalidate()
     predictive.invalidate()
     defaults.invalidate()
+    match_model.invalidate()
     yield
     rules.invalidate()
     predictive.invalidate()
     defaults.invalidate()
+    match_model.invalidate()
 
 
 @pytest.fixture(autouse=True)

@@ -253,6 +253,30 @@ class Merge(models.Model):
         return f"{self.merged_id} → {self.survivor_id}"
 
 
+class MatchWeights(models.Model):
+    """One fit of the name-and-address match model: m and u per field and level, and the share of
+    true matches among candidate pairs. The newest fit is the one in force
+    (assessment/dedup/matching/model.py)."""
+
+    model = models.JSONField()
+    pairs = models.PositiveIntegerField(_("candidate pairs"))
+    labelled_matches = models.PositiveIntegerField(_("merges used"), default=0)
+    labelled_non_matches = models.PositiveIntegerField(_("dismissals used"), default=0)
+    iterations = models.PositiveSmallIntegerField(default=0)
+    converged = models.BooleanField(default=False)
+    fitted_at = models.DateTimeField()
+    fitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-fitted_at", "-id"]
+        verbose_name = _("match weights")
+
+    def __str__(self) -> str:
+        return f"match weights of {self.fitted_at:%Y-%m-%d %H:%M} ({self.pairs} pairs)"
+
+
 class EnrichmentProvider(models.Model):
     """A web service that appends data to a lead: called with lead fields, answers JSON.
 

@@ -120,6 +120,18 @@ def name_key(first_name: str, last_name: str) -> str | None:
     return f"{last}|{_fold_name(first_name.strip())[:1]}"
 
 
+def address_key(house_number: str, street: str) -> str | None:
+    """The address block's key: house number and the first five letters of the street name
+    ('12', 'Dorpsstraat' → '12|dorps'). It meets a person again when both names and the postal
+    code were mistyped; the start of a street name rarely is, and the street type after it
+    ('st', 'street', 'str.') is left out of the key."""
+    house = "".join(ch for ch in house_number.lower() if ch.isalnum())[:10]
+    letters = "".join(ch for ch in _fold_name(street.strip()) if ch.isalpha())[:5]
+    if not house or len(letters) < 3:
+        return None
+    return f"{house}|{letters}"
+
+
 def _fold_name(text: str) -> str:
     # Most names are plain ASCII: lower() is the same as fold() there, and far cheaper.
     return text.lower() if text.isascii() else fold(text)

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment.models import DuplicatePair, Merge, PairState
+from leadloop.assessment.models import DuplicatePair, MatchWeights, Merge, PairState
 from leadloop.assessment.scoring import services as config
 from leadloop.intake import services as intake
 from leadloop.leads.models import Activity, ActivityKind, Lead
@@ -128,7 +128,8 @@ def test_api_lists_merges_and_undoes(api_client_for, admin, held):
     assert merged.status_code == 200
     assert merged.json()["field_choices"] == {"address": newer.pk}
     assert merged.json()["survivor_before"] == {
-        "city": "", "name_key": "smit|a", "search_text": older.search_text,
+        "city": "", "name_key": "smit|a", "address_key": None,
+        "search_text": older.search_text,
     }  # fmt: skip
     assert undone.status_code == 200
     assert undone.json()["undone_at"] is not None
@@ -225,3 +226,13 @@ def test_cli_find_again_updates_instead_of_adding(nl, capsys):
 
     assert "1 likely duplicate pairs (0 new, 1 still open" in capsys.readouterr().out
     assert DuplicatePair.objects.count() == 1
+
+
+def test_cli_fit_stores_the_weights_and_says_when_there_is_too_little_to_learn(nl, capsys):
+    _submit(nl, {"first_name": "Ann", "last_name": "Smit", "email": "ann@smit.example"})
+
+    call_command("duplicates", "fit")
+
+    assert "Too few pairs to fit (at least 200)" in capsys.readouterr().out
+    weights = MatchWeights.objects.get()
+    assert (weights.pairs, weights.labelled_matches, weights.fitted_by) == (0, 0, None)

@@ -27,7 +27,7 @@ from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
-from leadloop.assessment.models import DuplicatePair, Merge, PairState
+from leadloop.assessment.models import DuplicatePair, MatchWeights, Merge, PairState
 from leadloop.core.cursors import decode_cursor, encode_cursor
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as leads_selectors
@@ -50,7 +50,7 @@ MERGE_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "language": (gettext_lazy("Language"), ("language",)),
 }
 # Columns kept in step with the merged values.
-DERIVED = ("name_key", "search_text")
+DERIVED = ("name_key", "address_key", "search_text")
 PAGE_SIZE = 50
 
 
@@ -297,6 +297,7 @@ def merge_leads(
                 changes[column] = value
     if before:
         before["name_key"] = keep.name_key
+        before["address_key"] = keep.address_key
         before["search_text"] = keep.search_text
         leads_services.apply_changes(keep, changes, by=by, at=now)
     leads_services.apply_changes(gone, {"merged_into": keep}, by=by, at=now)
@@ -449,3 +450,38 @@ def _user(by: Actor) -> Any:
     from leadloop.accounts.models import User
 
     return by if isinstance(by, User) else None
+
+
+# --- Learning the match weights ------------------------------------------------------------------
+
+
+@transaction.atomic
+def refit_match_model(*, by: Actor, sample: int = 20_000) -> MatchWeights:
+    """Fit the name-and-address match weights by EM on the database's candidate pairs, with the
+    pairs people merged held as matches and those they dismissed as non-matches; the new weights
+    are in force at once in this process (other processes read them within a minute).
+
+    With too few pairs (model.MIN_PAIRS) the weights in force are stored again unchanged, so a
+    small database keeps the defaults."""
+    from leadloop.assessment.dedup.matching import learn
+    from leadloop.assessment.dedup.matching import model as match_model
+
+    start = match_model.current()
+    unlabelled = learn.candidate_vectors(start, sample=sample)
+    matches, non_matches = learn.decided_vectors(start)
+    vectors = [*unlabelled, *matches, *non_matches]
+    labels = [-1] * len(unlabelled) + [1] * len(matches) + [0] * len(non_matches)
+    fit = match_model.fit(vectors, labels=labels, start=start)
+    row = MatchWeights.objects.create(
+        model=fit.model.as_json(),
+        pairs=fit.pairs,
+        labelled_matches=len(matches),
+        labelled_non_matches=len(non_matches),
+        iterations=fit.iterations,
+        converged=fit.converged,
+        fitted_at=timezone.now(),
+        fitted_by=_user(by),
+    )
+    transaction.on_commit(match_model.invalidate)
+    match_model.invalidate()
+    return row

@@ -37,6 +37,7 @@ _NONE = DuplicateResult(None, ())
         "house_number",
         "street",
         "city",
+        "region",
         "source",
     ),
 )

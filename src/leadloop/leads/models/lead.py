@@ -130,6 +130,7 @@ class Lead(models.Model):
     )
     # Folded last name, the de-duplication block for fuzzy name matches.
     name_key = models.CharField(max_length=150, null=True, blank=True, editable=False)
+    address_key = models.CharField(max_length=20, null=True, blank=True, editable=False)
     # Findings, normalised values, device and appended data: what `assessment.assess()` said.
     assessment = models.JSONField(null=True, blank=True, editable=False)
     assessed_at = models.DateTimeField(_("assessed"), null=True, blank=True)
@@ -234,6 +235,11 @@ class Lead(models.Model):
             ),
             models.Index(
                 fields=["name_key"], name="lead_name_key", condition=Q(name_key__isnull=False)
+            ),
+            models.Index(
+                fields=["address_key"],
+                name="lead_address_key",
+                condition=Q(address_key__isnull=False),
             ),
             models.Index(
                 fields=["client_ip", "created_at"],

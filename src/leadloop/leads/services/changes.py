@@ -2,7 +2,8 @@
 
 Assessment, merging, enrichment and scoring change leads through `apply_changes` (one row) or
 `apply_bulk` (many rows, no timeline); new leads are inserted by `save_new_lead` (one) or
-`bulk.insert_new_leads` (many). These keep `search_text`, `name_key` and `updated_at` in step
+`bulk.insert_new_leads` (many). These keep `search_text`, `name_key`, `address_key` and
+`updated_at` in step
 with the values, so no caller recomputes them, and they publish the lead events.
 """
 
@@ -19,14 +20,15 @@ from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.leads import events
 from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import Lead, LeadStatus
-from leadloop.leads.normalize import build_search_text, name_key
+from leadloop.leads.normalize import address_key, build_search_text, name_key
 from leadloop.leads.services.timeline import record_activity
 
 SEARCH_FIELDS = frozenset(
     {"first_name", "last_name", "email", "company_name", "phone_e164", "phone_raw"}
 )
 NAME_FIELDS = frozenset({"first_name", "last_name"})
-DERIVED_FIELDS = frozenset({"search_text", "name_key", "updated_at"})
+ADDRESS_FIELDS = frozenset({"street", "house_number"})
+DERIVED_FIELDS = frozenset({"search_text", "name_key", "address_key", "updated_at"})
 
 
 def actor_label(by: Actor) -> str:
@@ -39,7 +41,8 @@ def actor_label(by: Actor) -> str:
 
 
 def derive(lead: Lead) -> None:
-    """Set the columns computed from the lead's values: search tokens and the name block key."""
+    """Set the columns computed from the lead's values: search tokens and the name and address
+    block keys."""
     lead.search_text = build_search_text(
         first_name=lead.first_name,
         last_name=lead.last_name,
@@ -49,6 +52,7 @@ def derive(lead: Lead) -> None:
         phone_raw=lead.phone_raw,
     )
     lead.name_key = name_key(lead.first_name, lead.last_name)
+    lead.address_key = address_key(lead.house_number, lead.street)
 
 
 def derived_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -64,6 +68,7 @@ def derived_values(values: Mapping[str, Any]) -> dict[str, Any]:
             phone_raw=values.get("phone_raw") or "",
         ),
         "name_key": name_key(first, last),
+        "address_key": address_key(values.get("house_number") or "", values.get("street") or ""),
     }
 
 
@@ -92,9 +97,9 @@ def apply_changes(
     fields = [name for name in changes if name not in DERIVED_FIELDS]
     for name in fields:
         setattr(lead, name, changes[name])
-    if SEARCH_FIELDS.intersection(fields):
+    if SEARCH_FIELDS.intersection(fields) or ADDRESS_FIELDS.intersection(fields):
         derive(lead)
-        fields += ["search_text", "name_key"]
+        fields += ["search_text", "name_key", "address_key"]
     if touch:
         lead.updated_at = now
         fields.append("updated_at")

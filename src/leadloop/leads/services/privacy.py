@@ -41,6 +41,7 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "extra": {},
     "search_text": "",
     "name_key": None,
+    "address_key": None,
     "client_ip": None,
     "device_fingerprint": None,
     "objection_source": None,

@@ -17,13 +17,16 @@ from leadloop.assessment.dedup.matching.person import (
     CANDIDATE_AT,
     COLUMNS,
     NAME_BLOCK_LIMIT,
+    NEIGHBOURS,
     ORGANIZATION_BLOCK_LIMIT,
     Person,
     email_key,
     person_of,
+    postal_key,
     postal_variants,
 )
 from leadloop.assessment.models import DuplicatePair, PairState
+from leadloop.leads.normalize import address_key
 
 # --- Blocking ------------------------------------------------------------------------------------
 
@@ -36,15 +39,35 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     postals = postal_variants(lead.postal_code or "")
     orgs = [person.organization_id] if person.organization_id is not None else []
     first, last = lead.first_name or "", lead.last_name or ""
-    names = sorted({k for k in (name_key(first, last), name_key(last, first)) if k})
-    shape = (len(emails), len(phones), len(postals), len(orgs), len(names))
-    return shape, [*emails, *phones, *postals, *orgs, *names]
+    direct = name_key(first, last)
+    names = sorted({k for k in (direct, name_key(last, first)) if k})
+    # A lead without an e-mail or phone has nothing but its name and address to be found by,
+    # so its net is cast wider: the name keys just above and below its own in index order
+    # (sorted neighbourhood: a typo late in the surname or in the initial) and the address key
+    # (house number and street: names and postal code all mistyped). A lead with a contact value
+    # is found through it, and its lookup stays as cheap as before; a twin stored without one
+    # still finds it in a scan, from its own side.
+    wide = not emails and not phones
+    near_names = [direct, direct] if direct and wide else []
+    place = address_key(lead.house_number or "", lead.street or "") if wide else None
+    places = [place] if place else []
+    shape = (
+        len(emails),
+        len(phones),
+        len(postals),
+        len(orgs),
+        len(names),
+        len(near_names),
+        len(places),
+    )
+    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places]
+    return shape, values
 
 
 @lru_cache(maxsize=512)
 def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     """The one statement that reads every block's candidates (built once per shape)."""
-    emails, phones, postals, orgs, names = shape
+    emails, phones, postals, orgs, names, near_names, places = shape
     parts: list[str] = []
 
     def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
@@ -67,6 +90,11 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
         block("organization_id = %s", order="created_at DESC", limit=ORGANIZATION_BLOCK_LIMIT)
     for _ in range(names):
         block("name_key = %s", limit=NAME_BLOCK_LIMIT)
+    if near_names:
+        block("name_key > %s", order="name_key", limit=NEIGHBOURS)
+        block("name_key < %s", order="name_key DESC", limit=NEIGHBOURS)
+    if places:
+        block("address_key = %s", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608
@@ -134,7 +162,17 @@ class _Quick:
     which the low bar of 0.5 allows for). Such a row cannot reach CANDIDATE_AT.
     """
 
-    __slots__ = ("email", "email_key", "first", "last", "phone", "phone_tail", "postal")
+    __slots__ = (
+        "email",
+        "email_key",
+        "first",
+        "house",
+        "last",
+        "phone",
+        "phone_tail",
+        "postal",
+        "wide",
+    )
 
     def __init__(self, person: Person) -> None:
         raw = person._raw
@@ -143,6 +181,8 @@ class _Quick:
         self.email, self.email_key = person.email, person.email_key
         self.phone, self.phone_tail = person.phone, person.phone_tail
         self.postal = person.postal
+        self.house = (raw[6] or "").strip().lower()
+        self.wide = not (person.email or person.phone)
 
     def worth_scoring(self, row: Sequence[Any]) -> bool:
         email = row[3]
@@ -153,12 +193,28 @@ class _Quick:
         phone = row[4]
         if phone and self.phone and (phone == self.phone or phone[-9:] == self.phone_tail):
             return True
-        # Without a shared contact value only a name can make a match (weighed by the place).
+        # Without a shared contact value only a name can make a match, weighed by the place: the
+        # first names must be near, and the surnames too, unless the lead has no e-mail or phone
+        # (then its name and address are all there is) and the postal code or the house number
+        # is the same (a surname misspelt beyond recognition, or a new one).
         first, last = (row[1] or "").strip().lower(), (row[2] or "").strip().lower()
         if not (first or last) or not (self.first or self.last):
             return False
-        direct = _near(last, self.last) and _first_near(first, self.first)
-        return direct or (_near(first, self.last) and _first_near(last, self.first))
+        wide = self.wide
+        if _first_near(first, self.first) and (
+            _near(last, self.last) or (wide and self._same_place(row))
+        ):
+            return True
+        return _first_near(last, self.first) and (
+            _near(first, self.last) or (wide and self._same_place(row))
+        )
+
+    def _same_place(self, row: Sequence[Any]) -> bool:
+        postal = row[5]
+        if postal and self.postal and postal_key(postal) == self.postal:
+            return True
+        house = row[6]
+        return bool(house) and house.strip().lower() == self.house
 
 
 def _near(a: str, b: str) -> bool:

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from leadloop.assessment.dedup.matching.fields import (
+    CLOSE,
+    DIFFERENT,
+    EXACT,
+    FIRST,
+    HOUSE,
+    LAST,
+    describe,
+    levels,
+)
+from leadloop.assessment.dedup.matching.model import MatchModel, current
 from leadloop.assessment.dedup.matching.names import (
     AGREE,
     CONFLICT,
@@ -10,7 +21,10 @@ from leadloop.assessment.dedup.matching.names import (
     _name_pair,
     _similar,
 )
-from leadloop.assessment.dedup.matching.person import Person
+from leadloop.assessment.dedup.matching.person import DUPLICATE_AT, Person
+
+# The name-and-address probability shown and acted on is at most this: a model is never certain.
+MAX_PROBABILITY = 0.99
 
 
 def name_similarity(a: Person, b: Person) -> tuple[float, str, int]:
@@ -68,6 +82,40 @@ def _place(a: Person, b: Person) -> tuple[float, str]:
     return 0.6, ""
 
 
+def name_and_address(
+    a: Person, b: Person, model: MatchModel | None = None
+) -> tuple[float, tuple[int, ...], bool]:
+    """The Fellegi–Sunter match weight of two people's names and address fields, their level
+    vector, and whether first and last names were compared swapped (the better arrangement)."""
+    model = model or current()
+    direct = levels(a.keys, b.keys)
+    weight = model.weight(direct)
+    names_agree = direct[FIRST] in (EXACT, CLOSE) and direct[LAST] in (EXACT, CLOSE)
+    if not names_agree and a.keys.first and a.keys.last and b.keys.first and b.keys.last:
+        swapped = levels(a.keys, b.keys, swapped=True)
+        swapped_weight = model.weight(swapped)
+        if swapped_weight > weight:
+            return swapped_weight, swapped, True
+    return weight, direct, False
+
+
+def _modelled(a: Person, b: Person) -> tuple[float, str]:
+    """The probability that the name and address say one person, with its reason.
+
+    First names both given and clearly different (no typo, nickname or initial explains them)
+    make it 0: family members share a surname and an address, which the model, weighing the
+    fields as independent signs, would otherwise count many times over. So does a name without
+    any address field to compare: namesakes are common, and the rules weigh that case.
+    """
+    model = current()
+    weight, level_vector, swapped = name_and_address(a, b, model)
+    if level_vector[FIRST] == DIFFERENT or not any(level_vector[HOUSE:]):
+        return 0.0, ""
+    probability = min(MAX_PROBABILITY, round(model.probability(weight), 3))
+    note = " (names swapped)" if swapped else ""
+    return probability, f"name and address{note}: {describe(level_vector)} (weight {weight:.1f})"
+
+
 def score(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
     """How sure we are that `a` and `b` are one person (0–1), and the reasons, strongest first."""
     name, note, agree = name_similarity(a, b)
@@ -83,7 +131,19 @@ def score(a: Person, b: Person) -> tuple[float, tuple[str, ...]]:
     if name:
         weight, where = _place(a, b)
         label = f"name {name:.2f}" + (f" ({note})" if note else "")
-        evidence.append((weight * name, f"{label} + {where}" if where else label))
+        ruled = weight * name
+        # The model is for people known by name and address alone: it weighs a pair when one of
+        # the two has no e-mail or phone, no contact value is shared, and the name and place do
+        # not already make a duplicate by the rules. Pairs that both carry contact values are
+        # scored by the rules as they always were, which keeps a lookup for a lead with an
+        # e-mail or phone as cheap as before.
+        anonymous = not (a.email or a.phone) or not (b.email or b.phone)
+        needed = anonymous and not evidence and ruled < DUPLICATE_AT
+        modelled, why = _modelled(a, b) if needed else (0.0, "")
+        if modelled > ruled:
+            evidence.append((modelled, why))
+        else:
+            evidence.append((ruled, f"{label} + {where}" if where else label))
     if not evidence:
         return 0.0, ()
     evidence.sort(key=lambda e: e[0], reverse=True)

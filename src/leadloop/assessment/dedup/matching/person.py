@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from leadloop.assessment.dedup.matching.fields import Keys
 from leadloop.assessment.dedup.matching.names import _COMPANY_FORMS, _GMAIL_LIKE, _NON_ALNUM, _key
 
 DUPLICATE_AT = 0.85
@@ -18,6 +19,8 @@ CANDIDATE_AT = 0.60
 BLOCK_LIMIT = 50
 ORGANIZATION_BLOCK_LIMIT = 20
 NAME_BLOCK_LIMIT = 5
+# Sorted neighbourhood: rows read on each side of the lead's own name key and postal code.
+NEIGHBOURS = 1
 # The columns the scorer reads, in this order (no model instances on the hot path).
 COLUMNS = (
     "id",
@@ -31,6 +34,7 @@ COLUMNS = (
     "city",
     "company_name",
     "organization_id",
+    "region",
 )
 
 
@@ -86,6 +90,7 @@ class Person:
     __slots__ = (
         "_city",
         "_company",
+        "_keys",
         "_raw",
         "_street",
         "email",
@@ -117,6 +122,7 @@ class Person:
         self._street: str | None = None
         self._city: str | None = None
         self._company: str | None = None
+        self._keys: Keys | None = None
         self._raw = row
 
     @property
@@ -130,6 +136,21 @@ class Person:
         if self._city is None:
             self._city = _key(self._raw[8] or "")
         return self._city
+
+    @property
+    def keys(self) -> Keys:
+        """The values the name-and-address comparisons read (fields.py)."""
+        if self._keys is None:
+            self._keys = Keys.folded(
+                first=self.first,
+                last=self.last,
+                house=self.house,
+                street=self.street,
+                city=self.city,
+                postal=self.postal,
+                region=self._raw[11] or "",
+            )
+        return self._keys
 
     @property
     def company(self) -> str:

@@ -10,7 +10,10 @@ from django.core.management.base import CommandError, CommandParser
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from leadloop.accounts.actors import SYSTEM
 from leadloop.assessment.dedup import matching as dedup
+from leadloop.assessment.dedup.matching.model import MIN_PAIRS
+from leadloop.assessment.dedup.services import refit_match_model
 from leadloop.core.commands import LeadloopCommand
 from leadloop.leads.exports import neutralise
 from leadloop.leads.models import Campaign, Lead, LeadStatus, Source
@@ -84,12 +87,13 @@ class Command(LeadloopCommand):
     help = (
         "Duplicates: 'find' scans every lead (or those of --source, --campaign, --status, "
         "--created-from/--created-to) and keeps likely pairs for the duplicates screen "
-        "(dismissed pairs stay dismissed); --export writes them to a CSV file."
+        "(dismissed pairs stay dismissed); --export writes them to a CSV file. 'fit' learns the "
+        "name-and-address match weights from the leads and from people's merges and dismissals."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("action", choices=["find"])
+        parser.add_argument("action", choices=["find", "fit"])
         parser.add_argument("--export", metavar="FILE.csv", help="Write the pairs found to a CSV.")
         parser.add_argument(
             "--min-score",
@@ -115,6 +119,9 @@ class Command(LeadloopCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "fit":
+            self._fit(options)
+            return
         began = time.perf_counter()
         selection = _selection(options)
         result, pairs = dedup.find_duplicate_pairs(
@@ -148,6 +155,28 @@ class Command(LeadloopCommand):
             )
         if options["export"]:
             text += f"\nWrote {len(pairs):,} pairs to {options['export']}."
+        self.emit(options, data, text)
+
+    def _fit(self, options: dict[str, Any]) -> None:
+        began = time.perf_counter()
+        row = refit_match_model(by=SYSTEM)
+        seconds = time.perf_counter() - began
+        data = {
+            "pairs": row.pairs,
+            "merges_used": row.labelled_matches,
+            "dismissals_used": row.labelled_non_matches,
+            "iterations": row.iterations,
+            "converged": row.converged,
+            "match_share": round(row.model["prior"], 4),
+            "seconds": round(seconds, 2),
+        }
+        text = (
+            f"Fitted the match weights on {row.pairs:,} candidate pairs "
+            f"({row.labelled_matches:,} merges, {row.labelled_non_matches:,} dismissals) "
+            f"in {row.iterations} iterations, {seconds:.1f} s."
+        )
+        if row.pairs < MIN_PAIRS:
+            text += f" Too few pairs to fit (at least {MIN_PAIRS}): the weights stay as they were."
         self.emit(options, data, text)
 
     def _export(self, path: str, pairs: list[Any]) -> None:

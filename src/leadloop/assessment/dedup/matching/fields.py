@@ -1,0 +1,246 @@
+"""Field comparisons for name-and-address matching: each field of two people falls in a level.
+
+Levels (the same for every field, so the model is one table):
+
+- `MISSING` — either side left the field empty: no evidence either way (weight 0).
+- `EXACT` — the same after normalising (case, diacritics, particles, street abbreviations).
+- `CLOSE` — Jaro-Winkler at least 0.92, a nickname, or one edit in a postal code or house number.
+- `SIMILAR` — Jaro-Winkler at least 0.80, or an initial that fits.
+- `DIFFERENT` — anything else.
+
+Jaro-Winkler forgives typos and transposed letters and weighs the start of a word most, which
+suits names (people misspell the end, rarely the first letter). A postal code or a house number
+is a code: one typed digit too many or two digits swapped are one edit (OSA distance), anything
+else is another place. First and last names are also compared swapped; the arrangement that agrees
+best is used (`NAMES_SWAPPED` tells which).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rapidfuzz.distance import OSA, JaroWinkler
+
+from leadloop.assessment.dedup.matching.names import _FORMALS, PARTICLES, _key
+
+MISSING, EXACT, CLOSE, SIMILAR, DIFFERENT = 0, 1, 2, 3, 4
+LEVELS = 5
+# The fields compared, in the order of the level vector (and of the model's tables).
+FIELDS = ("first_name", "last_name", "house_number", "street", "city", "postal_code", "region")
+FIRST, LAST, HOUSE, STREET, CITY, POSTAL, REGION = range(len(FIELDS))
+
+# Street words written short: "st"/"str." → street/straat, "rd" → road, ….
+_STREET_WORDS = {
+    "st": "street",
+    "str": "street",
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "dr": "drive",
+    "ln": "lane",
+    "ct": "court",
+    "crt": "court",
+    "pl": "place",
+    "cres": "crescent",
+    "cct": "circuit",
+    "cl": "close",
+    "tce": "terrace",
+    "hwy": "highway",
+    "pde": "parade",
+    "sq": "square",
+    "blvd": "boulevard",
+    "stra": "strasse",
+}
+# Dutch and German street names end in a word joined to the name: "Dorpsstr." is "Dorpsstraat".
+_JOINED_SUFFIXES = (("str", "straat"), ("strasse", "strasse"), ("stra", "strasse"), ("ln", "laan"))
+_HOUSE = re.compile(r"[^0-9a-z]+")
+
+
+def street_key(street: str) -> str:
+    """Folded street name with abbreviations spelled out: 'Tullaroop St.' → 'tullaroop street',
+    'Dorpsstr.' → 'dorpsstraat'."""
+    return _spelled_out(_key(street))
+
+
+def _spelled_out(folded: str) -> str:
+    words = folded.split(" ")
+    if not words or not words[0]:
+        return ""
+    spelled = [_STREET_WORDS.get(w, w) for w in words]
+    last = spelled[-1]
+    if len(spelled) == 1:
+        for short, full in _JOINED_SUFFIXES:
+            if last.endswith(short) and len(last) > len(short) + 2:
+                spelled[-1] = last[: -len(short)] + full
+                break
+    return " ".join(spelled)
+
+
+def house_key(number: str) -> str:
+    return _HOUSE.sub("", number.lower())
+
+
+def last_name_key(name: str) -> str:
+    """Folded surname without particles ('van den Berg' → 'berg'; a lone particle stays)."""
+    return _without_particles(_key(name))
+
+
+def _without_particles(folded: str) -> str:
+    if " " not in folded:
+        return folded
+    words = [w for w in folded.split(" ") if w and w not in PARTICLES]
+    return " ".join(words) if words else folded
+
+
+def _text_level(a: str, b: str) -> int:
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return EXACT
+    similarity = JaroWinkler.similarity(a, b)
+    if similarity >= 0.92:
+        return CLOSE
+    if similarity >= 0.8:
+        return SIMILAR
+    return DIFFERENT
+
+
+def first_name_level(a: str, b: str) -> int:
+    """Two folded first names: nicknames are close, an initial that fits is similar."""
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return EXACT
+    first_a, first_b = a.split(" ", 1)[0], b.split(" ", 1)[0]
+    if (
+        first_a == first_b
+        or first_b in _FORMALS.get(first_a, ())
+        or first_a in _FORMALS.get(first_b, ())
+    ):
+        return CLOSE
+    if (len(first_a) == 1 or len(first_b) == 1) and first_a[:1] == first_b[:1]:
+        return SIMILAR
+    return _text_level(a, b)
+
+
+def code_level(a: str, b: str) -> int:
+    """Postal codes and house numbers: the same, one edit apart (a typo, two digits swapped),
+    or different."""
+    if not a or not b:
+        return MISSING
+    if a == b:
+        return EXACT
+    return CLOSE if OSA.distance(a, b) <= 1 and min(len(a), len(b)) >= 2 else DIFFERENT
+
+
+def region_level(a: str, b: str) -> int:
+    if not a or not b:
+        return MISSING
+    return EXACT if a == b else DIFFERENT
+
+
+class Keys:
+    """The normalised values of one person that the comparisons read (computed once)."""
+
+    __slots__ = (
+        "city",
+        "first",
+        "first_as_last",
+        "house",
+        "last",
+        "last_as_first",
+        "postal",
+        "region",
+        "street",
+    )
+
+    def __init__(
+        self,
+        *,
+        first: str,
+        last: str,
+        house: str,
+        street: str,
+        city: str,
+        postal: str,
+        region: str,
+    ) -> None:
+        self._set(
+            first=_key(first),
+            last=_key(last),
+            house=house_key(house),
+            street=_key(street),
+            city=_key(city),
+            postal=postal.upper().replace(" ", "").replace("-", ""),
+            region=region,
+        )
+
+    @classmethod
+    def folded(
+        cls,
+        *,
+        first: str,
+        last: str,
+        house: str,
+        street: str,
+        city: str,
+        postal: str,
+        region: str,
+    ) -> Keys:
+        """From values folded already (a Person's): names, street and city through `_key`, the
+        house number and postal code as keys; only the region is raw."""
+        keys = cls.__new__(cls)
+        keys._set(
+            first=first, last=last, house=house, street=street, city=city, postal=postal,
+            region=region,
+        )  # fmt: skip
+        return keys
+
+    def _set(
+        self,
+        *,
+        first: str,
+        last: str,
+        house: str,
+        street: str,
+        city: str,
+        postal: str,
+        region: str,
+    ) -> None:
+        self.first = first
+        self.last = _without_particles(last)
+        # The same names read the other way round, for a record with first and last swapped.
+        self.first_as_last = _without_particles(first)
+        self.last_as_first = last
+        self.house = house
+        self.street = _spelled_out(street)
+        self.city = city
+        self.postal = postal
+        self.region = region.strip().lower() if region.isascii() else _key(region)
+
+
+def levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, ...]:
+    """The level of each field in `FIELDS` order (b's first and last name swapped if asked)."""
+    b_first, b_last = (b.last_as_first, b.first_as_last) if swapped else (b.first, b.last)
+    return (
+        first_name_level(a.first, b_first),
+        _text_level(a.last, b_last),
+        code_level(a.house, b.house),
+        _text_level(a.street, b.street),
+        _text_level(a.city, b.city),
+        code_level(a.postal, b.postal),
+        region_level(a.region, b.region),
+    )
+
+
+def describe(level_vector: Sequence[int]) -> str:
+    """The fields that agree, for a reason shown to people: 'first name, surname ~, postal code'."""
+    labels = ("first name", "surname", "house number", "street", "city", "postal code", "region")
+    shown = []
+    for label, level in zip(labels, level_vector, strict=True):
+        if level == EXACT:
+            shown.append(label)
+        elif level in (CLOSE, SIMILAR):
+            shown.append(f"{label} ~")
+    return ", ".join(shown)
