@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from leadloop.leads.models import FitGrade, Lead
+from leadloop.leads.models import FitGrade, Lead, LeadStatus
+
+# A closed lead needs no follow-up, so its contact deadline adds no urgency.
+CLOSED_STATUSES = frozenset({LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISQUALIFIED})
 
 GRADE_POINTS = {FitGrade.A: 400, FitGrade.B: 300, FitGrade.C: 150, FitGrade.D: 50, "": 100}
 
@@ -14,7 +17,8 @@ def priority_of(lead: Lead, *, now: dt.datetime) -> tuple[int, dict[str, int]]:
     """One number to sort every queue by (higher first), and what it is made of.
 
     Grade carries the most; engagement and the predicted chance add up to 200 each; a first
-    contact that is due soon or overdue adds urgency; potential value adds up to 100 on a log
+    contact that is due soon or overdue adds urgency unless the lead is closed (won, lost,
+    disqualified); potential value adds up to 100 on a log
     scale; suspected fraud and holds take points off.
     """
     parts: dict[str, int] = {"grade": GRADE_POINTS.get(lead.fit_grade, 100)}
@@ -22,7 +26,7 @@ def priority_of(lead: Lead, *, now: dt.datetime) -> tuple[int, dict[str, int]]:
     if lead.predictive_score is not None:
         parts["predicted"] = round(max(0.0, min(lead.predictive_score, 1.0)) * 200)
     due = lead.first_contact_due_at
-    if due is not None and lead.last_contacted_at is None:
+    if due is not None and lead.last_contacted_at is None and lead.status not in CLOSED_STATUSES:
         hours_left = (due - now).total_seconds() / 3600
         parts["sla"] = (
             150 if hours_left <= 0 else 120 if hours_left < 4 else 60 if hours_left < 24 else 0
