@@ -72,6 +72,7 @@ LINE_TYPES: dict[str, Promise] = {
     "premium_rate": pgettext_lazy("phone line", "premium-rate"),
     "premium-rate": pgettext_lazy("phone line", "premium-rate"),
     "pager": pgettext_lazy("phone line", "pager"),
+    "voicemail": pgettext_lazy("phone line", "voicemail"),
     "personal_number": pgettext_lazy("phone line", "personal"),
     "personal": pgettext_lazy("phone line", "personal"),
     "shared_cost": pgettext_lazy("phone line", "shared-cost"),

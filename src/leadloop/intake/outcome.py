@@ -51,7 +51,8 @@ def reason_text(found: Mapping[str, Any]) -> str:
     looked up as a message id, which translates the English ones the pipeline stored.
     """
     template = found.get("t")
-    params = found.get("p") if isinstance(found.get("p"), dict) else {}
+    stored = found.get("p")
+    params: dict[str, Any] = stored if isinstance(stored, dict) else {}
     if isinstance(template, str) and template:
         if isinstance(params.get("why"), str):  # the duplicate matcher's reasons
             params = {**params, "why": match_reasons(params["why"])}

@@ -123,7 +123,7 @@ def _split_feature(feature: str, fields: Sequence[str]) -> tuple[str, str, str]:
 def _choice(field: str, value: str) -> str:
     """A lead field's stored choice value ("not_met") by its label in the active language."""
     try:
-        choices = dict(Lead._meta.get_field(field).choices or ())
+        choices = dict(getattr(Lead._meta.get_field(field), "choices", None) or ())
     except FieldDoesNotExist:  # not a lead column: extra fields, activity counts
         return value
     return str(choices.get(value, value))
