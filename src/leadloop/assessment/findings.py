@@ -11,7 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
+
+from leadloop.core.labels import decimal, label, labels, match_reasons
+from leadloop.leads.normalize import country_name
 
 
 @dataclass(frozen=True)
@@ -55,10 +58,68 @@ def _fill(text: str, data: dict[str, Any]) -> str:
         return text
 
 
+# Message ids changed so that a number can be shown in the reader's notation: a finding stored
+# with the old id is shown with the new one.
+_RENAMED = {
+    "possible duplicate of lead #%(lead_id)d (%(score).2f): %(reasons)s": (
+        "possible duplicate of lead #%(lead_id)d (%(score)s): %(reasons)s"
+    ),
+    "looks like lead #%(lead_id)d (%(score).2f): %(reasons)s": (
+        "looks like lead #%(lead_id)d (%(score)s): %(reasons)s"
+    ),
+}
+
+
+def _country(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper():
+        return country_name(value, (get_language() or "en").split("-")[0])
+    return value
+
+
+def _engagement_event(value: Any) -> Any:
+    """An engagement event was stored by its English label: shown by its label in the reader's
+    language."""
+    from django.utils import translation
+
+    from leadloop.assessment.models import EngagementEvent
+
+    with translation.override("en"):
+        by_english = {str(choice.label): choice for choice in EngagementEvent}
+    choice = by_english.get(str(value))
+    return str(choice.label) if choice is not None else value
+
+
+# How a stored value is shown: stable English values and codes become words of the reader's
+# language, numbers take its decimal notation.
+_SHOWN: dict[str, Any] = {
+    "line_type": lambda v: label("line_type", v),
+    "kind": lambda v: label("line_type", v),
+    "email_kind": lambda v: label("email_kind", v),
+    "reasons": lambda v: match_reasons(v) if isinstance(v, str) else v,
+    "score": lambda v: decimal(v) if isinstance(v, float) else v,
+    "country": _country,
+    "field": lambda v: label("grading_field", v),
+    "event": _engagement_event,
+    "operator": lambda v: label("operator", v),
+}
+
+
+def shown_data(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with each value as the reader should see it (see `_SHOWN`)."""
+    shown = {key: _SHOWN[key](value) if key in _SHOWN else value for key, value in data.items()}
+    if data.get("field") == "email kind" and isinstance(data.get("value"), str):
+        shown["value"] = labels("email_kind", data["value"])
+    region = data.get("region")
+    if isinstance(region, str) and region and "country" in data:
+        shown["country"] = _country(region)
+    return shown
+
+
 def render(found: dict[str, Any]) -> str:
     """The finding's message in the active language (falls back to the stored message)."""
     data = found.get("data") or {}
     template = data.get("_t")
     if not isinstance(template, str):
         return str(found.get("message", ""))
-    return _fill(gettext(template), data)
+    template = _RENAMED.get(template, template)
+    return _fill(gettext(template), shown_data(data))

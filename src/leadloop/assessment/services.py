@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SYSTEM, Actor
@@ -228,14 +229,33 @@ def reassess_leads(lead_ids: Iterable[int], *, by: Actor = SYSTEM) -> int:
     return done
 
 
-def fraud_reasons(ctx: Context) -> list[dict[str, str]]:
+def fraud_reasons(ctx: Context) -> list[dict[str, Any]]:
     """The fraud findings as a submission's rejection reasons (the sender hears the score)."""
-    reasons = [
-        {"code": "fraud", "message": render(f)}
-        for f in _stage_findings(ctx, "fraud")
-        if f.get("points", 0) > 0
+    reasons = [_as_reason(f) for f in _stage_findings(ctx, "fraud") if f.get("points", 0) > 0]
+    if reasons:
+        return reasons
+    template = gettext_noop("fraud score %(score)d")
+    return [
+        {
+            "code": "fraud",
+            "message": gettext(template) % {"score": ctx.fraud_score},
+            "t": template,
+            "p": {"score": ctx.fraud_score},
+        }
     ]
-    return reasons or [{"code": "fraud", "message": f"fraud score {ctx.fraud_score}"}]
+
+
+def _as_reason(found: dict[str, Any]) -> dict[str, Any]:
+    """A fraud finding as a rejection reason, with its message id and parameters kept so the
+    queue shows it in the reader's language (intake.outcome.reason_text)."""
+    data = dict(found.get("data") or {})
+    template = data.pop("_t", None)
+    reason: dict[str, Any] = {"code": "fraud", "message": render(found)}
+    if isinstance(template, str):
+        reason["t"] = template
+        if data:
+            reason["p"] = data
+    return reason
 
 
 def _stage_findings(ctx: Context, stage: str) -> list[dict[str, Any]]:

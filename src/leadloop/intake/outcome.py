@@ -11,22 +11,63 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.utils.translation import gettext
+
+from leadloop.core.labels import match_reasons
 from leadloop.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from leadloop.accounts.actors import Actor
     from leadloop.assessment.context import Context
 
-Reason = dict[str, str]
+# {"code", "message", "field"?, "t"?, "p"?}: "t" is the English message id and "p" its
+# parameters, kept so that `reason_text` shows the reason in the reader's language.
+Reason = dict[str, Any]
 T = TypeVar("T")
 
 
-def reason(code: str, message: str, field: str = "") -> Reason:
-    """One reason on a submission or an import row: a code, a message, maybe the field."""
-    found = {"code": code, "message": message}
+def reason(code: str, message: str, field: str = "", **params: Any) -> Reason:
+    """One reason on a submission or an import row: a code, a message, maybe the field.
+
+    With `params` (or a message without placeholders marked with gettext_noop), `message` is an
+    English message id: it is stored filled in the active language and kept with its parameters,
+    so each reader sees it in their own language (`reason_text`).
+    """
+    shown = _fill(gettext(message), params)
+    found: Reason = {"code": code, "message": shown}
+    if params or shown != message:
+        found["t"] = message
+    if params:
+        found["p"] = params
     if field:
         found["field"] = field
     return found
+
+
+def reason_text(found: Mapping[str, Any]) -> str:
+    """The reason's message in the active language.
+
+    A reason stored with its message id is filled again; an older one (only a message) is
+    looked up as a message id, which translates the English ones the pipeline stored.
+    """
+    template = found.get("t")
+    stored = found.get("p")
+    params: dict[str, Any] = stored if isinstance(stored, dict) else {}
+    if isinstance(template, str) and template:
+        if isinstance(params.get("why"), str):  # the duplicate matcher's reasons
+            params = {**params, "why": match_reasons(params["why"])}
+        return _fill(gettext(template), params)
+    message = str(found.get("message", ""))
+    return gettext(message) if message else message
+
+
+def _fill(text: str, params: Mapping[str, Any]) -> str:
+    if not params:
+        return text
+    try:
+        return text % params
+    except (KeyError, ValueError, TypeError):
+        return text
 
 
 @dataclass(frozen=True)

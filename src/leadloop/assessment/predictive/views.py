@@ -21,6 +21,7 @@ from leadloop.accounts.models import User
 from leadloop.accounts.permissions import Permission, can
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive import services as predictive
+from leadloop.core.labels import decimal
 from leadloop.errors import LeadloopError
 
 
@@ -144,8 +145,8 @@ def model_train(request: HttpRequest) -> HttpResponse:
         return _page(request, actor, form_error=exc.detail, status=exc.status)
     messages.success(
         request,
-        _("Model %(id)d trained (AUC %(auc).3f) and %(scored)d open leads scored.")
-        % {"id": model.pk, "auc": model.auc or 0.0, "scored": scored},
+        _("Model %(id)d trained (AUC %(auc)s) and %(scored)d open leads scored.")
+        % {"id": model.pk, "auc": decimal(model.auc or 0.0, 3), "scored": scored},
     )
     return redirect("assessment:model-list")
 

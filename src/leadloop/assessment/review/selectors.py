@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import lead_visibility_within
 from leadloop.assessment.findings import render
+from leadloop.core.labels import label, stored_message, when
 from leadloop.leads.models import Lead, LeadHold
 
 STAGE_ORDER = ("verify", "device", "fraud", "enrich", "dedup", "score", "readiness")
@@ -67,6 +68,32 @@ class AssessmentView:
     priority: dict[str, int] = field(default_factory=dict)
     assessed: bool = False
 
+    @property
+    def priority_parts(self) -> list[tuple[str, int]]:
+        """What the priority is made of, each part named in the active language."""
+        return [(label("priority", part), value) for part, value in self.priority.items()]
+
+    @property
+    def appended_rows(self) -> list[dict[str, str]]:
+        """Appended values as the page shows them: field, value, provider and time, in the
+        active language (a line type is a word, the time is in the user's zone)."""
+        rows = []
+        for name, item in self.appended.items():
+            if not isinstance(item, dict):
+                continue
+            value = item.get("value", "")
+            if name == "line_type":
+                value = label("line_type", value)
+            rows.append(
+                {
+                    "field": label("appended", name),
+                    "value": str(value),
+                    "provider": label("provider", item.get("provider", "")),
+                    "at": when(item.get("at", "")),
+                }
+            )
+        return rows
+
 
 def assessment_view(lead: Lead) -> AssessmentView:
     """The stored assessment with every message rendered in the active language."""
@@ -85,7 +112,7 @@ def assessment_view(lead: Lead) -> AssessmentView:
         stages=stages,
         errors=list(_dicts(doc.get("errors"))),
         device=_dict(doc.get("device")),
-        readiness=_dict(doc.get("readiness")),
+        readiness=_shown_readiness(_dict(doc.get("readiness"))),
         fraud=_dict(doc.get("fraud")),
         duplicate=doc.get("duplicate") if isinstance(doc.get("duplicate"), dict) else None,
         appended=_dict(doc.get("appended")),
@@ -93,6 +120,13 @@ def assessment_view(lead: Lead) -> AssessmentView:
         priority=_dict(doc.get("priority")),
         assessed=bool(doc),
     )
+
+
+def _shown_readiness(readiness: dict[str, Any]) -> dict[str, Any]:
+    summary = readiness.get("summary")
+    if isinstance(summary, str):
+        return {**readiness, "summary": stored_message(summary)}
+    return readiness
 
 
 def _dict(value: Any) -> dict[str, Any]:

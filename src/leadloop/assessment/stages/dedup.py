@@ -55,7 +55,7 @@ def find_duplicates(ctx: Context) -> tuple[list[Finding], DuplicateResult]:
             finding(
                 STAGE,
                 "duplicate",
-                gettext_noop("possible duplicate of lead #%(lead_id)d (%(score).2f): %(reasons)s"),
+                gettext_noop("possible duplicate of lead #%(lead_id)d (%(score)s): %(reasons)s"),
                 lead_id=best.lead_id,
                 score=best.score,
                 reasons=", ".join(best.reasons),
@@ -66,7 +66,7 @@ def find_duplicates(ctx: Context) -> tuple[list[Finding], DuplicateResult]:
             finding(
                 STAGE,
                 "similar",
-                gettext_noop("looks like lead #%(lead_id)d (%(score).2f): %(reasons)s"),
+                gettext_noop("looks like lead #%(lead_id)d (%(score)s): %(reasons)s"),
                 lead_id=match.lead_id,
                 score=match.score,
                 reasons=", ".join(match.reasons),

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.assessment import enrichment as assessment_enrichment
@@ -98,13 +98,13 @@ def decide(submission: RawSubmission) -> Outcome:
         # a parser in ways it does not report as ParseError. It must end in quarantine, not
         # stay `received` and trip the sweep for ever.
         logger.warning("parser failed submission=%s error=%s", submission.pk, type(exc).__name__)
-        message = _("The payload could not be read (%(error)s).") % {"error": type(exc).__name__}
-        return Quarantined([reason("parse_error", message)])
+        message = gettext_noop("The payload could not be read (%(error)s).")
+        return Quarantined([reason("parse_error", message, error=type(exc).__name__)])
     if not records:
-        return Quarantined([reason("empty", _("No lead found in it."))])
+        return Quarantined([reason("empty", gettext_noop("No lead found in it."))])
     if len(records) > MAX_RECORDS:
-        message = _("More than %(n)d records in one payload.") % {"n": MAX_RECORDS}
-        return Quarantined([reason("too_many", message)])
+        message = gettext_noop("More than %(n)d records in one payload.")
+        return Quarantined([reason("too_many", message, n=MAX_RECORDS)])
     if len(records) > 1:
         return FannedOut(records)
     submission.fields = records[0]
@@ -161,15 +161,17 @@ def apply(submission: RawSubmission, outcome: Outcome) -> RawSubmission:
                 verdict, submission_id=submission.pk, by=by
             )
             assert verdict.duplicate is not None
-            merged = _("Same person as lead %(id)d (%(why)s); added to its timeline.") % {
-                "id": existing.pk,
-                "why": ", ".join(verdict.duplicate.reasons),
-            }
+            merged = reason(
+                "merged",
+                gettext_noop("Same person as lead %(id)d (%(why)s); added to its timeline."),
+                id=existing.pk,
+                why=", ".join(verdict.duplicate.reasons),
+            )
             return _finish(
                 submission,
                 state=SubmissionState.PROCESSED,
                 disposition=Disposition.DUPLICATE,
-                reasons=[*warnings, reason("merged", merged)],
+                reasons=[*warnings, merged],
                 lead_id=existing.pk,
             )
     raise AssertionError(f"unknown outcome {outcome!r}")
@@ -260,8 +262,8 @@ def _decide_lead(submission: RawSubmission, candidate: Candidate) -> Outcome:
         )
     previous = _repeat_of(submission, data)
     if previous is not None:
-        message = _("Same lead as submission %(id)d.") % {"id": previous.pk}
-        return Repeated(previous.lead_id, [reason("repeat", message)])
+        message = gettext_noop("Same lead as submission %(id)d.")
+        return Repeated(previous.lead_id, [reason("repeat", message, id=previous.pk)])
     if candidate.campaign_name:
         campaign = Campaign.objects.filter(
             source=source, name__iexact=candidate.campaign_name

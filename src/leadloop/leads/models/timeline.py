@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leadloop.core.labels import label, stored_message
 from leadloop.leads.models.choices import ActivityKind, ActorKind
 from leadloop.leads.models.lead import Lead
 
@@ -44,6 +47,30 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_shown(self) -> str:
+        """Who did it, in the reader's language: a person's or a source's name as stored, the
+        system by a translated word (its stored label is the stable "system")."""
+        if self.actor_kind == ActorKind.SYSTEM and self.actor_label:
+            return label("actor", self.actor_label)
+        return self.actor_label or str(self.get_actor_kind_display())
+
+    @property
+    def message_shown(self) -> str:
+        """The message in the reader's language when the system wrote a marked message id
+        (a readiness summary); a person's note as they wrote it."""
+        if self.actor_kind == ActorKind.SYSTEM:
+            return stored_message(self.message)
+        return self.message
+
+    @property
+    def order_value(self) -> Decimal | None:
+        """The order value of a won lead, stored as text in `data`."""
+        try:
+            return Decimal(str(self.data["order_value"]))
+        except (KeyError, TypeError, InvalidOperation):
+            return None
 
 
 class SavedView(models.Model):

@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.selectors import can_manage_configuration, is_staff_role
 from leadloop.core import navigation
+from leadloop.core.labels import decimal
+from leadloop.intake.outcome import reason_text as outcome_reason_text
 from leadloop.leads.models import Lead, LeadStatus
 
 register = template.Library()
@@ -142,6 +144,12 @@ def change_value(value: Any) -> str:
     return str(value)
 
 
+@register.filter
+def reason_text(found: Any) -> str:
+    """An intake reason's message in the reader's language (see intake.outcome.reason_text)."""
+    return outcome_reason_text(found) if isinstance(found, dict) else str(found)
+
+
 @register.simple_tag
 def money(amount: Decimal | None, currency: str = "") -> str:
     """An amount with two decimals in the current language's notation, and its currency."""
@@ -163,6 +171,8 @@ def model_field(obj: Any, name: str, label: str = "") -> str:
         shown = money(value, getattr(obj, "currency", ""))
     elif isinstance(value, bool):
         shown = _("Yes") if value else _("No")
+    elif isinstance(value, float):
+        shown = decimal(value, 3)
     else:
         shown = "" if value is None else value
     if shown == "" or shown == "—":

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,8 +14,9 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, require
 from leadloop.assessment.models import PredictiveModel
 from leadloop.assessment.predictive.services.features import EMPTY, OPT_IN_FIELDS, OTHER
+from leadloop.core.labels import decimal
 from leadloop.errors import NotFound
-from leadloop.leads.models import ActivityKind
+from leadloop.leads.models import ActivityKind, Lead
 
 logger = logging.getLogger(__name__)
 
@@ -136,9 +138,9 @@ def flag_reason(item: Mapping[str, Any], *, flag: str | None = None) -> str:
         )
     if flag == "predicts_alone":
         return _(
-            "On its own it predicts the outcome almost perfectly (AUC %(auc).2f): it is probably "
+            "On its own it predicts the outcome almost perfectly (AUC %(auc)s): it is probably "
             "filled in after the outcome is known."
-        ) % {"auc": item.get("auc", 0)}
+        ) % {"auc": decimal(item.get("auc", 0))}
     if flag == "presence":
         return _(
             "Whether it is filled in depends on the outcome (filled for %(won)d%% of won leads, "
@@ -160,6 +162,15 @@ def _split_feature(feature: str, fields: Sequence[str]) -> tuple[str, str, str]:
     return feature, "", ""
 
 
+def _choice(field: str, value: str) -> str:
+    """A lead field's stored choice value ("not_met") by its label in the active language."""
+    try:
+        choices = dict(getattr(Lead._meta.get_field(field), "choices", None) or ())
+    except FieldDoesNotExist:  # not a lead column: extra fields, activity counts
+        return value
+    return str(choices.get(value, value))
+
+
 def factor_text(factor: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     """A factor in words: 'Job title contains “directeur”: raises the chance (odds × 2.4)'."""
     field, operator, value = _split_feature(factor["feature"], report.get("fields_used", []))
@@ -173,13 +184,14 @@ def factor_text(factor: Mapping[str, Any], report: Mapping[str, Any]) -> str:
     elif operator == "=" and value == OTHER:
         what = _("%(field)s has a rare value") % {"field": label}
     elif operator == "=":
-        what = _("%(field)s is “%(value)s”") % {"field": label, "value": value}
+        what = _("%(field)s is “%(value)s”") % {"field": label, "value": _choice(field, value)}
     else:
         what = _("Higher %(field)s") % {"field": label.lower()}
+    ratio = decimal(factor["odds_ratio"])
     if factor["weight"] > 0:
-        effect = _("raises the chance (odds × %(ratio).2f)") % {"ratio": factor["odds_ratio"]}
+        effect = _("raises the chance (odds × %(ratio)s)") % {"ratio": ratio}
     else:
-        effect = _("lowers the chance (odds × %(ratio).2f)") % {"ratio": factor["odds_ratio"]}
+        effect = _("lowers the chance (odds × %(ratio)s)") % {"ratio": ratio}
     return f"{what}: {effect}"
 
 
@@ -193,10 +205,10 @@ def model_kind_label(kind: str) -> str:
 def warning_text(warning: Mapping[str, Any]) -> str:
     if warning["code"] == "too_good":
         return _(
-            "Too good to be true: an AUC of %(auc).3f on leads the model has not seen is "
+            "Too good to be true: an AUC of %(auc)s on leads the model has not seen is "
             "suspiciously high. A field probably gives the outcome away; check the included "
             "fields and the factors before trusting these scores."
-        ) % {"auc": warning["auc"]}
+        ) % {"auc": decimal(warning["auc"], 3)}
     return _("Included on request although the leakage check would leave them out: %(fields)s.") % {
         "fields": ", ".join(field_label(f) for f in warning.get("fields", []))
     }
