@@ -20,7 +20,7 @@ from leadloop.assessment.dedup.matching.person import (
 )
 from leadloop.assessment.models import DuplicatePair, PairState
 from leadloop.leads.models import Lead
-from leadloop.leads.normalize import name_key
+from leadloop.leads.normalize import address_key, name_key
 
 # --- The whole database --------------------------------------------------------------------------
 
@@ -56,27 +56,41 @@ def scannable(selection: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
 def fill_missing_name_keys(selection: QuerySet[Lead] | None = None, *, batch: int = 1000) -> int:
     """Compute the name key of leads that have a surname but no key yet; returns how many.
 
+    The address key (house number and street) is filled the same way, uncounted.
+
     Leads written before the key existed, or by a tool that skipped the leads services, have
     none, and the name blocks would miss them without a word. Writing the key is bookkeeping,
     not a change to the lead: no timeline entry, no `updated_at`.
     """
-    missing = scannable(selection).filter(name_key__isnull=True).exclude(last_name="")
+    filled = _fill(
+        scannable(selection).filter(name_key__isnull=True).exclude(last_name=""),
+        "name_key", ("first_name", "last_name"), name_key, batch,
+    )  # fmt: skip
+    _fill(
+        scannable(selection).filter(address_key__isnull=True).exclude(street=""),
+        "address_key", ("house_number", "street"), address_key, batch,
+    )  # fmt: skip
+    return filled
+
+
+def _fill(
+    missing: QuerySet[Lead], key: str, sources: tuple[str, str], make: Any, batch: int
+) -> int:
+    """Write the block key `key` (made from the two `sources` columns) where it is computable."""
     filled = last_id = 0
     while True:
         rows = list(
-            missing.filter(pk__gt=last_id)
-            .order_by("pk")
-            .values_list("pk", "first_name", "last_name")[:batch]
+            missing.filter(pk__gt=last_id).order_by("pk").values_list("pk", *sources)[:batch]
         )
         if not rows:
             return filled
         last_id = rows[-1][0]
         keyed = [
-            Lead(pk=pk, name_key=key)
-            for pk, first, last in rows
-            if (key := name_key(first, last)) is not None
+            Lead(pk=pk, **{key: value})
+            for pk, first, second in rows
+            if (value := make(first, second)) is not None
         ]
-        Lead.objects.bulk_update(keyed, ["name_key"])
+        Lead.objects.bulk_update(keyed, [key])
         filled += len(keyed)
 
 
