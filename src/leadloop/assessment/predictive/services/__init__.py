@@ -54,7 +54,6 @@ from leadloop.assessment.predictive.services.features import (
     TOO_GOOD_AUC,
     TTL,
     WON,
-    CompiledTrees,
     LeadFeatures,
     LeadTable,
     Record,
@@ -74,6 +73,7 @@ from leadloop.assessment.predictive.services.history import (
     candidate_fields,
     load_history,
 )
+from leadloop.assessment.predictive.services.leakage import check_leakage
 from leadloop.assessment.predictive.services.reading import (
     factor_text,
     field_label,
@@ -94,13 +94,13 @@ from leadloop.assessment.predictive.services.scoring import (
 )
 from leadloop.assessment.predictive.services.training import (
     calibration,
-    check_leakage,
     field_importance,
     lift_by_decile,
     top_factors,
     train,
     train_and_score,
 )
+from leadloop.assessment.predictive.services.trees import CompiledTrees
 
 __all__ = [
     "AFTER_CONTACT_KINDS",

@@ -23,7 +23,6 @@ from leadloop.assessment.predictive.services.features import (
     BATCH,
     CLOSED,
     TTL,
-    CompiledTrees,
     LeadFeatures,
     LeadTable,
     _organisations,
@@ -35,6 +34,7 @@ from leadloop.assessment.predictive.services.history import (
     _records,
     activity_counts,
 )
+from leadloop.assessment.predictive.services.trees import CompiledTrees
 from leadloop.assessment.scoring import rules
 from leadloop.leads import services as leads_services
 from leadloop.leads.models import Lead
