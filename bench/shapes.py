@@ -27,7 +27,9 @@ def shapes(params: dict[str, Any]) -> list[Shape]:
         Shape("search rare e-mail", "admin", {"q": params["rare_email"]}),
         Shape("search phone prefix", "admin", {"q": params["phone_prefix"]}),
         Shape("team filter as manager", "manager", {"team": params["team_id"]}),
+        # The rep's page shows open leads by default (issue 11); the API asks for it by name.
         Shape("rep: own leads", "rep", {}),
+        Shape("rep: open leads by priority", "rep", {"state": "open", "sort": "-priority"}),
         Shape("rep: search common last name", "rep", {"q": params["common_last_name"]}),
         Shape("rep: status=contacted", "rep", {"status": "contacted"}),
         Shape("deep cursor page 50", "admin", {"sort": "-created_at"}, deep=True),

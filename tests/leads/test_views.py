@@ -58,9 +58,32 @@ def test_list_filters_by_status_and_owner_me(logged_in_client, source, admin, re
 
     by_status = client.get(LIST, {"status": ["assigned", "new"]})
     mine = client.get(LIST, {"owner": "me"})
+    mine_all = client.get(LIST, {"owner": "me", "show": "all"})
+    mine_closed = client.get(LIST, {"owner": "me", "show": "closed"})
+    lost_ones = client.get(LIST, {"status": "lost"})
 
     assert _names(by_status) == [str(assigned)]
-    assert sorted(_names(mine)) == sorted([str(assigned), str(lost)])
+    # A rep's list shows open leads unless asked otherwise; a status picked by hand shows.
+    assert _names(mine) == [str(assigned)]
+    assert sorted(_names(mine_all)) == sorted([str(assigned), str(lost)])
+    assert _names(mine_closed) == [str(lost)]
+    assert _names(lost_ones) == [str(lost)]
+
+
+def test_a_reps_default_list_hides_closed_leads_and_others_see_all(
+    logged_in_client, source, admin, rep, lost_reason
+):
+    open_lead = make_lead(source, first_name="Open", last_name="One", assigned_to=rep)
+    won = make_lead(source, first_name="Won", last_name="Two", assigned_to=rep)
+    services.transition(won, to=LeadStatus.CONTACTED, by=SYSTEM)
+    services.transition(won, to=LeadStatus.WON, by=SYSTEM, order_value=100)
+
+    as_rep = logged_in_client(rep).get(LIST)
+    as_admin = logged_in_client(admin).get(LIST)
+
+    assert _names(as_rep) == [str(open_lead)]
+    assert "Open leads" in as_rep.text
+    assert sorted(_names(as_admin)) == sorted([str(open_lead), str(won)])
 
 
 def test_list_filters_unassigned_source_campaign_and_grade(logged_in_client, admin, rep):
@@ -119,13 +142,23 @@ def test_next_page_follows_the_cursor(logged_in_client, source, admin, monkeypat
 
 
 def test_count_is_capped_and_shown_with_a_plus(logged_in_client, source, admin, monkeypatch):
+    from leadloop.leads.views import lists
+
     monkeypatch.setattr(selectors.count_leads, "__kwdefaults__", {"cap": 2})
-    for _ in range(3):
+    for _ in range(5):
         make_lead(source)
+    client = logged_in_client(admin)
 
-    response = logged_in_client(admin).get(LIST)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 2)
+    capped = client.get(LIST)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 10)
+    whole = client.get(LIST)
 
-    assert "2+ leads" in response.text
+    assert "2+ leads" in capped.text
+    assert "1–2 of 2+" in capped.text
+    # When the page holds every lead, the count is no longer a guess.
+    assert "5 leads" in whole.text
+    assert 'class="pager' not in whole.text  # one page: no pager to show
 
 
 def test_an_invalid_cursor_falls_back_to_the_first_page(logged_in_client, source, admin):

@@ -39,6 +39,9 @@ class NavEntry:
         return count
 
 
+# A badge counts up to this and one more; past it the menu says "1,000+".
+BADGE_CAP = 1_000
+
 _ENTRIES: dict[str, NavEntry] = {}
 
 

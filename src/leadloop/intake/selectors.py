@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import can_manage_configuration
-from leadloop.core.cursors import decode_cursor, encode_cursor
+from leadloop.core.paging import Keyset, Page, paginate
 from leadloop.errors import NotFound
 from leadloop.intake.channels.http.parser import media_type
 from leadloop.intake.mapping import MappingError, map_record
@@ -52,10 +52,8 @@ def _reviewable(actor: Actor) -> QuerySet[RawSubmission]:
     return RawSubmission.objects.all()
 
 
-@dataclass(frozen=True)
-class SubmissionPage:
-    items: list[RawSubmission]
-    next_cursor: str | None
+SUBMISSION_ORDER = Keyset(("received_at",), ("datetime",))
+SubmissionPage = Page[RawSubmission]
 
 
 def list_submissions(
@@ -82,21 +80,13 @@ def list_submissions(
     number = q.strip().lstrip("#")
     if number:
         qs = qs.filter(pk=int(number)) if number.isdigit() else qs.none()
-    if cursor:
-        received_at, pk = decode_cursor(cursor, "datetime")
-        qs = qs.filter(received_at__lte=received_at).filter(
-            Q(received_at__lt=received_at) | Q(pk__lt=pk)
-        )
-    limit = max(1, min(limit, MAX_PAGE))
     # The body can be megabytes; the list never needs it.
-    rows = list(
-        qs.select_related("source").only(*LIST_FIELDS).order_by("-received_at", "-id")[: limit + 1]
+    return paginate(
+        qs.select_related("source").only(*LIST_FIELDS),
+        SUBMISSION_ORDER,
+        cursor=cursor,
+        limit=max(1, min(limit, MAX_PAGE)),
     )
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].received_at, rows[-1].pk)
-    return SubmissionPage(items=rows, next_cursor=next_cursor)
 
 
 def count_by_state(actor: Actor, *, source_id: int | None = None) -> dict[str, int]:

@@ -28,7 +28,7 @@ from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_see_all_leads, is_staff_role, lead_visibility
 from leadloop.assessment import services as assessment_services
 from leadloop.assessment.models import DuplicatePair, MatchWeights, Merge, PairState
-from leadloop.core.cursors import decode_cursor, encode_cursor
+from leadloop.core.paging import Keyset, Page, paginate
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as leads_selectors
 from leadloop.leads import services as leads_services
@@ -74,10 +74,8 @@ def _pairs_for(actor: Actor) -> QuerySet[DuplicatePair]:
     return pairs
 
 
-@dataclass(frozen=True)
-class PairPage:
-    items: list[DuplicatePair]
-    next_cursor: str | None
+PAIR_ORDER = Keyset(("score",), ("float",))
+PairPage = Page[DuplicatePair]
 
 
 def list_open_pairs(actor: Actor, *, cursor: str | None = None, limit: int = PAGE_SIZE) -> PairPage:
@@ -85,16 +83,12 @@ def list_open_pairs(actor: Actor, *, cursor: str | None = None, limit: int = PAG
     pairs = _pairs_for(actor).filter(
         state=PairState.OPEN, lead__merged_into__isnull=True, other__merged_into__isnull=True
     )
-    if cursor:
-        score, pk = decode_cursor(cursor, "float")
-        pairs = pairs.filter(Q(score__lt=score) | Q(score=score, pk__gt=pk))
-    limit = max(1, min(limit, 200))
-    rows = list(pairs.select_related("lead", "other").order_by("-score", "id")[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].score, rows[-1].pk)
-    return PairPage(items=rows, next_cursor=next_cursor)
+    return paginate(
+        pairs.select_related("lead", "other"),
+        PAIR_ORDER,
+        cursor=cursor,
+        limit=max(1, min(limit, 200)),
+    )
 
 
 def count_open_pairs(actor: Actor) -> int:

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadloop.accounts.models import User
 from leadloop.assessment.dedup import services as merging
 from leadloop.assessment.models import DuplicatePair, Merge
+from leadloop.core import paging
 from leadloop.errors import LeadloopError, ValidationFailed
 
 
@@ -58,13 +59,11 @@ def duplicate_list(request: HttpRequest) -> HttpResponse:
         page = merging.list_open_pairs(actor, cursor=cursor)
         merges = merging.list_merges(actor)
     except ValidationFailed:
-        cursor = None
         page = merging.list_open_pairs(actor)
         merges = merging.list_merges(actor)
     context = {
         "pairs": page.items,
-        "next_cursor": page.next_cursor,
-        "is_first_page": cursor is None,
+        "pager": paging.pager({}, page, merging.count_open_pairs(actor), False),
         "merges": merges,
     }
     return _render(request, "assessment/duplicates/list.html", context)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import HttpRequest
-from ninja import Router, Schema
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema
 
 from leadloop.accounts.selectors import is_staff_role
 from leadloop.assessment import services
@@ -93,9 +94,26 @@ def reassess(request: HttpRequest, lead_id: int) -> AssessmentOut:
 
 
 @router.get("/review", response=list[AssessmentOut], summary="Leads held for review")
-def review_queue(request: HttpRequest, hold: str = "") -> list[AssessmentOut]:
+def review_queue(
+    request: HttpRequest,
+    response: HttpResponse,
+    hold: str = "",
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> list[AssessmentOut]:
+    """Highest fraud score first. More pages: the `Link` header's `rel="next"` and
+    `rel="prev"` URLs (RFC 8288)."""
     actor = _staff(request)
-    return [_out(lead) for lead in review_selectors.list_held_leads(actor, hold=hold)]
+    page = review_selectors.list_held_leads(actor, hold=hold, cursor=cursor, limit=limit)
+    links = [
+        f'<{request.build_absolute_uri(request.path)}?{urlencode(params)}>; rel="{rel}"'
+        for rel, page_cursor in (("next", page.next_cursor), ("prev", page.previous_cursor))
+        if page_cursor
+        for params in [{"hold": hold, "limit": limit, "cursor": page_cursor}]
+    ]
+    if links:
+        response["Link"] = ", ".join(links)
+    return [_out(lead) for lead in page.items]
 
 
 @router.post("/review/{lead_id}", response=AssessmentOut, summary="Accept or reject a held lead")

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.selectors import lead_visibility_within
 from leadloop.assessment.findings import render
 from leadloop.core.labels import label, stored_message, when
+from leadloop.core.navigation import BADGE_CAP
+from leadloop.core.paging import Keyset, Page, paginate
 from leadloop.leads.models import Lead, LeadHold
 
 STAGE_ORDER = ("verify", "device", "fraud", "enrich", "dedup", "score", "readiness")
@@ -27,19 +30,41 @@ STAGE_LABELS = {
 }
 
 
-def list_held_leads(actor: Actor, *, hold: str = "", limit: int = 200) -> QuerySet[Lead]:
-    """Leads waiting for a person's review, highest fraud score first."""
+# Highest fraud score first (a lead not scored yet counts as 0), newest first within a score.
+HELD_ORDER = Keyset(("fraud", "created_at"), ("int", "datetime"))
+# Counts past this say "1,000+": the badge and the tabs never count the whole table.
+COUNT_CAP = BADGE_CAP
+
+
+def _held(actor: Actor, hold: str = "") -> QuerySet[Lead]:
     qs = Lead.objects.filter(lead_visibility_within(actor, Q(hold__isnull=False)))
     if hold in LeadHold.values:
         qs = qs.filter(hold=hold)
-    return qs.select_related("source").order_by("-fraud_score", "-created_at", "-id")[:limit]
+    return qs
+
+
+def list_held_leads(
+    actor: Actor, *, hold: str = "", cursor: str | None = None, limit: int = 50
+) -> Page[Lead]:
+    """One page of the leads waiting for a person's review, highest fraud score first."""
+    qs = _held(actor, hold).annotate(fraud=Coalesce("fraud_score", 0)).select_related("source")
+    return paginate(qs, HELD_ORDER, cursor=cursor, limit=max(1, min(limit, 200)))
 
 
 def count_held_leads(actor: Actor) -> int:
-    """The navigation badge: held leads `actor` may see, counted up to 1,000 on the partial
-    indexes `lead_held_owner` and `lead_held_team`."""
-    held = Q(hold__isnull=False)
-    return Lead.objects.filter(lead_visibility_within(actor, held))[:1000].count()
+    """The navigation badge: held leads `actor` may see, counted up to 1,001 (shown "1,000+")
+    on the partial indexes `lead_held_owner` and `lead_held_team`."""
+    return _held(actor)[: COUNT_CAP + 1].count()
+
+
+def count_held_by_kind(actor: Actor) -> dict[str, tuple[int, bool]]:
+    """The review queue's tabs: held leads per kind of hold ("" for all), each counted up to
+    1,000 with a flag that says there are more."""
+    counts = {}
+    for hold in ("", *LeadHold.values):
+        n = _held(actor, hold)[: COUNT_CAP + 1].count()
+        counts[hold] = (min(n, COUNT_CAP), n > COUNT_CAP)
+    return counts
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadloop.accounts.models import User
 from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import can_manage_configuration
+from leadloop.core import paging
 from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.intake import selectors, services
 from leadloop.intake.mapping import TRANSFORMS
@@ -99,14 +100,13 @@ def submission_list(request: HttpRequest) -> HttpResponse:
     source_id = _int_or_none(request.GET.get("source"))
     channel = request.GET.get("channel", "")[:20]
     cursor = request.GET.get("cursor") or None
-    filters = {"source": source_id or "", "channel": channel}
+    filters: dict[str, Any] = {"source": source_id or "", "channel": channel}
     try:
         page = selectors.list_submissions(
             actor, state=state, source_id=source_id, channel=channel or None, cursor=cursor,
             limit=PAGE_SIZE,
         )  # fmt: skip
     except ValidationFailed:
-        cursor = None
         page = selectors.list_submissions(
             actor, state=state, source_id=source_id, channel=channel or None, limit=PAGE_SIZE
         )
@@ -130,11 +130,7 @@ def submission_list(request: HttpRequest) -> HttpResponse:
         "channels": selectors.list_channels(actor),
         "source_id": source_id,
         "channel": channel,
-        "is_first_page": cursor is None,
-        "first_query": urlencode({**kept, "state": state}),
-        "next_query": urlencode({**kept, "state": state, "cursor": page.next_cursor})
-        if page.next_cursor
-        else "",
+        "pager": paging.pager({**kept, "state": state}, page, counts[state], False),
     }
     return _render(request, "intake/review/submission_list.html", context)
 

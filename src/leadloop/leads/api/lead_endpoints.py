@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Schema, Status
@@ -158,11 +158,18 @@ def lead_out(lead: Lead, actor: Actor) -> LeadOut:
 class LeadList(Schema):
     items: list[LeadOut]
     next_cursor: str | None
+    previous_cursor: str | None = Field(None, description="The page before this one")
+    start: int | None = Field(
+        None, description="Position of the first item (1-based), when the cursor knows it"
+    )
     sort: str
 
 
 class LeadQuery(Schema):
     status: list[str] = Field(default_factory=list, description="Repeat for several")
+    state: Literal["", "open", "closed"] = Field(
+        "", description="open (not won, lost or disqualified) or closed; empty for both"
+    )
     assigned_to: int | None = None
     unassigned: bool = False
     team: int | None = None
@@ -184,6 +191,7 @@ class LeadQuery(Schema):
     def filters(self) -> selectors.LeadFilters:
         return selectors.LeadFilters(
             status=tuple(self.status),
+            state=self.state,
             assigned_to=self.assigned_to,
             unassigned=self.unassigned,
             team=self.team,
@@ -249,6 +257,8 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> LeadList:
     return LeadList(
         items=[lead_out(lead, actor) for lead in page.items],
         next_cursor=page.next_cursor,
+        previous_cursor=page.previous_cursor,
+        start=page.start,
         sort=page.sort,
     )
 

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
+from leadloop.accounts.models import Role
 from leadloop.accounts.selectors import (
     list_assignable_users,
     list_teams,
@@ -29,6 +30,15 @@ class LeadFilterForm(UIForm):
     status = forms.MultipleChoiceField(
         label=_("Status"), required=False, choices=LeadStatus.choices
     )
+    show = forms.ChoiceField(
+        label=_("Show"),
+        required=False,
+        choices=[
+            ("open", _("Open leads")),
+            ("closed", _("Closed leads")),
+            ("all", _("Open and closed")),
+        ],
+    )
     owner = forms.ChoiceField(label=_("Owner"), required=False)
     team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
     source = forms.TypedChoiceField(label=_("Source"), required=False, coerce=int, empty_value=None)
@@ -47,6 +57,13 @@ class LeadFilterForm(UIForm):
     sort = forms.ChoiceField(label=_("Sort"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, data: QueryDict, *, actor: Actor) -> None:
+        # A rep works their open leads: won, lost and disqualified ones stay out of the way
+        # until asked for. Everyone else sees the whole list first. The select shows what
+        # applies (statuses picked by hand show whatever they pick).
+        self.default_show = "open" if getattr(actor, "role", "") == Role.SALES_REP else "all"
+        if not data.get("show"):
+            data = data.copy()
+            data["show"] = "all" if data.get("status") else self.default_show
         super().__init__(data)
         self.actor = actor
         self.users = list(list_assignable_users(actor))
@@ -83,8 +100,11 @@ class LeadFilterForm(UIForm):
             assigned_to = getattr(self.actor, "pk", None)
         elif owner.isdigit():
             assigned_to = int(owner)
+        # Statuses picked by hand say what to show; "Show" applies when none are picked.
+        show = "all" if self._value("status") else (self._value("show") or self.default_show)
         return selectors.LeadFilters(
             status=tuple(self._value("status") or ()),
+            state="" if show == "all" else show,
             assigned_to=assigned_to,
             unassigned=owner == OWNER_UNASSIGNED,
             team=self._value("team"),
@@ -96,6 +116,15 @@ class LeadFilterForm(UIForm):
             q=(self._value("q") or "").strip(),
             sort=self._value("sort") or selectors.DEFAULT_SORT,
         )
+
+    @property
+    def filter_count(self) -> int:
+        """How many filters besides the search are set (the phone's one Filters button)."""
+        self.is_valid()
+        chosen = sum(1 for n in ("status", "grade") if self._value(n))
+        chosen += bool(self._value("owner"))
+        chosen += self._value("show") not in (None, "", self.default_show)
+        return chosen + self.active_count
 
     @property
     def active_count(self) -> int:

@@ -2,6 +2,8 @@
 
 from leadloop.leads.models.catalog import Campaign, CostEntry, LostReason, Organization, Source
 from leadloop.leads.models.choices import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
     ActivityKind,
     ActorKind,
     BantAnswer,
@@ -16,6 +18,8 @@ from leadloop.leads.models.lead import Lead
 from leadloop.leads.models.timeline import Activity, SavedView
 
 __all__ = [
+    "CLOSED_STATUSES",
+    "OPEN_STATUSES",
     "Activity",
     "ActivityKind",
     "ActorKind",

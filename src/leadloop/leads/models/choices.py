@@ -19,6 +19,11 @@ class LeadStatus(models.TextChoices):
     DISQUALIFIED = "disqualified", pgettext_lazy("lead status", "Disqualified")
 
 
+# Statuses a lead ends in: nobody follows these up any more.
+CLOSED_STATUSES = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISQUALIFIED)
+OPEN_STATUSES = tuple(s for s in LeadStatus if s not in CLOSED_STATUSES)
+
+
 class ChannelKind(models.TextChoices):
     WEB_FORM = "web_form", _("Web form")
     HTTP_POST = "http_post", _("HTTP POST")

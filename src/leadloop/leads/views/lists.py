@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leadloop.accounts.audit import record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget
 from leadloop.accounts.selectors import is_staff_role
+from leadloop.core import paging
 from leadloop.errors import ValidationFailed
 from leadloop.leads import exports, selectors, services
 from leadloop.leads.forms import (
@@ -46,6 +46,7 @@ def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
         cursor = None
         page = selectors.list_leads(actor, filters, limit=PAGE_SIZE)
     total, more = selectors.count_leads(actor, filters, at_least=len(page.items))
+    total, more = paging.total_shown(page, total, more)
     query = _query_string(data)
     return {
         "form": form,
@@ -54,10 +55,7 @@ def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
         "total": total,
         "total_is_capped": more,
         "query": query,
-        "is_first_page": cursor is None,
-        "next_query": urlencode([*QueryDict(query).lists(), ("cursor", page.next_cursor)], True)
-        if page.next_cursor
-        else "",
+        "pager": paging.pager(QueryDict(query), page, total, more),
         "saved_views": selectors.list_saved_views(actor),
         "bulk_assign": AssignForm(actor=actor, prefix="bulk"),
         "bulk_status": StatusForm(actor=actor, prefix="bulk"),

@@ -35,6 +35,13 @@ class NavItem:
     active: bool
     badge: int = 0
 
+    @property
+    def badge_text(self) -> str:
+        """The count as the menu shows it: "1,000+" past the cap a badge counts to."""
+        if self.badge > navigation.BADGE_CAP:
+            return number_format(navigation.BADGE_CAP, force_grouping=True) + "+"
+        return number_format(self.badge, force_grouping=True)
+
 
 @register.simple_tag(takes_context=True)
 def nav_items(context: dict[str, Any]) -> list[NavItem]:

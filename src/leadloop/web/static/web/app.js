@@ -77,6 +77,17 @@
     });
 
     // A filter form that applies itself on every change.
+    // A part a phone keeps behind one button (the lead list's filters, its save and export
+    // tools); CSS shows it on wider screens, where the button is not shown.
+    Alpine.data("disclosure", function () {
+      return {
+        open: false,
+        toggle: function () { this.open = !this.open; },
+        expanded: function () { return this.open ? "true" : "false"; },
+        panelClass: function () { return { "is-open": this.open }; },
+      };
+    });
+
     Alpine.data("autoSubmit", function () {
       return {
         submit: function () { this.$root.submit(); },
