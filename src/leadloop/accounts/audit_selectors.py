@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import AuditEvent
 from leadloop.accounts.permissions import Permission, can
+from leadloop.core.paging import Keyset, Page, paginate
 from leadloop.errors import NotAllowed
 
 PAGE_SIZE = 50
@@ -81,3 +82,22 @@ def list_audit_events(
     more = len(rows) > limit
     items = rows[:limit]
     return AuditPage(items=items, next_before=items[-1].pk if more else None)
+
+
+# The page pages by id, newest first, both ways with a position (core.paging); the API and the
+# CLI keep `before`, the id a page ended at.
+AUDIT_ORDER = Keyset((), ())
+COUNT_CAP = 1_000
+
+
+def list_audit_page(
+    actor: Actor, filters: AuditFilters, *, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> tuple[Page[AuditEvent], int, bool]:
+    """One page of the events for the audit page, with their number counted up to 1,000 and a
+    flag that says there are more. NotAllowed for non-admins."""
+    if not can_read_audit(actor):
+        raise NotAllowed(_("Only admins can read the audit log."))
+    events = _filtered(filters)
+    page = paginate(events, AUDIT_ORDER, cursor=cursor, limit=max(1, min(limit, MAX_PAGE)))
+    total = events.order_by().values("pk")[: COUNT_CAP + 1].count()
+    return page, min(total, COUNT_CAP), total > COUNT_CAP

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -13,8 +12,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from leadloop.accounts.audit_selectors import AuditFilters, can_read_audit, list_audit_events
+from leadloop.accounts.audit_selectors import AuditFilters, can_read_audit, list_audit_page
 from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.core import paging
+from leadloop.errors import ValidationFailed
 
 
 class AuditFilterForm(forms.Form):
@@ -35,7 +36,6 @@ class AuditFilterForm(forms.Form):
         label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     q = forms.CharField(label=_("Target contains"), required=False, max_length=200)
-    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def to_filters(self) -> AuditFilters:
         """The valid filters; a field that does not parse is ignored (and marked on the form)."""
@@ -59,15 +59,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = AuditFilterForm(request.GET)
     filters = form.to_filters()
-    before = form.cleaned_data.get("before") if form.is_valid() else None
-    page = list_audit_events(actor, filters, before=before)
-    query = [(k, v) for k, v in request.GET.items() if k != "before" and v]
+    try:
+        page, total, capped = list_audit_page(actor, filters, cursor=request.GET.get("cursor"))
+    except ValidationFailed:
+        page, total, capped = list_audit_page(actor, filters)
     context = {
         "form": form,
         "events": page.items,
-        "is_first_page": before is None,
-        "first_query": urlencode(query),
-        "next_query": urlencode([*query, ("before", page.next_before)]) if page.next_before else "",
+        "pager": paging.pager(request.GET, page, total, capped),
         "target_labels": dict(AuditTarget.choices),
     }
     return render(request, "accounts/audit_list.html", context)
