@@ -85,6 +85,7 @@ def test_the_review_queue_fits_a_laptop_with_tabs_counts_and_pages(page, live_se
     log_in(page, "admin")
     _open(page, live_server, lang, "/assessment/review/")
 
+    page.screenshot(path=f"test-results/lists-review-{lang}.png")
     doc_width = page.evaluate("document.documentElement.scrollWidth")
     accept = page.get_by_role("button", name=words["accept"]).first.bounding_box()
     tabs = page.locator(".tab")
