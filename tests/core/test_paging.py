@@ -181,3 +181,17 @@ def test_two_sort_fields_page_through_ties(source):
     assert keys == sorted(keys, reverse=True)
     assert [lead.pk for lead in back.items] == [lead.pk for lead in seen[6:9]]
     assert back.start == 7
+
+
+def test_a_page_emptied_while_paging_still_leads_back_to_the_first(leads23):
+    second = _walk_forward()[1]
+    Lead.objects.all().delete()
+
+    emptied = _page(second.next_cursor)
+    links = paging.pager({}, emptied, 0, False)
+    nothing_at_all = paging.pager({}, _page(), 0, False)
+
+    assert emptied.items == []
+    assert links.shown
+    assert links.offers_first
+    assert not nothing_at_all.shown

@@ -180,7 +180,7 @@ def paginate(
         previous_cursor=encode(first[:-1], first[-1], backwards=True, at=start)
         if has_previous and first
         else None,
-        start=start if keys else None,
+        start=start if keys or place is None else None,
     )
 
 
@@ -211,10 +211,13 @@ class Pager:
     previous_query: str
     next_query: str
     position: str
+    # Any page but the first offers the way back to it, even one that came up empty because
+    # its rows went away while the reader paged.
+    offers_first: bool = False
 
     @property
     def shown(self) -> bool:
-        return bool(self.previous_query or self.next_query)
+        return bool(self.previous_query or self.next_query or self.offers_first)
 
 
 def total_shown(page: Page[Any], total: int, capped: bool) -> tuple[int, bool]:
@@ -250,6 +253,7 @@ def pager(query: QueryDict | dict[str, str], page: Page[Any], total: int, capped
         previous_query=with_cursor(page.previous_cursor),
         next_query=with_cursor(page.next_cursor),
         position=position(page, total, capped),
+        offers_first=bool(page.previous_cursor) or page.start != 1,
     )
 
 
