@@ -291,6 +291,17 @@ def test_demo_has_a_contact_form_in_english_and_dutch(client, db):
     assert '<label for="q-team_size">Team size' in english.content.decode()
 
 
+def test_demo_has_a_dutch_quote_form_that_addresses_visitors_formally(client, db):
+    load_demo(leads=50, seed=3, now=NOW)
+
+    page = client.get("/f/offerte/", headers={"accept-language": "en-GB"}).content.decode()
+
+    assert '<html lang="nl">' in page
+    assert "<h1>Offerte aanvragen</h1>" in page
+    assert '<label for="q-first_name">Voornaam' in page
+    assert "Uw gegevens gaan beveiligd naar de organisatie achter dit formulier." in page
+
+
 def test_demo_sets_the_defaults_and_gives_some_users_api_keys(db, settings):
     settings.LEADLOOP_DEFAULT_COUNTRY = "US"
 

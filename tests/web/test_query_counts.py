@@ -182,7 +182,23 @@ def world(db, settings, tmp_path):
     return World(tmp_path)
 
 
+def _fresh_caches() -> None:
+    """Drop the per-process snapshots that reload after a few seconds (defaults, rules, models).
+
+    The warm-up below then starts each one afresh, so none can expire between it and the
+    counted request: under load a snapshot taken pages earlier did, and the count grew by one.
+    """
+    from leadloop.accounts import defaults
+    from leadloop.assessment.dedup.matching import model as match_model
+    from leadloop.assessment.predictive import services as predictive
+    from leadloop.assessment.scoring import rules
+
+    for cache in (defaults, rules, predictive, match_model):
+        cache.invalidate()
+
+
 def _count(client: Any, url: str) -> tuple[int, list[str]]:
+    _fresh_caches()
     client.get(url)  # warm the per-process caches (rules, settings) the changes dropped
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)

@@ -68,8 +68,10 @@ class AssessmentConfig(AppConfig):
                 config,
             ),
         )
-        # The lead form and POST /api/v1/leads (in leads) assess what a person typed.
+        # The lead form and POST /api/v1/leads (in leads) assess what a person typed; a status
+        # move (leads.services.transition) takes the priority again, in its own save.
         entry.register(
             create_lead="leadloop.assessment.services.create_lead",
             reassess_after_edit="leadloop.assessment.services.reassess_after_edit",
+            rescore_after_status_change="leadloop.assessment.priority.rescore_after_status_change",
         )

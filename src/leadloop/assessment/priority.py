@@ -39,3 +39,18 @@ def priority_of(lead: Lead, *, now: dt.datetime) -> tuple[int, dict[str, int]]:
     if lead.hold:
         parts["hold"] = -200
     return sum(parts.values()), {k: v for k, v in parts.items() if v}
+
+
+def rescore_after_status_change(lead: Lead, *, at: dt.datetime) -> None:
+    """The priority and its stored breakdown again, on a lead whose status just changed.
+
+    Registered as `leads.entry.rescore_after_status_change`: `leads.services.transition` calls it
+    on the locked row before saving it, so a lead that closes loses its contact urgency in the
+    same UPDATE and transaction (and a reopened one gets it back). A lead not assessed yet keeps
+    its priority until the pending assessment gives it one.
+    """
+    if lead.assessed_at is None:
+        return
+    lead.priority, parts = priority_of(lead, now=at)
+    if isinstance(lead.assessment, dict):
+        lead.assessment = {**lead.assessment, "priority": parts}

@@ -148,13 +148,38 @@ DEMO_FORM_DUTCH = {
 }
 
 
+# A Dutch-only form that addresses its visitors with "u" (the app's own texts on it follow), with
+# no thank-you message of its own, so the app's formal one shows.
+DEMO_FORMAL_FORM: dict[str, Any] = {
+    "title": "Offerte aanvragen",
+    "intro": "Laat uw gegevens achter, dan sturen wij u binnen twee werkdagen een offerte op maat.",
+    "submit_label": "Offerte aanvragen",
+    "consent_text": "Ik ga ermee akkoord dat Leadloop Demo contact met mij opneemt.",
+    "consent_version": "2026-01",
+    "consent_purpose": "Contact over een offerte",
+}
+
+
 def _web_form_example() -> None:
-    """The contact form of the web-form source, in English and Dutch (`/f/contact/`)."""
+    """The contact form of the web-form source, in English and Dutch (`/f/contact/`), and a
+    formal Dutch quote form (`/f/offerte/`)."""
     from leadloop.intake.web_forms import services as web_forms
     from leadloop.intake.web_forms.models import FieldInput, LeadForm
 
     source = Source.objects.filter(kind=ChannelKind.WEB_FORM).order_by("pk").first()
-    if source is None or LeadForm.objects.filter(slug="contact").exists():
+    if source is None:
+        return
+    if not LeadForm.objects.filter(slug="offerte").exists():
+        web_forms.create_form(
+            source=source,
+            by=SYSTEM,
+            slug="offerte",
+            language="nl",
+            languages=["nl"],
+            is_formal=True,
+            **DEMO_FORMAL_FORM,
+        )
+    if LeadForm.objects.filter(slug="contact").exists():
         return
     form = web_forms.create_form(
         source=source,

@@ -146,6 +146,14 @@ class FormSettingsForm(TranslatedTextsMixin, UIForm):
     is_active = forms.BooleanField(
         label=gettext_lazy("Active (the page is online)"), required=False
     )
+    is_formal = forms.BooleanField(
+        label=gettext_lazy("Address visitors formally"),
+        required=False,
+        help_text=gettext_lazy(
+            "The form's own notices (errors, thank-you page) say “u” instead of “je” in Dutch. "
+            "Your texts above are shown as you write them."
+        ),
+    )
     language = forms.ChoiceField(
         label=gettext_lazy("Default language"),
         choices=settings.LANGUAGES,

@@ -79,6 +79,9 @@ class LeadForm(models.Model):
         _("consent given for"), max_length=200, blank=True, default=""
     )
     is_consent_required = models.BooleanField(_("consent required"), default=True)
+    # How the app's own texts on the public pages address the visitor in Dutch: "je" like the
+    # app itself, or "u" when the form asks for it. English reads the same either way.
+    is_formal = models.BooleanField(_("formal address"), default=False)
     # The text columns above hold the texts in this language; `translations` holds the others
     # as {language: {column: text}}, and a missing one falls back to the default language.
     language = models.CharField(_("default language"), max_length=8, default=deployment_language)

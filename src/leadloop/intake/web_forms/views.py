@@ -344,6 +344,7 @@ def _public_page(
         context = {
             "lead_form": lead_form,
             "texts": web_forms.form_texts(lead_form, language),
+            "wording": web_forms.visitor_texts(lead_form),
             "questions": _questions(lead_form, values, errors, language=language),
             "errors": errors,
             "form_errors": result.form_errors if result else [],
@@ -400,7 +401,11 @@ def hosted_form(request: HttpRequest, slug: str) -> HttpResponse:
             response = render(
                 request,
                 "intake/forms/rate_limited.html",
-                {"lead_form": lead_form, "texts": web_forms.form_texts(lead_form, language)},
+                {
+                    "lead_form": lead_form,
+                    "texts": web_forms.form_texts(lead_form, language),
+                    "wording": web_forms.visitor_texts(lead_form),
+                },
                 status=429,
             )
         response["Retry-After"] = str(int(web_forms.RATE_WINDOW.total_seconds()))
@@ -433,6 +438,7 @@ def form_thanks(request: HttpRequest, slug: str) -> HttpResponse:
         context = {
             "lead_form": lead_form,
             "texts": web_forms.form_texts(lead_form, language),
+            "wording": web_forms.visitor_texts(lead_form),
             "rows": (
                 web_forms.summary(lead_form, submission, language=language) if submission else []
             ),

@@ -26,7 +26,7 @@ from leadloop.accounts.models import (
 from leadloop.accounts.permissions import writable_lead_fields
 from leadloop.core import prepared
 from leadloop.errors import Conflict, InvalidTransition, NotAllowed, ValidationFailed
-from leadloop.leads import events, lifecycle
+from leadloop.leads import entry, events, lifecycle
 from leadloop.leads.events import EventName
 from leadloop.leads.models import (
     Activity,
@@ -313,6 +313,9 @@ def transition(
         locked.closed_at = now
     elif old in lifecycle.CLOSED:
         locked.closed_at = None
+    # The priority reads the status (a closed lead has no contact urgency): derive it again now,
+    # so lists sorted by it are right at once and the one save below writes it.
+    entry.rescore_after_status_change(locked, at=now)
     locked.save()
     record_activity(
         locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now

@@ -3,6 +3,7 @@
     form = create_form(source=…, title=…, slug=…, by=user)        # builder.py
     token = issue_token(form, referrer=…)                         # tokens.py: per render, signed
     result = submit(form, body=…, posted=…, client=…, …)          # submit.py: raw → check → process
+    visitor_texts(form)                                           # wording.py: "je" or "u" in Dutch
 
 Every post is stored raw first (`intake.services.receive`), also an invalid one or a bot's; only
 a post over the per-IP rate limit is not stored (a flood must not fill the database), and it
@@ -68,6 +69,7 @@ from leadloop.intake.web_forms.services.tokens import (
     submission_for_thanks,
     thanks_token,
 )
+from leadloop.intake.web_forms.services.wording import WORDING, visitor_text, visitor_texts
 
 __all__ = [
     "CLIENT_FIELDS",
@@ -96,6 +98,7 @@ __all__ = [
     "TOKEN_MAX_AGE",
     "TOKEN_SALT",
     "UTM",
+    "WORDING",
     "ClientInfo",
     "FormTexts",
     "RenderToken",
@@ -122,4 +125,6 @@ __all__ = [
     "thanks_token",
     "update_field",
     "update_form",
+    "visitor_text",
+    "visitor_texts",
 ]

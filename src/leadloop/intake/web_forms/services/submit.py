@@ -33,6 +33,7 @@ from leadloop.intake.web_forms.services.tokens import (
     _now_ms,
     read_token,
 )
+from leadloop.intake.web_forms.services.wording import visitor_text
 from leadloop.leads.normalize import InvalidValue, normalize_email
 
 logger = logging.getLogger(__name__)
@@ -112,7 +113,7 @@ def _check_values(form: LeadForm, posted: Mapping[str, str]) -> dict[str, list[s
         elif item.input_type == FieldInput.SELECT and value not in item.choice_list:
             errors[item.name] = [_("Choose one of the options.")]
     if form.has_consent and form.is_consent_required and not posted.get(CONSENT):
-        errors[CONSENT] = [_("Please agree so that we may contact you.")]
+        errors[CONSENT] = [visitor_text(form, "consent_required")]
     return errors
 
 
@@ -297,7 +298,7 @@ def submit(
     errors = _check_values(form, posted)
     form_errors = []
     if token is None:
-        form_errors.append(_("This form has expired. Please check your details and send it again."))
+        form_errors.append(visitor_text(form, "expired"))
     if errors or form_errors:
         reasons = [
             _reason("invalid_form", message, name)
