@@ -40,6 +40,26 @@ def test_first_names_fall_in_their_level(a, b, level):
     assert first_name_level(a, b) == level
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        # Short names from the FEBRL sets: one typo takes them under Jaro-Winkler's 0.8.
+        ("ned", "nde", SIMILAR),  # two neighbouring letters swapped
+        ("amy", "aym", SIMILAR),
+        ("ben", "bne", SIMILAR),
+        ("mike", "rnike", SIMILAR),  # OCR: 'm' read as 'rn'
+        ("stacy", "5tacy", SIMILAR),  # OCR: 's' read as '5'
+        ("lex", "1ex", SIMILAR),  # OCR: 'l' read as '1'
+        # A letter changed into another is a name of its own: a brother, not a typo.
+        ("tim", "tom", DIFFERENT),
+        ("jan", "jen", DIFFERENT),
+        ("ben", "ken", DIFFERENT),
+    ],
+)
+def test_a_slip_of_hand_or_ocr_in_a_short_first_name_is_similar(a, b, level):
+    assert first_name_level(a, b) == level
+
+
 def test_surnames_ignore_particles_case_and_diacritics():
     assert levels(_keys(last="Van den Berg"), _keys(last="BERG"))[1] == EXACT
     assert levels(_keys(last="de Vriés"), _keys(last="de vries"))[1] == EXACT

@@ -26,7 +26,7 @@ from leadloop.assessment.dedup.matching.person import (
     postal_variants,
 )
 from leadloop.assessment.models import DuplicatePair, PairState
-from leadloop.leads.normalize import address_key
+from leadloop.leads.normalize import address_key, street_name_key
 
 # --- Blocking ------------------------------------------------------------------------------------
 
@@ -51,6 +51,16 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     near_names = [direct, direct] if direct and wide else []
     place = address_key(lead.house_number or "", lead.street or "") if wide else None
     places = [place] if place else []
+    # And the street key with either initial (street and surname: house number, postal code and
+    # the rest of the surname all mistyped, or the names swapped).
+    street = lead.street or "" if wide else ""
+    streets = sorted(
+        {
+            k
+            for k in (street_name_key(street, last, first), street_name_key(street, first, last))
+            if k
+        }
+    )
     shape = (
         len(emails),
         len(phones),
@@ -59,15 +69,16 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
         len(names),
         len(near_names),
         len(places),
+        len(streets),
     )
-    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places]
+    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places, *streets]
     return shape, values
 
 
 @lru_cache(maxsize=512)
 def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     """The one statement that reads every block's candidates (built once per shape)."""
-    emails, phones, postals, orgs, names, near_names, places = shape
+    emails, phones, postals, orgs, names, near_names, places, streets = shape
     parts: list[str] = []
 
     def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
@@ -95,6 +106,8 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
         block("name_key < %s", order="name_key DESC", limit=NEIGHBOURS)
     if places:
         block("address_key = %s", limit=NAME_BLOCK_LIMIT)
+    for _ in range(streets):
+        block("street_name_key = %s", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608

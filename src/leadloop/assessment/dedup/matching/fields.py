@@ -106,8 +106,35 @@ def _text_level(a: str, b: str) -> int:
     return DIFFERENT
 
 
+# Letters an OCR reader or a hurried typist puts for others: read both names through this
+# before comparing again ('rnike' → 'mike', '5tacy' → 'stacy', '1ily' → 'lily').
+_OCR: tuple[tuple[str, str], ...] = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("0", "o"), ("1", "l"))
+_OCR += (("5", "s"), ("9", "g"), ("8", "b"), ("6", "b"), ("3", "e"), ("4", "a"), ("7", "t"))
+
+
+def _ocr_read(name: str) -> str:
+    for seen, meant in _OCR:
+        if seen in name:
+            name = name.replace(seen, meant)
+    return name
+
+
+def _slip(a: str, b: str) -> bool:
+    """Two short first names that a slip of the hand or of an OCR reader explains: two
+    neighbouring letters swapped ('ned'/'nde', 'amy'/'aym') or letters misread ('rnike'/'mike',
+    '5acy'/'stacy' is not: a letter is missing too). A letter changed into another is not a slip
+    here: 'tim' and 'tom', 'jan' and 'jen' are names of their own, often in one family."""
+    if len(a) == len(b) and sorted(a) == sorted(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            return True
+    read_a, read_b = _ocr_read(a), _ocr_read(b)
+    return (read_a != a or read_b != b) and read_a == read_b
+
+
 def first_name_level(a: str, b: str) -> int:
-    """Two folded first names: nicknames are close, an initial that fits is similar."""
+    """Two folded first names: nicknames are close, an initial or a slip (two letters swapped,
+    letters misread) that fits is similar."""
     if not a or not b:
         return MISSING
     if a == b:
@@ -121,7 +148,10 @@ def first_name_level(a: str, b: str) -> int:
         return CLOSE
     if (len(first_a) == 1 or len(first_b) == 1) and first_a[:1] == first_b[:1]:
         return SIMILAR
-    return _text_level(a, b)
+    level = _text_level(a, b)
+    if level == DIFFERENT and _slip(first_a, first_b):
+        return SIMILAR
+    return level
 
 
 def code_level(a: str, b: str) -> int:
