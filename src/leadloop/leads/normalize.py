@@ -146,6 +146,19 @@ def street_name_key(street: str, last_name: str, first_name: str = "") -> str | 
     return f"{letters}|{initial}"
 
 
+def house_name_key(house_number: str, first_name: str, last_name: str = "") -> str | None:
+    """The house block's key: house number and the first three letters of the first name
+    ('60', 'Ashley' → '60|ash'; the surname's when there is no first name). It meets a person
+    again when the surname was left out or changed and the street and postal code mistyped too;
+    asked with both names for swapped ones."""
+    house = "".join(ch for ch in house_number.lower() if ch.isalnum())[:10]
+    name = _fold_name(first_name.strip()) or _fold_name(last_name.strip())
+    letters = "".join(ch for ch in name if ch.isalpha())[:3]
+    if not house or len(letters) < 2:
+        return None
+    return f"{house}|{letters}"
+
+
 def _fold_name(text: str) -> str:
     # Most names are plain ASCII: lower() is the same as fold() there, and far cheaper.
     return text.lower() if text.isascii() else fold(text)

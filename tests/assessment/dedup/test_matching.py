@@ -288,3 +288,27 @@ def test_a_lead_with_a_contact_value_reads_no_street_block(nl):
         dedup.person_of(_incoming(nl, **JAN)), _incoming(nl, **JAN)
     )
     assert shape[-2:] == (0, 0)
+
+
+def test_without_e_mail_or_phone_the_house_key_finds_a_lead_without_its_surname(nl):
+    # Generated set: surname and street left out, postal code mistyped.
+    existing = _stored(
+        nl, first_name="Ashley", last_name="Mitchell", email="", phone="",
+        street="Roberts Glade", house_number="60", postal_code="2606", city="St. Samantha",
+        region="NT",
+    )  # fmt: skip
+    # Another Ashley in another house, and someone else at number 60: in no block, or not her.
+    _stored(nl, first_name="Ashley", last_name="Mitchell", email="a@mitchell.example")
+    _stored(
+        nl, first_name="Ben", last_name="Mitchell", email="", phone="",
+        house_number="60", postal_code="2606", city="St. Samantha", region="NT",
+    )  # fmt: skip
+
+    incoming = _incoming(
+        nl, first_name="Ashley", last_name="", email="", phone="",
+        house_number="60", postal_code="266", city="St. Samantha", region="NT",
+    )  # fmt: skip
+    matches = dedup.find_matches(incoming)
+
+    assert existing.house_name_key == "60|ash"
+    assert [m.lead_id for m in matches if m.score >= dedup.DUPLICATE_AT] == [existing.pk]

@@ -43,6 +43,7 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "name_key": None,
     "address_key": None,
     "street_name_key": None,
+    "house_name_key": None,
     "client_ip": None,
     "device_fingerprint": None,
     "objection_source": None,

@@ -91,7 +91,9 @@ def name_and_address(
     direct = levels(a.keys, b.keys)
     weight = model.weight(direct)
     names_agree = direct[FIRST] in (EXACT, CLOSE) and direct[LAST] in (EXACT, CLOSE)
-    if not names_agree and a.keys.first and a.keys.last and b.keys.first and b.keys.last:
+    # Swapped too when the names do not agree, also when a side gave one name only: a lone
+    # name may stand in either field ('Hanegraaff' as the first name, 'Nynke Hanegraaff').
+    if not names_agree and (a.keys.first or a.keys.last) and (b.keys.first or b.keys.last):
         swapped = levels(a.keys, b.keys, swapped=True)
         swapped_weight = model.weight(swapped)
         if swapped_weight > weight:

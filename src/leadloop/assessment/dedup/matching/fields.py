@@ -112,6 +112,12 @@ _OCR: tuple[tuple[str, str], ...] = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("0"
 _OCR += (("5", "s"), ("9", "g"), ("8", "b"), ("6", "b"), ("3", "e"), ("4", "a"), ("7", "t"))
 
 
+# Spellings of one sound that people write either way ('Carin'/'Karin', 'Stephanie'/'Stefanie',
+# 'Mathijs'/'Matthijs', 'Elisabeth'/'Elizabeth'): written one way, with double letters single.
+_SOUNDS: tuple[tuple[str, str], ...] = (("ph", "f"), ("ck", "k"), ("c", "k"), ("th", "t"))
+_SOUNDS += (("ij", "i"), ("y", "i"), ("z", "s"))
+
+
 def _ocr_read(name: str) -> str:
     for seen, meant in _OCR:
         if seen in name:
@@ -119,17 +125,27 @@ def _ocr_read(name: str) -> str:
     return name
 
 
+def _sound_read(name: str) -> str:
+    for seen, meant in _SOUNDS:
+        if seen in name:
+            name = name.replace(seen, meant)
+    return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
+
+
 def _slip(a: str, b: str) -> bool:
-    """Two short first names that a slip of the hand or of an OCR reader explains: two
-    neighbouring letters swapped ('ned'/'nde', 'amy'/'aym') or letters misread ('rnike'/'mike',
-    '5acy'/'stacy' is not: a letter is missing too). A letter changed into another is not a slip
-    here: 'tim' and 'tom', 'jan' and 'jen' are names of their own, often in one family."""
+    """Two first names that a slip of the hand, of the ear or of an OCR reader explains: two
+    neighbouring letters swapped ('ned'/'nde', 'amy'/'aym'), letters misread ('rnike'/'mike',
+    '5acy'/'stacy' is not: a letter is missing too) or the same sound spelt another way
+    ('kim'/'cim', 'filip'/'phillip'). A letter changed into another is not a slip here: 'tim'
+    and 'tom', 'jan' and 'jen' are names of their own, often in one family."""
     if len(a) == len(b) and sorted(a) == sorted(b):
         differ = [i for i in range(len(a)) if a[i] != b[i]]
         if len(differ) == 2 and differ[1] == differ[0] + 1:
             return True
     read_a, read_b = _ocr_read(a), _ocr_read(b)
-    return (read_a != a or read_b != b) and read_a == read_b
+    if (read_a != a or read_b != b) and read_a == read_b:
+        return True
+    return _sound_read(read_a) == _sound_read(read_b)
 
 
 def first_name_level(a: str, b: str) -> int:
