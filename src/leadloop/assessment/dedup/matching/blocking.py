@@ -54,10 +54,12 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     # And the street key (street and surname: house number, postal code and the rest of the
     # surname all mistyped) and the house key (house number and first name: surname, street and
     # postal code changed or left out), each asked with either name for swapped names.
-    street = (lead.street or "") if wide else ""
-    house = (lead.house_number or "") if wide else ""
-    streets = _keys(street_name_key(street, last, first), street_name_key(street, first, last))
-    houses = _keys(house_name_key(house, first, last), house_name_key(house, last, first))
+    streets: list[str] = []
+    houses: list[str] = []
+    if wide:
+        street, house = lead.street or "", lead.house_number or ""
+        streets = _keys(street_name_key(street, last, first), street_name_key(street, first, last))
+        houses = _keys(house_name_key(house, first, last), house_name_key(house, last, first))
     shape = (
         len(emails),
         len(phones),
