@@ -81,7 +81,7 @@ def load(total: int, seed: int) -> None:
     from leadloop.assessment.dedup.matching import name_key
     from leadloop.leads import services
     from leadloop.leads.models import ChannelKind, Lead, Organization
-    from leadloop.leads.normalize import address_key
+    from leadloop.leads.normalize import address_key, house_name_key, street_name_key
     from leadloop.leads.services.bulk import RawTable
 
     rng = random.Random(seed)
@@ -113,6 +113,12 @@ def load(total: int, seed: int) -> None:
                 updated_at=now,
                 name_key=name_key(values["first_name"], values["last_name"]),
                 address_key=address_key(values["house_number"], values["street"]),
+                street_name_key=street_name_key(
+                    values["street"], values["last_name"], values["first_name"]
+                ),
+                house_name_key=house_name_key(
+                    values["house_number"], values["first_name"], values["last_name"]
+                ),
             )
             rows.append(table.row(values))
         with transaction.atomic():
