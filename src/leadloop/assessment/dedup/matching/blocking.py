@@ -110,10 +110,10 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
         block("name_key < %s", order="name_key DESC", limit=NEIGHBOURS)
     if places:
         block("address_key = %s", limit=NAME_BLOCK_LIMIT)
-    for _ in range(streets):
-        block("street_name_key = %s", limit=NAME_BLOCK_LIMIT)
-    for _ in range(houses):
-        block("house_name_key = %s", limit=NAME_BLOCK_LIMIT)
+    if streets:
+        block(f"street_name_key IN ({marks(streets)})", limit=NAME_BLOCK_LIMIT)
+    if houses:
+        block(f"house_name_key IN ({marks(houses)})", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608

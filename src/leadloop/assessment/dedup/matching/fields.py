@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -132,6 +133,7 @@ def _sound_read(name: str) -> str:
     return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
 
 
+@lru_cache(maxsize=8192)
 def _slip(a: str, b: str) -> bool:
     """Two first names that a slip of the hand, of the ear or of an OCR reader explains: two
     neighbouring letters swapped ('ned'/'nde', 'amy'/'aym'), letters misread ('rnike'/'mike',
