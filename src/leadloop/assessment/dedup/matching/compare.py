@@ -11,6 +11,7 @@ from leadloop.assessment.dedup.matching.fields import (
     LAST,
     describe,
     levels,
+    name_levels,
 )
 from leadloop.assessment.dedup.matching.model import MatchModel, current
 from leadloop.assessment.dedup.matching.names import (
@@ -94,7 +95,7 @@ def name_and_address(
     # Swapped too when the names do not agree, also when a side gave one name only: a lone
     # name may stand in either field ('Hanegraaff' as the first name, 'Nynke Hanegraaff').
     if not names_agree and (a.keys.first or a.keys.last) and (b.keys.first or b.keys.last):
-        swapped = levels(a.keys, b.keys, swapped=True)
+        swapped = (*name_levels(a.keys, b.keys, swapped=True), *direct[HOUSE:])
         swapped_weight = model.weight(swapped)
         if swapped_weight > weight:
             return swapped_weight, swapped, True

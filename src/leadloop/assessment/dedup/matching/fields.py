@@ -270,10 +270,18 @@ class Keys:
 
 def levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, ...]:
     """The level of each field in `FIELDS` order (b's first and last name swapped if asked)."""
+    return (*name_levels(a, b, swapped=swapped), *address_levels(a, b))
+
+
+def name_levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, int]:
+    """The levels of first name and surname (b's swapped if asked)."""
     b_first, b_last = (b.last_as_first, b.first_as_last) if swapped else (b.first, b.last)
+    return first_name_level(a.first, b_first), _text_level(a.last, b_last)
+
+
+def address_levels(a: Keys, b: Keys) -> tuple[int, ...]:
+    """The levels of the address fields, which do not depend on how the names are read."""
     return (
-        first_name_level(a.first, b_first),
-        _text_level(a.last, b_last),
         code_level(a.house, b.house),
         _text_level(a.street, b.street),
         _text_level(a.city, b.city),
