@@ -237,7 +237,7 @@ def test_without_e_mail_or_phone_the_address_key_finds_mistyped_names_and_postal
 
 
 def test_without_e_mail_or_phone_the_street_key_finds_a_new_house_number_and_postal_code(nl):
-    # FEBRL 3: house number, postal code and the end of the surname all mistyped at once.
+    # Generated set: house number, postal code and the end of the surname all mistyped at once.
     existing = _stored(
         nl, first_name="Jessica", last_name="Martinez", email="", phone="",
         street="Schultz Quay", house_number="231", postal_code="3222", city="Baileybury",

@@ -22,7 +22,7 @@ router are two people. They are fraud evidence only (stages/fraud.py).
 
 Thresholds (measured with bench/dedup_quality.py and bench/dedup_names.py, see
 docs/deduplication.md; for the name-and-address model the score is its match probability, and
-its F1 is flat from 0.7 to 0.95 with precision 1.00 from 0.85):
+its F1 is flat from 0.7 to 0.85 with precision 0.999-1.00 from 0.8):
 - `DUPLICATE_AT` (0.85): the same person. At intake the source's policy merges, flags or allows
   it; the database scan opens a pair for review.
 - `CANDIDATE_AT` (0.60): similar enough to show as a candidate, never acted on by itself.
