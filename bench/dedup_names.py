@@ -4,6 +4,7 @@ person records with only names and an address, across thresholds.
     .venv/bin/python bench/dedup_names.py                     # generated set, 5,000 originals
     .venv/bin/python bench/dedup_names.py --febrl             # also FEBRL 1–4, if installed
     .venv/bin/python bench/dedup_names.py --fit               # also refit the weights by EM first
+    .venv/bin/python bench/dedup_names.py --why               # why each missed true pair is missed
 
 The generator (seeded Faker, Australian and Dutch people) makes originals with a first name, a
 surname, a house number, a street, a suburb or city, a postal code and a state, and no e-mail or
@@ -221,8 +222,11 @@ def load(records: list[tuple[int, dict[str, str]]]) -> dict[int, int]:
     return owner
 
 
-def measure(title: str, owner: dict[int, int]) -> dict[float, tuple[float, float, float]]:
-    """Scan once at the lowest threshold and count precision, recall and F1 at each."""
+def measure(
+    title: str, owner: dict[int, int], *, why: bool = False
+) -> dict[float, tuple[float, float, float]]:
+    """Scan once at the lowest threshold and count precision, recall and F1 at each; with `why`
+    also sort the true pairs missed at the default threshold by cause (dedup_misses.py)."""
     from leadloop.assessment.dedup import matching as dedup
 
     by_person: dict[int, list[int]] = {}
@@ -246,6 +250,11 @@ def measure(title: str, owner: dict[int, int]) -> dict[float, tuple[float, float
         result[threshold] = (precision, recall, f1)
         mark = "  <- default" if threshold == dedup.DUPLICATE_AT else ""
         print(f"{threshold:9.2f} {len(pairs):6,} {precision:10.4f} {recall:7.4f} {f1:.4f}{mark}")
+    if why:
+        from dedup_misses import explain
+
+        at = dedup.DUPLICATE_AT
+        explain(owner, {p for p, s in found.items() if s >= at}, at)
     return result
 
 
@@ -272,6 +281,7 @@ def main() -> None:
     parser.add_argument("--only-febrl", action="store_true")
     parser.add_argument("--fit", action="store_true", help="Also refit the weights by EM.")
     parser.add_argument("--print-model", action="store_true", help="Print the fitted m and u.")
+    parser.add_argument("--why", action="store_true", help="Sort the missed true pairs by cause.")
     parser.add_argument("--workdir", default="/tmp/leadloop-bench-dedup")
     args = parser.parse_args()
     workdir = Path(args.workdir)
@@ -294,7 +304,7 @@ def main() -> None:
             records = generated(args.people, args.seed)
         owner = load(records)
         match_model.invalidate()
-        measure(f"{title}, default weights", owner)
+        measure(f"{title}, default weights", owner, why=args.why)
         if args.fit:
             refit()
             if args.print_model:

@@ -80,3 +80,34 @@ def test_a_new_lead_parses_its_phone_number_once(source, monkeypatch):
 
     assert lead.phone_e164 == "+31643218765"
     assert calls == ["06 4321 8765"]
+
+
+@pytest.mark.parametrize(
+    ("street", "last", "first", "key"),
+    [
+        ("Kathner Street", "Musolino", "Ben", "kathn|m"),
+        ("Schultz Quay", "Martinze", "Jessica", "schul|m"),  # the surname's end mistyped
+        ("Jägerstraße 4", "Öztürk", "Ayşe", "jager|o"),  # folded, digits left out
+        ("Juliepad", "", "Kian", "julie|k"),  # no surname: the first name's initial
+        ("St", "Smit", "Jan", None),  # too short a street to tell one from another
+        ("Dorpsstraat", "", "", None),
+    ],
+)
+def test_street_name_key_is_the_start_of_the_street_and_the_surname_initial(
+    street, last, first, key
+):
+    assert normalize.street_name_key(street, last, first) == key
+
+
+@pytest.mark.parametrize(
+    ("house", "first", "last", "key"),
+    [
+        ("60", "Ashley", "Mitchell", "60|ash"),
+        ("12-A", "Élodie", "Martin", "12a|elo"),
+        ("60", "", "Mitchell", "60|mit"),  # no first name: the surname's start
+        ("60", "J.", "Mitchell", None),  # an initial says too little
+        ("", "Ashley", "Mitchell", None),
+    ],
+)
+def test_house_name_key_is_the_house_number_and_the_first_name_start(house, first, last, key):
+    assert normalize.house_name_key(house, first, last) == key

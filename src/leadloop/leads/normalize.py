@@ -132,6 +132,33 @@ def address_key(house_number: str, street: str) -> str | None:
     return f"{house}|{letters}"
 
 
+def street_name_key(street: str, last_name: str, first_name: str = "") -> str | None:
+    """The street block's key: the first five letters of the street name and the surname's
+    initial ('Kathner Street', 'Musolino' → 'kathn|m'; the first name's initial when there is no
+    surname). It meets a person again when the house number, the postal code and the surname's
+    spelling all changed: the start of the street and of the surname rarely are. Swapped names
+    are found by asking for the key with both initials."""
+    letters = "".join(ch for ch in _fold_name(street.strip()) if ch.isalpha())[:5]
+    name = _fold_name(last_name.strip()) or _fold_name(first_name.strip())
+    initial = next((ch for ch in name if ch.isalnum()), "")
+    if len(letters) < 3 or not initial:
+        return None
+    return f"{letters}|{initial}"
+
+
+def house_name_key(house_number: str, first_name: str, last_name: str = "") -> str | None:
+    """The house block's key: house number and the first three letters of the first name
+    ('60', 'Ashley' → '60|ash'; the surname's when there is no first name). It meets a person
+    again when the surname was left out or changed and the street and postal code mistyped too;
+    asked with both names for swapped ones."""
+    house = "".join(ch for ch in house_number.lower() if ch.isalnum())[:10]
+    name = _fold_name(first_name.strip()) or _fold_name(last_name.strip())
+    letters = "".join(ch for ch in name if ch.isalpha())[:3]
+    if not house or len(letters) < 2:
+        return None
+    return f"{house}|{letters}"
+
+
 def _fold_name(text: str) -> str:
     # Most names are plain ASCII: lower() is the same as fold() there, and far cheaper.
     return text.lower() if text.isascii() else fold(text)

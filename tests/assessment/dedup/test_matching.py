@@ -234,3 +234,81 @@ def test_without_e_mail_or_phone_the_address_key_finds_mistyped_names_and_postal
     assert match.lead_id == existing.pk
     assert match.score >= dedup.DUPLICATE_AT
     assert match.reasons[0].startswith("name and address: ")
+
+
+def test_without_e_mail_or_phone_the_street_key_finds_a_new_house_number_and_postal_code(nl):
+    # Generated set: house number, postal code and the end of the surname all mistyped at once.
+    existing = _stored(
+        nl, first_name="Jessica", last_name="Martinez", email="", phone="",
+        street="Schultz Quay", house_number="231", postal_code="3222", city="Baileybury",
+    )  # fmt: skip
+    # Sorts between 'martinez|j' and 'martinze|j', so the name neighbours do not reach Jessica.
+    _stored(nl, first_name="Karin", last_name="Martinez", email="karin@martinez.example")
+    # Same street, another surname and first name: shares no block, and is not the person.
+    _stored(
+        nl, first_name="Piet", last_name="Mulder", email="", phone="",
+        street="Schultz Quay", house_number="7", postal_code="3222", city="Baileybury",
+    )  # fmt: skip
+
+    incoming = _incoming(
+        nl, first_name="Jessica", last_name="Martinze", email="", phone="",
+        street="Schultz Quay", house_number="23r", postal_code="3p22", city="Bileybury",
+    )  # fmt: skip
+    matches = dedup.find_matches(incoming)
+
+    assert existing.street_name_key == "schul|m"
+    assert existing.address_key == "231|schul"
+    assert [m.lead_id for m in matches if m.score >= dedup.DUPLICATE_AT] == [existing.pk]
+
+
+def test_the_street_key_is_asked_with_either_initial_for_swapped_names(nl):
+    existing = _stored(
+        nl, first_name="Kian", last_name="Plas", email="", phone="",
+        street="Juliepad", house_number="135", postal_code="2350 QR", city="Loon op Zand",
+    )  # fmt: skip
+
+    # Between the incoming keys 'kian|p', 'plass|k' and the stored 'plas|k' in index order.
+    _stored(nl, first_name="Anna", last_name="Mulder", email="anna@mulder.example")
+    _stored(nl, first_name="Zoe", last_name="Plas", email="zoe@plas.example")
+
+    match = _best(
+        nl, first_name="Plass", last_name="Kian", email="", phone="",
+        street="Juliepad", house_number="153", postal_code="2530 QR", city="Loon op Zand",
+    )  # fmt: skip
+
+    assert match is not None
+    assert match.lead_id == existing.pk
+    assert match.score >= dedup.DUPLICATE_AT
+    assert "names swapped" in match.reasons[0]
+
+
+def test_a_lead_with_a_contact_value_reads_no_street_block(nl):
+    """The wide net is for leads known by name and address alone (the intake's speed)."""
+    shape, _values = dedup.blocking._blocks(
+        dedup.person_of(_incoming(nl, **JAN)), _incoming(nl, **JAN)
+    )
+    assert shape[-2:] == (0, 0)
+
+
+def test_without_e_mail_or_phone_the_house_key_finds_a_lead_without_its_surname(nl):
+    # Generated set: surname and street left out, postal code mistyped.
+    existing = _stored(
+        nl, first_name="Ashley", last_name="Mitchell", email="", phone="",
+        street="Roberts Glade", house_number="60", postal_code="2606", city="St. Samantha",
+        region="NT",
+    )  # fmt: skip
+    # Another Ashley in another house, and someone else at number 60: in no block, or not her.
+    _stored(nl, first_name="Ashley", last_name="Mitchell", email="a@mitchell.example")
+    _stored(
+        nl, first_name="Ben", last_name="Mitchell", email="", phone="",
+        house_number="60", postal_code="2606", city="St. Samantha", region="NT",
+    )  # fmt: skip
+
+    incoming = _incoming(
+        nl, first_name="Ashley", last_name="", email="", phone="",
+        house_number="60", postal_code="266", city="St. Samantha", region="NT",
+    )  # fmt: skip
+    matches = dedup.find_matches(incoming)
+
+    assert existing.house_name_key == "60|ash"
+    assert [m.lead_id for m in matches if m.score >= dedup.DUPLICATE_AT] == [existing.pk]

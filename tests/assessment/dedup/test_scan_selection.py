@@ -69,11 +69,13 @@ def test_leads_without_a_name_key_get_one_before_the_scan(sources, capsys):
 def test_leads_without_an_address_key_get_one_before_the_scan(sources):
     fair, _web = sources
     make_lead(fair, first_name="Bram", last_name="Kok", street="Dorpsstraat", house_number="12")
-    Lead.objects.update(address_key=None)
+    Lead.objects.update(address_key=None, street_name_key=None, house_name_key=None)
 
     find_duplicate_pairs()
 
     assert Lead.objects.get().address_key == "12|dorps"
+    assert Lead.objects.get().street_name_key == "dorps|k"
+    assert Lead.objects.get().house_name_key == "12|bra"
 
 
 def test_the_cli_says_it_computed_missing_keys(sources, capsys):

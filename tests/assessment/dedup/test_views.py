@@ -128,7 +128,8 @@ def test_api_lists_merges_and_undoes(api_client_for, admin, held):
     assert merged.status_code == 200
     assert merged.json()["field_choices"] == {"address": newer.pk}
     assert merged.json()["survivor_before"] == {
-        "city": "", "name_key": "smit|a", "address_key": None,
+        "city": "", "name_key": "smit|a", "address_key": None, "street_name_key": None,
+        "house_name_key": None,
         "search_text": older.search_text,
     }  # fmt: skip
     assert undone.status_code == 200

@@ -50,7 +50,7 @@ MERGE_FIELDS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "language": (gettext_lazy("Language"), ("language",)),
 }
 # Columns kept in step with the merged values.
-DERIVED = ("name_key", "address_key", "search_text")
+DERIVED = ("name_key", "address_key", "street_name_key", "house_name_key", "search_text")
 PAGE_SIZE = 50
 
 
@@ -292,6 +292,8 @@ def merge_leads(
     if before:
         before["name_key"] = keep.name_key
         before["address_key"] = keep.address_key
+        before["street_name_key"] = keep.street_name_key
+        before["house_name_key"] = keep.house_name_key
         before["search_text"] = keep.search_text
         leads_services.apply_changes(keep, changes, by=by, at=now)
     leads_services.apply_changes(gone, {"merged_into": keep}, by=by, at=now)

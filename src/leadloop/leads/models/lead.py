@@ -131,6 +131,12 @@ class Lead(models.Model):
     # Folded last name, the de-duplication block for fuzzy name matches.
     name_key = models.CharField(max_length=150, null=True, blank=True, editable=False)
     address_key = models.CharField(max_length=20, null=True, blank=True, editable=False)
+    # Start of the street and the surname's initial: the block for a lead known by name and
+    # address alone whose house number and postal code were mistyped too.
+    street_name_key = models.CharField(max_length=10, null=True, blank=True, editable=False)
+    # House number and the start of the first name: the block for such a lead whose surname,
+    # street and postal code all changed or went missing.
+    house_name_key = models.CharField(max_length=15, null=True, blank=True, editable=False)
     # Findings, normalised values, device and appended data: what `assessment.assess()` said.
     assessment = models.JSONField(null=True, blank=True, editable=False)
     assessed_at = models.DateTimeField(_("assessed"), null=True, blank=True)
@@ -240,6 +246,16 @@ class Lead(models.Model):
                 fields=["address_key"],
                 name="lead_address_key",
                 condition=Q(address_key__isnull=False),
+            ),
+            models.Index(
+                fields=["street_name_key"],
+                name="lead_street_name_key",
+                condition=Q(street_name_key__isnull=False),
+            ),
+            models.Index(
+                fields=["house_name_key"],
+                name="lead_house_name_key",
+                condition=Q(house_name_key__isnull=False),
             ),
             models.Index(
                 fields=["client_ip", "created_at"],

@@ -20,7 +20,13 @@ from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.leads import events
 from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import Lead, LeadStatus
-from leadloop.leads.normalize import address_key, build_search_text, name_key
+from leadloop.leads.normalize import (
+    address_key,
+    build_search_text,
+    house_name_key,
+    name_key,
+    street_name_key,
+)
 from leadloop.leads.services.timeline import record_activity
 
 SEARCH_FIELDS = frozenset(
@@ -28,7 +34,9 @@ SEARCH_FIELDS = frozenset(
 )
 NAME_FIELDS = frozenset({"first_name", "last_name"})
 ADDRESS_FIELDS = frozenset({"street", "house_number"})
-DERIVED_FIELDS = frozenset({"search_text", "name_key", "address_key", "updated_at"})
+DERIVED_FIELDS = frozenset(
+    {"search_text", "name_key", "address_key", "street_name_key", "house_name_key", "updated_at"}
+)
 
 
 def actor_label(by: Actor) -> str:
@@ -53,6 +61,8 @@ def derive(lead: Lead) -> None:
     )
     lead.name_key = name_key(lead.first_name, lead.last_name)
     lead.address_key = address_key(lead.house_number, lead.street)
+    lead.street_name_key = street_name_key(lead.street, lead.last_name, lead.first_name)
+    lead.house_name_key = house_name_key(lead.house_number, lead.first_name, lead.last_name)
 
 
 def derived_values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,6 +79,8 @@ def derived_values(values: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "name_key": name_key(first, last),
         "address_key": address_key(values.get("house_number") or "", values.get("street") or ""),
+        "street_name_key": street_name_key(values.get("street") or "", last, first),
+        "house_name_key": house_name_key(values.get("house_number") or "", first, last),
     }
 
 
@@ -99,7 +111,7 @@ def apply_changes(
         setattr(lead, name, changes[name])
     if SEARCH_FIELDS.intersection(fields) or ADDRESS_FIELDS.intersection(fields):
         derive(lead)
-        fields += ["search_text", "name_key", "address_key"]
+        fields += ["search_text", "name_key", "address_key", "street_name_key", "house_name_key"]
     if touch:
         lead.updated_at = now
         fields.append("updated_at")

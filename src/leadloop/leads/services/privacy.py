@@ -42,6 +42,8 @@ PERSONAL_FIELDS: dict[str, Any] = {
     "search_text": "",
     "name_key": None,
     "address_key": None,
+    "street_name_key": None,
+    "house_name_key": None,
     "client_ip": None,
     "device_fingerprint": None,
     "objection_source": None,

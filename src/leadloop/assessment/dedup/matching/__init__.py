@@ -7,9 +7,11 @@ Two steps, so a lookup stays cheap at millions of leads:
    (`lead_postal_code`), the organisation (`lead_org_created`) and the folded last name
    (`lead_name_key`, asked for both the last and the first name so swapped names are found);
    for a lead without an e-mail or phone also the address key (`lead_address_key`: house number
-   and the start of the street) and the neighbouring name keys in index order. Every block is
-   capped at `BLOCK_LIMIT` rows (the newest), so a shared mailbox or a common
-   surname cannot make one lookup slow.
+   and the start of the street), the street key (`lead_street_name_key`: start of the street and
+   the surname's initial), the house key (`lead_house_name_key`: house number and the start of
+   the first name) and the neighbouring name keys in index order. Every block is capped at
+   `BLOCK_LIMIT` rows (the newest), so a shared mailbox or a common surname cannot make one
+   lookup slow.
 2. **Scoring** — each candidate is compared field by field (rapidfuzz for names, streets and
    company names) into a score from 0 to 1 with short reasons ("same e-mail", "name 0.93 + same
    postal code and house number"). A pair known by name and address alone is also weighed by a
@@ -20,7 +22,7 @@ router are two people. They are fraud evidence only (stages/fraud.py).
 
 Thresholds (measured with bench/dedup_quality.py and bench/dedup_names.py, see
 docs/deduplication.md; for the name-and-address model the score is its match probability, and
-its F1 is flat from 0.7 to 0.95 with precision 1.00 from 0.85):
+its F1 is flat from 0.7 to 0.85 with precision 0.999-1.00 from 0.8):
 - `DUPLICATE_AT` (0.85): the same person. At intake the source's policy merges, flags or allows
   it; the database scan opens a pair for review.
 - `CANDIDATE_AT` (0.60): similar enough to show as a candidate, never acted on by itself.

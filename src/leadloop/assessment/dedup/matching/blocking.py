@@ -26,7 +26,7 @@ from leadloop.assessment.dedup.matching.person import (
     postal_variants,
 )
 from leadloop.assessment.models import DuplicatePair, PairState
-from leadloop.leads.normalize import address_key
+from leadloop.leads.normalize import address_key, house_name_key, street_name_key
 
 # --- Blocking ------------------------------------------------------------------------------------
 
@@ -51,6 +51,15 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
     near_names = [direct, direct] if direct and wide else []
     place = address_key(lead.house_number or "", lead.street or "") if wide else None
     places = [place] if place else []
+    # And the street key (street and surname: house number, postal code and the rest of the
+    # surname all mistyped) and the house key (house number and first name: surname, street and
+    # postal code changed or left out), each asked with either name for swapped names.
+    streets: list[str] = []
+    houses: list[str] = []
+    if wide:
+        street, house = lead.street or "", lead.house_number or ""
+        streets = _keys(street_name_key(street, last, first), street_name_key(street, first, last))
+        houses = _keys(house_name_key(house, first, last), house_name_key(house, last, first))
     shape = (
         len(emails),
         len(phones),
@@ -59,15 +68,21 @@ def _blocks(person: Person, lead: Any) -> tuple[tuple[int, ...], list[Any]]:
         len(names),
         len(near_names),
         len(places),
+        len(streets),
+        len(houses),
     )
-    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places]
+    values = [*emails, *phones, *postals, *orgs, *names, *near_names, *places, *streets, *houses]
     return shape, values
+
+
+def _keys(*keys: str | None) -> list[str]:
+    return sorted({k for k in keys if k})
 
 
 @lru_cache(maxsize=512)
 def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
     """The one statement that reads every block's candidates (built once per shape)."""
-    emails, phones, postals, orgs, names, near_names, places = shape
+    emails, phones, postals, orgs, names, near_names, places, streets, houses = shape
     parts: list[str] = []
 
     def block(where: str, order: str = "id DESC", limit: int = BLOCK_LIMIT) -> None:
@@ -95,6 +110,10 @@ def _candidate_sql(shape: tuple[int, ...], excluded: int, qmark: bool) -> str:
         block("name_key < %s", order="name_key DESC", limit=NEIGHBOURS)
     if places:
         block("address_key = %s", limit=NAME_BLOCK_LIMIT)
+    if streets:
+        block(f"street_name_key IN ({marks(streets)})", limit=NAME_BLOCK_LIMIT)
+    if houses:
+        block(f"house_name_key IN ({marks(houses)})", limit=NAME_BLOCK_LIMIT)
     not_in = f" AND id NOT IN ({marks(excluded)})" if excluded else ""
     sql = (
         f"SELECT {', '.join(COLUMNS)} FROM leads_lead WHERE id IN ("  # noqa: S608

@@ -11,6 +11,7 @@ from leadloop.assessment.dedup.matching.fields import (
     LAST,
     describe,
     levels,
+    name_levels,
 )
 from leadloop.assessment.dedup.matching.model import MatchModel, current
 from leadloop.assessment.dedup.matching.names import (
@@ -91,8 +92,10 @@ def name_and_address(
     direct = levels(a.keys, b.keys)
     weight = model.weight(direct)
     names_agree = direct[FIRST] in (EXACT, CLOSE) and direct[LAST] in (EXACT, CLOSE)
-    if not names_agree and a.keys.first and a.keys.last and b.keys.first and b.keys.last:
-        swapped = levels(a.keys, b.keys, swapped=True)
+    # Swapped too when the names do not agree, also when a side gave one name only: a lone
+    # name may stand in either field ('Hanegraaff' as the first name, 'Nynke Hanegraaff').
+    if not names_agree and (a.keys.first or a.keys.last) and (b.keys.first or b.keys.last):
+        swapped = (*name_levels(a.keys, b.keys, swapped=True), *direct[HOUSE:])
         swapped_weight = model.weight(swapped)
         if swapped_weight > weight:
             return swapped_weight, swapped, True

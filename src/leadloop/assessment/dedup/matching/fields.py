@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA, JaroWinkler
 
@@ -106,8 +107,52 @@ def _text_level(a: str, b: str) -> int:
     return DIFFERENT
 
 
+# Letters an OCR reader or a hurried typist puts for others: read both names through this
+# before comparing again ('rnike' → 'mike', '5tacy' → 'stacy', '1ily' → 'lily').
+_OCR: tuple[tuple[str, str], ...] = (("rn", "m"), ("cl", "d"), ("vv", "w"), ("0", "o"), ("1", "l"))
+_OCR += (("5", "s"), ("9", "g"), ("8", "b"), ("6", "b"), ("3", "e"), ("4", "a"), ("7", "t"))
+
+
+# Spellings of one sound that people write either way ('Carin'/'Karin', 'Stephanie'/'Stefanie',
+# 'Mathijs'/'Matthijs', 'Elisabeth'/'Elizabeth'): written one way, with double letters single.
+_SOUNDS: tuple[tuple[str, str], ...] = (("ph", "f"), ("ck", "k"), ("c", "k"), ("th", "t"))
+_SOUNDS += (("ij", "i"), ("y", "i"), ("z", "s"))
+
+
+def _ocr_read(name: str) -> str:
+    for seen, meant in _OCR:
+        if seen in name:
+            name = name.replace(seen, meant)
+    return name
+
+
+def _sound_read(name: str) -> str:
+    for seen, meant in _SOUNDS:
+        if seen in name:
+            name = name.replace(seen, meant)
+    return "".join(ch for i, ch in enumerate(name) if i == 0 or ch != name[i - 1])
+
+
+@lru_cache(maxsize=8192)
+def _slip(a: str, b: str) -> bool:
+    """Two first names that a slip of the hand, of the ear or of an OCR reader explains: two
+    neighbouring letters swapped ('ned'/'nde', 'amy'/'aym'), letters misread ('rnike'/'mike',
+    '5acy'/'stacy' is not: a letter is missing too) or the same sound spelt another way
+    ('kim'/'cim', 'filip'/'phillip'). A letter changed into another is not a slip here: 'tim'
+    and 'tom', 'jan' and 'jen' are names of their own, often in one family."""
+    if len(a) == len(b) and sorted(a) == sorted(b):
+        differ = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differ) == 2 and differ[1] == differ[0] + 1:
+            return True
+    read_a, read_b = _ocr_read(a), _ocr_read(b)
+    if (read_a != a or read_b != b) and read_a == read_b:
+        return True
+    return _sound_read(read_a) == _sound_read(read_b)
+
+
 def first_name_level(a: str, b: str) -> int:
-    """Two folded first names: nicknames are close, an initial that fits is similar."""
+    """Two folded first names: nicknames are close, an initial or a slip (two letters swapped,
+    letters misread) that fits is similar."""
     if not a or not b:
         return MISSING
     if a == b:
@@ -121,7 +166,10 @@ def first_name_level(a: str, b: str) -> int:
         return CLOSE
     if (len(first_a) == 1 or len(first_b) == 1) and first_a[:1] == first_b[:1]:
         return SIMILAR
-    return _text_level(a, b)
+    level = _text_level(a, b)
+    if level == DIFFERENT and _slip(first_a, first_b):
+        return SIMILAR
+    return level
 
 
 def code_level(a: str, b: str) -> int:
@@ -222,10 +270,18 @@ class Keys:
 
 def levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, ...]:
     """The level of each field in `FIELDS` order (b's first and last name swapped if asked)."""
+    return (*name_levels(a, b, swapped=swapped), *address_levels(a, b))
+
+
+def name_levels(a: Keys, b: Keys, *, swapped: bool = False) -> tuple[int, int]:
+    """The levels of first name and surname (b's swapped if asked)."""
     b_first, b_last = (b.last_as_first, b.first_as_last) if swapped else (b.first, b.last)
+    return first_name_level(a.first, b_first), _text_level(a.last, b_last)
+
+
+def address_levels(a: Keys, b: Keys) -> tuple[int, ...]:
+    """The levels of the address fields, which do not depend on how the names are read."""
     return (
-        first_name_level(a.first, b_first),
-        _text_level(a.last, b_last),
         code_level(a.house, b.house),
         _text_level(a.street, b.street),
         _text_level(a.city, b.city),

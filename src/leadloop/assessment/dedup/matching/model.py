@@ -83,8 +83,8 @@ def _row(*values: float) -> tuple[float, ...]:
 # or moved in one in twenty), not fitted: EM on one generated set learns that set's quirks (on
 # bench/dedup_names.py's people it makes a different street all but impossible for one person,
 # because its generator never replaces a street), which a real database does not share. The
-# defaults score F1 0.91–0.95 on the generated and FEBRL sets; a fit on each set itself moves F1
-# by less than 0.005 (docs/benchmarks.md). Levels: exact, close (JW ≥ 0.92, nickname, one edit in
+# defaults score F1 0.92–0.96 on the generated and FEBRL sets; a fit on each set itself moves F1
+# by −0.005 to +0.001 (docs/benchmarks.md). Levels: exact, close (JW ≥ 0.92, nickname, one edit in
 # a code), similar (JW ≥ 0.8, initial), different.
 DEFAULT = MatchModel(
     m=(

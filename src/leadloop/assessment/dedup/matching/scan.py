@@ -20,7 +20,7 @@ from leadloop.assessment.dedup.matching.person import (
 )
 from leadloop.assessment.models import DuplicatePair, PairState
 from leadloop.leads.models import Lead
-from leadloop.leads.normalize import address_key, name_key
+from leadloop.leads.normalize import address_key, house_name_key, name_key, street_name_key
 
 # --- The whole database --------------------------------------------------------------------------
 
@@ -56,7 +56,8 @@ def scannable(selection: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
 def fill_missing_name_keys(selection: QuerySet[Lead] | None = None, *, batch: int = 1000) -> int:
     """Compute the name key of leads that have a surname but no key yet; returns how many.
 
-    The address key (house number and street) is filled the same way, uncounted.
+    The address key (house number and street), the street key (street and surname initial) and
+    the house key (house number and first name) are filled the same way, uncounted.
 
     Leads written before the key existed, or by a tool that skipped the leads services, have
     none, and the name blocks would miss them without a word. Writing the key is bookkeeping,
@@ -70,13 +71,21 @@ def fill_missing_name_keys(selection: QuerySet[Lead] | None = None, *, batch: in
         scannable(selection).filter(address_key__isnull=True).exclude(street=""),
         "address_key", ("house_number", "street"), address_key, batch,
     )  # fmt: skip
+    _fill(
+        scannable(selection).filter(street_name_key__isnull=True).exclude(street=""),
+        "street_name_key", ("street", "last_name", "first_name"), street_name_key, batch,
+    )  # fmt: skip
+    _fill(
+        scannable(selection).filter(house_name_key__isnull=True).exclude(house_number=""),
+        "house_name_key", ("house_number", "first_name", "last_name"), house_name_key, batch,
+    )  # fmt: skip
     return filled
 
 
 def _fill(
-    missing: QuerySet[Lead], key: str, sources: tuple[str, str], make: Any, batch: int
+    missing: QuerySet[Lead], key: str, sources: tuple[str, ...], make: Any, batch: int
 ) -> int:
-    """Write the block key `key` (made from the two `sources` columns) where it is computable."""
+    """Write the block key `key` (made from the `sources` columns) where it is computable."""
     filled = last_id = 0
     while True:
         rows = list(
@@ -87,8 +96,8 @@ def _fill(
         last_id = rows[-1][0]
         keyed = [
             Lead(pk=pk, **{key: value})
-            for pk, first, second in rows
-            if (value := make(first, second)) is not None
+            for pk, *values in rows
+            if (value := make(*values)) is not None
         ]
         Lead.objects.bulk_update(keyed, [key])
         filled += len(keyed)
