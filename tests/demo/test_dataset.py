@@ -8,11 +8,13 @@ import io
 import json
 
 import phonenumbers
+import time_machine
 from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.selectors import get_defaults
 from leadloop.demo.dataset import load_demo
+from leadloop.demo.dataset.loading import HELD_EXAMPLES
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.web_forms.models import LeadForm
 from leadloop.leads import lifecycle, selectors
@@ -22,6 +24,7 @@ from leadloop.leads.models import (
     Campaign,
     CostEntry,
     Lead,
+    LeadHold,
     LeadStatus,
     LostReason,
     Organization,
@@ -96,7 +99,7 @@ def test_demo_has_every_status_in_plausible_numbers(db):
     load_demo(leads=300, seed=3, now=NOW)
 
     counts = {s: Lead.objects.filter(status=s).count() for s in LeadStatus.values}
-    assert sum(counts.values()) == 300
+    assert sum(counts.values()) == 300 + len(HELD_EXAMPLES)
     assert all(n > 0 for n in counts.values()), counts
 
 
@@ -178,15 +181,17 @@ def test_demo_organisation_paths_follow_their_parents(db):
 
 
 def test_demo_is_the_same_for_the_same_seed(db):
-    load_demo(leads=300, seed=3, now=NOW)
-    first = _digest()
-    _wipe()
+    # The intake stamps the held examples with the clock's time, as it stamps every post.
+    with time_machine.travel(NOW, tick=False):
+        load_demo(leads=300, seed=3, now=NOW)
+        first = _digest()
+        _wipe()
 
-    load_demo(leads=300, seed=3, now=NOW)
-    second = _digest()
-    _wipe()
-    load_demo(leads=300, seed=4, now=NOW)
-    other = _digest()
+        load_demo(leads=300, seed=3, now=NOW)
+        second = _digest()
+        _wipe()
+        load_demo(leads=300, seed=4, now=NOW)
+        other = _digest()
 
     assert second == first
     assert other != first
@@ -201,7 +206,7 @@ def test_demo_if_empty_does_nothing_the_second_time(db):
     call_command("demo", "--leads", "40", "--if-empty", "--json", stdout=out)
 
     assert json.loads(out.getvalue())["skipped"] is True
-    assert Lead.objects.count() == leads_before == 40
+    assert Lead.objects.count() == leads_before == 40 + len(HELD_EXAMPLES)
     assert Activity.objects.count() == activities_before
 
 
@@ -270,11 +275,27 @@ def test_demo_leaves_audit_entries_for_the_admins_first_look(db):
 def test_demo_shows_a_held_lead_and_an_unreadable_post_in_the_intake_queue(db):
     load_demo(leads=50, seed=3, now=NOW)
 
-    queued = dict(RawSubmission.objects.values_list("disposition", "state"))
+    queued = dict(
+        RawSubmission.objects.exclude(state=SubmissionState.PROCESSED).values_list(
+            "disposition", "state"
+        )
+    )
     assert queued == {"review": SubmissionState.QUARANTINED, "": SubmissionState.QUARANTINED}
     held = RawSubmission.objects.get(disposition="review")
     assert held.fields["phone"] == "+31 6 1234"
     assert held.reasons[0]["field"] == "phone"
+
+
+def test_demo_shows_held_leads_in_the_review_queue(client, db):
+    load_demo(leads=50, seed=3, now=NOW)
+    client.force_login(User.objects.get(username="admin"))
+
+    held = Lead.objects.filter(hold=LeadHold.FRAUD_REVIEW)
+    page = client.get("/assessment/review/").text
+
+    assert held.count() == len(HELD_EXAMPLES)
+    assert '<span class="tab__count">3</span>' in page
+    assert all(f"#{lead.pk} " in page for lead in held)
 
 
 def test_demo_has_a_contact_form_in_english_and_dutch(client, db):
