@@ -4,6 +4,13 @@ Every change writes the timeline (Activity) in the same transaction. Callers res
 first through `selectors.get_lead_for`; the services check what needs the lead's state.
 """
 
+from leadloop.leads.services.assignment import (
+    BulkResult,
+    assign_lead,
+    bulk_assign,
+    bulk_transition,
+    resolve_assignee,
+)
 from leadloop.leads.services.bulk import insert_new_leads, owner_columns, publish_created
 from leadloop.leads.services.changes import (
     actor_label,
@@ -14,15 +21,10 @@ from leadloop.leads.services.changes import (
 )
 from leadloop.leads.services.leads import (
     LOGGABLE_KINDS,
-    BulkResult,
-    assign_lead,
-    bulk_assign,
-    bulk_transition,
     check_writable_fields,
     log_activity,
     prepare_lead,
     refresh_search_text,
-    resolve_assignee,
     save_new_lead,
     transition,
     update_lead,

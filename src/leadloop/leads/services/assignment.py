@@ -1,0 +1,180 @@
+"""Who works a lead: a person (and their team), a team's pool or a partner; one or many at once.
+
+Every move writes the timeline and the audit trail in the same transaction and publishes
+`assigned` after it commits (leads.events).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.accounts import selectors as accounts_selectors
+from leadloop.accounts.actors import Actor
+from leadloop.accounts.models import PartnerOrganization, Role, Team, User
+from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
+from leadloop.leads import events
+from leadloop.leads.events import EventName
+from leadloop.leads.models import ActivityKind, Lead, LeadStatus
+from leadloop.leads.services.changes import event
+from leadloop.leads.services.leads import _audit_change, transition
+from leadloop.leads.services.timeline import record_activity
+
+
+@transaction.atomic
+def assign_lead(
+    lead: Lead,
+    *,
+    by: Actor,
+    to: User | None = None,
+    team: Team | None = None,
+    partner: PartnerOrganization | None = None,
+) -> Lead:
+    """Give a lead to a person (and their team), to a team's pool, or to a partner.
+
+    A lead that was not yet being worked moves to `assigned` when it gets an owner.
+    """
+    if to is None and team is None and partner is None:
+        raise ValidationFailed(
+            _("Choose a person, a team or a partner."), errors={"to": [_("Required.")]}
+        )
+    if partner is not None and (to is not None or team is not None):
+        raise ValidationFailed(
+            _("A lead goes to a person or a team, or to a partner, not both."),
+            errors={"partner": [_("Choose either a partner or a person or team.")]},
+        )
+    _check_assignment_scope(by, to=to, team=team, partner=partner)
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    before = {
+        "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
+        "team": locked.team.name if locked.team else None,
+        "partner": locked.owner_partner.name if locked.owner_partner else None,
+    }
+    locked.assigned_to = to
+    locked.team = team or (to.team if to is not None else None)
+    locked.owner_partner = partner
+    now = timezone.now()
+    locked.updated_at = now
+    locked.save()
+    after = {
+        "assigned_to": to.display_name if to else None,
+        "team": locked.team.name if locked.team else None,
+        "partner": partner.name if partner else None,
+    }
+    record_activity(
+        locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
+    )
+    _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
+    events.publish(
+        [
+            event(
+                EventName.ASSIGNED,
+                locked.pk,
+                by=by,
+                at=now,
+                user_id=to.pk if to else None,
+                team_id=locked.team_id,
+                partner_id=partner.pk if partner else None,
+            )
+        ]
+    )
+    has_owner = to is not None or partner is not None
+    if has_owner and locked.status in (
+        LeadStatus.NEW,
+        LeadStatus.NURTURING,
+        LeadStatus.SALES_READY,
+    ):
+        locked = transition(locked, to=LeadStatus.ASSIGNED, by=by)
+    elif not has_owner and locked.status == LeadStatus.ASSIGNED:
+        # An assigned lead needs an owner: back in a pool it waits as sales-ready. A contacted or
+        # quoted lead keeps its status, so the next rep sees how far the conversation got.
+        locked = transition(locked, to=LeadStatus.SALES_READY, by=by)
+    return locked
+
+
+def _check_assignment_scope(
+    by: Actor, *, to: User | None, team: Team | None, partner: PartnerOrganization | None
+) -> None:
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    if to is not None and (not to.is_active or to.role not in (Role.SALES_REP, Role.SALES_MANAGER)):
+        raise ValidationFailed(
+            _("Leads go to active sales reps and managers."),
+            errors={"to": [_("Not a sales user.")]},
+        )
+    if (
+        to is not None
+        and not accounts_selectors.list_assignable_users(by).filter(pk=to.pk).exists()
+    ):
+        raise NotAllowed(_("You cannot assign leads to this person."))
+    if (
+        team is not None
+        and not accounts_selectors.list_assignable_teams(by).filter(pk=team.pk).exists()
+    ):
+        raise NotAllowed(_("You cannot put leads in this team's pool."))
+    if partner is not None and not accounts_selectors.can_route_to_partners(by):
+        raise NotAllowed(_("You cannot route leads to partners."))
+
+
+def resolve_assignee(
+    *, by: Actor, user_id: int | None, team_id: int | None, partner_id: int | None
+) -> dict[str, Any]:
+    """Turn ids into the person, team pool or partner `by` may hand a lead to."""
+    if isinstance(by, User) and by.role == Role.PARTNER:
+        raise NotAllowed(_("Partner users cannot reassign leads."))
+    errors: dict[str, list[str]] = {}
+    target: dict[str, Any] = {}
+    if user_id is not None:
+        target["to"] = accounts_selectors.list_assignable_users(by).filter(pk=user_id).first()
+        if target["to"] is None:
+            errors["user_id"] = [_("You cannot assign leads to this user.")]
+    if team_id is not None:
+        target["team"] = accounts_selectors.list_assignable_teams(by).filter(pk=team_id).first()
+        if target["team"] is None:
+            errors["team_id"] = [_("You cannot put leads in this team's pool.")]
+    if partner_id is not None:
+        if not accounts_selectors.can_route_to_partners(by):
+            raise NotAllowed(_("You cannot route leads to partners."))
+        target["partner"] = (
+            accounts_selectors.list_assignable_partners(by).filter(pk=partner_id).first()
+        )
+        if target["partner"] is None:
+            errors["partner_id"] = [_("No such partner.")]
+    if errors:
+        raise ValidationFailed(_("Some fields are not valid."), errors=errors)
+    return target
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    changed: int
+    failed: dict[int, str]
+
+
+def bulk_transition(leads: Iterable[Lead], *, to: str, by: Actor, **kwargs: Any) -> BulkResult:
+    """Move many leads; each one is its own transaction, and refusals are reported per lead."""
+    changed, failed = 0, {}
+    for lead in leads:
+        try:
+            transition(lead, to=to, by=by, **kwargs)
+            changed += 1
+        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+            failed[lead.pk] = exc.detail
+    return BulkResult(changed=changed, failed=failed)
+
+
+def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResult:
+    """Assign many leads; refusals are reported per lead."""
+    changed, failed = 0, {}
+    for lead in leads:
+        try:
+            assign_lead(lead, by=by, **kwargs)
+            changed += 1
+        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+            failed[lead.pk] = exc.detail
+    return BulkResult(changed=changed, failed=failed)
