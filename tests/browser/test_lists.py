@@ -155,3 +155,30 @@ def test_more_filters_opens_inside_the_screen(page, live_server, log_in):
         assert panel["x"] >= 0
         assert panel["x"] + panel["width"] <= width
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_manager_moves_a_leaving_reps_open_leads_to_the_pool(page, live_server, log_in):
+    from tests.factories.accounts import make_team
+
+    team = make_team("Noord")
+    manager = make_user(Role.SALES_MANAGER, username="manager", team=team)
+    make_team("Noord", manager=manager)
+    rep = make_user(Role.SALES_REP, username="daan", team=team, first_name="Daan")
+    source = make_source("Web")
+    for i in range(3):
+        make_lead(source, assigned_to=rep, last_name=f"Klant{i}")
+    log_in(page, "manager")
+    _open(page, live_server, "nl", "/leads/")
+
+    page.get_by_role("link", name="Leads verplaatsen").click()
+    page.get_by_label("Wiens open leads").select_option(value=str(rep.pk))
+    page.get_by_label("Toewijzen aan").select_option(value=f"team:{team.pk}")
+    page.get_by_label("Waarom (optioneel)").fill("Daan is vertrokken")
+    page.get_by_role("button", name="Open leads verplaatsen").click()
+
+    expect(page.locator(".flash--success")).to_have_text("3 open leads verplaatst.")
+    lead = Lead.objects.filter(last_name="Klant0").get()
+    assert lead.assigned_to is None
+    assert lead.team == team
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    expect(page.get_by_text("Daan is vertrokken")).to_be_visible()

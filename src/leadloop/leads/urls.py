@@ -11,6 +11,7 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead-list"),
     path("leads/new/", views.lead_create, name="lead-create"),
     path("leads/bulk/", views.lead_bulk, name="lead-bulk"),
+    path("leads/move/", views.leads_move, name="leads-move"),
     path("leads/export/<str:fmt>/", views.lead_export, name="lead-export"),
     path("leads/views/", views.saved_view_create, name="savedview-create"),
     path("leads/views/<int:view_id>/delete/", views.saved_view_delete, name="savedview-delete"),

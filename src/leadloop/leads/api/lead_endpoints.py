@@ -218,6 +218,19 @@ class AssignIn(Strict):
     user_id: int | None = None
     team_id: int | None = None
     partner_id: int | None = None
+    reason: str = Field("", max_length=500, description="Why; shown on the lead's timeline")
+
+
+class ReassignIn(Strict):
+    from_user_id: int = Field(description="Whose open leads move")
+    user_id: int | None = Field(None, description="The person who takes them")
+    team_id: int | None = Field(None, description="Or the team whose pool takes them")
+    reason: str = Field("", max_length=500, description="Why; shown on each lead's timeline")
+
+
+class ReassignOut(Schema):
+    moved: int
+    refused: dict[int, str]
 
 
 class ActivityIn(Strict):
@@ -295,6 +308,21 @@ def _source_for_submit(actor: Actor, source_id: int) -> Source:
     return selectors.get_linkable_source(actor, source_id, field="source_id")
 
 
+@leads.post(
+    "/reassign",
+    response=ReassignOut,
+    summary="Move every open lead of a person to another person or a team's pool",
+)
+def reassign_open_leads(request: HttpRequest, payload: ReassignIn) -> ReassignOut:
+    actor = _actor(request)
+    owner = selectors.get_lead_owner_for(actor, payload.from_user_id)
+    target = services.resolve_assignee(
+        by=actor, user_id=payload.user_id, team_id=payload.team_id, partner_id=None
+    )
+    result = services.reassign_open_leads(owner, by=actor, reason=payload.reason, **target)
+    return ReassignOut(moved=result.changed, refused=result.failed)
+
+
 @leads.get("/{lead_id}", response=LeadOut, summary="One lead")
 def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
     actor = _actor(request)
@@ -340,9 +368,9 @@ def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -
 def assign_lead(request: HttpRequest, lead_id: int, payload: AssignIn) -> LeadOut:
     actor = _actor(request)
     lead = selectors.get_lead_for(actor, lead_id)
-    target = services.resolve_assignee(by=actor, **payload.model_dump())
+    target = services.resolve_assignee(by=actor, **payload.model_dump(exclude={"reason"}))
     # Answer with what was written: after handing a lead on, the caller may no longer see it.
-    return lead_out(services.assign_lead(lead, by=actor, **target), actor)
+    return lead_out(services.assign_lead(lead, by=actor, reason=payload.reason, **target), actor)
 
 
 @leads.get(

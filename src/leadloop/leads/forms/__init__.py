@@ -20,6 +20,7 @@ from leadloop.leads.forms.lead import (
     ActivityForm,
     AssignForm,
     LeadForm,
+    MoveLeadsForm,
     StatusForm,
 )
 from leadloop.leads.forms.lists import BulkForm, LeadFilterForm, SavedViewForm
@@ -37,6 +38,7 @@ __all__ = [
     "CampaignForm",
     "LeadFilterForm",
     "LeadForm",
+    "MoveLeadsForm",
     "OrganizationForm",
     "SavedViewForm",
     "SourceForm",

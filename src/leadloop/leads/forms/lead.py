@@ -393,6 +393,12 @@ class AssignForm(UIForm):
     """
 
     assignee = forms.ChoiceField(label=_("Assign to"))
+    reason = forms.CharField(
+        label=_("Why (optional)"),
+        required=False,
+        max_length=500,
+        help_text=_("Shown on the lead's timeline, so whoever gets it knows why."),
+    )
 
     def __init__(self, data: QueryDict | None = None, *, actor: Actor, prefix: str = "") -> None:
         super().__init__(data, prefix=prefix or None)
@@ -415,12 +421,13 @@ class AssignForm(UIForm):
         return bool(self.users or self.teams or self.partners)
 
     def target(self) -> dict[str, Any]:
-        key = self.cleaned_data["assignee"]
+        """The service's keywords: the person, pool or partner, and the reason."""
+        key, reason = self.cleaned_data["assignee"], self.cleaned_data.get("reason") or ""
         if key in self.users:
-            return {"to": self.users[key]}
+            return {"to": self.users[key], "reason": reason}
         if key in self.partners:
-            return {"partner": self.partners[key]}
-        return {"team": self.teams[key]}
+            return {"partner": self.partners[key], "reason": reason}
+        return {"team": self.teams[key], "reason": reason}
 
 
 class ActivityForm(UIForm):
@@ -437,3 +444,33 @@ class ActivityForm(UIForm):
 
 
 # --- Bulk actions and saved views ----------------------------------------------------------------
+
+
+class MoveLeadsForm(AssignForm):
+    """Hand every open lead of one person to another person or a team's pool (the Move leads
+    page): a rep who leaves or changes teams. Partners are not offered: moving a whole book to a
+    partner is a routing decision, lead by lead."""
+
+    owner = forms.ChoiceField(label=_("Whose open leads"))
+
+    def __init__(
+        self, data: QueryDict | None = None, *, actor: Actor, initial_owner: str = ""
+    ) -> None:
+        super().__init__(data, actor=actor)
+        self.partners = {}
+        self.owners: dict[str, User] = {str(u.pk): u for u in selectors.list_lead_owners_for(actor)}
+        owner_field = cast(forms.ChoiceField, self.fields["owner"])
+        owner_field.choices = [("", _("Choose a person"))] + [
+            (key, u.display_name if u.is_active else f"{u.display_name} ({_('inactive')})")
+            for key, u in self.owners.items()
+        ]
+        owner_field.initial = initial_owner
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("Choose a person or team")),
+            (_("People"), [(key, u.display_name) for key, u in self.users.items()]),
+            (_("Team pools"), [(key, t.name) for key, t in self.teams.items()]),
+        ]
+        self.order_fields(["owner", "assignee", "reason"])
+
+    def chosen_owner(self) -> User:
+        return self.owners[self.cleaned_data["owner"]]

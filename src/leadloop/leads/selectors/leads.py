@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leadloop.accounts.actors import Actor, SourceActor
+from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.accounts.models import Role, User
 from leadloop.accounts.selectors import can_see_all_leads, lead_visibility
 from leadloop.core.cursors import Kind
 from leadloop.core.paging import Keyset, Page, paginate
@@ -275,3 +276,41 @@ def merged_lead_ids(lead_id: int, *, depth: int = 5) -> list[int]:
             break
         ids.extend(level)
     return ids
+
+
+def can_move_leads_of(actor: Actor, owner: User) -> bool:
+    """Whether `actor` may hand on the leads `owner` works: admins, marketing and the system
+    anyone's (a deactivated rep's too), a manager those of the people in the teams they run (and
+    their own), a rep or a partner nobody's."""
+    if not isinstance(actor, User):
+        return isinstance(actor, SystemActor)
+    if actor.role in (Role.ADMIN, Role.MARKETING):
+        return True
+    if actor.role == Role.SALES_MANAGER:
+        return owner.pk == actor.pk or (
+            owner.team_id is not None and actor.managed_teams.filter(pk=owner.team_id).exists()
+        )
+    return False
+
+
+def list_lead_owners_for(actor: Actor) -> QuerySet[User]:
+    """Sales users, active or not, whose leads `actor` may hand on (the Move leads page)."""
+    users = User.objects.filter(role__in=[Role.SALES_REP, Role.SALES_MANAGER]).select_related(
+        "team"
+    )
+    if isinstance(actor, SystemActor) or (
+        isinstance(actor, User) and actor.role in (Role.ADMIN, Role.MARKETING)
+    ):
+        return users.order_by("first_name", "last_name", "pk")
+    if isinstance(actor, User) and actor.role == Role.SALES_MANAGER:
+        teams = actor.managed_teams.values_list("pk", flat=True)
+        return users.filter(Q(team_id__in=teams) | Q(pk=actor.pk)).order_by("first_name", "pk")
+    return users.none()
+
+
+def get_lead_owner_for(actor: Actor, user_id: int) -> User:
+    """A sales user whose leads `actor` may hand on; NotFound otherwise (no hint they exist)."""
+    user = list_lead_owners_for(actor).filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("No such person."))
+    return user

@@ -9,6 +9,7 @@ from leadloop.leads.services.assignment import (
     assign_lead,
     bulk_assign,
     bulk_transition,
+    reassign_open_leads,
     resolve_assignee,
 )
 from leadloop.leads.services.bulk import insert_new_leads, owner_columns, publish_created
@@ -92,6 +93,7 @@ __all__ = [
     "owner_columns",
     "prepare_lead",
     "publish_created",
+    "reassign_open_leads",
     "record_activity",
     "record_merge",
     "record_objection",

@@ -20,10 +20,14 @@ from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import events
 from leadloop.leads.events import EventName
-from leadloop.leads.models import ActivityKind, Lead, LeadStatus
+from leadloop.leads.models import OPEN_STATUSES, ActivityKind, Lead, LeadStatus
+from leadloop.leads.selectors import can_move_leads_of
 from leadloop.leads.services.changes import event
 from leadloop.leads.services.leads import _audit_change, transition
 from leadloop.leads.services.timeline import record_activity
+from leadloop.leads.services.validation import clean_text
+
+MAX_REASON = 500
 
 
 @transaction.atomic
@@ -34,10 +38,12 @@ def assign_lead(
     to: User | None = None,
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
+    reason: str = "",
 ) -> Lead:
     """Give a lead to a person (and their team), to a team's pool, or to a partner.
 
-    A lead that was not yet being worked moves to `assigned` when it gets an owner.
+    A lead that was not yet being worked moves to `assigned` when it gets an owner. `reason`
+    (why it moves: "Daan left the team") goes on the timeline, so whoever gets it sees why.
     """
     if to is None and team is None and partner is None:
         raise ValidationFailed(
@@ -67,7 +73,12 @@ def assign_lead(
         "partner": partner.name if partner else None,
     }
     record_activity(
-        locked, kind=ActivityKind.ASSIGNED, by=by, data={"before": before, "after": after}, at=now
+        locked,
+        kind=ActivityKind.ASSIGNED,
+        by=by,
+        message=clean_text(reason)[:MAX_REASON],
+        data={"before": before, "after": after},
+        at=now,
     )
     _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
     events.publish(
@@ -178,3 +189,32 @@ def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResul
         except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
             failed[lead.pk] = exc.detail
     return BulkResult(changed=changed, failed=failed)
+
+
+def reassign_open_leads(
+    owner: User,
+    *,
+    by: Actor,
+    to: User | None = None,
+    team: Team | None = None,
+    reason: str = "",
+) -> BulkResult:
+    """Hand every open lead `owner` works (not won, lost or disqualified) to another person or a
+    team's pool, one lead at a time, each with `reason` on its timeline: a rep who leaves or
+    changes teams. `by` needs to be allowed to assign each of them; refusals are reported."""
+    if to is not None and to.pk == owner.pk:
+        raise ValidationFailed(
+            _("Choose someone other than the person whose leads move."),
+            errors={"to": [_("The same person.")]},
+        )
+    if to is None and team is None:
+        raise ValidationFailed(
+            _("Choose a person or a team pool."), errors={"to": [_("Required.")]}
+        )
+    _check_assignment_scope(by, to=to, team=team, partner=None)
+    if not can_move_leads_of(by, owner):
+        raise NotAllowed(_("You cannot move this person's leads."))
+    leads = Lead.objects.filter(
+        assigned_to=owner, status__in=OPEN_STATUSES, merged_into__isnull=True
+    ).order_by("pk")
+    return bulk_assign(leads.iterator(chunk_size=500), by=by, to=to, team=team, reason=reason)

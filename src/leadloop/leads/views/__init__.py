@@ -22,6 +22,7 @@ from leadloop.leads.views.lead import (
     lead_edit,
     lead_log_activity,
     lead_transition,
+    leads_move,
 )
 from leadloop.leads.views.lists import (
     lead_bulk,
@@ -42,6 +43,7 @@ __all__ = [
     "lead_list",
     "lead_log_activity",
     "lead_transition",
+    "leads_move",
     "organization_detail",
     "organization_list",
     "saved_view_create",

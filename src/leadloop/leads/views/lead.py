@@ -7,9 +7,11 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.audit import record_audit
@@ -21,6 +23,7 @@ from leadloop.leads.forms import (
     ActivityForm,
     AssignForm,
     LeadForm,
+    MoveLeadsForm,
     StatusForm,
 )
 from leadloop.leads.models import Lead, LeadStatus
@@ -101,6 +104,49 @@ def lead_transition(request: HttpRequest, lead_id: int) -> HttpResponse:
             request, lead_id, _("Status changed to %(status)s.") % {"status": label}
         )
     return _detail_response(request, lead_id, status=422, status_form=form)
+
+
+@login_required
+def leads_move(request: HttpRequest) -> HttpResponse:
+    """Move every open lead of a person (a rep who leaves or changes teams) to another person or
+    a team's pool, with a reason on each lead's timeline. Managers, marketing and admins."""
+    actor = _actor(request)
+    if not is_staff_role(actor) or not selectors.list_lead_owners_for(actor).exists():
+        raise Http404
+    data = request.POST if request.method == "POST" else None
+    form = MoveLeadsForm(data, actor=actor, initial_owner=request.GET.get("from", ""))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = services.reassign_open_leads(
+                    form.chosen_owner(), by=actor, **form.target()
+                )
+            except LeadloopError as exc:
+                form.apply_service_error(exc)
+                status = _error_status(exc)
+            else:
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)d open lead moved.", "%(count)d open leads moved.", result.changed
+                    )
+                    % {"count": result.changed},
+                )
+                if result.failed:
+                    messages.warning(
+                        request,
+                        _("Not moved: %(leads)s")
+                        % {
+                            "leads": "; ".join(
+                                f"#{pk} {why}" for pk, why in sorted(result.failed.items())
+                            )
+                        },
+                    )
+                return redirect(reverse("leads:leads-move"))
+        else:
+            status = 422
+    return _render(request, "leads/leads_move.html", {"form": form}, status=status)
 
 
 @login_required

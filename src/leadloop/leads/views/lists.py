@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.audit import record_audit_many
-from leadloop.accounts.models import AuditAction, AuditTarget
+from leadloop.accounts.models import AuditAction, AuditTarget, Role
 from leadloop.accounts.selectors import is_staff_role
 from leadloop.core import paging
 from leadloop.errors import ValidationFailed
@@ -60,6 +60,8 @@ def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
         "bulk_assign": AssignForm(actor=actor, prefix="bulk"),
         "bulk_status": StatusForm(actor=actor, prefix="bulk"),
         "can_create": is_staff_role(actor),
+        "can_move_leads": getattr(actor, "role", "")
+        in (Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER),
     }
 
 
