@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.urls import reverse
 
 from leadloop.accounts.actors import SYSTEM
@@ -275,3 +276,24 @@ def test_bulk_action_skips_leads_the_user_cannot_see(logged_in_client, source, r
 
     assert Lead.objects.get(pk=hidden.pk).status == LeadStatus.ASSIGNED
     assert Activity.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("who", "query", "expected"),
+    [
+        ("rep", "", 0),
+        ("rep", "show=all", 1),
+        ("rep", "status=lost", 1),
+        ("rep", "status=lost&grade=A&owner=me", 3),
+        ("admin", "", 0),
+        ("admin", "show=open", 1),
+    ],
+)
+def test_the_phones_filters_button_counts_what_was_set(request, who, query, expected):
+    from django.http import QueryDict
+
+    from leadloop.leads.forms import LeadFilterForm
+
+    form = LeadFilterForm(QueryDict(query), actor=request.getfixturevalue(who))
+
+    assert form.filter_count == expected

@@ -123,7 +123,12 @@ class LeadFilterForm(UIForm):
         self.is_valid()
         chosen = sum(1 for n in ("status", "grade") if self._value(n))
         chosen += bool(self._value("owner"))
-        chosen += self._value("show") not in (None, "", self.default_show)
+        # "Show" counts when it was changed by hand: statuses picked by hand already count.
+        chosen += not self._value("status") and self._value("show") not in (
+            None,
+            "",
+            self.default_show,
+        )
         return chosen + self.active_count
 
     @property
