@@ -6,7 +6,7 @@ Every move writes the timeline and the audit trail in the same transaction and p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,7 +214,15 @@ def reassign_open_leads(
     _check_assignment_scope(by, to=to, team=team, partner=None)
     if not can_move_leads_of(by, owner):
         raise NotAllowed(_("You cannot move this person's leads."))
-    leads = Lead.objects.filter(
-        assigned_to=owner, status__in=OPEN_STATUSES, merged_into__isnull=True
-    ).order_by("pk")
-    return bulk_assign(leads.iterator(chunk_size=500), by=by, to=to, team=team, reason=reason)
+    # The ids first: each move rewrites the very rows a still-open read would be walking.
+    ids = list(
+        Lead.objects.filter(
+            assigned_to=owner, status__in=OPEN_STATUSES, merged_into__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    return bulk_assign(_in_chunks(ids), by=by, to=to, team=team, reason=reason)
+
+
+def _in_chunks(ids: list[int], size: int = 500) -> Iterator[Lead]:
+    for start in range(0, len(ids), size):
+        yield from Lead.objects.filter(pk__in=ids[start : start + size]).order_by("pk")
