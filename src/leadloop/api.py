@@ -221,6 +221,7 @@ def _mount() -> None:
     from leadloop.accounts.audit_api import router as audit_router
     from leadloop.accounts.settings_api import defaults, partners, teams
     from leadloop.assessment.api import router as assessment_router
+    from leadloop.distribution.api import router as distribution_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.privacy.api import router as privacy_router
@@ -237,6 +238,7 @@ def _mount() -> None:
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])
     api.add_router("/intake", intake_router, tags=["intake"])
+    api.add_router("/distribution", distribution_router, tags=["distribution"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])
     api.add_router("/privacy", privacy_router, tags=["privacy"])
     api.add_router("/audit", audit_router, tags=["audit"])

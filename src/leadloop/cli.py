@@ -29,6 +29,8 @@ FRIENDLY = {
     "duplicates": "Find likely duplicate leads in the whole database (and export the pairs).",
     "scoring": "Train the predictive model on closed leads, or score open leads with it.",
     "enrich": "Run the web-service enrichment providers for leads now.",
+    "rules": "Routing rules: list, show, test, dry-run, export, import, publish.",
+    "route": "Route a sales-ready lead (--id N) or every waiting one (--pending) now.",
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
 }

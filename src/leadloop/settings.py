@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "leadloop.intake",
     "leadloop.assessment",
     "leadloop.privacy",
+    "leadloop.distribution",
     "leadloop.demo",
     "leadloop.web",
     "axes",

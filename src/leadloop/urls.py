@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("leadloop.intake.urls")),
     path("assessment/", include("leadloop.assessment.urls")),
     path("privacy/", include("leadloop.privacy.urls")),
+    path("distribution/", include("leadloop.distribution.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

@@ -36,6 +36,8 @@ class Permission(StrEnum):
     VIEW_AUDIT = "view_audit"
     UNLOCK_LOGINS = "unlock_logins"
     MANAGE_USERS = "manage_users"
+    CONFIGURE_ROUTING = "configure_routing"
+    VIEW_ROUTING = "view_routing"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -60,6 +62,8 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.VIEW_AUDIT: frozenset({Role.ADMIN}),
     Permission.UNLOCK_LOGINS: frozenset({Role.ADMIN}),
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.CONFIGURE_ROUTING: _CONFIG,
+    Permission.VIEW_ROUTING: _CONFIG | {Role.SALES_MANAGER},
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -96,6 +100,8 @@ MESSAGES = {
     Permission.VIEW_AUDIT: _("Only admins can read the audit log."),
     Permission.UNLOCK_LOGINS: _("Only admins can unlock logins."),
     Permission.MANAGE_USERS: _("Only admins can manage users and settings."),
+    Permission.CONFIGURE_ROUTING: _("Only marketing and admins can change the routing rules."),
+    Permission.VIEW_ROUTING: _("Only marketing, admins and sales managers see the routing."),
 }
 
 

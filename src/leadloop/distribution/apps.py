@@ -1,0 +1,35 @@
+from django.apps import AppConfig
+
+
+class DistributionConfig(AppConfig):
+    name = "leadloop.distribution"
+    label = "distribution"
+    verbose_name = "Distribution"
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.core import navigation, schedule
+        from leadloop.distribution import selectors, services
+        from leadloop.leads import events
+
+        events.subscribe(events.EventName.LEAD_BECAME_SALES_READY, services.on_sales_ready)
+        schedule.register(
+            schedule.PeriodicSpec(
+                "route_waiting",
+                timedelta(minutes=5),
+                "leadloop.distribution.tasks.route_waiting_task",
+            ),
+        )
+        navigation.register(
+            navigation.NavEntry(
+                75,
+                _("Routing"),
+                "distribution:rules",
+                "leads",
+                "/distribution/",
+                selectors.can_view_routing,
+            ),
+        )

@@ -1,0 +1,68 @@
+"""The verbs of routing: edit and publish rules, set teams' push, route leads, try rules."""
+
+from leadloop.distribution.actions import describe as describe_action
+from leadloop.distribution.conditions import FIELDS as condition_fields_map
+from leadloop.distribution.services.routing import (
+    MAX_NURTURE_TRIPS,
+    ROUTING,
+    on_sales_ready,
+    route_lead,
+    route_many,
+    sweep_waiting,
+    waiting_ids,
+)
+from leadloop.distribution.services.rules import (
+    clean_document,
+    delete_draft_rule,
+    discard_draft,
+    export_document,
+    move_draft_rule,
+    publish,
+    put_draft_rule,
+    restore_to_draft,
+    save_draft,
+    set_draft_default,
+)
+from leadloop.distribution.services.teams import (
+    add_absence,
+    remove_absence,
+    set_capacity,
+    set_team_routing,
+)
+from leadloop.distribution.services.trial import DryRun, Trial, dry_run, test_lead
+
+
+def condition_fields() -> list[tuple[str, str]]:
+    """The fields a condition can test, with their labels (the rule form's help)."""
+    return [(name, str(spec.label)) for name, spec in condition_fields_map.items()]
+
+
+__all__ = [
+    "MAX_NURTURE_TRIPS",
+    "ROUTING",
+    "DryRun",
+    "Trial",
+    "add_absence",
+    "clean_document",
+    "condition_fields",
+    "delete_draft_rule",
+    "describe_action",
+    "discard_draft",
+    "dry_run",
+    "export_document",
+    "move_draft_rule",
+    "on_sales_ready",
+    "publish",
+    "put_draft_rule",
+    "remove_absence",
+    "restore_to_draft",
+    "route_lead",
+    "route_many",
+    "save_draft",
+    "set_capacity",
+    "set_draft_default",
+    "set_team_routing",
+    "sweep_waiting",
+    "test_lead",
+    "waiting_ids",
+]

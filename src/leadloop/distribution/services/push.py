@@ -1,0 +1,124 @@
+"""Push within a team: which rep gets the next lead.
+
+Reps who take no leads, are absent today, are full (most open leads) or have had their daily
+quota are skipped, and each skip is said. Where the lead's language is known, reps who speak it
+go first. The strategy then picks: round-robin (longest since their last pushed lead), weighted
+(fewest pushed today for their weight) or fewest open leads. Ties break at random, so nobody is
+favoured for having joined first. The caller holds the team's `TeamRouting` row locked, so two
+leads routed at once see each other's choice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.utils.translation import gettext as _
+
+from leadloop.accounts.defaults import get_defaults
+from leadloop.accounts.models import Team, User
+from leadloop.distribution import selectors
+from leadloop.distribution.models import RepCapacity, Strategy, TeamRouting
+
+_random = random.SystemRandom()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The rep picked (None: nobody could take it), how, and who was skipped and why."""
+
+    user: User | None
+    detail: str = ""
+    skipped: list[str] = field(default_factory=list)
+
+
+def within_working_hours(routing: TeamRouting, at: dt.datetime) -> bool:
+    """Whether `at` falls in the team's working days and hours (always, without hours)."""
+    local = at.astimezone(ZoneInfo(get_defaults().time_zone))
+    if routing.work_days and str(local.isoweekday()) not in routing.work_days:
+        return False
+    if routing.work_start is None or routing.work_end is None:
+        return True
+    return routing.work_start <= local.time() < routing.work_end
+
+
+def choose_rep(
+    team: Team, *, language: str, at: dt.datetime, routing: TeamRouting | None = None
+) -> Choice:
+    """The rep of `team` who gets a pushed lead now (reads only; the caller writes)."""
+    routing = routing or TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
+    members = list(selectors.team_sales_members(team))
+    if not members:
+        return Choice(None, skipped=[_("the team has no active sales members")])
+    if not within_working_hours(routing, at):
+        return Choice(None, skipped=[_("outside the team's working hours")])
+    ids = [member.pk for member in members]
+    caps = selectors.capacities(ids)
+    opened = selectors.open_counts(ids)
+    today = selectors.pushed_since(ids, selectors.start_of_day(at))
+    away = selectors.absences_on(ids, at.astimezone(ZoneInfo(get_defaults().time_zone)).date())
+    skipped: list[str] = []
+    candidates: list[tuple[User, RepCapacity]] = []
+    for member in members:
+        cap = caps.get(member.pk) or RepCapacity(user=member)
+        name = member.display_name
+        if not cap.accepts_leads:
+            skipped.append(_("%(name)s takes no new leads") % {"name": name})
+        elif member.pk in away:
+            skipped.append(_("%(name)s absent") % {"name": name})
+        elif cap.max_open is not None and opened[member.pk] >= cap.max_open:
+            skipped.append(
+                _("%(name)s full (%(n)d of %(max)d open)")
+                % {"name": name, "n": opened[member.pk], "max": cap.max_open}
+            )
+        elif cap.daily_quota is not None and today[member.pk] >= cap.daily_quota:
+            skipped.append(
+                _("%(name)s had %(n)d of %(max)d today")
+                % {"name": name, "n": today[member.pk], "max": cap.daily_quota}
+            )
+        else:
+            candidates.append((member, cap))
+    if not candidates:
+        return Choice(None, skipped=skipped)
+    wanted = language.strip().lower()[:2]
+    if wanted:
+        speakers = [
+            (m, c) for m, c in candidates if not c.language_list or wanted in c.language_list
+        ]
+        if speakers:
+            candidates = speakers
+        else:
+            skipped.append(_("nobody available speaks %(language)s") % {"language": wanted})
+    strategy = routing.strategy
+    keys: dict[int, tuple[Any, ...]]
+    if strategy == Strategy.LOAD_BALANCED:
+        keys = {m.pk: (opened[m.pk],) for m, _c in candidates}
+    elif strategy == Strategy.WEIGHTED:
+        keys = {m.pk: (today[m.pk] / c.weight,) for m, c in candidates}
+    else:
+        last = selectors.last_pushed([m.pk for m, _c in candidates], team.pk)
+        floor = dt.datetime.min.replace(tzinfo=dt.UTC)
+        keys = {m.pk: (last.get(m.pk) or floor,) for m, _c in candidates}
+    best = min(keys.values())
+    chosen, cap = _random.choice([(m, c) for m, c in candidates if keys[m.pk] == best])
+    return Choice(
+        chosen,
+        detail=_describe(strategy, cap, opened[chosen.pk], today[chosen.pk]),
+        skipped=skipped,
+    )
+
+
+def _describe(strategy: str, cap: RepCapacity, opened: int, today: int) -> str:
+    parts = [str(Strategy(strategy).label).lower()]
+    if cap.daily_quota is not None:
+        parts.append(_("%(n)d of %(max)d today") % {"n": today + 1, "max": cap.daily_quota})
+    else:
+        parts.append(_("%(n)d today") % {"n": today + 1})
+    if cap.max_open is not None:
+        parts.append(_("%(n)d of %(max)d open") % {"n": opened + 1, "max": cap.max_open})
+    if strategy == Strategy.WEIGHTED:
+        parts.append(_("weight %(w)d") % {"w": cap.weight})
+    return ", ".join(parts)

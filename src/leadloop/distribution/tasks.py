@@ -1,0 +1,22 @@
+"""Routing in the background: after a lead becomes sales-ready, and a sweep for lost tasks."""
+
+from __future__ import annotations
+
+from leadloop.core.retry import retrying_task
+from leadloop.distribution import services
+
+
+@retrying_task(max_attempts=6, base_seconds=5.0)
+def route_leads_task(lead_ids: list[int]) -> int:
+    """Route the leads; a lead that fails raises after the others were placed, and the retry
+    routes only what is still waiting (a placed lead is no longer routable)."""
+    placed, failed = services.route_many(lead_ids)
+    if failed:
+        raise RuntimeError(f"routing failed for lead ids {failed}")
+    return placed
+
+
+@retrying_task(max_attempts=3)
+def route_waiting_task() -> int:
+    """Route sales-ready leads whose routing task was lost."""
+    return services.sweep_waiting()
