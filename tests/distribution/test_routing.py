@@ -5,15 +5,15 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django_tasks import default_task_backend
 from django.utils import timezone
+from django_tasks import default_task_backend
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.distribution import services
-from leadloop.distribution.tasks import route_leads_task
 from leadloop.distribution.models import Outcome, RouteDecision, Strategy
+from leadloop.distribution.tasks import route_leads_task
 from leadloop.leads import events
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def _timeline(lead):
     return list(
-        Activity.objects.filter(lead_id=lead.pk).order_by("created_at", "id").values_list(
-            "kind", "message"
-        )
+        Activity.objects.filter(lead_id=lead.pk)
+        .order_by("created_at", "id")
+        .values_list("kind", "message")
     )
 
 
@@ -46,7 +46,11 @@ def test_the_first_matching_rule_decides_and_the_timeline_names_rule_and_version
 ):
     publish(
         [
-            {"name": "Belgium", "conditions": "country = BE", "action": team_push(other_team, "pool")},
+            {
+                "name": "Belgium",
+                "conditions": "country = BE",
+                "action": team_push(other_team, "pool"),
+            },
             {
                 "name": "NL north",
                 "conditions": "country = NL\npostal_code between 1000 and 1999",
@@ -66,7 +70,7 @@ def test_the_first_matching_rule_decides_and_the_timeline_names_rule_and_version
     assert lead.assigned_to in reps
     assert lead.team == team
     assert lead.status == LeadStatus.ASSIGNED
-    kind, message = [row for row in _timeline(lead) if row[0] == ActivityKind.ASSIGNED][-1]
+    _kind, message = [row for row in _timeline(lead) if row[0] == ActivityKind.ASSIGNED][-1]
     assert message.startswith("Rule “NL north” (routing v1) → team North → ")
     assert lead.assigned_to.display_name in message
     assert "round-robin, 1 today" in message
@@ -221,8 +225,16 @@ def test_a_person_a_partner_and_nurturing(source, team, reps, other_team):
     partner = make_partner("Installers BV")
     publish(
         [
-            {"name": "Big", "conditions": "extra.size = big", "action": {"kind": "person", "user": "noor"}},
-            {"name": "Far", "conditions": "country = BE", "action": {"kind": "partner", "partner": "Installers BV"}},
+            {
+                "name": "Big",
+                "conditions": "extra.size = big",
+                "action": {"kind": "person", "user": "noor"},
+            },
+            {
+                "name": "Far",
+                "conditions": "country = BE",
+                "action": {"kind": "partner", "partner": "Installers BV"},
+            },
             {"name": "Cold", "conditions": "grade = D", "action": {"kind": "nurture"}},
         ],
         team_push(other_team, "pool"),
@@ -321,9 +333,8 @@ def _routing_tasks():
 def test_the_sweep_routes_a_lead_whose_task_was_lost(source, team, reps):
     with events.isolated():
         publish([], team_push(team))
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)):
-        with events.isolated():
-            lead = ready_lead(source)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)), events.isolated():
+        lead = ready_lead(source)
     assert Lead.objects.get(pk=lead.pk).assigned_to_id is None
 
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=5)):

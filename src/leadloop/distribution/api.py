@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from leadloop.accounts.actors import Actor
@@ -270,11 +270,11 @@ def save_draft(request: HttpRequest, payload: DocumentIn) -> DocumentOut:
 
 
 @router.post("/rules/publish", response={201: DocumentOut}, url_name="distribution-publish")
-def publish(request: HttpRequest, payload: PublishIn) -> tuple[int, DocumentOut]:
+def publish(request: HttpRequest, payload: PublishIn) -> Status:
     """Publish the draft (or the document given) as the next version: leads route by it now."""
     document = _dump(payload.document) if payload.document is not None else None
     published = services.publish(by=_actor(request), note=payload.note, document=document)
-    return 201, _document(published)
+    return Status(201, _document(published))
 
 
 @router.get("/rules/versions", response=list[VersionOut], url_name="distribution-versions")
@@ -353,7 +353,7 @@ def _decision(decision: RouteDecision) -> DecisionOut:
 
 
 @router.post("/route", response={201: DecisionOut}, url_name="distribution-route")
-def route_lead(request: HttpRequest, payload: RouteIn) -> tuple[int, DecisionOut]:
+def route_lead(request: HttpRequest, payload: RouteIn) -> Status:
     """Route one waiting lead now by the rules in force; 409 when it is not waiting."""
     actor = _actor(request)
     selectors.get_draft_for(actor)  # managers, marketing and admins
@@ -364,7 +364,7 @@ def route_lead(request: HttpRequest, payload: RouteIn) -> tuple[int, DecisionOut
             "The lead is not waiting to be routed (it is not sales-ready, already has an owner "
             "or a pool, or is held), or no rules are published."
         )
-    return 201, _decision(decision)
+    return Status(201, _decision(decision))
 
 
 @router.post("/route/waiting", response=WaitingOut, url_name="distribution-route-waiting")
@@ -459,22 +459,28 @@ def set_capacity(request: HttpRequest, user_id: int, payload: CapacityIn) -> Mem
 @router.post(
     "/reps/{user_id}/absences", response={201: AbsenceOut}, url_name="distribution-absence-add"
 )
-def add_absence(request: HttpRequest, user_id: int, payload: AbsenceIn) -> tuple[int, AbsenceOut]:
+def add_absence(request: HttpRequest, user_id: int, payload: AbsenceIn) -> Status:
     """Record that a rep is away: routing skips them from `starts_on` to `ends_on`."""
     actor = _actor(request)
     user = _member(actor, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         raise NotFound("No such team member.")
     absence = services.add_absence(user, by=actor, **payload.model_dump())
-    return 201, AbsenceOut(
-        id=absence.pk, starts_on=absence.starts_on, ends_on=absence.ends_on, reason=absence.reason
+    return Status(
+        201,
+        AbsenceOut(
+            id=absence.pk,
+            starts_on=absence.starts_on,
+            ends_on=absence.ends_on,
+            reason=absence.reason,
+        ),
     )
 
 
 @router.delete(
     "/absences/{absence_id}", response={204: None}, url_name="distribution-absence-remove"
 )
-def remove_absence(request: HttpRequest, absence_id: int) -> tuple[int, None]:
+def remove_absence(request: HttpRequest, absence_id: int) -> Status:
     """Remove an absence (the rep is back early, or it was entered by mistake)."""
     services.remove_absence(absence_id, by=_actor(request))
-    return 204, None
+    return Status(204, None)

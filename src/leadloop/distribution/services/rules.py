@@ -249,6 +249,8 @@ def publish(*, by: Actor, note: str = "", document: Any = None) -> RuleSet:
         },
     )
     _audit(by, published)
+    # This process routes by the new version at once; the others within the cache's few seconds.
+    selectors.forget_active()
     transaction.on_commit(selectors.forget_active)
     return published
 
