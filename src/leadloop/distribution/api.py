@@ -167,6 +167,7 @@ class TeamRoutingIn(Strict):
     work_days: str = Field("1234567", max_length=7, description="ISO weekdays, 1 = Monday.")
     work_start: dt.time | None = None
     work_end: dt.time | None = None
+    pool_alert_hours: int = Field(4, ge=0, le=720, description="0: no alert.")
 
 
 class AbsenceOut(Schema):
@@ -183,6 +184,7 @@ class MemberOut(Schema):
     accepts_leads: bool
     max_open: int | None
     daily_quota: int | None
+    claim_limit: int | None
     weight: int
     languages: str
     open_leads: int
@@ -199,6 +201,7 @@ class TeamOut(Schema):
     work_days: str
     work_start: dt.time | None
     work_end: dt.time | None
+    pool_alert_hours: int
     members: list[MemberOut]
 
 
@@ -206,6 +209,7 @@ class CapacityIn(Strict):
     accepts_leads: bool = True
     max_open: int | None = Field(None, ge=0, le=100_000)
     daily_quota: int | None = Field(None, ge=0, le=100_000)
+    claim_limit: int | None = Field(None, ge=0, le=100_000)
     weight: int = Field(1, ge=1, le=100)
     languages: str = Field("", max_length=60)
 
@@ -398,6 +402,7 @@ def _team_out(team: Any) -> TeamOut:
         work_days=routing.work_days,
         work_start=routing.work_start,
         work_end=routing.work_end,
+        pool_alert_hours=routing.pool_alert_hours,
         members=[
             MemberOut(
                 user_id=row.user.pk,
@@ -406,6 +411,7 @@ def _team_out(team: Any) -> TeamOut:
                 accepts_leads=row.capacity.accepts_leads,
                 max_open=row.capacity.max_open,
                 daily_quota=row.capacity.daily_quota,
+                claim_limit=row.capacity.claim_limit,
                 weight=row.capacity.weight,
                 languages=row.capacity.languages,
                 open_leads=row.open_leads,
@@ -484,3 +490,78 @@ def remove_absence(request: HttpRequest, absence_id: int) -> Status:
     """Remove an absence (the rep is back early, or it was entered by mistake)."""
     services.remove_absence(absence_id, by=_actor(request))
     return Status(204, None)
+
+
+class PoolLeadOut(Schema):
+    id: int
+    name: str
+    priority: int
+    fit_grade: str
+    source: str
+    pooled_at: dt.datetime | None
+
+
+class PoolOut(Schema):
+    team_id: int
+    total: int
+    leads: list[PoolLeadOut]
+
+
+class ClaimIn(Strict):
+    team_id: int | None = Field(None, description="The pool; your own team's by default.")
+    lead_id: int | None = Field(None, description="A chosen lead; else the next by priority.")
+
+
+class ClaimOut(Schema):
+    lead_id: int
+    team_id: int | None
+    assigned_to_id: int | None
+
+
+@router.get("/pool", response=PoolOut, url_name="distribution-pool")
+def get_pool(request: HttpRequest, team_id: int | None = None) -> PoolOut:
+    """A team's pool by priority (the first 200): your own team's by default."""
+    actor = _actor(request)
+    teams = selectors.list_claim_teams(actor) or list(selectors.list_routing_teams(actor))
+    team = next((t for t in teams if team_id is None or t.pk == team_id), None)
+    if team is None:
+        raise NotFound("No such pool.")
+    pool = selectors.list_pool(actor, team)
+    return PoolOut(
+        team_id=team.pk,
+        total=pool.count(),
+        leads=[
+            PoolLeadOut(
+                id=lead.pk,
+                name=str(lead),
+                priority=lead.priority,
+                fit_grade=lead.fit_grade,
+                source=lead.source.name,
+                pooled_at=lead.pooled_at,
+            )
+            for lead in pool.annotate(pooled_at=services.pooled_since())[:200]
+        ],
+    )
+
+
+@router.post("/pool/claim", response={201: ClaimOut}, url_name="distribution-claim")
+def claim(request: HttpRequest, payload: ClaimIn) -> Status:
+    """Take the next lead of a pool (or the chosen one): 409 when the pool is empty or someone
+    else took the lead first, 422 when a limit of yours is reached."""
+    actor = _actor(request)
+    if not isinstance(actor, User):
+        raise NotFound("No such pool.")
+    if payload.lead_id is not None:
+        lead = services.claim_lead(actor, payload.lead_id)
+    else:
+        team = None
+        if payload.team_id is not None:
+            team = next(
+                (t for t in selectors.list_claim_teams(actor) if t.pk == payload.team_id), None
+            )
+            if team is None:
+                raise NotFound("No such pool.")
+        lead = services.claim_next(actor, team=team)
+    return Status(
+        201, ClaimOut(lead_id=lead.pk, team_id=lead.team_id, assigned_to_id=lead.assigned_to_id)
+    )

@@ -22,6 +22,11 @@ class DistributionConfig(AppConfig):
                 timedelta(minutes=5),
                 "leadloop.distribution.tasks.route_waiting_task",
             ),
+            schedule.PeriodicSpec(
+                "alert_unclaimed",
+                timedelta(minutes=15),
+                "leadloop.distribution.tasks.alert_unclaimed_task",
+            ),
         )
         navigation.register(
             navigation.NavEntry(
@@ -31,5 +36,14 @@ class DistributionConfig(AppConfig):
                 "leads",
                 "/distribution/",
                 selectors.can_view_routing,
+            ),
+            navigation.NavEntry(
+                15,
+                _("Pool"),
+                "distribution:pool",
+                "leads",
+                "/distribution/pool/",
+                selectors.has_pool,
+                badge="leadloop.distribution.selectors.count_own_pool",
             ),
         )

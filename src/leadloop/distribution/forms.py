@@ -168,6 +168,12 @@ class TeamRoutingForm(ServiceErrorsForm):
     work_end = forms.TimeField(
         label=_("Until"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
     )
+    pool_alert_hours = forms.IntegerField(
+        label=_("Tell the manager after (hours unclaimed in the pool)"),
+        min_value=0,
+        max_value=720,
+        initial=4,
+    )
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -179,6 +185,7 @@ class CapacityForm(ServiceErrorsForm):
     accepts_leads = forms.BooleanField(label=_("Takes new leads"), required=False)
     max_open = forms.IntegerField(label=_("Most open"), required=False, min_value=0)
     daily_quota = forms.IntegerField(label=_("A day"), required=False, min_value=0)
+    claim_limit = forms.IntegerField(label=_("Taken a day"), required=False, min_value=0)
     weight = forms.IntegerField(label=_("Weight"), min_value=1, max_value=100, initial=1)
     languages = forms.CharField(label=_("Languages"), required=False, max_length=60)
 

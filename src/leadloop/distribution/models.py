@@ -70,6 +70,8 @@ class TeamRouting(models.Model):
     work_days = models.CharField(_("working days"), max_length=7, default="1234567")
     work_start = models.TimeField(_("working hours from"), null=True, blank=True)
     work_end = models.TimeField(_("working hours until"), null=True, blank=True)
+    # A lead left in the pool this long is shown to the manager as waiting too long.
+    pool_alert_hours = models.PositiveSmallIntegerField(_("alert after hours unclaimed"), default=4)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -92,6 +94,9 @@ class RepCapacity(models.Model):
     accepts_leads = models.BooleanField(_("takes new leads"), default=True)
     max_open = models.PositiveIntegerField(_("most open leads"), null=True, blank=True)
     daily_quota = models.PositiveIntegerField(_("most new leads a day"), null=True, blank=True)
+    claim_limit = models.PositiveIntegerField(
+        _("most leads taken from the pool a day"), null=True, blank=True
+    )
     weight = models.PositiveSmallIntegerField(_("weight"), default=1)
     languages = models.CharField(
         _("languages"), max_length=60, blank=True, default="", help_text=_("For example: nl, en")
@@ -194,3 +199,44 @@ class RouteDecision(models.Model):
 
     def __str__(self) -> str:
         return f"lead {self.lead_id} {self.outcome} v{self.version}"
+
+
+class PoolClaim(models.Model):
+    """A rep took a lead from their team's pool ("next lead" or a chosen one)."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    team = models.ForeignKey(
+        "accounts.Team", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "at"], name="claim_user_at"),
+            models.Index(fields=["lead"], name="claim_lead"),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} by {self.user_id}"
+
+
+class PoolAlert(models.Model):
+    """A pooled lead nobody took within its team's alert hours, shown to the team's manager.
+    One per stay in the pool: `pooled_at` tells a new stay from the one already alerted."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="+")
+    pooled_at = models.DateTimeField()
+    alerted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "pooled_at"], name="pool_alert_once_per_stay"),
+        ]
+        indexes = [models.Index(fields=["team", "alerted_at"], name="pool_alert_team")]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} pooled since {self.pooled_at:%Y-%m-%d %H:%M}"

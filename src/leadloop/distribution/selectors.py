@@ -274,3 +274,57 @@ def rule_rows(rules: list[dict[str, Any]]) -> list[RuleRow]:
 
 def count_waiting(actor: Actor) -> int:
     return list_waiting(actor).count()
+
+
+def in_pool(team_id: int) -> Q:
+    """Leads waiting in `team_id`'s pool: the team's, nobody's, open, not held or merged."""
+    return Q(
+        team_id=team_id,
+        assigned_to__isnull=True,
+        owner_partner__isnull=True,
+        status__in=OPEN_STATUSES,
+        hold__isnull=True,
+        merged_into__isnull=True,
+        erased_at__isnull=True,
+    )
+
+
+def list_claim_teams(actor: Actor) -> list[Team]:
+    """The teams whose pool `actor` may take leads from: a rep's own team, a manager's own
+    and the teams they run."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return []
+    if actor.role == Role.SALES_REP:
+        return [actor.team] if actor.team_id and actor.team else []
+    if actor.role == Role.SALES_MANAGER:
+        return list(Team.objects.filter(Q(manager=actor) | Q(pk=actor.team_id)).order_by("name"))
+    return []
+
+
+def list_pool(actor: Actor, team: Team) -> QuerySet[Lead]:
+    """`team`'s pool by priority, for those who may take from it or manage it."""
+    if team not in list_claim_teams(actor) and not can_manage_team_routing(actor, team):
+        raise NotFound(_("No such pool."))
+    return (
+        Lead.objects.filter(in_pool(team.pk))
+        .select_related("source")
+        .order_by("-priority", "created_at", "id")
+    )
+
+
+def has_pool(actor: Any) -> bool:
+    """Reps and managers in a team have a pool to take leads from."""
+    return bool(list_claim_teams(actor))
+
+
+def count_own_pool(actor: Any) -> int:
+    """Leads waiting in the pools `actor` takes from (the menu badge; capped)."""
+    from leadloop.core.navigation import BADGE_CAP
+
+    ids = [team.pk for team in list_claim_teams(actor)]
+    if not ids:
+        return 0
+    pooled = Q()
+    for team_id in ids:
+        pooled |= in_pool(team_id)
+    return Lead.objects.filter(pooled)[: BADGE_CAP + 1].count()

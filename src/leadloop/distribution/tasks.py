@@ -20,3 +20,9 @@ def route_leads_task(lead_ids: list[int]) -> int:
 def route_waiting_task() -> int:
     """Route sales-ready leads whose routing task was lost."""
     return services.sweep_waiting()
+
+
+@retrying_task(max_attempts=3)
+def alert_unclaimed_task() -> int:
+    """Note pooled leads nobody took within their team's alert hours."""
+    return services.alert_unclaimed()

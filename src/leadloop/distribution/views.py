@@ -288,6 +288,7 @@ def teams_page(request: HttpRequest) -> HttpResponse:
                         "work_days": list(routing.work_days),
                         "work_start": routing.work_start,
                         "work_end": routing.work_end,
+                        "pool_alert_hours": routing.pool_alert_hours,
                     },
                     prefix=f"t{team.pk}",
                 ),
@@ -299,6 +300,7 @@ def teams_page(request: HttpRequest) -> HttpResponse:
                                 "accepts_leads": row.capacity.accepts_leads,
                                 "max_open": row.capacity.max_open,
                                 "daily_quota": row.capacity.daily_quota,
+                                "claim_limit": row.capacity.claim_limit,
                                 "weight": row.capacity.weight,
                                 "languages": row.capacity.languages,
                             },
@@ -398,3 +400,70 @@ def absence_remove(request: HttpRequest, absence_id: int) -> HttpResponse:
         raise Http404 from exc
     messages.success(request, _("Absence removed."))
     return redirect(reverse("distribution:teams"))
+
+
+# --- pools ----------------------------------------------------------------------------------
+
+POOL_PAGE = 100
+
+
+def _pool_team(user: User, raw: str | None) -> Any:
+    teams = selectors.list_claim_teams(user)
+    if not teams and selectors.can_view_routing(user):
+        teams = list(selectors.list_routing_teams(user))
+    if not teams:
+        raise Http404
+    chosen = next((team for team in teams if str(team.pk) == (raw or "")), teams[0])
+    return chosen, teams
+
+
+@login_required
+@require_GET
+def pool_page(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    team, teams = _pool_team(user, request.GET.get("team"))
+    pool = selectors.list_pool(user, team)
+    leads = list(pool.annotate(pooled_at=services.pooled_since())[:POOL_PAGE])
+    return render(
+        request,
+        "distribution/pool.html",
+        {
+            "team": team,
+            "teams": teams,
+            "leads": leads,
+            "total": pool.count(),
+            "can_take": team in selectors.list_claim_teams(user),
+            "alerts": list(services.list_alerts(user, team)[:50]),
+        },
+    )
+
+
+def _after_claim(request: HttpRequest, work: Any, team_id: int | None) -> HttpResponse:
+    try:
+        lead = work()
+    except LeadloopError as exc:
+        messages.error(request, exc.detail)
+        url = reverse("distribution:pool")
+        return redirect(f"{url}?team={team_id}" if team_id else url)
+    messages.success(request, _("The lead is yours: %(lead)s.") % {"lead": lead})
+    return redirect(reverse("leads:lead-detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def pool_claim_next(request: HttpRequest) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    team, _teams = _pool_team(user, request.POST.get("team"))
+    return _after_claim(request, lambda: services.claim_next(user, team=team), team.pk)
+
+
+@login_required
+@require_POST
+def pool_claim(request: HttpRequest, lead_id: int) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    team_id = request.POST.get("team")
+    return _after_claim(
+        request,
+        lambda: services.claim_lead(user, lead_id),
+        int(team_id) if team_id and team_id.isdigit() else None,
+    )

@@ -2,6 +2,13 @@
 
 from leadloop.distribution.actions import describe as describe_action
 from leadloop.distribution.conditions import FIELDS as condition_fields_map
+from leadloop.distribution.services.pools import (
+    alert_unclaimed,
+    claim_lead,
+    claim_next,
+    list_alerts,
+    pooled_since,
+)
 from leadloop.distribution.services.routing import (
     MAX_NURTURE_TRIPS,
     ROUTING,
@@ -43,6 +50,9 @@ __all__ = [
     "DryRun",
     "Trial",
     "add_absence",
+    "alert_unclaimed",
+    "claim_lead",
+    "claim_next",
     "clean_document",
     "condition_fields",
     "delete_draft_rule",
@@ -50,8 +60,10 @@ __all__ = [
     "discard_draft",
     "dry_run",
     "export_document",
+    "list_alerts",
     "move_draft_rule",
     "on_sales_ready",
+    "pooled_since",
     "publish",
     "put_draft_rule",
     "remove_absence",

@@ -43,6 +43,7 @@ def set_team_routing(
     work_days: str = "1234567",
     work_start: dt.time | None = None,
     work_end: dt.time | None = None,
+    pool_alert_hours: int = 4,
 ) -> TeamRouting:
     """How `team` hands out pushed leads, and when it works (no hours: any time)."""
     _require_team(by, team)
@@ -56,6 +57,8 @@ def set_team_routing(
         errors["work_end"] = [_("Give both the start and the end of the working hours, or none.")]
     elif work_start is not None and work_end is not None and work_end <= work_start:
         errors["work_end"] = [_("The working hours end after they start.")]
+    if not 0 <= pool_alert_hours <= 720:
+        errors["pool_alert_hours"] = [_("Between 0 (no alert) and 720 hours.")]
     if errors:
         raise ValidationFailed(_("Some fields are not valid."), errors=errors)
     routing, _created = TeamRouting.objects.update_or_create(
@@ -65,6 +68,7 @@ def set_team_routing(
             "work_days": days,
             "work_start": work_start,
             "work_end": work_end,
+            "pool_alert_hours": pool_alert_hours,
         },
     )
     return routing
@@ -78,13 +82,15 @@ def set_capacity(
     accepts_leads: bool = True,
     max_open: int | None = None,
     daily_quota: int | None = None,
+    claim_limit: int | None = None,
     weight: int = 1,
     languages: str = "",
 ) -> RepCapacity:
     """What one rep takes. Empty limits mean no limit."""
     _member(by, user)
     errors: dict[str, list[str]] = {}
-    for name, value in (("max_open", max_open), ("daily_quota", daily_quota)):
+    limits = (("max_open", max_open), ("daily_quota", daily_quota), ("claim_limit", claim_limit))
+    for name, value in limits:
         if value is not None and not 0 <= value <= 100_000:
             errors[name] = [_("Between 0 and 100,000, or empty for no limit.")]
     if not 1 <= weight <= 100:
@@ -100,6 +106,7 @@ def set_capacity(
             "accepts_leads": accepts_leads,
             "max_open": max_open,
             "daily_quota": daily_quota,
+            "claim_limit": claim_limit,
             "weight": weight,
             "languages": ", ".join(dict.fromkeys(codes)),
         },
