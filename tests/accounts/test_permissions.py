@@ -73,6 +73,8 @@ EXPECTED = {
     "view_audit": {A},
     "unlock_logins": {A},
     "manage_users": {A},
+    "configure_routing": {A, M},
+    "view_routing": {A, M, SM},
 }
 
 

@@ -18,6 +18,8 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("refresh_scores", dt.timedelta(hours=1)),
         ("assess_pending", dt.timedelta(minutes=1)),
         ("apply_retention", dt.timedelta(hours=24)),
+        ("route_waiting", dt.timedelta(minutes=5)),
+        ("alert_unclaimed", dt.timedelta(minutes=15)),
     ]
 
 
@@ -28,3 +30,4 @@ def test_each_job_runs_the_task_of_the_app_that_registered_it():
     assert modules["poll_imap"] == "leadloop.intake.tasks"
     assert modules["assess_pending"] == "leadloop.assessment.tasks"
     assert modules["apply_retention"] == "leadloop.privacy.tasks"
+    assert modules["route_waiting"] == "leadloop.distribution.tasks"

@@ -9,6 +9,7 @@ page cannot slip past.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import itertools
 import json
@@ -16,6 +17,7 @@ import logging
 import re
 import socket
 import zipfile
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -31,6 +33,7 @@ from leadloop.assessment import enrichment
 from leadloop.assessment.dedup.services import merge_pair
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.scoring import services as config
+from leadloop.distribution import services as distribution
 from leadloop.intake import services as intake
 from leadloop.intake.channels.settings import check_connection, set_channel_settings
 from leadloop.intake.imports import services as import_batches
@@ -191,6 +194,13 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "team_id": [rep.team_id],
         "partner_id": [partner_user.partner_id],
         "reason_id": [get_or_create_lost_reason("Price").pk],
+        "index": [0],
+        "version": [_routing_version(rep)],
+        "absence_id": [
+            distribution.add_absence(
+                rep, by=SYSTEM, starts_on=dt.date(2026, 12, 24), ends_on=dt.date(2026, 12, 26)
+            ).pk
+        ],
     }
     users = {
         Role.ADMIN: admin,
@@ -201,6 +211,23 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
     }
     assert set(users) == set(Role.values)  # a new role must be walked too
     return {"ids": ids, "users": users, "ftp": ftp}
+
+
+def _routing_version(rep: Any) -> int:
+    """A published rule set with a rule, for the routing pages that take its index or version."""
+    return distribution.publish(
+        by=SYSTEM,
+        document={
+            "rules": [
+                {
+                    "name": "NL",
+                    "conditions": "country = NL",
+                    "action": {"kind": "team", "team_id": rep.team_id, "mode": "push"},
+                }
+            ],
+            "default": {"kind": "team", "team_id": rep.team_id, "mode": "pool"},
+        },
+    ).version
 
 
 def _expand(route: str, ids: dict[str, list[object]], pattern: str) -> list[str]:
