@@ -14,6 +14,7 @@ from django.core.management import call_command
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.selectors import get_defaults
 from leadloop.demo.dataset import load_demo
+from leadloop.distribution.models import RuleDraft, RuleSet
 from leadloop.demo.dataset.loading import HELD_EXAMPLES
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.web_forms.models import LeadForm
@@ -77,6 +78,8 @@ def _digest() -> str:
 
 
 def _wipe() -> None:
+    RuleSet.objects.all().delete()
+    RuleDraft.objects.all().delete()
     RawSubmission.objects.all().delete()
     Activity.objects.all().delete()
     Lead.objects.all().delete()
@@ -335,3 +338,22 @@ def test_demo_sets_the_defaults_and_gives_some_users_api_keys(db, settings):
         ("manager.north", "Old dialler export", True),
         ("marketing", "Web shop sync", False),
     ]
+
+
+def test_demo_routes_leads_by_published_rules_and_shows_a_pool(db):
+    from leadloop.distribution.models import Absence, PoolClaim, RouteDecision
+
+    with time_machine.travel(NOW, tick=False):
+        load_demo(leads=300, seed=3, now=NOW)
+
+    assert list(RuleSet.objects.order_by("version").values_list("version", flat=True)) == [1, 2]
+    outcomes = set(RouteDecision.objects.values_list("outcome", flat=True))
+    assert "assigned" in outcomes
+    assert all(d.version == 2 for d in RouteDecision.objects.all())
+    assert Absence.objects.filter(user__username="rep.daan").exists()
+    assert not RouteDecision.objects.filter(user__username="rep.daan").exists()
+    claim = PoolClaim.objects.get()
+    assert claim.user.username == "rep.julia"
+    routed = RouteDecision.objects.filter(outcome="assigned").first()
+    entry = routed.lead.activities.filter(kind=ActivityKind.ASSIGNED).latest("created_at", "id")
+    assert entry.message.startswith("Rule “") and "(routing v2)" in entry.message

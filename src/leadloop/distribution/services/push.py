@@ -46,7 +46,12 @@ def within_working_hours(routing: TeamRouting, at: dt.datetime) -> bool:
 
 
 def choose_rep(
-    team: Team, *, language: str, at: dt.datetime, routing: TeamRouting | None = None
+    team: Team,
+    *,
+    language: str,
+    at: dt.datetime,
+    routing: TeamRouting | None = None,
+    rng: random.Random | None = None,
 ) -> Choice:
     """The rep of `team` who gets a pushed lead now (reads only; the caller writes)."""
     routing = routing or TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
@@ -61,12 +66,15 @@ def choose_rep(
     today = selectors.pushed_since(ids, selectors.start_of_day(at))
     away = selectors.absences_on(ids, at.astimezone(ZoneInfo(get_defaults().time_zone)).date())
     skipped: list[str] = []
+    paused: list[str] = []
     candidates: list[tuple[User, RepCapacity]] = []
     for member in members:
         cap = caps.get(member.pk) or RepCapacity(user=member)
         name = member.display_name
         if not cap.accepts_leads:
-            skipped.append(_("%(name)s takes no new leads") % {"name": name})
+            # Said only when nobody can take the lead: a rep who takes no leads (a manager,
+            # say) would otherwise be named on every lead the team gets.
+            paused.append(_("%(name)s takes no new leads") % {"name": name})
         elif member.pk in away:
             skipped.append(_("%(name)s absent") % {"name": name})
         elif cap.max_open is not None and opened[member.pk] >= cap.max_open:
@@ -82,7 +90,7 @@ def choose_rep(
         else:
             candidates.append((member, cap))
     if not candidates:
-        return Choice(None, skipped=skipped)
+        return Choice(None, skipped=skipped + paused)
     wanted = language.strip().lower()[:2]
     if wanted:
         speakers = [
@@ -103,7 +111,7 @@ def choose_rep(
         floor = dt.datetime.min.replace(tzinfo=dt.UTC)
         keys = {m.pk: (last.get(m.pk) or floor,) for m, _c in candidates}
     best = min(keys.values())
-    chosen, cap = _random.choice([(m, c) for m, c in candidates if keys[m.pk] == best])
+    chosen, cap = (rng or _random).choice([(m, c) for m, c in candidates if keys[m.pk] == best])
     return Choice(
         chosen,
         detail=_describe(strategy, cap, opened[chosen.pk], today[chosen.pk]),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,9 +65,12 @@ class CannotPlace(Exception):
     """The action's target cannot take the lead; the message says why."""
 
 
-def route_lead(lead_id: int, *, by: Actor = ROUTING) -> RouteDecision | None:
+def route_lead(
+    lead_id: int, *, by: Actor = ROUTING, rng: random.Random | None = None
+) -> RouteDecision | None:
     """Place one sales-ready lead by the rules in force. None when routing is off (no rules
-    published) or the lead is no longer routable (already placed, held, closed)."""
+    published) or the lead is no longer routable (already placed, held, closed). `rng` breaks
+    ties between reps (a seeded one makes the demo repeatable); by default a system source."""
     rule_set = selectors.active_rule_set()
     if rule_set is None:
         return None
@@ -79,10 +83,12 @@ def route_lead(lead_id: int, *, by: Actor = ROUTING) -> RouteDecision | None:
         )
         if lead is None:
             return None
-        return _route(lead, rule_set, by=by, at=timezone.now())
+        return _route(lead, rule_set, by=by, at=timezone.now(), rng=rng)
 
 
-def _route(lead: Lead, rule_set: RuleSet, *, by: Actor, at: dt.datetime) -> RouteDecision:
+def _route(
+    lead: Lead, rule_set: RuleSet, *, by: Actor, at: dt.datetime, rng: random.Random | None
+) -> RouteDecision:
     match = engine.decide(rule_set.rules, rule_set.default, lead)
     header = _("Rule “%(rule)s” (routing v%(version)d)") % {
         "rule": match.name,
@@ -96,7 +102,7 @@ def _route(lead: Lead, rule_set: RuleSet, *, by: Actor, at: dt.datetime) -> Rout
         )
     for step_header, action in steps:
         try:
-            placement = _place(lead, action, by=by, at=at, header=step_header, tried=tried)
+            placement = _place(lead, action, by=by, at=at, header=step_header, tried=tried, rng=rng)
         except CannotPlace as exc:
             tried.append(f"{step_header}: {exc}")
             continue
@@ -116,6 +122,7 @@ def _place(
     at: dt.datetime,
     header: str,
     tried: list[str],
+    rng: random.Random | None,
 ) -> Placement:
     kind = action.get("kind")
     if kind == actions.NURTURE:
@@ -130,7 +137,7 @@ def _place(
         )
         return placement
     if kind == actions.TEAM:
-        return _to_team(lead, action, by=by, at=at, header=header, tried=tried)
+        return _to_team(lead, action, by=by, at=at, header=header, tried=tried, rng=rng)
     if kind == actions.PERSON:
         user = (
             User.objects.filter(pk=int(action.get("user_id") or 0)).select_related("team").first()
@@ -184,6 +191,7 @@ def _to_team(
     at: dt.datetime,
     header: str,
     tried: list[str],
+    rng: random.Random | None,
 ) -> Placement:
     team = Team.objects.filter(pk=int(action.get("team_id") or 0)).first()
     if team is None:
@@ -200,7 +208,7 @@ def _to_team(
     # each sees the reps' counts with the others' leads in them.
     TeamRouting.objects.get_or_create(team=team)
     routing = TeamRouting.objects.select_for_update().get(team=team)
-    choice = push.choose_rep(team, language=lead.language, at=at, routing=routing)
+    choice = push.choose_rep(team, language=lead.language, at=at, routing=routing, rng=rng)
     if choice.user is None:
         pool.notes = [_("nobody available"), *choice.skipped]
         _assign(lead, pool, by=by, header=header, tried=tried)
