@@ -56,6 +56,7 @@ bench: install
 	$(BIN)/python bench/header_mapping.py
 	$(MAKE) bench-assessment
 	$(MAKE) bench-security
+	$(MAKE) bench-distribution
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -72,6 +73,11 @@ bench-security: install
 	$(BIN)/python bench/audit_cost.py --leads 20000 --requests 300 --rounds 3
 	$(BIN)/python bench/throttle_cost.py --database sqlite
 	$(BIN)/python bench/throttle_cost.py --database postgres
+
+# Routing (docs/benchmarks.md, "Distribution"): the decision with 50 rules and 200 reps, 32
+# reps emptying a pool of 10,000, and speed to lead at 100 leads/s (SQLite and PostgreSQL).
+bench-distribution: install
+	$(BIN)/python bench/routing.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles

@@ -1,0 +1,488 @@
+"""Routing benchmarks (docs/benchmarks.md, "Distribution").
+
+    .venv/bin/python bench/routing.py [--parts decide,claims,speed] [--databases sqlite,postgres]
+
+decide  One process on a fresh SQLite file: 20 teams of 10 reps, 50 rules (postal-code ranges,
+        grades, sources, extra fields) and a default. Times `engine.decide` (which rule a lead
+        matches, pure Python) over 5,000 leads, and the whole `route_lead` (decide, choose a rep
+        under the team lock, assign, timeline, decision row) over 500 sales-ready leads.
+claims  Per database: one team's pool of 10,000 leads and 32 reps, each a process that takes
+        "the next lead" until the pool is empty, all starting at the same instant. Prints
+        claims/s and checks that no lead was claimed twice.
+speed   Per database: `leadloop serve --no-worker` (granian, 2 workers) and one `leadloop
+        worker` (database task backend). First the HTTP intake's throughput with wrk (32
+        connections, --seconds each) without routing and with routing on, back to back. Then
+        speed to lead: leads posted at --rate a second for --duration seconds, and for each the
+        time from its creation (the intake stamps it just before answering 201) to its routing
+        decision being committed (assigned to a rep, or put in the pool): p50, p99, max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from intake_http import LUA, prepare, wrk
+from run_all import BIN, RESULTS, ROOT, _pg, free_port, machine, postgres_version, run
+
+PRELUDE = """
+import os, sys, time, json
+os.environ["DJANGO_SETTINGS_MODULE"] = "leadloop.settings"
+import django; django.setup()
+"""
+
+TEAMS, REPS_PER_TEAM, RULES = 20, 10, 50
+
+
+def python(code: str, env: dict[str, str]) -> str:
+    return run([str(BIN / "python"), "-c", PRELUDE + code], env, capture=True)
+
+
+def fresh_env(db: str, workdir: Path, pg_url: str, name: str) -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin", "HOME": str(workdir), "TASKS_BACKEND": "db",
+        "LEADLOOP_VAR_DIR": str(workdir), "LEADLOOP_LOG_LEVEL": "WARNING",
+    }  # fmt: skip
+    if db == "sqlite":
+        path = workdir / f"{name}.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        env["LEADLOOP_SQLITE_PATH"] = str(path)
+    else:
+        import psycopg
+
+        with psycopg.connect(_pg(pg_url, "postgres"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "leadloop_bench_{name}"')
+            conn.execute(f'CREATE DATABASE "leadloop_bench_{name}"')
+        env["DATABASE_URL"] = f"{pg_url}/leadloop_bench_{name}"
+    run([str(BIN / "leadloop"), "migrate", "-v0"], env)
+    return env
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+SETUP_TEAMS = f"""
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts import services as accounts
+from leadloop.accounts.models import Role
+from leadloop.distribution import services
+
+teams = []
+for t in range({TEAMS}):
+    team = accounts.get_or_create_team(name=f"Team {{t:02d}}", manager=None)
+    teams.append(team)
+    for r in range({REPS_PER_TEAM}):
+        accounts.create_user(username=f"rep{{t:02d}}{{r:02d}}", role=Role.SALES_REP, team=team,
+                             password=None, first_name="Rep", last_name=f"{{t}}-{{r}}")
+rules = []
+width = 9000 // ({RULES} - 1)
+for i in range({RULES} - 1):
+    low = 1000 + i * width
+    conditions = [f"country = NL", f"postal_code between {{low}} and {{low + width - 1}}"]
+    if i % 3 == 0:
+        conditions.append("grade in A, B")
+    if i % 5 == 0:
+        conditions.append("extra.product = heat pump")
+    if i % 7 == 0:
+        conditions.append("source in Web, Partner feed")
+    rules.append({{"name": f"Rule {{i}}", "conditions": "\\n".join(conditions),
+                  "action": {{"kind": "team", "team_id": teams[i % {TEAMS}].pk, "mode": "push"}}}})
+services.publish(by=SYSTEM, document={{"rules": rules,
+    "default": {{"kind": "team", "team_id": teams[0].pk, "mode": "pool"}}}})
+"""
+
+DECIDE = """
+import random, statistics
+from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment.services import create_lead
+from leadloop.distribution import engine, selectors, services
+from leadloop.leads import events
+from leadloop.leads import services as leads
+from leadloop.leads.models import Lead, LeadStatus
+
+rng = random.Random(1)
+source = leads.create_source(name="Web", kind="http_post", by=SYSTEM).source
+rule_set = selectors.active_rule_set()
+
+def fields():
+    return {
+        "country": rng.choice(["NL"] * 8 + ["BE", "DE"]),
+        "postal_code": f"{rng.randint(1000, 9999)} {rng.choice(['AB', 'CD', 'XY'])}",
+        "extra": {"product": rng.choice(["heat pump", "solar panels", "battery"])},
+    }
+
+leads_in_memory = []
+for _ in range(5000):
+    lead = Lead(source=source, fit_grade=rng.choice("ABCD"), **fields())
+    leads_in_memory.append(lead)
+times = []
+matched = 0
+for lead in leads_in_memory:
+    began = time.perf_counter_ns()
+    match = engine.decide(rule_set.rules, rule_set.default, lead)
+    times.append((time.perf_counter_ns() - began) / 1000)
+    matched += not match.is_default
+times.sort()
+ids = []
+with events.isolated():
+    for i in range(500):
+        lead = create_lead({"first_name": "Bench", "last_name": f"Route{i}", **fields()},
+                           source=source, by=SYSTEM)
+        if lead.status != LeadStatus.SALES_READY:
+            lead = leads.transition(lead, to=LeadStatus.SALES_READY, by=SYSTEM)
+        ids.append(lead.pk)
+route_ms = []
+outcomes = {}
+for lead_id in ids:
+    began = time.perf_counter()
+    decision = services.route_lead(lead_id)
+    route_ms.append((time.perf_counter() - began) * 1000)
+    outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
+route_ms.sort()
+pick = lambda values, p: values[min(len(values) - 1, int(p / 100 * len(values)))]
+print(json.dumps({
+    "rules": len(rule_set.rules), "leads": len(times), "matched_a_rule": matched,
+    "decide_us_p50": round(statistics.median(times), 1),
+    "decide_us_p99": round(pick(times, 99), 1),
+    "route_ms_p50": round(statistics.median(route_ms), 2),
+    "route_ms_p99": round(pick(route_ms, 99), 2),
+    "outcomes": outcomes,
+}))
+"""
+
+
+def bench_decide(args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(args.workdir)
+    env = fresh_env("sqlite", workdir, args.pg_url, "decide")
+    env["TASKS_BACKEND"] = "dummy"
+    python(SETUP_TEAMS, env)
+    result = json.loads(python(DECIDE, env).strip().splitlines()[-1])
+    print(
+        f"[decide] {result['rules']} rules, {TEAMS} teams, {TEAMS * REPS_PER_TEAM} reps: decide "
+        f"p50 {result['decide_us_p50']} µs, p99 {result['decide_us_p99']} µs over "
+        f"{result['leads']} leads ({result['matched_a_rule']} matched a rule) | route_lead "
+        f"p50 {result['route_ms_p50']} ms, p99 {result['route_ms_p99']} ms ({result['outcomes']})"
+    )
+    return result
+
+
+# --- claims ---------------------------------------------------------------------------------
+
+SETUP_POOL = """
+import datetime as dt
+from django.db import transaction
+from django.utils import timezone
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts import services as accounts
+from leadloop.accounts.models import Role
+from leadloop.leads import events
+from leadloop.leads import services as leads
+from leadloop.leads.models import Lead, LeadStatus
+
+team = accounts.get_or_create_team(name="Pool team", manager=None)
+reps = [accounts.create_user(username=f"claimer{i:02d}", role=Role.SALES_REP, team=team,
+                             password=None) for i in range(REPS)]
+source = leads.create_source(name="Pool source", kind="http_post", by=SYSTEM).source
+now = timezone.now() - dt.timedelta(hours=1)
+with events.isolated(), transaction.atomic():
+    for start in range(0, LEADS, 2000):
+        rows = [{"first_name": "Pool", "last_name": f"Lead{i}", "priority": i % 100,
+                 "status": LeadStatus.SALES_READY, "created_at": now, "updated_at": now,
+                 "team_id": team.pk}
+                for i in range(start, min(LEADS, start + 2000))]
+        leads.insert_new_leads(rows, source=source, by=SYSTEM, notes=[{}] * len(rows), at=now)
+print(json.dumps([rep.pk for rep in reps]))
+"""
+
+CLAIMER = """
+from django.db import OperationalError, connection
+from leadloop.accounts.models import User
+from leadloop.distribution import services
+from leadloop.errors import Conflict
+user = User.objects.get(pk=USER_ID)
+connection.ensure_connection()
+time.sleep(max(0.0, START - time.time()))
+began = time.time()
+taken = timeouts = 0
+while True:
+    try:
+        services.claim_next(user)
+    except Conflict:
+        break
+    except OperationalError:
+        # SQLite: waited longer than the lock timeout (20 s) behind the other writers; a rep
+        # sees an error and clicks again.
+        timeouts += 1
+        continue
+    taken += 1
+print(json.dumps({"taken": taken, "timeouts": timeouts, "began": began, "ended": time.time()}))
+"""
+
+CHECK = """
+from django.db.models import Count
+from leadloop.distribution.models import PoolClaim
+from leadloop.leads.models import Lead
+per_lead = PoolClaim.objects.values("lead_id").annotate(n=Count("id"))
+print(json.dumps({
+    "claims": PoolClaim.objects.count(),
+    "leads_claimed": per_lead.count(),
+    "most_claims_of_one_lead": max((row["n"] for row in per_lead), default=0),
+    "left_in_pool": Lead.objects.filter(assigned_to__isnull=True).count(),
+}))
+"""
+
+
+def bench_claims(db: str, args: argparse.Namespace) -> dict[str, Any]:
+    workdir = Path(args.workdir)
+    env = fresh_env(db, workdir, args.pg_url, "claims")
+    env["TASKS_BACKEND"] = "dummy"
+    setup = SETUP_POOL.replace("REPS", str(args.claimers)).replace("LEADS", str(args.pool))
+    users = json.loads(python(setup, env).strip().splitlines()[-1])
+    start = time.time() + 5
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "python"),
+                "-c",
+                PRELUDE + CLAIMER.replace("USER_ID", str(user)).replace("START", repr(start)),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for user in users
+    ]
+    outs = [
+        json.loads(proc.communicate(timeout=1800)[0].strip().splitlines()[-1]) for proc in procs
+    ]
+    check = json.loads(python(CHECK, env).strip().splitlines()[-1])
+    seconds = max(o["ended"] for o in outs) - min(o["began"] for o in outs)
+    taken = sorted(o["taken"] for o in outs)
+    result = {
+        "database": db,
+        "claimers": len(users),
+        "pool": args.pool,
+        "seconds": round(seconds, 2),
+        "claims_per_s": round(sum(taken) / seconds, 1),
+        "per_claimer_min_max": [taken[0], taken[-1]],
+        "lock_timeouts": sum(o["timeouts"] for o in outs),
+        **check,
+    }
+    print(
+        f"[claims {db}] {len(users)} reps emptied a pool of {args.pool} in {seconds:.1f} s: "
+        f"{result['claims_per_s']} claims/s; each took {taken[0]}–{taken[-1]}; "
+        f"{check['leads_claimed']} leads claimed, most claims of one lead "
+        f"{check['most_claims_of_one_lead']}, {check['left_in_pool']} left, "
+        f"{result['lock_timeouts']} waits past the lock timeout"
+    )
+    return result
+
+
+# --- speed to lead --------------------------------------------------------------------------
+
+READY_AND_RULES = """
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts import services as accounts
+from leadloop.accounts.models import Role
+from leadloop.assessment.models import ScoringSettings
+from leadloop.distribution import services
+
+# Every lead the bench posts passes the readiness rule, so every one is routed.
+ScoringSettings.objects.update_or_create(pk=1, defaults={
+    "ready_grades": "ABCD", "ready_min_engagement": 0, "ready_min_bant": 0})
+team = accounts.get_or_create_team(name="Speed team", manager=None)
+for i in range(10):
+    accounts.create_user(username=f"speed{i}", role=Role.SALES_REP, team=team, password=None)
+"""
+
+PUBLISH = """
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.models import Team
+from leadloop.distribution import services
+team = Team.objects.get(name="Speed team")
+services.publish(by=SYSTEM, document={"rules": [
+    {"name": "NL", "conditions": "country = NL",
+     "action": {"kind": "team", "team_id": team.pk, "mode": "push"}}],
+    "default": {"kind": "team", "team_id": team.pk, "mode": "pool"}})
+"""
+
+LATENCY = """
+from django.db.models import Count
+from leadloop.distribution.models import RouteDecision
+from leadloop.leads.models import Lead
+since = SINCE
+rows = list(RouteDecision.objects.filter(lead__created_at__gte=since).values_list(
+    "at", "lead__created_at", "outcome"))
+made = Lead.objects.filter(created_at__gte=since).count()
+ms = sorted((at - created).total_seconds() * 1000 for at, created, _ in rows)
+pick = lambda p: ms[min(len(ms) - 1, int(p / 100 * len(ms)))] if ms else None
+outcomes = {}
+for *_x, outcome in rows:
+    outcomes[outcome] = outcomes.get(outcome, 0) + 1
+print(json.dumps({"leads": made, "routed": len(rows), "p50_ms": pick(50), "p99_ms": pick(99),
+                  "max_ms": ms[-1] if ms else None, "outcomes": outcomes}))
+"""
+
+FIRSTS = ["Anna", "Bram", "Carla", "Daan", "Eva", "Finn", "Gijs", "Hanna", "Iris", "Jan"]
+LASTS = ["Jansen", "de Vries", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder"]
+
+
+def _paced_posts(port: int, key: str, rate: int, duration: int) -> dict[str, Any]:
+    """POST `rate` distinct leads a second for `duration` seconds from 4 threads."""
+    threads, answers, lock = 4, {"201": 0, "other": 0}, threading.Lock()
+    began = time.monotonic() + 0.5
+
+    def work(offset: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        rng = random.Random(offset)
+        n = offset
+        while True:
+            due = began + n / rate
+            if due > began + duration:
+                break
+            time.sleep(max(0.0, due - time.monotonic()))
+            body = json.dumps({
+                "first_name": rng.choice(FIRSTS), "last_name": f"{rng.choice(LASTS)} {n}",
+                "email": f"speed{n}.{rng.randint(0, 10**9)}@bedrijf{n % 97}.nl",
+                "phone": f"06{rng.randint(10_000_000, 99_999_999)}", "country": "NL",
+            })  # fmt: skip
+            conn.request("POST", f"/in/{key}", body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            with lock:
+                answers["201" if response.status == 201 else "other"] += 1
+            n += threads
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return answers
+
+
+def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
+    workdir = Path(args.workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = prepare(db, workdir, args.pg_url)
+    python(READY_AND_RULES, env)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", "2",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    worker = subprocess.Popen(
+        [str(BIN / "leadloop"), "worker", "--no-scheduler", "--interval", str(args.poll)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                 f"http://127.0.0.1:{port}/login/"],
+                capture_output=True, text=True,
+            )  # fmt: skip
+            if probe.stdout == "200":
+                break
+            time.sleep(0.3)
+        url = f"http://127.0.0.1:{port}/in/{env['SOURCE_KEY']}"
+        wrk(url, 2, lua_path)
+        off = wrk(url, args.seconds, lua_path)
+        python(PUBLISH, env)
+        time.sleep(6)  # the web workers' cached rules (5 s) see the published version
+        on = wrk(url, args.seconds, lua_path)
+        time.sleep(20)  # the worker routes the backlog wrk left
+        since = python("from django.utils import timezone; print(timezone.now().isoformat())", env)
+        answers = _paced_posts(port, env["SOURCE_KEY"], args.rate, args.duration)
+        time.sleep(5)
+        code = "import datetime as dt\n" + LATENCY.replace(
+            "SINCE", f"dt.datetime.fromisoformat({since.strip()!r})"
+        )
+        latency = json.loads(python(code, env).strip().splitlines()[-1])
+    finally:
+        for proc in (server, worker):
+            proc.terminate()
+            proc.wait(timeout=20)
+    result = {
+        "database": db,
+        "intake_without_routing": off,
+        "intake_with_routing": on,
+        "with_vs_without": round(on["rps"] / off["rps"], 3) if off["rps"] else None,
+        "rate": args.rate,
+        "duration_s": args.duration,
+        "answers": answers,
+        "speed_to_lead": latency,
+    }
+    print(
+        f"[speed {db}] intake without routing {off['rps']:.0f} leads/s, with routing "
+        f"{on['rps']:.0f} leads/s ({result['with_vs_without']:.0%}) | {args.rate} leads/s for "
+        f"{args.duration} s: {latency['routed']} of {latency['leads']} routed, created → routed "
+        f"p50 {latency['p50_ms']:.0f} ms, p99 {latency['p99_ms']:.0f} ms, max "
+        f"{latency['max_ms']:.0f} ms ({answers})"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--parts", default="decide,claims,speed")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--pool", type=int, default=10_000)
+    parser.add_argument("--claimers", type=int, default=32)
+    parser.add_argument("--seconds", type=int, default=15, help="each wrk run")
+    parser.add_argument("--rate", type=int, default=100, help="leads a second, speed to lead")
+    parser.add_argument("--duration", type=int, default=60, help="seconds, speed to lead")
+    parser.add_argument("--poll", type=float, default=0.1, help="the worker's poll interval")
+    parser.add_argument("--workdir", default="/tmp/leadloop-bench/routing")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    info = machine()
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if "postgres" in databases:
+        try:
+            info["postgresql"] = postgres_version(args.pg_url)
+        except Exception as exc:
+            print(f"PostgreSQL at {args.pg_url} is not reachable ({exc}); skipping it.")
+            databases.remove("postgres")
+    print(json.dumps(info))
+    report: dict[str, Any] = {"machine": info}
+    if "decide" in parts:
+        report["decide"] = bench_decide(args)
+    if "claims" in parts:
+        report["claims"] = [bench_claims(db, args) for db in databases]
+    if "speed" in parts:
+        if shutil.which("wrk") is None:
+            sys.exit("wrk is not installed: apt-get install wrk")
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(LUA)
+        report["speed"] = [bench_speed(db, args, handle.name) for db in databases]
+        os.unlink(handle.name)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = RESULTS / f"routing-{stamp}.json"
+    path.write_text(json.dumps(report, indent=1, default=str))
+    print(f"results: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
