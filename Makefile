@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
