@@ -6,9 +6,10 @@ decide  One process on a fresh SQLite file: 20 teams of 10 reps, 50 rules (posta
         grades, sources, extra fields) and a default. Times `engine.decide` (which rule a lead
         matches, pure Python) over 5,000 leads, and the whole `route_lead` (decide, choose a rep
         under the team lock, assign, timeline, decision row) over 500 sales-ready leads.
-claims  Per database: one team's pool of 10,000 leads and 32 reps, each a process that takes
-        "the next lead" until the pool is empty, all starting at the same instant. Prints
-        claims/s and checks that no lead was claimed twice.
+claims  Per database: one team's pool of 10,000 leads and 32 reps, each a client thread that
+        takes "the next lead" through the API (POST /api/v1/distribution/pool/claim, its own
+        API key) until the pool is empty, against `leadloop serve --no-worker` (granian, 2
+        workers). Prints claims/s and latency, and checks that no lead was given twice.
 speed   Per database: `leadloop serve --no-worker` (granian, 2 workers) and one `leadloop
         worker` (database task backend). First the HTTP intake's throughput with wrk (32
         connections, --seconds each) without routing and with routing on, back to back. Then
@@ -204,31 +205,7 @@ with events.isolated(), transaction.atomic():
                  "team_id": team.pk}
                 for i in range(start, min(LEADS, start + 2000))]
         leads.insert_new_leads(rows, source=source, by=SYSTEM, notes=[{}] * len(rows), at=now)
-print(json.dumps([rep.pk for rep in reps]))
-"""
-
-CLAIMER = """
-from django.db import OperationalError, connection
-from leadloop.accounts.models import User
-from leadloop.distribution import services
-from leadloop.errors import Conflict
-user = User.objects.get(pk=USER_ID)
-connection.ensure_connection()
-time.sleep(max(0.0, START - time.time()))
-began = time.time()
-taken = timeouts = 0
-while True:
-    try:
-        services.claim_next(user)
-    except Conflict:
-        break
-    except OperationalError:
-        # SQLite: waited longer than the lock timeout (20 s) behind the other writers; a rep
-        # sees an error and clicks again.
-        timeouts += 1
-        continue
-    taken += 1
-print(json.dumps({"taken": taken, "timeouts": timeouts, "began": began, "ended": time.time()}))
+print(json.dumps([accounts.issue_api_key(rep).raw for rep in reps]))
 """
 
 CHECK = """
@@ -245,51 +222,97 @@ print(json.dumps({
 """
 
 
+def _claimer(port: int, key: str, out: dict[str, Any]) -> None:
+    """One rep: "take the next lead" through the API until the pool is empty."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    taken, other, times = [], 0, []
+    while True:
+        began = time.perf_counter()
+        conn.request("POST", "/api/v1/distribution/pool/claim", "{}", headers)
+        response = conn.getresponse()
+        body = response.read()
+        times.append((time.perf_counter() - began) * 1000)
+        if response.status == 201:
+            taken.append(json.loads(body)["lead_id"])
+        elif response.status == 409:
+            break
+        else:
+            other += 1
+            if other > 100:
+                break
+    out.update(taken=taken, other=other, times=times)
+
+
 def bench_claims(db: str, args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(args.workdir)
     env = fresh_env(db, workdir, args.pg_url, "claims")
     env["TASKS_BACKEND"] = "dummy"
+    env["LEADLOOP_AUDIT_VIEWS"] = "false"
     setup = SETUP_POOL.replace("REPS", str(args.claimers)).replace("LEADS", str(args.pool))
-    users = json.loads(python(setup, env).strip().splitlines()[-1])
-    start = time.time() + 5
-    procs = [
-        subprocess.Popen(
-            [
-                str(BIN / "python"),
-                "-c",
-                PRELUDE + CLAIMER.replace("USER_ID", str(user)).replace("START", repr(start)),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for user in users
-    ]
-    outs = [
-        json.loads(proc.communicate(timeout=1800)[0].strip().splitlines()[-1]) for proc in procs
-    ]
+    keys = json.loads(python(setup, env).strip().splitlines()[-1])
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", "2",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for(port)
+        outs: list[dict[str, Any]] = [{} for _ in keys]
+        threads = [
+            threading.Thread(target=_claimer, args=(port, key, out))
+            for key, out in zip(keys, outs, strict=True)
+        ]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - began
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
     check = json.loads(python(CHECK, env).strip().splitlines()[-1])
-    seconds = max(o["ended"] for o in outs) - min(o["began"] for o in outs)
-    taken = sorted(o["taken"] for o in outs)
+    taken = [lead for out in outs for lead in out["taken"]]
+    times = sorted(t for out in outs for t in out["times"])
+    per_rep = sorted(len(out["taken"]) for out in outs)
     result = {
         "database": db,
-        "claimers": len(users),
+        "claimers": len(keys),
         "pool": args.pool,
         "seconds": round(seconds, 2),
-        "claims_per_s": round(sum(taken) / seconds, 1),
-        "per_claimer_min_max": [taken[0], taken[-1]],
-        "lock_timeouts": sum(o["timeouts"] for o in outs),
+        "claims_per_s": round(len(taken) / seconds, 1),
+        "claim_ms_p50": round(times[len(times) // 2], 1),
+        "claim_ms_p99": round(times[min(len(times) - 1, int(0.99 * len(times)))], 1),
+        "per_claimer_min_max": [per_rep[0], per_rep[-1]],
+        "answered_twice": len(taken) - len(set(taken)),
+        "other_answers": sum(out["other"] for out in outs),
         **check,
     }
     print(
-        f"[claims {db}] {len(users)} reps emptied a pool of {args.pool} in {seconds:.1f} s: "
-        f"{result['claims_per_s']} claims/s; each took {taken[0]}–{taken[-1]}; "
-        f"{check['leads_claimed']} leads claimed, most claims of one lead "
-        f"{check['most_claims_of_one_lead']}, {check['left_in_pool']} left, "
-        f"{result['lock_timeouts']} waits past the lock timeout"
+        f"[claims {db}] {len(keys)} reps emptied a pool of {args.pool} through the API in "
+        f"{seconds:.1f} s: {result['claims_per_s']} claims/s, p50 {result['claim_ms_p50']} ms, "
+        f"p99 {result['claim_ms_p99']} ms; each took {per_rep[0]}–{per_rep[-1]}; "
+        f"{check['leads_claimed']} leads claimed, {result['answered_twice']} given twice, most "
+        f"claims of one lead {check['most_claims_of_one_lead']}, {check['left_in_pool']} left, "
+        f"{result['other_answers']} other answers"
     )
     return result
+
+
+def _wait_for(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+             f"http://127.0.0.1:{port}/login/"],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        if probe.stdout == "200":
+            return
+        time.sleep(0.3)
+    raise RuntimeError("the server did not start")
 
 
 # --- speed to lead --------------------------------------------------------------------------
@@ -391,16 +414,7 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            probe = subprocess.run(
-                ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
-                 f"http://127.0.0.1:{port}/login/"],
-                capture_output=True, text=True,
-            )  # fmt: skip
-            if probe.stdout == "200":
-                break
-            time.sleep(0.3)
+        _wait_for(port)
         url = f"http://127.0.0.1:{port}/in/{env['SOURCE_KEY']}"
         wrk(url, 2, lua_path)
         off = wrk(url, args.seconds, lua_path)

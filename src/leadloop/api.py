@@ -224,6 +224,7 @@ def _mount() -> None:
     from leadloop.distribution.api import router as distribution_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
+    from leadloop.notifications.api import router as notifications_router
     from leadloop.privacy.api import router as privacy_router
 
     api.add_router("/me", accounts_router, tags=["me"])
@@ -239,6 +240,7 @@ def _mount() -> None:
     api.add_router("/campaigns", campaigns, tags=["campaigns"])
     api.add_router("/intake", intake_router, tags=["intake"])
     api.add_router("/distribution", distribution_router, tags=["distribution"])
+    api.add_router("/notifications", notifications_router, tags=["notifications"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])
     api.add_router("/privacy", privacy_router, tags=["privacy"])
     api.add_router("/audit", audit_router, tags=["audit"])

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "leadloop.core",
     "leadloop.accounts",
+    "leadloop.notifications",
     "leadloop.leads",
     "leadloop.intake",
     "leadloop.assessment",
@@ -294,6 +295,19 @@ LEADLOOP_KEY_FAILURE_LIMIT = int(os.environ.get("LEADLOOP_KEY_FAILURE_LIMIT", 30
 LEADLOOP_KEY_FAILURE_WINDOW_SECONDS = max(
     1, int(os.environ.get("LEADLOOP_KEY_FAILURE_WINDOW_SECONDS", 600))
 )
+# Outgoing mail (notifications). Without LEADLOOP_SMTP_HOST notifications show in the app only.
+# LEADLOOP_SMTP_SECURITY: starttls (default), ssl or none.
+LEADLOOP_SMTP = {
+    "host": os.environ.get("LEADLOOP_SMTP_HOST", ""),
+    "port": int(os.environ.get("LEADLOOP_SMTP_PORT", 587)),
+    "username": os.environ.get("LEADLOOP_SMTP_USER", ""),
+    "password": os.environ.get("LEADLOOP_SMTP_PASSWORD", ""),
+    "security": os.environ.get("LEADLOOP_SMTP_SECURITY", "starttls"),
+    "timeout": float(os.environ.get("LEADLOOP_SMTP_TIMEOUT", 10)),
+}
+LEADLOOP_MAIL_FROM = os.environ.get("LEADLOOP_MAIL_FROM", "Leadloop <leadloop@localhost>")
+# The address people open Leadloop at, for links in e-mails.
+LEADLOOP_BASE_URL = os.environ.get("LEADLOOP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("assessment/", include("leadloop.assessment.urls")),
     path("privacy/", include("leadloop.privacy.urls")),
     path("distribution/", include("leadloop.distribution.urls")),
+    path("notifications/", include("leadloop.notifications.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

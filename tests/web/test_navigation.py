@@ -19,6 +19,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
     menu = _menu(client, "/intake/imports/")
 
     assert menu == [
+        ("/notifications/", False),
         ("/leads/", False),
         ("/organizations/", False),
         ("/sources/", False),
@@ -41,10 +42,11 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
 @pytest.mark.parametrize(
     ("role_fixture", "expected"),
     [
-        ("partner_user", ["/leads/"]),
+        ("partner_user", ["/notifications/", "/leads/"]),
         (
             "manager",
             [
+                "/notifications/",
                 "/leads/",
                 "/distribution/pool/",
                 "/organizations/",

@@ -34,6 +34,7 @@ from leadloop.assessment.dedup.services import merge_pair
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.scoring import services as config
 from leadloop.distribution import services as distribution
+from leadloop.notifications import services as notifications
 from leadloop.intake import services as intake
 from leadloop.intake.channels.settings import check_connection, set_channel_settings
 from leadloop.intake.imports import services as import_batches
@@ -196,6 +197,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "reason_id": [get_or_create_lost_reason("Price").pk],
         "index": [0],
         "version": [_routing_version(rep)],
+        "notification_id": [
+            notifications.notify([rep], kind="test", title="Hello", url="/leads/")[0].pk
+        ],
         "absence_id": [
             distribution.add_absence(
                 rep, by=SYSTEM, starts_on=dt.date(2026, 12, 24), ends_on=dt.date(2026, 12, 26)

@@ -20,6 +20,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import Role, Team, User
 from leadloop.distribution import selectors
 from leadloop.distribution.models import PoolAlert, PoolClaim, RepCapacity, TeamRouting
+from leadloop.distribution.services import tell
 from leadloop.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Activity, ActivityKind, Lead
@@ -134,11 +135,14 @@ def alert_unclaimed(*, at: dt.datetime | None = None) -> int:
             .values_list("pk", "pooled_at")
         )
         for lead_id, pooled_at in stale:
-            _alert, made = PoolAlert.objects.get_or_create(
-                lead_id=lead_id,
-                pooled_at=pooled_at,
-                defaults={"team": team, "alerted_at": now},
-            )
+            with transaction.atomic():
+                _alert, made = PoolAlert.objects.get_or_create(
+                    lead_id=lead_id,
+                    pooled_at=pooled_at,
+                    defaults={"team": team, "alerted_at": now},
+                )
+                if made:
+                    tell.unclaimed(lead_id, team, hours=limit)
             created += int(made)
     return created
 

@@ -32,7 +32,7 @@ from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.core.retry import enqueue
 from leadloop.distribution import actions, engine, selectors
 from leadloop.distribution.models import Outcome, RouteDecision, RuleSet, TeamRouting
-from leadloop.distribution.services import push
+from leadloop.distribution.services import push, tell
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import LeadEvent
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
@@ -59,6 +59,8 @@ class Placement:
     team: Team | None = None
     partner: PartnerOrganization | None = None
     notes: list[str] = field(default_factory=list)
+    # A push found no rep who could take the lead (its team's manager is told).
+    nobody_available: bool = False
 
 
 class CannotPlace(Exception):
@@ -211,6 +213,7 @@ def _to_team(
     choice = push.choose_rep(team, language=lead.language, at=at, routing=routing, rng=rng)
     if choice.user is None:
         pool.notes = [_("nobody available"), *choice.skipped]
+        pool.nobody_available = True
         _assign(lead, pool, by=by, header=header, tried=tried)
         return pool
     placement = Placement(
@@ -260,7 +263,7 @@ def _decide(
     tried: list[str],
     text: str = "",
 ) -> RouteDecision:
-    return RouteDecision.objects.create(
+    decision = RouteDecision.objects.create(
         lead=lead,
         at=at,
         version=rule_set.version,
@@ -283,6 +286,8 @@ def _decide(
             "fallbacks": tried,
         },
     )
+    tell.routed(lead, decision, nobody_available=placement.nobody_available)
+    return decision
 
 
 def route_many(lead_ids: list[int], *, by: Actor = ROUTING) -> tuple[int, list[int]]:

@@ -280,6 +280,13 @@ class Lead(models.Model):
                 condition=Q(hold__isnull=False),
             ),
             models.Index(fields=["team"], name="lead_held_team", condition=Q(hold__isnull=False)),
+            # A team's pool by priority: "take the next lead" reads its first row. Only leads
+            # waiting in a pool are in it, so the intake (no team yet) never writes to it.
+            models.Index(
+                fields=["team", "-priority", "created_at", "id"],
+                name="lead_pool",
+                condition=Q(team__isnull=False, assigned_to__isnull=True),
+            ),
             # The start page: a rep's follow-ups due today, a manager's overdue count per team.
             models.Index(
                 fields=["assigned_to", "next_follow_up_at"],
