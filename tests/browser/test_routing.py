@@ -28,7 +28,8 @@ TEXT = {
            "then": "Dan", "team": "Team", "save": "Opslaan in het concept", "edit": "Bewerken",
            "publish": "Deze regels publiceren", "test": "Testen", "lead": "Leadnummer",
            "rules": "Regels", "draft": "Het concept", "take": "Volgende lead pakken",
-           "push": "Toewijzen aan een verkoper van een team", "pool": "In de pool van een team zetten",
+           "push": "Toewijzen aan een verkoper van een team",
+           "pool": "In de pool van een team zetten",
            "in_force": "Versie 1 is van kracht"},
 }  # fmt: skip
 

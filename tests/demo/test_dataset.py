@@ -14,8 +14,8 @@ from django.core.management import call_command
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.selectors import get_defaults
 from leadloop.demo.dataset import load_demo
-from leadloop.distribution.models import RuleDraft, RuleSet
 from leadloop.demo.dataset.loading import HELD_EXAMPLES
+from leadloop.distribution.models import RuleDraft, RuleSet
 from leadloop.intake.models import RawSubmission, SubmissionState
 from leadloop.intake.web_forms.models import LeadForm
 from leadloop.leads import lifecycle, selectors
@@ -356,4 +356,5 @@ def test_demo_routes_leads_by_published_rules_and_shows_a_pool(db):
     assert claim.user.username == "rep.julia"
     routed = RouteDecision.objects.filter(outcome="assigned").first()
     entry = routed.lead.activities.filter(kind=ActivityKind.ASSIGNED).latest("created_at", "id")
-    assert entry.message.startswith("Rule “") and "(routing v2)" in entry.message
+    assert entry.message.startswith("Rule “")
+    assert "(routing v2)" in entry.message

@@ -34,7 +34,6 @@ from leadloop.assessment.dedup.services import merge_pair
 from leadloop.assessment.models import DuplicatePair
 from leadloop.assessment.scoring import services as config
 from leadloop.distribution import services as distribution
-from leadloop.notifications import services as notifications
 from leadloop.intake import services as intake
 from leadloop.intake.channels.settings import check_connection, set_channel_settings
 from leadloop.intake.imports import services as import_batches
@@ -42,6 +41,7 @@ from leadloop.intake.web_forms import services as web_forms
 from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
+from leadloop.notifications import services as notifications
 from tests.factories.leads import make_campaign, make_organization, make_source
 
 # Distinctive, and free of characters HTML would escape, so a plain search finds any copy.
