@@ -326,7 +326,8 @@ from leadloop.distribution import services
 
 # Every lead the bench posts passes the readiness rule, so every one is routed.
 ScoringSettings.objects.update_or_create(pk=1, defaults={
-    "ready_grades": "ABCD", "ready_min_engagement": 0, "ready_min_bant": 0})
+    "ready_grades": "", "ready_min_engagement": 0, "ready_min_bant": 0,
+    "ready_min_predictive": None})
 team = accounts.get_or_create_team(name="Speed team", manager=None)
 for i in range(10):
     accounts.create_user(username=f"speed{i}", role=Role.SALES_REP, team=team, password=None)
@@ -398,6 +399,25 @@ def _paced_posts(port: int, key: str, rate: int, duration: int) -> dict[str, Any
     return answers
 
 
+WAITING = """
+from leadloop.distribution import services
+from leadloop.distribution.models import RuleSet
+# Leads from before the rules were published were never queued: they are not the backlog.
+since = RuleSet.objects.order_by("version").values_list("published_at", flat=True).first()
+print(len(services.waiting_ids(undecided_only=True, since=since, limit=100000)))
+"""
+
+
+def _drain(env: dict[str, str], *, deadline: float) -> float:
+    """Wait until the worker has routed every waiting lead; seconds it took."""
+    began = time.monotonic()
+    while time.monotonic() < deadline:
+        if int(python(WAITING, env).strip().splitlines()[-1]) == 0:
+            break
+        time.sleep(1)
+    return round(time.monotonic() - began, 1)
+
+
 def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -409,10 +429,14 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
          "--host", "127.0.0.1", "--port", str(port)],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        [str(BIN / "leadloop"), "worker", "--no-scheduler", "--interval", str(args.poll)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+
+    def start_worker() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [str(BIN / "leadloop"), "worker", "--no-scheduler", "--interval", str(args.poll)],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+
+    worker = start_worker()
     try:
         _wait_for(port)
         url = f"http://127.0.0.1:{port}/in/{env['SOURCE_KEY']}"
@@ -420,8 +444,15 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         off = wrk(url, args.seconds, lua_path)
         python(PUBLISH, env)
         time.sleep(6)  # the web workers' cached rules (5 s) see the published version
+        # Routing on, the worker stopped: what queueing the routing costs the intake itself.
+        worker.terminate()
+        worker.wait(timeout=20)
+        queued_only = wrk(url, args.seconds, lua_path)
+        worker = start_worker()
+        backlog = _drain(env, deadline=time.monotonic() + 600)
+        # Routing on and the worker routing beside the intake, on the same database.
         on = wrk(url, args.seconds, lua_path)
-        time.sleep(20)  # the worker routes the backlog wrk left
+        _drain(env, deadline=time.monotonic() + 600)
         since = python("from django.utils import timezone; print(timezone.now().isoformat())", env)
         answers = _paced_posts(port, env["SOURCE_KEY"], args.rate, args.duration)
         time.sleep(5)
@@ -436,6 +467,9 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
     result = {
         "database": db,
         "intake_without_routing": off,
+        "intake_routing_queued_worker_stopped": queued_only,
+        "queued_vs_without": round(queued_only["rps"] / off["rps"], 3) if off["rps"] else None,
+        "backlog_drain_s": backlog,
         "intake_with_routing": on,
         "with_vs_without": round(on["rps"] / off["rps"], 3) if off["rps"] else None,
         "rate": args.rate,
@@ -443,9 +477,14 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         "answers": answers,
         "speed_to_lead": latency,
     }
+    print(json.dumps(result, default=str))
+    if latency["p50_ms"] is None:
+        return result
     print(
-        f"[speed {db}] intake without routing {off['rps']:.0f} leads/s, with routing "
-        f"{on['rps']:.0f} leads/s ({result['with_vs_without']:.0%}) | {args.rate} leads/s for "
+        f"[speed {db}] intake without routing {off['rps']:.0f} leads/s; routing queued, worker "
+        f"stopped {queued_only['rps']:.0f} leads/s ({result['queued_vs_without']:.0%}); worker "
+        f"routing alongside {on['rps']:.0f} leads/s ({result['with_vs_without']:.0%}) | "
+        f"{args.rate} leads/s for "
         f"{args.duration} s: {latency['routed']} of {latency['leads']} routed, created → routed "
         f"p50 {latency['p50_ms']:.0f} ms, p99 {latency['p99_ms']:.0f} ms, max "
         f"{latency['max_ms']:.0f} ms ({answers})"

@@ -21,6 +21,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("assess_pending", dt.timedelta(minutes=1)),
         ("apply_retention", dt.timedelta(hours=24)),
         ("route_waiting", dt.timedelta(minutes=5)),
+        ("expire_partner_offers", dt.timedelta(minutes=5)),
         ("alert_unclaimed", dt.timedelta(minutes=15)),
     ]
 

@@ -28,6 +28,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/intake/", False),
         ("/intake/imports/", True),
         ("/distribution/", False),
+        ("/distribution/partners/", False),
         ("/assessment/review/", False),
         ("/assessment/duplicates/", False),
         ("/assessment/config/", False),
@@ -42,7 +43,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
 @pytest.mark.parametrize(
     ("role_fixture", "expected"),
     [
-        ("partner_user", ["/notifications/", "/leads/"]),
+        ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/"]),
         (
             "manager",
             [
@@ -53,6 +54,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/sources/",
                 "/campaigns/",
                 "/distribution/",
+                "/distribution/partners/",
                 "/assessment/review/",
                 "/assessment/duplicates/",
             ],

@@ -200,6 +200,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "notification_id": [
             notifications.notify([rep], kind="test", title="Hello", url="/leads/")[0].pk
         ],
+        "offer_id": [_partner_offer(rep, partner_user)],
         "absence_id": [
             distribution.add_absence(
                 rep, by=SYSTEM, starts_on=dt.date(2026, 12, 24), ends_on=dt.date(2026, 12, 26)
@@ -232,6 +233,27 @@ def _routing_version(rep: Any) -> int:
             "default": {"kind": "team", "team_id": rep.team_id, "mode": "pool"},
         },
     ).version
+
+
+def _partner_offer(rep: Any, partner_user: Any) -> int:
+    """A lead routed to the partner, for the partner's offer pages."""
+    from leadloop.distribution.models import PartnerOffer
+    from leadloop.leads.models import LeadStatus
+    from leadloop.leads.services import transition
+    from tests.factories.leads import make_lead
+
+    distribution.publish(
+        by=SYSTEM,
+        document={
+            "rules": [],
+            "default": {"kind": "partner", "partner_id": partner_user.partner_id},
+        },
+    )
+    lead = make_lead(make_source("Partner feed"))
+    if lead.status != LeadStatus.SALES_READY:
+        transition(lead, to=LeadStatus.SALES_READY, by=SYSTEM)
+    distribution.route_lead(lead.pk)
+    return PartnerOffer.objects.get(lead=lead).pk
 
 
 def _expand(route: str, ids: dict[str, list[object]], pattern: str) -> list[str]:

@@ -89,3 +89,19 @@ def enqueue(module_path: str, **kwargs: Any) -> None:
     """
     declared: Task[..., Any] = import_string(module_path)
     declared.enqueue(**kwargs)
+
+
+def is_queued(module_path: str) -> bool:
+    """Whether a run of the task at `module_path` waits in the database queue, not yet started.
+
+    Lets a caller whose work that run will pick up anyway skip enqueueing another (the routing
+    of leads that arrive while one routing run is queued). Only the database backend can tell;
+    elsewhere the answer is False, and the caller enqueues as usual.
+    """
+    from django.conf import settings
+
+    if not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db"):
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.ready().filter(task_path=module_path).exists()

@@ -23,6 +23,11 @@ class DistributionConfig(AppConfig):
                 "leadloop.distribution.tasks.route_waiting_task",
             ),
             schedule.PeriodicSpec(
+                "expire_partner_offers",
+                timedelta(minutes=5),
+                "leadloop.distribution.tasks.expire_offers_task",
+            ),
+            schedule.PeriodicSpec(
                 "alert_unclaimed",
                 timedelta(minutes=15),
                 "leadloop.distribution.tasks.alert_unclaimed_task",
@@ -45,5 +50,22 @@ class DistributionConfig(AppConfig):
                 "/distribution/pool/",
                 selectors.has_pool,
                 badge="leadloop.distribution.selectors.count_own_pool",
+            ),
+            navigation.NavEntry(
+                12,
+                _("Offered leads"),
+                "distribution:offers",
+                "leads",
+                "/distribution/offers/",
+                selectors.is_partner_user,
+                badge="leadloop.distribution.services.count_open_offers",
+            ),
+            navigation.NavEntry(
+                76,
+                _("Partners"),
+                "distribution:scorecard",
+                "campaigns",
+                "/distribution/partners/",
+                selectors.can_view_routing,
             ),
         )

@@ -7,7 +7,7 @@ service, "Test a lead" and the dry run all decide through `decide`, and the benc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ class Match:
     name: str
     action: dict[str, Any]
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    # Rules that matched but were passed over (their partner already turned the lead down).
+    passed: tuple[str, ...] = ()
 
     @property
     def is_default(self) -> bool:
@@ -48,12 +50,23 @@ def _checks(rule: dict[str, Any], lead: Any) -> tuple[Check, ...]:
     )
 
 
-def decide(rules: Sequence[dict[str, Any]], default: dict[str, Any], lead: Any) -> Match:
-    """The first rule whose conditions all hold for `lead`, else the default."""
+def decide(
+    rules: Sequence[dict[str, Any]],
+    default: dict[str, Any],
+    lead: Any,
+    *,
+    pass_over: Callable[[dict[str, Any]], bool] | None = None,
+) -> Match:
+    """The first rule whose conditions all hold for `lead`, else the default. A matching rule
+    whose action `pass_over` refuses (a partner that rejected this lead) lets the next one try."""
+    passed: list[str] = []
     for index, rule in enumerate(rules):
         if all(conditions.holds(condition, lead) for condition in rule["conditions"]):
-            return Match(index, rule["name"], rule["action"], _checks(rule, lead))
-    return Match(None, _("Default rule"), default)
+            if pass_over is not None and pass_over(rule["action"]):
+                passed.append(rule["name"])
+                continue
+            return Match(index, rule["name"], rule["action"], _checks(rule, lead), tuple(passed))
+    return Match(None, _("Default rule"), default, passed=tuple(passed))
 
 
 def explain(rules: Sequence[dict[str, Any]], lead: Any) -> list[tuple[str, tuple[Check, ...]]]:

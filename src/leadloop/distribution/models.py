@@ -240,3 +240,59 @@ class PoolAlert(models.Model):
 
     def __str__(self) -> str:
         return f"lead {self.lead_id} pooled since {self.pooled_at:%Y-%m-%d %H:%M}"
+
+
+class PartnerRouting(models.Model):
+    """How long a partner has to accept or reject a lead routed to it."""
+
+    partner = models.OneToOneField(
+        "accounts.PartnerOrganization",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="routing",
+    )
+    response_hours = models.PositiveSmallIntegerField(_("hours to accept or reject"), default=48)
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}: {self.response_hours} h"
+
+
+class OfferState(models.TextChoices):
+    OFFERED = "offered", _("Waiting for an answer")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("No answer in time")
+
+
+class PartnerOffer(models.Model):
+    """A lead routed to a partner, waiting for it to accept or reject within its response time.
+    A rejected or expired offer sends the lead back to routing, which skips that partner."""
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="+")
+    partner = models.ForeignKey(
+        "accounts.PartnerOrganization", on_delete=models.CASCADE, related_name="+"
+    )
+    state = models.CharField(max_length=10, choices=OfferState.choices, default=OfferState.OFFERED)
+    offered_at = models.DateTimeField()
+    respond_by = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        db_index=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+
+    class Meta:
+        ordering = ["-offered_at", "-id"]
+        indexes = [
+            models.Index(fields=["partner", "state", "offered_at"], name="offer_partner"),
+            models.Index(fields=["lead"], name="offer_lead"),
+            models.Index(fields=["respond_by"], name="offer_due", condition=Q(state="offered")),
+        ]
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id} → partner {self.partner_id}: {self.state}"

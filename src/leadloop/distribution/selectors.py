@@ -328,3 +328,7 @@ def count_own_pool(actor: Any) -> int:
     for team_id in ids:
         pooled |= in_pool(team_id)
     return Lead.objects.filter(pooled)[: BADGE_CAP + 1].count()
+
+
+def is_partner_user(actor: Any) -> bool:
+    return isinstance(actor, User) and actor.role == Role.PARTNER and bool(actor.partner_id)

@@ -8,9 +8,10 @@ from leadloop.distribution import services
 
 @retrying_task(max_attempts=6, base_seconds=5.0)
 def route_leads_task(lead_ids: list[int]) -> int:
-    """Route the leads; a lead that fails raises after the others were placed, and the retry
-    routes only what is still waiting (a placed lead is no longer routable)."""
-    placed, failed = services.route_many(lead_ids)
+    """Route the leads, and every other lead waiting; a lead that fails raises after the others
+    were placed, and the retry routes only what is still waiting (a placed lead is no longer
+    routable)."""
+    placed, failed = services.route_queued(lead_ids)
     if failed:
         raise RuntimeError(f"routing failed for lead ids {failed}")
     return placed
@@ -26,3 +27,9 @@ def route_waiting_task() -> int:
 def alert_unclaimed_task() -> int:
     """Note pooled leads nobody took within their team's alert hours."""
     return services.alert_unclaimed()
+
+
+@retrying_task(max_attempts=3)
+def expire_offers_task() -> int:
+    """Partner offers past their response time go back to routing."""
+    return services.expire_offers()

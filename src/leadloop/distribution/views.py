@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import User
+from leadloop.accounts.models import PartnerOrganization, User
 from leadloop.distribution import selectors, services
 from leadloop.distribution.forms import (
     AbsenceForm,
@@ -28,7 +28,7 @@ from leadloop.distribution.forms import (
     TeamRoutingForm,
     TestLeadForm,
 )
-from leadloop.distribution.models import TeamRouting
+from leadloop.distribution.models import PartnerRouting, TeamRouting
 from leadloop.errors import LeadloopError, NotFound
 
 
@@ -467,3 +467,85 @@ def pool_claim(request: HttpRequest, lead_id: int) -> HttpResponse:
         lambda: services.claim_lead(user, lead_id),
         int(team_id) if team_id and team_id.isdigit() else None,
     )
+
+
+# --- partners -------------------------------------------------------------------------------
+
+
+def _partner_user(request: HttpRequest) -> User:
+    user: User = request.user  # type: ignore[assignment]
+    if not selectors.is_partner_user(user):
+        raise Http404
+    return user
+
+
+@login_required
+@require_GET
+def offers_page(request: HttpRequest) -> HttpResponse:
+    user = _partner_user(request)
+    return render(request, "distribution/offers.html", {"offers": services.list_offers_for(user)})
+
+
+@login_required
+@require_POST
+def offer_accept(request: HttpRequest, offer_id: int) -> HttpResponse:
+    user = _partner_user(request)
+    try:
+        found = services.accept_offer(user, offer_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    except LeadloopError as exc:
+        messages.error(request, exc.detail)
+        return redirect(reverse("distribution:offers"))
+    messages.success(request, _("Accepted: the lead is yours to work."))
+    return redirect(reverse("leads:lead-detail", args=[found.lead_id]))
+
+
+@login_required
+@require_POST
+def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
+    user = _partner_user(request)
+    try:
+        services.reject_offer(user, offer_id, reason=request.POST.get("reason", ""))
+    except NotFound as exc:
+        raise Http404 from exc
+    except LeadloopError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Rejected: the lead goes back to be routed elsewhere."))
+    return redirect(reverse("distribution:offers"))
+
+
+@login_required
+@require_GET
+def scorecard_page(request: HttpRequest) -> HttpResponse:
+    user = _viewer(request)
+    hours = dict(PartnerRouting.objects.values_list("partner_id", "response_hours"))
+    rows = services.scorecard(user)
+    return render(
+        request,
+        "distribution/scorecard.html",
+        {
+            "rows": [
+                (row, hours.get(row.partner.pk, services.DEFAULT_RESPONSE_HOURS)) for row in rows
+            ],
+            "can_edit": selectors.can_configure_routing(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def partner_hours(request: HttpRequest, partner_id: int) -> HttpResponse:
+    user = _editor(request)
+    partner = PartnerOrganization.objects.filter(pk=partner_id).first()
+    if partner is None:
+        raise Http404
+    raw = request.POST.get("response_hours", "")
+    try:
+        services.set_response_hours(partner, by=user, hours=int(raw) if raw.isdigit() else 0)
+    except LeadloopError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("%(name)s saved.") % {"name": partner.name})
+    return redirect(reverse("distribution:scorecard"))

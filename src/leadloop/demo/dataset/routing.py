@@ -11,7 +11,7 @@ import random
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.distribution import selectors, services
-from leadloop.distribution.models import RuleSet, Strategy
+from leadloop.distribution.models import OfferState, PartnerOffer, RuleSet, Strategy
 from leadloop.errors import LeadloopError
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead
@@ -34,6 +34,11 @@ def _rules(north: Team, south: Team, partner: PartnerOrganization) -> list[dict[
         {
             "name": "België: installatiepartner",
             "conditions": "country = BE",
+            "action": {"kind": "partner", "partner": partner.name},
+        },
+        {
+            "name": "Limburg: installatiepartner",
+            "conditions": "country = NL\npostal_code between 6000 and 6599",
             "action": {"kind": "partner", "partner": partner.name},
         },
         {
@@ -118,3 +123,19 @@ def routing_examples(*, seed: int, now: dt.datetime) -> None:
             continue
     with contextlib.suppress(LeadloopError):  # an empty pool: nothing to take
         services.claim_next(users["rep.julia"], team=south)
+    _partner_answers(partner)
+
+
+def _partner_answers(partner: PartnerOrganization) -> None:
+    """The partner accepts its first offer and turns the second down; that lead routes on."""
+    user = User.objects.filter(partner=partner, is_active=True).order_by("pk").first()
+    if user is None:
+        return
+    offers = list(
+        PartnerOffer.objects.filter(partner=partner, state=OfferState.OFFERED).order_by("pk")[:2]
+    )
+    if offers:
+        services.accept_offer(user, offers[0].pk)
+    if len(offers) > 1:
+        services.reject_offer(user, offers[1].pk, reason="Buiten ons werkgebied")
+        services.route_lead(offers[1].lead_id)

@@ -10,6 +10,7 @@ from leadloop.leads.services.assignment import (
     bulk_assign,
     bulk_transition,
     reassign_open_leads,
+    release_lead,
     resolve_assignee,
 )
 from leadloop.leads.services.bulk import insert_new_leads, owner_columns, publish_created
@@ -98,6 +99,7 @@ __all__ = [
     "record_merge",
     "record_objection",
     "refresh_search_text",
+    "release_lead",
     "rename_lost_reason",
     "resolve_assignee",
     "resolve_source_key",

@@ -108,6 +108,48 @@ def assign_lead(
     return locked
 
 
+@transaction.atomic
+def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
+    """Take a lead back from whoever has it (person, pool or partner) so it is routed again:
+    an assigned lead becomes sales-ready once more, which publishes `lead_became_sales_ready`.
+    For a partner that rejected the lead or let its response time run out."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    before = {
+        "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
+        "team": locked.team.name if locked.team else None,
+        "partner": locked.owner_partner.name if locked.owner_partner else None,
+    }
+    now = timezone.now()
+    locked.assigned_to, locked.team, locked.owner_partner = None, None, None
+    locked.updated_at = now
+    locked.save()
+    record_activity(
+        locked,
+        kind=ActivityKind.ASSIGNED,
+        by=by,
+        message=clean_text(reason)[:MAX_REASON],
+        data={"before": before, "after": {"assigned_to": None, "team": None, "partner": None}},
+        at=now,
+    )
+    _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
+    events.publish(
+        [
+            event(
+                EventName.ASSIGNED,
+                locked.pk,
+                by=by,
+                at=now,
+                user_id=None,
+                team_id=None,
+                partner_id=None,
+            )
+        ]
+    )
+    if locked.status == LeadStatus.ASSIGNED:
+        locked = transition(locked, to=LeadStatus.SALES_READY, by=by)
+    return locked
+
+
 def _check_assignment_scope(
     by: Actor, *, to: User | None, team: Team | None, partner: PartnerOrganization | None
 ) -> None:
