@@ -352,3 +352,17 @@ def test_leads_from_before_routing_existed_wait_for_a_person(source, team, reps)
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=10)):
         assert services.sweep_waiting() == 0
     assert services.waiting_ids(undecided_only=False) == [old.pk]
+
+
+def test_a_routing_run_routes_every_lead_waiting_behind_it(source, team, reps):
+    publish([], team_push(team))
+    with events.isolated():
+        leads = [ready_lead(source, last_name=f"Backlog{i}") for i in range(5)]
+
+    placed, failed = services.route_queued([leads[0].pk], chunk=2)
+
+    assert (placed, failed) == (5, [])
+    assert (
+        Lead.objects.filter(pk__in=[lead.pk for lead in leads], assigned_to__isnull=True).count()
+        == 0
+    )

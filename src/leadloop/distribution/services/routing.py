@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -366,13 +367,34 @@ def on_sales_ready(batch: Sequence[LeadEvent]) -> None:
             enqueue(ROUTE_TASK, lead_ids=ids[start : start + ROUTE_CHUNK])
 
 
-def route_queued(lead_ids: list[int], *, limit: int = 500) -> tuple[int, list[int]]:
+def route_queued(
+    lead_ids: list[int], *, chunk: int = 500, budget_seconds: float = 30.0
+) -> tuple[int, list[int]]:
     """What a routing run does: the leads it was queued for, then every other lead waiting since
     it became sales-ready (queued behind a run that was already waiting, or whose task was lost),
-    highest priority first."""
+    highest priority first, a chunk at a time until none is left. A run that has worked for
+    `budget_seconds` queues the next run and stops, so one backlog never holds the worker."""
+    placed, failed = route_many(lead_ids)
     first = RuleSet.objects.order_by("version").values_list("published_at", flat=True).first()
-    others = waiting_ids(undecided_only=True, since=first, limit=limit) if first else []
-    return route_many(list(dict.fromkeys([*lead_ids, *others])))
+    if first is None:
+        return placed, failed
+    began = time.monotonic()
+    while True:
+        batch = [
+            lead_id
+            for lead_id in waiting_ids(undecided_only=True, since=first, limit=chunk)
+            if lead_id not in failed
+        ]
+        if not batch:
+            return placed, failed
+        if time.monotonic() - began > budget_seconds:
+            if not is_queued(ROUTE_TASK):
+                enqueue(ROUTE_TASK, lead_ids=[])
+            return placed, failed
+        more, broken = route_many(batch)
+        placed, failed = placed + more, failed + broken
+        if not more and not broken:
+            return placed, failed
 
 
 def sweep_waiting() -> int:
