@@ -56,22 +56,14 @@ def assign_lead(
         )
     _check_assignment_scope(by, to=to, team=team, partner=partner)
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
-    before = {
-        "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
-        "team": locked.team.name if locked.team else None,
-        "partner": locked.owner_partner.name if locked.owner_partner else None,
-    }
+    before = _owners(locked)
     locked.assigned_to = to
     locked.team = team or (to.team if to is not None else None)
     locked.owner_partner = partner
     now = timezone.now()
     locked.updated_at = now
     locked.save()
-    after = {
-        "assigned_to": to.display_name if to else None,
-        "team": locked.team.name if locked.team else None,
-        "partner": partner.name if partner else None,
-    }
+    after = _owners(locked)
     record_activity(
         locked,
         kind=ActivityKind.ASSIGNED,
@@ -114,11 +106,7 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
     an assigned lead becomes sales-ready once more, which publishes `lead_became_sales_ready`.
     For a partner that rejected the lead or let its response time run out."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
-    before = {
-        "assigned_to": locked.assigned_to.display_name if locked.assigned_to else None,
-        "team": locked.team.name if locked.team else None,
-        "partner": locked.owner_partner.name if locked.owner_partner else None,
-    }
+    before = _owners(locked)
     now = timezone.now()
     locked.assigned_to, locked.team, locked.owner_partner = None, None, None
     locked.updated_at = now
@@ -128,7 +116,7 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
         kind=ActivityKind.ASSIGNED,
         by=by,
         message=clean_text(reason)[:MAX_REASON],
-        data={"before": before, "after": {"assigned_to": None, "team": None, "partner": None}},
+        data={"before": before, "after": _owners(locked)},
         at=now,
     )
     _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
@@ -148,6 +136,15 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
     if locked.status == LeadStatus.ASSIGNED:
         locked = transition(locked, to=LeadStatus.SALES_READY, by=by)
     return locked
+
+
+def _owners(lead: Lead) -> dict[str, str | None]:
+    """Who has the lead, by name, as the timeline's before/after of a move shows it."""
+    return {
+        "assigned_to": lead.assigned_to.display_name if lead.assigned_to else None,
+        "team": lead.team.name if lead.team else None,
+        "partner": lead.owner_partner.name if lead.owner_partner else None,
+    }
 
 
 def _check_assignment_scope(
