@@ -26,7 +26,7 @@ class PoolLeadOut(Schema):
 
 
 class PoolOut(Schema):
-    team_id: int
+    team_id: int | None
     total: int
     leads: list[PoolLeadOut]
 
@@ -47,6 +47,8 @@ def get_pool(request: HttpRequest, team_id: int | None = None) -> PoolOut:
     """A team's pool by priority (the first 200): your own team's by default."""
     actor = _actor(request)
     teams = selectors.list_claim_teams(actor) or list(selectors.list_routing_teams(actor))
+    if not teams and team_id is None:
+        return PoolOut(team_id=None, total=0, leads=[])
     team = next((t for t in teams if team_id is None or t.pk == team_id), None)
     if team is None:
         raise NotFound("No such pool.")
@@ -145,8 +147,9 @@ def _partner_user(request: HttpRequest) -> User:
 
 @router.get("/offers", response=list[OfferOut], url_name="distribution-offers")
 def list_offers(request: HttpRequest) -> list[OfferOut]:
-    """Leads routed to your partner organisation: open offers first, then the last answered."""
-    return [_offer(found) for found in services.list_offers_for(_partner_user(request))]
+    """Leads routed to your partner organisation: open offers first, then the last answered
+    (empty for anyone but a partner user)."""
+    return [_offer(found) for found in services.list_offers_for(_actor(request))]
 
 
 @router.post("/offers/{offer_id}/accept", response=OfferOut, url_name="distribution-offer-accept")
