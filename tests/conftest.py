@@ -73,6 +73,17 @@ def _english_unless_a_test_says_otherwise():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_routing_rules():
+    # The routing rules in force are cached per process for a few seconds; a test that
+    # published rules must not leave them to the next test (its teams are gone with its data).
+    from leadloop.distribution import selectors
+
+    selectors.forget_active()
+    yield
+    selectors.forget_active()
+
+
+@pytest.fixture(autouse=True)
 def _local_test_servers_are_reachable(settings):
     # Feeds, FTP and IMAP are refused on private addresses in production; the tests' own
     # servers listen on 127.0.0.1. tests/intake/test_network.py checks the refusal itself.

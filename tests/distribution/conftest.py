@@ -2,19 +2,11 @@ import pytest
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
-from leadloop.distribution import selectors, services
+from leadloop.distribution import services
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead, LeadStatus
 from tests.factories.accounts import make_user
 from tests.factories.leads import make_lead
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rules():
-    # The rules in force are cached per process for a few seconds.
-    selectors.forget_active()
-    yield
-    selectors.forget_active()
 
 
 def ready_lead(source, **fields) -> Lead:

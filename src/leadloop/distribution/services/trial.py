@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import Team
@@ -45,7 +46,7 @@ def test_lead(lead_id: int, document: Any, *, by: Actor) -> Trial:
         else None
     )
     if lead is None:
-        raise NotFound("No such lead.")
+        raise NotFound(_("No such lead."))
     match = engine.decide(clean["rules"], clean["default"], lead)
     rep, skipped = "", []
     action = match.action
