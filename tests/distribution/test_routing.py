@@ -12,7 +12,7 @@ from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.distribution import services
-from leadloop.distribution.models import Outcome, RouteDecision, Strategy
+from leadloop.distribution.models import Outcome, RepCapacity, RouteDecision, Strategy
 from leadloop.distribution.tasks import route_leads_task
 from leadloop.leads import events
 from leadloop.leads import services as lead_services
@@ -366,3 +366,23 @@ def test_a_routing_run_routes_every_lead_waiting_behind_it(source, team, reps):
         Lead.objects.filter(pk__in=[lead.pk for lead in leads], assigned_to__isnull=True).count()
         == 0
     )
+
+
+def test_a_manager_sets_capacity_in_their_own_team_only(api_client_for, manager, reps, other_rep):
+    client = api_client_for(manager)
+
+    own = client.put(
+        f"/api/v1/distribution/reps/{reps[0].pk}/capacity",
+        {"max_open": 5, "languages": "nl"},
+        content_type="application/json",
+    )
+    other = client.put(
+        f"/api/v1/distribution/reps/{other_rep.pk}/capacity",
+        {"max_open": 5},
+        content_type="application/json",
+    )
+
+    assert own.status_code == 200
+    assert (own.json()["max_open"], own.json()["languages"]) == (5, "nl")
+    assert other.status_code == 404
+    assert not RepCapacity.objects.filter(user=other_rep).exists()

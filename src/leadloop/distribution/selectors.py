@@ -18,7 +18,14 @@ from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, Team, User
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.accounts.selectors import lead_visibility
-from leadloop.distribution.models import Absence, RepCapacity, RouteDecision, RuleDraft, RuleSet
+from leadloop.distribution.models import (
+    Absence,
+    RepCapacity,
+    RouteDecision,
+    RuleDraft,
+    RuleSet,
+    TeamRouting,
+)
 from leadloop.errors import NotFound
 from leadloop.leads.models import OPEN_STATUSES, Lead, LeadStatus
 
@@ -161,6 +168,30 @@ def get_routing_team_for(actor: Actor, team_id: int) -> Team:
     if found is None:
         raise NotFound(_("No such team."))
     return found
+
+
+def get_team_member_for(actor: Actor, user_id: int) -> User:
+    """A sales member of a team whose routing `actor` sets; NotFound otherwise."""
+    if 0 < user_id < 2**63:
+        teams = list_routing_teams(actor).values("pk")
+        found = (
+            User.objects.filter(
+                pk=user_id,
+                team_id__in=teams,
+                is_active=True,
+                role__in=[Role.SALES_REP, Role.SALES_MANAGER],
+            )
+            .select_related("team")
+            .first()
+        )
+        if found is not None:
+            return found
+    raise NotFound(_("No such team member."))
+
+
+def team_routing(team: Team) -> TeamRouting:
+    """`team`'s push settings (the defaults while nobody set them)."""
+    return TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
 
 
 def start_of_day(at: dt.datetime) -> dt.datetime:

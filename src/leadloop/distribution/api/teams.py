@@ -11,11 +11,8 @@ from ninja import Schema, Status
 from pydantic import Field
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import User
 from leadloop.distribution import selectors, services
 from leadloop.distribution.api.base import Strict, _actor, router
-from leadloop.distribution.models import TeamRouting
-from leadloop.errors import NotFound
 
 
 class TeamRoutingIn(Strict):
@@ -82,7 +79,7 @@ def _team(team_id: int, actor: Actor) -> TeamOut:
 
 
 def _team_out(team: Any) -> TeamOut:
-    routing = TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
+    routing = selectors.team_routing(team)
     return TeamOut(
         id=team.pk,
         name=team.name,
@@ -131,21 +128,11 @@ def set_team(request: HttpRequest, team_id: int, payload: TeamRoutingIn) -> Team
     return _team(team_id, actor)
 
 
-def _member(actor: Actor, user_id: int) -> User:
-    for team in selectors.list_routing_teams(actor):
-        found = selectors.team_sales_members(team).filter(pk=user_id).first()
-        if found is not None:
-            return found
-    raise NotFound("No such team member.")
-
-
 @router.put("/reps/{user_id}/capacity", response=MemberOut, url_name="distribution-capacity")
 def set_capacity(request: HttpRequest, user_id: int, payload: CapacityIn) -> MemberOut:
     """What one rep takes: on or off, most open leads, a daily quota, weight, languages."""
     actor = _actor(request)
-    user = _member(actor, user_id) if 0 < user_id < 2**63 else None
-    if user is None:
-        raise NotFound("No such team member.")
+    user = selectors.get_team_member_for(actor, user_id)
     services.set_capacity(user, by=actor, **payload.model_dump())
     team_out = _team(user.team_id or 0, actor)
     return next(member for member in team_out.members if member.user_id == user.pk)
@@ -157,9 +144,7 @@ def set_capacity(request: HttpRequest, user_id: int, payload: CapacityIn) -> Mem
 def add_absence(request: HttpRequest, user_id: int, payload: AbsenceIn) -> Status:
     """Record that a rep is away: routing skips them from `starts_on` to `ends_on`."""
     actor = _actor(request)
-    user = _member(actor, user_id) if 0 < user_id < 2**63 else None
-    if user is None:
-        raise NotFound("No such team member.")
+    user = selectors.get_team_member_for(actor, user_id)
     absence = services.add_absence(user, by=actor, **payload.model_dump())
     return Status(
         201,

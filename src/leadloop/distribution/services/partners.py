@@ -168,11 +168,12 @@ class ScoreRow:
     median_response_hours: float | None
     won: int
     revenue: Decimal
+    response_hours: int
 
 
 def scorecard(actor: Actor) -> list[ScoreRow]:
-    """Per partner: leads offered, how they answered and how fast, and what they won. Three
-    queries whatever the number of partners."""
+    """Per partner: leads offered, how they answered and how fast, what they won, and the time
+    they have to answer. Four queries whatever the number of partners."""
     require(actor, Permission.VIEW_ROUTING)
     states: dict[int, Counter[str]] = defaultdict(Counter)
     hours: dict[int, list[float]] = defaultdict(list)
@@ -188,6 +189,7 @@ def scorecard(actor: Actor) -> list[ScoreRow]:
         .values("owner_partner_id")
         .annotate(n=Count("id"), total=Sum("order_value"))
     }
+    response = dict(PartnerRouting.objects.values_list("partner_id", "response_hours"))
     rows = []
     for partner in PartnerOrganization.objects.order_by("name"):
         counts = states[partner.pk]
@@ -208,6 +210,7 @@ def scorecard(actor: Actor) -> list[ScoreRow]:
                 median_response_hours=round(statistics.median(answers), 1) if answers else None,
                 won=won_count,
                 revenue=revenue,
+                response_hours=response.get(partner.pk, DEFAULT_RESPONSE_HOURS),
             )
         )
     return rows

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.models import PartnerOrganization, User
 from leadloop.distribution import selectors, services
-from leadloop.distribution.models import PartnerRouting
 from leadloop.distribution.views.base import _editor, _viewer
 from leadloop.errors import LeadloopError, NotFound
 
@@ -135,17 +134,10 @@ def offer_reject(request: HttpRequest, offer_id: int) -> HttpResponse:
 @require_GET
 def scorecard_page(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
-    hours = dict(PartnerRouting.objects.values_list("partner_id", "response_hours"))
-    rows = services.scorecard(user)
     return render(
         request,
         "distribution/scorecard.html",
-        {
-            "rows": [
-                (row, hours.get(row.partner.pk, services.DEFAULT_RESPONSE_HOURS)) for row in rows
-            ],
-            "can_edit": selectors.can_configure_routing(user),
-        },
+        {"rows": services.scorecard(user), "can_edit": selectors.can_configure_routing(user)},
     )
 
 

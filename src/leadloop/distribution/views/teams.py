@@ -19,7 +19,6 @@ from leadloop.distribution.forms import (
     CapacityForm,
     TeamRoutingForm,
 )
-from leadloop.distribution.models import TeamRouting
 from leadloop.distribution.views.base import _viewer
 from leadloop.errors import LeadloopError, NotFound
 
@@ -30,7 +29,7 @@ def teams_page(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
     teams = []
     for team in selectors.list_routing_teams(user):
-        routing = TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
+        routing = selectors.team_routing(team)
         teams.append(
             {
                 "team": team,
@@ -107,11 +106,10 @@ def team_settings(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 def _member(user: User, user_id: int) -> User:
-    for team in selectors.list_routing_teams(user):
-        found = selectors.team_sales_members(team).filter(pk=user_id).first()
-        if found is not None:
-            return found
-    raise Http404
+    try:
+        return selectors.get_team_member_for(user, user_id)
+    except NotFound as exc:
+        raise Http404 from exc
 
 
 @login_required
