@@ -84,6 +84,16 @@ def _fresh_routing_rules():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_webhook_subscriptions():
+    # Which events have subscribers is cached per process for a few seconds, like the rules.
+    from leadloop.webhooks.services import outbox
+
+    outbox.forget()
+    yield
+    outbox.forget()
+
+
+@pytest.fixture(autouse=True)
 def _local_test_servers_are_reachable(settings):
     # Feeds, FTP and IMAP are refused on private addresses in production; the tests' own
     # servers listen on 127.0.0.1. tests/intake/test_network.py checks the refusal itself.

@@ -226,6 +226,7 @@ def _mount() -> None:
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.notifications.api import router as notifications_router
     from leadloop.privacy.api import router as privacy_router
+    from leadloop.webhooks.api import router as webhooks_router
 
     api.add_router("/me", accounts_router, tags=["me"])
     api.add_router("/api-keys", api_keys, tags=["api keys"])
@@ -241,6 +242,7 @@ def _mount() -> None:
     api.add_router("/intake", intake_router, tags=["intake"])
     api.add_router("/distribution", distribution_router, tags=["distribution"])
     api.add_router("/notifications", notifications_router, tags=["notifications"])
+    api.add_router("/webhooks", webhooks_router, tags=["webhooks"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])
     api.add_router("/privacy", privacy_router, tags=["privacy"])
     api.add_router("/audit", audit_router, tags=["audit"])

@@ -31,6 +31,7 @@ FRIENDLY = {
     "enrich": "Run the web-service enrichment providers for leads now.",
     "rules": "Routing rules: list, show, test, dry-run, export, import, publish.",
     "route": "Route a sales-ready lead (--id N) or every waiting one (--pending) now.",
+    "webhooks": "Outbound webhooks: list, add, pause, test, deliveries, replay.",
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
 }

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "leadloop.core",
     "leadloop.accounts",
     "leadloop.notifications",
+    "leadloop.webhooks",
     "leadloop.leads",
     "leadloop.intake",
     "leadloop.assessment",

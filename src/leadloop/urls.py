@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("privacy/", include("leadloop.privacy.urls")),
     path("distribution/", include("leadloop.distribution.urls")),
     path("notifications/", include("leadloop.notifications.urls")),
+    path("webhooks/", include("leadloop.webhooks.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

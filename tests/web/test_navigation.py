@@ -36,6 +36,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/assessment/models/", False),
         ("/privacy/", False),
         ("/audit/", False),
+        ("/webhooks/", False),
         ("/settings/", False),
     ]
 

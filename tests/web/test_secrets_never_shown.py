@@ -42,6 +42,8 @@ from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
+from leadloop.webhooks.services import outbox
+from leadloop.webhooks.services import subscriptions as webhooks
 from tests.factories.leads import make_campaign, make_organization, make_source
 
 # Distinctive, and free of characters HTML would escape, so a plain search finds any copy.
@@ -75,13 +77,13 @@ def _forms_of(secret: str) -> list[bytes]:
 NEEDLES = [(secret, form) for secret in SECRETS for form in _forms_of(secret)]
 
 
-def _leaks(body: bytes) -> list[str]:
+def _leaks(body: bytes, needles: list[tuple[str, bytes]] = NEEDLES) -> list[str]:
     """The secrets found in a body; the members of a zip (an XLSX export) are searched too."""
     bodies = [body]
     if body.startswith(b"PK"):
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             bodies += [archive.read(name) for name in archive.namelist()]
-    return sorted({secret for secret, form in NEEDLES for b in bodies if form in b})
+    return sorted({secret for secret, form in needles for b in bodies if form in b})
 
 
 def _body(response) -> bytes:
@@ -215,7 +217,16 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         Role.PARTNER: partner_user,
     }
     assert set(users) == set(Role.values)  # a new role must be walked too
-    return {"ids": ids, "users": users, "ftp": ftp}
+    # A webhook's signing secret is shown once, on the answer that made it, and never again.
+    hook, hook_secret = webhooks.create_subscription(
+        by=admin, url="https://hooks.example.net/in", events=["lead.created"]
+    )
+    event = outbox.Outgoing("lead.created", {"lead_id": leads[0].pk}, dt.datetime.now(dt.UTC))
+    ids["subscription_id"] = [hook.pk]
+    ids["delivery_id"] = outbox.emit([event], only=[hook.pk])
+    needles = NEEDLES + [(hook_secret, form) for form in _forms_of(hook_secret)]
+    needles += [(hook_secret, hook_secret.removeprefix("whsec_").encode())]
+    return {"ids": ids, "users": users, "ftp": ftp, "needles": needles}
 
 
 def _routing_version(rep: Any) -> int:
@@ -298,14 +309,16 @@ def _page_urls(ids: dict[str, list[object]]) -> list[str]:
     return urls
 
 
-def _walk(client: Client, urls: list[str]) -> tuple[dict[str, object], int]:
+def _walk(
+    client: Client, urls: list[str], needles: list[tuple[str, bytes]] = NEEDLES
+) -> tuple[dict[str, object], int]:
     """The URLs whose answer shows a secret (with status and secrets), and how many said 200."""
     found: dict[str, object] = {}
     ok = 0
     for url in urls:
         response = client.get(url)
         ok += response.status_code == 200
-        leaks = _leaks(_body(response))
+        leaks = _leaks(_body(response), needles)
         if leaks:
             found[url] = (response.status_code, leaks)
     return found, ok
@@ -321,8 +334,8 @@ def test_no_page_or_api_answer_shows_a_stored_secret(world, role, api_client_for
     if user:
         page_client.force_login(user)
 
-    api_leaks, api_ok = _walk(api_client, api_urls)
-    page_leaks, page_ok = _walk(page_client, page_urls)
+    api_leaks, api_ok = _walk(api_client, api_urls, world["needles"])
+    page_leaks, page_ok = _walk(page_client, page_urls, world["needles"])
 
     assert {**api_leaks, **page_leaks} == {}
     assert "/api/v1/sources" in api_urls

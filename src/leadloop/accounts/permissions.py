@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     CONFIGURE_ROUTING = "configure_routing"
     VIEW_ROUTING = "view_routing"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -64,6 +65,7 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.CONFIGURE_ROUTING: _CONFIG,
     Permission.VIEW_ROUTING: _CONFIG | {Role.SALES_MANAGER},
+    Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -73,6 +75,7 @@ NEEDS_ACTIVE = frozenset(
         Permission.MANAGE_ALL_API_KEYS,
         Permission.VIEW_AUDIT,
         Permission.MANAGE_USERS,
+        Permission.MANAGE_WEBHOOKS,
     }
 )
 
@@ -102,6 +105,7 @@ MESSAGES = {
     Permission.MANAGE_USERS: _("Only admins can manage users and settings."),
     Permission.CONFIGURE_ROUTING: _("Only marketing and admins can change the routing rules."),
     Permission.VIEW_ROUTING: _("Only marketing, admins and sales managers see the routing."),
+    Permission.MANAGE_WEBHOOKS: _("Only admins manage webhooks."),
 }
 
 

@@ -80,14 +80,17 @@ def retrying_task(
     return decorator
 
 
-def enqueue(module_path: str, **kwargs: Any) -> None:
-    """Enqueue the task declared at `module_path` (`leadloop.intake.tasks.process_submission_task`).
+def enqueue(module_path: str, *, run_after: Any = None, **kwargs: Any) -> None:
+    """Enqueue the task declared at `module_path` (`leadloop.intake.tasks.process_submission_task`),
+    to run no earlier than `run_after` where the backend can defer (elsewhere at once).
 
     A service names its own app's task by path rather than importing the tasks module: that module
     imports the service (a task calls one service), and the layers contract in pyproject.toml keeps
     services below tasks, so neither imports the other in a cycle.
     """
     declared: Task[..., Any] = import_string(module_path)
+    if run_after is not None and declared.get_backend().supports_defer:
+        declared = declared.using(run_after=run_after)
     declared.enqueue(**kwargs)
 
 

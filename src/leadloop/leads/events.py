@@ -36,6 +36,11 @@ class EventName(StrEnum):
     LEAD_BECAME_SALES_READY = "lead_became_sales_ready"
     STATUS_CHANGED = "status_changed"
     ASSIGNED = "assigned"
+    # Published by distribution: routing placed the lead, a rep claimed it from a pool, a
+    # partner rejected it.
+    LEAD_ROUTED = "lead_routed"
+    LEAD_CLAIMED = "lead_claimed"
+    PARTNER_REJECTED = "partner_rejected"
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,14 @@ def subscribe(name: EventName, handler: Handler) -> None:
 def publish(events: Iterable[LeadEvent]) -> None:
     """Deliver `events` after the surrounding transaction commits (at once outside one).
 
-    A rolled-back transaction delivers nothing.
+    A rolled-back transaction delivers nothing. The events outbound webhooks want are written
+    at once, in the surrounding transaction (`webhook_feed`), so they commit with the change.
     """
     batch = list(events)
     if batch:
+        from leadloop.leads import webhook_feed
+
+        webhook_feed.write(batch)
         transaction.on_commit(partial(_deliver, batch))
 
 

@@ -22,6 +22,7 @@ from leadloop.distribution.models import OfferState, PartnerOffer, PartnerRoutin
 from leadloop.distribution.services.actor import ROUTING
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import services as lead_services
+from leadloop.leads.events import EventName
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
 
 DEFAULT_RESPONSE_HOURS = 48
@@ -116,6 +117,15 @@ def reject_offer(actor: User, offer_id: int, *, reason: str) -> PartnerOffer:
         by=actor,
         reason=_("Rejected by %(partner)s: %(reason)s")
         % {"partner": found.partner.name, "reason": text},
+    )
+    lead_services.publish_event(
+        EventName.PARTNER_REJECTED,
+        found.lead_id,
+        by=actor,
+        at=now,
+        partner_id=found.partner_id,
+        offer_id=found.pk,
+        reason=text,
     )
     return found
 

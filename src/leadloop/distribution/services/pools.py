@@ -23,6 +23,7 @@ from leadloop.distribution.models import PoolAlert, PoolClaim, RepCapacity, Team
 from leadloop.distribution.services import tell
 from leadloop.errors import Conflict, NotAllowed, NotFound, ValidationFailed
 from leadloop.leads import services as lead_services
+from leadloop.leads.events import EventName
 from leadloop.leads.models import Activity, ActivityKind, Lead
 
 
@@ -63,6 +64,9 @@ def _take(lead: Lead, user: User, team: Team, *, by: Actor, at: dt.datetime) -> 
         reason=_("Taken from the pool of team %(team)s") % {"team": team.name},
     )
     PoolClaim.objects.create(lead=taken, user=user, team=team, at=at)
+    lead_services.publish_event(
+        EventName.LEAD_CLAIMED, taken.pk, by=by, at=at, user_id=user.pk, team_id=team.pk
+    )
     return taken
 
 

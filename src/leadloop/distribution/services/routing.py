@@ -36,7 +36,7 @@ from leadloop.distribution.models import Outcome, RouteDecision, RuleSet, TeamRo
 from leadloop.distribution.services import partners, push, tell
 from leadloop.distribution.services.actor import ROUTING
 from leadloop.leads import services as lead_services
-from leadloop.leads.events import LeadEvent
+from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
 
 logger = logging.getLogger(__name__)
@@ -303,6 +303,19 @@ def _decide(
         },
     )
     tell.routed(lead, decision, nobody_available=placement.nobody_available)
+    lead_services.publish_event(
+        EventName.LEAD_ROUTED,
+        lead.pk,
+        by=ROUTING,
+        at=at,
+        outcome=decision.outcome,
+        version=decision.version,
+        rule=decision.rule_name,
+        user_id=decision.user_id,
+        team_id=decision.team_id,
+        partner_id=decision.partner_id,
+        explanation=decision.explanation,
+    )
     return decision
 
 

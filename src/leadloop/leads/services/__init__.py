@@ -19,6 +19,7 @@ from leadloop.leads.services.changes import (
     apply_bulk,
     apply_changes,
     derive,
+    publish_event,
     record_merge,
 )
 from leadloop.leads.services.leads import (
@@ -94,6 +95,7 @@ __all__ = [
     "owner_columns",
     "prepare_lead",
     "publish_created",
+    "publish_event",
     "reassign_open_leads",
     "record_activity",
     "record_merge",

@@ -159,6 +159,13 @@ def event(
     return LeadEvent(name=name, lead_id=lead_id, data=data, by=label, at=at)
 
 
+def publish_event(
+    name: EventName, lead_id: int, *, by: Actor | str, at: dt.datetime, **data: Any
+) -> None:
+    """Publish one event about `lead_id` (for apps above `leads`: routing, claims, partners)."""
+    events.publish([event(name, lead_id, by=by, at=at, **data)])
+
+
 def created_events(
     lead_id: int, *, status: str, source_id: int, by: Actor | str, at: dt.datetime
 ) -> list[LeadEvent]:

@@ -8,11 +8,12 @@ from leadloop.assessment import enrichment
 from leadloop.core import secrets
 from leadloop.core.commands import LeadloopCommand
 from leadloop.intake.channels import secrets as channel_secrets
+from leadloop.webhooks.services.subscriptions import reencrypt_secrets
 
 
 class Command(LeadloopCommand):
     help = (
-        "Stored secrets (channel passwords, enrichment provider headers): generate-key prints a "
+        "Stored secrets (channel passwords, enrichment provider headers, webhook secrets): generate-key prints a "
         "new LEADLOOP_SECRETS_KEYS key, rotate re-encrypts every secret with the first key, "
         "list says which are stored (never their values)."
     )
@@ -30,11 +31,13 @@ class Command(LeadloopCommand):
         if action == "rotate":
             channels = channel_secrets.rotate_channel_secrets()
             providers = enrichment.rotate_provider_secrets()
+            webhooks = reencrypt_secrets()
             self.emit(
                 options,
-                {"channel_secrets": channels, "providers": providers},
-                f"Re-encrypted {channels} channel password(s) and the headers of {providers} "
-                "enrichment provider(s) with the first key of LEADLOOP_SECRETS_KEYS.",
+                {"channel_secrets": channels, "providers": providers, "webhooks": webhooks},
+                f"Re-encrypted {channels} channel password(s), the headers of {providers} "
+                f"enrichment provider(s) and the signing secrets of {webhooks} webhook(s) with "
+                "the first key of LEADLOOP_SECRETS_KEYS.",
             )
             return
         rows = channel_secrets.list_stored_secrets()

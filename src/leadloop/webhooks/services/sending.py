@@ -1,0 +1,229 @@
+"""Sending: each delivery is signed (Standard Webhooks), POSTed, logged, and tried again on the
+Standard Webhooks schedule until the endpoint answers 2xx.
+
+A try takes the row first (pending → sending), so two workers never send the same delivery at
+once; a worker that dies mid-send leaves it `sending`, and the sweep takes it back after ten
+minutes and sends it again with the same `webhook-id`, which is how the receiver recognises a
+repeat. No redirect is followed and the host is checked for a private address on every try (a
+name may resolve elsewhere since it was saved).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from standardwebhooks.webhooks import Webhook
+
+from leadloop.accounts.models import Role, User
+from leadloop.core.network import PrivateHostError, refuse_private_host
+from leadloop.core.secrets import SecretsKeyError, decrypt
+from leadloop.notifications.services import notify
+from leadloop.webhooks.models import Attempt, Delivery, DeliveryState, Subscription
+from leadloop.webhooks.services.outbox import queue
+
+logger = logging.getLogger(__name__)
+
+# Seconds to wait after try n before try n + 1: the Standard Webhooks schedule (5 s, 5 min,
+# 30 min, 2 h, 5 h, 10 h, 10 h), eight tries over about 27 hours.
+SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 36000)
+MAX_ATTEMPTS = len(SCHEDULE) + 1
+TIMEOUT_SECONDS = 10.0
+STALE_SENDING = dt.timedelta(minutes=10)
+KEEP_RESPONSE = 1000
+TELL_EVERY = dt.timedelta(hours=24)
+USER_AGENT = "Leadloop-Webhooks/1"
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """An endpoint answers itself: following a redirect could reach a private address."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        return None
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int | None
+    body: str
+    error: str
+    duration_ms: int
+
+
+def sign(secret: str, msg_id: str, at: dt.datetime, body: str) -> str:
+    """The `webhook-signature` header: "v1," + base64 HMAC-SHA256 of "id.timestamp.body"."""
+    return Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body)
+
+
+def headers_for(secret: str, msg_id: str, at: dt.datetime, body: str) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": sign(secret, msg_id, at, body),
+    }
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    return " ".join(str(text).split())[:limit]
+
+
+def post(url: str, body: str, headers: dict[str, str]) -> Answer:
+    """POST once: the status and the start of the answer, or why the endpoint was not reached."""
+    started = time.monotonic()
+
+    def answer(status: int | None, text: str = "", error: str = "") -> Answer:
+        spent = int((time.monotonic() - started) * 1000)
+        return Answer(status, text, _one_line(error) if error else "", spent)
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return answer(None, error=_("The address is not http or https."))
+    try:
+        refuse_private_host(parts.hostname)
+    except PrivateHostError as exc:
+        return answer(None, error=str(exc))
+    request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        url, data=body.encode(), headers=headers, method="POST"
+    )
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
+            text = response.read(KEEP_RESPONSE).decode("utf-8", "replace")
+            return answer(response.status, text)
+    except urllib.error.HTTPError as exc:
+        text = exc.read(KEEP_RESPONSE).decode("utf-8", "replace") if exc.fp else ""
+        return answer(exc.code, text)
+    except urllib.error.URLError as exc:
+        return answer(None, error=f"{type(exc.reason).__name__}: {exc.reason}")
+    except (OSError, ValueError) as exc:
+        return answer(None, error=f"{type(exc).__name__}: {exc}")
+
+
+def send(delivery_id: int, *, at: dt.datetime | None = None) -> str:
+    """Try one delivery if it is due; the state it ends in ("not due" when it was not)."""
+    now = at or timezone.now()
+    taken = Delivery.objects.filter(
+        pk=delivery_id,
+        state=DeliveryState.PENDING,
+        next_attempt_at__lte=now,
+        subscription__is_active=True,
+    ).update(state=DeliveryState.SENDING, attempts=F("attempts") + 1, changed_at=now)
+    if not taken:
+        return "not due"
+    delivery = Delivery.objects.select_related("subscription", "message").get(pk=delivery_id)
+    subscription, message = delivery.subscription, delivery.message
+    try:
+        secret = decrypt(subscription.secret_encrypted)
+    except SecretsKeyError as exc:
+        result = Answer(None, "", _one_line(exc.detail), 0)
+    else:
+        result = post(
+            subscription.url, message.body, headers_for(secret, message.msg_id, now, message.body)
+        )
+    return _settle(delivery, result, now)
+
+
+def _settle(delivery: Delivery, result: Answer, now: dt.datetime) -> str:
+    Attempt.objects.create(
+        delivery=delivery,
+        at=now,
+        status_code=result.status,
+        duration_ms=result.duration_ms,
+        response=result.body,
+        error=result.error,
+    )
+    done = timezone.now()
+    if result.status is not None and 200 <= result.status < 300:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.DELIVERED,
+            last_status=result.status,
+            last_error="",
+            delivered_at=done,
+            next_attempt_at=None,
+            changed_at=done,
+        )
+        return DeliveryState.DELIVERED
+    error = result.error or _("The endpoint answered HTTP %(status)s.") % {"status": result.status}
+    if delivery.attempts >= MAX_ATTEMPTS:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED,
+            last_status=result.status,
+            last_error=_one_line(error),
+            next_attempt_at=None,
+            changed_at=done,
+        )
+        logger.warning("webhook delivery gave up id=%d", delivery.pk)
+        _tell_admins(delivery.subscription, now=done)
+        return DeliveryState.FAILED
+    wait = dt.timedelta(seconds=SCHEDULE[delivery.attempts - 1])
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=DeliveryState.PENDING,
+        last_status=result.status,
+        last_error=_one_line(error),
+        next_attempt_at=done + wait,
+        changed_at=done,
+    )
+    queue([delivery.pk], run_after=done + wait)
+    return DeliveryState.PENDING
+
+
+def _tell_admins(subscription: Subscription, *, now: dt.datetime) -> None:
+    """Tell the admins that deliveries to an endpoint gave up, at most once a day per endpoint."""
+    told = (
+        Subscription.objects.filter(pk=subscription.pk)
+        .filter(Q(failure_told_at__isnull=True) | Q(failure_told_at__lt=now - TELL_EVERY))
+        .update(failure_told_at=now)
+    )
+    if not told:
+        return
+    notify(
+        User.objects.filter(role=Role.ADMIN, is_active=True),
+        kind="webhook_failed",
+        title=gettext_noop("Webhook deliveries to %(url)s gave up"),
+        body=gettext_noop(
+            "The endpoint did not accept a delivery after eight tries over a day. Fix it, then "
+            "replay the failed deliveries from the webhook's page."
+        ),
+        params={"url": subscription.url[:200]},
+        url=f"/webhooks/{subscription.pk}/",
+    )
+
+
+def send_due(
+    *, at: dt.datetime | None = None, limit: int = 200, budget_seconds: float = 45.0
+) -> int:
+    """Send what is due (a lost task's work, retries whose wait has passed) and take back sends a
+    dead worker left; stops after `budget_seconds` so a dead endpoint cannot hold the worker."""
+    now = at or timezone.now()
+    Delivery.objects.filter(state=DeliveryState.SENDING, changed_at__lt=now - STALE_SENDING).update(
+        state=DeliveryState.PENDING, next_attempt_at=now
+    )
+    due = list(
+        Delivery.objects.filter(
+            state=DeliveryState.PENDING, next_attempt_at__lte=now, subscription__is_active=True
+        )
+        .order_by("next_attempt_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    started, sent = time.monotonic(), 0
+    for delivery_id in due:
+        if time.monotonic() - started > budget_seconds:
+            break
+        sent += send(delivery_id, at=now) == DeliveryState.DELIVERED
+    return sent
+
+
+def send_many(delivery_ids: list[int]) -> int:
+    """The task's work: try each delivery that is due; how many were delivered."""
+    return sum(send(delivery_id) == DeliveryState.DELIVERED for delivery_id in delivery_ids)
