@@ -358,3 +358,18 @@ def test_demo_routes_leads_by_published_rules_and_shows_a_pool(db):
     entry = routed.lead.activities.filter(kind=ActivityKind.ASSIGNED).latest("created_at", "id")
     assert entry.message.startswith("Rule “")
     assert "(routing v2)" in entry.message
+
+
+def test_demo_has_a_paused_webhook_with_delivered_and_retried_deliveries(db):
+    from leadloop.webhooks.models import Attempt, Delivery, Subscription
+
+    with time_machine.travel(NOW, tick=False):
+        load_demo(leads=300, seed=3, now=NOW)
+
+    hook = Subscription.objects.get()
+    assert hook.is_active is False
+    assert hook.events == ["lead.claimed", "lead.partner_rejected", "lead.routed"]
+    states = set(Delivery.objects.values_list("state", flat=True))
+    assert states == {"delivered", "pending"}  # the receiver turned the second one away
+    assert Delivery.objects.filter(message__type="lead.claimed").exists()
+    assert set(Attempt.objects.values_list("status_code", flat=True)) == {200, 503}

@@ -19,6 +19,7 @@ from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.demo.dataset.leads import _LeadMaker
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.routing import routing_examples
+from leadloop.demo.dataset.webhooks import webhook_examples
 from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
 from leadloop.leads import services
 from leadloop.leads.models import (
@@ -292,7 +293,8 @@ def load_demo(
     _audit_events()
     _intake_examples()
     _web_form_example()
-    routing_examples(seed=seed, now=now)
+    with webhook_examples():
+        routing_examples(seed=seed, now=now)
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

@@ -68,6 +68,12 @@ def clean_events(events: Iterable[str]) -> list[str]:
     return chosen
 
 
+def _forget() -> None:
+    """Read the subscriptions afresh in this process now, and again once the change commits."""
+    outbox.forget()
+    transaction.on_commit(outbox.forget)
+
+
 def _audit(by: Actor, subscription: Subscription, what: str, **data: object) -> None:
     record_audit(
         actor=by,
@@ -98,7 +104,7 @@ def create_subscription(
         updated_at=now,
     )
     _audit(by, subscription, "created", events=subscription.events)
-    transaction.on_commit(outbox.forget)
+    _forget()
     return subscription, secret
 
 
@@ -138,7 +144,7 @@ def update_subscription(
         locked.updated_at = timezone.now()
         locked.save()
         _audit(by, locked, "changed", fields=changed, events=locked.events)
-        transaction.on_commit(outbox.forget)
+        _forget()
     return locked
 
 
@@ -148,7 +154,7 @@ def delete_subscription(subscription: Subscription, *, by: Actor) -> None:
     require(by, Permission.MANAGE_WEBHOOKS)
     _audit(by, subscription, "deleted")
     subscription.delete()
-    transaction.on_commit(outbox.forget)
+    _forget()
 
 
 @transaction.atomic
