@@ -75,6 +75,7 @@ EXPECTED = {
     "manage_users": {A},
     "configure_routing": {A, M},
     "view_routing": {A, M, SM},
+    "manage_webhooks": {A},
 }
 
 

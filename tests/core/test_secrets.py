@@ -72,6 +72,13 @@ def test_a_secret_is_stored_as_a_fernet_token_of_the_first_key(ftp_source):
 def test_rotation_re_encrypts_with_the_new_key_so_the_old_one_can_go(
     ftp_source, provider, settings
 ):
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.webhooks.models import Subscription
+    from leadloop.webhooks.services import subscriptions as webhooks
+
+    hook, hook_secret = webhooks.create_subscription(
+        by=SYSTEM, url="https://hooks.example.net/in", events=["lead.created"]
+    )
     settings.LEADLOOP_SECRETS_KEYS = [NEW, OLD]
     before = ChannelSecret.objects.get().value_encrypted
     readable_meanwhile = channel_secrets.connection_settings(ftp_source, "ftp")["password"]
@@ -82,7 +89,9 @@ def test_rotation_re_encrypts_with_the_new_key_so_the_old_one_can_go(
     row = ChannelSecret.objects.get()
     provider.refresh_from_db()
     assert readable_meanwhile == "s3cret"
-    assert counts == {"channel_secrets": 1, "providers": 1}
+    assert counts == {"channel_secrets": 1, "providers": 1, "webhooks": 1}
+    hook_token = Subscription.objects.get(pk=hook.pk).secret_encrypted
+    assert Fernet(NEW.encode()).decrypt(hook_token.encode()) == hook_secret.encode()
     assert row.value_encrypted != before
     assert Fernet(NEW.encode()).decrypt(row.value_encrypted.encode()) == b"s3cret"
     assert channel_secrets.connection_settings(ftp_source, "ftp")["password"] == "s3cret"

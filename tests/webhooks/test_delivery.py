@@ -272,3 +272,21 @@ def test_a_new_secret_signs_from_then_on(subscribe, httpserver, source, admin):
     _verify(new, request)
     with pytest.raises(WebhookVerificationError):
         _verify(old, request)
+
+
+def test_an_unreachable_endpoint_costs_one_try_per_sweep_not_one_per_delivery(admin, source):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nobody listens once the socket is closed
+    services.create_subscription(
+        by=admin, url=f"http://127.0.0.1:{closed}/in", events=["lead.created"]
+    )
+    for _lead in range(3):
+        make_lead(source)
+
+    assert send_all() == 0
+    assert Attempt.objects.count() == 1
+    assert "Connection" in Attempt.objects.get().error
+    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [0, 0, 1]

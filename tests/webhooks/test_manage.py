@@ -40,7 +40,7 @@ def test_bad_addresses_are_refused_with_the_reason(admin, settings, url, message
 
 
 def test_events_must_be_known_and_at_least_one(admin):
-    with pytest.raises(ValidationFailed, match="Unknown event types: lead.exploded"):
+    with pytest.raises(ValidationFailed, match=r"Unknown event types: lead\.exploded"):
         services.create_subscription(
             by=admin, url="https://hooks.example.com/", events=["lead.exploded"]
         )

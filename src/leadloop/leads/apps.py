@@ -12,6 +12,9 @@ class LeadsConfig(AppConfig):
         from leadloop.accounts.selectors import is_staff_role
         from leadloop.core import navigation
         from leadloop.core.navigation import NavEntry
+        from leadloop.leads import events, webhook_feed
+
+        events.set_outbox(webhook_feed.write)
 
         navigation.register(
             NavEntry(10, _("Leads"), "leads:lead-list", "leads", "/leads/", navigation.everyone),

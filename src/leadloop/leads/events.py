@@ -57,6 +57,9 @@ class LeadEvent:
 Handler = Callable[[Sequence[LeadEvent]], None]
 
 _handlers: dict[EventName, list[Handler]] = defaultdict(list)
+# Writes the events outbound webhooks want inside the publishing transaction (webhook_feed.write,
+# set by LeadsConfig.ready; a setter rather than an import, so the two modules form no cycle).
+_outbox: Handler | None = None
 _recorders: list[list[LeadEvent]] = []
 
 
@@ -74,9 +77,8 @@ def publish(events: Iterable[LeadEvent]) -> None:
     """
     batch = list(events)
     if batch:
-        from leadloop.leads import webhook_feed
-
-        webhook_feed.write(batch)
+        if _outbox is not None:
+            _outbox(batch)
         transaction.on_commit(partial(_deliver, batch))
 
 
@@ -99,6 +101,12 @@ def _deliver(batch: list[LeadEvent]) -> None:
                     getattr(handler, "__qualname__", repr(handler)),
                     len(group),
                 )
+
+
+def set_outbox(writer: Handler | None) -> None:
+    """Have `writer` see every published batch in its transaction, before the commit."""
+    global _outbox
+    _outbox = writer
 
 
 def subscribers(name: EventName) -> list[Handler]:

@@ -26,7 +26,7 @@ EVENTS = ["lead.routed", "lead.claimed", "lead.partner_rejected"]
 class _Receiver(BaseHTTPRequestHandler):
     count = 0
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         type(self).count += 1
         busy = type(self).count == 2
@@ -34,7 +34,7 @@ class _Receiver(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b"busy, try later" if busy else b"received")
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 
