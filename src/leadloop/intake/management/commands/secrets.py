@@ -14,8 +14,8 @@ from leadloop.webhooks.services.subscriptions import reencrypt_secrets
 class Command(LeadloopCommand):
     help = (
         "Stored secrets (channel passwords, enrichment provider headers, webhook secrets): "
-        "generate-key prints a new LEADLOOP_SECRETS_KEYS key, rotate re-encrypts every secret with the first key, "
-        "list says which are stored (never their values)."
+        "generate-key prints a new LEADLOOP_SECRETS_KEYS key, rotate re-encrypts every secret "
+        "with the first key, list says which are stored (never their values)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
