@@ -78,6 +78,7 @@ bench-security: install
 # reps emptying a pool of 10,000, and speed to lead at 100 leads/s (SQLite and PostgreSQL).
 bench-distribution: install
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/webhooks.py --leads 500 --deliveries 1000
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles

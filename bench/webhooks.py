@@ -34,7 +34,7 @@ from leadloop.webhooks.services import outbox, subscriptions
 from django.test.utils import override_settings
 
 N = {leads}
-source = create_source(name="Bench", kind="api", by=SYSTEM)
+source = create_source(name="Bench", kind="api", by=SYSTEM).source
 
 def run(label):
     began = time.perf_counter()

@@ -110,23 +110,41 @@ def test_a_rolled_back_change_sends_nothing(subscribe, source):
     assert Delivery.objects.count() == 0
 
 
-def test_the_commit_queues_the_sending(subscribe, source, django_capture_on_commit_callbacks):
+def test_the_commit_queues_a_run_that_sends_everything_due(
+    subscribe, httpserver, source, django_capture_on_commit_callbacks
+):
     from django_tasks import default_task_backend
 
-    from leadloop.webhooks.tasks import deliver_task
+    from leadloop.webhooks.tasks import send_backlog_task
 
+    httpserver.expect_request("/hook").respond_with_data("ok")
     subscribe("lead.created")
     default_task_backend.clear()
     with django_capture_on_commit_callbacks(execute=True):
         make_lead(source)
-    queued = [
-        r.kwargs
-        for r in default_task_backend.results
-        if r.task.module_path.endswith("deliver_task")
+        make_lead(source)
+    results = default_task_backend.results
+    queued = [r.kwargs for r in results if r.task.module_path.endswith("send_backlog_task")]
+    # A run per commit here (the dummy backend cannot tell that one waits already); a run sends
+    # every due delivery, not those of its own commit only.
+    assert queued == [{}, {}]
+    assert send_backlog_task.call() == 2
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
+
+
+def test_a_long_backlog_is_sent_in_runs_that_queue_the_next(subscribe, httpserver, source):
+    from django_tasks import default_task_backend
+
+    httpserver.expect_request("/hook").respond_with_data("ok")
+    subscribe("lead.created")
+    for _lead in range(3):
+        make_lead(source)
+    default_task_backend.clear()
+    assert sending.send_backlog(budget_seconds=0.0) == 0  # no time: nothing sent, run queued
+    assert [r.task.module_path for r in default_task_backend.results] == [
+        "leadloop.webhooks.tasks.send_backlog_task"
     ]
-    assert queued == [{"delivery_ids": [Delivery.objects.get().pk]}]
-    assert deliver_task.call(**queued[0]) == 0  # nobody listens at /hook: retried later
-    assert Delivery.objects.get().state == DeliveryState.PENDING
+    assert sending.send_backlog() == 3
 
 
 def test_a_failing_endpoint_is_retried_on_the_schedule_with_the_same_id(

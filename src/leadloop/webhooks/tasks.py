@@ -13,6 +13,12 @@ def deliver_task(delivery_ids: list[int]) -> int:
 
 
 @retrying_task(max_attempts=3)
+def send_backlog_task() -> int:
+    """After a change that made deliveries: send everything due (queued once, not per change)."""
+    return sending.send_backlog()
+
+
+@retrying_task(max_attempts=3)
 def send_due_task() -> int:
     """Every minute: what a lost task left, retries whose wait has passed, abandoned sends."""
     return sending.send_due()

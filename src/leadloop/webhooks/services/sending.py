@@ -29,7 +29,7 @@ from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.core.secrets import SecretsKeyError, decrypt
 from leadloop.notifications.services import notify
 from leadloop.webhooks.models import Attempt, Delivery, DeliveryState, Subscription
-from leadloop.webhooks.services.outbox import queue
+from leadloop.webhooks.services.outbox import queue, queue_backlog
 
 logger = logging.getLogger(__name__)
 
@@ -200,16 +200,20 @@ def _tell_admins(subscription: Subscription, *, now: dt.datetime) -> None:
     )
 
 
-def _send_batch(delivery_ids: list[int], *, at: dt.datetime | None, budget_seconds: float) -> int:
-    """Try each delivery in turn; after an endpoint could not be reached at all (refused, timed
-    out), skip its other deliveries in this batch: they stay due, and the next sweep tries one
-    again, so a dead endpoint costs one time-out a minute instead of one per delivery."""
+def _try_each(
+    delivery_ids: list[int], *, at: dt.datetime | None, down: set[int], deadline: float
+) -> tuple[int, bool]:
+    """Try each delivery in turn: (how many were delivered, whether time ran out).
+
+    After an endpoint could not be reached at all (refused, timed out) its other deliveries are
+    skipped in this run: they stay due, and the next run tries one again, so a dead endpoint
+    costs one time-out a run instead of one per delivery. `down` collects those endpoints.
+    """
     owner = dict(Delivery.objects.filter(pk__in=delivery_ids).values_list("pk", "subscription_id"))
-    down: set[int] = set()
-    started, sent = time.monotonic(), 0
+    sent = 0
     for delivery_id in delivery_ids:
-        if time.monotonic() - started > budget_seconds:
-            break
+        if time.monotonic() > deadline:
+            return sent, True
         if owner.get(delivery_id) in down:
             continue
         state = send(delivery_id, at=at)
@@ -220,28 +224,57 @@ def _send_batch(delivery_ids: list[int], *, at: dt.datetime | None, budget_secon
             and Delivery.objects.filter(pk=delivery_id, last_status__isnull=True).exists()
         ):
             down.add(owner[delivery_id])
-    return sent
+    return sent, False
+
+
+def _sweep(
+    *, at: dt.datetime | None, limit: int, budget_seconds: float, until_empty: bool
+) -> tuple[int, bool]:
+    """Send due deliveries, `limit` at a time (until none is due with `until_empty`): (how many
+    were delivered, whether some were left because the time ran out)."""
+    deadline = time.monotonic() + budget_seconds
+    Delivery.objects.filter(
+        state=DeliveryState.SENDING, changed_at__lt=(at or timezone.now()) - STALE_SENDING
+    ).update(state=DeliveryState.PENDING, next_attempt_at=at or timezone.now())
+    down: set[int] = set()
+    sent = 0
+    while True:
+        now = at or timezone.now()
+        due = list(
+            Delivery.objects.filter(
+                state=DeliveryState.PENDING,
+                next_attempt_at__lte=now,
+                subscription__is_active=True,
+            )
+            .exclude(subscription_id__in=down)
+            .order_by("next_attempt_at", "id")
+            .values_list("pk", flat=True)[:limit]
+        )
+        got, out_of_time = _try_each(due, at=at, down=down, deadline=deadline)
+        sent += got
+        if out_of_time:
+            return sent, True
+        if not until_empty or len(due) < limit:
+            return sent, False
 
 
 def send_due(
     *, at: dt.datetime | None = None, limit: int = 200, budget_seconds: float = 45.0
 ) -> int:
-    """Send what is due (a lost task's work, retries whose wait has passed) and take back sends a
+    """One sweep: what is due (a lost task's work, retries whose wait has passed) and sends a
     dead worker left; stops after `budget_seconds` so a dead endpoint cannot hold the worker."""
-    now = at or timezone.now()
-    Delivery.objects.filter(state=DeliveryState.SENDING, changed_at__lt=now - STALE_SENDING).update(
-        state=DeliveryState.PENDING, next_attempt_at=now
-    )
-    due = list(
-        Delivery.objects.filter(
-            state=DeliveryState.PENDING, next_attempt_at__lte=now, subscription__is_active=True
-        )
-        .order_by("next_attempt_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return _send_batch(due, at=now, budget_seconds=budget_seconds)
+    return _sweep(at=at, limit=limit, budget_seconds=budget_seconds, until_empty=False)[0]
+
+
+def send_backlog(*, budget_seconds: float = 30.0) -> int:
+    """The sending task: everything due, a few hundred at a time; past `budget_seconds` it queues
+    itself again (unless a run already waits) and lets the worker take other tasks first."""
+    sent, more = _sweep(at=None, limit=200, budget_seconds=budget_seconds, until_empty=True)
+    if more:
+        queue_backlog()
+    return sent
 
 
 def send_many(delivery_ids: list[int]) -> int:
-    """The task's work: try each delivery that is due; how many were delivered."""
-    return _send_batch(delivery_ids, at=None, budget_seconds=120.0)
+    """A retry's task: try these deliveries if they are due; how many were delivered."""
+    return _try_each(delivery_ids, at=None, down=set(), deadline=time.monotonic() + 120.0)[0]
