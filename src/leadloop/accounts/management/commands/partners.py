@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import argparse
 from typing import Any
 
 from django.core.management.base import CommandParser
@@ -26,10 +27,13 @@ class Command(LeadloopCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         actions = parser.add_subparsers(dest="action", required=True)
-        actions.add_parser("list", help="Every partner organisation and its field list.")
+        listing = actions.add_parser("list", help="Every partner organisation and its field list.")
         fields = actions.add_parser(
             "fields", help="Show (or with --set, set) the lead fields a partner's users see."
         )
+        for sub in (listing, fields):
+            # --json after the action too; SUPPRESS keeps one given before it.
+            sub.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
         fields.add_argument("name", help="The partner organisation's name.")
         fields.add_argument(
             "--set",
