@@ -17,6 +17,7 @@ FRIENDLY = {
     "audit": "Read the audit log: who viewed, exported or changed what.",
     "unlock": "Lift a login lockout of a user or an address.",
     "defaults": "Show or set the deployment's language, country, currency and time zone.",
+    "partners": "Partner organisations and the lead fields their users see.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
     "submissions": "The intake queue: list, show and reprocess what arrived.",

@@ -3,6 +3,7 @@ other role gets 403 and nothing changes."""
 
 import pytest
 
+from leadloop.accounts.lead_fields import DEFAULT_VISIBLE
 from leadloop.accounts.models import AuditAction, AuditEvent, PartnerOrganization, Team
 from leadloop.leads.models import LostReason
 
@@ -87,7 +88,12 @@ def test_an_admin_adds_and_deactivates_a_partner(api_client_for, admin):
     )
 
     assert made.status_code == 201
-    assert changed.json() == {"id": partner_id, "name": "Acme Leads", "is_active": False}
+    assert changed.json() == {
+        "id": partner_id,
+        "name": "Acme Leads",
+        "is_active": False,
+        "visible_fields": list(DEFAULT_VISIBLE),
+    }
     assert AuditEvent.objects.filter(target_type="partner", target_id=str(partner_id)).count() == 2
 
 

@@ -10,6 +10,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from leadloop.accounts import services as accounts_services
+from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.distribution import services
 from leadloop.distribution.models import OfferState, Outcome, PartnerOffer, RouteDecision
@@ -199,3 +201,26 @@ def test_the_api_answers_offers(api_client_for, source, partners):
     assert rejected.json()["lead"] == f"#{offer.lead_id}"
     assert again.status_code == 409
     assert RouteDecision.objects.filter(outcome=Outcome.PARTNER).count() == 1
+
+
+def test_a_partner_that_is_not_shown_names_reads_leads_by_number(
+    logged_in_client, api_client_for, source, partners
+):
+    first, _second = partners
+    accounts_services.change_partner(
+        first, by=SYSTEM, name=first.name, is_active=True, visible_fields=["city"]
+    )
+    user = make_user(Role.PARTNER, partner=first)
+
+    lead = ready_lead(source, country="BE", last_name="Peeters", city="Gent")
+    services.route_lead(lead.pk)
+    page = logged_in_client(user).get(reverse("distribution:offers")).content.decode()
+    offers = api_client_for(user).get("/api/v1/distribution/offers").json()
+
+    assert Notification.objects.get(user=user).title == (
+        f"New lead for your organisation: #{lead.pk}"
+    )
+    assert "Peeters" not in page
+    assert f"#{lead.pk}" in page
+    assert "Gent" in page
+    assert offers[0]["lead"] == f"#{lead.pk}"

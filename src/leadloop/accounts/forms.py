@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.defaults import Defaults, country_codes, currency_codes, time_zones
+from leadloop.accounts.lead_fields import GROUPS, LEAD_FIELDS
 from leadloop.accounts.models import Role, Team, User
 from leadloop.accounts.selectors import (
     get_defaults,
@@ -202,6 +203,36 @@ class PartnerForm(ServiceForm):
 
     name = forms.CharField(label=_("Name"), max_length=200)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+
+
+class PartnerEditForm(PartnerForm):
+    """A partner organisation as its edit page changes it: also the lead fields its users see."""
+
+    # Not `visible_fields`: that name is a method of every Django form.
+    lead_fields = forms.MultipleChoiceField(
+        label=_("Lead fields its users see"),
+        required=False,
+        choices=[(field.key, field.label) for field in LEAD_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Its users see only these fields of the leads routed to it: on the lead pages, in "
+            "the lead list and its search, in exports and through the API. Status, owner, dates "
+            "and their own timeline entries are always shown."
+        ),
+    )
+
+    def field_groups(self) -> list[tuple[str, list[Any]]]:
+        """The checkboxes grouped as the catalogue groups them (contact, address, …)."""
+        boxes = {box.data["value"]: box for box in self["lead_fields"]}
+        return [
+            (str(label), [boxes[f.key] for f in LEAD_FIELDS if f.group == group])
+            for group, label in GROUPS.items()
+        ]
+
+    def apply_service_error(self, exc: LeadloopError) -> None:
+        if isinstance(exc, ValidationFailed) and "visible_fields" in exc.errors:
+            exc.errors["lead_fields"] = exc.errors.pop("visible_fields")
+        super().apply_service_error(exc)
 
 
 def _babel_locale() -> Locale:

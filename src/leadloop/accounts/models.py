@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leadloop.accounts.lead_fields import FieldView, default_visible_fields, field_view
+
 
 class Role(models.TextChoices):
     ADMIN = "admin", _("Admin")
@@ -24,6 +26,10 @@ class PartnerOrganization(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Keys from `lead_fields.LEAD_FIELDS`: what of its leads the organisation's users see.
+    visible_fields = models.JSONField(
+        _("fields its users see"), default=default_visible_fields, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -32,6 +38,11 @@ class PartnerOrganization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def field_view(self) -> FieldView:
+        """The lead fields this organisation's users are shown."""
+        return field_view(self.visible_fields)
 
 
 class Team(models.Model):

@@ -159,14 +159,19 @@ def writable_lead_fields(actor: Actor) -> frozenset[str] | None:
     """The lead input fields `actor` may set on a lead it can see; None: every field.
 
     Staff (and the system, and a source key through its mapping) may set every field; a partner
-    user only `PARTNER_LEAD_FIELDS`; an inactive user none.
+    user those of `PARTNER_LEAD_FIELDS` their organisation lets them see (a field they cannot
+    read they cannot overwrite either); an inactive user none.
     """
     if not isinstance(actor, User):
         return None
     if not actor.is_active:
         return frozenset()
     if actor.role == Role.PARTNER:
-        return PARTNER_LEAD_FIELDS
+        partner = actor.partner if actor.partner_id else None
+        hidden = partner.field_view.hidden_columns if partner is not None else frozenset()
+        # The input "phone" writes the columns phone_raw and phone_e164.
+        inputs = hidden | ({"phone"} if "phone_raw" in hidden else set())
+        return PARTNER_LEAD_FIELDS - inputs
     return None
 
 

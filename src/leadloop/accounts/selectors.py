@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
 from leadloop.accounts.defaults import Defaults as Defaults
 from leadloop.accounts.defaults import get_defaults as get_defaults
+from leadloop.accounts.lead_fields import ALL_FIELDS, FieldView
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import ROLES, Permission, can, require
 from leadloop.errors import NotFound, ValidationFailed
@@ -45,6 +46,15 @@ def lead_visibility(actor: Actor) -> Q:
     if role == Role.PARTNER and actor.partner_id:
         return Q(owner_partner_id=actor.partner_id)
     return NOTHING
+
+
+def lead_fields_for(actor: Actor) -> FieldView:
+    """Which of a visible lead's fields `actor` is shown: every field, except for a partner
+    user, who sees what their organisation's list says (`lead_fields`). The organisation is read
+    once per actor object (Django caches it on the user), so lists stay at a flat query count."""
+    if isinstance(actor, User) and actor.role == Role.PARTNER and actor.partner is not None:
+        return actor.partner.field_view
+    return ALL_FIELDS
 
 
 def lead_visibility_within(actor: Actor, subset: Q) -> Q:
@@ -263,6 +273,14 @@ def get_partner_for_admin(actor: Actor, partner_id: int) -> PartnerOrganization:
     partner = list_partners(actor).filter(pk=partner_id).first()
     if partner is None:
         raise NotFound(_("No such partner organisation."))
+    return partner
+
+
+def get_partner_by_name(actor: Actor, name: str) -> PartnerOrganization:
+    """The partner organisation called `name` (any case) to manage; NotFound otherwise."""
+    partner = list_partners(actor).filter(name__iexact=name.strip()).first() if name else None
+    if partner is None:
+        raise NotFound(_("No partner organisation called %(name)r.") % {"name": name})
     return partner
 
 

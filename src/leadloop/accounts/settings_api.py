@@ -1,5 +1,6 @@
 """/api/v1/teams, /api/v1/partners and /api/v1/defaults: what the settings pages manage, for
-admins (MANAGE_USERS); everyone else gets 403. Each change is audited by its service."""
+admins (MANAGE_USERS); everyone else gets 403. Each change is audited by its service.
+/api/v1/partners/fields lists the keys a partner's `visible_fields` may hold."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import ConfigDict, Field
 from leadloop.accounts import selectors, services
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.defaults import Defaults
+from leadloop.accounts.lead_fields import DEFAULT_VISIBLE, GROUPS, LEAD_FIELDS
 from leadloop.accounts.models import PartnerOrganization, Team, User
 from leadloop.accounts.permissions import Permission, require
 from leadloop.errors import ValidationFailed
@@ -112,19 +114,39 @@ class PartnerOut(Schema):
     id: int
     name: str
     is_active: bool
+    visible_fields: list[str] = Field(
+        description="Keys of the lead fields its users see (GET /api/v1/partners/fields)"
+    )
 
 
 class PartnerIn(Strict):
     name: str = Field(max_length=200)
+    visible_fields: list[str] | None = Field(None, description="The default list when left out")
 
 
 class PartnerChangeIn(Strict):
     name: str | None = Field(None, max_length=200)
     is_active: bool | None = Field(None, description="An inactive partner gets no new leads")
+    visible_fields: list[str] | None = Field(
+        None, description="Exactly these keys; an unknown key is refused (422)"
+    )
+
+
+class LeadFieldOut(Schema):
+    key: str
+    label: str
+    group: str
+    group_label: str
+    is_default: bool
 
 
 def partner_out(partner: PartnerOrganization) -> PartnerOut:
-    return PartnerOut(id=partner.pk, name=partner.name, is_active=partner.is_active)
+    return PartnerOut(
+        id=partner.pk,
+        name=partner.name,
+        is_active=partner.is_active,
+        visible_fields=list(partner.visible_fields or []),
+    )
 
 
 @partners.get("", response=list[PartnerOut], summary="Every partner organisation (admins)")
@@ -132,19 +154,46 @@ def list_partners(request: HttpRequest) -> list[PartnerOut]:
     return [partner_out(p) for p in selectors.list_partners(_admin(request))]
 
 
+@partners.get(
+    "/fields", response=list[LeadFieldOut], summary="The lead fields a partner's list may show"
+)
+def list_lead_fields(request: HttpRequest) -> list[LeadFieldOut]:
+    _admin(request)
+    return [
+        LeadFieldOut(
+            key=field.key,
+            label=str(field.label),
+            group=field.group,
+            group_label=str(GROUPS[field.group]),
+            is_default=field.key in DEFAULT_VISIBLE,
+        )
+        for field in LEAD_FIELDS
+    ]
+
+
 @partners.post("", response={201: PartnerOut}, summary="Add a partner organisation")
 def create_partner(request: HttpRequest, payload: PartnerIn) -> Status[PartnerOut]:
     actor = _admin(request)
-    return Status(201, partner_out(services.create_partner(by=actor, name=payload.name)))
+    partner = services.create_partner(
+        by=actor, name=payload.name, visible_fields=payload.visible_fields
+    )
+    return Status(201, partner_out(partner))
 
 
-@partners.patch("/{partner_id}", response=PartnerOut, summary="Rename or (de)activate a partner")
+@partners.patch(
+    "/{partner_id}",
+    response=PartnerOut,
+    summary="Rename or (de)activate a partner, or set the fields its users see",
+)
 def update_partner(request: HttpRequest, partner_id: int, payload: PartnerChangeIn) -> PartnerOut:
     actor = _admin(request)
     partner = selectors.get_partner_for_admin(actor, partner_id)
     name = partner.name if payload.name is None else payload.name
     active = partner.is_active if payload.is_active is None else payload.is_active
-    return partner_out(services.change_partner(partner, by=actor, name=name, is_active=active))
+    changed = services.change_partner(
+        partner, by=actor, name=name, is_active=active, visible_fields=payload.visible_fields
+    )
+    return partner_out(changed)
 
 
 # --- Deployment defaults -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from leadloop.accounts import selectors, services
 from leadloop.accounts.forms import (
     ApiKeyForm,
     DefaultsForm,
+    PartnerEditForm,
     PartnerForm,
     ServiceForm,
     SetPasswordForm,
@@ -236,8 +237,12 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
     actor = _admin(request)
     partner = selectors.get_partner_for_admin(actor, partner_id)
-    initial = {"name": partner.name, "is_active": partner.is_active}
-    form = PartnerForm(request.POST or None, initial=initial)
+    initial = {
+        "name": partner.name,
+        "is_active": partner.is_active,
+        "lead_fields": list(partner.visible_fields or []),
+    }
+    form = PartnerEditForm(request.POST or None, initial=initial)
     return edit_page(
         request,
         form,
@@ -246,6 +251,7 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
             by=actor,
             name=form.cleaned_data["name"],
             is_active=form.cleaned_data["is_active"],
+            visible_fields=form.cleaned_data["lead_fields"],
         ),
         template="accounts/partner_edit.html",
         context={"target": partner},

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from leadloop.accounts.lead_fields import ALL_FIELDS, FieldView
 from leadloop.leads.models import Lead
 from leadloop.leads.selectors import DEFAULT_SORT, LeadFilters
 
@@ -73,38 +74,40 @@ def _name(obj: Any) -> str:
     return getattr(obj, "display_name", None) or str(obj)
 
 
-def columns() -> list[tuple[str, Callable[[Lead], Any]]]:
-    """The exported columns: header (in the user's language) and how to read the value."""
-    return [
-        ("ID", lambda lead: lead.pk),
-        (_("First name"), lambda lead: lead.first_name),
-        (_("Last name"), lambda lead: lead.last_name),
-        (_("E-mail"), lambda lead: lead.email),
-        (_("Phone"), lambda lead: lead.phone_e164 or lead.phone_raw),
-        (_("Company"), lambda lead: lead.company_name),
-        (_("Organisation"), lambda lead: _name(lead.organization)),
-        (_("Job title"), lambda lead: lead.job_title),
-        (_("Street"), lambda lead: lead.street),
-        (_("House number"), lambda lead: lead.house_number),
-        (_("Postal code"), lambda lead: lead.postal_code),
-        (_("City"), lambda lead: lead.city),
-        (_("Country"), lambda lead: lead.country),
-        (_("Status"), lambda lead: lead.get_status_display()),
-        (_("Fit grade"), lambda lead: lead.fit_grade),
-        (_("Engagement score"), lambda lead: lead.engagement_score),
-        (_("Assigned to"), lambda lead: _name(lead.assigned_to)),
-        (_("Team"), lambda lead: _name(lead.team)),
-        (_("Partner"), lambda lead: _name(lead.owner_partner)),
-        (_("Source"), lambda lead: _name(lead.source)),
-        (_("Campaign"), lambda lead: _name(lead.campaign)),
-        (_("UTM source"), lambda lead: lead.utm_source),
-        (_("UTM medium"), lambda lead: lead.utm_medium),
-        (_("UTM campaign"), lambda lead: lead.utm_campaign),
-        (_("Potential revenue"), lambda lead: lead.potential_revenue),
-        (_("Currency"), lambda lead: lead.currency),
-        (_("Created"), lambda lead: lead.created_at),
-        (_("Updated"), lambda lead: lead.updated_at),
+def columns(shown: FieldView = ALL_FIELDS) -> list[tuple[str, Callable[[Lead], Any]]]:
+    """The exported columns: header (in the user's language) and how to read the value. A
+    column of a field the reader is not shown (a partner's list) is left out altogether."""
+    keyed: list[tuple[str | None, str, Callable[[Lead], Any]]] = [
+        (None, "ID", lambda lead: lead.pk),
+        ("name", _("First name"), lambda lead: lead.first_name),
+        ("name", _("Last name"), lambda lead: lead.last_name),
+        ("email", _("E-mail"), lambda lead: lead.email),
+        ("phone", _("Phone"), lambda lead: lead.phone_e164 or lead.phone_raw),
+        ("company", _("Company"), lambda lead: lead.company_name),
+        ("company", _("Organisation"), lambda lead: _name(lead.organization)),
+        ("job_title", _("Job title"), lambda lead: lead.job_title),
+        ("street", _("Street"), lambda lead: lead.street),
+        ("street", _("House number"), lambda lead: lead.house_number),
+        ("postal_code", _("Postal code"), lambda lead: lead.postal_code),
+        ("city", _("City"), lambda lead: lead.city),
+        ("country", _("Country"), lambda lead: lead.country),
+        (None, _("Status"), lambda lead: lead.get_status_display()),
+        ("grade", _("Fit grade"), lambda lead: lead.fit_grade),
+        ("scores", _("Engagement score"), lambda lead: lead.engagement_score),
+        (None, _("Assigned to"), lambda lead: _name(lead.assigned_to)),
+        (None, _("Team"), lambda lead: _name(lead.team)),
+        (None, _("Partner"), lambda lead: _name(lead.owner_partner)),
+        ("source", _("Source"), lambda lead: _name(lead.source)),
+        ("source", _("Campaign"), lambda lead: _name(lead.campaign)),
+        ("tracking", _("UTM source"), lambda lead: lead.utm_source),
+        ("tracking", _("UTM medium"), lambda lead: lead.utm_medium),
+        ("tracking", _("UTM campaign"), lambda lead: lead.utm_campaign),
+        ("revenue", _("Potential revenue"), lambda lead: lead.potential_revenue),
+        (None, _("Currency"), lambda lead: lead.currency),
+        (None, _("Created"), lambda lead: lead.created_at),
+        (None, _("Updated"), lambda lead: lead.updated_at),
     ]
+    return [(header, get) for key, header, get in keyed if key is None or shown.shows(key)]
 
 
 def describe_filters(filters: LeadFilters) -> dict[str, Any]:
@@ -149,12 +152,16 @@ class _Echo:
 
 
 def csv_response(
-    leads: Iterable[Lead], *, filename: str = "leads.csv", delimiter: str | None = None
+    leads: Iterable[Lead],
+    *,
+    filename: str = "leads.csv",
+    delimiter: str | None = None,
+    shown: FieldView = ALL_FIELDS,
 ) -> StreamingHttpResponse:
     """The leads as a streamed CSV download (UTF-8 with BOM, so Excel reads accents right), with
     `delimiter` or the one Excel expects in the active language; numbers are written with the
-    decimal comma when the delimiter is a semicolon."""
-    cols = columns()
+    decimal comma when the delimiter is a semicolon. Only the columns `shown` allows."""
+    cols = columns(shown)
     # The stream is written after the view returns, when the middleware has reset the zone.
     zone = timezone.get_current_timezone()
     delimiter = delimiter or default_delimiter()
@@ -171,11 +178,14 @@ def csv_response(
     return response
 
 
-def xlsx_response(leads: Iterable[Lead], *, filename: str = "leads.xlsx") -> FileResponse:
-    """The leads as an XLSX download, written row by row (constant memory) to a temporary file."""
+def xlsx_response(
+    leads: Iterable[Lead], *, filename: str = "leads.xlsx", shown: FieldView = ALL_FIELDS
+) -> FileResponse:
+    """The leads as an XLSX download, written row by row (constant memory) to a temporary file;
+    only the columns `shown` allows."""
     import xlsxwriter
 
-    cols = columns()
+    cols = columns(shown)
     zone = timezone.get_current_timezone()
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
     workbook = xlsxwriter.Workbook(

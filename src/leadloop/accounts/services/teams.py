@@ -6,11 +6,14 @@ team or partner organisation, with what changed (names and ids, no personal data
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
+from leadloop.accounts.lead_fields import clean_field_keys, default_visible_fields
 from leadloop.accounts.models import AuditAction, AuditTarget, PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, require
 from leadloop.errors import ValidationFailed
@@ -113,28 +116,54 @@ def change_team(
 
 
 @transaction.atomic
-def create_partner(*, by: Actor, name: str) -> PartnerOrganization:
-    """A new partner organisation (leads can be routed to it, its users log in)."""
+def create_partner(
+    *, by: Actor, name: str, visible_fields: Iterable[str] | None = None
+) -> PartnerOrganization:
+    """A new partner organisation (leads can be routed to it, its users log in); its users see
+    `visible_fields` of their leads, the default list when not given."""
     require(by, Permission.MANAGE_USERS)
-    partner = PartnerOrganization.objects.create(
-        name=_clean_name(name, model=PartnerOrganization, pk=None)
+    fields = (
+        default_visible_fields() if visible_fields is None else clean_field_keys(visible_fields)
     )
-    _audit(partner, by=by, data={"change": "created"})
+    partner = PartnerOrganization.objects.create(
+        name=_clean_name(name, model=PartnerOrganization, pk=None), visible_fields=fields
+    )
+    _audit(partner, by=by, data={"change": "created", "visible_fields": fields})
     return partner
 
 
 @transaction.atomic
 def change_partner(
-    partner: PartnerOrganization, *, by: Actor, name: str, is_active: bool
+    partner: PartnerOrganization,
+    *,
+    by: Actor,
+    name: str,
+    is_active: bool,
+    visible_fields: Iterable[str] | None = None,
 ) -> PartnerOrganization:
-    """Rename a partner organisation, or (de)activate it: an inactive one gets no new leads."""
+    """Rename a partner organisation, (de)activate it (an inactive one gets no new leads), or
+    set which lead fields its users see (`lead_fields` keys; None leaves the list as it is).
+
+    An unknown key is refused (ValidationFailed) before anything changes. The audit entry names
+    the keys added and removed.
+    """
     require(by, Permission.MANAGE_USERS)
     locked = PartnerOrganization.objects.select_for_update().get(pk=partner.pk)
     clean = _clean_name(name, model=PartnerOrganization, pk=locked.pk)
-    changed = [f for f, v in (("name", clean), ("is_active", is_active)) if getattr(locked, f) != v]
+    fields = locked.visible_fields if visible_fields is None else clean_field_keys(visible_fields)
+    wanted = (("name", clean), ("is_active", is_active), ("visible_fields", fields))
+    changed = [f for f, v in wanted if getattr(locked, f) != v]
     if not changed:
         return locked
-    locked.name, locked.is_active = clean, is_active
+    before = set(locked.visible_fields or ())
+    locked.name, locked.is_active, locked.visible_fields = clean, is_active, fields
     locked.save(update_fields=changed)
-    _audit(locked, by=by, data={"change": "changed", "fields": changed, "is_active": is_active})
+    data: dict[str, object] = {"change": "changed", "fields": changed, "is_active": is_active}
+    if "visible_fields" in changed:
+        data.update(
+            visible_fields=fields,
+            shown=sorted(set(fields) - before),
+            hidden=sorted(before - set(fields)),
+        )
+    _audit(locked, by=by, data=data)
     return locked

@@ -7,27 +7,30 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from leadloop.accounts.selectors import is_staff_role
 from leadloop.assessment import services
 from leadloop.assessment.review import selectors as review_selectors
-from leadloop.errors import NotAllowed
+from leadloop.errors import NotAllowed, NotFound
 from leadloop.leads import selectors as leads_selectors
 
 router = Router()
 
 
 class AssessmentOut(Schema):
+    """A partner user gets null for what their organisation's field list hides."""
+
     lead_id: int
     status: str
     hold: str | None
-    fit_grade: str
-    fit_points: int
-    engagement_score: int
+    fit_grade: str | None
+    fit_points: int | None
+    engagement_score: int | None
     predictive_score: float | None
     fraud_score: int | None
-    priority: int
+    priority: int | None
     sales_ready: bool
     readiness: str
     findings: list[dict[str, Any]]
@@ -52,16 +55,17 @@ class EventIn(Schema):
 def _out(lead: Any) -> AssessmentOut:
     view = review_selectors.assessment_view(lead)
     doc = lead.assessment if isinstance(lead.assessment, dict) else {}
+    grade, scores = lead.shown.shows("grade"), lead.shown.shows("scores")
     return AssessmentOut(
         lead_id=lead.pk,
         status=lead.status,
         hold=lead.hold,
-        fit_grade=lead.fit_grade,
-        fit_points=int(doc.get("fit_points") or 0),
-        engagement_score=lead.engagement_score,
+        fit_grade=lead.fit_grade if grade else None,
+        fit_points=int(doc.get("fit_points") or 0) if grade else None,
+        engagement_score=lead.engagement_score if scores else None,
         predictive_score=lead.predictive_score,
         fraud_score=lead.fraud_score,
-        priority=lead.priority,
+        priority=lead.priority if scores else None,
         sales_ready=bool(view.readiness.get("sales_ready")),
         readiness=str(view.readiness.get("summary", "")),
         findings=[f for stage in view.stages for f in stage.findings],
@@ -82,7 +86,11 @@ def _staff(request: HttpRequest) -> Any:
 
 @router.get("/leads/{lead_id}", response=AssessmentOut, summary="A lead's assessment")
 def get_assessment(request: HttpRequest, lead_id: int) -> AssessmentOut:
-    return _out(leads_selectors.get_lead_for(request.auth, lead_id))  # type: ignore[attr-defined]
+    """404 for a partner user whose organisation is not shown the findings."""
+    lead = leads_selectors.get_lead_for(request.auth, lead_id)  # type: ignore[attr-defined]
+    if not lead.shown.shows("findings"):
+        raise NotFound(_("This lead's assessment is not shared with your organisation."))
+    return _out(lead)
 
 
 @router.post("/leads/{lead_id}/reassess", response=AssessmentOut, summary="Assess a lead again")

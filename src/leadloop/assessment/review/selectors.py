@@ -30,6 +30,19 @@ STAGE_LABELS = {
 }
 
 
+# A partner reader (leads.selectors.hide_fields) sees a stage's findings only when their list
+# shows what those findings quote or judge: the e-mail domain, the phone's line type, the IP.
+STAGE_KEYS: dict[str, tuple[str, ...]] = {
+    "verify": ("email", "phone"),
+    "device": ("device",),
+    "fraud": ("fraud",),
+    "enrich": ("company", "email", "phone"),
+    "dedup": ("name", "email", "phone"),
+    "score": ("grade", "scores"),
+    "readiness": ("grade", "scores"),
+}
+
+
 # Highest fraud score first (a lead not scored yet counts as 0), newest first within a score.
 HELD_ORDER = Keyset(("fraud", "created_at"), ("int", "datetime"))
 # Counts past this say "1,000+": the badge and the tabs never count the whole table.
@@ -121,28 +134,39 @@ class AssessmentView:
 
 
 def assessment_view(lead: Lead) -> AssessmentView:
-    """The stored assessment with every message rendered in the active language."""
+    """The stored assessment with every message rendered in the active language; for a reader
+    who is not shown every field, without the stages and details about what is hidden."""
     doc = lead.assessment if isinstance(lead.assessment, dict) else {}
+    shown = lead.shown
+
+    def stage_shown(name: str) -> bool:
+        return all(shown.shows(key) for key in STAGE_KEYS.get(name, ()))
+
     grouped: dict[str, list[dict[str, Any]]] = {}
     for found in _dicts(doc.get("findings")):
         text = render(found)
-        shown = {**found, "message": text, "text": text}
-        grouped.setdefault(str(found.get("stage", "")), []).append(shown)
+        shown_found = {**found, "message": text, "text": text}
+        grouped.setdefault(str(found.get("stage", "")), []).append(shown_found)
     stages = [
         StageFindings(name, grouped[name], sum(int(f.get("points", 0)) for f in grouped[name]))
         for name in (*STAGE_ORDER, *sorted(set(grouped) - set(STAGE_ORDER)))
-        if name in grouped
+        if name in grouped and stage_shown(name)
     ]
+    raw = _dict(doc.get("raw"))
     return AssessmentView(
         stages=stages,
-        errors=list(_dicts(doc.get("errors"))),
-        device=_dict(doc.get("device")),
-        readiness=_shown_readiness(_dict(doc.get("readiness"))),
-        fraud=_dict(doc.get("fraud")),
-        duplicate=doc.get("duplicate") if isinstance(doc.get("duplicate"), dict) else None,
-        appended=_dict(doc.get("appended")),
-        raw=_dict(doc.get("raw")),
-        priority=_dict(doc.get("priority")),
+        errors=list(_dicts(doc.get("errors"))) if shown.everything else [],
+        device=_dict(doc.get("device")) if shown.shows("device") else {},
+        readiness=_shown_readiness(_dict(doc.get("readiness"))) if stage_shown("readiness") else {},
+        fraud=_dict(doc.get("fraud")) if shown.shows("fraud") else {},
+        duplicate=(
+            doc.get("duplicate")
+            if isinstance(doc.get("duplicate"), dict) and stage_shown("dedup")
+            else None
+        ),
+        appended=_dict(doc.get("appended")) if stage_shown("enrich") else {},
+        raw=raw if shown.everything else {},
+        priority=_dict(doc.get("priority")) if shown.shows("scores") else {},
         assessed=bool(doc),
     )
 

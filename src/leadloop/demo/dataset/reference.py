@@ -16,6 +16,7 @@ from faker import Faker
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.lead_fields import default_visible_fields
 from leadloop.accounts.models import Role, Team, User
 from leadloop.demo.dataset.world import (
     CAMPAIGNS,
@@ -24,6 +25,7 @@ from leadloop.demo.dataset.world import (
     INDUSTRIES,
     LEGAL_FORM,
     LOST_REASONS,
+    PARTNER_FIELDS,
     PARTNER_NAME,
     PARTNER_USER,
     SOURCES,
@@ -173,6 +175,15 @@ def _users() -> dict[str, User]:
         if role == Role.SALES_MANAGER and team is not None:
             accounts_services.get_or_create_team(name=team.name, manager=user)
     partner = accounts_services.get_or_create_partner(name=PARTNER_NAME)
+    if partner.visible_fields == default_visible_fields():
+        # A list an admin changed after an earlier demo run stays as they left it.
+        partner = accounts_services.change_partner(
+            partner,
+            by=SYSTEM,
+            name=partner.name,
+            is_active=partner.is_active,
+            visible_fields=PARTNER_FIELDS,
+        )
     username, first, last = PARTNER_USER
     existing = User.objects.filter(username=username).first()
     if existing is None:

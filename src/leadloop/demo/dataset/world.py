@@ -35,6 +35,24 @@ USERS = (
 )
 PARTNER_NAME = "Van Dijk Installatiepartners"
 PARTNER_USER = ("partner", "Ruben", "van Dijk")
+# What the partner's users see of their leads (accounts.lead_fields): contact details, the
+# address, the BANT answers and the deal numbers; not the source, grade, scores, findings,
+# fraud or device data, the raw payload or the staff's notes. Log in as "partner" to see it.
+PARTNER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "job_title",
+    "language",
+    "company",
+    "street",
+    "postal_code",
+    "city",
+    "country",
+    "bant",
+    "revenue",
+    "extra",
+)
 
 # (name, kind, default country, default language, share of all leads)
 SOURCES = (

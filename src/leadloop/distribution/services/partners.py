@@ -21,6 +21,7 @@ from leadloop.accounts.permissions import Permission, require
 from leadloop.distribution.models import OfferState, PartnerOffer, PartnerRouting
 from leadloop.distribution.services.actor import ROUTING
 from leadloop.errors import Conflict, NotFound, ValidationFailed
+from leadloop.leads import selectors as lead_selectors
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import EventName
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
@@ -57,6 +58,8 @@ def list_offers_for(actor: Actor) -> list[PartnerOffer]:
     offers = PartnerOffer.objects.filter(partner_id=actor.partner_id).select_related("lead")
     open_ = list(offers.filter(state=OfferState.OFFERED).order_by("respond_by", "id")[:200])
     answered = list(offers.exclude(state=OfferState.OFFERED).order_by("-offered_at", "-id")[:50])
+    # The page and the API name each lead by what the organisation's field list shows.
+    lead_selectors.hide_fields_for(actor, [found.lead for found in open_ + answered])
     return open_ + answered
 
 

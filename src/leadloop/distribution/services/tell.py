@@ -9,6 +9,7 @@ from django.utils.translation import gettext_noop
 
 from leadloop.accounts.models import Role, Team, User
 from leadloop.distribution.models import Outcome, RouteDecision
+from leadloop.leads import selectors as lead_selectors
 from leadloop.leads.models import Lead
 from leadloop.notifications.services import notify
 
@@ -29,13 +30,15 @@ def routed(lead: Lead, decision: RouteDecision, *, nobody_available: bool) -> No
             url=_url(lead),
             lead_id=lead.pk,
         )
-    elif decision.outcome == Outcome.PARTNER and decision.partner_id is not None:
+    elif decision.outcome == Outcome.PARTNER and decision.partner is not None:
+        # The partner's users read the lead's name as their organisation's field list allows.
+        shown = decision.partner.field_view
         notify(
             User.objects.filter(partner_id=decision.partner_id, role=Role.PARTNER),
             kind="lead_for_partner",
             title=gettext_noop("New lead for your organisation: %(lead)s"),
             body=gettext_noop("%(why)s"),
-            params=params,
+            params={**params, "lead": lead_selectors.lead_label_for(lead, shown)},
             url=_url(lead),
             lead_id=lead.pk,
         )

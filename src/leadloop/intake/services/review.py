@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, require
 from leadloop.core import secrets
-from leadloop.errors import Conflict, ValidationFailed
+from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.intake import channels
 from leadloop.intake.channels import ParseError
 from leadloop.intake.mapping import Candidate, MappingError, map_record, validate_mapping
@@ -163,6 +163,9 @@ def _give_up_after_attempts(submission_id: int) -> None:
 
 
 def original_for_lead(actor: Actor, lead_id: int) -> RawSubmission | None:
-    """The first submission a lead came from, if `actor` may see the lead."""
+    """The first submission a lead came from, if `actor` may see the lead and (a partner user)
+    their organisation shows the original; NotFound otherwise."""
     lead = leads_selectors.get_lead_for(actor, lead_id)
+    if not lead.shown.shows("original"):
+        raise NotFound(_("The original is not shared with your organisation."))
     return RawSubmission.objects.filter(lead=lead).order_by("received_at").first()

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.accounts.audit import record_audit
+from leadloop.accounts.lead_fields import FieldView
 from leadloop.accounts.models import AuditAction, AuditTarget, User
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads import entry, selectors, services
@@ -69,48 +70,51 @@ class Ref(Schema):
 
 
 class LeadOut(Schema):
+    """A lead. For a partner user the fields their organisation does not show are null, and
+    `hidden_fields` names their keys (accounts.lead_fields; empty for staff)."""
+
     id: int
-    first_name: str
-    last_name: str
-    email: str
-    phone: str
-    phone_e164: str
-    street: str
-    house_number: str
-    postal_code: str
-    city: str
-    region: str
-    country: str
-    job_title: str
-    language: str
-    company_name: str
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    phone_e164: str | None
+    street: str | None
+    house_number: str | None
+    postal_code: str | None
+    city: str | None
+    region: str | None
+    country: str | None
+    job_title: str | None
+    language: str | None
+    company_name: str | None
     organization: Ref | None
-    consent_purpose: str
+    consent_purpose: str | None
     consent_at: dt.datetime | None
-    consent_text_version: str
-    source: Ref
+    consent_text_version: str | None
+    source: Ref | None
     campaign: Ref | None
-    external_ref: str
-    utm_source: str
-    utm_medium: str
-    utm_campaign: str
-    utm_term: str
-    utm_content: str
-    referrer: str
-    landing_page: str
+    external_ref: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    utm_term: str | None
+    utm_content: str | None
+    referrer: str | None
+    landing_page: str | None
     status: str
     allowed_transitions: list[str]
     assigned_to: Ref | None
     team: Ref | None
     owner_partner: Ref | None
-    fit_grade: str
-    engagement_score: int
+    fit_grade: str | None
+    engagement_score: int | None
     predictive_score: float | None
-    priority: int
-    bant_budget: str
-    bant_authority: str
-    bant_need: str
-    bant_timeframe: str
+    priority: int | None
+    bant_budget: str | None
+    bant_authority: str | None
+    bant_need: str | None
+    bant_timeframe: str | None
     potential_revenue: Decimal | None
     probability: int | None
     weighted_revenue: Decimal | None
@@ -120,7 +124,7 @@ class LeadOut(Schema):
     first_contact_due_at: dt.datetime | None
     next_follow_up_at: dt.datetime | None
     last_contacted_at: dt.datetime | None
-    extra: dict[str, Any]
+    extra: dict[str, Any] | None
     created_at: dt.datetime
     updated_at: dt.datetime
     closed_at: dt.datetime | None
@@ -129,6 +133,9 @@ class LeadOut(Schema):
     objection_source: str | None
     can_receive_marketing: bool
     erased_at: dt.datetime | None
+    hidden_fields: list[str] = Field(
+        default_factory=list, description="Field keys not shown to you (null in this answer)"
+    )
 
 
 def _ref(obj: Any, label: str = "name") -> Ref | None:
@@ -152,7 +159,29 @@ def lead_out(lead: Lead, actor: Actor) -> LeadOut:
         allowed_transitions=selectors.list_allowed_moves(actor, lead),
         can_receive_marketing=selectors.can_receive_marketing(lead),
     )
+    shown = selectors.fields_shown_to(actor)
+    if not shown.everything:
+        for name in _hidden_out_fields(shown):
+            values[name] = None
+        values["hidden_fields"] = sorted(shown.hidden)
     return LeadOut(**values)
+
+
+# Answer fields that are not a column of the same name, by the key that covers them.
+_OUT_ALIASES = {
+    "phone": "phone",
+    "organization": "company",
+    "source": "source",
+    "campaign": "source",
+    "weighted_revenue": "revenue",
+}
+
+
+def _hidden_out_fields(shown: FieldView) -> list[str]:
+    columns = shown.hidden_columns
+    named = [name for name in LeadOut.model_fields if name in columns]
+    aliased = [name for name, key in _OUT_ALIASES.items() if not shown.shows(key)]
+    return named + aliased
 
 
 class LeadList(Schema):

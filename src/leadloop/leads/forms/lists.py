@@ -66,6 +66,14 @@ class LeadFilterForm(UIForm):
             data["show"] = "all" if data.get("status") else self.default_show
         super().__init__(data)
         self.actor = actor
+        # A partner user filters and sorts only on what their organisation shows them: the
+        # grade filter and the sorts by hidden fields are not offered (their values ignored).
+        shown = selectors.fields_shown_to(actor)
+        if not shown.shows("grade"):
+            cast(forms.ChoiceField, self.fields["grade"]).choices = []
+        cast(forms.ChoiceField, self.fields["sort"]).choices = [
+            (value, label) for value, label in SORT_CHOICES if selectors.sort_shown(shown, value)
+        ]
         self.users = list(list_assignable_users(actor))
         self.teams = list(list_teams(actor))
         self.sources = list(selectors.list_sources(actor))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leadloop.accounts.lead_fields import ALL_FIELDS, FieldView
 from leadloop.leads.models.catalog import Campaign, LostReason, Organization, Source
 from leadloop.leads.models.choices import BantAnswer, FitGrade, LeadHold, LeadStatus
 
@@ -323,6 +325,20 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or self.email or f"#{self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A row read for a partner user has its hidden fields blanked in memory
+        # (`selectors.hide_fields`); writing it back would erase them. Services reload the row.
+        if not self.shown.everything:
+            raise ValueError("A lead read with hidden fields cannot be saved; reload it.")
+        super().save(*args, **kwargs)
+
+    @property
+    def shown(self) -> FieldView:
+        """Which fields the reader this row was read for may see: all of them, unless a
+        selector read it for a partner user (`leads.selectors.hide_fields`)."""
+        view: FieldView = getattr(self, "_shown", ALL_FIELDS)
+        return view
 
     @property
     def is_erased(self) -> bool:

@@ -23,6 +23,14 @@ from leadloop.leads.selectors.catalog import (
     list_saved_views,
     list_sources,
 )
+from leadloop.leads.selectors.fields import (
+    fields_shown_to,
+    hide_fields,
+    hide_fields_for,
+    lead_label_for,
+    redact_timeline,
+    sort_shown,
+)
 from leadloop.leads.selectors.leads import (
     COUNT_BUDGET_MS,
     COUNT_CAP,
@@ -66,6 +74,7 @@ __all__ = [
     "can_move_leads_of",
     "can_receive_marketing",
     "count_leads",
+    "fields_shown_to",
     "find_lost_reason",
     "get_any_lost_reason",
     "get_campaign_for",
@@ -80,7 +89,10 @@ __all__ = [
     "get_organization_tree",
     "get_source_by_name",
     "get_source_for",
+    "hide_fields",
+    "hide_fields_for",
     "iter_leads_for_export",
+    "lead_label_for",
     "lead_record",
     "list_all_lost_reasons",
     "list_allowed_moves",
@@ -99,5 +111,7 @@ __all__ = [
     "list_sources",
     "list_timeline",
     "merged_lead_ids",
+    "redact_timeline",
+    "sort_shown",
     "timeline_records",
 ]

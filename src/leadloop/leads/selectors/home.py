@@ -17,6 +17,7 @@ from leadloop.accounts.models import User
 from leadloop.accounts.selectors import lead_visibility, lead_visibility_within
 from leadloop.leads.lifecycle import CLOSED, OWNED
 from leadloop.leads.models import Lead, LeadStatus
+from leadloop.leads.selectors.fields import fields_shown_to, hide_fields
 
 # A start page says "100+"; the exact number lives on the lead list.
 HOME_CAP = 100
@@ -110,13 +111,16 @@ def list_intake_today(actor: Actor, *, now: dt.datetime) -> list[SourceIntake]:
 
 
 def list_recent_leads(actor: Actor) -> list[Lead]:
-    """The newest leads the viewer may see (a partner: its own), newest first."""
-    return list(
+    """The newest leads the viewer may see (a partner: its own, with what its list hides
+    left blank), newest first."""
+    leads = list(
         Lead.objects.filter(lead_visibility(actor))
         .filter(merged_into__isnull=True)
         .select_related("source")
         .order_by("-created_at", "-id")[:HOME_LIST]
     )
+    hide_fields(leads, fields_shown_to(actor))
+    return leads
 
 
 def count_open(actor: Actor) -> Capped:

@@ -25,6 +25,14 @@ from leadloop.leads.models import (
     Organization,
 )
 from leadloop.leads.normalize import query_tokens
+from leadloop.leads.selectors.fields import (
+    fields_shown_to,
+    hide_fields,
+    redact_timeline,
+    refuse_hidden_filters,
+    search_shown_columns,
+    searches_everything,
+)
 
 # Sortable columns and how their cursor value is read back.
 SORTS: dict[str, Kind] = {
@@ -83,7 +91,11 @@ def _scoped(actor: Actor) -> QuerySet[Lead]:
 
 
 def get_lead_for(actor: Actor, lead_id: int) -> Lead:
-    """The lead with `lead_id` if `actor` may see it; NotFound otherwise (no hint it exists)."""
+    """The lead with `lead_id` if `actor` may see it; NotFound otherwise (no hint it exists).
+
+    For a partner user the fields their organisation does not show come back blank
+    (`fields.hide_fields`); such a row cannot be saved, and services reload what they change.
+    """
     lead = (
         _scoped(actor)
         .select_related(
@@ -100,6 +112,7 @@ def get_lead_for(actor: Actor, lead_id: int) -> Lead:
     )
     if lead is None:
         raise NotFound(_("No such lead."))
+    hide_fields([lead], fields_shown_to(actor))
     return lead
 
 
@@ -118,12 +131,16 @@ def get_lead_sent_by(actor: SourceActor, lead_id: int) -> Lead:
     return lead
 
 
-def _search(queryset: QuerySet[Lead], q: str) -> QuerySet[Lead]:
-    """Word-prefix search on name, e-mail, company and phone, through the database's text index."""
+def _search(queryset: QuerySet[Lead], q: str, *, actor: Actor) -> QuerySet[Lead]:
+    """Word-prefix search on name, e-mail, company and phone, through the database's text index;
+    for a partner who is not shown all four, a search of the columns they are shown."""
     words = query_tokens(q)
     if not words:
         # Punctuation alone ("*", "^") matches nothing rather than everything.
         return queryset.none() if q.strip() else queryset
+    view = fields_shown_to(actor)
+    if not searches_everything(view):
+        return search_shown_columns(queryset, words, view)
     if connection.vendor == "sqlite":
         match = " AND ".join(f'"{w}"*' for w in words)
         return queryset.filter(
@@ -135,6 +152,16 @@ def _search(queryset: QuerySet[Lead], q: str) -> QuerySet[Lead]:
 
 
 def _filtered(actor: Actor, filters: LeadFilters) -> QuerySet[Lead]:
+    refuse_hidden_filters(
+        fields_shown_to(actor),
+        given={
+            "source": filters.source,
+            "campaign": filters.campaign,
+            "grade": filters.grade,
+            "organization": filters.organization,
+        },
+        sort=filters.sort,
+    )
     # A lead merged into another lives on inside it: lists and searches show the survivor only.
     qs = _scoped(actor).filter(merged_into__isnull=True)
     if filters.status:
@@ -170,7 +197,7 @@ def _filtered(actor: Actor, filters: LeadFilters) -> QuerySet[Lead]:
     if filters.ids:
         qs = qs.filter(pk__in=filters.ids)
     if filters.q:
-        qs = _search(qs, filters.q)
+        qs = _search(qs, filters.q, actor=actor)
     return qs
 
 
@@ -206,6 +233,7 @@ def list_leads(
         limit=limit,
         load=Lead.objects.select_related(*PAGE_RELATIONS).in_bulk,
     )
+    hide_fields(page.items, fields_shown_to(actor))
     return LeadPage(
         items=page.items,
         next_cursor=page.next_cursor,
@@ -238,7 +266,8 @@ def count_leads(
 
 
 def iter_leads_for_export(actor: Actor, filters: LeadFilters, *, limit: int) -> QuerySet[Lead]:
-    """The leads an export writes, in list order, at most `limit` of them."""
+    """The leads an export writes, in list order, at most `limit` of them (the export leaves
+    out the columns `fields_shown_to(actor)` hides)."""
     name, descending = _parse_sort(filters.sort or DEFAULT_SORT)
     order = [f"-{name}", "-id"] if descending else [name, "id"]
     return (
@@ -257,14 +286,15 @@ def list_leads_by_ids(actor: Actor, ids: list[int]) -> list[Lead]:
 
 def list_timeline(actor: Actor, lead_id: int, *, limit: int = 200) -> list[Activity]:
     """A lead's timeline, newest first, if `actor` may see the lead; it includes the history of
-    the leads merged into it."""
+    the leads merged into it. A partner user reads it without what their list hides."""
     lead = get_lead_for(actor, lead_id)
     ids = merged_lead_ids(lead.pk)
-    return list(
+    entries = (
         Activity.objects.filter(lead_id__in=ids)
         .select_related("actor_user")
         .order_by("-created_at", "-id")[:limit]
     )
+    return redact_timeline(entries, lead.shown)
 
 
 def merged_lead_ids(lead_id: int, *, depth: int = 5) -> list[int]:

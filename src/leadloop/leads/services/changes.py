@@ -105,6 +105,8 @@ def apply_changes(
     """
     if "status" in changes or "assigned_to" in changes or "assigned_to_id" in changes:
         raise ValueError("status and ownership change through transition() and assign_lead()")
+    if not lead.shown.everything:
+        raise ValueError("A lead read with hidden fields cannot be written; reload it.")
     now = at or timezone.now()
     fields = [name for name in changes if name not in DERIVED_FIELDS]
     for name in fields:

@@ -60,6 +60,7 @@ def _list_context(request: HttpRequest, data: QueryDict) -> dict[str, Any]:
         "bulk_assign": AssignForm(actor=actor, prefix="bulk"),
         "bulk_status": StatusForm(actor=actor, prefix="bulk"),
         "can_create": is_staff_role(actor),
+        "shown": selectors.fields_shown_to(actor),
         "can_move_leads": getattr(actor, "role", "")
         in (Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER),
     }
@@ -135,10 +136,11 @@ def lead_export(request: HttpRequest, fmt: str) -> HttpResponseBase:
         data={"format": fmt, "filters": exports.describe_filters(filters)},
         request=request,
     )
+    shown = selectors.fields_shown_to(actor)
     if fmt == "xlsx":
-        return exports.xlsx_response(rows)
+        return exports.xlsx_response(rows, shown=shown)
     return exports.csv_response(
-        rows, delimiter=exports.delimiter_from(request.GET.get("delimiter"))
+        rows, delimiter=exports.delimiter_from(request.GET.get("delimiter")), shown=shown
     )
 
 

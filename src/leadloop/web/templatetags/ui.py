@@ -167,22 +167,26 @@ def money(amount: Decimal | None, currency: str = "") -> str:
 
 @register.simple_tag
 def model_field(obj: Any, name: str, label: str = "") -> str:
-    """One label/value row of a detail card; choices show their label, times the user's zone."""
+    """One label/value row of a detail card; choices show their label, times the user's zone.
+    Nothing at all for a field the reader is not shown (a partner's list, `lead.shown`)."""
+    shown = getattr(obj, "shown", None)
+    if shown is not None and name in shown.hidden_columns:
+        return ""
     field = obj._meta.get_field(name)
     value = getattr(obj, name)
     if getattr(field, "choices", None):
-        shown: Any = getattr(obj, f"get_{name}_display")() if value != "" else ""
+        text: Any = getattr(obj, f"get_{name}_display")() if value != "" else ""
     elif isinstance(value, dt.datetime):
-        shown = date_format(timezone.localtime(value), "j M Y, H:i")
+        text = date_format(timezone.localtime(value), "j M Y, H:i")
     elif isinstance(value, Decimal):
-        shown = money(value, getattr(obj, "currency", ""))
+        text = money(value, getattr(obj, "currency", ""))
     elif isinstance(value, bool):
-        shown = _("Yes") if value else _("No")
+        text = _("Yes") if value else _("No")
     elif isinstance(value, float):
-        shown = decimal(value, 3)
+        text = decimal(value, 3)
     else:
-        shown = "" if value is None else value
-    if shown == "" or shown == "—":
+        text = "" if value is None else value
+    if text == "" or text == "—":
         return format_html(
             '<div class="kv"><dt>{}</dt><dd class="muted">—</dd></div>',
             label or capfirst(str(field.verbose_name)),
@@ -190,5 +194,5 @@ def model_field(obj: Any, name: str, label: str = "") -> str:
     return format_html(
         '<div class="kv"><dt>{}</dt><dd>{}</dd></div>',
         label or capfirst(str(field.verbose_name)),
-        shown,
+        text,
     )
