@@ -14,6 +14,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("send_notification_mail", dt.timedelta(minutes=1)),
         ("send_notification_digests", dt.timedelta(hours=1)),
         ("send_webhooks", dt.timedelta(minutes=1)),
+        ("prune_webhook_log", dt.timedelta(hours=24)),
         ("process_orphaned_submissions", dt.timedelta(minutes=1)),
         ("poll_feeds", dt.timedelta(minutes=10)),
         ("poll_ftp", dt.timedelta(minutes=5)),

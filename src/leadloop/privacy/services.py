@@ -38,6 +38,7 @@ from leadloop.leads.models import Lead, LeadStatus
 from leadloop.privacy import registry, selectors
 from leadloop.privacy.models import RetentionRule, RetentionTarget
 from leadloop.privacy.selectors import Person, PersonQuery
+from leadloop.webhooks.services import privacy as webhook_privacy
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def export_person(
     }
     for name, section in registry.SECTIONS.items():
         doc[name] = section.export(ids)
+    doc["webhooks"] = webhook_privacy.recipients_of(ids)
     # Which kind of query, never its value: the audit log must not hold the person's address.
     record_audit_many(
         actor=by,
@@ -179,6 +181,7 @@ def _erase(
     ) + intake_services.erase_submissions(submission_ids, at=at)
     for name, section in registry.SECTIONS.items():
         counts[name] = section.erase(ids, at)
+    counts["webhook_messages"] = webhook_privacy.erase_for_leads(ids, at)
     if counts["leads"]:
         transaction.on_commit(partial(_compact_later))
     record_audit_many(

@@ -18,6 +18,9 @@ class WebhooksConfig(AppConfig):
             schedule.PeriodicSpec(
                 "send_webhooks", timedelta(minutes=1), "leadloop.webhooks.tasks.send_due_task"
             ),
+            schedule.PeriodicSpec(
+                "prune_webhook_log", timedelta(hours=24), "leadloop.webhooks.tasks.prune_log_task"
+            ),
         )
         navigation.register(
             navigation.NavEntry(

@@ -50,6 +50,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        indexes = [models.Index(fields=["created_at"], name="webhook_message_created")]
 
     def __str__(self) -> str:
         return f"{self.msg_id} {self.type}"
@@ -95,6 +96,7 @@ class Delivery(models.Model):
                 condition=Q(state__in=["pending", "sending"]),
             ),
             models.Index(fields=["subscription", "-id"], name="webhook_delivery_log"),
+            models.Index(fields=["subscription", "state"], name="webhook_delivery_state"),
         ]
 
     def __str__(self) -> str:

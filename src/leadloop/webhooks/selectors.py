@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
@@ -19,10 +20,21 @@ def list_subscriptions_for(actor: Actor) -> QuerySet[Subscription]:
     """Every subscription with its waiting and given-up counts; none for anyone but an admin."""
     if not can_manage_webhooks(actor):
         return Subscription.objects.none()
+    def count(states: list[str]) -> Subquery:
+        return Subquery(
+            Delivery.objects.filter(subscription=OuterRef("pk"), state__in=states)
+            .order_by()
+            .values("subscription")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+
+    # Subqueries on the (subscription, state) index, not a join over the whole log.
+    last = Delivery.objects.filter(subscription=OuterRef("pk"), state=DeliveryState.DELIVERED)
     return Subscription.objects.annotate(
-        waiting=Count("deliveries", filter=Q(deliveries__state__in=["pending", "sending"])),
-        failed=Count("deliveries", filter=Q(deliveries__state=DeliveryState.FAILED)),
-        last_delivered_at=Max("deliveries__delivered_at"),
+        waiting=Coalesce(count([DeliveryState.PENDING, DeliveryState.SENDING]), 0),
+        failed=Coalesce(count([DeliveryState.FAILED]), 0),
+        last_delivered_at=Subquery(last.order_by("-id").values("delivered_at")[:1]),
     ).order_by("id")
 
 

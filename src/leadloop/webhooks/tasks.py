@@ -22,3 +22,9 @@ def send_backlog_task() -> int:
 def send_due_task() -> int:
     """Every minute: what a lost task left, retries whose wait has passed, abandoned sends."""
     return sending.send_due()
+
+
+@retrying_task(max_attempts=3)
+def prune_log_task() -> int:
+    """Daily: forget messages past LEADLOOP_WEBHOOK_LOG_DAYS whose deliveries are all done."""
+    return sending.prune_log()

@@ -28,7 +28,7 @@ from leadloop.accounts.models import Role, User
 from leadloop.core.network import PrivateHostError, refuse_private_host
 from leadloop.core.secrets import SecretsKeyError, decrypt
 from leadloop.notifications.services import notify
-from leadloop.webhooks.models import Attempt, Delivery, DeliveryState, Subscription
+from leadloop.webhooks.models import Attempt, Delivery, DeliveryState, Message, Subscription
 from leadloop.webhooks.services.outbox import queue, queue_backlog
 
 logger = logging.getLogger(__name__)
@@ -278,3 +278,26 @@ def send_backlog(*, budget_seconds: float = 30.0) -> int:
 def send_many(delivery_ids: list[int]) -> int:
     """A retry's task: try these deliveries if they are due; how many were delivered."""
     return _try_each(delivery_ids, at=None, down=set(), deadline=time.monotonic() + 120.0)[0]
+
+
+def prune_log(*, at: dt.datetime | None = None, chunk: int = 1000) -> int:
+    """Delete messages older than LEADLOOP_WEBHOOK_LOG_DAYS whose deliveries are all done
+    (delivered or given up), with their deliveries and tries; returns how many messages went.
+    A delivery still waiting keeps its message, however old."""
+    from django.conf import settings
+
+    cutoff = (at or timezone.now()) - dt.timedelta(days=settings.LEADLOOP_WEBHOOK_LOG_DAYS)
+    waiting = Delivery.objects.filter(
+        state__in=[DeliveryState.PENDING, DeliveryState.SENDING]
+    ).values("message_id")
+    total = 0
+    while True:
+        ids = list(
+            Message.objects.filter(created_at__lt=cutoff)
+            .exclude(pk__in=waiting)
+            .values_list("pk", flat=True)[:chunk]
+        )
+        if not ids:
+            return total
+        Message.objects.filter(pk__in=ids).delete()
+        total += len(ids)
