@@ -16,6 +16,7 @@ class DistributionConfig(AppConfig):
         from leadloop.leads import events
 
         events.subscribe(events.EventName.LEAD_BECAME_SALES_READY, services.on_sales_ready)
+        events.subscribe(events.EventName.ASSIGNED, services.on_assigned)
         schedule.register(
             schedule.PeriodicSpec(
                 "route_waiting",

@@ -34,7 +34,7 @@ from leadloop.core.retry import enqueue, is_queued
 from leadloop.distribution import actions, engine, selectors
 from leadloop.distribution.models import Outcome, RouteDecision, RuleSet, TeamRouting
 from leadloop.distribution.services import partners, push, tell
-from leadloop.distribution.services.actor import ROUTING
+from leadloop.distribution.services.actor import ROUTING, VIA_ROUTING
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import LeadEvent
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
@@ -252,6 +252,8 @@ def _assign(lead: Lead, placement: Placement, *, by: Actor, header: str, tried: 
         team=placement.team,
         partner=placement.partner,
         reason=_text(header, placement, tried),
+        # tell.routed() tells the receiver, with the rule's explanation.
+        via=VIA_ROUTING,
     )
 
 

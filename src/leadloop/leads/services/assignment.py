@@ -1,7 +1,10 @@
 """Who works a lead: a person (and their team), a team's pool or a partner; one or many at once.
 
 Every move writes the timeline and the audit trail in the same transaction and publishes
-`assigned` after it commits (leads.events).
+`assigned` after it commits (leads.events); a bulk move publishes its moves as one batch.
+The event says who moved the lead (`by_user_id`, None for the system), why (`reason`) and how
+(`via`: "manual" for a person's or operator's choice, or what the caller names, such as
+"routing", whose own messages already tell the receivers).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import clean_text
 
 MAX_REASON = 500
+VIA_MANUAL = "manual"
 
 
 @transaction.atomic
@@ -39,11 +43,13 @@ def assign_lead(
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
     reason: str = "",
+    via: str = VIA_MANUAL,
 ) -> Lead:
     """Give a lead to a person (and their team), to a team's pool, or to a partner.
 
     A lead that was not yet being worked moves to `assigned` when it gets an owner. `reason`
     (why it moves: "Daan left the team") goes on the timeline, so whoever gets it sees why.
+    `via` names the path in the `assigned` event (see the module docstring).
     """
     if to is None and team is None and partner is None:
         raise ValidationFailed(
@@ -64,11 +70,12 @@ def assign_lead(
     locked.updated_at = now
     locked.save()
     after = _owners(locked)
+    message = clean_text(reason)[:MAX_REASON]
     record_activity(
         locked,
         kind=ActivityKind.ASSIGNED,
         by=by,
-        message=clean_text(reason)[:MAX_REASON],
+        message=message,
         data={"before": before, "after": after},
         at=now,
     )
@@ -83,6 +90,9 @@ def assign_lead(
                 user_id=to.pk if to else None,
                 team_id=locked.team_id,
                 partner_id=partner.pk if partner else None,
+                by_user_id=by.pk if isinstance(by, User) else None,
+                via=via,
+                reason=message,
             )
         ]
     )
@@ -111,11 +121,12 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
     locked.assigned_to, locked.team, locked.owner_partner = None, None, None
     locked.updated_at = now
     locked.save()
+    message = clean_text(reason)[:MAX_REASON]
     record_activity(
         locked,
         kind=ActivityKind.ASSIGNED,
         by=by,
-        message=clean_text(reason)[:MAX_REASON],
+        message=message,
         data={"before": before, "after": _owners(locked)},
         at=now,
     )
@@ -130,6 +141,9 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
                 user_id=None,
                 team_id=None,
                 partner_id=None,
+                by_user_id=by.pk if isinstance(by, User) else None,
+                via=VIA_MANUAL,
+                reason=message,
             )
         ]
     )
@@ -219,14 +233,16 @@ def bulk_transition(leads: Iterable[Lead], *, to: str, by: Actor, **kwargs: Any)
 
 
 def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResult:
-    """Assign many leads; refusals are reported per lead."""
+    """Assign many leads, each in its own transaction; refusals are reported per lead. The
+    moves are published as one batch, so a receiver hears once about all their new leads."""
     changed, failed = 0, {}
-    for lead in leads:
-        try:
-            assign_lead(lead, by=by, **kwargs)
-            changed += 1
-        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
-            failed[lead.pk] = exc.detail
+    with events.gathered():
+        for lead in leads:
+            try:
+                assign_lead(lead, by=by, **kwargs)
+                changed += 1
+            except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+                failed[lead.pk] = exc.detail
     return BulkResult(changed=changed, failed=failed)
 
 
