@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SystemActor
-from leadloop.accounts.models import Role, Team, User
+from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.accounts.selectors import lead_visibility
 from leadloop.distribution.models import (
@@ -187,6 +187,26 @@ def get_team_member_for(actor: Actor, user_id: int) -> User:
         if found is not None:
             return found
     raise NotFound(_("No such team member."))
+
+
+def list_routing_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """Partner organisations whose routing (time to answer an offer) `actor` sets: all of them
+    for marketing and admins, none for anyone else."""
+    if not can_configure_routing(actor):
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.order_by("name")
+
+
+def get_routing_partner_for(actor: Actor, partner_id: int) -> PartnerOrganization:
+    """A partner whose routing `actor` sets; NotFound otherwise."""
+    found = (
+        list_routing_partners(actor).filter(pk=partner_id).first()
+        if 0 < partner_id < 2**63
+        else None
+    )
+    if found is None:
+        raise NotFound(_("No such partner."))
+    return found
 
 
 def team_routing(team: Team) -> TeamRouting:
