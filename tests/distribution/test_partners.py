@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
-from leadloop.accounts.models import Role
-from leadloop.distribution import services
+from leadloop.accounts.models import AuditEvent, Role
+from leadloop.distribution import selectors, services
 from leadloop.distribution.models import OfferState, Outcome, PartnerOffer, RouteDecision
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import services as lead_services
@@ -224,3 +224,37 @@ def test_a_partner_that_is_not_shown_names_reads_leads_by_number(
     assert f"#{lead.pk}" in page
     assert "Gent" in page
     assert offers[0]["lead"] == f"#{lead.pk}"
+
+
+def test_marketing_sets_a_partners_hours_to_answer_on_the_scorecard(
+    logged_in_client, marketing, partner_org
+):
+    client = logged_in_client(marketing)
+
+    saved = client.post(
+        reverse("distribution:partner-hours", args=[partner_org.pk]), {"response_hours": "24"}
+    )
+    unknown = client.post(
+        reverse("distribution:partner-hours", args=[partner_org.pk + 1000]),
+        {"response_hours": "24"},
+    )
+
+    assert saved.status_code == 302
+    assert unknown.status_code == 404
+    assert [row.response_hours for row in services.scorecard(marketing)] == [24]
+
+
+def test_only_who_configures_routing_sets_a_partners_hours(
+    logged_in_client, manager, marketing, partner_org
+):
+    refused = logged_in_client(manager).post(
+        reverse("distribution:partner-hours", args=[partner_org.pk]), {"response_hours": "2"}
+    )
+
+    assert refused.status_code == 404
+    assert list(selectors.list_routing_partners(manager)) == []
+    assert selectors.get_routing_partner_for(marketing, partner_org.pk) == partner_org
+    with pytest.raises(NotFound):
+        selectors.get_routing_partner_for(manager, partner_org.pk)
+    assert [row.response_hours for row in services.scorecard(marketing)] == [48]
+    assert not AuditEvent.objects.filter(action="setting_changed").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import logging
@@ -227,10 +228,67 @@ def test_assigning_publishes_assigned_and_the_status_move(
     lead = make_lead(make_source())
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.assign_lead(lead, by=manager, to=rep)
+        services.assign_lead(lead, by=manager, to=rep, reason="Knows them")
 
     assert _names(lead_events) == [("assigned", lead.pk), ("status_changed", lead.pk)]
-    assert lead_events[0].data == {"user_id": rep.pk, "team_id": rep.team_id, "partner_id": None}
+    assert lead_events[0].data == {
+        "user_id": rep.pk,
+        "team_id": rep.team_id,
+        "partner_id": None,
+        "by_user_id": manager.pk,
+        "via": "manual",
+        "reason": "Knows them",
+    }
+
+
+def _publish_then_fail(lead_id: int, *, gather: bool = False) -> None:
+    with transaction.atomic(), events.gathered() if gather else contextlib.nullcontext():
+        events.publish([_event(lead_id, EventName.ASSIGNED)])
+        raise RuntimeError("the transaction rolls back")
+
+
+def test_a_gathered_block_delivers_what_committed_as_one_batch_at_its_end(
+    db, handlers, django_capture_on_commit_callbacks
+):
+    batches: list[list[int]] = []
+    events.subscribe(EventName.ASSIGNED, lambda batch: batches.append([e.lead_id for e in batch]))
+
+    with django_capture_on_commit_callbacks(execute=True), events.gathered():
+        for lead_id in (1, 2, 3):
+            with transaction.atomic():
+                events.publish([_event(lead_id, EventName.ASSIGNED)])
+        with pytest.raises(RuntimeError):
+            _publish_then_fail(4)
+        with events.gathered():
+            events.publish([_event(5, EventName.ASSIGNED)])
+        assert batches == []
+
+    assert batches == [[1, 2, 3, 5]]
+
+
+def test_a_gathered_block_inside_a_rolled_back_transaction_delivers_nothing(
+    db, handlers, django_capture_on_commit_callbacks
+):
+    batches: list[list[int]] = []
+    events.subscribe(EventName.ASSIGNED, lambda batch: batches.append([e.lead_id for e in batch]))
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        _publish_then_fail(1, gather=True)
+
+    assert batches == []
+
+
+def test_a_bulk_assignment_publishes_its_moves_as_one_batch(
+    db, manager, rep, handlers, django_capture_on_commit_callbacks
+):
+    leads = [make_lead(make_source()) for _ in range(3)]
+    batches: list[list[int]] = []
+    events.subscribe(EventName.ASSIGNED, lambda batch: batches.append([e.lead_id for e in batch]))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.bulk_assign(leads, by=manager, to=rep)
+
+    assert batches == [[lead.pk for lead in leads]]
 
 
 def test_merging_publishes_lead_merged_once(

@@ -14,10 +14,12 @@ import time_machine
 from aiosmtpd.controller import Controller
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import default_task_backend
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.distribution import services as distribution
+from leadloop.distribution.tasks import tell_assigned_task
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import LeadStatus
 from leadloop.notifications import selectors, services
@@ -227,6 +229,30 @@ def test_the_manager_hears_when_nobody_could_take_a_lead(inbox, source, team, ma
 
     [notification] = Notification.objects.filter(user=manager)
     assert notification.kind == "pool_nobody_available"
+
+
+def test_a_bulk_move_by_hand_mails_the_rep_once_through_a_real_smtp_server(
+    inbox, source, team, manager, django_capture_on_commit_callbacks
+):
+    rep = make_user(Role.SALES_REP, team=team, email="noor@example.nl", username="noor")
+    leads = [make_lead(source, last_name=f"Moved{i}") for i in range(12)]
+    default_task_backend.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        lead_services.bulk_assign(leads, by=manager, to=rep, reason="Daan left")
+    with django_capture_on_commit_callbacks(execute=True):
+        for result in default_task_backend.results:
+            if result.task.module_path.endswith("tell_assigned_task"):
+                tell_assigned_task.call(**result.kwargs)
+    [notification] = Notification.objects.filter(user=rep)
+    services.send_email(notification.pk)
+
+    [mail] = inbox.messages
+    assert mail["Subject"] == "12 new leads for you"
+    assert mail["To"] == "noor@example.nl"
+    text = mail.get_payload(decode=True).decode()
+    assert f"From {manager.display_name}: Daan left. Leads: " in text
+    assert "https://leads.example.nl/leads/?owner=me&show=open" in text
 
 
 # --- pages and API -------------------------------------------------------------------------------

@@ -2,6 +2,10 @@ import re
 
 import pytest
 
+from leadloop.core import navigation
+from leadloop.notifications.services import notify
+from tests.factories.leads import make_lead
+
 LINK = re.compile(r'<a class="sidenav__link( is-active)?" href="([^"]+)"')
 
 
@@ -70,3 +74,33 @@ def test_a_role_sees_only_the_entries_registered_for_it(
     menu = _menu(client, "/leads/")
 
     assert [href for href, _active in menu] == expected
+
+
+BADGE = re.compile(
+    r'href="([^"]+)"[^>]*>.*?<span class="nav-badge">([^<]+)<span class="visually-hidden"> '
+    r"([^<]+)</span>"
+)
+
+
+def _badges(client, path):
+    html = client.get(path).content.decode()
+    nav = html[
+        html.index('<ul class="sidenav__list">') : html.index('<div class="sidenav__footer">')
+    ]
+    return [match for line in nav.splitlines() for match in BADGE.findall(line)]
+
+
+def test_each_badge_says_what_it_counts_to_a_screen_reader(logged_in_client, manager, team, source):
+    for name in ("Ann", "Bob"):
+        notify([manager], kind="test", title="%(lead)s", params={"lead": name})
+    make_lead(source, team=team)
+
+    badges = _badges(logged_in_client(manager), "/leads/")
+
+    assert badges == [("/notifications/", "2", "unread"), ("/distribution/pool/", "1", "waiting")]
+
+
+def test_an_entry_without_its_own_badge_label_keeps_to_review():
+    entry = navigation.NavEntry(1, "Review", "web:home", "intake", "/", navigation.everyone, "x")
+
+    assert str(entry.badge_label) == "to review"

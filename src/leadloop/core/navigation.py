@@ -12,6 +12,10 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
+
+# What a badge counts unless its entry says otherwise (the review queues').
+TO_REVIEW = _("to review")
 
 
 @dataclass(frozen=True)
@@ -20,7 +24,7 @@ class NavEntry:
     path starts with `prefix` (the longest matching prefix wins), with an optional count.
 
     `badge` is the path of a selector `(user) -> int`, imported when a page is drawn, not when
-    Django is set up.
+    Django is set up. `badge_label` says what the count counts, for screen readers ("3 unread").
     """
 
     position: int
@@ -30,6 +34,7 @@ class NavEntry:
     prefix: str
     visible: Callable[[Any], bool]
     badge: str | None = None
+    badge_label: str | Promise = TO_REVIEW
 
     def count_for(self, user: Any) -> int:
         """The number shown beside the entry, 0 without a badge."""

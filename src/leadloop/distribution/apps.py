@@ -16,6 +16,7 @@ class DistributionConfig(AppConfig):
         from leadloop.leads import events
 
         events.subscribe(events.EventName.LEAD_BECAME_SALES_READY, services.on_sales_ready)
+        events.subscribe(events.EventName.ASSIGNED, services.on_assigned)
         schedule.register(
             schedule.PeriodicSpec(
                 "route_waiting",
@@ -50,6 +51,7 @@ class DistributionConfig(AppConfig):
                 "/distribution/pool/",
                 selectors.has_pool,
                 badge="leadloop.distribution.selectors.count_own_pool",
+                badge_label=_("waiting"),
             ),
             navigation.NavEntry(
                 12,
@@ -59,6 +61,7 @@ class DistributionConfig(AppConfig):
                 "/distribution/offers/",
                 selectors.is_partner_user,
                 badge="leadloop.distribution.services.count_open_offers",
+                badge_label=_("to answer"),
             ),
             navigation.NavEntry(
                 76,

@@ -10,12 +10,13 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SystemActor
-from leadloop.accounts.models import Role, Team, User
+from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.accounts.selectors import lead_visibility
 from leadloop.distribution.models import (
@@ -189,6 +190,26 @@ def get_team_member_for(actor: Actor, user_id: int) -> User:
     raise NotFound(_("No such team member."))
 
 
+def list_routing_partners(actor: Actor) -> QuerySet[PartnerOrganization]:
+    """Partner organisations whose routing (time to answer an offer) `actor` sets: all of them
+    for marketing and admins, none for anyone else."""
+    if not can_configure_routing(actor):
+        return PartnerOrganization.objects.none()
+    return PartnerOrganization.objects.order_by("name")
+
+
+def get_routing_partner_for(actor: Actor, partner_id: int) -> PartnerOrganization:
+    """A partner whose routing `actor` sets; NotFound otherwise."""
+    found = (
+        list_routing_partners(actor).filter(pk=partner_id).first()
+        if 0 < partner_id < 2**63
+        else None
+    )
+    if found is None:
+        raise NotFound(_("No such partner."))
+    return found
+
+
 def team_routing(team: Team) -> TeamRouting:
     """`team`'s push settings (the defaults while nobody set them)."""
     return TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
@@ -239,6 +260,67 @@ def absences_on(user_ids: list[int], day: dt.date) -> dict[int, Absence]:
 
 def capacities(user_ids: list[int]) -> dict[int, RepCapacity]:
     return {row.user_id: row for row in RepCapacity.objects.filter(user_id__in=user_ids)}
+
+
+@dataclass(frozen=True)
+class PushMember:
+    """A team's sales member as a push weighs them (`capacity` unsaved when never set)."""
+
+    user: User
+    capacity: RepCapacity
+    open_leads: int
+    today: int
+    last_pushed: dt.datetime | None
+    absent: bool
+
+
+def push_members(team: Team, *, since: dt.datetime, day: dt.date) -> list[PushMember]:
+    """The active sales members of `team` with their capacity, open leads, leads pushed since
+    `since`, when routing last pushed them one from `team`, and whether they are away on `day`.
+    One statement however big the team (it runs for every pushed lead); the user rows come with
+    their notification preference, so telling the chosen rep reads nothing more."""
+
+    def per_rep(rows: QuerySet[Any], key: str, total: Any) -> Subquery:
+        return Subquery(
+            rows.filter(**{key: OuterRef("pk")})
+            .order_by()
+            .values(key)
+            .annotate(v=total)
+            .values("v")
+        )
+
+    members = (
+        team_sales_members(team)
+        .select_related("capacity", "notification_preference")
+        .annotate(
+            open_n=Coalesce(
+                per_rep(
+                    Lead.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True),
+                    "assigned_to_id",
+                    Count("id"),
+                ),
+                0,
+            ),
+            today_n=Coalesce(
+                per_rep(RouteDecision.objects.filter(at__gte=since), "user_id", Count("id")), 0
+            ),
+            last_at=per_rep(RouteDecision.objects.filter(team_id=team.pk), "user_id", Max("at")),
+            away=Exists(
+                Absence.objects.filter(user_id=OuterRef("pk"), starts_on__lte=day, ends_on__gte=day)
+            ),
+        )
+    )
+    return [
+        PushMember(
+            user=member,
+            capacity=getattr(member, "capacity", None) or RepCapacity(user=member),
+            open_leads=member.open_n,
+            today=member.today_n,
+            last_pushed=member.last_at,
+            absent=member.away,
+        )
+        for member in members
+    ]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from leadloop.core.retry import retrying_task
 from leadloop.distribution import services
 
@@ -33,3 +35,9 @@ def alert_unclaimed_task() -> int:
 def expire_offers_task() -> int:
     """Partner offers past their response time go back to routing."""
     return services.expire_offers()
+
+
+@retrying_task(max_attempts=6)
+def tell_assigned_task(moves: list[dict[str, Any]]) -> int:
+    """Tell the receivers of leads moved by hand (one message per receiver)."""
+    return services.tell_assigned(moves)

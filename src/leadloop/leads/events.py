@@ -8,9 +8,11 @@ AppConfig.ready(); `leads` itself imports no other app.
     events.publish([LeadEvent(EventName.LEAD_CREATED, lead.pk, {...}, by="web form", at=now)])
 
 Handlers get batches: a single-lead path publishes a batch of one, the import and the demo
-publish their rows a chunk at a time. A handler runs after the commit, in the process that made
-the change, so it should only enqueue durable work (a task), never do the work itself. A handler
-that raises is logged and skipped: it stops neither the other handlers nor the caller.
+publish their rows a chunk at a time, and a path that commits lead by lead (a bulk move) gathers
+its events into one batch with `gathered()`. A handler runs after the commit, in the process
+that made the change, so it should only enqueue durable work (a task), never do the work itself.
+A handler that raises is logged and skipped: it stops neither the other handlers nor the
+caller.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
@@ -61,6 +64,7 @@ _handlers: dict[EventName, list[Handler]] = defaultdict(list)
 # set by LeadsConfig.ready; a setter rather than an import, so the two modules form no cycle).
 _outbox: Handler | None = None
 _recorders: list[list[LeadEvent]] = []
+_gathering: ContextVar[list[LeadEvent] | None] = ContextVar("lead_events_gathering", default=None)
 
 
 def subscribe(name: EventName, handler: Handler) -> None:
@@ -76,10 +80,42 @@ def publish(events: Iterable[LeadEvent]) -> None:
     at once, in the surrounding transaction (`webhook_feed`), so they commit with the change.
     """
     batch = list(events)
-    if batch:
-        if _outbox is not None:
-            _outbox(batch)
+    if not batch:
+        return
+    if _outbox is not None:
+        _outbox(batch)
+    gathering = _gathering.get()
+    if gathering is not None:
+        transaction.on_commit(partial(gathering.extend, batch))
+    else:
         transaction.on_commit(partial(_deliver, batch))
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """Deliver what is published inside the block as one batch, when the block ends.
+
+    For a path that commits lead by lead (a bulk move of 500 leads): its listeners get one batch
+    to summarise, not 500. Only what committed is delivered; inside an outer transaction the
+    batch waits for that transaction's commit. A nested block joins the outer one.
+    """
+    if _gathering.get() is not None:
+        yield
+        return
+    batch: list[LeadEvent] = []
+    token = _gathering.set(batch)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+        # Registered after every event's own callback, so it runs after them: at once when each
+        # lead committed on its own, else after the outer commit, and never after a rollback.
+        transaction.on_commit(partial(_deliver_gathered, batch))
+
+
+def _deliver_gathered(batch: list[LeadEvent]) -> None:
+    if batch:
+        _deliver(batch)
 
 
 def _deliver(batch: list[LeadEvent]) -> None:

@@ -34,5 +34,6 @@ class NotificationsConfig(AppConfig):
                 "/notifications/",
                 navigation.everyone,
                 badge="leadloop.notifications.selectors.count_unread",
+                badge_label=_("unread"),
             ),
         )

@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import smtplib
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -63,13 +63,12 @@ def notify(
     lead_id: int | None = None,
 ) -> list[Notification]:
     """Tell each active user: `title` and `body` are message ids (marked with gettext_noop),
-    translated into each user's language and filled with `params`."""
+    translated into each user's language and filled with `params`. Users read with
+    `select_related("notification_preference")` cost no query for their e-mail choice."""
     recipients = {user.pk: user for user in users if user.is_active}
     if not recipients:
         return []
-    choices = dict(
-        Preference.objects.filter(user_id__in=recipients).values_list("user_id", "email")
-    )
+    choices = _email_choices(list(recipients.values()))
     now = timezone.now()
     rows = []
     for user in recipients.values():
@@ -101,6 +100,24 @@ def notify(
         if row.email_state == EmailState.PENDING and row.pk is not None:
             transaction.on_commit(_queue(row.pk))
     return made
+
+
+def _email_choices(users: list[User]) -> dict[int, str]:
+    cached = User.notification_preference.related  # type: ignore[attr-defined]
+    choices: dict[int, str] = {}
+    unknown = []
+    for user in users:
+        if cached.is_cached(user):
+            preference = cast(Preference | None, cached.get_cached_value(user))
+            if preference is not None:
+                choices[user.pk] = preference.email
+        else:
+            unknown.append(user.pk)
+    if unknown:
+        choices.update(
+            Preference.objects.filter(user_id__in=unknown).values_list("user_id", "email")
+        )
+    return choices
 
 
 def _queue(notification_id: int) -> Any:

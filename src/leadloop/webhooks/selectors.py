@@ -20,6 +20,7 @@ def list_subscriptions_for(actor: Actor) -> QuerySet[Subscription]:
     """Every subscription with its waiting and given-up counts; none for anyone but an admin."""
     if not can_manage_webhooks(actor):
         return Subscription.objects.none()
+
     def count(states: list[str]) -> Subquery:
         return Subquery(
             Delivery.objects.filter(subscription=OuterRef("pk"), state__in=states)

@@ -48,6 +48,8 @@ from leadloop.distribution.services.teams import (
     set_capacity,
     set_team_routing,
 )
+from leadloop.distribution.services.tell import assigned as tell_assigned
+from leadloop.distribution.services.tell import on_assigned
 from leadloop.distribution.services.trial import DryRun, Trial, dry_run, test_lead
 
 
@@ -80,6 +82,7 @@ __all__ = [
     "list_alerts",
     "list_offers_for",
     "move_draft_rule",
+    "on_assigned",
     "on_sales_ready",
     "pooled_since",
     "publish",
@@ -97,6 +100,7 @@ __all__ = [
     "set_response_hours",
     "set_team_routing",
     "sweep_waiting",
+    "tell_assigned",
     "test_lead",
     "waiting_ids",
 ]

@@ -3,3 +3,5 @@
 from leadloop.accounts.actors import SystemActor
 
 ROUTING = SystemActor(label="routing")
+# How routing's moves are named in the `assigned` event: routing tells their receivers itself.
+VIA_ROUTING = "routing"

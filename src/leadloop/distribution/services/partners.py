@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import PartnerOrganization, Role, User
+from leadloop.accounts.models import AuditTarget, PartnerOrganization, Role, User
 from leadloop.accounts.permissions import Permission, require
 from leadloop.distribution.models import OfferState, PartnerOffer, PartnerRouting
 from leadloop.distribution.services.actor import ROUTING
+from leadloop.distribution.services.audit import record_setting_change
 from leadloop.errors import Conflict, NotFound, ValidationFailed
 from leadloop.leads import selectors as lead_selectors
 from leadloop.leads import services as lead_services
@@ -231,12 +232,28 @@ def scorecard(actor: Actor) -> list[ScoreRow]:
 
 @transaction.atomic
 def set_response_hours(partner: PartnerOrganization, *, by: Actor, hours: int) -> PartnerRouting:
+    """How long `partner` has to accept or reject an offered lead; audited before and after."""
     require(by, Permission.CONFIGURE_ROUTING)
     if not 1 <= hours <= 720:
         raise ValidationFailed(
             _("Between 1 and 720 hours."), errors={"response_hours": [_("Out of range.")]}
         )
+    before = (
+        PartnerRouting.objects.select_for_update()
+        .filter(partner=partner)
+        .values_list("response_hours", flat=True)
+        .first()
+    )
     routing, _created = PartnerRouting.objects.update_or_create(
         partner=partner, defaults={"response_hours": hours}
+    )
+    record_setting_change(
+        by=by,
+        setting="partner_response_hours",
+        target_type=AuditTarget.PARTNER,
+        target_id=partner.pk,
+        target_label=partner.name,
+        before={"response_hours": before or DEFAULT_RESPONSE_HOURS},
+        after={"response_hours": routing.response_hours},
     )
     return routing

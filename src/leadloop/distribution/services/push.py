@@ -55,46 +55,44 @@ def choose_rep(
 ) -> Choice:
     """The rep of `team` who gets a pushed lead now (reads only; the caller writes)."""
     routing = routing or TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
-    members = list(selectors.team_sales_members(team))
+    day = at.astimezone(ZoneInfo(get_defaults().time_zone)).date()
+    members = selectors.push_members(team, since=selectors.start_of_day(at), day=day)
     if not members:
         return Choice(None, skipped=[_("the team has no active sales members")])
     if not within_working_hours(routing, at):
         return Choice(None, skipped=[_("outside the team's working hours")])
-    ids = [member.pk for member in members]
-    caps = selectors.capacities(ids)
-    opened = selectors.open_counts(ids)
-    today = selectors.pushed_since(ids, selectors.start_of_day(at))
-    away = selectors.absences_on(ids, at.astimezone(ZoneInfo(get_defaults().time_zone)).date())
     skipped: list[str] = []
     paused: list[str] = []
-    candidates: list[tuple[User, RepCapacity]] = []
+    candidates: list[selectors.PushMember] = []
     for member in members:
-        cap = caps.get(member.pk) or RepCapacity(user=member)
-        name = member.display_name
+        cap = member.capacity
+        name = member.user.display_name
         if not cap.accepts_leads:
             # Said only when nobody can take the lead: a rep who takes no leads (a manager,
             # say) would otherwise be named on every lead the team gets.
             paused.append(_("%(name)s takes no new leads") % {"name": name})
-        elif member.pk in away:
+        elif member.absent:
             skipped.append(_("%(name)s absent") % {"name": name})
-        elif cap.max_open is not None and opened[member.pk] >= cap.max_open:
+        elif cap.max_open is not None and member.open_leads >= cap.max_open:
             skipped.append(
                 _("%(name)s full (%(n)d of %(max)d open)")
-                % {"name": name, "n": opened[member.pk], "max": cap.max_open}
+                % {"name": name, "n": member.open_leads, "max": cap.max_open}
             )
-        elif cap.daily_quota is not None and today[member.pk] >= cap.daily_quota:
+        elif cap.daily_quota is not None and member.today >= cap.daily_quota:
             skipped.append(
                 _("%(name)s had %(n)d of %(max)d today")
-                % {"name": name, "n": today[member.pk], "max": cap.daily_quota}
+                % {"name": name, "n": member.today, "max": cap.daily_quota}
             )
         else:
-            candidates.append((member, cap))
+            candidates.append(member)
     if not candidates:
         return Choice(None, skipped=skipped + paused)
     wanted = language.strip().lower()[:2]
     if wanted:
         speakers = [
-            (m, c) for m, c in candidates if not c.language_list or wanted in c.language_list
+            m
+            for m in candidates
+            if not m.capacity.language_list or wanted in m.capacity.language_list
         ]
         if speakers:
             candidates = speakers
@@ -103,18 +101,17 @@ def choose_rep(
     strategy = routing.strategy
     keys: dict[int, tuple[Any, ...]]
     if strategy == Strategy.LOAD_BALANCED:
-        keys = {m.pk: (opened[m.pk],) for m, _c in candidates}
+        keys = {m.user.pk: (m.open_leads,) for m in candidates}
     elif strategy == Strategy.WEIGHTED:
-        keys = {m.pk: (today[m.pk] / c.weight,) for m, c in candidates}
+        keys = {m.user.pk: (m.today / m.capacity.weight,) for m in candidates}
     else:
-        last = selectors.last_pushed([m.pk for m, _c in candidates], team.pk)
         floor = dt.datetime.min.replace(tzinfo=dt.UTC)
-        keys = {m.pk: (last.get(m.pk) or floor,) for m, _c in candidates}
+        keys = {m.user.pk: (m.last_pushed or floor,) for m in candidates}
     best = min(keys.values())
-    chosen, cap = (rng or _random).choice([(m, c) for m, c in candidates if keys[m.pk] == best])
+    chosen = (rng or _random).choice([m for m in candidates if keys[m.user.pk] == best])
     return Choice(
-        chosen,
-        detail=_describe(strategy, cap, opened[chosen.pk], today[chosen.pk]),
+        chosen.user,
+        detail=_describe(strategy, chosen.capacity, chosen.open_leads, chosen.today),
         skipped=skipped,
     )
 

@@ -34,7 +34,7 @@ from leadloop.core.retry import enqueue, is_queued
 from leadloop.distribution import actions, engine, selectors
 from leadloop.distribution.models import Outcome, RouteDecision, RuleSet, TeamRouting
 from leadloop.distribution.services import partners, push, tell
-from leadloop.distribution.services.actor import ROUTING
+from leadloop.distribution.services.actor import ROUTING, VIA_ROUTING
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
@@ -92,7 +92,7 @@ def route_lead(
 def _route(
     lead: Lead, rule_set: RuleSet, *, by: Actor, at: dt.datetime, rng: random.Random | None
 ) -> RouteDecision:
-    declined = partners.declined_partners(lead.pk)
+    declined = partners.declined_partners(lead.pk) if _names_a_partner(rule_set) else set()
 
     def declined_by_partner(action: dict[str, Any]) -> bool:
         return action.get("kind") == actions.PARTNER and action.get("partner_id") in declined
@@ -115,7 +115,16 @@ def _route(
         )
     for step_header, action in steps:
         try:
-            placement = _place(lead, action, by=by, at=at, header=step_header, tried=tried, rng=rng)
+            placement = _place(
+                lead,
+                action,
+                by=by,
+                at=at,
+                header=step_header,
+                tried=tried,
+                rng=rng,
+                declined=declined,
+            )
         except CannotPlace as exc:
             tried.append(f"{step_header}: {exc}")
             continue
@@ -136,6 +145,7 @@ def _place(
     header: str,
     tried: list[str],
     rng: random.Random | None,
+    declined: set[int],
 ) -> Placement:
     kind = action.get("kind")
     if kind == actions.NURTURE:
@@ -146,7 +156,11 @@ def _place(
             )
         placement = Placement(outcome=Outcome.NURTURE, target=_("nurturing"))
         lead_services.transition(
-            lead, to=LeadStatus.NURTURING, by=by, note=_text(header, placement, tried)
+            lead,
+            to=LeadStatus.NURTURING,
+            by=by,
+            note=_text(header, placement, tried),
+            row_locked=True,
         )
         return placement
     if kind == actions.TEAM:
@@ -190,7 +204,7 @@ def _place(
             raise CannotPlace(
                 _("partner %(name)s no longer takes leads") % {"name": action.get("partner", "?")}
             )
-        if partner.pk in partners.declined_partners(lead.pk):
+        if partner.pk in declined:
             raise CannotPlace(
                 _("partner %(name)s turned the lead down before") % {"name": partner.name}
             )
@@ -211,7 +225,20 @@ def _to_team(
     tried: list[str],
     rng: random.Random | None,
 ) -> Placement:
-    team = Team.objects.filter(pk=int(action.get("team_id") or 0)).first()
+    team_id = int(action.get("team_id") or 0)
+    pushed = action.get("mode") != actions.POOL
+    # A push locks the team's routing row: leads pushed to one team at the same instant take
+    # turns, so each sees the reps' counts with the others' leads in them. Read with its team
+    # in one statement; a team routed for the first time gets its row first.
+    routing = (
+        TeamRouting.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(team_id=team_id)
+        .first()
+        if pushed
+        else None
+    )
+    team = routing.team if routing is not None else Team.objects.filter(pk=team_id).first()
     if team is None:
         raise CannotPlace(_("team %(name)s no longer exists") % {"name": action.get("team", "?")})
     pool = Placement(
@@ -219,13 +246,12 @@ def _to_team(
         target=_("the pool of team %(team)s") % {"team": team.name},
         team=team,
     )
-    if action.get("mode") == actions.POOL:
+    if not pushed:
         _assign(lead, pool, by=by, header=header, tried=tried)
         return pool
-    # The team's row is the lock: leads pushed to one team at the same instant take turns, so
-    # each sees the reps' counts with the others' leads in them.
-    TeamRouting.objects.get_or_create(team=team)
-    routing = TeamRouting.objects.select_for_update().get(team=team)
+    if routing is None:
+        TeamRouting.objects.get_or_create(team=team)
+        routing = TeamRouting.objects.select_for_update().get(team=team)
     choice = push.choose_rep(team, language=lead.language, at=at, routing=routing, rng=rng)
     if choice.user is None:
         pool.notes = [_("nobody available"), *choice.skipped]
@@ -252,7 +278,17 @@ def _assign(lead: Lead, placement: Placement, *, by: Actor, header: str, tried: 
         team=placement.team,
         partner=placement.partner,
         reason=_text(header, placement, tried),
+        # tell.routed() tells the receiver, with the rule's explanation.
+        via=VIA_ROUTING,
+        row_locked=True,
     )
+
+
+def _names_a_partner(rule_set: RuleSet) -> bool:
+    """Whether any rule (or the default) of `rule_set` sends leads to a partner: only then does
+    routing need to know which partners turned a lead down."""
+    named = [rule.get("action") or {} for rule in rule_set.rules] + [rule_set.default or {}]
+    return any(action.get("kind") == actions.PARTNER for action in named)
 
 
 def _text(header: str, placement: Placement, tried: list[str]) -> str:

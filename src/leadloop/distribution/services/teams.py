@@ -1,21 +1,41 @@
 """A team's push settings, reps' capacity and absences: set by marketing, admins and the
-team's own manager."""
+team's own manager. Every change goes to the audit log with its values before and after."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
-from leadloop.accounts.models import Team, User
+from leadloop.accounts.models import AuditTarget, Team, User
 from leadloop.distribution import selectors
 from leadloop.distribution.models import Absence, RepCapacity, Strategy, TeamRouting
+from leadloop.distribution.services.audit import record_setting_change
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.leads.services import clean_text
 
 MAX_ABSENCE_DAYS = 366
+TEAM_ROUTING_FIELDS = ("strategy", "work_days", "work_start", "work_end", "pool_alert_hours")
+CAPACITY_FIELDS = (
+    "accepts_leads",
+    "max_open",
+    "daily_quota",
+    "claim_limit",
+    "weight",
+    "languages",
+)
+
+
+def _values(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+def _absence_values(absence: Absence) -> dict[str, Any]:
+    # The reason stays out: it may say why someone is away.
+    return {"absence_id": absence.pk, "starts_on": absence.starts_on, "ends_on": absence.ends_on}
 
 
 def _require_team(by: Actor, team: Team) -> None:
@@ -61,6 +81,8 @@ def set_team_routing(
         errors["pool_alert_hours"] = [_("Between 0 (no alert) and 720 hours.")]
     if errors:
         raise ValidationFailed(_("Some fields are not valid."), errors=errors)
+    current = TeamRouting.objects.select_for_update().filter(team=team).first()
+    before = _values(current or TeamRouting(team=team), TEAM_ROUTING_FIELDS)
     routing, _created = TeamRouting.objects.update_or_create(
         team=team,
         defaults={
@@ -70,6 +92,15 @@ def set_team_routing(
             "work_end": work_end,
             "pool_alert_hours": pool_alert_hours,
         },
+    )
+    record_setting_change(
+        by=by,
+        setting="team_routing",
+        target_type=AuditTarget.TEAM,
+        target_id=team.pk,
+        target_label=team.name,
+        before=before,
+        after=_values(routing, TEAM_ROUTING_FIELDS),
     )
     return routing
 
@@ -100,6 +131,8 @@ def set_capacity(
         errors["languages"] = [_("Two-letter language codes, separated by commas: nl, en.")]
     if errors:
         raise ValidationFailed(_("Some fields are not valid."), errors=errors)
+    current = RepCapacity.objects.select_for_update().filter(user=user).first()
+    before = _values(current or RepCapacity(user=user), CAPACITY_FIELDS)
     capacity, _created = RepCapacity.objects.update_or_create(
         user=user,
         defaults={
@@ -110,6 +143,15 @@ def set_capacity(
             "weight": weight,
             "languages": ", ".join(dict.fromkeys(codes)),
         },
+    )
+    record_setting_change(
+        by=by,
+        setting="rep_capacity",
+        target_type=AuditTarget.USER,
+        target_id=user.pk,
+        target_label=user.username,
+        before=before,
+        after=_values(capacity, CAPACITY_FIELDS),
     )
     return capacity
 
@@ -129,13 +171,24 @@ def add_absence(
         raise ValidationFailed(
             _("An absence lasts at most a year."), errors={"ends_on": [_("Too long.")]}
         )
-    return Absence.objects.create(
+    absence = Absence.objects.create(
         user=user, starts_on=starts_on, ends_on=ends_on, reason=clean_text(reason)[:200]
     )
+    record_setting_change(
+        by=by,
+        setting="absence",
+        target_type=AuditTarget.USER,
+        target_id=user.pk,
+        target_label=user.username,
+        before=None,
+        after=_absence_values(absence),
+    )
+    return absence
 
 
 @transaction.atomic
 def remove_absence(absence_id: int, *, by: Actor) -> None:
+    """Take back a recorded absence: routing reaches the rep on those days again."""
     absence = (
         Absence.objects.select_related("user__team").filter(pk=absence_id).first()
         if 0 < absence_id < 2**63
@@ -147,4 +200,13 @@ def remove_absence(absence_id: int, *, by: Actor) -> None:
         or not selectors.can_manage_team_routing(by, absence.user.team)
     ):
         raise NotFound(_("No such absence."))
+    record_setting_change(
+        by=by,
+        setting="absence",
+        target_type=AuditTarget.USER,
+        target_id=absence.user.pk,
+        target_label=absence.user.username,
+        before=_absence_values(absence),
+        after=None,
+    )
     absence.delete()

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from leadloop.accounts.models import PartnerOrganization, User
+from leadloop.accounts.models import User
 from leadloop.distribution import selectors, services
 from leadloop.distribution.views.base import _editor, _viewer
 from leadloop.errors import LeadloopError, NotFound
@@ -145,9 +145,7 @@ def scorecard_page(request: HttpRequest) -> HttpResponse:
 @require_POST
 def partner_hours(request: HttpRequest, partner_id: int) -> HttpResponse:
     user = _editor(request)
-    partner = PartnerOrganization.objects.filter(pk=partner_id).first()
-    if partner is None:
-        raise Http404
+    partner = selectors.get_routing_partner_for(user, partner_id)
     raw = request.POST.get("response_hours", "")
     try:
         services.set_response_hours(partner, by=user, hours=int(raw) if raw.isdigit() else 0)

@@ -5,6 +5,7 @@ first through `selectors.get_lead_for`; the services check what needs the lead's
 """
 
 from leadloop.leads.services.assignment import (
+    VIA_MANUAL,
     BulkResult,
     assign_lead,
     bulk_assign,
@@ -67,6 +68,7 @@ __all__ = [
     "LOGGABLE_KINDS",
     "OBJECTION_KINDS",
     "PERSONAL_FIELDS",
+    "VIA_MANUAL",
     "BulkResult",
     "SourceWithKey",
     "actor_label",

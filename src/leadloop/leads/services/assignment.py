@@ -1,7 +1,10 @@
 """Who works a lead: a person (and their team), a team's pool or a partner; one or many at once.
 
 Every move writes the timeline and the audit trail in the same transaction and publishes
-`assigned` after it commits (leads.events).
+`assigned` after it commits (leads.events); a bulk move publishes its moves as one batch.
+The event says who moved the lead (`by_user_id`, None for the system), why (`reason`) and how
+(`via`: "manual" for a person's or operator's choice, or what the caller names, such as
+"routing", whose own messages already tell the receivers).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts import selectors as accounts_selectors
-from leadloop.accounts.actors import Actor
+from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.errors import InvalidTransition, NotAllowed, ValidationFailed
 from leadloop.leads import events
@@ -23,11 +26,12 @@ from leadloop.leads.events import EventName
 from leadloop.leads.models import OPEN_STATUSES, ActivityKind, Lead, LeadStatus
 from leadloop.leads.selectors import can_move_leads_of
 from leadloop.leads.services.changes import event
-from leadloop.leads.services.leads import _audit_change, transition
-from leadloop.leads.services.timeline import record_activity
+from leadloop.leads.services.leads import _audit_change, move_status, status_events, transition
+from leadloop.leads.services.timeline import Entry, record_activities, record_activity
 from leadloop.leads.services.validation import clean_text
 
 MAX_REASON = 500
+VIA_MANUAL = "manual"
 
 
 @transaction.atomic
@@ -39,11 +43,17 @@ def assign_lead(
     team: Team | None = None,
     partner: PartnerOrganization | None = None,
     reason: str = "",
+    via: str = VIA_MANUAL,
+    row_locked: bool = False,
 ) -> Lead:
     """Give a lead to a person (and their team), to a team's pool, or to a partner.
 
     A lead that was not yet being worked moves to `assigned` when it gets an owner. `reason`
     (why it moves: "Daan left the team") goes on the timeline, so whoever gets it sees why.
+    `via` names the path in the `assigned` event (see the module docstring). With `row_locked`
+    the caller already holds the lead's row lock and read `lead` under it in this transaction
+    (routing), so it is not read again. The move and its status change are one UPDATE and one
+    INSERT of both timeline entries.
     """
     if to is None and team is None and partner is None:
         raise ValidationFailed(
@@ -55,48 +65,51 @@ def assign_lead(
             errors={"partner": [_("Choose either a partner or a person or team.")]},
         )
     _check_assignment_scope(by, to=to, team=team, partner=partner)
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = lead if row_locked else Lead.objects.select_for_update().get(pk=lead.pk)
     before = _owners(locked)
     locked.assigned_to = to
     locked.team = team or (to.team if to is not None else None)
     locked.owner_partner = partner
     now = timezone.now()
     locked.updated_at = now
-    locked.save()
-    after = _owners(locked)
-    record_activity(
-        locked,
-        kind=ActivityKind.ASSIGNED,
-        by=by,
-        message=clean_text(reason)[:MAX_REASON],
-        data={"before": before, "after": after},
-        at=now,
-    )
-    _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
-    events.publish(
-        [
-            event(
-                EventName.ASSIGNED,
-                locked.pk,
-                by=by,
-                at=now,
-                user_id=to.pk if to else None,
-                team_id=locked.team_id,
-                partner_id=partner.pk if partner else None,
-            )
-        ]
-    )
     has_owner = to is not None or partner is not None
+    status_to = None
     if has_owner and locked.status in (
         LeadStatus.NEW,
         LeadStatus.NURTURING,
         LeadStatus.SALES_READY,
     ):
-        locked = transition(locked, to=LeadStatus.ASSIGNED, by=by)
+        status_to = LeadStatus.ASSIGNED
     elif not has_owner and locked.status == LeadStatus.ASSIGNED:
         # An assigned lead needs an owner: back in a pool it waits as sales-ready. A contacted or
         # quoted lead keeps its status, so the next rep sees how far the conversation got.
-        locked = transition(locked, to=LeadStatus.SALES_READY, by=by)
+        status_to = LeadStatus.SALES_READY
+    moved = move_status(locked, to=status_to, by=by, at=now) if status_to else None
+    locked.save()
+    message = clean_text(reason)[:MAX_REASON]
+    entries = [Entry(ActivityKind.ASSIGNED, message, {"before": before, "after": _owners(locked)})]
+    if moved is not None:
+        entries.append(Entry(ActivityKind.STATUS_CHANGED, "", moved))
+    record_activities(locked, entries, by=by, at=now)
+    _audit_change(locked, by=by, fields=["assigned_to", "team", "owner_partner"])
+    published = [
+        event(
+            EventName.ASSIGNED,
+            locked.pk,
+            by=by,
+            at=now,
+            user_id=to.pk if to else None,
+            team_id=locked.team_id,
+            partner_id=partner.pk if partner else None,
+            by_user_id=by.pk if isinstance(by, User) else None,
+            via=via,
+            reason=message,
+        )
+    ]
+    if moved is not None:
+        _audit_change(locked, by=by, fields=["status"], to=status_to)
+        published += status_events(locked.pk, moved, by=by, at=now)
+    events.publish(published)
     return locked
 
 
@@ -111,11 +124,12 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
     locked.assigned_to, locked.team, locked.owner_partner = None, None, None
     locked.updated_at = now
     locked.save()
+    message = clean_text(reason)[:MAX_REASON]
     record_activity(
         locked,
         kind=ActivityKind.ASSIGNED,
         by=by,
-        message=clean_text(reason)[:MAX_REASON],
+        message=message,
         data={"before": before, "after": _owners(locked)},
         at=now,
     )
@@ -130,6 +144,9 @@ def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
                 user_id=None,
                 team_id=None,
                 partner_id=None,
+                by_user_id=by.pk if isinstance(by, User) else None,
+                via=VIA_MANUAL,
+                reason=message,
             )
         ]
     )
@@ -157,6 +174,11 @@ def _check_assignment_scope(
             _("Leads go to active sales reps and managers."),
             errors={"to": [_("Not a sales user.")]},
         )
+    if isinstance(by, SystemActor):
+        # Leadloop itself may give a lead to any active sales user (checked above) and any team:
+        # routing places thousands of leads an hour, and these two reads would be a fifth of
+        # its statements.
+        return
     if (
         to is not None
         and not accounts_selectors.list_assignable_users(by).filter(pk=to.pk).exists()
@@ -219,14 +241,16 @@ def bulk_transition(leads: Iterable[Lead], *, to: str, by: Actor, **kwargs: Any)
 
 
 def bulk_assign(leads: Iterable[Lead], *, by: Actor, **kwargs: Any) -> BulkResult:
-    """Assign many leads; refusals are reported per lead."""
+    """Assign many leads, each in its own transaction; refusals are reported per lead. The
+    moves are published as one batch, so a receiver hears once about all their new leads."""
     changed, failed = 0, {}
-    for lead in leads:
-        try:
-            assign_lead(lead, by=by, **kwargs)
-            changed += 1
-        except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
-            failed[lead.pk] = exc.detail
+    with events.gathered():
+        for lead in leads:
+            try:
+                assign_lead(lead, by=by, **kwargs)
+                changed += 1
+            except (InvalidTransition, NotAllowed, ValidationFailed) as exc:
+                failed[lead.pk] = exc.detail
     return BulkResult(changed=changed, failed=failed)
 
 

@@ -254,14 +254,48 @@ def transition(
     lost_reason: LostReason | None = None,
     order_value: Decimal | None = None,
     note: str = "",
+    row_locked: bool = False,
 ) -> Lead:
     """Move a lead to another status, if the lifecycle allows it, and write the timeline.
 
     Locks the lead row, so two people pressing "won" and "lost" at once cannot both succeed.
+    With `row_locked` the caller already holds that lock and read `lead` under it in this
+    transaction (routing), so it is not read again.
     """
+    locked = lead if row_locked else _lock(lead, to)
+    now = timezone.now()
+    data = move_status(
+        locked, to=to, by=by, at=now, lost_reason=lost_reason, order_value=order_value
+    )
+    locked.save()
+    record_activity(
+        locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now
+    )
+    _audit_change(locked, by=by, fields=["status"], to=to)
+    events.publish(status_events(locked.pk, data, by=by, at=now))
+    return locked
+
+
+def _lock(lead: Lead, to: str) -> Lead:
     if to not in LeadStatus.values:
         raise InvalidTransition(_("Unknown status %(status)r.") % {"status": to})
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def move_status(
+    locked: Lead,
+    *,
+    to: str,
+    by: Actor,
+    at: dt.datetime,
+    lost_reason: LostReason | None = None,
+    order_value: Decimal | None = None,
+) -> dict[str, Any]:
+    """Check that `locked` may move to `to` and set its status columns in memory (not saved);
+    the timeline entry's data. For `transition` and `assign_lead`, which hold the row lock and
+    save the row once."""
+    if to not in LeadStatus.values:
+        raise InvalidTransition(_("Unknown status %(status)r.") % {"status": to})
     old = locked.status
     if to not in lifecycle.ALLOWED_MOVES[old]:
         raise InvalidTransition(
@@ -292,11 +326,10 @@ def transition(
             _("Say why the lead was lost."),
             errors={"lost_reason": [_("Required when a lead is lost.")]},
         )
-    now = timezone.now()
     data: dict[str, Any] = {"from": old, "to": to}
     locked.status = to
-    locked.status_changed_at = now
-    locked.updated_at = now
+    locked.status_changed_at = at
+    locked.updated_at = at
     if to == LeadStatus.LOST:
         locked.lost_reason = lost_reason
         data["lost_reason"] = lost_reason.name if lost_reason else ""
@@ -304,24 +337,25 @@ def transition(
         locked.order_value = order_value
         data["order_value"] = str(order_value)
     if to == LeadStatus.CONTACTED:
-        locked.last_contacted_at = now
+        locked.last_contacted_at = at
     if to in lifecycle.CLOSED:
-        locked.closed_at = now
+        locked.closed_at = at
     elif old in lifecycle.CLOSED:
         locked.closed_at = None
     # The priority reads the status (a closed lead has no contact urgency): derive it again now,
-    # so lists sorted by it are right at once and the one save below writes it.
-    entry.rescore_after_status_change(locked, at=now)
-    locked.save()
-    record_activity(
-        locked, kind=ActivityKind.STATUS_CHANGED, by=by, message=note, data=data, at=now
-    )
-    _audit_change(locked, by=by, fields=["status"], to=to)
-    published = [event(EventName.STATUS_CHANGED, locked.pk, by=by, at=now, **data)]
-    if to == LeadStatus.SALES_READY:
-        published.append(event(EventName.LEAD_BECAME_SALES_READY, locked.pk, by=by, at=now))
-    events.publish(published)
-    return locked
+    # so lists sorted by it are right at once and the caller's one save writes it.
+    entry.rescore_after_status_change(locked, at=at)
+    return data
+
+
+def status_events(
+    lead_id: int, data: Mapping[str, Any], *, by: Actor, at: dt.datetime
+) -> list[events.LeadEvent]:
+    """`status_changed`, and `lead_became_sales_ready` when the lead became sales-ready."""
+    published = [event(EventName.STATUS_CHANGED, lead_id, by=by, at=at, **data)]
+    if data["to"] == LeadStatus.SALES_READY:
+        published.append(event(EventName.LEAD_BECAME_SALES_READY, lead_id, by=by, at=at))
+    return published
 
 
 LOGGABLE_KINDS = (ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING)

@@ -34,6 +34,7 @@ class NavItem:
     icon: str
     active: bool
     badge: int = 0
+    badge_label: str = ""
 
     @property
     def badge_text(self) -> str:
@@ -60,6 +61,7 @@ def nav_items(context: dict[str, Any]) -> list[NavItem]:
             entry.icon,
             entry.prefix == active,
             entry.count_for(user),
+            str(entry.badge_label),
         )
         for entry in visible
     ]
