@@ -195,6 +195,12 @@ class RouteDecision(models.Model):
                 fields=["user", "at"], name="decision_user", condition=Q(user__isnull=False)
             ),
             models.Index(fields=["at"], name="decision_at"),
+            # Round-robin: when routing last pushed each rep a lead of this team (one entry read).
+            models.Index(
+                fields=["team", "user", "at"],
+                name="decision_team_user",
+                condition=Q(user__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

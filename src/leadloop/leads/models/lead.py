@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from leadloop.accounts.lead_fields import ALL_FIELDS, FieldView
 from leadloop.leads.models.catalog import Campaign, LostReason, Organization, Source
-from leadloop.leads.models.choices import BantAnswer, FitGrade, LeadHold, LeadStatus
+from leadloop.leads.models.choices import (
+    OPEN_STATUSES,
+    BantAnswer,
+    FitGrade,
+    LeadHold,
+    LeadStatus,
+)
 
 
 class Lead(models.Model):
@@ -207,6 +213,17 @@ class Lead(models.Model):
             models.Index(fields=["status", "last_name", "id"], name="lead_status_last_name"),
             models.Index(fields=["assigned_to", "created_at", "id"], name="lead_owner_created"),
             models.Index(fields=["team", "created_at", "id"], name="lead_team_created"),
+            # A rep's open leads, counted for every pushed lead (capacity, load balancing): an
+            # index-only count of that rep's entries; unowned new leads are not in it at all.
+            models.Index(
+                fields=["assigned_to"],
+                name="lead_open_owner",
+                condition=Q(
+                    assigned_to__isnull=False,
+                    merged_into__isnull=True,
+                    status__in=[str(s) for s in OPEN_STATUSES],
+                ),
+            ),
             # Columns that are empty for most leads get partial indexes: an index entry costs a
             # page write on every insert (measured on the HTTP intake), and `= x` filters still
             # use them on both databases.
