@@ -135,8 +135,8 @@ def emit(events: Iterable[Outgoing], *, only: Iterable[int] | None = None) -> li
 def queue_backlog() -> None:
     """Queue a run that sends every due delivery, unless one waits in the queue already: that
     run sends these too, since they are committed before it starts. One row read instead of a
-    task written per change, which kept the intake's cost of a webhook down (bench/webhooks.py).
-    A lost run is made good by the `send_webhooks` sweep within a minute."""
+    task row written per change: under load the queue holds one run, not one per lead. A lost
+    run is made good by the `send_webhooks` sweep within a minute."""
     try:
         if is_queued(BACKLOG_TASK):
             return
