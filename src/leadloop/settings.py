@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "leadloop.assessment",
     "leadloop.privacy",
     "leadloop.distribution",
+    "leadloop.sales",
     "leadloop.demo",
     "leadloop.web",
     "axes",
