@@ -280,16 +280,27 @@ def test_send_test_reports_at_once(subscribe, httpserver, admin):
     assert _verify(verifier, request)["type"] == "webhook.test"
 
 
-def test_a_new_secret_signs_from_then_on(subscribe, httpserver, source, admin):
+def test_a_new_secret_signs_at_once_and_the_old_one_beside_it_for_a_day(
+    subscribe, httpserver, source, admin
+):
     httpserver.expect_request("/hook").respond_with_data("ok")
     subscription, old = subscribe("lead.created")
     new = Webhook(services.rotate_secret(subscription, by=admin))
     make_lead(source)
     send_all()
     (request,) = received(httpserver)
+    assert len(request.headers["webhook-signature"].split(" ")) == 2
     _verify(new, request)
-    with pytest.raises(WebhookVerificationError):
-        _verify(old, request)
+    _verify(old, request)  # a receiver still on the old secret keeps accepting deliveries
+
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=25)):
+        make_lead(source)
+        send_all()
+        later = received(httpserver)[-1]
+        _verify(new, later)
+        with pytest.raises(WebhookVerificationError):
+            _verify(old, later)
+    assert len(later.headers["webhook-signature"].split(" ")) == 1
 
 
 def test_an_unreachable_endpoint_costs_one_try_per_sweep_not_one_per_delivery(admin, source):

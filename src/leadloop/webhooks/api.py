@@ -225,7 +225,7 @@ def delete_subscription(request: HttpRequest, subscription_id: int) -> Status:
     "/{subscription_id}/rotate-secret", response=SecretOut, url_name="webhooks-rotate-secret"
 )
 def rotate_secret(request: HttpRequest, subscription_id: int) -> dict[str, str]:
-    """A new signing secret, at once; the old one stops signing. Shown this once."""
+    """A new signing secret, shown this once; the old one signs beside it for 24 hours."""
     actor = _actor(request)
     item = selectors.get_subscription_for(actor, subscription_id)
     return {"secret": services.rotate_secret(item, by=actor)}

@@ -22,6 +22,10 @@ class Subscription(models.Model):
     events = models.JSONField(_("events"), default=list)
     # The Standard Webhooks secret ("whsec_" + base64), Fernet-encrypted like channel passwords.
     secret_encrypted = models.TextField()
+    # After "New secret" the old one signs beside it until `previous_until`, so a receiver can
+    # switch without losing deliveries (Standard Webhooks allows several signatures).
+    previous_secret_encrypted = models.TextField(blank=True, default="")
+    previous_until = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

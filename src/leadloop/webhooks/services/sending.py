@@ -59,18 +59,30 @@ class Answer:
     duration_ms: int
 
 
-def sign(secret: str, msg_id: str, at: dt.datetime, body: str) -> str:
-    """The `webhook-signature` header: "v1," + base64 HMAC-SHA256 of "id.timestamp.body"."""
-    return Webhook(secret).sign(msg_id=msg_id, timestamp=at, data=body)
+def sign(secrets: list[str], msg_id: str, at: dt.datetime, body: str) -> str:
+    """The `webhook-signature` header: "v1," + base64 HMAC-SHA256 of "id.timestamp.body", one
+    per secret, separated by spaces (the new secret first while an old one still signs)."""
+    return " ".join(Webhook(s).sign(msg_id=msg_id, timestamp=at, data=body) for s in secrets)
 
 
-def headers_for(secret: str, msg_id: str, at: dt.datetime, body: str) -> dict[str, str]:
+def signing_secrets(subscription: Subscription, now: dt.datetime) -> list[str]:
+    """The secret, and the previous one while it still signs after a renewal."""
+    found = [decrypt(subscription.secret_encrypted)]
+    previous = subscription.previous_secret_encrypted
+    if previous and subscription.previous_until and subscription.previous_until > now:
+        found.append(decrypt(previous))
+    return found
+
+
+def headers_for(secret: str | list[str], msg_id: str, at: dt.datetime, body: str) -> dict[str, str]:
     return {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": sign(secret, msg_id, at, body),
+        "webhook-signature": sign(
+            [secret] if isinstance(secret, str) else secret, msg_id, at, body
+        ),
     }
 
 
@@ -124,12 +136,12 @@ def send(delivery_id: int, *, at: dt.datetime | None = None) -> str:
     delivery = Delivery.objects.select_related("subscription", "message").get(pk=delivery_id)
     subscription, message = delivery.subscription, delivery.message
     try:
-        secret = decrypt(subscription.secret_encrypted)
+        secrets = signing_secrets(subscription, now)
     except SecretsKeyError as exc:
         result = Answer(None, "", _one_line(exc.detail), 0)
     else:
         result = post(
-            subscription.url, message.body, headers_for(secret, message.msg_id, now, message.body)
+            subscription.url, message.body, headers_for(secrets, message.msg_id, now, message.body)
         )
     return _settle(delivery, result, now)
 

@@ -4,6 +4,7 @@ secret, shows it once, and keeps it encrypted. Replaying and test sends live her
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import secrets as random_bytes
 import urllib.parse
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ from leadloop.webhooks.models import Delivery, DeliveryState, Subscription
 from leadloop.webhooks.services import outbox, sending
 
 AUDIT_TARGET = "webhook"
+# How long the old secret signs beside a new one.
+OVERLAP = dt.timedelta(hours=24)
 MAX_REPLAY = 10_000
 
 
@@ -159,11 +162,17 @@ def delete_subscription(subscription: Subscription, *, by: Actor) -> None:
 
 @transaction.atomic
 def rotate_secret(subscription: Subscription, *, by: Actor) -> str:
-    """A new secret at once (returned this once); the old one stops signing."""
+    """A new secret (returned this once). Every delivery is signed with it at once, and for
+    OVERLAP also with the old one, so the receiver can switch to the new secret in that time."""
     require(by, Permission.MANAGE_WEBHOOKS)
     secret = new_secret()
+    now = timezone.now()
+    locked = Subscription.objects.select_for_update().get(pk=subscription.pk)
     Subscription.objects.filter(pk=subscription.pk).update(
-        secret_encrypted=encrypt(secret), updated_at=timezone.now()
+        secret_encrypted=encrypt(secret),
+        previous_secret_encrypted=locked.secret_encrypted,
+        previous_until=now + OVERLAP,
+        updated_at=now,
     )
     _audit(by, subscription, "secret rotated")
     return secret
@@ -232,7 +241,11 @@ def replay_failed(subscription: Subscription, *, by: Actor) -> int:
 def reencrypt_secrets() -> int:
     """Encrypt every stored signing secret again with the first key (`leadloop secrets rotate`)."""
     count = 0
-    for pk, token in Subscription.objects.values_list("pk", "secret_encrypted"):
-        Subscription.objects.filter(pk=pk).update(secret_encrypted=reencrypt(token))
+    rows = Subscription.objects.values_list("pk", "secret_encrypted", "previous_secret_encrypted")
+    for pk, token, previous in rows:
+        Subscription.objects.filter(pk=pk).update(
+            secret_encrypted=reencrypt(token),
+            previous_secret_encrypted=reencrypt(previous) if previous else "",
+        )
         count += 1
     return count
