@@ -5,18 +5,21 @@ A try takes the row first (pending → sending), so two workers never send the s
 once; a worker that dies mid-send leaves it `sending`, and the sweep takes it back after ten
 minutes and sends it again with the same `webhook-id`, which is how the receiver recognises a
 repeat. No redirect is followed and the host is checked for a private address on every try (a
-name may resolve elsewhere since it was saved).
+name may resolve elsewhere since it was saved), and the connection goes to the address that
+was checked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import logging
+import socket
+import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -25,7 +28,7 @@ from django.utils.translation import gettext_noop
 from standardwebhooks.webhooks import Webhook
 
 from leadloop.accounts.models import Role, User
-from leadloop.core.network import PrivateHostError, refuse_private_host
+from leadloop.core.network import PrivateHostError, public_addresses
 from leadloop.core.secrets import SecretsKeyError, decrypt
 from leadloop.notifications.services import notify
 from leadloop.webhooks.models import Attempt, Delivery, DeliveryState, Message, Subscription
@@ -44,11 +47,50 @@ TELL_EVERY = dt.timedelta(hours=24)
 USER_AGENT = "Leadloop-Webhooks/1"
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """An endpoint answers itself: following a redirect could reach a private address."""
+def _connect_any(addresses: list[tuple[Any, ...]], timeout: float) -> socket.socket:
+    """A socket connected to the first of `addresses` that answers (as create_connection does,
+    but to addresses already checked, with no second lookup)."""
+    error: OSError = OSError("no address to connect to")
+    for family, kind, proto, _name, address in addresses:
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(address)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        return sock
+    raise error
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
-        return None
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to the checked addresses; the Host header still names the host."""
+
+    def __init__(self, host: str, port: int, addresses: list[tuple[Any, ...]]) -> None:
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        self.sock = _connect_any(self._addresses, TIMEOUT_SECONDS)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to the checked addresses; the certificate is verified for the host's name."""
+
+    def __init__(self, host: str, port: int, addresses: list[tuple[Any, ...]]) -> None:
+        self._tls = tls_context()
+        super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=self._tls)
+        self._addresses = addresses
+
+    def connect(self) -> None:
+        sock = _connect_any(self._addresses, TIMEOUT_SECONDS)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
+
+
+def tls_context() -> ssl.SSLContext:
+    """The system's trusted certificates, hostnames checked."""
+    return ssl.create_default_context()
 
 
 @dataclass(frozen=True)
@@ -91,7 +133,11 @@ def _one_line(text: str, limit: int = 300) -> str:
 
 
 def post(url: str, body: str, headers: dict[str, str]) -> Answer:
-    """POST once: the status and the start of the answer, or why the endpoint was not reached."""
+    """POST once: the status and the start of the answer, or why the endpoint was not reached.
+
+    The name is resolved once, the addresses are checked, and the connection goes to one of
+    exactly those (no second lookup a rebinding DNS server could answer differently). No
+    redirect is followed: a 3xx is an answer like any other that is not 2xx."""
     started = time.monotonic()
 
     def answer(status: int | None, text: str = "", error: str = "") -> Answer:
@@ -101,25 +147,25 @@ def post(url: str, body: str, headers: dict[str, str]) -> Answer:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return answer(None, error=_("The address is not http or https."))
+    secure = parts.scheme == "https"
     try:
-        refuse_private_host(parts.hostname)
+        port = parts.port or (443 if secure else 80)
+        addresses = public_addresses(parts.hostname, port)
     except PrivateHostError as exc:
         return answer(None, error=str(exc))
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        url, data=body.encode(), headers=headers, method="POST"
-    )
-    opener = urllib.request.build_opener(_NoRedirects)
-    try:
-        with opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            text = response.read(KEEP_RESPONSE).decode("utf-8", "replace")
-            return answer(response.status, text)
-    except urllib.error.HTTPError as exc:
-        text = exc.read(KEEP_RESPONSE).decode("utf-8", "replace") if exc.fp else ""
-        return answer(exc.code, text)
-    except urllib.error.URLError as exc:
-        return answer(None, error=f"{type(exc.reason).__name__}: {exc.reason}")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, UnicodeError) as exc:
         return answer(None, error=f"{type(exc).__name__}: {exc}")
+    kind = _PinnedHTTPS if secure else _PinnedHTTP
+    connection = kind(parts.hostname, port, addresses)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("POST", target, body=body.encode(), headers=headers)
+        response = connection.getresponse()
+        return answer(response.status, response.read(KEEP_RESPONSE).decode("utf-8", "replace"))
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        return answer(None, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        connection.close()
 
 
 def send(delivery_id: int, *, at: dt.datetime | None = None) -> str:
