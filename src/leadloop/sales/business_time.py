@@ -36,8 +36,8 @@ def _public_holidays(country: str, subdivision: str) -> holidays.HolidayBase:
 
 
 def public_holidays(country: str, subdivision: str = "") -> Callable[[dt.date], bool]:
-    """Whether a date is a public holiday in `country` (ISO 3166 code), per the holidays package.
-    An unknown country raises NotImplementedError from the package."""
+    """Whether a date is a public holiday in `country` (ISO 3166 code), per the holidays package,
+    which refuses a country it does not know."""
     found = _public_holidays(country.upper(), subdivision)
     return lambda day: day in found
 

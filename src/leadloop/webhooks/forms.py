@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leadloop.errors import LeadloopError, ValidationFailed
+from leadloop.accounts.forms import ServiceForm
 from leadloop.webhooks.catalog import EVENT_TYPES
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(ServiceForm):
     url = forms.CharField(
         label=_("Endpoint URL"),
         max_length=500,
@@ -35,12 +33,3 @@ class SubscriptionForm(forms.Form):
         initial=True,
         help_text=_("A paused webhook keeps its events and sends them when it is active again."),
     )
-
-    def apply_service_error(self, exc: LeadloopError) -> None:
-        """Put a domain error's messages next to the fields they name, the rest on top."""
-        errors: dict[str, Any] = exc.errors if isinstance(exc, ValidationFailed) else {}
-        if not errors:
-            self.add_error(None, exc.detail)
-        for name, messages in errors.items():
-            for message in messages:
-                self.add_error(name if name in self.fields else None, message)

@@ -16,7 +16,6 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, require
 from leadloop.errors import LeadloopError
 from leadloop.webhooks import selectors
-from leadloop.webhooks.catalog import EVENT_TYPES
 from leadloop.webhooks.forms import SubscriptionForm
 from leadloop.webhooks.models import DeliveryState, Subscription
 from leadloop.webhooks.services import subscriptions as services
@@ -37,7 +36,7 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "webhooks/list.html",
-        {"subscriptions": list(selectors.list_subscriptions_for(actor)), "types": EVENT_TYPES},
+        {"subscriptions": list(selectors.list_subscriptions_for(actor))},
     )
 
 
@@ -110,7 +109,6 @@ def _detail(
         "next_before": page[PAGE - 1].pk if len(page) > PAGE else None,
         "state": state,
         "states": DeliveryState.choices,
-        "types": EVENT_TYPES,
     }
     return render(request, "webhooks/detail.html", context, status=status)
 
