@@ -39,6 +39,9 @@ class Permission(StrEnum):
     CONFIGURE_ROUTING = "configure_routing"
     VIEW_ROUTING = "view_routing"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    # Sales follow-up: the team's working time and first-contact rules, and its board of reps.
+    MANAGE_FOLLOW_UP = "manage_follow_up"
+    FOLLOW_UP_LEADS = "follow_up_leads"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -66,6 +69,8 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.CONFIGURE_ROUTING: _CONFIG,
     Permission.VIEW_ROUTING: _CONFIG | {Role.SALES_MANAGER},
     Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_FOLLOW_UP: frozenset({Role.ADMIN, Role.SALES_MANAGER}),
+    Permission.FOLLOW_UP_LEADS: frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP}),
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -106,6 +111,8 @@ MESSAGES = {
     Permission.CONFIGURE_ROUTING: _("Only marketing and admins can change the routing rules."),
     Permission.VIEW_ROUTING: _("Only marketing, admins and sales managers see the routing."),
     Permission.MANAGE_WEBHOOKS: _("Only admins manage webhooks."),
+    Permission.MANAGE_FOLLOW_UP: _("Only sales managers and admins change the follow-up rules."),
+    Permission.FOLLOW_UP_LEADS: _("Only the sales team works the follow-up pages."),
 }
 
 

@@ -131,7 +131,7 @@ def _queue(notification_id: int) -> Any:
     return run
 
 
-def _connection() -> Any:
+def mail_connection() -> Any:
     smtp = settings.LEADLOOP_SMTP
     return get_connection(
         "django.core.mail.backends.smtp.EmailBackend",
@@ -178,7 +178,7 @@ def send_email(notification_id: int) -> str:
         return "not pending"
     notification = Notification.objects.select_related("user").get(pk=notification_id)
     try:
-        with _connection() as connection:
+        with mail_connection() as connection:
             connection.send_messages([_message(notification)])
     except (OSError, smtplib.SMTPException) as exc:
         failed = notification.email_attempts >= MAX_ATTEMPTS
@@ -271,7 +271,7 @@ def send_digests(*, at: dt.datetime | None = None) -> int:
             headers={"Message-ID": f"<leadloop-digest-{user.pk}-{now:%Y%m%d%H}@leadloop>"},
         )
         try:
-            with _connection() as connection:
+            with mail_connection() as connection:
                 connection.send_messages([message])
         except (OSError, smtplib.SMTPException) as exc:
             raise MailFailed(str(exc)) from exc

@@ -5,3 +5,28 @@ class SalesConfig(AppConfig):
     name = "leadloop.sales"
     label = "sales"
     verbose_name = "Sales follow-up"
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from leadloop.core import schedule
+        from leadloop.leads import events
+        from leadloop.sales.services import clocks
+
+        for name in (
+            events.EventName.LEAD_BECAME_SALES_READY,
+            events.EventName.ASSIGNED,
+            events.EventName.STATUS_CHANGED,
+            events.EventName.LEAD_MERGED,
+        ):
+            events.subscribe(name, clocks.on_lead_events)
+        schedule.register(
+            schedule.PeriodicSpec(
+                "check_first_contact",
+                timedelta(minutes=1),
+                "leadloop.sales.tasks.check_clocks_task",
+            ),
+            schedule.PeriodicSpec(
+                "send_lead_emails", timedelta(minutes=1), "leadloop.sales.tasks.send_emails_task"
+            ),
+        )

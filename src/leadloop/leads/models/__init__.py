@@ -4,6 +4,7 @@ from leadloop.leads.models.catalog import Campaign, CostEntry, LostReason, Organ
 from leadloop.leads.models.choices import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    OWNED_STATUSES,
     ActivityKind,
     ActorKind,
     BantAnswer,
@@ -20,6 +21,7 @@ from leadloop.leads.models.timeline import Activity, SavedView
 __all__ = [
     "CLOSED_STATUSES",
     "OPEN_STATUSES",
+    "OWNED_STATUSES",
     "Activity",
     "ActivityKind",
     "ActorKind",

@@ -22,6 +22,8 @@ class LeadStatus(models.TextChoices):
 # Statuses a lead ends in: nobody follows these up any more.
 CLOSED_STATUSES = (LeadStatus.WON, LeadStatus.LOST, LeadStatus.DISQUALIFIED)
 OPEN_STATUSES = tuple(s for s in LeadStatus if s not in CLOSED_STATUSES)
+# Statuses in which a person works the lead: it needs a next step.
+OWNED_STATUSES = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUOTED)
 
 
 class ChannelKind(models.TextChoices):

@@ -14,6 +14,7 @@ from leadloop.accounts.lead_fields import ALL_FIELDS, FieldView
 from leadloop.leads.models.catalog import Campaign, LostReason, Organization, Source
 from leadloop.leads.models.choices import (
     OPEN_STATUSES,
+    OWNED_STATUSES,
     BantAnswer,
     FitGrade,
     LeadHold,
@@ -174,6 +175,8 @@ class Lead(models.Model):
         on_delete=models.PROTECT,
         verbose_name=_("lost reason"),
     )
+    # Who won the deal instead, when the lead was lost to a competitor.
+    competitor = models.CharField(_("lost to"), max_length=200, null=True, blank=True)
     first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     next_follow_up_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
@@ -316,6 +319,29 @@ class Lead(models.Model):
                 fields=["team", "next_follow_up_at"],
                 name="lead_follow_up_team",
                 condition=Q(next_follow_up_at__isnull=False),
+            ),
+            # "No next step": a lead being worked with no open task (sales keeps
+            # `next_follow_up_at` at its earliest open task), per team and owner.
+            models.Index(
+                fields=["team", "assigned_to"],
+                name="lead_no_next_step",
+                condition=Q(
+                    next_follow_up_at__isnull=True,
+                    merged_into__isnull=True,
+                    status__in=[str(s) for s in OWNED_STATUSES],
+                ),
+            ),
+            # Leads that reached sales and have no first-contact clock yet: the sweep's safety
+            # net for a clock whose task was lost. A lead leaves it when its deadline is set.
+            models.Index(
+                fields=["status_changed_at"],
+                name="lead_clock_missing",
+                condition=Q(
+                    first_contact_due_at__isnull=True,
+                    last_contacted_at__isnull=True,
+                    merged_into__isnull=True,
+                    status__in=[str(LeadStatus.SALES_READY), str(LeadStatus.ASSIGNED)],
+                ),
             ),
             models.Index(
                 fields=["merged_into"],

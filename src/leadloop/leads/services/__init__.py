@@ -23,10 +23,17 @@ from leadloop.leads.services.changes import (
     publish_event,
     record_merge,
 )
-from leadloop.leads.services.leads import (
+from leadloop.leads.services.follow_up import (
+    CONTACT_KINDS,
     LOGGABLE_KINDS,
-    check_writable_fields,
     log_activity,
+    log_contact,
+    set_contact_due,
+    set_deal_values,
+    set_next_follow_up,
+)
+from leadloop.leads.services.leads import (
+    check_writable_fields,
     prepare_lead,
     refresh_search_text,
     save_new_lead,
@@ -64,6 +71,7 @@ from leadloop.leads.services.timeline import record_activity
 from leadloop.leads.services.validation import INPUT_FIELDS, clean_lead_input, clean_text
 
 __all__ = [
+    "CONTACT_KINDS",
     "INPUT_FIELDS",
     "LOGGABLE_KINDS",
     "OBJECTION_KINDS",
@@ -93,6 +101,7 @@ __all__ = [
     "get_or_create_lost_reason",
     "insert_new_leads",
     "log_activity",
+    "log_contact",
     "move_organization",
     "owner_columns",
     "prepare_lead",
@@ -111,9 +120,12 @@ __all__ = [
     "rotate_source_key",
     "save_new_lead",
     "save_view",
+    "set_contact_due",
+    "set_deal_values",
     "set_intake_limits",
     "set_lead_rules",
     "set_lost_reason_active",
+    "set_next_follow_up",
     "transition",
     "update_lead",
 ]

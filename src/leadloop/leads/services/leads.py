@@ -25,7 +25,6 @@ from leadloop.errors import Conflict, InvalidTransition, NotAllowed, ValidationF
 from leadloop.leads import entry, events, lifecycle
 from leadloop.leads.events import EventName
 from leadloop.leads.models import (
-    Activity,
     ActivityKind,
     Campaign,
     Lead,
@@ -254,6 +253,7 @@ def transition(
     lost_reason: LostReason | None = None,
     order_value: Decimal | None = None,
     note: str = "",
+    competitor: str = "",
     row_locked: bool = False,
 ) -> Lead:
     """Move a lead to another status, if the lifecycle allows it, and write the timeline.
@@ -265,7 +265,13 @@ def transition(
     locked = lead if row_locked else _lock(lead, to)
     now = timezone.now()
     data = move_status(
-        locked, to=to, by=by, at=now, lost_reason=lost_reason, order_value=order_value
+        locked,
+        to=to,
+        by=by,
+        at=now,
+        lost_reason=lost_reason,
+        order_value=order_value,
+        competitor=competitor,
     )
     locked.save()
     record_activity(
@@ -290,6 +296,7 @@ def move_status(
     at: dt.datetime,
     lost_reason: LostReason | None = None,
     order_value: Decimal | None = None,
+    competitor: str = "",
 ) -> dict[str, Any]:
     """Check that `locked` may move to `to` and set its status columns in memory (not saved);
     the timeline entry's data. For `transition` and `assign_lead`, which hold the row lock and
@@ -333,6 +340,9 @@ def move_status(
     if to == LeadStatus.LOST:
         locked.lost_reason = lost_reason
         data["lost_reason"] = lost_reason.name if lost_reason else ""
+        locked.competitor = clean_text(competitor)[:200] or None
+        if locked.competitor:
+            data["competitor"] = locked.competitor
     if to == LeadStatus.WON and order_value is not None:
         locked.order_value = order_value
         data["order_value"] = str(order_value)
@@ -356,25 +366,3 @@ def status_events(
     if data["to"] == LeadStatus.SALES_READY:
         published.append(event(EventName.LEAD_BECAME_SALES_READY, lead_id, by=by, at=at))
     return published
-
-
-LOGGABLE_KINDS = (ActivityKind.NOTE, ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING)
-
-
-@transaction.atomic
-def log_activity(lead: Lead, *, kind: str, message: str, by: Actor) -> Activity:
-    """Log a note, call, e-mail or meeting on a lead's timeline."""
-    if kind not in LOGGABLE_KINDS:
-        raise ValidationFailed(
-            _("Choose note, call, e-mail or meeting."), errors={"kind": [_("Not a loggable kind.")]}
-        )
-    _refuse_erased(lead)
-    text = clean_text(message)
-    if not text:
-        raise ValidationFailed(_("Write something."), errors={"message": [_("Required.")]})
-    activity = record_activity(lead, kind=kind, by=by, message=text)
-    Lead.objects.filter(pk=lead.pk).update(updated_at=activity.created_at)
-    _audit_change(lead, by=by, fields=["timeline"], logged=kind)
-    if kind in (ActivityKind.CALL, ActivityKind.EMAIL, ActivityKind.MEETING):
-        Lead.objects.filter(pk=lead.pk).update(last_contacted_at=activity.created_at)
-    return activity
