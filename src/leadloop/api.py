@@ -226,6 +226,8 @@ def _mount() -> None:
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.notifications.api import router as notifications_router
     from leadloop.privacy.api import router as privacy_router
+    from leadloop.sales.api import lead_router as sales_lead_router
+    from leadloop.sales.api import sales_router
     from leadloop.webhooks.api import router as webhooks_router
 
     api.add_router("/me", accounts_router, tags=["me"])
@@ -236,6 +238,8 @@ def _mount() -> None:
     api.add_router("/defaults", defaults, tags=["defaults"])
     api.add_router("/lost-reasons", lost_reasons, tags=["lost reasons"])
     api.add_router("/leads", leads, tags=["leads"])
+    api.add_router("/leads", sales_lead_router, tags=["follow-up"])
+    api.add_router("/sales", sales_router, tags=["sales"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])

@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("distribution/", include("leadloop.distribution.urls")),
     path("notifications/", include("leadloop.notifications.urls")),
     path("webhooks/", include("leadloop.webhooks.urls")),
+    path("sales/", include("leadloop.sales.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

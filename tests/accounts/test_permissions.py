@@ -76,6 +76,8 @@ EXPECTED = {
     "configure_routing": {A, M},
     "view_routing": {A, M, SM},
     "manage_webhooks": {A},
+    "manage_follow_up": {A, SM},
+    "follow_up_leads": {A, SM, SR},
 }
 
 

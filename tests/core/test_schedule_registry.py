@@ -25,6 +25,8 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("route_waiting", dt.timedelta(minutes=5)),
         ("expire_partner_offers", dt.timedelta(minutes=5)),
         ("alert_unclaimed", dt.timedelta(minutes=15)),
+        ("check_first_contact", dt.timedelta(minutes=1)),
+        ("send_lead_emails", dt.timedelta(minutes=1)),
     ]
 
 

@@ -211,9 +211,7 @@ def test_lead_events_queue_the_clock_with_the_time_the_lead_reached_sales(
     ):
         lead = make_lead(source)
         lead_services.assign_lead(lead, by=SYSTEM, to=rep)
-    queued = [
-        r.kwargs for r in default_task_backend.results if r.task.name == "follow_clocks_task"
-    ]
+    queued = [r.kwargs for r in default_task_backend.results if r.task.name == "follow_clocks_task"]
     assert queued
     starts = {k: v for q in queued for k, v in q["starts"].items()}
     assert dt.datetime.fromisoformat(starts[str(lead.pk)]) == ams(2026, 11, 3, 10, 0)

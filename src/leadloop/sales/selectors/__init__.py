@@ -1,0 +1,1 @@
+"""Reads for sales follow-up, each scoped to the viewer through lead_visibility."""

@@ -1,0 +1,1 @@
+"""The sales follow-up pages: my day, the pipeline, the team's view and the rules."""
