@@ -35,6 +35,7 @@ FRIENDLY = {
     "webhooks": "Outbound webhooks: list, add, pause, test, deliveries, replay.",
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
+    "tasks": "Follow-up tasks: overdue [--team T] lists the open tasks past due.",
 }
 
 
