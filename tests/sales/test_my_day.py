@@ -120,7 +120,7 @@ def test_a_task_on_a_lead_reassigned_away_disappears(source, rep, teammate, at_n
     assert found.overdue.items == []
     assert day.list_open_tasks(rep, now=NOW)[0] == []
     task.refresh_from_db()
-    assert task.owner_id == rep.pk and task.is_open
+    assert (task.owner_id, task.is_open) == (rep.pk, True)
 
 
 @pytest.mark.parametrize(
@@ -233,7 +233,9 @@ def test_an_overdue_first_contact_says_by_how_much(source, rep, logged_in_client
 
 
 @pytest.mark.parametrize("role", [Role.PARTNER, Role.MARKETING])
-def test_roles_that_do_not_follow_up_leads_get_no_day(request, role, logged_in_client, api_client_for):
+def test_roles_that_do_not_follow_up_leads_get_no_day(
+    request, role, logged_in_client, api_client_for
+):
     user = (
         request.getfixturevalue("partner_user")
         if role == Role.PARTNER
@@ -258,7 +260,10 @@ def test_the_api_answers_the_same_day(source, rep, api_client_for, at_now):
     item = body["overdue"]["items"][0]
     assert item["task"]["id"] == task.pk
     assert item["task"]["title"] == "Ring back"
-    assert (item["lead"]["name"], item["lead"]["phone"]) == ("Api " + lead.last_name, "+31612345678")
+    assert (item["lead"]["name"], item["lead"]["phone"]) == (
+        "Api " + lead.last_name,
+        "+31612345678",
+    )
     assert [body["today"]["items"], body["new"]["items"]] == [[], []]
 
 
