@@ -14,18 +14,13 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import Team, User
 from leadloop.accounts.permissions import Permission, can, require
-from leadloop.accounts.selectors import (
-    get_defaults,
-    lead_visibility,
-    lead_visibility_within,
-    list_assignable_teams,
-)
+from leadloop.accounts.selectors import get_defaults, lead_visibility, list_assignable_teams
 from leadloop.core.cursors import decode_cursor
 from leadloop.errors import NotAllowed, NotFound
 from leadloop.leads.models import CLOSED_STATUSES, OWNED_STATUSES, Lead, LeadStatus
@@ -169,27 +164,28 @@ def get_my_day(viewer: User, *, now: dt.datetime) -> MyDay:
     overdue = _task_list(tasks.filter(due_at__lt=now))
     today = _task_list(tasks.filter(due_at__gte=now, due_at__lt=ends))
     mine = Q(assigned_to_id=viewer.pk, merged_into__isnull=True)
-    # A new lead whose call is already on the viewer's list today shows there, not twice.
-    listed_today = Exists(
-        Task.objects.filter(OPEN_TASK, lead_id=OuterRef("pk"), owner_id=viewer.pk, due_at__lt=ends)
+    # A new lead whose call is already on the viewer's list today shows there, not twice. Not
+    # correlated: the viewer's few open tasks are read once (`task_open_owner`), not per lead.
+    listed_today = Q(
+        pk__in=Task.objects.filter(OPEN_TASK, owner_id=viewer.pk, due_at__lt=ends).values("lead_id")
     )
+    # The viewer's own leads lead the filter and visibility follows as a plain AND, so both
+    # databases start from the owner's index entries (`lead_owner_created`, `lead_open_owner`)
+    # rather than from every lead of a manager's teams.
+    visible = lead_visibility(viewer)
     new = _lead_list(
-        Lead.objects.filter(
-            lead_visibility_within(
-                viewer, mine & Q(status=LeadStatus.ASSIGNED, last_contacted_at__isnull=True)
-            )
-        ).exclude(listed_today)
+        Lead.objects.filter(mine, status=LeadStatus.ASSIGNED, last_contacted_at__isnull=True)
+        .filter(visible)
+        .exclude(listed_today)
     )
-    # Leads being worked with no open task (index `lead_no_next_step`); a new lead is listed
-    # above, where its next step is the first call.
+    # Leads being worked with no open task (`lead_no_next_step`); a new lead is listed above,
+    # where its next step is the first call.
     no_step = _lead_list(
         Lead.objects.filter(
-            lead_visibility_within(
-                viewer,
-                mine
-                & Q(next_follow_up_at__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
-            )
-        ).exclude(status=LeadStatus.ASSIGNED, last_contacted_at__isnull=True)
+            mine, next_follow_up_at__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]
+        )
+        .filter(visible)
+        .exclude(status=LeadStatus.ASSIGNED, last_contacted_at__isnull=True)
     )
     leads = [t.lead for t in overdue[0] + today[0]] + new[0] + no_step[0]
     clocks = running_clocks(lead.pk for lead in leads)
