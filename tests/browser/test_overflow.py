@@ -13,16 +13,20 @@ container must not need to scroll.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
+from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.intake import services as intake_services
 from leadloop.leads.models import Lead
+from leadloop.sales.services import steps
 from tests.browser.conftest import WATCH_VIOLATIONS
 from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.assessment import find_pair
@@ -59,6 +63,7 @@ PATHS = {
     "teams": "/settings/teams/",
     "partners": "/settings/partners/",
     "api-keys": "/account/api-keys/",
+    "my-day": "/sales/my-day/",
 }
 STAFF = ["home", "leads", "lead", "lead-new", "lead-edit", "review"]
 CONFIGURING = ["duplicates", "duplicate", "intake", "submission", "imports", "forms", "sources"]
@@ -68,10 +73,11 @@ ROLE_PAGES = {
         *CONFIGURING,
         *("campaigns", "organizations", "audit", "settings", "users", "teams", "partners"),
         "api-keys",
+        "my-day",
     ],
     "marketing": [*STAFF, *CONFIGURING, "campaigns", "organizations"],
-    "manager": [*STAFF, "organizations"],
-    "rep": [*STAFF],
+    "manager": [*STAFF, "organizations", "my-day"],
+    "rep": [*STAFF, "my-day"],
     "partner": ["home", "leads", "lead", "lead-edit"],
 }
 ROLES = {
@@ -157,6 +163,15 @@ def _world() -> dict[str, Any]:
             source, partner=partner_org, email="bo@example.com", phone="0201234567"
         ),
     }
+    # My day: an overdue call with a long title on the rep's lead.
+    steps.add_task(
+        leads["rep"],
+        by=SYSTEM,
+        kind="call",
+        due_at=timezone.now() - dt.timedelta(hours=2),
+        owner=rep,
+        title=long,
+    )
     for n in range(4):
         make_lead(source, team=team, first_name=f"Pool{n}", email=f"pool{n}@example.com")
     twin = make_lead(source, first_name="Ann", last_name="Smit", phone="0687654321")
