@@ -192,7 +192,9 @@ def test_a_new_lead_with_a_call_due_today_is_listed_with_its_task_only(source, r
     assert (_names(found.today), found.new.items) == (["Once"], [])
 
 
-def test_each_list_is_capped_and_counts_the_rest(source, rep, monkeypatch, at_now):
+def test_each_list_is_capped_and_counts_the_rest(
+    source, rep, monkeypatch, logged_in_client, at_now
+):
     monkeypatch.setattr(day, "DAY_LIST", 2)
     monkeypatch.setattr(day, "DAY_COUNT_CAP", 4)
     for n in range(3):
@@ -206,6 +208,9 @@ def test_each_list_is_capped_and_counts_the_rest(source, rep, monkeypatch, at_no
     assert found.new.rest == 1
     assert (len(found.overdue.items), found.overdue.total) == (2, 4)
     assert found.overdue.total_is_capped is True
+    html = logged_in_client(rep).get("/sales/my-day/").content.decode()
+    assert "And 1 more." in html
+    assert "And 2+ more." in html
 
 
 def test_each_lead_shows_its_first_contact_time_left(source, rep, logged_in_client, at_now):
