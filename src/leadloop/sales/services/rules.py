@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import holidays
 from django.db import transaction
@@ -63,7 +63,17 @@ def calendar_of(rules: TeamSla) -> BusinessCalendar:
     )
 
 
-def target_for(lead: Lead, rules: TeamSla) -> int:
+class Targeted(Protocol):
+    """What a target reads of a lead."""
+
+    @property
+    def source_id(self) -> int | None: ...
+
+    @property
+    def fit_grade(self) -> str: ...
+
+
+def target_for(lead: Targeted | Lead, rules: TeamSla) -> int:
     """Business minutes to the first contact: the most specific target matching the lead (grade,
     then source, then team), else the team's own, else one business day."""
     _teams, targets = _loaded()
