@@ -233,3 +233,35 @@ def test_an_inactive_manager_is_not_alerted(source, rep, team):
         clocks.check()
     assert not Notification.objects.filter(kind="sla_breached").exists()
     assert _kinds(lead) == ["started", "breached"]
+
+
+def test_a_breach_can_route_the_lead_again_to_another_rep(source, rep, teammate, manager, team):
+    from leadloop.distribution import services as routing
+    from leadloop.distribution.models import RouteDecision
+    from tests.distribution.conftest import publish, ready_lead, team_push
+
+    routing.set_capacity(manager, by=SYSTEM, accepts_leads=False)
+    rules.set_team_rules(team, {"on_breach": BreachAction.REROUTE}, by=manager)
+    rules.forget()
+    publish([], team_push(team))
+    with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
+        lead = ready_lead(source)
+        routing.route_lead(lead.pk)
+        clocks.follow([lead.pk])
+    first = Lead.objects.get(pk=lead.pk).assigned_to_id
+    assert first in (rep.pk, teammate.pk)
+
+    with time_machine.travel(ams(2026, 11, 4, 10, 5), tick=False):
+        clocks.check()
+        assert Lead.objects.get(pk=lead.pk).status == LeadStatus.SALES_READY
+        routing.route_lead(lead.pk)
+
+    again = Lead.objects.get(pk=lead.pk)
+    assert again.assigned_to_id not in (None, first)
+    decision = RouteDecision.objects.filter(lead=lead).latest("at", "id")
+    assert "had the lead before" in decision.explanation
+    assert _kinds(lead) == ["started", "breached", "rerouted"]
+    # The clock keeps its start: the next rep inherits how late the lead already is.
+    with time_machine.travel(ams(2026, 11, 4, 10, 6), tick=False):
+        clocks.follow([lead.pk])
+    assert FirstContactClock.objects.get(pk=lead.pk).started_at == ams(2026, 11, 3, 10, 0)
