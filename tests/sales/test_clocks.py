@@ -265,3 +265,18 @@ def test_a_breach_can_route_the_lead_again_to_another_rep(source, rep, teammate,
     with time_machine.travel(ams(2026, 11, 4, 10, 6), tick=False):
         clocks.follow([lead.pk])
     assert FirstContactClock.objects.get(pk=lead.pk).started_at == ams(2026, 11, 3, 10, 0)
+
+
+def test_the_api_records_who_won_a_lost_deal(source, rep, api_client_for):
+    lead = make_lead(source, assigned_to=rep)
+    lead_services.transition(lead, to=LeadStatus.CONTACTED, by=rep)
+
+    answer = api_client_for(rep).post(
+        f"/api/v1/leads/{lead.pk}/transition",
+        {"to": "lost", "lost_reason": "Price", "competitor": "Acme <b>Solar</b>"},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["competitor"] == "Acme <b>Solar</b>"
+    assert Lead.objects.get(pk=lead.pk).competitor == "Acme <b>Solar</b>"
