@@ -170,7 +170,7 @@ def _breach_out(lead: Lead, *, team_id: int | None, due_at: Any, at: Any, state:
 
 
 @sales_router.get("/team", response=TeamViewOut, url_name="sales-team")
-def team_view(request: HttpRequest, team: int | None = None) -> TeamViewOut:
+def get_team_view(request: HttpRequest, team: int | None = None) -> TeamViewOut:
     """A team's open leads, overdue ones, leads without a next step, first contacts too late
     this week and running late now, and each person's workload (your own team by default)."""
     actor = _actor(request)
@@ -293,7 +293,7 @@ def _target_out(target: SlaTarget) -> TargetOut:
 
 
 @sales_router.get("/sla-targets", response=list[TargetOut], url_name="sales-sla-targets")
-def list_targets(request: HttpRequest, team: int | None = None) -> list[TargetOut]:
+def list_sla_targets(request: HttpRequest, team: int | None = None) -> list[TargetOut]:
     """First-contact targets by team, source and fit grade; with `team`, those that apply to
     its leads (its own and those for every team)."""
     actor = _actor(request)
@@ -302,7 +302,7 @@ def list_targets(request: HttpRequest, team: int | None = None) -> list[TargetOu
 
 
 @sales_router.post("/sla-targets", response={201: TargetOut}, url_name="sales-sla-targets-set")
-def set_target(request: HttpRequest, payload: TargetIn) -> Status[TargetOut]:
+def set_sla_target(request: HttpRequest, payload: TargetIn) -> Status[TargetOut]:
     """Add a target, or change the one for the same team, source and grade."""
     actor = _actor(request)
     selectors.require_team_viewer(actor)
@@ -333,7 +333,7 @@ def set_target(request: HttpRequest, payload: TargetIn) -> Status[TargetOut]:
 @sales_router.delete(
     "/sla-targets/{target_id}", response={204: None}, url_name="sales-sla-target-delete"
 )
-def delete_target(request: HttpRequest, target_id: int) -> Status[None]:
+def delete_sla_target(request: HttpRequest, target_id: int) -> Status[None]:
     """Remove a target; its leads fall back to the next most specific one."""
     rules.delete_target(target_id, by=_actor(request))
     rules.forget()
@@ -345,7 +345,7 @@ class BreachFilter(Schema):
 
 
 @sales_router.get("/sla/breaches", response=list[BreachOut], url_name="sales-sla-breaches")
-def list_breaches(request: HttpRequest, filters: Query[BreachFilter]) -> list[BreachOut]:
+def list_sla_breaches(request: HttpRequest, filters: Query[BreachFilter]) -> list[BreachOut]:
     """First-contact clocks that ran out since `since`, newest first (500 at most)."""
     since = filters.since or timezone.now() - dt.timedelta(days=7)
     if timezone.is_naive(since):
