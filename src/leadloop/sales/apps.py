@@ -9,8 +9,11 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from datetime import timedelta
 
-        from leadloop.core import schedule
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.core import navigation, schedule
         from leadloop.leads import events
+        from leadloop.sales.selectors import pipeline
         from leadloop.sales.services import clocks
 
         for name in (
@@ -28,5 +31,15 @@ class SalesConfig(AppConfig):
             ),
             schedule.PeriodicSpec(
                 "send_lead_emails", timedelta(minutes=1), "leadloop.sales.tasks.send_emails_task"
+            ),
+        )
+        navigation.register(
+            navigation.NavEntry(
+                17,
+                _("Pipeline"),
+                "sales:pipeline",
+                "pipeline",
+                "/sales/pipeline/",
+                pipeline.can_see_pipeline,
             ),
         )

@@ -1,0 +1,1 @@
+"""The sales pages' forms; each page's in its own module."""
