@@ -313,6 +313,20 @@ def test_a_move_the_lifecycle_refuses_leaves_the_lead_and_says_why(logged_in_cli
     assert Activity.objects.filter(lead=lead).count() == before
 
 
+@pytest.mark.parametrize("to", ["", "won", "nonsense"])
+def test_a_move_to_no_stage_of_the_board_is_refused(logged_in_client, rep, source, to):
+    lead = deal(source, rep, status=LeadStatus.CONTACTED)
+
+    response = logged_in_client(rep).post(
+        f"/sales/pipeline/leads/{lead.pk}/move/", {"to": to}, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 422
+    assert "Choose a stage of the board." in response.content.decode()
+    lead.refresh_from_db()
+    assert lead.status == LeadStatus.CONTACTED
+
+
 def test_the_move_form_without_scripting_comes_back_to_the_board_with_the_message(
     logged_in_client, rep, source
 ):

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.actors import Actor
-from leadloop.errors import Conflict, LeadloopError
+from leadloop.errors import Conflict, LeadloopError, ValidationFailed
 from leadloop.leads import selectors as lead_selectors
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import LeadStatus
@@ -81,7 +81,7 @@ def pipeline_move(request: HttpRequest, lead_id: int) -> HttpResponse:
     status = 200
     try:
         if not form.is_valid():
-            raise Conflict(_("Choose a stage of the board."))
+            raise ValidationFailed(_("Choose a stage of the board."))
         if lead.status not in selectors.STAGES:
             raise Conflict(_("%(lead)s is no longer on the board.") % {"lead": lead})
         moved = lead_services.transition(lead, to=form.cleaned_data["to"], by=actor)

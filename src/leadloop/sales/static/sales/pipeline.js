@@ -50,9 +50,8 @@
         // The card's link, menu and button keep working: only the rest of the card drags.
         filter: "a, select, option, button, label",
         preventOnFilter: false,
-        // Pointer events rather than the browser's drag and drop: the same on touch screens.
-        forceFallback: true,
-        fallbackTolerance: 4,
+        // The browser's own drag and drop with a mouse; on a touch screen Sortable follows the
+        // finger itself.
         // On a phone a finger that scrolls the page must not pick up a card: hold to drag.
         delay: 200,
         delayOnTouchOnly: true,
