@@ -243,6 +243,19 @@ def test_the_page_shows_columns_counts_and_sums_per_currency(logged_in_client, r
     assert "vendor/sortable.min.js" in html
 
 
+def test_a_full_column_links_to_the_rest_in_the_lead_list(
+    logged_in_client, rep, source, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "CARD_CAP", 1)
+    deal(source, rep, status=LeadStatus.CONTACTED)
+    deal(source, rep, status=LeadStatus.CONTACTED)
+
+    html = logged_in_client(rep).get("/sales/pipeline/", {"owner": rep.pk}).content.decode()
+
+    link = f"/leads/?show=all&amp;status=contacted&amp;owner={rep.pk}&amp;sort=-priority"
+    assert f'<a class="pipeline-column__more" href="{link}">1 more</a>' in html
+
+
 def test_the_filters_reload_only_the_board(logged_in_client, rep, source):
     deal(source, rep, status=LeadStatus.CONTACTED, amount="100", probability=10)
 

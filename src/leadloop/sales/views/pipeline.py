@@ -53,7 +53,7 @@ def _board(
     query = form.query()
     context = {
         "form": form,
-        "board": selectors.get_board(actor, form.to_filters()),
+        "board": selectors.get_board(actor, form.to_filters(), cap=selectors.CARD_CAP),
         "filter_query": query,
         "query": urlencode(query),
         "stages": [(stage, LeadStatus(stage).label) for stage in selectors.STAGES],
