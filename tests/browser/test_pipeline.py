@@ -56,6 +56,12 @@ def test_a_rep_drags_a_card_from_contacted_to_quoted(page, live_server, log_in, 
     assert Lead.objects.get(pk=floor["contacted"].pk).status == LeadStatus.QUOTED
     assert page.evaluate("window.__xss") is None
 
+    # The board the move answered with is draggable again.
+    card = _column(page, "quoted").locator(".pipeline-card", has_text="Carla Contact")
+    card.locator(".pipeline-card__facts").drag_to(_column(page, "contacted"), steps=8)
+    expect(page.locator(".flash--success")).to_contain_text("Carla Contact moved to Contacted.")
+    assert Lead.objects.get(pk=floor["contacted"].pk).status == LeadStatus.CONTACTED
+
 
 def test_a_refused_move_snaps_back_with_the_reason(page, live_server, log_in, floor):
     page.set_viewport_size({"width": 1280, "height": 900})
