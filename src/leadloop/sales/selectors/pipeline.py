@@ -279,15 +279,21 @@ def get_forecast(actor: Actor, filters: PipelineFilters) -> list[ForecastRow]:
     currency: weighted (amount × probability) and best case (amount). Quotes without a close
     date come last (month None). NotAllowed for partner users and source keys."""
     require_pipeline(actor)
-    leads = _open_leads(actor, PipelineFilters(filters.team, filters.owner, filters.source))
+    # From the visible leads to their current quote (one each, index quote_one_current): a
+    # rep's forecast reads their leads' quotes, not every quote to find theirs.
     sums = (
-        Quote.objects.filter(is_current=True, lead__in=leads)
+        _open_leads(actor, PipelineFilters(filters.team, filters.owner, filters.source))
+        .filter(quotes__is_current=True)
         .order_by()
-        .values("currency", rep_id=F("lead__assigned_to_id"), month=YearMonth("expected_close_on"))
+        .values(
+            rep_id=F("assigned_to_id"),
+            quote_currency=F("quotes__currency"),
+            month=YearMonth("quotes__expected_close_on"),
+        )
         .annotate(
-            weighted_units=Sum(_cents_times("amount", "probability")),
-            best_units=Sum(_cents_times("amount")),
-            quotes=Count("id"),
+            weighted_units=Sum(_cents_times("quotes__amount", "quotes__probability")),
+            best_units=Sum(_cents_times("quotes__amount")),
+            quotes_count=Count("quotes__id"),
         )
     )
     rows = list(sums)
@@ -302,10 +308,10 @@ def get_forecast(actor: Actor, filters: PipelineFilters) -> list[ForecastRow]:
             else None,
             rep_id=row["rep_id"],
             rep=names.get(row["rep_id"], "") if row["rep_id"] else "",
-            currency=row["currency"],
+            currency=row["quote_currency"],
             weighted=_money(row["weighted_units"], scale=10_000),
             best_case=_money(row["best_units"], scale=100),
-            quotes=row["quotes"],
+            quotes=row["quotes_count"],
         )
         for row in rows
     ]
