@@ -238,7 +238,7 @@ def test_the_page_shows_columns_counts_and_sums_per_currency(logged_in_client, r
     html = logged_in_client(rep).get("/sales/pipeline/").content.decode()
 
     assert "€ 12,000 + $ 3,000" in html
-    assert "$ 3,000 <span class=\"muted\">(50% of $ 6,000)</span>" in html
+    assert '$ 3,000 <span class="muted">(50% of $ 6,000)</span>' in html
     assert "Acme" in html
     assert 'data-stage="quoted"' in html
     assert "vendor/sortable.min.js" in html
