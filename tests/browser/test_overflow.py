@@ -26,7 +26,7 @@ from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.intake import services as intake_services
 from leadloop.leads.models import Lead
-from leadloop.sales.services import steps
+from leadloop.sales.services import quotes, steps
 from tests.browser.conftest import WATCH_VIOLATIONS
 from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.assessment import find_pair
@@ -64,8 +64,10 @@ PATHS = {
     "partners": "/settings/partners/",
     "api-keys": "/account/api-keys/",
     "my-day": "/sales/my-day/",
+    "pipeline": "/sales/pipeline/",
+    "forecast": "/sales/pipeline/forecast/",
 }
-STAFF = ["home", "leads", "lead", "lead-new", "lead-edit", "review"]
+STAFF = ["home", "leads", "lead", "lead-new", "lead-edit", "review", "pipeline", "forecast"]
 CONFIGURING = ["duplicates", "duplicate", "intake", "submission", "imports", "forms", "sources"]
 ROLE_PAGES = {
     "admin": [
@@ -172,6 +174,8 @@ def _world() -> dict[str, Any]:
         owner=rep,
         title=long,
     )
+    # A deal as large as a quote may be, in a currency with a long sign in Dutch ("US$").
+    quotes.add_quote(leads["rep"], by=SYSTEM, amount="999999999.99", currency="USD")
     for n in range(4):
         make_lead(source, team=team, first_name=f"Pool{n}", email=f"pool{n}@example.com")
     twin = make_lead(source, first_name="Ann", last_name="Smit", phone="0687654321")

@@ -221,8 +221,19 @@ def test_lead_events_queue_the_clock_with_the_time_the_lead_reached_sales(
 def test_a_partner_lead_and_a_new_lead_get_no_clock(source, partner_org):
     with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
         fresh = make_lead(source)
-        clocks.follow([fresh.pk])
-    assert not FirstContactClock.objects.filter(pk=fresh.pk).exists()
+        partners = make_lead(source, partner=partner_org)
+        clocks.follow([fresh.pk, partners.pk])
+        assert clocks.check()["started"] == 0
+    assert Lead.objects.get(pk=partners.pk).status == LeadStatus.ASSIGNED
+    assert not FirstContactClock.objects.exists()
+
+
+def test_a_lead_handed_to_a_partner_stops_its_clock(source, rep, partner_org, manager):
+    lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
+    with time_machine.travel(ams(2026, 11, 3, 11, 0), tick=False):
+        lead_services.assign_lead(lead, by=manager, partner=partner_org)
+        clocks.follow([lead.pk])
+    assert FirstContactClock.objects.get(pk=lead.pk).state == ClockState.STOPPED
 
 
 def test_an_inactive_manager_is_not_alerted(source, rep, team):
@@ -233,3 +244,50 @@ def test_an_inactive_manager_is_not_alerted(source, rep, team):
         clocks.check()
     assert not Notification.objects.filter(kind="sla_breached").exists()
     assert _kinds(lead) == ["started", "breached"]
+
+
+def test_a_breach_can_route_the_lead_again_to_another_rep(source, rep, teammate, manager, team):
+    from leadloop.distribution import services as routing
+    from leadloop.distribution.models import RouteDecision
+    from tests.distribution.conftest import publish, ready_lead, team_push
+
+    routing.set_capacity(manager, by=SYSTEM, accepts_leads=False)
+    rules.set_team_rules(team, {"on_breach": BreachAction.REROUTE}, by=manager)
+    rules.forget()
+    publish([], team_push(team))
+    with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
+        lead = ready_lead(source)
+        routing.route_lead(lead.pk)
+        clocks.follow([lead.pk])
+    first = Lead.objects.get(pk=lead.pk).assigned_to_id
+    assert first in (rep.pk, teammate.pk)
+
+    with time_machine.travel(ams(2026, 11, 4, 10, 5), tick=False):
+        clocks.check()
+        assert Lead.objects.get(pk=lead.pk).status == LeadStatus.SALES_READY
+        routing.route_lead(lead.pk)
+
+    again = Lead.objects.get(pk=lead.pk)
+    assert again.assigned_to_id not in (None, first)
+    decision = RouteDecision.objects.filter(lead=lead).latest("at", "id")
+    assert "had the lead before" in decision.explanation
+    assert _kinds(lead) == ["started", "breached", "rerouted"]
+    # The clock keeps its start: the next rep inherits how late the lead already is.
+    with time_machine.travel(ams(2026, 11, 4, 10, 6), tick=False):
+        clocks.follow([lead.pk])
+    assert FirstContactClock.objects.get(pk=lead.pk).started_at == ams(2026, 11, 3, 10, 0)
+
+
+def test_the_api_records_who_won_a_lost_deal(source, rep, api_client_for):
+    lead = make_lead(source, assigned_to=rep)
+    lead_services.transition(lead, to=LeadStatus.CONTACTED, by=rep)
+
+    answer = api_client_for(rep).post(
+        f"/api/v1/leads/{lead.pk}/transition",
+        {"to": "lost", "lost_reason": "Price", "competitor": "Acme <b>Solar</b>"},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["competitor"] == "Acme <b>Solar</b>"
+    assert Lead.objects.get(pk=lead.pk).competitor == "Acme <b>Solar</b>"

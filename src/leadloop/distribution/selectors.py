@@ -101,6 +101,15 @@ def team_sales_members(team: Team) -> QuerySet[User]:
     )
 
 
+def reps_who_had(lead_id: int) -> frozenset[int]:
+    """The reps routing gave this lead to before."""
+    return frozenset(
+        RouteDecision.objects.filter(lead_id=lead_id, user__isnull=False).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
 def routable() -> Q:
     """Leads routing may still place: sales-ready, nobody's, in no pool, not held or merged."""
     return Q(

@@ -13,8 +13,10 @@ class SalesConfig(AppConfig):
 
         from leadloop.core import navigation, schedule
         from leadloop.leads import events
+        from leadloop.privacy.registry import PersonDataSection, register_section
+        from leadloop.sales.selectors import pipeline, team
         from leadloop.sales.selectors.my_day import can_work_my_day
-        from leadloop.sales.services import clocks
+        from leadloop.sales.services import clocks, privacy
 
         for name in (
             events.EventName.LEAD_BECAME_SALES_READY,
@@ -23,6 +25,9 @@ class SalesConfig(AppConfig):
             events.EventName.LEAD_MERGED,
         ):
             events.subscribe(name, clocks.on_lead_events)
+        register_section(
+            PersonDataSection("follow_up", export=privacy.export_for, erase=privacy.erase_for)
+        )
         schedule.register(
             schedule.PeriodicSpec(
                 "check_first_contact",
@@ -36,5 +41,16 @@ class SalesConfig(AppConfig):
         navigation.register(
             navigation.NavEntry(
                 7, _("My day"), "sales:my-day", "day", "/sales/my-day/", can_work_my_day
+            ),
+            navigation.NavEntry(
+                16, _("Team"), "sales:team", "orgs", "/sales/team/", team.manages_follow_up
+            ),
+            navigation.NavEntry(
+                17,
+                _("Pipeline"),
+                "sales:pipeline",
+                "pipeline",
+                "/sales/pipeline/",
+                pipeline.can_see_pipeline,
             ),
         )

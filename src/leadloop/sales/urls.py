@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from leadloop.sales.views import my_day
+from leadloop.sales.views import my_day, pipeline, team
 
 app_name = "sales"
 
@@ -15,4 +15,12 @@ urlpatterns: list[URLPattern] = [
     path("my-day/tasks/<int:task_id>/snooze/", my_day.day_task_snooze, name="day-task-snooze"),
     path("my-day/calendar-feed/", my_day.calendar_feed_manage, name="calendar-feed-manage"),
     path("calendar/<str:feed_token>.ics", my_day.calendar_feed, name="calendar-feed"),
+    path("team/", team.team_page, name="team"),
+    path("team/<int:team_id>/reassign/", team.team_reassign, name="team-reassign"),
+    path("team/<int:team_id>/rules/", team.team_rules, name="team-rules"),
+    path("team/<int:team_id>/targets/", team.team_target_save, name="team-target-save"),
+    path("team/<int:team_id>/targets/delete/", team.team_target_delete, name="team-target-delete"),
+    path("pipeline/", pipeline.pipeline_page, name="pipeline"),
+    path("pipeline/forecast/", pipeline.forecast_page, name="forecast"),
+    path("pipeline/leads/<int:lead_id>/move/", pipeline.pipeline_move, name="pipeline-move"),
 ]

@@ -10,6 +10,7 @@ from typing import Any
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.demo.dataset.reference import _Actor, _Country, _phone, _Reference
+from leadloop.demo.dataset.sales import SalesMaker
 from leadloop.demo.dataset.world import (
     CALLS,
     CENT,
@@ -92,11 +93,20 @@ class _LeadMaker:
         return created
 
     def chunk(
-        self, rng: Any, first_id: int, local_start: int, count: int
+        self,
+        rng: Any,
+        first_id: int,
+        local_start: int,
+        count: int,
+        sales: tuple[SalesMaker, Any] | None = None,
     ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """The rows of `count` leads and their timelines; with `sales` (a maker and its own
+        generator, so the leads stay what the seed gave before sales existed) their sales rows."""
         lead_rows, activity_rows = [], []
         for offset in range(count):
             values, events = self._lead(rng, first_id + offset, local_start + offset)
+            if sales is not None:
+                sales[0].add(sales[1], values, events)
             lead_rows.append(self.leads.row(values))
             lead_id = values["id"]
             for at, kind, actor, message, data in events:

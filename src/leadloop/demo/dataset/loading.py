@@ -19,6 +19,7 @@ from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.demo.dataset.leads import _LeadMaker
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.routing import routing_examples
+from leadloop.demo.dataset.sales import SalesMaker, sales_setup
 from leadloop.demo.dataset.webhooks import webhook_examples
 from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
 from leadloop.leads import services
@@ -28,6 +29,7 @@ from leadloop.leads.models import (
     LeadStatus,
     Source,
 )
+from leadloop.sales.services import clocks
 
 logger = logging.getLogger("leadloop.demo")
 
@@ -257,7 +259,9 @@ def load_demo(
         time.perf_counter() - began,
         len(ref.organizations),
     )
+    sales_setup()
     maker = _LeadMaker(ref, countries, now, leads)
+    sales = SalesMaker(now)
     first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
     activity_count = 0
     pk, status, source = (maker.leads.attnames.index(n) for n in ("id", "status", "source_id"))
@@ -265,10 +269,14 @@ def load_demo(
         # A generator per chunk, seeded by the chunk's global position: chunks are independent,
         # and a second run on a non-empty database continues the sequence instead of repeating it.
         rng = random.Random(f"{seed}:{existing + start}")  # noqa: S311
-        lead_rows, activity_rows = maker.chunk(rng, first_id + start, start, count)
+        sales_rng = random.Random(f"{seed}:{existing + start}:sales")  # noqa: S311
+        lead_rows, activity_rows = maker.chunk(
+            rng, first_id + start, start, count, (sales, sales_rng)
+        )
         with transaction.atomic():
             maker.leads.insert(lead_rows)
             maker.activities.insert(activity_rows)
+            sales.insert()
             services.publish_created(
                 [(row[pk], row[status], row[source]) for row in lead_rows], by=SYSTEM, at=now
             )
@@ -295,6 +303,8 @@ def load_demo(
     _web_form_example()
     with webhook_examples():
         routing_examples(seed=seed, now=now)
+    # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
+    clocks.check()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

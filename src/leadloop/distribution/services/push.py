@@ -52,8 +52,11 @@ def choose_rep(
     at: dt.datetime,
     routing: TeamRouting | None = None,
     rng: random.Random | None = None,
+    passed_over: frozenset[int] = frozenset(),
 ) -> Choice:
-    """The rep of `team` who gets a pushed lead now (reads only; the caller writes)."""
+    """The rep of `team` who gets a pushed lead now (reads only; the caller writes). Reps in
+    `passed_over` had this lead before and let it go (its first contact ran out): they are
+    skipped, and said so."""
     routing = routing or TeamRouting.objects.filter(team=team).first() or TeamRouting(team=team)
     day = at.astimezone(ZoneInfo(get_defaults().time_zone)).date()
     members = selectors.push_members(team, since=selectors.start_of_day(at), day=day)
@@ -67,7 +70,9 @@ def choose_rep(
     for member in members:
         cap = member.capacity
         name = member.user.display_name
-        if not cap.accepts_leads:
+        if member.user.pk in passed_over:
+            skipped.append(_("%(name)s had the lead before") % {"name": name})
+        elif not cap.accepts_leads:
             # Said only when nobody can take the lead: a rep who takes no leads (a manager,
             # say) would otherwise be named on every lead the team gets.
             paused.append(_("%(name)s takes no new leads") % {"name": name})

@@ -252,7 +252,14 @@ def _to_team(
     if routing is None:
         TeamRouting.objects.get_or_create(team=team)
         routing = TeamRouting.objects.select_for_update().get(team=team)
-    choice = push.choose_rep(team, language=lead.language, at=at, routing=routing, rng=rng)
+    # A lead that had a first-contact deadline was with a rep before and came back (its time ran
+    # out): it goes to another rep. A new lead has none yet, so this costs it no query.
+    passed_over = (
+        selectors.reps_who_had(lead.pk) if lead.first_contact_due_at is not None else frozenset()
+    )
+    choice = push.choose_rep(
+        team, language=lead.language, at=at, routing=routing, rng=rng, passed_over=passed_over
+    )
     if choice.user is None:
         pool.notes = [_("nobody available"), *choice.skipped]
         pool.nobody_available = True

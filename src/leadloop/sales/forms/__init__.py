@@ -1,1 +1,1 @@
-"""The forms of the sales follow-up pages; each page's in its own module."""
+"""The forms of the sales pages, one module per page."""
