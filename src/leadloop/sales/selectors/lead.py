@@ -9,7 +9,7 @@ company's own and are refused to them.
 
 from __future__ import annotations
 
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
@@ -75,20 +75,29 @@ def get_lead_to_log(actor: Actor, lead_id: int) -> Lead:
     return lead
 
 
-def lead_tasks(lead: Lead, *, open_only: bool = False) -> QuerySet[Task]:
-    """A lead's tasks: open ones first by due time, then the closed ones, newest first."""
-    tasks = Task.objects.filter(lead_id=lead.pk).select_related("owner")
-    if open_only:
-        return tasks.filter(OPEN_TASK).order_by("due_at", "id")
-    return tasks.annotate(
-        closed=Case(When(OPEN_TASK, then=Value(0)), default=Value(1), output_field=IntegerField())
-    ).order_by("closed", "due_at", "-id")
+def lead_tasks(lead: Lead) -> QuerySet[Task]:
+    """A lead's open tasks, by due time."""
+    return (
+        Task.objects.filter(OPEN_TASK, lead_id=lead.pk)
+        .select_related("owner")
+        .order_by("due_at", "id")
+    )
 
 
 def list_lead_tasks(actor: Actor, lead_id: int, *, open_only: bool = False) -> list[Task]:
-    """The tasks of a lead `actor` may read."""
+    """The tasks of a lead `actor` may read: the open ones by due time, then (unless
+    `open_only`) the done and cancelled ones, the latest due first."""
     lead = get_lead_to_read(actor, lead_id)
-    return list(lead_tasks(lead, open_only=open_only)[:MAX_ROWS])
+    tasks = list(lead_tasks(lead)[:MAX_ROWS])
+    if not open_only:
+        closed = (
+            Task.objects.filter(lead_id=lead.pk)
+            .exclude(OPEN_TASK)
+            .select_related("owner")
+            .order_by("-due_at", "-id")
+        )
+        tasks += list(closed[: MAX_ROWS - len(tasks)])
+    return tasks
 
 
 def get_task_for(actor: Actor, lead_id: int, task_id: int, *, to_work: bool = True) -> Task:

@@ -93,7 +93,7 @@ def panel_context(
         return context
     clock = selectors.get_clock(lead)
     summary = clocks.summary(clock, now=now)
-    tasks = list(selectors.lead_tasks(lead, open_only=True))
+    tasks = list(selectors.lead_tasks(lead))
     context.update(
         clock=clock,
         clock_summary=summary,
