@@ -121,10 +121,12 @@ def test_a_call_that_reached_the_person_moves_the_lead_and_reloads_the_lead_page
 ):
     lead = _lead(source, rep)
 
+    on_lead_page = {"HTTP_HX_CURRENT_URL": f"http://testserver/leads/{lead.pk}/", **HX}
+
     response = logged_in_client(rep).post(
         _url("lead-call", lead),
         {"call-outcome": "reached", "call-duration_minutes": "7", "call-note": "Wants a demo"},
-        **HX,
+        **on_lead_page,
     )
 
     assert response.status_code == 200
@@ -369,7 +371,8 @@ def test_sending_a_quote_moves_the_lead_to_quoted_and_plans_a_repeating_reminder
             _url("lead-quote-send", lead, quote_id=quote.pk), **HX
         )
 
-    assert "HX-Location" in response
+    # Sent from the panel's own page, not the lead page: the browser goes to the lead page.
+    assert response["HX-Redirect"] == f"/leads/{lead.pk}/"
     assert Lead.objects.get(pk=lead.pk).status == LeadStatus.QUOTED
     assert Quote.objects.get(pk=quote.pk).state == QuoteState.SENT
     reminder = Task.objects.get(lead=lead)

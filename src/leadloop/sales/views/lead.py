@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -84,14 +85,13 @@ def _done(request: HttpRequest, lead: Lead, message: str) -> HttpResponse:
     if now.status != lead.status:
         # The status moved: the lead page's badges, buttons and timeline change too.
         messages.success(request, message)
+        page = reverse("leads:lead-detail", kwargs={"lead_id": lead.pk})
         response = HttpResponse()
-        response["HX-Location"] = json.dumps(
-            {
-                "path": reverse("leads:lead-detail", kwargs={"lead_id": lead.pk}),
-                "target": "#lead-detail",
-                "swap": "outerHTML",
-            }
-        )
+        if urlsplit(request.headers.get("HX-Current-URL", "")).path == page:
+            location = {"path": page, "target": "#lead-detail", "swap": "outerHTML"}
+            response["HX-Location"] = json.dumps(location)
+        else:
+            response["HX-Redirect"] = page  # from the panel's own page
         return response
     return _panel(request, lead.pk, notice=message)
 
