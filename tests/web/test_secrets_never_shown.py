@@ -42,7 +42,8 @@ from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
-from leadloop.sales.services import feeds, steps
+from leadloop.sales.services import feeds, quotes, steps
+from leadloop.sales.services import templates as email_templates
 from leadloop.webhooks.services import outbox
 from leadloop.webhooks.services import subscriptions as webhooks
 from tests.factories.leads import make_campaign, make_organization, make_source
@@ -205,6 +206,17 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
             notifications.notify([rep], kind="test", title="Hello", url="/leads/")[0].pk
         ],
         "offer_id": [_partner_offer(rep, partner_user)],
+        "task_id": [
+            steps.add_task(
+                leads[0], by=admin, kind="call", due_at=dt.datetime.now(dt.UTC) + dt.timedelta(1)
+            ).pk
+        ],
+        "quote_id": [quotes.add_quote(leads[0], by=admin, amount="100.00").pk],
+        "template_id": [
+            email_templates.create_template(
+                by=admin, name="Hello", language="en", subject="Hi {first_name}", body="Hello."
+            ).pk
+        ],
         "absence_id": [
             distribution.add_absence(
                 rep, by=SYSTEM, starts_on=dt.date(2026, 12, 24), ends_on=dt.date(2026, 12, 26)
