@@ -10,7 +10,8 @@ LEAD = "leads/<int:lead_id>/"
 TASK = LEAD + "tasks/<int:task_id>/"
 QUOTE = LEAD + "quotes/<int:quote_id>/"
 
-urlpatterns: list[U    path(LEAD, lead.lead_panel, name="lead-panel"),
+urlpatterns: list[URLPattern] = [
+    path(LEAD, lead.lead_panel, name="lead-panel"),
     path(LEAD + "tasks/", lead.task_add, name="lead-task-add"),
     path(TASK + "done/", lead.task_done, name="lead-task-done"),
     path(TASK + "snooze/", lead.task_snooze, name="lead-task-snooze"),
