@@ -314,9 +314,11 @@ def _cards(leads: QuerySet[Lead], status: str, cap: int) -> list[Lead]:
         return []
     # The first ids come from the board's index alone; only those rows are read whole.
     first = leads.filter(status=status).order_by("-priority", "id").values("pk")[:cap]
-    close = Quote.objects.filter(lead_id=OuterRef("pk"), is_current=True).values(
-        "expected_close_on"
-    )[:1]
+    close = (
+        Quote.objects.filter(lead_id=OuterRef("pk"), is_current=True)
+        .order_by()
+        .values("expected_close_on")[:1]
+    )
     return list(
         Lead.objects.filter(pk__in=first)
         .select_related("assigned_to", "team")
