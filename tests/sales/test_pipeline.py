@@ -226,6 +226,59 @@ def test_the_board_costs_the_same_queries_for_many_leads(source, manager, rep, t
     assert few == queries() == 5
 
 
+@pytest.mark.parametrize("who", ["admin", "manager", "rep"])
+def test_the_board_spells_its_stages_out_for_the_partial_indexes(request, source, rep, who):
+    # SQLite matches a partial index's `status IN ('assigned', …)` only against the same
+    # constants in the query, never against bound parameters (leads.0020).
+    deal(source, rep, status=LeadStatus.QUOTED, amount="100", close=dt.date(2026, 5, 9))
+    deal(source, rep, status=LeadStatus.CONTACTED, amount="100", close=dt.date(2026, 5, 9))
+    deal(source, rep, amount="100", close=dt.date(2026, 5, 9))
+    actor = request.getfixturevalue(who)
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        pipeline.get_board(actor, PipelineFilters(close_month=dt.date(2026, 5, 1)))
+
+    on_leads = [(sql, params) for sql, params in statements if "leads_lead" in sql]
+    assert len(on_leads) == 4  # the sums and three columns
+    for sql, params in on_leads:
+        assert """"status" IN ('assigned', 'contacted', 'quoted')""" in sql
+        assert ("assigned", "contacted", "quoted") not in [
+            tuple(params[i : i + 3]) for i in range(len(params))
+        ]
+
+
+def test_the_whole_floors_sums_and_cards_read_the_board_index_alone_on_sqlite(source, rep, admin):
+    if connection.vendor != "sqlite":
+        pytest.skip("the plans of SQLite's partial indexes")
+    deal(source, rep, status=LeadStatus.QUOTED, amount="100", probability=10)
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        pipeline.get_board(admin, PipelineFilters())
+
+    with connection.cursor() as cursor:
+        plans = []
+        for sql, params in statements:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plans.append(" / ".join(row[3] for row in cursor.fetchall()))
+    assert "USING COVERING INDEX lead_board " in plans[0]
+    assert all("USING COVERING INDEX lead_board " in plan for plan in plans[1:])
+
+
+def test_only_words_are_written_into_the_sql():
+    with pytest.raises(ValueError, match="Not literal-safe"):
+        pipeline.InLiterals("status", ["won", "x') OR ('1'='1"])
+
+
 # --- the page ----------------------------------------------------------------------------
 
 

@@ -331,6 +331,57 @@ class Lead(models.Model):
                     status__in=[str(s) for s in OWNED_STATUSES],
                 ),
             ),
+            # The sales pipeline board: the leads being worked with their deal values, by
+            # stage and priority (the whole floor's columns and sums), by team (a manager's
+            # board) and by owner (a rep's). Covering, so the board never reads the table for
+            # them; only the board's leads are in them. SQLite uses a partial index only when
+            # the query spells its IN list out as literals (it does not match bound parameters
+            # against it): the pipeline's selectors do (sales.selectors.pipeline.InLiterals).
+            models.Index(
+                fields=[
+                    "status",
+                    "priority",
+                    "currency",
+                    "potential_revenue",
+                    "probability",
+                    "team",
+                    "assigned_to",
+                    "source",
+                    "merged_into",
+                ],
+                name="lead_board",
+                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+            ),
+            models.Index(
+                fields=[
+                    "team",
+                    "status",
+                    "priority",
+                    "currency",
+                    "potential_revenue",
+                    "probability",
+                    "assigned_to",
+                    "source",
+                    "merged_into",
+                ],
+                name="lead_board_team",
+                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+            ),
+            models.Index(
+                fields=[
+                    "assigned_to",
+                    "status",
+                    "priority",
+                    "currency",
+                    "potential_revenue",
+                    "probability",
+                    "team",
+                    "source",
+                    "merged_into",
+                ],
+                name="lead_board_owner",
+                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+            ),
             # Leads that reached sales and have no first-contact clock yet: the sweep's safety
             # net for a clock whose task was lost. A lead leaves it when its deadline is set.
             models.Index(

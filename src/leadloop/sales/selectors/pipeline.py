@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
     BigIntegerField,
+    BooleanField,
     CharField,
     Count,
+    Exists,
     Expression,
     F,
     Func,
@@ -43,16 +45,18 @@ from leadloop.accounts.selectors import (
 )
 from leadloop.errors import ValidationFailed
 from leadloop.leads import selectors as lead_selectors
-from leadloop.leads.models import Lead, LeadStatus, Source
+from leadloop.leads.models import OWNED_STATUSES, Lead, LeadStatus, Source
 from leadloop.sales.models import Quote
 
-# The board's columns, in the order a deal moves through them.
-STAGES: tuple[str, ...] = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUOTED)
+# The board's columns, in the order a deal moves through them: the statuses of the leads in the
+# board's indexes (lead_board, lead_board_team), in the same order.
+STAGES: tuple[str, ...] = tuple(str(status) for status in OWNED_STATUSES)
 # Cards drawn per column; the column says how many more there are (its count is exact).
 CARD_CAP = 50
 MAX_CARD_CAP = 200
 CENT = Decimal("0.01")
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+_WORD = re.compile(r"[a-z_]+")
 
 
 @dataclass(frozen=True)
@@ -124,6 +128,37 @@ class ForecastMonth:
     best_case: tuple[Amount, ...]
 
 
+class InLiterals(Expression):
+    """`column IN ('a', 'b')` with the values written into the SQL rather than bound.
+
+    SQLite uses a partial index only when the query's WHERE repeats the index's condition, and
+    it does not compare bound parameters with the constants of an IN list: `status IN (?, ?, ?)`
+    never reaches the board's indexes (`status IN ('assigned', …)`), and a floor's sums read a
+    million-row table instead. The values are code constants (statuses), checked to be words.
+    """
+
+    conditional = True
+    output_field = BooleanField()
+
+    def __init__(self, column: str, values: Iterable[str]) -> None:
+        super().__init__()
+        self.values = tuple(values)
+        if not self.values or not all(_WORD.fullmatch(value) for value in self.values):
+            raise ValueError(f"Not literal-safe values: {self.values!r}")
+        self.column: Any = F(column)
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.column)
+        literals = ", ".join(f"'{value}'" for value in self.values)
+        return f"{sql} IN ({literals})", tuple(params)
+
+
 class YearMonth(Func):
     """`YYYY-MM` of a date, with each database's own function: Django's TruncMonth calls a
     Python function per row on SQLite, which at a few hundred thousand quotes is the whole cost
@@ -173,8 +208,10 @@ def _next_month(day: dt.date) -> dt.date:
 
 
 def _open_leads(actor: Actor, filters: PipelineFilters) -> QuerySet[Lead]:
-    """The visible, unmerged leads in the board's stages, filtered."""
-    subset = Q(merged_into__isnull=True, status__in=STAGES)
+    """The visible, unmerged leads in the board's stages, filtered by team, rep and source
+    (not by close month: see `_closing`)."""
+    # The board's indexes' own condition, word for word (see InLiterals).
+    subset = Q(merged_into__isnull=True) & Q(InLiterals("status", STAGES))
     if filters.team is not None:
         subset &= Q(team_id=filters.team)
     if filters.owner is not None:
@@ -183,18 +220,27 @@ def _open_leads(actor: Actor, filters: PipelineFilters) -> QuerySet[Lead]:
         subset &= Q(source_id=filters.source)
     # Each of the visibility's alternatives carries the whole subset, so SQLite plans each with
     # an index of its own (lead_visibility_within).
-    leads = Lead.objects.filter(lead_visibility_within(actor, subset))
-    if filters.close_month is not None:
-        # Through the current quotes closing that month (index quote_current_close): a lead
-        # without a quote, or whose quote has no date, has no close month.
-        leads = leads.filter(
-            pk__in=Quote.objects.filter(
-                is_current=True,
-                expected_close_on__gte=filters.close_month,
-                expected_close_on__lt=_next_month(filters.close_month),
-            ).values("lead_id")
-        )
-    return leads
+    return Lead.objects.filter(lead_visibility_within(actor, subset))
+
+
+def _closing(leads: QuerySet[Lead], month: dt.date | None, *, from_quotes: bool) -> QuerySet[Lead]:
+    """The leads whose current quote should close in `month` (all of them without one); a lead
+    without a quote, or whose quote has no date, closes in no month.
+
+    `from_quotes` starts from that month's quotes (index quote_current_close), for sums over
+    the whole floor; otherwise each lead looks its quote up (quote_one_current), for a rep's or
+    a team's leads and for cards read in priority order until the column is full. At a million
+    leads (bench/pipeline.py, on a loaded machine) the other way round cost a rep's board 540 ms
+    instead of 36, and the floor's sums 460 ms instead of 140.
+    """
+    if month is None:
+        return leads
+    closing = Quote.objects.filter(
+        is_current=True, expected_close_on__gte=month, expected_close_on__lt=_next_month(month)
+    )
+    if from_quotes:
+        return leads.filter(pk__in=closing.values("lead_id"))
+    return leads.filter(Exists(closing.filter(lead_id=OuterRef("pk"))))
 
 
 def _cents_times(amount: str, probability: str | None = None) -> Expression:
@@ -228,8 +274,10 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
     require_pipeline(actor)
     cap = max(0, min(cap, MAX_CARD_CAP))
     leads = _open_leads(actor, filters)
+    whole_floor = can_see_all_leads(actor) and filters.team is None and filters.owner is None
     sums = (
-        leads.order_by()
+        _closing(leads, filters.close_month, from_quotes=whole_floor)
+        .order_by()
         .values("status", "currency")
         .annotate(
             leads=Count("id"),
@@ -243,13 +291,14 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
         if row["weighted"] is not None:
             value = _money(row["weighted"], scale=10_000)
             weighted[row["status"]].append((row["currency"], value))
+    cards = _closing(leads, filters.close_month, from_quotes=False)
     stages = tuple(
         Stage(
             status=status,
             label=str(LeadStatus(status).label),
             count=counts.get(status, 0),
             weighted=_by_currency(weighted[status]),
-            cards=tuple(_cards(leads, status, cap)) if counts.get(status) else (),
+            cards=tuple(_cards(cards, status, cap)) if counts.get(status) else (),
         )
         for status in STAGES
     )
@@ -263,14 +312,18 @@ def _cards(leads: QuerySet[Lead], status: str, cap: int) -> list[Lead]:
     """The stage's first `cap` leads by priority, with their owner and expected close date."""
     if cap == 0:
         return []
-    close = Quote.objects.filter(lead_id=OuterRef("pk"), is_current=True).values(
-        "expected_close_on"
-    )[:1]
+    # The first ids come from the board's index alone; only those rows are read whole.
+    first = leads.filter(status=status).order_by("-priority", "id").values("pk")[:cap]
+    close = (
+        Quote.objects.filter(lead_id=OuterRef("pk"), is_current=True)
+        .order_by()
+        .values("expected_close_on")[:1]
+    )
     return list(
-        leads.filter(status=status)
+        Lead.objects.filter(pk__in=first)
         .select_related("assigned_to", "team")
         .annotate(close_on=Subquery(close))
-        .order_by("-priority", "id")[:cap]
+        .order_by("-priority", "id")
     )
 
 
