@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -539,3 +541,22 @@ def test_hostile_text_in_notes_titles_and_quotes_is_escaped(logged_in_client, so
     assert XSS not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert Quote.objects.get(lead=lead).title == XSS
+
+
+def test_the_panel_costs_the_same_queries_for_many_steps_and_quotes(logged_in_client, source, rep):
+    lead = _lead(source, rep)
+    client = logged_in_client(rep)
+    steps.add_task(lead, by=rep, kind="call", due_at=_soon())
+    quotes.add_quote(lead, by=rep, amount="10.00")
+    client.get(_url("lead-panel", lead), **HX)  # the session and the cached defaults
+    with CaptureQueriesContext(connection) as few:
+        client.get(_url("lead-panel", lead), **HX)
+    for n in range(5):
+        steps.add_task(lead, by=rep, kind="email", due_at=_soon(n + 2))
+        quotes.add_quote(lead, by=rep, amount=f"{n + 20}.00", currency="USD")
+
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(_url("lead-panel", lead), **HX)
+
+    assert response.text.count('<li class="fu-item') == 12
+    assert len(many.captured_queries) == len(few.captured_queries)
