@@ -15,7 +15,6 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from leadloop.accounts.models import User
 from leadloop.accounts.selectors import get_defaults
@@ -37,6 +36,7 @@ from leadloop.sales.forms.lead import (
 )
 from leadloop.sales.models import ClockState, Quote, Task
 from leadloop.sales.selectors import lead as selectors
+from leadloop.sales.selectors.my_day import span_text
 from leadloop.sales.selectors.templates import may_manage_templates
 from leadloop.sales.services import clocks, contact
 
@@ -159,11 +159,7 @@ def follow_up_panel(context: template.Context, lead: Lead) -> dict[str, Any]:
 
 @register.filter
 def business_span(value: dt.timedelta | None) -> str:
-    """Business time as hours and minutes ("11 h 05 min"), whatever its sign."""
+    """Business time as a rep reads it ("2 d 3 h", "11 h 5 min"), whatever its sign."""
     if value is None:
         return "—"
-    minutes = abs(int(value.total_seconds())) // 60
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return _("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-    return _("%(m)d min") % {"m": minutes}
+    return span_text(value)
