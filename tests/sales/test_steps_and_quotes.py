@@ -154,3 +154,20 @@ def test_won_takes_the_current_quote_and_lost_names_the_competitor(source, rep, 
     lost = quotes.lose(other, by=rep, lost_reason=reason, competitor="SunCo")
     assert (lost.status, lost.competitor) == (LeadStatus.LOST, "SunCo")
     assert Quote.objects.get(lead=other).state == QuoteState.DECLINED
+
+
+def test_a_lead_won_or_lost_by_another_path_settles_its_quote_and_tasks(source, rep, lead):
+    from leadloop.sales.tasks import follow_clocks_task
+
+    quotes.add_quote(lead, by=rep, amount="900", send=True)
+    other = make_lead(source, assigned_to=rep)
+    quotes.add_quote(other, by=rep, amount="400", send=True)
+    lead_services.transition(lead, to=LeadStatus.WON, by=rep, order_value=Decimal("900"))
+    reason = LostReason.objects.get(name="Price")
+    lead_services.transition(other, to=LeadStatus.LOST, by=rep, lost_reason=reason)
+
+    follow_clocks_task.call(lead_ids=[lead.pk, other.pk])
+
+    assert Quote.objects.get(lead=lead).state == QuoteState.ACCEPTED
+    assert Quote.objects.get(lead=other).state == QuoteState.DECLINED
+    assert not Task.objects.filter(OPEN_TASK, lead__in=[lead, other]).exists()

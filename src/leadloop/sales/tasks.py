@@ -5,18 +5,18 @@ from __future__ import annotations
 import datetime as dt
 
 from leadloop.core.retry import retrying_task
-from leadloop.sales.services import clocks, contact, steps
+from leadloop.sales.services import clocks, contact, quotes, steps
 
 
 @retrying_task(max_attempts=5)
 def follow_clocks_task(lead_ids: list[int], starts: dict[str, str] | None = None) -> int:
     """After lead events: start, settle, stop or move these leads' first-contact clocks, and
-    cancel the open tasks of those that closed."""
+    cancel the open tasks of those that closed and settle their current quotes."""
     changed = clocks.follow(
         lead_ids,
         starts={int(k): dt.datetime.fromisoformat(v) for k, v in (starts or {}).items()},
     )
-    return sum(changed.values()) + steps.tidy(lead_ids)
+    return sum(changed.values()) + steps.tidy(lead_ids) + quotes.settle_closed(lead_ids)
 
 
 @retrying_task(max_attempts=3)

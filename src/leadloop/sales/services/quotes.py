@@ -280,3 +280,18 @@ def lose(
     )
     steps.tidy([locked.pk])
     return locked
+
+
+def settle_closed(lead_ids: list[int]) -> int:
+    """The current quote of a lead that was won or lost by any path (the lead page's status
+    buttons, the API's transition, a bulk move) is accepted or declined with it."""
+    now = timezone.now()
+    open_states = [QuoteState.DRAFT, QuoteState.SENT]
+    current = Quote.objects.filter(lead_id__in=lead_ids, is_current=True, state__in=open_states)
+    accepted = current.filter(lead__status=LeadStatus.WON).update(
+        state=QuoteState.ACCEPTED, updated_at=now
+    )
+    declined = current.filter(lead__status=LeadStatus.LOST).update(
+        state=QuoteState.DECLINED, updated_at=now
+    )
+    return accepted + declined
