@@ -221,8 +221,19 @@ def test_lead_events_queue_the_clock_with_the_time_the_lead_reached_sales(
 def test_a_partner_lead_and_a_new_lead_get_no_clock(source, partner_org):
     with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
         fresh = make_lead(source)
-        clocks.follow([fresh.pk])
-    assert not FirstContactClock.objects.filter(pk=fresh.pk).exists()
+        partners = make_lead(source, partner=partner_org)
+        clocks.follow([fresh.pk, partners.pk])
+        assert clocks.check()["started"] == 0
+    assert Lead.objects.get(pk=partners.pk).status == LeadStatus.ASSIGNED
+    assert not FirstContactClock.objects.exists()
+
+
+def test_a_lead_handed_to_a_partner_stops_its_clock(source, rep, partner_org, manager):
+    lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
+    with time_machine.travel(ams(2026, 11, 3, 11, 0), tick=False):
+        lead_services.assign_lead(lead, by=manager, partner=partner_org)
+        clocks.follow([lead.pk])
+    assert FirstContactClock.objects.get(pk=lead.pk).state == ClockState.STOPPED
 
 
 def test_an_inactive_manager_is_not_alerted(source, rep, team):
@@ -265,3 +276,18 @@ def test_a_breach_can_route_the_lead_again_to_another_rep(source, rep, teammate,
     with time_machine.travel(ams(2026, 11, 4, 10, 6), tick=False):
         clocks.follow([lead.pk])
     assert FirstContactClock.objects.get(pk=lead.pk).started_at == ams(2026, 11, 3, 10, 0)
+
+
+def test_the_api_records_who_won_a_lost_deal(source, rep, api_client_for):
+    lead = make_lead(source, assigned_to=rep)
+    lead_services.transition(lead, to=LeadStatus.CONTACTED, by=rep)
+
+    answer = api_client_for(rep).post(
+        f"/api/v1/leads/{lead.pk}/transition",
+        {"to": "lost", "lost_reason": "Price", "competitor": "Acme <b>Solar</b>"},
+        content_type="application/json",
+    )
+
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["competitor"] == "Acme <b>Solar</b>"
+    assert Lead.objects.get(pk=lead.pk).competitor == "Acme <b>Solar</b>"

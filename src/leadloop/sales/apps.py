@@ -11,7 +11,8 @@ class SalesConfig(AppConfig):
 
         from leadloop.core import schedule
         from leadloop.leads import events
-        from leadloop.sales.services import clocks
+        from leadloop.privacy.registry import PersonDataSection, register_section
+        from leadloop.sales.services import clocks, privacy
 
         for name in (
             events.EventName.LEAD_BECAME_SALES_READY,
@@ -20,6 +21,9 @@ class SalesConfig(AppConfig):
             events.EventName.LEAD_MERGED,
         ):
             events.subscribe(name, clocks.on_lead_events)
+        register_section(
+            PersonDataSection("follow_up", export=privacy.export_for, erase=privacy.erase_for)
+        )
         schedule.register(
             schedule.PeriodicSpec(
                 "check_first_contact",

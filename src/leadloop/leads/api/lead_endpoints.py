@@ -121,6 +121,7 @@ class LeadOut(Schema):
     order_value: Decimal | None
     currency: str
     lost_reason: str | None
+    competitor: str | None
     first_contact_due_at: dt.datetime | None
     next_follow_up_at: dt.datetime | None
     last_contacted_at: dt.datetime | None
@@ -239,6 +240,7 @@ class LeadQuery(Schema):
 class TransitionIn(Strict):
     to: str
     lost_reason: str | None = Field(None, description="Required when moving to lost")
+    competitor: str = Field("", description="Who won the deal, when moving to lost")
     order_value: Decimal | None = None
     note: str = ""
 
@@ -387,6 +389,7 @@ def transition_lead(request: HttpRequest, lead_id: int, payload: TransitionIn) -
         lost_reason=reason,
         order_value=payload.order_value,
         note=payload.note,
+        competitor=payload.competitor,
     )
     return lead_out(selectors.get_lead_for(actor, lead_id), actor)
 

@@ -24,6 +24,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(condition=models.Q(('first_contact_due_at__isnull', True), ('last_contacted_at__isnull', True), ('merged_into__isnull', True), ('status__in', ['sales_ready', 'assigned'])), fields=['status_changed_at'], name='lead_clock_missing'),
+            index=models.Index(condition=models.Q(('first_contact_due_at__isnull', True), ('last_contacted_at__isnull', True), ('merged_into__isnull', True), ('owner_partner__isnull', True), ('status__in', ['sales_ready', 'assigned'])), fields=['status_changed_at'], name='lead_clock_missing'),
         ),
     ]

@@ -340,6 +340,7 @@ class Lead(models.Model):
                     first_contact_due_at__isnull=True,
                     last_contacted_at__isnull=True,
                     merged_into__isnull=True,
+                    owner_partner__isnull=True,
                     status__in=[str(LeadStatus.SALES_READY), str(LeadStatus.ASSIGNED)],
                 ),
             ),

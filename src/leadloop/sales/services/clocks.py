@@ -103,16 +103,19 @@ def _follow_one(lead_id: int, *, now: dt.datetime, start: dt.datetime | None = N
         return ""
     if lead.last_contacted_at is not None and lead.last_contacted_at >= clock.started_at:
         return _settle(clock, lead)
-    if lead.status not in WAITING or lead.merged_into_id is not None:
+    if lead.status not in WAITING or lead.merged_into_id is not None or lead.owner_partner_id:
         return _stop(clock, lead, now=now)
     return _follow_owner(clock, lead, now=now)
 
 
 def _waiting(lead: Lead) -> bool:
+    """Whether the lead waits for its first contact by the company's own sales team (a
+    partner's lead has the partner's response time instead, kept by distribution)."""
     return (
         lead.status in WAITING
         and lead.last_contacted_at is None
         and lead.merged_into_id is None
+        and lead.owner_partner_id is None
         and lead.erased_at is None
     )
 
@@ -248,6 +251,7 @@ def start_missing(*, now: dt.datetime) -> int:
             first_contact_due_at__isnull=True,
             last_contacted_at__isnull=True,
             merged_into__isnull=True,
+            owner_partner__isnull=True,
             status__in=[str(s) for s in (LeadStatus.SALES_READY, LeadStatus.ASSIGNED)],
         )
         .filter(Q(status_changed_at__gte=since) | Q(status_changed_at__isnull=True))

@@ -86,6 +86,10 @@ def add_task(
     """Plan a next step on a lead the caller may see (resolved through `get_lead_for`)."""
     if kind not in TaskKind.values:
         raise ValidationFailed(_("Choose a kind of task."), errors={"kind": [_("Not a kind.")]})
+    # Read again under a lock: the caller's row may be older than a close a moment ago.
+    lead = (
+        Lead.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=lead.pk)
+    )
     if lead.status in CLOSED_STATUSES:
         raise Conflict(_("This lead is closed; it needs no next step."))
     if not 5 <= duration_minutes <= 24 * 60:
