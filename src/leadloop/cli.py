@@ -33,6 +33,7 @@ FRIENDLY = {
     "rules": "Routing rules: list, show, test, dry-run, export, import, publish.",
     "route": "Route a sales-ready lead (--id N) or every waiting one (--pending) now.",
     "webhooks": "Outbound webhooks: list, add, pause, test, deliveries, replay.",
+    "sla": "First-contact clocks: check (the sweep, once) or status [--team T].",
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
 }

@@ -25,6 +25,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
     assert menu == [
         ("/notifications/", False),
         ("/leads/", False),
+        ("/sales/team/", False),
         ("/organizations/", False),
         ("/sources/", False),
         ("/forms/", False),
@@ -55,6 +56,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/notifications/",
                 "/leads/",
                 "/distribution/pool/",
+                "/sales/team/",
                 "/organizations/",
                 "/sources/",
                 "/campaigns/",

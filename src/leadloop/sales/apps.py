@@ -9,9 +9,12 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from datetime import timedelta
 
-        from leadloop.core import schedule
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.core import navigation, schedule
         from leadloop.leads import events
         from leadloop.privacy.registry import PersonDataSection, register_section
+        from leadloop.sales.selectors import team
         from leadloop.sales.services import clocks, privacy
 
         for name in (
@@ -32,5 +35,10 @@ class SalesConfig(AppConfig):
             ),
             schedule.PeriodicSpec(
                 "send_lead_emails", timedelta(minutes=1), "leadloop.sales.tasks.send_emails_task"
+            ),
+        )
+        navigation.register(
+            navigation.NavEntry(
+                16, _("Team"), "sales:team", "orgs", "/sales/team/", team.manages_follow_up
             ),
         )

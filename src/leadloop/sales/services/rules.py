@@ -21,10 +21,11 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import record_audit
 from leadloop.accounts.models import AuditAction, Team
 from leadloop.accounts.permissions import Permission, require
-from leadloop.errors import NotFound, ValidationFailed
+from leadloop.errors import NotAllowed, NotFound, ValidationFailed
 from leadloop.leads.models import FitGrade, Lead, Source
-from leadloop.sales.business_time import BusinessCalendar, public_holidays
+from leadloop.sales.business_time import BusinessCalendar, NoWorkingTime, public_holidays
 from leadloop.sales.models import BreachAction, SlaTarget, TeamSla
+from leadloop.sales.selectors.team import can_manage_team, get_target_for
 
 TTL = 30.0
 DEFAULT_RULES = TeamSla(updated_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
@@ -118,11 +119,20 @@ def _check_rules(values: Mapping[str, Any]) -> dict[str, list[str]]:
     except (KeyError, ValueError, OSError):
         errors["time_zone"] = [_("Not a known time zone.")]
     country = str(values.get("holiday_country") or "").upper()
-    if country:
+    if len(str(values["time_zone"])) > 64:
+        errors["time_zone"] = [_("Not a known time zone.")]
+    if len(str(values.get("holiday_subdivision") or "")) > 10:
+        errors["holiday_subdivision"] = [_("No holiday calendar for this country and region.")]
+    elif country and (len(country) != 2 or not country.isalpha()):
+        errors["holiday_country"] = [_("No holiday calendar for this country and region.")]
+    elif country:
+        region = str(values.get("holiday_subdivision") or "") or None
         try:
-            holidays.country_holidays(country, subdiv=values.get("holiday_subdivision") or None)
+            holidays.country_holidays(country, subdiv=region)
         except NotImplementedError:
-            errors["holiday_country"] = [_("No holiday calendar for this country and region.")]
+            known_country = country in holidays.list_supported_countries()
+            where = "holiday_subdivision" if region and known_country else "holiday_country"
+            errors[where] = [_("No holiday calendar for this country and region.")]
     days = str(values.get("work_days") or "")
     if not days or any(c not in "0123456" for c in days) or len(set(days)) != len(days):
         errors["work_days"] = [_("Choose one or more working days.")]
@@ -138,12 +148,22 @@ def _check_rules(values: Mapping[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
+def _require_manager_of(by: Actor, team: Team | None) -> None:
+    """Admins change any team's rules and those for every team; a sales manager only the
+    rules of a team they manage."""
+    require(by, Permission.MANAGE_FOLLOW_UP)
+    if not can_manage_team(by, team):
+        if team is None:
+            raise NotAllowed(_("Only admins set targets for every team."))
+        raise NotAllowed(_("You can change the rules of the teams you manage only."))
+
+
 @transaction.atomic
 def set_team_rules(team: Team, values: Mapping[str, Any], *, by: Actor) -> TeamSla:
     """Set a team's working time and first-contact rules (sales managers of the team, admins).
 
     New deadlines follow the new rules; clocks already running keep theirs."""
-    require(by, Permission.MANAGE_FOLLOW_UP)
+    _require_manager_of(by, team)
     current = TeamSla.objects.filter(team=team).first() or TeamSla(team=team)
     merged = {name: values.get(name, getattr(current, name)) for name in RULE_FIELDS}
     merged["work_days"] = "".join(sorted(str(merged["work_days"])))
@@ -176,8 +196,9 @@ def set_target(
     source: Source | None = None,
     fit_grade: str = "",
 ) -> SlaTarget:
-    """Add or change the target for leads of a team, source and/or fit grade."""
-    require(by, Permission.MANAGE_FOLLOW_UP)
+    """Add or change the target for leads of a team, source and/or fit grade (a team's by
+    its manager or an admin; one for every team by an admin)."""
+    _require_manager_of(by, team)
     errors: dict[str, list[str]] = {}
     if fit_grade and fit_grade not in FitGrade.values:
         errors["fit_grade"] = [_("Not a fit grade.")]
@@ -211,8 +232,12 @@ def set_target(
 
 @transaction.atomic
 def delete_target(target_id: int, *, by: Actor) -> None:
+    """Remove a target (its team's manager or an admin); leads then fall back to the next
+    most specific one."""
     require(by, Permission.MANAGE_FOLLOW_UP)
-    deleted, _rows = SlaTarget.objects.filter(pk=target_id).delete()
+    target = get_target_for(by, target_id)
+    _require_manager_of(by, target.team)
+    deleted, _rows = SlaTarget.objects.filter(pk=target.pk).delete()
     if not deleted:
         raise NotFound(_("No such target."))
     record_audit(
@@ -223,3 +248,19 @@ def delete_target(target_id: int, *, by: Actor) -> None:
         data={"deleted": True},
     )
     transaction.on_commit(forget)
+
+
+def due_if_received(
+    team_id: int | None, *, at: dt.datetime, minutes: int | None = None
+) -> dt.datetime | None:
+    """When a lead reaching the team at `at` would be due for its first contact: after the
+    team's own target (or `minutes` of business time), in its working time. None for a
+    calendar without working time."""
+    rules = rules_of(team_id)
+    calendar = calendar_of(rules)
+    if minutes is None:
+        minutes = rules.target_minutes or int(calendar.business_day.total_seconds() // 60)
+    try:
+        return calendar.add(at, dt.timedelta(minutes=minutes))
+    except NoWorkingTime:
+        return None

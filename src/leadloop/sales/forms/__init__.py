@@ -1,0 +1,1 @@
+"""The forms of the sales pages, one module per page."""
