@@ -23,11 +23,12 @@ $(BIN)/python:
 
 # Front-end libraries come from npm (pinned in package-lock.json) and are served by the app itself.
 # Alpine is its CSP build: it never evaluates code with `new Function`, so the policy needs no
-# 'unsafe-eval' (docs/security/csp.md).
+# 'unsafe-eval' (docs/security/csp.md). SortableJS drags the pipeline board's cards.
 $(VENDOR)/.done: .stamp-npm
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@alpinejs/csp/dist/cdn.min.js $(VENDOR)/alpine.min.js
+	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortable.min.js
 	@touch $@
 
 install: .stamp-python $(VENDOR)/.done messages

@@ -20,9 +20,11 @@ from typing import Any
 
 import pytest
 
+from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.intake import services as intake_services
 from leadloop.leads.models import Lead
+from leadloop.sales.services import quotes
 from tests.browser.conftest import WATCH_VIOLATIONS
 from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.assessment import find_pair
@@ -59,8 +61,10 @@ PATHS = {
     "teams": "/settings/teams/",
     "partners": "/settings/partners/",
     "api-keys": "/account/api-keys/",
+    "pipeline": "/sales/pipeline/",
+    "forecast": "/sales/pipeline/forecast/",
 }
-STAFF = ["home", "leads", "lead", "lead-new", "lead-edit", "review"]
+STAFF = ["home", "leads", "lead", "lead-new", "lead-edit", "review", "pipeline", "forecast"]
 CONFIGURING = ["duplicates", "duplicate", "intake", "submission", "imports", "forms", "sources"]
 ROLE_PAGES = {
     "admin": [
@@ -157,6 +161,8 @@ def _world() -> dict[str, Any]:
             source, partner=partner_org, email="bo@example.com", phone="0201234567"
         ),
     }
+    # A deal as large as a quote may be, in a currency with a long sign in Dutch ("US$").
+    quotes.add_quote(leads["rep"], by=SYSTEM, amount="999999999.99", currency="USD")
     for n in range(4):
         make_lead(source, team=team, first_name=f"Pool{n}", email=f"pool{n}@example.com")
     twin = make_lead(source, first_name="Ann", last_name="Smit", phone="0687654321")

@@ -26,6 +26,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/notifications/", False),
         ("/leads/", False),
         ("/sales/team/", False),
+        ("/sales/pipeline/", False),
         ("/organizations/", False),
         ("/sources/", False),
         ("/forms/", False),
@@ -51,12 +52,49 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
     [
         ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/"]),
         (
+            "rep",
+            [
+                "/notifications/",
+                "/leads/",
+                "/distribution/pool/",
+                "/sales/pipeline/",
+                "/organizations/",
+                "/sources/",
+                "/campaigns/",
+                "/assessment/review/",
+                "/assessment/duplicates/",
+            ],
+        ),
+        (
+            "marketing",
+            [
+                "/notifications/",
+                "/leads/",
+                "/sales/pipeline/",
+                "/organizations/",
+                "/sources/",
+                "/forms/",
+                "/campaigns/",
+                "/intake/",
+                "/intake/imports/",
+                "/distribution/",
+                "/distribution/partners/",
+                "/assessment/review/",
+                "/assessment/duplicates/",
+                "/assessment/config/",
+                "/assessment/enrichment/",
+                "/assessment/models/",
+                "/privacy/",
+            ],
+        ),
+        (
             "manager",
             [
                 "/notifications/",
                 "/leads/",
                 "/distribution/pool/",
                 "/sales/team/",
+                "/sales/pipeline/",
                 "/organizations/",
                 "/sources/",
                 "/campaigns/",
@@ -90,6 +128,13 @@ def _badges(client, path):
         html.index('<ul class="sidenav__list">') : html.index('<div class="sidenav__footer">')
     ]
     return [match for line in nav.splitlines() for match in BADGE.findall(line)]
+
+
+def test_the_pipeline_entry_is_active_on_the_board_and_its_forecast(logged_in_client, rep):
+    client = logged_in_client(rep)
+
+    assert ("/sales/pipeline/", True) in _menu(client, "/sales/pipeline/")
+    assert ("/sales/pipeline/", True) in _menu(client, "/sales/pipeline/forecast/")
 
 
 def test_each_badge_says_what_it_counts_to_a_screen_reader(logged_in_client, manager, team, source):

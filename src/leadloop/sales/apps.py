@@ -14,7 +14,7 @@ class SalesConfig(AppConfig):
         from leadloop.core import navigation, schedule
         from leadloop.leads import events
         from leadloop.privacy.registry import PersonDataSection, register_section
-        from leadloop.sales.selectors import team
+        from leadloop.sales.selectors import pipeline, team
         from leadloop.sales.services import clocks, privacy
 
         for name in (
@@ -40,5 +40,13 @@ class SalesConfig(AppConfig):
         navigation.register(
             navigation.NavEntry(
                 16, _("Team"), "sales:team", "orgs", "/sales/team/", team.manages_follow_up
+            ),
+            navigation.NavEntry(
+                17,
+                _("Pipeline"),
+                "sales:pipeline",
+                "pipeline",
+                "/sales/pipeline/",
+                pipeline.can_see_pipeline,
             ),
         )

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from leadloop.sales.views import team
+from leadloop.sales.views import pipeline, team
 
 app_name = "sales"
 
@@ -12,4 +12,7 @@ urlpatterns: list[URLPattern] = [
     path("team/<int:team_id>/rules/", team.team_rules, name="team-rules"),
     path("team/<int:team_id>/targets/", team.team_target_save, name="team-target-save"),
     path("team/<int:team_id>/targets/delete/", team.team_target_delete, name="team-target-delete"),
+    path("pipeline/", pipeline.pipeline_page, name="pipeline"),
+    path("pipeline/forecast/", pipeline.forecast_page, name="forecast"),
+    path("pipeline/leads/<int:lead_id>/move/", pipeline.pipeline_move, name="pipeline-move"),
 ]

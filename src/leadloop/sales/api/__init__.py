@@ -1,7 +1,10 @@
 """The sales follow-up API: `/api/v1/sales/...` (my day, pipeline, team, rules) and the lead's
-own follow-up under `/api/v1/leads/{id}/...` (tasks, quotes, calls)."""
+own follow-up under `/api/v1/leads/{id}/...` (tasks, quotes, calls).
 
-from leadloop.sales.api import team as team
+Each endpoint module registers its operations on the routers in `base`; importing it here
+mounts them."""
+
+from leadloop.sales.api import pipeline, team
 from leadloop.sales.api.base import lead_router, sales_router
 
-__all__ = ["lead_router", "sales_router"]
+__all__ = ["lead_router", "pipeline", "sales_router", "team"]

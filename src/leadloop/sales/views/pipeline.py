@@ -1,0 +1,116 @@
+"""The pipeline board (/sales/pipeline/): columns per stage with counts and weighted values,
+filters that reload the board, and moving a card to another stage; the forecast tab
+(/sales/pipeline/forecast/) by expected close month and rep."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from leadloop.accounts.actors import Actor
+from leadloop.errors import Conflict, LeadloopError, ValidationFailed
+from leadloop.leads import selectors as lead_selectors
+from leadloop.leads import services as lead_services
+from leadloop.leads.models import LeadStatus
+from leadloop.sales.forms.pipeline import MoveForm, PipelineFilterForm
+from leadloop.sales.selectors import pipeline as selectors
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor: Actor = request.user  # type: ignore[assignment]
+    selectors.require_pipeline(actor)
+    return actor
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def _render(
+    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
+) -> HttpResponse:
+    response = render(request, template, context, status=status)
+    # The same URL answers a whole page or the board alone, so caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _board(
+    request: HttpRequest, actor: Actor, form: PipelineFilterForm, *, status: int = 200
+) -> HttpResponse:
+    query = form.query()
+    context = {
+        "form": form,
+        "board": selectors.get_board(actor, form.to_filters(), cap=selectors.CARD_CAP),
+        "filter_query": query,
+        "query": urlencode(query),
+        "stages": [(stage, LeadStatus(stage).label) for stage in selectors.STAGES],
+    }
+    template = "sales/_pipeline_board.html" if _is_htmx(request) else "sales/pipeline.html"
+    return _render(request, template, context, status=status)
+
+
+@login_required
+@require_GET
+def pipeline_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    return _board(request, actor, PipelineFilterForm(request.GET, actor=actor))
+
+
+@login_required
+@require_POST
+def pipeline_move(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Move a card: the lead goes through the lifecycle (`transition`); a move it refuses leaves
+    the lead where it was and says why. Answers the board again (HTMX) or goes back to it."""
+    actor = _actor(request)
+    lead = lead_selectors.get_lead_for(actor, lead_id)
+    filters = PipelineFilterForm(request.POST, actor=actor)
+    form = MoveForm(request.POST)
+    status = 200
+    try:
+        if not form.is_valid():
+            raise ValidationFailed(_("Choose a stage of the board."))
+        if lead.status not in selectors.STAGES:
+            raise Conflict(_("%(lead)s is no longer on the board.") % {"lead": lead})
+        moved = lead_services.transition(lead, to=form.cleaned_data["to"], by=actor)
+    except LeadloopError as exc:
+        messages.error(request, exc.detail)
+        status = exc.status
+    else:
+        messages.success(
+            request,
+            _("%(lead)s moved to %(stage)s.")
+            % {"lead": moved, "stage": LeadStatus(moved.status).label},
+        )
+    if _is_htmx(request):
+        return _board(request, actor, filters, status=status)
+    query = filters.query()
+    url = reverse("sales:pipeline")
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
+
+
+@login_required
+@require_GET
+def forecast_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    form = PipelineFilterForm(request.GET, actor=actor)
+    rows = selectors.get_forecast(actor, form.to_filters())
+    context = {
+        "form": form,
+        "months": selectors.group_forecast(rows),
+        "query": urlencode(form.query()),
+    }
+    template = "sales/_forecast_table.html" if _is_htmx(request) else "sales/forecast.html"
+    return _render(request, template, context)
