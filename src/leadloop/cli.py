@@ -36,6 +36,7 @@ FRIENDLY = {
     "sla": "First-contact clocks: check (the sweep, once) or status [--team T].",
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
+    "tasks": "Follow-up tasks: overdue [--team T] lists the open tasks past due.",
 }
 
 

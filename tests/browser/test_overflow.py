@@ -13,18 +13,20 @@ container must not need to scroll.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import Role
 from leadloop.intake import services as intake_services
 from leadloop.leads.models import Lead
-from leadloop.sales.services import quotes
+from leadloop.sales.services import quotes, steps
 from tests.browser.conftest import WATCH_VIOLATIONS
 from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.assessment import find_pair
@@ -61,6 +63,7 @@ PATHS = {
     "teams": "/settings/teams/",
     "partners": "/settings/partners/",
     "api-keys": "/account/api-keys/",
+    "my-day": "/sales/my-day/",
     "pipeline": "/sales/pipeline/",
     "forecast": "/sales/pipeline/forecast/",
 }
@@ -72,10 +75,11 @@ ROLE_PAGES = {
         *CONFIGURING,
         *("campaigns", "organizations", "audit", "settings", "users", "teams", "partners"),
         "api-keys",
+        "my-day",
     ],
     "marketing": [*STAFF, *CONFIGURING, "campaigns", "organizations"],
-    "manager": [*STAFF, "organizations"],
-    "rep": [*STAFF],
+    "manager": [*STAFF, "organizations", "my-day"],
+    "rep": [*STAFF, "my-day"],
     "partner": ["home", "leads", "lead", "lead-edit"],
 }
 ROLES = {
@@ -161,6 +165,15 @@ def _world() -> dict[str, Any]:
             source, partner=partner_org, email="bo@example.com", phone="0201234567"
         ),
     }
+    # My day: an overdue call with a long title on the rep's lead.
+    steps.add_task(
+        leads["rep"],
+        by=SYSTEM,
+        kind="call",
+        due_at=timezone.now() - dt.timedelta(hours=2),
+        owner=rep,
+        title=long,
+    )
     # A deal as large as a quote may be, in a currency with a long sign in Dutch ("US$").
     quotes.add_quote(leads["rep"], by=SYSTEM, amount="999999999.99", currency="USD")
     for n in range(4):

@@ -24,6 +24,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
 
     assert menu == [
         ("/notifications/", False),
+        ("/sales/my-day/", False),
         ("/leads/", False),
         ("/sales/team/", False),
         ("/sales/pipeline/", False),
@@ -55,6 +56,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
             "rep",
             [
                 "/notifications/",
+                "/sales/my-day/",
                 "/leads/",
                 "/distribution/pool/",
                 "/sales/pipeline/",
@@ -91,6 +93,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
             "manager",
             [
                 "/notifications/",
+                "/sales/my-day/",
                 "/leads/",
                 "/distribution/pool/",
                 "/sales/team/",
@@ -151,3 +154,29 @@ def test_an_entry_without_its_own_badge_label_keeps_to_review():
     entry = navigation.NavEntry(1, "Review", "web:home", "intake", "/", navigation.everyone, "x")
 
     assert str(entry.badge_label) == "to review"
+
+
+@pytest.mark.parametrize(
+    ("role_fixture", "shown"),
+    [
+        ("rep", True),
+        ("manager", True),
+        ("admin", True),
+        ("marketing", False),
+        ("partner_user", False),
+    ],
+)
+def test_my_day_is_in_the_menu_of_those_who_follow_up_leads(
+    request, logged_in_client, role_fixture, shown
+):
+    client = logged_in_client(request.getfixturevalue(role_fixture))
+
+    menu = _menu(client, "/leads/")
+
+    assert ("/sales/my-day/", False) in menu if shown else "/sales/my-day/" not in dict(menu)
+
+
+def test_my_day_is_marked_active_on_its_page(logged_in_client, rep):
+    menu = _menu(logged_in_client(rep), "/sales/my-day/")
+
+    assert [href for href, active in menu if active] == ["/sales/my-day/"]

@@ -42,6 +42,8 @@ from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
+from leadloop.sales.services import feeds, quotes, steps
+from leadloop.sales.services import templates as email_templates
 from leadloop.webhooks.services import outbox
 from leadloop.webhooks.services import subscriptions as webhooks
 from tests.factories.leads import make_campaign, make_organization, make_source
@@ -52,6 +54,7 @@ SFTP_PASSWORD = "sftp-Pw-R2d2C3po"
 IMAP_PASSWORD = "imap-Pw-Gh8Lm41zt"
 PROVIDER_KEY = "enrich-Key-Vb6Tn0Yx"
 SECRETS = (FTP_PASSWORD, SFTP_PASSWORD, IMAP_PASSWORD, PROVIDER_KEY)
+FEED_TOKEN = "calendar feed token"  # a label: the token itself is made in `world`
 
 # URL parameters without a row to point at, and why their pages cannot show a channel secret.
 NO_ROWS = {
@@ -203,6 +206,17 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
             notifications.notify([rep], kind="test", title="Hello", url="/leads/")[0].pk
         ],
         "offer_id": [_partner_offer(rep, partner_user)],
+        "task_id": [
+            steps.add_task(
+                leads[0], by=admin, kind="call", due_at=dt.datetime.now(dt.UTC) + dt.timedelta(1)
+            ).pk
+        ],
+        "quote_id": [quotes.add_quote(leads[0], by=admin, amount="100.00").pk],
+        "template_id": [
+            email_templates.create_template(
+                by=admin, name="Hello", language="en", subject="Hi {first_name}", body="Hello."
+            ).pk
+        ],
         "absence_id": [
             distribution.add_absence(
                 rep, by=SYSTEM, starts_on=dt.date(2026, 12, 24), ends_on=dt.date(2026, 12, 26)
@@ -226,6 +240,12 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
     ids["delivery_id"] = outbox.emit([event], only=[hook.pk])
     needles = NEEDLES + [(hook_secret, form) for form in _forms_of(hook_secret)]
     needles += [(hook_secret, hook_secret.removeprefix("whsec_").encode())]
+    # A calendar feed's address is shown once, when it is made; its feed answers without a login.
+    due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    ids["task_id"] = [steps.add_task(leads[0], by=SYSTEM, kind="call", due_at=due, owner=rep).pk]
+    feed_token = feeds.issue_feed(rep)
+    ids["feed_token"] = [feed_token]
+    needles += [(FEED_TOKEN, feed_token.encode())]
     return {"ids": ids, "users": users, "ftp": ftp, "needles": needles}
 
 

@@ -15,6 +15,7 @@ class SalesConfig(AppConfig):
         from leadloop.leads import events
         from leadloop.privacy.registry import PersonDataSection, register_section
         from leadloop.sales.selectors import pipeline, team
+        from leadloop.sales.selectors.my_day import can_work_my_day
         from leadloop.sales.services import clocks, privacy
 
         for name in (
@@ -38,6 +39,9 @@ class SalesConfig(AppConfig):
             ),
         )
         navigation.register(
+            navigation.NavEntry(
+                7, _("My day"), "sales:my-day", "day", "/sales/my-day/", can_work_my_day
+            ),
             navigation.NavEntry(
                 16, _("Team"), "sales:team", "orgs", "/sales/team/", team.manages_follow_up
             ),

@@ -286,6 +286,8 @@ def check(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int
 @transaction.atomic
 def _check_one(lead_id: int, *, now: dt.datetime) -> str:
     change = _follow_one(lead_id, now=now)
+    # Lock the clock row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+    # joins to the owner and team (the lead row is already locked by _follow_one).
     clock = (
         FirstContactClock.objects.select_for_update(of=("self",))
         .filter(pk=lead_id, state=ClockState.RUNNING, next_check_at__lte=now)
