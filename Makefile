@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,7 @@ bench: install
 	$(MAKE) bench-assessment
 	$(MAKE) bench-security
 	$(MAKE) bench-distribution
+	$(MAKE) bench-sales
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -80,6 +81,12 @@ bench-security: install
 bench-distribution: install
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/webhooks.py --leads 500 --deliveries 1000
+
+# Sales follow-up (docs/benchmarks.md, "Sales follow-up"): 1,000,000 leads and 200 reps on SQLite
+# and PostgreSQL; My day, the pipeline and the manager's view, the first-contact sweep, logging
+# calls. Loading takes 5-10 minutes a database; LEADLOOP_BENCH_REUSE=1 keeps a loaded one.
+bench-sales: install
+	$(BIN)/python bench/sales.py $(if $(filter 1,$(LEADLOOP_BENCH_REUSE)),--reuse)
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles
