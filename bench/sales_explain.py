@@ -45,15 +45,19 @@ def profile(path: str, username: str, api: bool) -> dict[str, Any]:
             ms = (time.perf_counter() - t0) * 1000
             cursor = context["cursor"].cursor
             text = sql if many else connection.ops.last_executed_query(cursor, sql, params)
-            queries.append({"ms": round(ms, 2), "sql": text})
+            # The plan is asked for with the statement's own bound parameters: on SQLite the
+            # text with the values filled in can use partial indexes the real statement cannot.
+            queries.append({"ms": round(ms, 2), "sql": text, "_bound": (sql, params, many)})
 
     with connection.execute_wrapper(timed):
         began = time.perf_counter()
         response = client.get(path, headers=headers)
         total = (time.perf_counter() - began) * 1000
     slowest = sorted(queries, key=lambda q: -q["ms"])[:SLOWEST]
-    for query in slowest:
-        if not query["sql"].lstrip().upper().startswith("SELECT"):
+    explained = {id(query) for query in slowest}
+    for query in queries:
+        sql, params, many = query.pop("_bound")
+        if id(query) not in explained or many or not sql.lstrip().upper().startswith("SELECT"):
             continue
         explain = (
             "EXPLAIN (ANALYZE, BUFFERS) "
@@ -61,7 +65,7 @@ def profile(path: str, username: str, api: bool) -> dict[str, Any]:
             else "EXPLAIN QUERY PLAN "
         )
         with connection.cursor() as cursor:
-            cursor.execute(explain + query["sql"])
+            cursor.execute(explain + sql, params)
             query["plan"] = [" | ".join(str(c) for c in row) for row in cursor.fetchall()]
     return {
         "path": path,

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 
 from leadloop.accounts.models import AuditEvent, Role
 from leadloop.errors import NotAllowed, NotFound, ValidationFailed
@@ -65,6 +66,19 @@ def test_an_admin_sets_any_teams_rules_and_targets_for_every_team(admin, other_t
 
     assert TeamSla.objects.get(team=other_team).on_breach == "pool"
     assert (target.team_id, target.fit_grade) == (None, "A")
+
+
+def test_one_target_per_team_source_and_grade_even_when_some_are_empty(admin, team):
+    """Setting it again changes it; a second row for the same "every team, grade A" is refused
+    by the database itself, on SQLite as on PostgreSQL (no NULLS NOT DISTINCT needed)."""
+    first = rules.set_target(by=admin, business_minutes=60, fit_grade="A")
+    again = rules.set_target(by=admin, business_minutes=30, fit_grade="A")
+    assert again.pk == first.pk
+    assert SlaTarget.objects.get().business_minutes == 30
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SlaTarget.objects.create(business_minutes=90, fit_grade="A", updated_at=first.updated_at)
+    rules.set_target(by=admin, team=team, business_minutes=60, fit_grade="A")
+    assert SlaTarget.objects.count() == 2
 
 
 def test_a_manager_sets_targets_for_their_team_only(manager, team, other_team, source):

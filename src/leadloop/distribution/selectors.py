@@ -19,6 +19,7 @@ from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.accounts.selectors import lead_visibility
+from leadloop.core.expressions import indexed
 from leadloop.distribution.models import (
     Absence,
     RepCapacity,
@@ -232,9 +233,7 @@ def start_of_day(at: dt.datetime) -> dt.datetime:
 
 def open_counts(user_ids: list[int]) -> Counter[int]:
     rows = (
-        Lead.objects.filter(
-            assigned_to_id__in=user_ids, status__in=OPEN_STATUSES, merged_into__isnull=True
-        )
+        Lead.objects.filter(indexed(Lead, "lead_open_owner"), assigned_to_id__in=user_ids)
         .values("assigned_to_id")
         .annotate(n=Count("id"))
     )
@@ -304,7 +303,7 @@ def push_members(team: Team, *, since: dt.datetime, day: dt.date) -> list[PushMe
         .annotate(
             open_n=Coalesce(
                 per_rep(
-                    Lead.objects.filter(status__in=OPEN_STATUSES, merged_into__isnull=True),
+                    Lead.objects.filter(indexed(Lead, "lead_open_owner")),
                     "assigned_to_id",
                     Count("id"),
                 ),

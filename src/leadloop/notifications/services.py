@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.defaults import get_defaults
 from leadloop.accounts.models import User
+from leadloop.core.expressions import indexed
 from leadloop.core.retry import backoff_delay, enqueue
 from leadloop.errors import ValidationFailed
 from leadloop.notifications.models import EmailChoice, EmailState, Notification, Preference
@@ -217,7 +218,8 @@ def send_pending(*, at: dt.datetime | None = None, limit: int = 500) -> int:
     now = at or timezone.now()
     waiting = list(
         Notification.objects.filter(
-            email_state__in=[EmailState.PENDING, EmailState.SENDING]
+            indexed(Notification, "notification_mail_due"),
+            email_state__in=[EmailState.PENDING, EmailState.SENDING],
         ).order_by("email_changed_at")[:limit]
     )
     sent = 0

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -92,10 +93,13 @@ class SlaTarget(models.Model):
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=Q(business_minutes__gt=0), name="sla_target_positive"),
+            # One target per team, source and grade, "none" included: the empty ones written
+            # as 0, since SQLite has no NULLS NOT DISTINCT (an expression index works on both).
             models.UniqueConstraint(
-                fields=["team", "source", "fit_grade"],
+                Coalesce("team", Value(0)),
+                Coalesce("source", Value(0)),
+                "fit_grade",
                 name="sla_target_unique",
-                nulls_distinct=False,
             ),
         ]
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import AuditTarget, PartnerOrganization, Role, User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.core.expressions import indexed
 from leadloop.distribution.models import OfferState, PartnerOffer, PartnerRouting
 from leadloop.distribution.services.actor import ROUTING
 from leadloop.distribution.services.audit import record_setting_change
@@ -146,9 +147,9 @@ def expire_offers(*, at: dt.datetime | None = None) -> int:
     """Offers past their response time without an answer: the lead goes back to routing."""
     now = at or timezone.now()
     expired = 0
-    due = PartnerOffer.objects.filter(state=OfferState.OFFERED, respond_by__lt=now).values_list(
-        "pk", flat=True
-    )
+    due = PartnerOffer.objects.filter(
+        indexed(PartnerOffer, "offer_due"), respond_by__lt=now
+    ).values_list("pk", flat=True)
     for offer_id in list(due[:1000]):
         with transaction.atomic():
             found = (

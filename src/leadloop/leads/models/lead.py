@@ -209,6 +209,8 @@ class Lead(models.Model):
 
     class Meta:
         verbose_name = _("lead")
+        # A query reaches a partial index on SQLite only through `core.expressions.indexed`
+        # (the condition with its values written in, not bound); see the board's indexes.
         indexes = [
             # Every list sorts by a column and then id (keyset pagination); the common filters
             # lead each composite index so a filtered, sorted page is one index range scan.
@@ -335,8 +337,9 @@ class Lead(models.Model):
             # stage and priority (the whole floor's columns and sums), by team (a manager's
             # board) and by owner (a rep's). Covering, so the board never reads the table for
             # them; only the board's leads are in them. SQLite uses a partial index only when
-            # the query spells its IN list out as literals (it does not match bound parameters
-            # against it): the pipeline's selectors do (sales.selectors.pipeline.InLiterals).
+            # the query repeats its condition with the values written in (it does not match
+            # bound parameters against it): callers filter on `core.expressions.indexed(Lead,
+            # name)`, and tests/core/test_partial_indexes.py proves each can use its index.
             models.Index(
                 fields=[
                     "status",

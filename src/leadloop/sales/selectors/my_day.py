@@ -22,6 +22,7 @@ from leadloop.accounts.models import Team, User
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.accounts.selectors import get_defaults, lead_visibility, list_assignable_teams
 from leadloop.core.cursors import decode_cursor
+from leadloop.core.expressions import indexed
 from leadloop.errors import NotAllowed, NotFound
 from leadloop.leads.models import CLOSED_STATUSES, OWNED_STATUSES, Lead, LeadStatus
 from leadloop.sales.models import OPEN_TASK, ClockState, FirstContactClock, Task
@@ -181,9 +182,7 @@ def get_my_day(viewer: User, *, now: dt.datetime) -> MyDay:
     # Leads being worked with no open task (`lead_no_next_step`); a new lead is listed above,
     # where its next step is the first call.
     no_step = _lead_list(
-        Lead.objects.filter(
-            mine, next_follow_up_at__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]
-        )
+        Lead.objects.filter(mine, indexed(Lead, "lead_no_next_step"))
         .filter(visible)
         .exclude(status=LeadStatus.ASSIGNED, last_contacted_at__isnull=True)
     )

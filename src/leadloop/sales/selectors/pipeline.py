@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
     BigIntegerField,
-    BooleanField,
     CharField,
     Count,
     Exists,
@@ -43,6 +42,7 @@ from leadloop.accounts.selectors import (
     list_assignable_teams,
     list_assignable_users,
 )
+from leadloop.core.expressions import indexed
 from leadloop.errors import ValidationFailed
 from leadloop.leads import selectors as lead_selectors
 from leadloop.leads.models import OWNED_STATUSES, Lead, LeadStatus, Source
@@ -56,7 +56,6 @@ CARD_CAP = 50
 MAX_CARD_CAP = 200
 CENT = Decimal("0.01")
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
-_WORD = re.compile(r"[a-z_]+")
 
 
 @dataclass(frozen=True)
@@ -128,37 +127,6 @@ class ForecastMonth:
     best_case: tuple[Amount, ...]
 
 
-class InLiterals(Expression):
-    """`column IN ('a', 'b')` with the values written into the SQL rather than bound.
-
-    SQLite uses a partial index only when the query's WHERE repeats the index's condition, and
-    it does not compare bound parameters with the constants of an IN list: `status IN (?, ?, ?)`
-    never reaches the board's indexes (`status IN ('assigned', …)`), and a floor's sums read a
-    million-row table instead. The values are code constants (statuses), checked to be words.
-    """
-
-    conditional = True
-    output_field = BooleanField()
-
-    def __init__(self, column: str, values: Iterable[str]) -> None:
-        super().__init__()
-        self.values = tuple(values)
-        if not self.values or not all(_WORD.fullmatch(value) for value in self.values):
-            raise ValueError(f"Not literal-safe values: {self.values!r}")
-        self.column: Any = F(column)
-
-    def get_source_expressions(self) -> list[Any]:
-        return [self.column]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.column,) = exprs
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
-        sql, params = compiler.compile(self.column)
-        literals = ", ".join(f"'{value}'" for value in self.values)
-        return f"{sql} IN ({literals})", tuple(params)
-
-
 class YearMonth(Func):
     """`YYYY-MM` of a date, with each database's own function: Django's TruncMonth calls a
     Python function per row on SQLite, which at a few hundred thousand quotes is the whole cost
@@ -210,8 +178,8 @@ def _next_month(day: dt.date) -> dt.date:
 def _open_leads(actor: Actor, filters: PipelineFilters) -> QuerySet[Lead]:
     """The visible, unmerged leads in the board's stages, filtered by team, rep and source
     (not by close month: see `_closing`)."""
-    # The board's indexes' own condition, word for word (see InLiterals).
-    subset = Q(merged_into__isnull=True) & Q(InLiterals("status", STAGES))
+    # The board's indexes' own condition, word for word (core.expressions).
+    subset = indexed(Lead, "lead_board")
     if filters.team is not None:
         subset &= Q(team_id=filters.team)
     if filters.owner is not None:

@@ -24,6 +24,7 @@ from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, Team, User
 from leadloop.accounts.permissions import Permission, can
 from leadloop.accounts.selectors import lead_visibility
+from leadloop.core.expressions import indexed
 from leadloop.errors import NotAllowed, NotFound
 from leadloop.leads.models import OPEN_STATUSES, OWNED_STATUSES, Lead, LeadStatus
 from leadloop.sales.models import OPEN_TASK, ClockState, FirstContactClock, SlaTarget, Task, TeamSla
@@ -120,12 +121,9 @@ def day_of(now: dt.datetime, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
 
 def owned(team_id: int) -> Q:
     """The team's leads someone is working (assigned, contacted, quoted): each needs a next
-    step. The same terms as the partial index `lead_no_next_step`, so SQLite uses it."""
-    return Q(
-        team_id=team_id,
-        merged_into__isnull=True,
-        status__in=[str(s) for s in OWNED_STATUSES],
-    )
+    step. The board's index condition, written as its DDL has it (core.expressions), so that
+    with `next_follow_up_at IS NULL` SQLite reads `lead_no_next_step`."""
+    return Q(team_id=team_id) & indexed(Lead, "lead_board")
 
 
 def overdue(team_id: int, now: dt.datetime) -> Q:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 
 from leadloop.accounts.actors import SystemActor
 from leadloop.accounts.models import Role, User
+from leadloop.core.expressions import indexed
 from leadloop.core.retry import enqueue
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import EventName, LeadEvent
@@ -247,13 +248,7 @@ def start_missing(*, now: dt.datetime) -> int:
     lost): the partial index `lead_clock_missing` holds exactly those leads."""
     since = now - MISSING_WINDOW
     ids = list(
-        Lead.objects.filter(
-            first_contact_due_at__isnull=True,
-            last_contacted_at__isnull=True,
-            merged_into__isnull=True,
-            owner_partner__isnull=True,
-            status__in=[str(s) for s in (LeadStatus.SALES_READY, LeadStatus.ASSIGNED)],
-        )
+        Lead.objects.filter(indexed(Lead, "lead_clock_missing"))
         .filter(Q(status_changed_at__gte=since) | Q(status_changed_at__isnull=True))
         .exclude(status_changed_at__isnull=True, created_at__lt=since)
         .values_list("pk", flat=True)[:5000]

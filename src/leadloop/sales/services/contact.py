@@ -25,6 +25,7 @@ from django.utils.translation import pgettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import User
+from leadloop.core.expressions import indexed
 from leadloop.core.retry import backoff_delay, enqueue
 from leadloop.errors import Conflict, ValidationFailed
 from leadloop.leads import services as lead_services
@@ -236,13 +237,12 @@ def send_waiting(*, now: dt.datetime | None = None) -> int:
     """The sweep: mails whose task was lost, retries whose back-off passed, and sends a dead
     worker left `sending` (sent again with the same Message-ID)."""
     now = now or timezone.now()
-    OutgoingEmail.objects.filter(
-        state=OutgoingEmail.State.SENDING, changed_at__lt=now - STALE_SENDING
-    ).update(state=OutgoingEmail.State.PENDING)
+    due = OutgoingEmail.objects.filter(indexed(OutgoingEmail, "outgoing_email_due"))
+    due.filter(state=OutgoingEmail.State.SENDING, changed_at__lt=now - STALE_SENDING).update(
+        state=OutgoingEmail.State.PENDING
+    )
     sent = 0
-    for mail in OutgoingEmail.objects.filter(state=OutgoingEmail.State.PENDING).order_by("id")[
-        :200
-    ]:
+    for mail in due.filter(state=OutgoingEmail.State.PENDING).order_by("changed_at", "id")[:200]:
         wait = backoff_delay(mail.attempts, base_seconds=30.0, max_seconds=3600.0)
         if mail.attempts and mail.changed_at + dt.timedelta(seconds=wait) > now:
             continue

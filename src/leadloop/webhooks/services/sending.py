@@ -28,6 +28,7 @@ from django.utils.translation import gettext_noop
 from standardwebhooks.webhooks import Webhook
 
 from leadloop.accounts.models import Role, User
+from leadloop.core.expressions import indexed
 from leadloop.core.network import PrivateHostError, public_addresses
 from leadloop.core.secrets import SecretsKeyError, decrypt
 from leadloop.notifications.services import notify
@@ -292,7 +293,9 @@ def _sweep(
     were delivered, whether some were left because the time ran out)."""
     deadline = time.monotonic() + budget_seconds
     Delivery.objects.filter(
-        state=DeliveryState.SENDING, changed_at__lt=(at or timezone.now()) - STALE_SENDING
+        indexed(Delivery, "webhook_delivery_due"),
+        state=DeliveryState.SENDING,
+        changed_at__lt=(at or timezone.now()) - STALE_SENDING,
     ).update(state=DeliveryState.PENDING, next_attempt_at=at or timezone.now())
     down: set[int] = set()
     sent = 0
@@ -300,6 +303,7 @@ def _sweep(
         now = at or timezone.now()
         due = list(
             Delivery.objects.filter(
+                indexed(Delivery, "webhook_delivery_due"),
                 state=DeliveryState.PENDING,
                 next_attempt_at__lte=now,
                 subscription__is_active=True,
