@@ -225,6 +225,8 @@ def _mount() -> None:
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.notifications.api import router as notifications_router
+    from leadloop.nurture.mail.api import router as nurture_mail_router
+    from leadloop.nurture.surveys.api import router as nurture_survey_router
     from leadloop.privacy.api import router as privacy_router
     from leadloop.sales.api import lead_router as sales_lead_router
     from leadloop.sales.api import sales_router
@@ -240,6 +242,8 @@ def _mount() -> None:
     api.add_router("/leads", leads, tags=["leads"])
     api.add_router("/leads", sales_lead_router, tags=["follow-up"])
     api.add_router("/sales", sales_router, tags=["sales"])
+    api.add_router("/nurture/mail", nurture_mail_router, tags=["nurture mail"])
+    api.add_router("/nurture/surveys", nurture_survey_router, tags=["surveys"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "leadloop.privacy",
     "leadloop.distribution",
     "leadloop.sales",
+    "leadloop.nurture",
     "leadloop.demo",
     "leadloop.web",
     "axes",

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("leadloop.notifications.urls")),
     path("webhooks/", include("leadloop.webhooks.urls")),
     path("sales/", include("leadloop.sales.urls")),
+    path("nurture/", include("leadloop.nurture.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

@@ -78,6 +78,7 @@ EXPECTED = {
     "manage_webhooks": {A},
     "manage_follow_up": {A, SM},
     "follow_up_leads": {A, SM, SR},
+    "manage_nurture": {A, M},
 }
 
 

@@ -42,6 +42,8 @@ class Permission(StrEnum):
     # Sales follow-up: the team's working time and first-contact rules, and its board of reps.
     MANAGE_FOLLOW_UP = "manage_follow_up"
     FOLLOW_UP_LEADS = "follow_up_leads"
+    # Nurture: marketing's e-mail templates, suppression list, surveys and workflows.
+    MANAGE_NURTURE = "manage_nurture"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -71,6 +73,7 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
     Permission.MANAGE_FOLLOW_UP: frozenset({Role.ADMIN, Role.SALES_MANAGER}),
     Permission.FOLLOW_UP_LEADS: frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP}),
+    Permission.MANAGE_NURTURE: _CONFIG,
 }
 
 # Where the role alone is not enough: the user must also still be active.

@@ -1,0 +1,5 @@
+"""What the surveys capability registers when the app is ready (schedule, navigation, events)."""
+
+
+def register() -> None:
+    pass
