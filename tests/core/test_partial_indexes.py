@@ -111,6 +111,8 @@ def _callers(rep, manager, team, settings):
          "lead_no_next_step"),
         ("manager's view: leads without a next step", lambda: team_board(manager, team, now=now),
          Lead, "lead_no_next_step"),
+        ("manager's view: the team's open leads", lambda: team_board(manager, team, now=now),
+         Lead, "lead_team_open"),
         ("routing: the reps' open leads", lambda: distribution.open_counts([rep.pk]), Lead,
          "lead_open_owner"),
         ("routing: a team's members and their load",
@@ -133,6 +135,7 @@ def _callers(rep, manager, team, settings):
 CALLERS = [
     "my day: leads without a next step",
     "manager's view: leads without a next step",
+    "manager's view: the team's open leads",
     "routing: the reps' open leads",
     "routing: a team's members and their load",
     "the sweep's lost clocks",

@@ -2,6 +2,7 @@
 placed or visibly waiting, and the timeline says which rule of which version decided."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -10,6 +11,7 @@ from django_tasks import default_task_backend
 
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.defaults import get_defaults
 from leadloop.accounts.models import Role
 from leadloop.distribution import services
 from leadloop.distribution.models import Outcome, RepCapacity, RouteDecision, Strategy
@@ -22,6 +24,12 @@ from tests.factories.accounts import make_partner, make_team, make_user
 from tests.factories.leads import make_lead
 
 pytestmark = pytest.mark.django_db
+
+
+def _routing_day():
+    """Today where routing counts absences: in the organisation's time zone (between 23:00 and
+    midnight UTC that is already tomorrow in Amsterdam)."""
+    return timezone.now().astimezone(ZoneInfo(get_defaults().time_zone)).date()
 
 
 def _timeline(lead):
@@ -105,7 +113,7 @@ def test_round_robin_gives_each_rep_a_turn(source, team, reps):
 def test_an_absent_rep_is_skipped_and_named(source, team, reps, manager):
     noor, daan, sem = reps
     services.set_capacity(manager, by=manager, accepts_leads=False)
-    today = timezone.localdate()
+    today = _routing_day()
     services.add_absence(daan, by=manager, starts_on=today, ends_on=today, reason="Holiday")
     publish([], team_push(team))
 
@@ -136,7 +144,7 @@ def test_a_full_rep_and_one_at_their_daily_quota_are_skipped(source, team, reps,
 def test_a_team_with_nobody_available_keeps_the_lead_in_its_pool_and_says_why(
     source, team, reps, manager
 ):
-    today = timezone.localdate()
+    today = _routing_day()
     for rep in reps:
         services.add_absence(rep, by=manager, starts_on=today, ends_on=today)
     services.set_capacity(manager, by=manager, accepts_leads=False)
@@ -397,9 +405,7 @@ def test_routing_a_lead_takes_a_bounded_number_of_statements(
     make each of push's reads find something."""
     services.set_capacity(reps[0], by=manager, max_open=10, daily_quota=5)
     services.set_capacity(reps[1], by=manager, weight=2)
-    services.add_absence(
-        reps[2], by=manager, starts_on=timezone.localdate(), ends_on=timezone.localdate()
-    )
+    services.add_absence(reps[2], by=manager, starts_on=_routing_day(), ends_on=_routing_day())
     publish([], team_push(team, mode))
     services.route_lead(ready_lead(source).pk)
     lead = ready_lead(source)

@@ -335,3 +335,32 @@ def test_a_hostile_name_stays_escaped_in_the_row_an_action_returns(rep_client, s
     html = answer.content.decode()
     assert "<svg onload" not in html
     assert "&lt;svg onload=alert(1)&gt;" in html
+
+
+def test_the_list_draws_no_forms_and_each_is_fetched_when_opened(rep_client, lead, task):
+    page = rep_client.get("/sales/my-day/").content.decode()
+    slot = f"/sales/my-day/leads/{lead.pk}/forms/call/?task={task.pk}"
+    assert f'hx-get="{slot}"' in page
+    assert f"task-{task.pk}-call-outcome" not in page  # no form drawn yet
+
+    fragment = rep_client.get(slot, headers=HTMX)
+    html = fragment.content.decode()
+    assert fragment.status_code == 200
+    assert html.lstrip().startswith('<form class="day-form"')
+    assert f'name="task-{task.pk}-call-outcome" value="reached"' in html
+    assert f'name="task" value="{task.pk}"' in html
+
+    # Without JavaScript the same address is the row on its own page, with the form open.
+    page = rep_client.get(slot).content.decode()
+    assert "<html" in page
+    assert '<details class="day-action" open>' in page
+    assert f"task-{task.pk}-call-outcome" in page
+
+
+def test_forms_of_other_reps_leads_and_unknown_actions_are_not_found(
+    rep_client, lead, source, other_rep
+):
+    theirs = make_lead(source, assigned_to=other_rep)
+    assert rep_client.get(f"/sales/my-day/leads/{theirs.pk}/forms/call/").status_code == 404
+    assert rep_client.get(f"/sales/my-day/leads/{lead.pk}/forms/delete/").status_code == 404
+    assert rep_client.get(f"/sales/my-day/leads/{lead.pk}/forms/move/").status_code == 200

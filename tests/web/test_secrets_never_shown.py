@@ -189,6 +189,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "field_id": [form.fields.first().pk],
         "slug": [form.slug],
         "fmt": ["csv", "xlsx"],
+        "action": ["call", "step", "move", "snooze"],
         "pair_id": [pair.pk],
         "merge_id": [merge.pk],
         "provider_id": [provider.pk],

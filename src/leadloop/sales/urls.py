@@ -33,6 +33,7 @@ urlpatterns: list[URLPattern] = [
     path("my-day/leads/<int:lead_id>/call/", my_day.day_call, name="day-call"),
     path("my-day/leads/<int:lead_id>/next-step/", my_day.day_next_step, name="day-next-step"),
     path("my-day/leads/<int:lead_id>/status/", my_day.day_move, name="day-move"),
+    path("my-day/leads/<int:lead_id>/forms/<str:action>/", my_day.day_form, name="day-form"),
     path("my-day/tasks/<int:task_id>/done/", my_day.day_task_done, name="day-task-done"),
     path("my-day/tasks/<int:task_id>/snooze/", my_day.day_task_snooze, name="day-task-snooze"),
     path("my-day/calendar-feed/", my_day.calendar_feed_manage, name="calendar-feed-manage"),

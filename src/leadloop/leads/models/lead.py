@@ -385,6 +385,17 @@ class Lead(models.Model):
                 name="lead_board_owner",
                 condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
             ),
+            # A team's open leads by status and owner, read as one covering range: the
+            # manager's view counts each rep's workload and the pool from it.
+            models.Index(
+                fields=["team", "status", "assigned_to"],
+                name="lead_team_open",
+                condition=Q(
+                    team__isnull=False,
+                    merged_into__isnull=True,
+                    status__in=[str(s) for s in OPEN_STATUSES],
+                ),
+            ),
             # Leads that reached sales and have no first-contact clock yet: the sweep's safety
             # net for a clock whose task was lost. A lead leaves it when its deadline is set.
             models.Index(

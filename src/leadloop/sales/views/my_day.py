@@ -9,13 +9,14 @@ here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,7 @@ from leadloop.errors import LeadloopError, NotFound
 from leadloop.leads import selectors as lead_selectors
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead, LeadStatus, LostReason
-from leadloop.sales.forms.my_day import CallForm, MoveForm, NextStepForm, SnoozeForm
+from leadloop.sales.forms.my_day import DAY_MOVES, CallForm, MoveForm, NextStepForm, SnoozeForm
 from leadloop.sales.models import Task, TaskKind
 from leadloop.sales.selectors import my_day as day
 from leadloop.sales.services import clocks, contact, feeds, quotes, steps
@@ -55,16 +56,25 @@ def _render(
     return response
 
 
+# The actions a row offers; each one's form comes with the row only when it is open (refused,
+# or the next step after an action), else it is fetched when the rep opens it (`day_form`):
+# drawing four forms for each of up to 200 rows made My day 1.4 MB and 1.3 s at 1,500 leads
+# a rep (docs/benchmarks.md, "Sales follow-up").
+ACTIONS = ("call", "step", "move", "snooze")
+
+
 @dataclass
 class Row:
-    """A row as drawn: the item, its forms (bound when an action on it was refused), the
-    first-contact time left or over, and what the last action said."""
+    """A row as drawn: the item, the forms of its open actions (bound when an action on it was
+    refused), the first-contact time left or over, and what the last action said."""
 
     item: day.DayItem
-    call: CallForm
-    step: NextStepForm
-    move: MoveForm
+    call: CallForm | None
+    step: NextStepForm | None
+    move: MoveForm | None
     snooze: SnoozeForm | None
+    can_move: bool
+    has_snooze: bool
     contact_due: dt.datetime | None
     contact_left: str
     contact_late: bool
@@ -91,36 +101,49 @@ def _row(
     *,
     viewer: User,
     now: dt.datetime,
-    reasons: list[LostReason],
+    reasons: Callable[[], list[LostReason]],
     message: str = "",
     is_error: bool = False,
+    form_for: str = "",
     **bound: Any,
 ) -> Row:
     key, task = item.key, item.task
     summary = clocks.summary(item.clock, now=now) if item.clock is not None else None
     left = summary["left"] if summary else None
-    step_initial = {
-        "kind": TaskKind.CALL,
-        "due_at": timezone.localtime(_next_morning(now)).replace(tzinfo=None),
-    }
     opened = next(iter(bound), "")
+    moves = lead_selectors.list_allowed_moves(viewer, item.lead)
+    has_snooze = task is not None and task.is_open
+    wanted = set(bound) | (
+        {"step"} if message and not is_error and item.has_no_next_step else set()
+    )
+    if form_for:
+        wanted.add(form_for)
+
+    def unbound(action: str) -> Any:
+        if action == "call":
+            return CallForm(
+                prefix=f"{key}-call",
+                initial={"task_done": task is not None and task.kind == TaskKind.CALL},
+            )
+        if action == "step":
+            initial = {
+                "kind": TaskKind.CALL,
+                "due_at": timezone.localtime(_next_morning(now)).replace(tzinfo=None),
+            }
+            return NextStepForm(prefix=f"{key}-step", initial=initial)
+        if action == "move":
+            return MoveForm(moves=moves, reasons=reasons(), prefix=f"{key}-move")
+        return SnoozeForm(prefix=f"{key}-snooze") if has_snooze else None
+
+    forms = {action: bound.get(action) or unbound(action) for action in ACTIONS if action in wanted}
     return Row(
         item=item,
-        call=bound.get("call")
-        or CallForm(
-            prefix=f"{key}-call",
-            initial={"task_done": task is not None and task.kind == TaskKind.CALL},
-        ),
-        step=bound.get("step") or NextStepForm(prefix=f"{key}-step", initial=step_initial),
-        move=bound.get("move")
-        or MoveForm(
-            moves=lead_selectors.list_allowed_moves(viewer, item.lead),
-            reasons=reasons,
-            prefix=f"{key}-move",
-        ),
-        snooze=(bound.get("snooze") or SnoozeForm(prefix=f"{key}-snooze"))
-        if task is not None and task.is_open
-        else None,
+        call=forms.get("call"),
+        step=forms.get("step"),
+        move=forms.get("move"),
+        snooze=forms.get("snooze"),
+        can_move=any(m in moves for m in DAY_MOVES),
+        has_snooze=has_snooze,
         contact_due=summary["due_at"] if summary else None,
         contact_left=day.span_text(left) if left is not None else "",
         contact_late=left is not None and left < dt.timedelta(0),
@@ -140,7 +163,12 @@ def _reasons(viewer: User) -> list[LostReason]:
 def _page_context(viewer: User, *, feed_url: str = "") -> dict[str, Any]:
     now = timezone.now()
     found = day.get_my_day(viewer, now=now)
-    reasons = _reasons(viewer)
+    cached: list[list[LostReason]] = []
+
+    def reasons() -> list[LostReason]:
+        if not cached:
+            cached.append(_reasons(viewer))
+        return cached[0]
 
     def rows(part: day.DayList) -> list[Row]:
         return [_row(item, viewer=viewer, now=now, reasons=reasons) for item in part.items]
@@ -174,9 +202,11 @@ def my_day(request: HttpRequest) -> HttpResponse:
     return _render(request, "sales/my_day.html", _page_context(viewer))
 
 
-def _row_task(request: HttpRequest, viewer: User, lead: Lead) -> Task | None:
+def _row_task(
+    request: HttpRequest, viewer: User, lead: Lead, data: QueryDict | None = None
+) -> Task | None:
     """The task of the row an action on a lead came from (a task row), if any."""
-    raw = request.POST.get("task", "")
+    raw = (request.POST if data is None else data).get("task", "")
     if not raw:
         return None
     if not raw.isdigit() or len(raw) > 18:
@@ -206,7 +236,9 @@ def _done(
         # The lead went to someone else (a breach routed it on): the row leaves the list.
         return HttpResponse("")
     item = day.get_day_item(viewer, lead=lead, task=task)
-    row = _row(item, viewer=viewer, now=timezone.now(), reasons=_reasons(viewer), message=message)
+    row = _row(
+        item, viewer=viewer, now=timezone.now(), reasons=lambda: _reasons(viewer), message=message
+    )
     return _render(request, ROW, {"row": row})
 
 
@@ -226,13 +258,33 @@ def _refused(
         item,
         viewer=viewer,
         now=timezone.now(),
-        reasons=_reasons(viewer),
+        reasons=lambda: _reasons(viewer),
         message=message,
         is_error=bool(message),
         **bound,
     )
     template = ROW if _is_htmx(request) else "sales/my_day_row.html"
     return _render(request, template, {"row": row}, status=status)
+
+
+@login_required
+@require_GET
+def day_form(request: HttpRequest, lead_id: int, action: str) -> HttpResponse:
+    """One action's form for a row, fetched when the rep opens it (HTMX), or the row on its own
+    page with that form open (without JavaScript)."""
+    viewer = _viewer(request)
+    if action not in ACTIONS:
+        raise NotFound(_("No such action."))
+    lead = lead_selectors.get_lead_for(viewer, lead_id)
+    task = _row_task(request, viewer, lead, request.GET)
+    item = day.get_day_item(viewer, lead=lead, task=task)
+    row = _row(
+        item, viewer=viewer, now=timezone.now(), reasons=lambda: _reasons(viewer), form_for=action
+    )
+    if _is_htmx(request):
+        return _render(request, "sales/_day_form.html", {"row": row, "action": action})
+    row.opened = action
+    return _render(request, "sales/my_day_row.html", {"row": row})
 
 
 @login_required
