@@ -98,6 +98,17 @@ def follow(
 def _follow_one(lead_id: int, *, now: dt.datetime, start: dt.datetime | None = None) -> str:
     lead = Lead.objects.select_for_update().get(pk=lead_id)
     clock = FirstContactClock.objects.filter(pk=lead_id).first()
+    return _follow_loaded(lead, clock, now=now, start=start)
+
+
+def _follow_loaded(
+    lead: Lead,
+    clock: FirstContactClock | None,
+    *,
+    now: dt.datetime,
+    start: dt.datetime | None = None,
+) -> str:
+    """`_follow_one` on rows already read and locked."""
     if clock is None:
         return _start(lead, now=now, start=start) if _waiting(lead) else ""
     if clock.state != ClockState.RUNNING:
@@ -265,9 +276,10 @@ def check(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int
         .order_by("next_check_at")
         .values_list("pk", flat=True)[:limit]
     )
+    managers: dict[int | None, list[User]] = {}
     for lead_id in due:
         try:
-            outcome = _check_one(lead_id, now=now)
+            outcome = _check_one(lead_id, now=now, managers=managers)
         except Exception:
             # One lead's trouble (a notification, a routing refusal) must not stop the others:
             # its clock stays due and the next run tries again.
@@ -279,20 +291,30 @@ def check(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int
 
 
 @transaction.atomic
-def _check_one(lead_id: int, *, now: dt.datetime) -> str:
-    change = _follow_one(lead_id, now=now)
-    # Lock the clock row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
-    # joins to the owner and team (the lead row is already locked by _follow_one).
-    clock = (
-        FirstContactClock.objects.select_for_update(of=("self",))
-        .filter(pk=lead_id, state=ClockState.RUNNING, next_check_at__lte=now)
-        .select_related("lead", "lead__assigned_to", "lead__team")
-        .first()
+def _check_one(
+    lead_id: int, *, now: dt.datetime, managers: dict[int | None, list[User]] | None = None
+) -> str:
+    # The lead and its clock are read once, locked, and brought in line first (a lost event:
+    # contacted, moved or closed) before the check; the lead comes with its owner and team for
+    # the reminder and breach. Lock the lead row only: PostgreSQL refuses FOR UPDATE on the
+    # nullable side of the outer joins.
+    lead = (
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("assigned_to", "team")
+        .get(pk=lead_id)
     )
-    if clock is None:
+    clock = FirstContactClock.objects.select_for_update().filter(pk=lead_id).first()
+    change = _follow_loaded(lead, clock, now=now)
+    if (
+        clock is None
+        or clock.state != ClockState.RUNNING
+        or clock.next_check_at is None
+        or clock.next_check_at > now
+    ):
         return change
+    clock.lead = lead
     if clock.breached_at is None and now >= clock.due_at:
-        _breach(clock, now=now)
+        _breach(clock, now=now, managers=managers)
         return "breached"
     if clock.reminded_at is None and clock.remind_at is not None and now >= clock.remind_at:
         _remind(clock, now=now)
@@ -335,15 +357,26 @@ def managers_of(team_id: int | None) -> list[User]:
     return list(managers.select_related("notification_preference").distinct())
 
 
-def _breach(clock: FirstContactClock, *, now: dt.datetime) -> None:
+def _breach(
+    clock: FirstContactClock,
+    *,
+    now: dt.datetime,
+    managers: dict[int | None, list[User]] | None = None,
+) -> None:
     lead = clock.lead
     clock.breached_at = now
     clock.next_check_at = _next_check(clock)
     clock.save(update_fields=["breached_at", "next_check_at"])
     owner = lead.assigned_to
     _log(lead.pk, SlaEventKind.BREACHED, at=now, owner=owner.display_name if owner else "")
+    # One sweep asks once a team (the run's `managers`), not once a breach.
+    told = managers.get(lead.team_id) if managers is not None else None
+    if told is None:
+        told = managers_of(lead.team_id)
+        if managers is not None:
+            managers[lead.team_id] = told
     notify(
-        managers_of(lead.team_id),
+        told,
         kind="sla_breached",
         title=gettext_noop("First contact overdue: %(lead)s"),
         body=gettext_noop("%(lead)s was due for a first contact at %(due)s (%(owner)s)."),
