@@ -1,6 +1,6 @@
-"""kill -9 in the middle of the first-contact sweep: the clocks handled before the kill stay
-handled, the one being handled when it died is rolled back with its notification, and the next
-run does the rest. Every reminder and every escalation happens exactly once in total.
+"""kill -9 in the middle of the first-contact sweep: the clocks of the batches committed before
+the kill stay handled (the sweep commits CHECK_BATCH checks together; two here), the batch being
+handled when it died is rolled back with its notifications, and the next run does the rest. Every reminder and every escalation happens exactly once in total.
 
 Real processes on a database of their own (SQLite file, or a fresh PostgreSQL database when
 DATABASE_URL is set): the crash cannot be simulated inside the test's own transaction.
@@ -62,6 +62,7 @@ CRASH = (
     + """
 import signal
 from leadloop.sales.services import clocks
+clocks.CHECK_BATCH = 2
 real_notify = clocks.notify
 calls = []
 def notify_then_die(*args, **kwargs):
@@ -136,8 +137,8 @@ def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
         reminders_resumed = _sweep(RESTART, env, moment=(2026, 11, 3, 16, 51))
         after_reminders = _state(env)
 
-        # Wednesday 10:05: six breaches are due; the sweep dies inside the second escalation.
-        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=2)
+        # Wednesday 10:05: six breaches are due; the sweep dies inside the third escalation.
+        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=3)
         after_breach_crash = _state(env)
         breaches_resumed = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 6))
         nothing_left = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 30))
@@ -155,12 +156,12 @@ def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
     assert after_breach_crash["events"] == {
         "started": 6,
         "reminded": 6,
-        "breached": 1,
-        "returned": 1,
+        "breached": 2,
+        "returned": 2,
     }
-    assert after_breach_crash["notifications"] == {"sla_reminder": 6, "sla_breached": 1}
+    assert after_breach_crash["notifications"] == {"sla_reminder": 6, "sla_breached": 2}
     assert after_breach_crash["owners"] == [None, "noor"]
-    assert json.loads(breaches_resumed.stdout) == {"started": 0, "reminded": 0, "breached": 5}
+    assert json.loads(breaches_resumed.stdout) == {"started": 0, "reminded": 0, "breached": 4}
     assert json.loads(nothing_left.stdout) == {"started": 0, "reminded": 0, "breached": 0}
 
     assert final["events"] == {"started": 6, "reminded": 6, "breached": 6, "returned": 6}
