@@ -1,6 +1,7 @@
 """kill -9 in the middle of the first-contact sweep: the clocks of the batches committed before
 the kill stay handled (the sweep commits CHECK_BATCH checks together; two here), the batch being
-handled when it died is rolled back with its notifications, and the next run does the rest. Every reminder and every escalation happens exactly once in total.
+handled when it died is rolled back with its notifications, and the next run does the rest.
+Every reminder and every escalation happens exactly once in total.
 
 Real processes on a database of their own (SQLite file, or a fresh PostgreSQL database when
 DATABASE_URL is set): the crash cannot be simulated inside the test's own transaction.
