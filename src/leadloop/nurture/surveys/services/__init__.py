@@ -7,6 +7,7 @@ from leadloop.nurture.surveys.services.answers import (
     has_answered,
     receive,
     submit,
+    submit_json,
 )
 from leadloop.nurture.surveys.services.builder import (
     BANT_TARGETS,
@@ -66,6 +67,7 @@ __all__ = [
     "remove_rule",
     "resolve_token",
     "submit",
+    "submit_json",
     "survey_link",
     "survey_path",
     "update_question",

@@ -12,6 +12,7 @@ told the survey was already answered; nothing on the lead changes.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -36,6 +37,7 @@ from leadloop.nurture.surveys.models import (
     SurveyResponse,
 )
 from leadloop.nurture.surveys.services.builder import BANT_TARGETS, TEXT_TARGETS
+from leadloop.nurture.surveys.services.links import LinkTarget, page_language
 
 # The lead answering their own survey. The timeline names it; it may set the fields the
 # builder's allow-list maps (services.builder.TARGETS) and nothing else.
@@ -327,3 +329,35 @@ def _matches(rule: Rule, value: Any) -> bool:
     if isinstance(value, list):
         return rule.choice in value
     return bool(rule.choice == value)
+
+
+def submit_json(target: LinkTarget, *, body: bytes, content_type: str) -> SubmitResult:
+    """Take answers posted as JSON ({"answers": {"q12": "quote"}}) to the API: the body is
+    stored as it came, then read; a body that is not such an object is kept and refused."""
+    lead, survey = target.lead, target.survey
+    language = page_language(lead, survey)
+    raw = body.decode("utf-8", errors="replace")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        data = None
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(answers, dict):
+        response = receive(
+            lead, survey, raw=raw, content_type=content_type, via="api", language=language
+        )
+        errors = {"answers": [_('Send {"answers": {"q<id>": value}}.')]}
+        SurveyResponse.objects.filter(pk=response.pk).update(
+            state=ResponseState.INVALID, errors=errors
+        )
+        response.refresh_from_db()
+        return SubmitResult("invalid", response, errors)
+    return submit(
+        lead,
+        survey,
+        posted=answers,
+        raw=raw,
+        content_type=content_type,
+        via="api",
+        language=language,
+    )
