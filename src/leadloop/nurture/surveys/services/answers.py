@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import SystemActor
 from leadloop.assessment import services as assessment_services
-from leadloop.errors import ValidationFailed
+from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
 from leadloop.nurture.surveys.models import (
@@ -43,7 +43,8 @@ from leadloop.nurture.surveys.services.links import LinkTarget, page_language
 # builder's allow-list maps (services.builder.TARGETS) and nothing else.
 LEAD_ITSELF = SystemActor(label="lead (survey)")
 TEXT_LIMIT = 2000
-RAW_LIMIT = 100_000
+# The errors key of a message about the whole submission rather than one question.
+FORM_ERRORS = "form"
 # Dates a person may plausibly mean; outside this a typo (20266-01-01) is refused.
 FIRST_DATE = dt.date(1900, 1, 1)
 LAST_DATE = dt.date(2200, 12, 31)
@@ -183,7 +184,7 @@ def receive(
         return SurveyResponse.objects.create(
             lead=lead,
             survey=survey,
-            raw=raw[:RAW_LIMIT],
+            raw=raw,
             content_type=content_type[:200],
             via=via,
             language=language,
@@ -248,6 +249,14 @@ def submit(
         return SubmitResult("invalid", response, errors)
     try:
         _apply(response, lead, survey, questions, cleaned, answers)
+    except LeadloopError as exc:
+        # The lead refused the change (say, erased meanwhile): kept, with the reason.
+        errors = {FORM_ERRORS: [exc.detail]}
+        SurveyResponse.objects.filter(pk=response.pk).update(
+            state=ResponseState.INVALID, errors=errors, answers=answers
+        )
+        response.refresh_from_db()
+        return SubmitResult("invalid", response, errors)
     except IntegrityError:
         SurveyResponse.objects.filter(pk=response.pk).update(
             state=ResponseState.REFUSED, answers=answers
