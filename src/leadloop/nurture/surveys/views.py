@@ -7,11 +7,12 @@ anything about the lead; anything else that is not a link made here is a plain 4
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, RawPostDataException
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -333,6 +334,15 @@ def _target(request: HttpRequest, token: str) -> surveys.LinkTarget | HttpRespon
         raise Http404 from None
 
 
+def _raw_body(request: HttpRequest) -> str:
+    """The post as it came. A browser's urlencoded form is kept byte for byte; a multipart one
+    that the CSRF check already read as a stream is kept as its fields, re-encoded."""
+    try:
+        return request.body.decode("utf-8", errors="replace")
+    except RawPostDataException:
+        return urlencode(list(request.POST.lists()), doseq=True)
+
+
 @require_http_methods(["GET", "POST"])
 def survey_page(request: HttpRequest, token: str) -> HttpResponse:
     target = _target(request, token)
@@ -344,9 +354,7 @@ def survey_page(request: HttpRequest, token: str) -> HttpResponse:
         if surveys.has_answered(lead, survey):
             return _message(request, "nurture/surveys/already.html", language, survey=survey)
         return _page(request, survey, language=language)
-    raw = request.body.decode(
-        "utf-8", errors="replace"
-    )  # read before request.POST, kept as it came
+    raw = _raw_body(request)
     posted = {key: request.POST.getlist(key) for key in request.POST}
     with translation.override(language):
         result = surveys.submit(
