@@ -66,3 +66,12 @@ def survey(db):
 def inputs(survey) -> dict[str, str]:
     """The input names of the survey's questions by their English text."""
     return {q.text_en: q.field_name for q in survey.questions.all()}
+
+
+@pytest.fixture
+def reps(team):
+    """Three reps in team North, for routing to pick from."""
+    from leadloop.accounts.models import Role
+    from tests.factories.accounts import make_user
+
+    return [make_user(Role.SALES_REP, team=team, username=name) for name in ("noor", "daan", "sem")]

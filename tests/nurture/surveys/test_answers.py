@@ -5,6 +5,7 @@ import pytest
 from django_tasks import default_task_backend
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment.scoring import services as scoring
 from leadloop.distribution.tasks import route_leads_task
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.nurture.surveys import services as surveys
@@ -241,10 +242,10 @@ def test_a_survey_with_responses_cannot_be_deleted(source, survey):
         surveys.delete_survey(survey, by=SYSTEM)
 
 
-def test_answering_counts_as_engagement_at_the_time_given(source, survey):
+def test_answering_counts_as_engagement_and_rescores_the_lead(source, survey):
+    scoring.create_engagement_rule(by=SYSTEM, event="survey_answered", points=7)
     lead = nurturing_lead(source)
-    before = lead.engagement_score
 
     _submit(lead, survey, **{"Do you have a budget?": "yes"})
 
-    assert Lead.objects.get(pk=lead.pk).engagement_score > before
+    assert Lead.objects.get(pk=lead.pk).engagement_score == lead.engagement_score + 7
