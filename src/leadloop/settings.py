@@ -313,6 +313,8 @@ LEADLOOP_SMTP = {
 LEADLOOP_MAIL_FROM = os.environ.get("LEADLOOP_MAIL_FROM", "Leadloop <leadloop@localhost>")
 # The address people open Leadloop at, for links in e-mails.
 LEADLOOP_BASE_URL = os.environ.get("LEADLOOP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long a survey link sent to a lead stays valid (nurture surveys).
+LEADLOOP_SURVEY_LINK_DAYS = int(os.environ.get("LEADLOOP_SURVEY_LINK_DAYS", "30"))
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 

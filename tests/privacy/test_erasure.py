@@ -78,6 +78,7 @@ def test_erasure_reaches_every_lead_of_the_person_and_their_submissions(person, 
         "submissions": 2,
         "deliveries": 0,
         "follow_up": 0,
+        "survey_responses": 0,
         "webhook_messages": 0,
     }
     for submission in RawSubmission.objects.all():

@@ -42,6 +42,7 @@ from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
+from leadloop.nurture.surveys import services as surveys
 from leadloop.sales.services import feeds, quotes, steps
 from leadloop.sales.services import templates as email_templates
 from leadloop.webhooks.services import outbox
@@ -61,7 +62,8 @@ NO_ROWS = {
     "key": "the public intake endpoint takes a source key, answers POST only",
     "model_id": "a predictive model needs 200 closed leads to train; its page shows its report",
     "uidb64": "a set-password link is made for one user and shows only a password form",
-    "token": "a set-password link is made for one user and shows only a password form",
+    "token": "a set-password link is made for one user and shows only a password form; a "
+    "survey link for one lead shows only the survey's questions",
 }
 SKIP_PREFIXES = ("api/v1/", "in/", "i18n/")
 
@@ -168,6 +170,8 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
     merge = merge_pair(pair, survivor_id=pair.lead_id, field_choices={}, by=admin)
     web = make_source("Website form", kind=ChannelKind.WEB_FORM)
     form = web_forms.create_form(source=web, by=admin, title="Offerte", slug="offerte")
+    survey = surveys.create_survey(by=admin, name="Fit", title_en="Fit?")
+    question = surveys.add_question(survey, by=admin, kind="text", text_en="Why?")
     batch = import_batches.store_upload(
         io.BytesIO(b"email;first_name\nbob@example.com;Bob\n"),
         filename="leden.csv",
@@ -188,6 +192,8 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "form_id": [form.pk],
         "field_id": [form.fields.first().pk],
         "slug": [form.slug],
+        "survey_id": [survey.pk],
+        "question_id": [question.pk],
         "fmt": ["csv", "xlsx"],
         "action": ["call", "step", "move", "snooze"],
         "pair_id": [pair.pk],
