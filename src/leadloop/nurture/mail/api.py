@@ -51,7 +51,7 @@ class TemplateIn(In):
     name: str = Field(..., max_length=100)
     language: str = Field(..., max_length=8, description="A language code, like en or nl")
     subject: str = Field(..., max_length=200)
-    body: str = Field(..., max_length=60000, description="Markdown with {merge_fields}")
+    body: str = Field(..., max_length=100000, description="Markdown with {merge_fields}")
     is_active: bool = True
 
 
@@ -59,7 +59,7 @@ class TemplatePatch(In):
     name: str | None = Field(None, max_length=100)
     language: str | None = Field(None, max_length=8)
     subject: str | None = Field(None, max_length=200)
-    body: str | None = Field(None, max_length=60000)
+    body: str | None = Field(None, max_length=100000)
     is_active: bool | None = None
 
 

@@ -21,7 +21,7 @@ class TemplateForm(ServiceForm):
     subject = forms.CharField(label=_("Subject"), max_length=200)
     body = forms.CharField(
         label=_("Text"),
-        max_length=60_000,
+        max_length=100_000,
         widget=forms.Textarea(attrs={"rows": 16}),
         help_text=_("Markdown: **bold**, *italic*, [link text](https://…), lists, headings."),
     )
@@ -32,7 +32,7 @@ class PreviewForm(forms.Form):
     """What the live preview renders: the form's current text, and the lead to fill it with."""
 
     subject = forms.CharField(max_length=200, required=False)
-    body = forms.CharField(max_length=60_000, required=False)
+    body = forms.CharField(max_length=100_000, required=False)
     language = forms.CharField(max_length=8, required=False)
     lead = forms.IntegerField(label=_("Preview for lead #"), required=False, min_value=1)
 

@@ -8,9 +8,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
+    "DeliveryReport",
     "MarketingMessage",
     "MarketingTemplate",
     "MessageState",
+    "ReportKind",
     "Suppression",
     "SuppressionReason",
     "TrackingEvent",
@@ -155,3 +157,29 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+
+class ReportKind(models.TextChoices):
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    SOFT_BOUNCE = "soft_bounce", _("Soft bounce")
+    COMPLAINT = "complaint", _("Spam complaint")
+    UNKNOWN = "unknown", _("Not understood")
+
+
+class DeliveryReport(models.Model):
+    """A mail that came back about a marketing mail: a bounce (RFC 3464 delivery-status
+    notification) or a spam complaint (RFC 5965 ARF report). Kept raw before it is read, so a
+    report the parser does not understand can be read again later."""
+
+    raw = models.BinaryField()
+    received_at = models.DateTimeField()
+    kind = models.CharField(max_length=12, choices=ReportKind.choices, blank=True, default="")
+    status = models.CharField(max_length=20, blank=True, default="")
+    email = models.CharField(max_length=254, blank=True, default="")
+    message = models.ForeignKey(
+        MarketingMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind or 'unread'} {self.email}"

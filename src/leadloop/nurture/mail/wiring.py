@@ -10,6 +10,12 @@ def register() -> None:
 
     from leadloop.core import navigation, schedule
     from leadloop.nurture.mail.selectors import can_manage_mail
+    from leadloop.nurture.mail.services import privacy
+    from leadloop.privacy.registry import PersonDataSection, register_section
+
+    register_section(
+        PersonDataSection("marketing_mail", export=privacy.export_for, erase=privacy.erase_for)
+    )
 
     schedule.register(
         schedule.PeriodicSpec(

@@ -1,5 +1,7 @@
-"""The verbs of marketing e-mail: templates, sending, suppression, tracking and unsubscribes."""
+"""The verbs of marketing e-mail: templates, sending, suppression, tracking, unsubscribes and
+bounces."""
 
+from leadloop.nurture.mail.services.bounces import record_bounce
 from leadloop.nurture.mail.services.sending import (
     deliver,
     send_marketing_email,
@@ -34,6 +36,7 @@ __all__ = [
     "deliver",
     "is_suppressed",
     "preview",
+    "record_bounce",
     "record_click",
     "record_open",
     "remove_suppression",

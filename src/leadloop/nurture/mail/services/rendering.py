@@ -168,11 +168,19 @@ class _TextMaker(HTMLParser):
         self.link_text: list[str] = []
 
     def _newlines(self, count: int) -> None:
-        text = "".join(self.out).rstrip(" ")
-        have = len(text) - len(text.rstrip("\n"))
-        self.out = [text]
-        if text:
-            self.out.append("\n" * max(0, count - have))
+        """End the line, so that `count` line breaks end the text (none before any text)."""
+        while self.out and not self.out[-1].strip(" "):
+            self.out.pop()
+        if not self.out:
+            return
+        self.out[-1] = self.out[-1].rstrip(" ")
+        have = 0
+        for piece in reversed(self.out):
+            stripped = piece.rstrip("\n")
+            have += len(piece) - len(stripped)
+            if stripped:
+                break
+        self.out.append("\n" * max(0, count - have))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:

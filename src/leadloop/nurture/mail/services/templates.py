@@ -27,7 +27,7 @@ from leadloop.nurture.mail.models import MarketingTemplate
 from leadloop.nurture.mail.services import rendering
 
 FIELDS = ("name", "language", "subject", "body", "is_active")
-MAX_BODY = 60_000
+MAX_BODY = 100_000
 _LANGUAGE = re.compile(r"^([a-z]{2})(?:-[a-z]{2})?$")
 PREVIEW_KEY = "preview"
 
