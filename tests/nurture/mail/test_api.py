@@ -215,3 +215,18 @@ def test_the_pages_let_a_marketer_add_a_template_and_a_suppression_and_send(
     assert "{nope}" in refused.text
     mail.send_waiting()
     assert len(inbox.messages) == 1
+
+
+def test_the_lead_page_shows_the_latest_marketing_mails_and_offers_marketing_to_send(
+    inbox, logged_in_client, marketing, rep, lead, template
+):
+    mail.send_marketing_email(lead, template, by=marketing)
+    path = reverse("leads:lead-detail", args=[lead.pk])
+
+    for_marketing = logged_in_client(marketing).get(path).text
+    for_rep = logged_in_client(rep).get(path).text
+
+    assert "Ann, our spring offer" in for_marketing
+    assert reverse("nurture:mail-lead-messages", args=[lead.pk]) in for_marketing
+    assert "Ann, our spring offer" in for_rep
+    assert reverse("nurture:mail-lead-messages", args=[lead.pk]) not in for_rep
