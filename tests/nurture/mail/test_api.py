@@ -123,7 +123,7 @@ def test_a_marketer_sends_to_a_lead_and_its_rep_reads_the_log(
     assert sent.status_code == 201
     assert sent.json()["state"] == "pending"
     assert [(m["id"], m["subject"], m["to"]) for m in log.json()] == [
-        (sent.json()["id"], "Ann, our spring offer", "Ann@Smit.example")
+        (sent.json()["id"], "Ann, our spring offer", "Ann@smit.example")
     ]
 
 

@@ -42,12 +42,11 @@ def test_a_marketing_mail_has_both_parts_the_unsubscribe_headers_and_a_working_l
     stored = MarketingMessage.objects.get(pk=queued.pk)
     assert stored.state == MessageState.SENT
     assert received["Message-ID"] == stored.message_id
-    assert received["To"] == "Ann@Smit.example"
+    assert received["To"] == "Ann@smit.example"
     assert received["From"] == "Acme <news@acme.example>"
     assert received["Subject"] == "Ann, our spring offer"
-    unsubscribe = re.fullmatch(
-        r"<(https://leads\.acme\.example/nurture/mail/u/[^>]+/)>", received["List-Unsubscribe"]
-    )
+    header = re.sub(r"\s+", "", received["List-Unsubscribe"])  # unfolded
+    unsubscribe = re.fullmatch(r"<(https://leads\.acme\.example/nurture/mail/u/[^>]+/)>", header)
     assert unsubscribe is not None
     assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     found = parts(received)
@@ -63,7 +62,7 @@ def test_a_marketing_mail_has_both_parts_the_unsubscribe_headers_and_a_working_l
     assert entry.data == {
         "marketing_message_id": queued.pk,
         "template": "Spring offer",
-        "to": "Ann@Smit.example",
+        "to": "Ann@smit.example",
     }
 
 
