@@ -37,6 +37,7 @@ FRIENDLY = {
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
     "tasks": "Follow-up tasks: overdue [--team T] lists the open tasks past due.",
+    "mail": "Marketing e-mail: test ADDRESS (check the SMTP settings), send-waiting.",
     "surveys": "Surveys: list, or link LEAD SURVEY prints a lead's survey link.",
 }
 

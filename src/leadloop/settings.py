@@ -315,6 +315,15 @@ LEADLOOP_MAIL_FROM = os.environ.get("LEADLOOP_MAIL_FROM", "Leadloop <leadloop@lo
 LEADLOOP_BASE_URL = os.environ.get("LEADLOOP_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 # How long a survey link sent to a lead stays valid (nurture surveys).
 LEADLOOP_SURVEY_LINK_DAYS = int(os.environ.get("LEADLOOP_SURVEY_LINK_DAYS", "30"))
+# Marketing e-mail (nurture.mail). The sender of marketing mail (default: LEADLOOP_MAIL_FROM);
+# at most this many marketing mails a minute to one receiving domain (the rest wait for the next
+# sweep, as big mailbox providers throttle bursts); clicks within this many seconds of sending
+# are taken for a security scanner's, not the person's.
+LEADLOOP_MARKETING_FROM = os.environ.get("LEADLOOP_MARKETING_FROM", "") or LEADLOOP_MAIL_FROM
+LEADLOOP_MARKETING_PER_DOMAIN_PER_MINUTE = max(
+    1, int(os.environ.get("LEADLOOP_MARKETING_PER_DOMAIN_PER_MINUTE", 60))
+)
+LEADLOOP_MARKETING_SCANNER_SECONDS = int(os.environ.get("LEADLOOP_MARKETING_SCANNER_SECONDS", 30))
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 

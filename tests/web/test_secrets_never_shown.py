@@ -62,8 +62,11 @@ NO_ROWS = {
     "key": "the public intake endpoint takes a source key, answers POST only",
     "model_id": "a predictive model needs 200 closed leads to train; its page shows its report",
     "uidb64": "a set-password link is made for one user and shows only a password form",
-    "token": "a set-password link is made for one user and shows only a password form; a "
-    "survey link for one lead shows only the survey's questions",
+    "token": (
+        "a set-password link is made for one user and shows only a password form; a survey "
+        "link for one lead shows only the survey's questions; a marketing mail's signed link "
+        "shows only an unsubscribe button, a 1x1 GIF or a redirect"
+    ),
 }
 SKIP_PREFIXES = ("api/v1/", "in/", "i18n/")
 

@@ -1,0 +1,25 @@
+"""Background work of marketing e-mail; each task calls one service."""
+
+from __future__ import annotations
+
+from leadloop.core.retry import retrying_task
+from leadloop.nurture.mail.services import sending, tracking
+
+
+@retrying_task(max_attempts=3)
+def send_marketing_email_task(message_id: int) -> str:
+    """Hand one queued marketing mail to SMTP (retries of refused sends are the sweep's)."""
+    return sending.deliver(message_id)
+
+
+@retrying_task(max_attempts=3)
+def send_marketing_waiting_task() -> int:
+    """Every minute: mails whose task was lost, retries and rate-held mails now due, and
+    sends a dead worker abandoned."""
+    return sum(sending.send_waiting().values())
+
+
+@retrying_task(max_attempts=5)
+def count_engagement_task(event_id: int) -> bool:
+    """Put a counted open or click on the lead's timeline and rescore the lead."""
+    return tracking.count_engagement(event_id)
