@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales bench-nurture lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,7 @@ bench: install
 	$(MAKE) bench-security
 	$(MAKE) bench-distribution
 	$(MAKE) bench-sales
+	$(MAKE) bench-nurture
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -87,6 +88,10 @@ bench-distribution: install
 # calls. Loading takes 5-10 minutes a database; LEADLOOP_BENCH_REUSE=1 keeps a loaded one.
 bench-sales: install
 	$(BIN)/python bench/sales.py $(if $(filter 1,$(LEADLOOP_BENCH_REUSE)),--reuse)
+
+# Nurture (docs/benchmarks.md, "Nurture"): the mail tracking endpoints under wrk on SQLite.
+bench-nurture: install
+	$(BIN)/python bench/nurture_tracking.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles

@@ -1,4 +1,4 @@
-"""Marketing mail tracking endpoints under load (issue 15; docs/nurture-mail.md).
+"""Marketing mail tracking endpoints under load (issue 15; docs/nurture.md).
 
     .venv/bin/python bench/nurture_tracking.py [--messages 500] [--seconds 15] [--connections 32]
                                                [--workers 2] [--workdir /tmp/bench-nurture]

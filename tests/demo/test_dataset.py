@@ -9,6 +9,7 @@ import json
 
 import phonenumbers
 import time_machine
+from django.apps import apps
 from django.core.management import call_command
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
@@ -32,6 +33,7 @@ from leadloop.leads.models import (
     Source,
 )
 from leadloop.leads.normalize import build_search_text, normalize_phone
+from leadloop.nurture.mail.models import MarketingMessage
 
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 OPEN_OWNED = (LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUOTED, LeadStatus.WON)
@@ -45,7 +47,7 @@ def _digest() -> str:
         "source", "campaign", "assigned_to", "team", "owner_partner", "organization", "lost_reason"
     ).order_by("created_at", "email"):
         timeline = [
-            (a.kind, a.actor_label, a.message, a.data, a.created_at.isoformat())
+            (a.kind, a.actor_label, a.message, _without_ids(a.data), a.created_at.isoformat())
             for a in lead.activities.order_by("created_at", "id")
         ]
         rows.append(
@@ -77,7 +79,17 @@ def _digest() -> str:
     return hashlib.sha256(json.dumps(rows, default=str).encode()).hexdigest()
 
 
+def _without_ids(data):
+    """A timeline entry's data without the database ids it names (a marketing mail's, a survey
+    response's): they differ between runs."""
+    if not isinstance(data, dict):
+        return data
+    return {k: v for k, v in data.items() if not k.endswith("_id")}
+
+
 def _wipe() -> None:
+    for model in ("Suppression", "DeliveryReport", "SurveyResponse", "Survey", "MarketingTemplate"):
+        apps.get_model("nurture", model).objects.all().delete()
     RuleSet.objects.all().delete()
     RuleDraft.objects.all().delete()
     RawSubmission.objects.all().delete()
@@ -128,6 +140,8 @@ def test_demo_owners_match_status(db):
 
 def test_demo_timelines_replay_allowed_moves_to_the_current_status(db):
     load_demo(leads=300, seed=3, now=NOW)
+    nurtured = set(MarketingMessage.objects.values_list("lead_id", flat=True))
+    assert nurtured  # the brochure follow-up ran on some of the demo's nurturing leads
 
     for lead in Lead.objects.all():
         moves = [
@@ -145,6 +159,8 @@ def test_demo_timelines_replay_allowed_moves_to_the_current_status(db):
         first = lead.activities.order_by("created_at", "id").first()
         assert first.kind == ActivityKind.CREATED
         assert first.created_at == lead.created_at
+        if lead.pk in nurtured:
+            continue  # a marketing mail's timeline entries come later, through the services
         assert lead.activities.order_by("-created_at", "-id").first().created_at == lead.updated_at
 
 

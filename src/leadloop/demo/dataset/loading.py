@@ -17,6 +17,7 @@ from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.demo.dataset.leads import _LeadMaker
+from leadloop.demo.dataset.nurture import nurture_examples
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.routing import routing_examples
 from leadloop.demo.dataset.sales import SalesMaker, sales_setup
@@ -316,6 +317,8 @@ def load_demo(
     _web_form_example()
     with webhook_examples():
         routing_examples(seed=seed, now=now)
+    nurtured = nurture_examples(seed=seed, now=now, leads=min(300, max(leads // 60, 20)))
+    logger.info("demo: nurture examples %s", nurtured)
     # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
     clocks.check()
     seconds = time.perf_counter() - began
