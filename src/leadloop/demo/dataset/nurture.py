@@ -53,15 +53,17 @@ TEMPLATES = (
         INVITATION,
         "en",
         "{first_name}, three questions about the brochure",
-        "Hello {first_name},\n\nA week ago we sent you our brochure. Would you answer three "
-        "short questions? It takes a minute.\n\nKind regards,\n\n{rep_name}",
+        "Hello {first_name},\n\nA week ago we sent you our brochure. Would you "
+        "[answer three short questions]({survey_url})? It takes a minute.\n\n"
+        "Kind regards,\n\n{rep_name}",
     ),
     (
         INVITATION,
         "nl",
         "{first_name}, drie vragen over de brochure",
-        "Hallo {first_name},\n\nVorige week stuurden we je onze brochure. Wil je drie korte "
-        "vragen beantwoorden? Het kost een minuut.\n\nMet vriendelijke groet,\n\n{rep_name}",
+        "Hallo {first_name},\n\nVorige week stuurden we je onze brochure. Wil je "
+        "[drie korte vragen beantwoorden]({survey_url})? Het kost een minuut.\n\n"
+        "Met vriendelijke groet,\n\n{rep_name}",
     ),
 )
 MAIL_CLIENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130.0 Safari/537"
@@ -74,13 +76,18 @@ def nurture_examples(*, seed: int, now: dt.datetime, leads: int = 300) -> dict[s
     if MarketingTemplate.objects.filter(name=BROCHURE).exists():
         return {}
     rng = random.Random(f"{seed}:nurture")  # noqa: S311
+    survey = _survey()
     templates = {
         (name, language): mail.create_template(
-            by=SYSTEM, name=name, language=language, subject=subject, body=body
+            by=SYSTEM,
+            name=name,
+            language=language,
+            subject=subject,
+            body=body,
+            survey_id=survey.pk if "{survey_url}" in body else None,
         )
         for name, language, subject, body in TEMPLATES
     }
-    survey = _survey()
     picked = [
         lead
         for lead in Lead.objects.filter(

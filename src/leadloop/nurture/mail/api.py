@@ -44,6 +44,7 @@ class TemplateOut(Schema):
     subject: str
     body: str
     is_active: bool
+    survey_id: int | None = Field(None, description="The survey {survey_url} links to")
     updated_at: dt.datetime
 
 
@@ -53,6 +54,9 @@ class TemplateIn(In):
     subject: str = Field(..., max_length=200)
     body: str = Field(..., max_length=100000, description="Markdown with {merge_fields}")
     is_active: bool = True
+    survey_id: int | None = Field(
+        None, description="The active survey {survey_url} links to (required when it is used)"
+    )
 
 
 class TemplatePatch(In):
@@ -61,6 +65,7 @@ class TemplatePatch(In):
     subject: str | None = Field(None, max_length=200)
     body: str | None = Field(None, max_length=100000)
     is_active: bool | None = None
+    survey_id: int | None = None
 
 
 class PreviewIn(In):
@@ -114,7 +119,16 @@ class SuppressionOut(Schema):
 def _template(item: MarketingTemplate) -> dict[str, Any]:
     return {
         name: getattr(item, name)
-        for name in ("id", "name", "language", "subject", "body", "is_active", "updated_at")
+        for name in (
+            "id",
+            "name",
+            "language",
+            "subject",
+            "body",
+            "is_active",
+            "survey_id",
+            "updated_at",
+        )
     }
 
 
@@ -183,6 +197,7 @@ def preview_mail_template(
         body=template.body,
         language=template.language,
         lead=lead,
+        survey_id=template.survey_id,
     )
     return {**rendered.__dict__, "html_bytes": len(rendered.html.encode())}
 

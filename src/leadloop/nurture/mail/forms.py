@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +28,18 @@ class TemplateForm(ServiceForm):
         help_text=_("Markdown: **bold**, *italic*, [link text](https://…), lists, headings."),
     )
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    survey_id = forms.TypedChoiceField(
+        label=_("Survey"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("The survey {survey_url} links to: each lead gets its own link to it."),
+    )
+
+    def __init__(self, *args: Any, surveys: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["survey_id"])
+        field.choices = [("", _("No survey")), *surveys]
 
 
 class PreviewForm(forms.Form):
@@ -34,6 +48,7 @@ class PreviewForm(forms.Form):
     subject = forms.CharField(max_length=200, required=False)
     body = forms.CharField(max_length=100_000, required=False)
     language = forms.CharField(max_length=8, required=False)
+    survey_id = forms.TypedChoiceField(required=False, coerce=int, empty_value=None, choices=())
     lead = forms.IntegerField(label=_("Preview for lead #"), required=False, min_value=1)
 
 

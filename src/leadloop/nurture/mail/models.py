@@ -30,6 +30,15 @@ class MarketingTemplate(models.Model):
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"))
     is_active = models.BooleanField(_("active"), default=True)
+    # The survey `{survey_url}` links to: each lead gets its own signed, expiring link to it.
+    survey = models.ForeignKey(
+        "nurture.Survey",
+        verbose_name=_("survey"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

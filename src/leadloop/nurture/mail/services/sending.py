@@ -42,6 +42,7 @@ from leadloop.nurture.mail.models import (
     SuppressionReason,
 )
 from leadloop.nurture.mail.services import rendering, suppression, templates
+from leadloop.nurture.surveys.models import Survey
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,19 @@ def version_for(template: MarketingTemplate, *, language: str) -> MarketingTempl
 
 
 @transaction.atomic
+def _survey_of(version: MarketingTemplate) -> Survey | None:
+    """The active survey the version links to; a Conflict when it uses `{survey_url}` and
+    its survey is gone or switched off (a mail with a dead link is not sent)."""
+    survey = (
+        Survey.objects.filter(pk=version.survey_id, is_active=True).first()
+        if version.survey_id is not None
+        else None
+    )
+    if survey is None and "{survey_url}" in version.subject + version.body:
+        raise Conflict(_("This template links to a survey that is not active any more."))
+    return survey
+
+
 def send_marketing_email(
     lead: Lead, template: MarketingTemplate, *, by: Actor, at: dt.datetime | None = None
 ) -> MarketingMessage:
@@ -92,7 +106,7 @@ def send_marketing_email(
         subject=version.subject,
         body=version.body,
         language=version.language,
-        values=templates.lead_values(locked),
+        values=templates.lead_values(locked, survey=_survey_of(version)),
         key=key,
     )
     too_large = rendering.size_errors(mail)

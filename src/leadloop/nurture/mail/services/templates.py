@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pycountry
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,8 +26,10 @@ from leadloop.leads.models import Lead
 from leadloop.leads.normalize import InvalidValue
 from leadloop.nurture.mail.models import MarketingTemplate
 from leadloop.nurture.mail.services import rendering
+from leadloop.nurture.surveys.models import Survey
+from leadloop.nurture.surveys.services import survey_link
 
-FIELDS = ("name", "language", "subject", "body", "is_active")
+FIELDS = ("name", "language", "subject", "body", "is_active", "survey_id")
 MAX_BODY = 100_000
 _LANGUAGE = re.compile(r"^([a-z]{2})(?:-[a-z]{2})?$")
 PREVIEW_KEY = "preview"
@@ -62,7 +65,7 @@ def sample_values() -> dict[str, str]:
         "company": "Oosterhuis Installatietechniek B.V.",
         "rep_name": "Noor Bakker",
         "rep_email": "noor.bakker@example.com",
-        "survey_url": "",
+        "survey_url": f"{settings.LEADLOOP_BASE_URL}/nurture/surveys/s/preview/",
     }
 
 
@@ -76,7 +79,11 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
         ),
         "body": _text(values.get("body"), field="body", limit=MAX_BODY, errors=errors),
         "is_active": bool(values.get("is_active", True)),
+        "survey_id": _survey_id(values.get("survey_id"), errors),
     }
+    uses_survey = any("{survey_url}" in str(checked[f]) for f in ("subject", "body"))
+    if uses_survey and checked["survey_id"] is None and "survey_id" not in errors:
+        errors["survey_id"] = [_("Choose the survey that {survey_url} links to.")]
     for field in ("subject", "body"):
         unknown = rendering.unknown_fields(str(checked[field]))
         if unknown and field not in errors:
@@ -101,6 +108,17 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationFailed(_("Some fields are not valid."), errors=errors)
     return checked
+
+
+def _survey_id(value: Any, errors: dict[str, list[str]]) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, Survey):
+        value = value.pk
+    if not isinstance(value, int) or not Survey.objects.filter(pk=value, is_active=True).exists():
+        errors["survey_id"] = [_("No such active survey.")]
+        return None
+    return value
 
 
 def _refuse_duplicate(values: Mapping[str, Any], *, exclude: int | None = None) -> None:
@@ -165,8 +183,9 @@ def delete_template(template: MarketingTemplate, *, by: Actor) -> None:
     MarketingTemplate.objects.filter(pk=template.pk).delete()
 
 
-def lead_values(lead: Lead) -> dict[str, str]:
-    """The merge values of one lead: its names and company, and its rep."""
+def lead_values(lead: Lead, *, survey: Survey | None = None) -> dict[str, str]:
+    """The merge values of one lead: its names and company, its rep, and its own link to the
+    template's survey."""
     rep: User | None = lead.assigned_to
     return {
         "first_name": lead.first_name,
@@ -175,19 +194,33 @@ def lead_values(lead: Lead) -> dict[str, str]:
         "company": lead.company_name,
         "rep_name": rep.display_name if rep else "",
         "rep_email": rep.email if rep else "",
-        # TODO(#15): filled with the lead's survey link once nurture.surveys ships.
-        "survey_url": "",
+        "survey_url": survey_link(lead, survey) if survey is not None else "",
     }
 
 
 def preview(
-    *, by: Actor, subject: str, body: str, language: str, lead: Lead | None
+    *,
+    by: Actor,
+    subject: str,
+    body: str,
+    language: str,
+    lead: Lead | None,
+    survey_id: int | None = None,
 ) -> rendering.RenderedMail:
     """The mail a (possibly unsaved) template makes for `lead` (one the caller may see; the
     caller resolves it with `get_lead_for`), or for a made-up lead. Nothing is stored."""
     require(by, Permission.MANAGE_NURTURE)
-    checked = _checked({"name": "preview", "language": language, "subject": subject, "body": body})
-    values = lead_values(lead) if lead is not None else sample_values()
+    checked = _checked(
+        {
+            "name": "preview",
+            "language": language,
+            "subject": subject,
+            "body": body,
+            "survey_id": survey_id,
+        }
+    )
+    survey = Survey.objects.filter(pk=checked["survey_id"]).first() if survey_id else None
+    values = lead_values(lead, survey=survey) if lead is not None else sample_values()
     return rendering.render_mail(
         subject=checked["subject"],
         body=checked["body"],

@@ -22,6 +22,7 @@ from leadloop.nurture.mail.forms import PreviewForm, SendForm, SuppressionForm, 
 from leadloop.nurture.mail.models import MarketingTemplate
 from leadloop.nurture.mail.services import rendering
 from leadloop.nurture.mail.services import templates as template_services
+from leadloop.nurture.surveys import selectors as survey_selectors
 
 PLACEHOLDERS = [f"{{{name}}}" for name in rendering.MERGE_FIELDS]
 
@@ -30,6 +31,11 @@ def _marketer(request: HttpRequest) -> User:
     user: User = request.user  # type: ignore[assignment]
     require(user, Permission.MANAGE_NURTURE)
     return user
+
+
+def _surveys(user: User) -> list[tuple[int, str]]:
+    """The active surveys a template may link to."""
+    return [(s.pk, s.name) for s in survey_selectors.list_surveys(user).filter(is_active=True)]
 
 
 def _form_page(
@@ -55,8 +61,9 @@ def template_list(request: HttpRequest) -> HttpResponse:
 def template_new(request: HttpRequest) -> HttpResponse:
     user = _marketer(request)
     if request.method != "POST":
-        return _form_page(request, TemplateForm(initial={"language": user.language or ""}), None)
-    form = TemplateForm(request.POST)
+        initial = {"language": user.language or ""}
+        return _form_page(request, TemplateForm(initial=initial, surveys=_surveys(user)), None)
+    form = TemplateForm(request.POST, surveys=_surveys(user))
     if form.is_valid():
         try:
             mail.create_template(by=user, **form.cleaned_data)
@@ -74,8 +81,8 @@ def template_edit(request: HttpRequest, template_id: int) -> HttpResponse:
     template = selectors.get_template_for(user, template_id)
     if request.method != "POST":
         initial = {name: getattr(template, name) for name in template_services.FIELDS}
-        return _form_page(request, TemplateForm(initial=initial), template)
-    form = TemplateForm(request.POST)
+        return _form_page(request, TemplateForm(initial=initial, surveys=_surveys(user)), template)
+    form = TemplateForm(request.POST, surveys=_surveys(user))
     if form.is_valid():
         try:
             mail.update_template(template, by=user, **form.cleaned_data)
@@ -102,6 +109,7 @@ def template_preview(request: HttpRequest) -> HttpResponse:
     """The HTMX partial beside the template form: the mail as the chosen lead would get it."""
     user = _marketer(request)
     form = PreviewForm(request.POST)
+    form.fields["survey_id"].choices = [("", ""), *_surveys(user)]  # type: ignore[attr-defined]
     context: dict[str, Any] = {"errors": []}
     if form.is_valid():
         data = form.cleaned_data
@@ -113,6 +121,7 @@ def template_preview(request: HttpRequest) -> HttpResponse:
                 body=data["body"],
                 language=data["language"],
                 lead=lead,
+                survey_id=data["survey_id"],
             )
             context["lead"] = lead
         except LeadloopError as exc:
