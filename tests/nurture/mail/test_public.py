@@ -102,6 +102,11 @@ def test_the_unsubscribe_page_speaks_the_leads_language(inbox, marketing, source
     assert '<html lang="nl">' in page.text
 
 
+def _other_first_char(key: str) -> str:
+    """The key with its first character changed (keys are random, so "x" may be the first)."""
+    return ("y" if key[0] == "x" else "x") + key[1:]
+
+
 @pytest.mark.parametrize("name", ["mail-unsubscribe", "mail-open", "mail-click"])
 def test_a_tampered_token_is_a_bare_404(sent, name):
     good = {
@@ -111,7 +116,7 @@ def test_a_tampered_token_is_a_bare_404(sent, name):
     }[name]
     forged = [
         good[:-1] + ("A" if good[-1] != "A" else "B"),
-        tokens.unsubscribe_token("x" + sent.key[1:]) if name == "mail-unsubscribe" else good[2:],
+        tokens.unsubscribe_token(_other_first_char(sent.key)) if name == "mail-unsubscribe" else good[2:],
         tokens.open_token(sent.key) if name != "mail-open" else tokens.click_token(sent.key, 0),
     ]
 
