@@ -227,6 +227,7 @@ def _mount() -> None:
     from leadloop.notifications.api import router as notifications_router
     from leadloop.nurture.mail.api import router as nurture_mail_router
     from leadloop.nurture.surveys.api import router as nurture_survey_router
+    from leadloop.nurture.workflows.api import router as nurture_workflow_router
     from leadloop.privacy.api import router as privacy_router
     from leadloop.sales.api import lead_router as sales_lead_router
     from leadloop.sales.api import sales_router
@@ -244,6 +245,7 @@ def _mount() -> None:
     api.add_router("/sales", sales_router, tags=["sales"])
     api.add_router("/nurture/mail", nurture_mail_router, tags=["nurture mail"])
     api.add_router("/nurture/surveys", nurture_survey_router, tags=["surveys"])
+    api.add_router("/nurture/workflows", nurture_workflow_router, tags=["workflows"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])

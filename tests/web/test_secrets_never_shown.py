@@ -43,6 +43,7 @@ from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
 from leadloop.nurture.surveys import services as surveys
+from leadloop.nurture.workflows import services as workflows
 from leadloop.sales.services import feeds, quotes, steps
 from leadloop.sales.services import templates as email_templates
 from leadloop.webhooks.services import outbox
@@ -175,6 +176,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
     form = web_forms.create_form(source=web, by=admin, title="Offerte", slug="offerte")
     survey = surveys.create_survey(by=admin, name="Fit", title_en="Fit?")
     question = surveys.add_question(survey, by=admin, kind="text", text_en="Why?")
+    workflow = workflows.create_workflow(
+        by=admin, name="Nurture", definition={"steps": [{"id": "done", "type": "end"}]}
+    )
     batch = import_batches.store_upload(
         io.BytesIO(b"email;first_name\nbob@example.com;Bob\n"),
         filename="leden.csv",
@@ -197,6 +201,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
         "slug": [form.slug],
         "survey_id": [survey.pk],
         "question_id": [question.pk],
+        "workflow_id": [workflow.pk],
+        "step_id": ["done"],
+        "enrollment_id": [1],
         "fmt": ["csv", "xlsx"],
         "action": ["call", "step", "move", "snooze"],
         "pair_id": [pair.pk],

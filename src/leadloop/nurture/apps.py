@@ -10,6 +10,8 @@ class NurtureConfig(AppConfig):
         # Each capability registers its schedule, navigation and event subscriptions here.
         from leadloop.nurture.mail import wiring as mail_wiring
         from leadloop.nurture.surveys import wiring as survey_wiring
+        from leadloop.nurture.workflows import wiring as workflow_wiring
 
         mail_wiring.register()
         survey_wiring.register()
+        workflow_wiring.register()

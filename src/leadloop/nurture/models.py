@@ -2,3 +2,4 @@
 
 from leadloop.nurture.mail.models import *  # noqa: F403
 from leadloop.nurture.surveys.models import *  # noqa: F403
+from leadloop.nurture.workflows.models import *  # noqa: F403

@@ -77,6 +77,7 @@ class ActivityKind(models.TextChoices):
     EMAIL_CLICKED = "email_clicked", _("E-mail link clicked")
     PAGE_VISIT = "page_visit", _("Page visited")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
+    WORKFLOW = "workflow", _("Workflow")
     OBJECTION = "objection", _("Objection recorded")
     ERASED = "erased", _("Personal data erased")
 

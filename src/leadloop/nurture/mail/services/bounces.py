@@ -18,6 +18,7 @@ from email.message import Message
 from django.db import transaction
 from django.utils import timezone
 
+from leadloop.nurture import engagement
 from leadloop.nurture.mail.models import (
     DeliveryReport,
     MarketingMessage,
@@ -126,5 +127,7 @@ def record_bounce(raw: bytes, *, at: dt.datetime | None = None) -> DeliveryRepor
             message=message,
             processed_at=timezone.now(),
         )
+    if message is not None:
+        engagement.engaged(message.lead_id)
     report.refresh_from_db()
     return report

@@ -82,6 +82,11 @@ def _survey_of(version: MarketingTemplate) -> Survey | None:
     return survey
 
 
+def may_send_to(lead: Lead) -> bool:
+    """Whether marketing mail may go to the lead now: consent, an address, not suppressed."""
+    return can_receive_marketing(lead) and not suppression.is_suppressed(lead.email)
+
+
 def send_marketing_email(
     lead: Lead, template: MarketingTemplate, *, by: Actor, at: dt.datetime | None = None
 ) -> MarketingMessage:

@@ -30,6 +30,7 @@ from leadloop.assessment import services as assessment
 from leadloop.core.retry import enqueue
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import ActivityKind
+from leadloop.nurture import engagement
 from leadloop.nurture.mail.models import (
     MarketingMessage,
     SuppressionReason,
@@ -184,6 +185,7 @@ def count_engagement(event_id: int) -> bool:
         at=event.at,
     )
     TrackingEvent.objects.filter(pk=event.pk).update(logged_at=timezone.now())
+    engagement.engaged(message.lead_id)
     return True
 
 

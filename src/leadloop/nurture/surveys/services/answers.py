@@ -27,6 +27,7 @@ from leadloop.assessment import services as assessment_services
 from leadloop.errors import LeadloopError, ValidationFailed
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import ActivityKind, Lead, LeadStatus
+from leadloop.nurture import engagement
 from leadloop.nurture.surveys.models import (
     Question,
     QuestionKind,
@@ -316,6 +317,7 @@ def _apply(
         },
         at=now,
     )
+    engagement.engaged(lead.pk)
     for rule in rules:
         if rule.action == RuleAction.ADD_NOTE:
             lead_services.record_activity(

@@ -1,0 +1,1 @@
+"""Nurture workflows: triggers, steps, versions, the engine, the simulator."""
