@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from leadloop.accounts.actors import Actor, SourceActor, SystemActor
+from leadloop.core.bulk import write_columns
 from leadloop.leads import events
 from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import Lead, LeadStatus
@@ -135,22 +135,7 @@ def apply_bulk(leads: Sequence[Lead], fields: Iterable[str]) -> int:
     names = list(fields)
     if SEARCH_FIELDS.intersection(names) or DERIVED_FIELDS.intersection(names) or "status" in names:
         raise ValueError("apply_bulk writes scores only; use apply_changes for values")
-    if not leads:
-        return 0
-    columns: list[Any] = [Lead._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    sql = (
-        f"UPDATE {quote(Lead._meta.db_table)} SET "  # noqa: S608
-        + ", ".join(f"{quote(c.column)} = %s" for c in columns)
-        + f" WHERE {quote('id')} = %s"
-    )
-    rows = [
-        (*(c.get_db_prep_save(getattr(lead, c.attname), connection) for c in columns), lead.pk)
-        for lead in leads
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-    return len(rows)
+    return write_columns(Lead, leads, names)
 
 
 def event(

@@ -27,6 +27,7 @@ from leadloop.accounts.actors import SystemActor
 from leadloop.accounts.defaults import get_defaults
 from leadloop.accounts.models import User
 from leadloop.assessment import services as assessment_services
+from leadloop.core.bulk import write_columns
 from leadloop.core.expressions import indexed
 from leadloop.core.retry import backoff_delay, enqueue
 from leadloop.errors import Conflict, LeadloopError
@@ -340,17 +341,25 @@ def _timeline(
     )
 
 
-def step_one(enrollment_id: int, *, now: dt.datetime) -> str:
-    """Run one due enrolment as far as it goes now; what became of it ("" when not due)."""
-    enrollment = (
-        Enrollment.objects.select_for_update(of=("self",))
-        .select_related("version", "workflow")
-        .filter(pk=enrollment_id, state=EnrollmentState.ACTIVE, due_at__lte=now)
-        .first()
-    )
-    if enrollment is None or enrollment.workflow.state == WorkflowState.PAUSED:
-        return ""
-    lead = Lead.objects.select_for_update().get(pk=enrollment.lead_id)
+SAVED_FIELDS = [
+    "step",
+    "waiting_since",
+    "wait_until",
+    "data",
+    "due_at",
+    "attempts",
+    "error",
+    "state",
+    "ended_at",
+    "outcome",
+]
+
+
+def _step_loaded(
+    enrollment: Enrollment, lead: Lead, *, now: dt.datetime
+) -> tuple[str, list[EnrollmentStep]]:
+    """Run one loaded enrolment as far as it goes now (the caller saves it); what became of it
+    and the path rows to write."""
     workflow = enrollment.workflow
     actor = actor_for(workflow.name)
     position = _position(enrollment)
@@ -369,14 +378,12 @@ def step_one(enrollment_id: int, *, now: dt.datetime) -> str:
     enrollment.due_at = result.due_at
     enrollment.attempts = 0
     enrollment.error = ""
-    fields = ["step", "waiting_since", "wait_until", "data", "due_at", "attempts", "error"]
     if result.ended:
         enrollment.state = (
             EnrollmentState.FINISHED if result.ended == "finished" else EnrollmentState.EXITED
         )
         enrollment.ended_at = now
         enrollment.outcome = result.outcome[:40]
-        fields += ["state", "ended_at", "outcome"]
         if lead.erased_at is None:
             _timeline(
                 lead,
@@ -394,9 +401,49 @@ def step_one(enrollment_id: int, *, now: dt.datetime) -> str:
                 },
                 at=now,
             )
-    enrollment.save(update_fields=fields)
-    EnrollmentStep.objects.bulk_create(_path_rows(enrollment, result.path))
-    return result.ended or "waiting"
+    return result.ended or "waiting", _path_rows(enrollment, result.path)
+
+
+def _run_batch(ids: list[int], *, now: dt.datetime, counts: dict[str, int]) -> None:
+    """One transaction: the batch's enrolments and their leads read and locked at once, each
+    enrolment run in a savepoint (one that fails is rolled back alone and tried again later),
+    then every enrolment saved with one UPDATE and every path row with one INSERT."""
+    failed: list[tuple[int, Exception]] = []
+    with transaction.atomic():
+        enrollments = [
+            e
+            for e in Enrollment.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("version", "workflow")
+            .filter(pk__in=ids, state=EnrollmentState.ACTIVE, due_at__lte=now)
+            .order_by("id")
+            if e.workflow.state != WorkflowState.PAUSED
+        ]
+        leads = {
+            lead.pk: lead
+            for lead in Lead.objects.select_for_update()
+            .filter(pk__in={e.lead_id for e in enrollments})
+            .order_by("pk")
+        }
+        done: list[Enrollment] = []
+        rows: list[EnrollmentStep] = []
+        for enrollment in enrollments:
+            lead = leads[enrollment.lead_id]
+            try:
+                with transaction.atomic():
+                    outcome, path = _step_loaded(enrollment, lead, now=now)
+            except Exception as exc:
+                logger.warning("workflow step failed enrollment=%d", enrollment.pk, exc_info=True)
+                lead.refresh_from_db()
+                failed.append((enrollment.pk, exc))
+                counts["error"] = counts.get("error", 0) + 1
+                continue
+            done.append(enrollment)
+            rows += path
+            counts[outcome] = counts.get(outcome, 0) + 1
+        write_columns(Enrollment, done, SAVED_FIELDS)
+        EnrollmentStep.objects.bulk_create(rows)
+        for enrollment_id, error in failed:
+            _fail(enrollment_id, error, now=now)
 
 
 def _fail(enrollment_id: int, error: Exception, *, now: dt.datetime) -> None:
@@ -441,28 +488,12 @@ def due_ids(now: dt.datetime, *, limit: int = RUN_LIMIT) -> list[int]:
 
 
 def run_due(*, at: dt.datetime | None = None, limit: int = RUN_LIMIT) -> dict[str, int]:
-    """Every minute: run the due enrolments, BATCH to a transaction, each in a savepoint, so
-    one that fails is retried later and stops neither its batch nor the run."""
+    """Every minute: run the due enrolments, BATCH to a transaction (see `_run_batch`)."""
     now = at or timezone.now()
     counts: dict[str, int] = {}
     ids = due_ids(now, limit=limit)
     for start in range(0, len(ids), BATCH):
-        failed: list[tuple[int, Exception]] = []
-        with transaction.atomic():
-            for enrollment_id in ids[start : start + BATCH]:
-                try:
-                    with transaction.atomic():
-                        outcome = step_one(enrollment_id, now=now)
-                except Exception as exc:
-                    logger.warning(
-                        "workflow step failed enrollment=%d", enrollment_id, exc_info=True
-                    )
-                    failed.append((enrollment_id, exc))
-                    outcome = "error"
-                if outcome:
-                    counts[outcome] = counts.get(outcome, 0) + 1
-            for enrollment_id, error in failed:
-                _fail(enrollment_id, error, now=now)
+        _run_batch(ids[start : start + BATCH], now=now, counts=counts)
     return counts
 
 
