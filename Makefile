@@ -92,6 +92,7 @@ bench-sales: install
 # Nurture (docs/benchmarks.md, "Nurture"): the mail tracking endpoints under wrk on SQLite.
 bench-nurture: install
 	$(BIN)/python bench/nurture_tracking.py
+	$(BIN)/python bench/nurture_workflows.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) .stamp-python .stamp-npm staticfiles

@@ -10,13 +10,16 @@ do not import the workflows that use them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 _listeners: list[Callable[[int], None]] = []
+_quiet: ContextVar[bool] = ContextVar("nurture_engagement_quiet", default=False)
 
 
 def listen(listener: Callable[[int], None]) -> None:
@@ -26,6 +29,8 @@ def listen(listener: Callable[[int], None]) -> None:
 
 def engaged(lead_id: int) -> None:
     """After the commit, tell each listener; one that fails is logged, never the caller's error."""
+    if _quiet.get():
+        return
 
     def run() -> None:
         for listener in _listeners:
@@ -35,3 +40,14 @@ def engaged(lead_id: int) -> None:
                 logger.exception("engagement listener failed lead=%d", lead_id)
 
     transaction.on_commit(run)
+
+
+@contextmanager
+def quiet() -> Iterator[None]:
+    """Tell nobody: for a loader that drives the workflows' clock itself (the demo replays weeks
+    of engagement with their own times, and a nudge would use the wall clock)."""
+    token = _quiet.set(True)
+    try:
+        yield
+    finally:
+        _quiet.reset(token)
