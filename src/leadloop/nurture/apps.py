@@ -8,8 +8,10 @@ class NurtureConfig(AppConfig):
 
     def ready(self) -> None:
         # Each capability registers its schedule, navigation and event subscriptions here.
+        from leadloop.nurture.calls import wiring as call_wiring
         from leadloop.nurture.mail import wiring as mail_wiring
         from leadloop.nurture.surveys import wiring as survey_wiring
 
         mail_wiring.register()
         survey_wiring.register()
+        call_wiring.register()

@@ -5,4 +5,5 @@ app_name = "nurture"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("mail/", include("leadloop.nurture.mail.urls")),
     path("surveys/", include("leadloop.nurture.surveys.urls")),
+    path("calls/", include("leadloop.nurture.calls.urls")),
 ]
