@@ -125,10 +125,10 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
             values.get("script_nl"), field="script_nl", limit=MAX_SCRIPT, errors=errors
         ),
         "time_zone": str(values.get("time_zone") or "Europe/Amsterdam").strip(),
-        "call_days": _days(values.get("call_days"), errors),
+        "call_days": _days(values.get("call_days", [0, 1, 2, 3, 4]), errors),
         "opens_at": _time(values.get("opens_at", "09:00"), "opens_at", errors),
         "closes_at": _time(values.get("closes_at", "18:00"), "closes_at", errors),
-        "holiday_country": str(values.get("holiday_country") or "").strip().upper(),
+        "holiday_country": str(values.get("holiday_country", "NL") or "").strip().upper(),
         "days_off": _dates(values.get("days_off"), errors),
         "retry_delay_minutes": _number(
             values.get("retry_delay_minutes", 240), "retry_delay_minutes", RETRY_MINUTES, errors
