@@ -231,10 +231,10 @@ class AgentStats:
 
 def agent_stats(actor: Actor, period: tuple[dt.datetime, dt.datetime]) -> list[AgentStats]:
     """Calls per hour, reach rate and qualified rate per agent for calls in [start, end):
-    every agent for those who manage call lists, an agent its own row."""
+    every agent for those who manage call lists, an agent its own row. Both ends count."""
     require(actor, Permission.WORK_CALL_LISTS)
     start, end = period
-    attempts = CallAttempt.objects.filter(at__gte=start, at__lt=end, agent__isnull=False)
+    attempts = CallAttempt.objects.filter(at__gte=start, at__lte=end, agent__isnull=False)
     if not can_manage_calls(actor):
         attempts = attempts.filter(agent_id=getattr(actor, "pk", None))
     totals = attempts.values("agent_id").annotate(
