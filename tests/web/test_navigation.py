@@ -34,6 +34,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/campaigns/", False),
         ("/nurture/mail/", False),
         ("/nurture/surveys/", False),
+        ("/nurture/calls/", False),
         ("/intake/", False),
         ("/intake/imports/", True),
         ("/distribution/", False),
@@ -54,6 +55,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
     ("role_fixture", "expected"),
     [
         ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/"]),
+        ("agent", ["/notifications/", "/nurture/calls/desk/", "/leads/"]),
         (
             "rep",
             [
@@ -81,6 +83,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/campaigns/",
                 "/nurture/mail/",
                 "/nurture/surveys/",
+                "/nurture/calls/",
                 "/intake/",
                 "/intake/imports/",
                 "/distribution/",

@@ -24,11 +24,6 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.dat
 
 
 @pytest.fixture
-def agent(db):
-    return make_user(Role.AGENT, username="agent", first_name="Fenna", last_name="Kok")
-
-
-@pytest.fixture
 def other_agent(db):
     return make_user(Role.AGENT, username="agent2", first_name="Bram", last_name="Smit")
 

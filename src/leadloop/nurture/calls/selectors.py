@@ -230,7 +230,7 @@ class AgentStats:
 
 
 def agent_stats(actor: Actor, period: tuple[dt.datetime, dt.datetime]) -> list[AgentStats]:
-    """Calls per hour, reach rate and qualified rate per agent for calls in [start, end):
+    """Calls per hour, reach rate and qualified rate per agent for calls from start to end:
     every agent for those who manage call lists, an agent its own row. Both ends count."""
     require(actor, Permission.WORK_CALL_LISTS)
     start, end = period

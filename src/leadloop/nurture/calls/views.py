@@ -156,7 +156,7 @@ def _agents(user: User) -> list[tuple[int, str]]:
 def call_lists(request: HttpRequest) -> HttpResponse:
     user = _user(request, Permission.MANAGE_CALL_LISTS)
     items = [(item, selectors.count_entries(item)) for item in selectors.list_call_lists_for(user)]
-    return render(request, "nurture/calls/list_index.html", {"items": items})
+    return render(request, "nurture/calls/list_index.html", {"rows": items})
 
 
 def _list_form_page(
