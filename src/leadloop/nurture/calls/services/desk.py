@@ -54,10 +54,10 @@ from leadloop.nurture.calls.services import dnc, hours
 MAX_NOTES = 5_000
 MAX_DURATION = 8 * 3600
 MAX_CALLBACK_AHEAD = dt.timedelta(days=366)
-# How many due entries one claim looks at under lock, and how many such rounds it tries (entries
-# closed for a do-not-call number or taken by another agent make it look further).
-BATCH = 20
-ROUNDS = 5
+# One claim locks one due entry at a time (another agent's SKIP LOCKED passes over it to the
+# next), and looks at up to this many (entries closed for a do-not-call number, no phone or a
+# merge, or taken by another agent at that moment, make it look further).
+ROUNDS = 50
 
 # What an agent may log for a call; the other outcomes only end entries.
 CALL_OUTCOMES = (
@@ -137,7 +137,7 @@ def _claim_from(queue: QuerySet[CallEntry], agent: User, now: dt.datetime) -> Ca
             candidates = list(
                 queue.select_for_update(skip_locked=True, of=("self",)).select_related(
                     "lead", "call_list"
-                )[:BATCH]
+                )[:1]
             )
             if not candidates:
                 return None
