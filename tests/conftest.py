@@ -179,6 +179,12 @@ def other_rep(db, other_team):
 
 
 @pytest.fixture
+def agent(db):
+    """A telemarketing agent (on no call list until a test puts it on one)."""
+    return make_user(Role.AGENT, username="agent", first_name="Fenna", last_name="Kok")
+
+
+@pytest.fixture
 def partner_user(db, partner_org):
     return make_user(Role.PARTNER, username="partner", partner=partner_org)
 

@@ -225,6 +225,7 @@ def _mount() -> None:
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.notifications.api import router as notifications_router
+    from leadloop.nurture.calls.api import router as nurture_calls_router
     from leadloop.nurture.mail.api import router as nurture_mail_router
     from leadloop.nurture.surveys.api import router as nurture_survey_router
     from leadloop.nurture.workflows.api import router as nurture_workflow_router
@@ -246,6 +247,7 @@ def _mount() -> None:
     api.add_router("/nurture/mail", nurture_mail_router, tags=["nurture mail"])
     api.add_router("/nurture/surveys", nurture_survey_router, tags=["surveys"])
     api.add_router("/nurture/workflows", nurture_workflow_router, tags=["workflows"])
+    api.add_router("/nurture/calls", nurture_calls_router, tags=["telemarketing"])
     api.add_router("/organizations", organizations, tags=["organizations"])
     api.add_router("/sources", sources, tags=["sources"])
     api.add_router("/campaigns", campaigns, tags=["campaigns"])

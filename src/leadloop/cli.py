@@ -39,6 +39,7 @@ FRIENDLY = {
     "tasks": "Follow-up tasks: overdue [--team T] lists the open tasks past due.",
     "mail": "Marketing e-mail: test ADDRESS (check the SMTP settings), send-waiting.",
     "surveys": "Surveys: list, or link LEAD SURVEY prints a lead's survey link.",
+    "calls": "Telemarketing: list call lists, add leads to one, stats per agent.",
 }
 
 

@@ -54,6 +54,7 @@ def test_inactive_user_writes_nothing(db):
 # --- The permission table ------------------------------------------------------------------------
 
 A, M, SM, SR, P = Role.ADMIN, Role.MARKETING, Role.SALES_MANAGER, Role.SALES_REP, Role.PARTNER
+AG = Role.AGENT
 # Written out by hand (not read from ROLES) so a change to the table has to change this too.
 EXPECTED = {
     "see_all_leads": {A, M},
@@ -79,6 +80,8 @@ EXPECTED = {
     "manage_follow_up": {A, SM},
     "follow_up_leads": {A, SM, SR},
     "manage_nurture": {A, M},
+    "manage_call_lists": {A, M},
+    "work_call_lists": {A, M, AG},
 }
 
 

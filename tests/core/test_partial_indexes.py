@@ -103,6 +103,24 @@ def test_only_plain_values_are_written_into_the_sql():
         indexed(Lead, "lead_email")  # not a partial index
 
 
+def _next_call(rep):
+    """An agent on a list with a due lead asks for the next one (the desk's claim)."""
+    from leadloop.accounts.actors import SYSTEM
+    from leadloop.accounts.models import Role
+    from leadloop.nurture.calls import services as calls
+    from tests.factories.accounts import make_user
+    from tests.factories.leads import make_lead, make_source
+
+    agent = make_user(Role.AGENT, username="index-agent")
+    call_list = calls.create_call_list(
+        by=SYSTEM, name="Index", script_en="Hi", members=[agent.pk],
+        call_days=[0, 1, 2, 3, 4, 5, 6], opens_at="00:00", closes_at="23:59", holiday_country="",
+    )  # fmt: skip
+    lead = make_lead(make_source("Index source"), phone="+31612340002")
+    calls.add_to_call_list(lead, call_list, by=SYSTEM)
+    return calls.next_for(agent)
+
+
 def _callers(rep, manager, team, settings):
     now = timezone.now()
     settings.LEADLOOP_SMTP = {**settings.LEADLOOP_SMTP, "host": "127.0.0.1"}
@@ -126,6 +144,8 @@ def _callers(rep, manager, team, settings):
          apps.get_model("notifications", "Notification"), "notification_mail_due"),
         ("webhook deliveries due", lambda: sending.send_due(at=now),
          apps.get_model("webhooks", "Delivery"), "webhook_delivery_due"),
+        ("the call desk's next lead", lambda: _next_call(rep),
+         apps.get_model("nurture", "CallEntry"), "call_entry_due"),
         ("partner offers past their time",
          lambda: partners.expire_offers(at=now + dt.timedelta(days=1)),
          apps.get_model("distribution", "PartnerOffer"), "offer_due"),
@@ -143,6 +163,7 @@ CALLERS = [
     "notification mails waiting",
     "webhook deliveries due",
     "partner offers past their time",
+    "the call desk's next lead",
 ]
 
 

@@ -88,7 +88,17 @@ def _without_ids(data):
 
 
 def _wipe() -> None:
-    for model in ("Suppression", "DeliveryReport", "SurveyResponse", "Survey", "MarketingTemplate"):
+    for model in (
+        "CallAttempt",
+        "CallEntry",
+        "CallList",
+        "DoNotCall",
+        "Suppression",
+        "DeliveryReport",
+        "SurveyResponse",
+        "Survey",
+        "MarketingTemplate",
+    ):
         apps.get_model("nurture", model).objects.all().delete()
     RuleSet.objects.all().delete()
     RuleDraft.objects.all().delete()
@@ -142,6 +152,9 @@ def test_demo_timelines_replay_allowed_moves_to_the_current_status(db):
     load_demo(leads=300, seed=3, now=NOW)
     nurtured = set(MarketingMessage.objects.values_list("lead_id", flat=True))
     assert nurtured  # the brochure follow-up ran on some of the demo's nurturing leads
+    called = set(apps.get_model("nurture", "CallEntry").objects.values_list("lead_id", flat=True))
+    assert called  # and some of them went on the call list
+    nurtured |= called
 
     for lead in Lead.objects.all():
         moves = [
@@ -160,7 +173,7 @@ def test_demo_timelines_replay_allowed_moves_to_the_current_status(db):
         assert first.kind == ActivityKind.CREATED
         assert first.created_at == lead.created_at
         if lead.pk in nurtured:
-            continue  # a marketing mail's timeline entries come later, through the services
+            continue  # a marketing mail's or a call's entries come later, through the services
         assert lead.activities.order_by("-created_at", "-id").first().created_at == lead.updated_at
 
 
@@ -389,3 +402,21 @@ def test_demo_has_a_paused_webhook_with_delivered_and_retried_deliveries(db):
     assert states == {"delivered", "pending"}  # the receiver turned the second one away
     assert Delivery.objects.filter(message__type="lead.claimed").exists()
     assert set(Attempt.objects.values_list("status_code", flat=True)) == {200, 503}
+
+
+def test_demo_has_an_agent_working_the_brochure_follow_up_calls(db):
+    load_demo(leads=300, seed=3, now=NOW)
+
+    agent = User.objects.get(username="agent.fenna")
+    call_list = apps.get_model("nurture", "CallList").objects.get(name="Brochure follow-up calls")
+    attempts = apps.get_model("nurture", "CallAttempt").objects.filter(agent=agent)
+
+    assert agent.role == Role.AGENT
+    assert list(call_list.members.all()) == [agent]
+    assert "{first_name}" in call_list.script_en
+    assert "{first_name}" in call_list.script_nl
+    assert call_list.entries.count() >= 30
+    assert attempts.count() >= 10
+    assert Activity.objects.filter(kind=ActivityKind.CALL, actor_user=agent).count() == (
+        attempts.count()
+    )

@@ -81,6 +81,7 @@ def test_erasure_reaches_every_lead_of_the_person_and_their_submissions(person, 
         "survey_responses": 0,
         "webhook_messages": 0,
         "marketing_mail": 0,
+        "call_attempts": 0,
     }
     for submission in RawSubmission.objects.all():
         assert (bytes(submission.body), submission.headers, submission.fields) == (b"", {}, {})

@@ -35,6 +35,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/nurture/mail/", False),
         ("/nurture/workflows/", False),
         ("/nurture/surveys/", False),
+        ("/nurture/calls/", False),
         ("/intake/", False),
         ("/intake/imports/", True),
         ("/distribution/", False),
@@ -55,6 +56,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
     ("role_fixture", "expected"),
     [
         ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/"]),
+        ("agent", ["/notifications/", "/nurture/calls/desk/", "/leads/"]),
         (
             "rep",
             [
@@ -83,6 +85,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/nurture/mail/",
                 "/nurture/workflows/",
                 "/nurture/surveys/",
+                "/nurture/calls/",
                 "/intake/",
                 "/intake/imports/",
                 "/distribution/",

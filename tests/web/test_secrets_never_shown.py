@@ -108,7 +108,7 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
+def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, agent):
     """Sources with every kind of secret, and one real row behind every URL parameter."""
     settings.VAR_DIR = tmp_path / "var"
     ftp = make_source("FTP drop", kind=ChannelKind.FTP)
@@ -240,7 +240,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
             ).pk
         ],
     }
+    ids.update(_call_desk(admin, agent, Lead.objects.filter(merged_into__isnull=True).first()))
     users = {
+        Role.AGENT: agent,
         Role.ADMIN: admin,
         Role.MARKETING: marketing,
         Role.SALES_MANAGER: manager,
@@ -264,6 +266,20 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user):
     ids["feed_token"] = [feed_token]
     needles += [(FEED_TOKEN, feed_token.encode())]
     return {"ids": ids, "users": users, "ftp": ftp, "needles": needles}
+
+
+def _call_desk(admin: Any, agent: Any, lead: Any) -> dict[str, list[object]]:
+    """A call list the agent works, with a lead on it, and a do-not-call number."""
+    from leadloop.leads.services import update_lead
+    from leadloop.nurture.calls import services as calls
+
+    update_lead(lead, {"phone": "+31612345678"}, by=SYSTEM)
+    call_list = calls.create_call_list(
+        by=admin, name="Calls", script_en="Hi {first_name}", members=[agent.pk]
+    )
+    entry = calls.add_to_call_list(lead, call_list, by=admin)
+    dnc = calls.add_dnc("+31612340001", by=admin)
+    return {"list_id": [call_list.pk], "call_entry_id": [entry.pk], "dnc_id": [dnc.pk]}
 
 
 def _routing_version(rep: Any) -> int:

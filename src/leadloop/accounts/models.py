@@ -18,6 +18,8 @@ class Role(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
     SALES_MANAGER = "sales_manager", _("Sales manager")
     SALES_REP = "sales_rep", _("Sales rep")
+    # Telemarketing: works the call lists they are a member of, and sees only those lists' leads.
+    AGENT = "agent", _("Telemarketing agent")
     PARTNER = "partner", _("Partner user")
 
 

@@ -44,6 +44,9 @@ class Permission(StrEnum):
     FOLLOW_UP_LEADS = "follow_up_leads"
     # Nurture: marketing's e-mail templates, suppression list, surveys and workflows.
     MANAGE_NURTURE = "manage_nurture"
+    # Telemarketing: setting up call lists and the do-not-call list, and working the desk.
+    MANAGE_CALL_LISTS = "manage_call_lists"
+    WORK_CALL_LISTS = "work_call_lists"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -52,7 +55,9 @@ _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
 # everything; a source key nothing here (what it may submit is checked where it submits).
 ROLES: dict[Permission, frozenset[str]] = {
     Permission.SEE_ALL_LEADS: _CONFIG,
-    Permission.STAFF_WORK: frozenset(set(Role) - {Role.PARTNER}),
+    # A telemarketing agent is company staff but works only its call lists' leads: it gets none
+    # of the broad staff rights (creating leads, the catalogue, organisations, review queues).
+    Permission.STAFF_WORK: frozenset(set(Role) - {Role.PARTNER, Role.AGENT}),
     Permission.CONFIGURE_SOURCES: _CONFIG,
     Permission.CONFIGURE_ENRICHMENT: _CONFIG,
     Permission.CONFIGURE_SCORING: _CONFIG,
@@ -74,6 +79,8 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_FOLLOW_UP: frozenset({Role.ADMIN, Role.SALES_MANAGER}),
     Permission.FOLLOW_UP_LEADS: frozenset({Role.ADMIN, Role.SALES_MANAGER, Role.SALES_REP}),
     Permission.MANAGE_NURTURE: _CONFIG,
+    Permission.MANAGE_CALL_LISTS: _CONFIG,
+    Permission.WORK_CALL_LISTS: _CONFIG | {Role.AGENT},
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -116,6 +123,8 @@ MESSAGES = {
     Permission.MANAGE_WEBHOOKS: _("Only admins manage webhooks."),
     Permission.MANAGE_FOLLOW_UP: _("Only sales managers and admins change the follow-up rules."),
     Permission.FOLLOW_UP_LEADS: _("Only the sales team works the follow-up pages."),
+    Permission.MANAGE_CALL_LISTS: _("Only marketing and admins manage call lists."),
+    Permission.WORK_CALL_LISTS: _("Only telemarketing agents, marketing and admins make calls."),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from functools import reduce
 
 from django.db.models import Q, QuerySet
@@ -18,13 +19,25 @@ from leadloop.errors import NotFound, ValidationFailed
 
 NOTHING = Q(pk__in=[])
 
+# Roles whose leads an upper app decides: the telemarketing agent sees the leads on its call
+# lists (`nurture.calls`), which accounts cannot import. Filled from that app's AppConfig.ready();
+# a role without a registered rule sees nothing.
+_ROLE_RULES: dict[str, Callable[[User], Q]] = {}
+
+
+def register_lead_visibility(role: str, rule: Callable[[User], Q]) -> None:
+    """Let an upper app say which leads users of `role` see: `rule(user)` is a filter on Lead
+    (a subquery, so that it composes with every other filter)."""
+    _ROLE_RULES[role] = rule
+
 
 def lead_visibility(actor: Actor) -> Q:
     """Which leads `actor` may see and change, as a filter on Lead.
 
     Reps: their own leads and their team's unassigned pool. Managers: their teams' leads and their
     own. Marketing and admins: all. Partner users: only leads routed to their organisation.
-    A source key sees nothing (it may only submit).
+    Telemarketing agents: the leads on the call lists they are a member of (the rule
+    `nurture.calls` registers). A source key sees nothing (it may only submit).
     """
     if isinstance(actor, SystemActor):
         return Q()
@@ -45,6 +58,9 @@ def lead_visibility(actor: Actor) -> Q:
         return mine
     if role == Role.PARTNER and actor.partner_id:
         return Q(owner_partner_id=actor.partner_id)
+    rule = _ROLE_RULES.get(role)
+    if rule is not None:
+        return rule(actor)
     return NOTHING
 
 
@@ -100,7 +116,7 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
     if isinstance(actor, User) and actor.role == Role.SALES_MANAGER:
         teams = list(actor.managed_teams.values_list("pk", flat=True))
         return users.filter(Q(team_id__in=teams) | Q(pk=actor.pk))
-    if isinstance(actor, User) and actor.role == Role.PARTNER:
+    if isinstance(actor, User) and actor.role in (Role.PARTNER, Role.AGENT):
         return users.none()
     return users.order_by("first_name", "last_name")
 
@@ -114,7 +130,7 @@ def list_assignable_teams(actor: Actor) -> QuerySet[Team]:
     """Team pools `actor` may put a lead in: a rep their own, a manager the teams they run."""
     if isinstance(actor, SystemActor) or can_see_all_leads(actor):
         return Team.objects.all()
-    if not isinstance(actor, User) or actor.role == Role.PARTNER:
+    if not isinstance(actor, User) or actor.role in (Role.PARTNER, Role.AGENT):
         return Team.objects.none()
     own = Q(pk=actor.team_id) if actor.team_id else NOTHING
     if actor.role == Role.SALES_MANAGER:

@@ -8,6 +8,7 @@ class NurtureConfig(AppConfig):
 
     def ready(self) -> None:
         # Each capability registers its schedule, navigation and event subscriptions here.
+        from leadloop.nurture.calls import wiring as call_wiring
         from leadloop.nurture.mail import wiring as mail_wiring
         from leadloop.nurture.surveys import wiring as survey_wiring
         from leadloop.nurture.workflows import wiring as workflow_wiring
@@ -15,3 +16,4 @@ class NurtureConfig(AppConfig):
         mail_wiring.register()
         survey_wiring.register()
         workflow_wiring.register()
+        call_wiring.register()

@@ -313,3 +313,36 @@ def test_activation_refuses_a_template_that_does_not_exist(marketing):
     assert str(refused.value) == "Step “mail”: there is no active e-mail template “Nope”."
     workflow.refresh_from_db()
     assert workflow.state == "draft"
+
+
+def test_the_seed_workflow_puts_an_opener_on_the_call_list_and_a_qualifying_call_ends_it(
+    inbox, source, marketing, agent, templates, django_capture_on_commit_callbacks
+):
+    from leadloop.nurture.calls import services as calls
+
+    with at(START - dt.timedelta(days=1)):
+        calls.create_call_list(
+            by=marketing, name="Brochure follow-up calls", script_en="Hello {first_name}",
+            holiday_country="", members=[agent.pk],
+        )  # fmt: skip
+        workflow = workflows.create_from_template(by=marketing, template="brochure-follow-up")
+        workflows.activate(workflow, by=marketing)
+    lead = _enrol(source, phone="+31 6 1234 5678")
+    run(START)
+    run(day(7))
+    _open(_survey_mail(lead), day(9))
+    run(day(14))
+    on_list = _enrollment(lead)
+    with at(day(14) + dt.timedelta(hours=2)), django_capture_on_commit_callbacks(execute=True):
+        entry = calls.next_for(agent)
+        calls.log_outcome(
+            entry, by=agent, outcome="qualified", bant={"bant_need": "met", "bant_budget": "met"}
+        )
+    run(day(14) + dt.timedelta(hours=2, minutes=1))
+    lead.refresh_from_db()
+
+    assert (on_list.step, on_list.due_at) == ("called", day(28))
+    assert entry.lead_id == lead.pk
+    assert _path(lead)[-3:] == [("opened", "yes"), ("call", "added"), ("called", "left")]
+    assert lead.status in (LeadStatus.SALES_READY, LeadStatus.ASSIGNED)
+    assert _enrollment(lead).state == EnrollmentState.EXITED

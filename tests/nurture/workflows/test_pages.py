@@ -116,7 +116,8 @@ def test_the_simulator_answers_in_place(logged_in_client, marketing, draft):
 
     assert answer.status_code == 200
     assert answer.text.lstrip().startswith('<div id="simulation"')
-    assert "&lt;script&gt;" in answer.text and HOSTILE not in answer.text
+    assert "&lt;script&gt;" in answer.text
+    assert HOSTILE not in answer.text
     assert "<code>opened</code> yes" in answer.text
     assert "disqualify" in answer.text
 

@@ -7,6 +7,11 @@ some answered: those who want a quote became sales-ready (and are routed like an
 Everything goes through the nurture services (templates, survey, queueing, tracking, bounces,
 unsubscribes, answers); only the SMTP server's "accepted" is the demo's own, since the demo
 sends no mail.
+
+Four days before the demo's day some three dozen nurturing leads went on the call list
+"Brochure follow-up calls", and the agent `agent.fenna` worked it on the weekday mornings since,
+through the desk's services with their `at=` (no answers tried again, call-backs, qualified leads
+that went to sales, a person who asked not to be called).
 """
 
 from __future__ import annotations
@@ -19,8 +24,13 @@ from django.db import transaction
 from django.test import override_settings
 
 from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.models import User
+from leadloop.errors import Conflict
 from leadloop.leads.models import Lead, LeadStatus
 from leadloop.leads.selectors.privacy import can_receive_marketing
+from leadloop.nurture.calls import services as calls
+from leadloop.nurture.calls.models import CallList
+from leadloop.nurture.calls.services import hours
 from leadloop.nurture.mail import services as mail
 from leadloop.nurture.mail.models import MarketingMessage, MarketingTemplate, MessageState
 from leadloop.nurture.mail.services import tracking
@@ -133,6 +143,107 @@ def nurture_examples(*, seed: int, now: dt.datetime, leads: int = 300) -> dict[s
             wants = _answer(lead, survey, rng, at=at + _minutes(rng, 60 * 30))
             counts["answered"] += 1
             counts["wants_quote"] += wants
+    counts |= call_examples(seed=seed, now=now)
+    return counts
+
+
+CALL_LIST = "Brochure follow-up calls"
+CALL_SCRIPTS = {
+    "script_en": (
+        "Hello {first_name}, this is {agent_name} from Leadloop.\n\n"
+        "You downloaded our brochure recently. Did it answer your questions?\n\n"
+        "- Is **{company}** looking at this for this year? *(timeframe)*\n"
+        "- Is there a budget for it? *(budget)*\n"
+        "- Who decides on it besides you? *(authority)*\n\n"
+        "If it fits: offer a call with a sales rep who makes a quote."
+    ),
+    "script_nl": (
+        "Hallo {first_name}, met {agent_name} van Leadloop.\n\n"
+        "Je hebt onlangs onze brochure gedownload. Heeft die je vragen beantwoord?\n\n"
+        "- Kijkt **{company}** hier dit jaar naar? *(timeframe)*\n"
+        "- Is er budget voor? *(budget)*\n"
+        "- Wie beslist er naast jou over? *(authority)*\n\n"
+        "Past het: bied een gesprek aan met een verkoper die een offerte maakt."
+    ),
+}
+# How the demo's calls go, with their weights.
+CALL_OUTCOMES = (
+    ("no_answer", 34),
+    ("voicemail", 14),
+    ("not_interested", 20),
+    ("qualified", 13),
+    ("callback", 9),
+    ("wrong_number", 5),
+    ("do_not_call", 5),
+)
+CALL_NOTES = {
+    "not_interested": "Has a supplier for now; maybe next year.",
+    "qualified": "Wants a quote; decides with the owner.",
+    "callback": "In a meeting, asked to call back.",
+    "do_not_call": "Asked not to be called again.",
+}
+
+
+def call_examples(*, seed: int, now: dt.datetime, leads: int = 36) -> dict[str, int]:
+    """The brochure follow-up calls: a call list, its leads, and four mornings of the agent's
+    desk (once: nothing when the list exists or the agent is missing)."""
+    agent = User.objects.filter(username="agent.fenna").first()
+    if agent is None or CallList.objects.filter(name=CALL_LIST).exists():
+        return {}
+    rng = random.Random(f"{seed}:calls")  # noqa: S311
+    call_list = calls.create_call_list(
+        by=SYSTEM,
+        name=CALL_LIST,
+        description="Nurturing leads of the brochure follow-up, by phone.",
+        members=[agent.pk],
+        **CALL_SCRIPTS,
+    )
+    queued_at = now - dt.timedelta(days=5)
+    counts = {"call_list_leads": 0, "calls": 0}
+    candidates = Lead.objects.filter(
+        status=LeadStatus.NURTURING, merged_into__isnull=True, phone_e164__gt=""
+    ).order_by("pk")[: leads * 2]
+    for lead in candidates:
+        if counts["call_list_leads"] >= leads:
+            break
+        try:
+            calls.add_to_call_list(lead, call_list, by=SYSTEM, origin="demo", at=queued_at)
+        except Conflict:
+            continue
+        counts["call_list_leads"] += 1
+    zone = hours.calendar_for(call_list).zone
+    for days_ago in (4, 3, 2, 1):
+        day = (now - dt.timedelta(days=days_ago)).astimezone(zone).date()
+        moment = dt.datetime.combine(day, dt.time(9, 15), tzinfo=zone)
+        for _call in range(rng.randint(9, 13)):
+            moment += dt.timedelta(minutes=rng.randint(5, 14), seconds=rng.randint(0, 59))
+            entry = calls.next_for(agent, at=moment)
+            if entry is None:
+                break
+            outcome = rng.choices(
+                [o for o, _w in CALL_OUTCOMES], weights=[w for _o, w in CALL_OUTCOMES]
+            )[0]
+            callback_at = None
+            if outcome == "callback":
+                asked = dt.datetime.combine(
+                    day + dt.timedelta(days=rng.randint(1, 5)), dt.time(14, 30), tzinfo=zone
+                )
+                callback_at = hours.next_calling_time(call_list, asked)
+            reached = outcome in ("qualified", "not_interested", "callback", "do_not_call")
+            calls.log_outcome(
+                entry,
+                by=agent,
+                outcome=outcome,
+                duration=rng.randint(90, 600) if reached else rng.randint(15, 40),
+                notes=CALL_NOTES.get(outcome, ""),
+                callback_at=callback_at,
+                bant={"budget": "met", "need": "met", "timeframe": rng.choice(["met", "not_met"])}
+                if outcome == "qualified"
+                else None,
+                at=moment,
+            )
+            counts["calls"] += 1
+            counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
 

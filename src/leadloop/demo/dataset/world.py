@@ -32,6 +32,8 @@ USERS = (
     ("rep.sem", Role.SALES_REP, "Sem", "de Boer", "Sales South"),
     ("rep.olivia", Role.SALES_REP, "Olivia", "Hughes", "Sales South"),
     ("rep.lucas", Role.SALES_REP, "Lucas", "Dekker", "Sales South"),
+    # Telemarketing: works the brochure follow-up calls (nurture examples).
+    ("agent.fenna", Role.AGENT, "Fenna", "Kok", None),
 )
 PARTNER_NAME = "Van Dijk Installatiepartners"
 PARTNER_USER = ("partner", "Ruben", "van Dijk")

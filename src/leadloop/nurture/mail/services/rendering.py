@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
@@ -55,10 +55,18 @@ class RenderedMail:
     links: list[str]
 
 
-def unknown_fields(*texts: str) -> list[str]:
-    """Placeholders in `texts` that are not merge fields (a typo such as `{frist_name}`)."""
+def unknown_fields(*texts: str, known: Iterable[str] = MERGE_FIELDS) -> list[str]:
+    """Placeholders in `texts` that are not merge fields (a typo such as `{frist_name}`); `known`
+    names the fields of another kind of text (a call script's)."""
     names = {m.group(1) for text in texts for m in _PLACEHOLDER.finditer(text)}
-    return sorted(names - set(MERGE_FIELDS))
+    return sorted(names - set(known))
+
+
+def render_markdown(body: str, values: Mapping[str, str]) -> str:
+    """`body` (Markdown, raw HTML off) as HTML with the merge `values` filled in, escaped: the
+    mail's body and the telemarketing desk's script. A placeholder without a value stays as
+    written; inside a link's address only the URL fields are filled."""
+    return _fill_html(_MARKDOWN.render(body), values)
 
 
 def absolute(path: str) -> str:
@@ -118,7 +126,7 @@ def render_mail(
     """The mail a template makes for these merge values; `key` names the message in its links."""
     unsubscribe = unsubscribe_url(key)
     filled_values = {**values, "unsubscribe_url": unsubscribe}
-    content = _fill_html(_MARKDOWN.render(body), filled_values)
+    content = render_markdown(body, filled_values)
     content, links = _track_links(content, key=key, unsubscribe=unsubscribe)
     filled_subject = fill_subject(subject, filled_values)
     with translation.override(language or None):

@@ -242,6 +242,7 @@ class LiveActions:
                 by=self.actor,
                 due_at=now,
                 origin=f"workflow {self.workflow_name}",
+                at=now,
             )
         except Conflict as exc:
             return "skipped", str(exc)[:300]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("leads", "0022_activity_kind_workflow"),
-        ("nurture", "0002_template_survey"),
+        ("nurture", "0003_call_lists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
