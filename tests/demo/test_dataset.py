@@ -88,6 +88,9 @@ def _without_ids(data):
 
 
 def _wipe() -> None:
+    apps.get_model("nurture", "Enrollment").objects.all().delete()
+    apps.get_model("nurture", "Workflow").objects.update(active_version=None)
+    apps.get_model("nurture", "Workflow").objects.all().delete()
     for model in (
         "CallAttempt",
         "CallEntry",
@@ -415,8 +418,39 @@ def test_demo_has_an_agent_working_the_brochure_follow_up_calls(db):
     assert list(call_list.members.all()) == [agent]
     assert "{first_name}" in call_list.script_en
     assert "{first_name}" in call_list.script_nl
-    assert call_list.entries.count() >= 30
-    assert attempts.count() >= 10
+    # The workflow put the leads who opened the survey mail but did not answer on the list.
+    origins = set(call_list.entries.values_list("origin", flat=True))
+    assert origins == {"workflow Brochure follow-up"}
+    assert attempts.count() >= 1
     assert Activity.objects.filter(kind=ActivityKind.CALL, actor_user=agent).count() == (
         attempts.count()
     )
+
+
+def test_demo_runs_the_seed_workflow_with_leads_at_every_stage(db):
+    load_demo(leads=300, seed=3, now=NOW)
+    workflow_model = apps.get_model("nurture", "Workflow")
+    enrollment = apps.get_model("nurture", "Enrollment")
+    step = apps.get_model("nurture", "EnrollmentStep")
+
+    workflow = workflow_model.objects.get(name="Brochure follow-up")
+    paths = set(step.objects.values_list("step", "outcome"))
+    states = set(enrollment.objects.values_list("state", flat=True))
+
+    assert workflow.state == "active"
+    assert workflow.active_version.number == 1
+    assert enrollment.objects.count() == 50
+    assert {"active", "finished"} <= states
+    assert {("brochure", "queued"), ("week", "waited"), ("survey", "queued")} <= paths
+    assert ("answer", "no") in paths
+    assert ("discard", "disqualified") in paths
+    assert not enrollment.objects.filter(state="failed").exists()
+    # Each lead's mails follow its workflow: the invitation 7 days after the brochure.
+    for one in enrollment.objects.filter(step__in=["bounced", "answer", "call", "called", "end"]):
+        sent = list(
+            MarketingMessage.objects.filter(lead_id=one.lead_id)
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
+        if len(sent) == 2:
+            assert sent[1] - sent[0] >= dt.timedelta(days=7)

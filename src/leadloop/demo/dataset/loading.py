@@ -317,7 +317,7 @@ def load_demo(
     _web_form_example()
     with webhook_examples():
         routing_examples(seed=seed, now=now)
-    nurtured = nurture_examples(seed=seed, now=now, leads=min(300, max(leads // 60, 20)))
+    nurtured = nurture_examples(seed=seed, now=now, leads=min(3000, max(leads // 6, 20)))
     logger.info("demo: nurture examples %s", nurtured)
     # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
     clocks.check()

@@ -1,23 +1,25 @@
-"""The demo's nurture examples (issue 15): the seed's brochure follow-up as it ran on a few
-hundred nurturing leads.
+"""The demo's nurture examples (issue 15): the seed's brochure follow-up workflow as it ran on
+the demo's nurturing leads over the last 24 days, driven by the real workflow engine.
 
-Ten days before the demo's day the brochure mail went out; some bounced, some were opened, some
-clicked, a few unsubscribed. Three days ago those who opened it got the survey invitation, and
-some answered: those who want a quote became sales-ready (and are routed like any other).
-Everything goes through the nurture services (templates, survey, queueing, tracking, bounces,
-unsubscribes, answers); only the SMTP server's "accepted" is the demo's own, since the demo
-sends no mail.
-
-Four days before the demo's day some three dozen nurturing leads went on the call list
-"Brochure follow-up calls", and the agent `agent.fenna` worked it on the weekday mornings since,
-through the desk's services with their `at=` (no answers tried again, call-backs, qualified leads
-that went to sales, a person who asked not to be called).
+Leads entered the workflow "Brochure follow-up" at times spread over those days. The demo plays
+the weeks through on a simulated clock, an hour at a time: the engine's runner
+(`workflows.services.live.run_due`) does each due step at its time (the brochure, the wait, the
+survey invitation, the deadlines, the call list, disqualifying), and the people act at their
+own times through the nurture services: some mails bounce, some are opened and clicked, a few
+people unsubscribe, some answer the survey (a quote request makes the lead sales-ready, which
+routes it), and the agent `agent.fenna` works the call list on weekday mornings at the desk. Each
+act nudges the lead's workflow as a live one does. Only the SMTP server's "accepted" is the
+demo's own, since the demo sends no mail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -25,9 +27,8 @@ from django.test import override_settings
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.models import User
-from leadloop.errors import Conflict
 from leadloop.leads.models import Lead, LeadStatus
-from leadloop.leads.selectors.privacy import can_receive_marketing
+from leadloop.nurture import engagement
 from leadloop.nurture.calls import services as calls
 from leadloop.nurture.calls.models import CallList
 from leadloop.nurture.calls.services import hours
@@ -36,6 +37,9 @@ from leadloop.nurture.mail.models import MarketingMessage, MarketingTemplate, Me
 from leadloop.nurture.mail.services import tracking
 from leadloop.nurture.surveys import services as surveys
 from leadloop.nurture.surveys.models import Survey
+from leadloop.nurture.workflows import services as workflows
+from leadloop.nurture.workflows.models import Enrollment, EnrollmentState
+from leadloop.nurture.workflows.services import live
 
 BROCHURE = "Brochure"
 INVITATION = "Survey invitation"
@@ -80,73 +84,6 @@ MAIL_CLIENT = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chro
 DEMO_SMTP = {"host": "smtp.demo.invalid", "port": 25}
 
 
-def nurture_examples(*, seed: int, now: dt.datetime, leads: int = 300) -> dict[str, int]:
-    """The brochure follow-up on up to `leads` nurturing leads (once: nothing when the demo's
-    templates exist). Counts of what was made."""
-    if MarketingTemplate.objects.filter(name=BROCHURE).exists():
-        return {}
-    rng = random.Random(f"{seed}:nurture")  # noqa: S311
-    survey = _survey()
-    templates = {
-        (name, language): mail.create_template(
-            by=SYSTEM,
-            name=name,
-            language=language,
-            subject=subject,
-            body=body,
-            survey_id=survey.pk if "{survey_url}" in body else None,
-        )
-        for name, language, subject, body in TEMPLATES
-    }
-    picked = [
-        lead
-        for lead in Lead.objects.filter(
-            status=LeadStatus.NURTURING, merged_into__isnull=True, email__gt=""
-        ).order_by("pk")[: leads * 2]
-        if can_receive_marketing(lead)
-    ][:leads]
-    counts = {"brochures": 0, "bounced": 0, "opened": 0, "clicked": 0, "unsubscribed": 0}
-    counts |= {"invitations": 0, "answered": 0, "wants_quote": 0}
-    sent_at = now - dt.timedelta(days=10, hours=-9)
-    invited_at = now - dt.timedelta(days=3, hours=-9)
-    openers = []
-    for lead in picked:
-        at = sent_at + _minutes(rng, 90)
-        message = _send(lead, templates[(BROCHURE, "en")], at=at)
-        counts["brochures"] += 1
-        roll = rng.random()
-        if roll < 0.04:
-            mail.record_bounce(_bounce(message), at=at + dt.timedelta(minutes=2))
-            counts["bounced"] += 1
-            continue
-        if roll < 0.50:
-            _open(message, at=at + _minutes(rng, 60 * 30))
-            counts["opened"] += 1
-            if rng.random() < 0.35:
-                _click(message, at=at + _minutes(rng, 60 * 40))
-                counts["clicked"] += 1
-            if rng.random() < 0.03:
-                tracking.unsubscribe(message, how="link", at=at + _minutes(rng, 600))
-                counts["unsubscribed"] += 1
-                continue
-            openers.append(lead)
-    for lead in openers:
-        lead.refresh_from_db()
-        if not can_receive_marketing(lead):
-            continue
-        at = invited_at + _minutes(rng, 60)
-        message = _send(lead, templates[(INVITATION, "en")], at=at)
-        counts["invitations"] += 1
-        if rng.random() < 0.6:
-            _open(message, at=at + _minutes(rng, 60 * 20))
-        if rng.random() < 0.45:
-            wants = _answer(lead, survey, rng, at=at + _minutes(rng, 60 * 30))
-            counts["answered"] += 1
-            counts["wants_quote"] += wants
-    counts |= call_examples(seed=seed, now=now)
-    return counts
-
-
 CALL_LIST = "Brochure follow-up calls"
 CALL_SCRIPTS = {
     "script_en": (
@@ -184,55 +121,214 @@ CALL_NOTES = {
 }
 
 
-def call_examples(*, seed: int, now: dt.datetime, leads: int = 36) -> dict[str, int]:
-    """The brochure follow-up calls: a call list, its leads, and four mornings of the agent's
-    desk (once: nothing when the list exists or the agent is missing)."""
-    agent = User.objects.filter(username="agent.fenna").first()
-    if agent is None or CallList.objects.filter(name=CALL_LIST).exists():
+WORKFLOW = "Brochure follow-up"
+SPAN = dt.timedelta(days=24)
+TICK = dt.timedelta(hours=1)
+
+
+@dataclass(order=True)
+class _Act:
+    """Something a person does at a time: open a mail, answer, a morning at the call desk."""
+
+    at: dt.datetime
+    order: int
+    run: Callable[[], None] = field(compare=False)
+
+
+def nurture_examples(*, seed: int, now: dt.datetime, leads: int = 300) -> dict[str, int]:
+    """The brochure follow-up workflow on up to `leads` nurturing leads (once: nothing when the
+    demo's templates exist). Counts of what was made."""
+    if MarketingTemplate.objects.filter(name=BROCHURE).exists():
         return {}
-    rng = random.Random(f"{seed}:calls")  # noqa: S311
+    rng = random.Random(f"{seed}:nurture")  # noqa: S311
+    survey = _survey()
+    for name, language, subject, body in TEMPLATES:
+        mail.create_template(
+            by=SYSTEM,
+            name=name,
+            language=language,
+            subject=subject,
+            body=body,
+            survey_id=survey.pk if "{survey_url}" in body else None,
+        )
+    agent = User.objects.filter(username="agent.fenna").first()
     call_list = calls.create_call_list(
         by=SYSTEM,
         name=CALL_LIST,
-        description="Nurturing leads of the brochure follow-up, by phone.",
-        members=[agent.pk],
+        description="Nurturing leads of the brochure follow-up who opened the survey mail.",
+        members=[agent.pk] if agent else [],
         **CALL_SCRIPTS,
     )
-    queued_at = now - dt.timedelta(days=5)
-    counts = {"call_list_leads": 0, "calls": 0}
-    candidates = Lead.objects.filter(
-        status=LeadStatus.NURTURING, merged_into__isnull=True, phone_e164__gt=""
-    ).order_by("pk")[: leads * 2]
-    for lead in candidates:
-        if counts["call_list_leads"] >= leads:
-            break
-        try:
-            calls.add_to_call_list(lead, call_list, by=SYSTEM, origin="demo", at=queued_at)
-        except Conflict:
-            continue
-        counts["call_list_leads"] += 1
-    zone = hours.calendar_for(call_list).zone
-    for days_ago in (4, 3, 2, 1):
-        day = (now - dt.timedelta(days=days_ago)).astimezone(zone).date()
-        moment = dt.datetime.combine(day, dt.time(9, 15), tzinfo=zone)
-        for _call in range(rng.randint(9, 13)):
+    workflow = workflows.create_from_template(
+        by=SYSTEM, template="brochure-follow-up", name=WORKFLOW
+    )
+    version = workflows.activate(workflow, by=SYSTEM)
+    picked = list(
+        Lead.objects.filter(status=LeadStatus.NURTURING, merged_into__isnull=True).order_by("pk")[
+            :leads
+        ]
+    )
+    begin = now - SPAN
+    latest = int((SPAN - TICK * 12).total_seconds())
+    starts = sorted(
+        (begin + dt.timedelta(seconds=rng.randint(0, latest)), n) for n in range(len(picked))
+    )
+    play = _Play(rng=rng, survey=survey, call_list=call_list, agent=agent)
+    play.schedule_desk(begin, now)
+    waiting = list(starts)
+    moment = begin
+    with engagement.quiet(), override_settings(LEADLOOP_SMTP=DEMO_SMTP):
+        while moment <= now:
+            entering = [picked[n] for at, n in waiting if at <= moment]
+            waiting = [(at, n) for at, n in waiting if at > moment]
+            if entering:
+                with transaction.atomic():
+                    live.enroll_leads(version, entering, by="trigger: nurturing", now=moment)
+            play.act_until(moment)
+            live.run_due(at=moment)
+            play.sent(moment)
+            moment += TICK
+        play.act_until(now)
+        live.run_due(at=now)
+        play.sent(now)
+    return {"enrolled": len(picked) - len(waiting), **play.counts}
+
+
+class _Play:
+    """The people's side of the demo's weeks: what each does with the mails, and the desk."""
+
+    def __init__(
+        self, *, rng: random.Random, survey: Survey, call_list: CallList, agent: User | None
+    ) -> None:
+        self.rng = rng
+        self.survey = survey
+        self.call_list = call_list
+        self.agent = agent
+        self.acts: list[_Act] = []
+        self.counts: dict[str, int] = {}
+        self._order = 0
+
+    def _count(self, name: str) -> None:
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    def later(self, at: dt.datetime, run: Callable[[], None]) -> None:
+        self._order += 1
+        heapq.heappush(self.acts, _Act(at, self._order, run))
+
+    def act_until(self, moment: dt.datetime) -> None:
+        """Do every act whose time has come, in time order."""
+        while self.acts and self.acts[0].at <= moment:
+            heapq.heappop(self.acts).run()
+
+    def _nudge(self, lead_id: int, at: dt.datetime) -> None:
+        """What `workflows.services.live.nudge` does live, at the act's own time."""
+        Enrollment.objects.filter(
+            lead_id=lead_id, state=EnrollmentState.ACTIVE, due_at__gt=at
+        ).update(due_at=at)
+
+    def sent(self, moment: dt.datetime) -> None:
+        """The mails the engine queued: accepted by the mail server at once, then what their
+        readers do with them, at their own times."""
+        queued = list(
+            MarketingMessage.objects.filter(state=MessageState.PENDING)
+            .select_related("template")
+            .order_by("pk")
+        )
+        for message in queued:
+            MarketingMessage.objects.filter(pk=message.pk).update(
+                state=MessageState.SENT,
+                attempts=1,
+                sent_at=message.created_at,
+                changed_at=message.created_at,
+                claimed_at=message.created_at,
+            )
+            message.refresh_from_db()
+            self._count("mails")
+            self._react(message)
+
+    def _react(self, message: MarketingMessage) -> None:
+        rng, at = self.rng, message.created_at
+        invitation = message.template is not None and message.template.name == INVITATION
+        roll = rng.random()
+        if roll < (0.02 if invitation else 0.04):
+            self.later(at + dt.timedelta(minutes=2), partial(self._bounce, message))
+            return
+        if roll >= (0.55 if invitation else 0.50):
+            return
+        opened = at + _minutes(rng, 60 * 30)
+        self.later(opened, partial(self._open, message, opened))
+        if not invitation and rng.random() < 0.35:
+            clicked = opened + _minutes(rng, 60 * 4)
+            self.later(clicked, partial(self._click, message, clicked))
+        if not invitation and rng.random() < 0.03:
+            self.later(opened + dt.timedelta(hours=1), partial(self._unsubscribe, message))
+        if invitation and rng.random() < 0.45:
+            answered = opened + _minutes(rng, 60 * 30)
+            self.later(answered, partial(self._answer, message, answered))
+
+    def _bounce(self, message: MarketingMessage) -> None:
+        at = message.created_at + dt.timedelta(minutes=2)
+        mail.record_bounce(_bounce(message), at=at)
+        self._count("bounced")
+        self._nudge(message.lead_id, at)
+
+    def _open(self, message: MarketingMessage, at: dt.datetime) -> None:
+        _open(message, at=at)
+        self._count("opened")
+        self._nudge(message.lead_id, at)
+
+    def _click(self, message: MarketingMessage, at: dt.datetime) -> None:
+        _click(message, at=at)
+        self._count("clicked")
+
+    def _unsubscribe(self, message: MarketingMessage) -> None:
+        lead = Lead.objects.get(pk=message.lead_id)
+        if lead.marketing_opt_out_at is None:
+            tracking.unsubscribe(message, how="link", at=message.created_at + dt.timedelta(hours=2))
+            self._count("unsubscribed")
+
+    def _answer(self, message: MarketingMessage, at: dt.datetime) -> None:
+        lead = Lead.objects.get(pk=message.lead_id)
+        if lead.status != LeadStatus.NURTURING or surveys.has_answered(lead, self.survey):
+            return
+        wants = _answer(lead, self.survey, self.rng, at=at)
+        self._count("answered")
+        if wants:
+            self._count("wants_quote")
+        self._nudge(lead.pk, at)
+
+    def schedule_desk(self, begin: dt.datetime, now: dt.datetime) -> None:
+        """The agent at the desk on weekday mornings from 9:15."""
+        if self.agent is None:
+            return
+        zone = hours.calendar_for(self.call_list).zone
+        day = begin.astimezone(zone).date()
+        while day <= now.astimezone(zone).date():
+            if day.weekday() < 5:
+                morning = dt.datetime.combine(day, dt.time(9, 15), tzinfo=zone)
+                if morning < now:
+                    self.later(morning, partial(self._desk, morning))
+            day += dt.timedelta(days=1)
+
+    def _desk(self, morning: dt.datetime) -> None:
+        assert self.agent is not None
+        rng, moment = self.rng, morning
+        for _call in range(rng.randint(10, 16)):
             moment += dt.timedelta(minutes=rng.randint(5, 14), seconds=rng.randint(0, 59))
-            entry = calls.next_for(agent, at=moment)
+            entry = calls.next_for(self.agent, at=moment)
             if entry is None:
-                break
+                return
             outcome = rng.choices(
                 [o for o, _w in CALL_OUTCOMES], weights=[w for _o, w in CALL_OUTCOMES]
             )[0]
             callback_at = None
             if outcome == "callback":
-                asked = dt.datetime.combine(
-                    day + dt.timedelta(days=rng.randint(1, 5)), dt.time(14, 30), tzinfo=zone
-                )
-                callback_at = hours.next_calling_time(call_list, asked)
+                asked = moment + dt.timedelta(days=rng.randint(1, 3), hours=4)
+                callback_at = hours.next_calling_time(self.call_list, asked)
             reached = outcome in ("qualified", "not_interested", "callback", "do_not_call")
             calls.log_outcome(
                 entry,
-                by=agent,
+                by=self.agent,
                 outcome=outcome,
                 duration=rng.randint(90, 600) if reached else rng.randint(15, 40),
                 notes=CALL_NOTES.get(outcome, ""),
@@ -242,25 +338,13 @@ def call_examples(*, seed: int, now: dt.datetime, leads: int = 36) -> dict[str, 
                 else None,
                 at=moment,
             )
-            counts["calls"] += 1
-            counts[outcome] = counts.get(outcome, 0) + 1
-    return counts
+            self._count("calls")
+            self._count(f"call_{outcome}")
+            self._nudge(entry.lead_id, moment)
 
 
 def _minutes(rng: random.Random, most: int) -> dt.timedelta:
     return dt.timedelta(minutes=rng.randint(1, most), seconds=rng.randint(0, 59))
-
-
-def _send(lead: Lead, template: MarketingTemplate, *, at: dt.datetime) -> MarketingMessage:
-    """Queue the mail through the service (in the lead's language), then note what a mail
-    server would answer: accepted at once. The demo has no SMTP server to send it to."""
-    with override_settings(LEADLOOP_SMTP=DEMO_SMTP), transaction.atomic():
-        message = mail.send_marketing_email(lead, template, by=SYSTEM, at=at)
-        MarketingMessage.objects.filter(pk=message.pk, state=MessageState.PENDING).update(
-            state=MessageState.SENT, attempts=1, sent_at=at, changed_at=at, claimed_at=at
-        )
-    message.refresh_from_db()
-    return message
 
 
 def _hit(at: dt.datetime) -> tracking.Hit:
