@@ -23,6 +23,7 @@ from leadloop.distribution import selectors as distribution
 from leadloop.distribution.services import partners
 from leadloop.leads.models import OPEN_STATUSES, Lead
 from leadloop.notifications import services as notifications
+from leadloop.nurture.workflows.services import live as workflow_live
 from leadloop.sales.selectors.my_day import get_my_day
 from leadloop.sales.selectors.team import team_board
 from leadloop.sales.services import clocks, contact
@@ -149,6 +150,8 @@ def _callers(rep, manager, team, settings):
         ("partner offers past their time",
          lambda: partners.expire_offers(at=now + dt.timedelta(days=1)),
          apps.get_model("distribution", "PartnerOffer"), "offer_due"),
+        ("workflow steps due", lambda: workflow_live.run_due(at=now),
+         apps.get_model("nurture", "Enrollment"), "enrollment_due"),
     ]  # fmt: skip
 
 
@@ -164,6 +167,7 @@ CALLERS = [
     "webhook deliveries due",
     "partner offers past their time",
     "the call desk's next lead",
+    "workflow steps due",
 ]
 
 

@@ -261,7 +261,8 @@ class _Play:
             clicked = opened + _minutes(rng, 60 * 4)
             self.later(clicked, partial(self._click, message, clicked))
         if not invitation and rng.random() < 0.03:
-            self.later(opened + dt.timedelta(hours=1), partial(self._unsubscribe, message))
+            left = opened + dt.timedelta(hours=1)
+            self.later(left, partial(self._unsubscribe, message, left))
         if invitation and rng.random() < 0.45:
             answered = opened + _minutes(rng, 60 * 30)
             self.later(answered, partial(self._answer, message, answered))
@@ -281,10 +282,10 @@ class _Play:
         _click(message, at=at)
         self._count("clicked")
 
-    def _unsubscribe(self, message: MarketingMessage) -> None:
+    def _unsubscribe(self, message: MarketingMessage, at: dt.datetime) -> None:
         lead = Lead.objects.get(pk=message.lead_id)
         if lead.marketing_opt_out_at is None:
-            tracking.unsubscribe(message, how="link", at=message.created_at + dt.timedelta(hours=2))
+            tracking.unsubscribe(message, how="link", at=at)
             self._count("unsubscribed")
 
     def _answer(self, message: MarketingMessage, at: dt.datetime) -> None:

@@ -45,7 +45,7 @@ EVENT_LABELS = {
 }
 TRIGGER_LABELS = {
     "nurturing": gettext_lazy("A lead becomes nurturing"),
-    "created": gettext_lazy("A lead is created (any status)"),
+    "created": gettext_lazy("A new lead starts in nurturing"),
     "manual": gettext_lazy("Only leads enrolled by hand"),
 }
 WEEKDAYS = [

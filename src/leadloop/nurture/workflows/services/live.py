@@ -11,10 +11,11 @@ MAX_ATTEMPTS the enrolment stops as failed, with the error shown on the workflow
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,18 +72,15 @@ def actor_for(workflow_name: str) -> SystemActor:
     return SystemActor(label=f"workflow {workflow_name}"[:60])
 
 
-@cache
-def _parsed(version_id: int, _stamp: str) -> Definition:
-    version = WorkflowVersion.objects.get(pk=version_id)
-    return definitions.parse(version.definition)
+@lru_cache(maxsize=512)
+def _parsed(text: str) -> Definition:
+    return definitions.parse(json.loads(text))
 
 
 def parsed(version: WorkflowVersion) -> Definition:
-    """The version's definition, parsed once per process (a frozen version never changes)."""
-    stamp = version.activated_at.isoformat() if version.activated_at else "draft"
-    if version.activated_at is None:
-        return definitions.parse(version.definition)
-    return _parsed(version.pk, stamp)
+    """The version's definition, parsed once per process for each distinct definition (keyed by
+    its text, not its id: a restored or test database reuses ids)."""
+    return _parsed(json.dumps(version.definition, sort_keys=True))
 
 
 def zone() -> ZoneInfo:
