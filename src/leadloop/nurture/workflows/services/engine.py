@@ -28,6 +28,14 @@ from leadloop.nurture.workflows.services.definition import (
 )
 
 
+class Undecided(Exception):
+    """The facts are not all in yet (hits received but not yet judged): look again shortly."""
+
+
+# How long a step whose facts are not all in waits before it looks again.
+RECHECK = dt.timedelta(minutes=1)
+
+
 class Facts(Protocol):
     def happened(
         self,
@@ -182,12 +190,16 @@ def advance(
                 position.waiting_since = now
                 position.wait_until = now + step.wait_delta()
             since, deadline = position.waiting_since or now, position.wait_until
-            if facts.happened(
-                step.condition,
-                since=since,
-                until=min(now, deadline),
-                mails_since=_since(position, step.condition),
-            ):
+            try:
+                yes = facts.happened(
+                    step.condition,
+                    since=since,
+                    until=min(now, deadline),
+                    mails_since=_since(position, step.condition),
+                )
+            except Undecided:
+                return Result(position, now + RECHECK, path=path)
+            if yes:
                 path.append(Moved(step.id, step.type, "yes", step.condition.event, now))
                 _go(position, step.then)
             elif now >= deadline:
@@ -201,7 +213,10 @@ def advance(
             assert condition is not None
             if condition.event:
                 since = _since(position, condition)
-                yes = facts.happened(condition, since=since, until=now, mails_since=since)
+                try:
+                    yes = facts.happened(condition, since=since, until=now, mails_since=since)
+                except Undecided:
+                    return Result(position, now + RECHECK, path=path)
             else:
                 yes = compare(condition, facts.field(condition.field))
             path.append(
