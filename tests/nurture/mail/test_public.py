@@ -116,7 +116,9 @@ def test_a_tampered_token_is_a_bare_404(sent, name):
     }[name]
     forged = [
         good[:-1] + ("A" if good[-1] != "A" else "B"),
-        tokens.unsubscribe_token(_other_first_char(sent.key)) if name == "mail-unsubscribe" else good[2:],
+        tokens.unsubscribe_token(_other_first_char(sent.key))
+        if name == "mail-unsubscribe"
+        else good[2:],
         tokens.open_token(sent.key) if name != "mail-open" else tokens.click_token(sent.key, 0),
     ]
 

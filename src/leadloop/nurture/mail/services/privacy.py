@@ -42,6 +42,8 @@ def erase_for(lead_ids: list[int], at: dt.datetime) -> int:
     """Blank the mails' address and contents and the hits' origin; keep states and times."""
     messages = MarketingMessage.objects.filter(lead_id__in=lead_ids)
     changed = TrackingEvent.objects.filter(message__in=messages).update(ip=None, user_agent="")
-    changed += DeliveryReport.objects.filter(message__in=messages).update(raw=b"", email="")
+    changed += DeliveryReport.objects.filter(message__in=messages).update(
+        raw=b"", email="", diagnostic="", headers={}
+    )
     changed += messages.update(to="", subject="", html="", text="", links=[])
     return changed
