@@ -160,11 +160,15 @@ class TrackingEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True, default="")
     counted = models.BooleanField(default=False)
     verdict = models.CharField(max_length=12, blank=True, default="")
-    # When the counted hit reached the lead's timeline (a task does that after the response).
+    # When the counted hit reached the lead's timeline (`tracking.process_hits`, after the batch).
     logged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["message", "at"], name="tracking_event_message")]
+        indexes = [
+            models.Index(fields=["message", "at"], name="tracking_event_message"),
+            # The counted hits not yet on the timeline (`tracking.process_hits`).
+            models.Index(fields=["counted", "logged_at"], name="tracking_event_unlogged"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"

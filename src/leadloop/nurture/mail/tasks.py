@@ -21,8 +21,16 @@ def send_marketing_waiting_task() -> int:
 
 @retrying_task(max_attempts=5)
 def count_engagement_task(event_id: int) -> bool:
-    """Put a counted open or click on the lead's timeline and rescore the lead."""
+    """Put a counted open or click on the lead's timeline and rescore the lead (queued by
+    releases before hits were judged in batches; `process_tracking_hits_task` does it now)."""
     return tracking.count_engagement(event_id)
+
+
+@retrying_task(max_attempts=3)
+def process_tracking_hits_task() -> int:
+    """A few seconds after a pixel or click hit, and every minute: judge the waiting hits and
+    put the counted opens and clicks on the timeline."""
+    return tracking.process_hits()
 
 
 @retrying_task(max_attempts=3)

@@ -24,6 +24,11 @@ def register() -> None:
             "leadloop.nurture.mail.tasks.send_marketing_waiting_task",
         ),
         schedule.PeriodicSpec(
+            "process_tracking_hits",
+            timedelta(minutes=1),
+            "leadloop.nurture.mail.tasks.process_tracking_hits_task",
+        ),
+        schedule.PeriodicSpec(
             "read_bounce_mailbox",
             timedelta(minutes=2),
             "leadloop.nurture.mail.tasks.read_bounce_mailbox_task",

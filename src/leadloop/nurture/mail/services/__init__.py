@@ -33,6 +33,7 @@ from leadloop.nurture.mail.services.templates import (
 from leadloop.nurture.mail.services.tracking import (
     Hit,
     count_engagement,
+    process_hits,
     record_click,
     record_open,
     unsubscribe,
@@ -50,6 +51,7 @@ __all__ = [
     "is_suppressed",
     "poll_bounce_mailbox",
     "preview",
+    "process_hits",
     "read_again",
     "read_report",
     "read_waiting_reports",

@@ -82,6 +82,9 @@ def _survey_of(version: MarketingTemplate) -> Survey | None:
     return survey
 
 
+# Atomic: it locks the lead (select_for_update needs a transaction on PostgreSQL) and writes
+# the message and its timeline entry together.
+@transaction.atomic
 def send_marketing_email(
     lead: Lead, template: MarketingTemplate, *, by: Actor, at: dt.datetime | None = None
 ) -> MarketingMessage:
