@@ -12,6 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django_tasks import default_task_backend
 
 from leadloop.leads.models import Activity, ActivityKind
 from leadloop.nurture.mail import services as mail
@@ -82,6 +83,29 @@ def test_the_click_reads_its_link_and_writes_one_narrow_row(sent):
         'INSERT INTO "nurture_trackinghit"',
     ]
     assert TrackingHit.objects.get().link_index == 1
+
+
+def test_a_second_click_on_the_same_mail_reads_nothing(sent):
+    with time_machine.travel(LATER, tick=False):
+        _click(sent, 0)
+        with CaptureQueriesContext(connection) as queries:
+            response = _click(sent, 1)
+
+    assert response["Location"] == "https://acme.example/blog"
+    assert _statements(queries.captured_queries) == ['INSERT INTO "nurture_trackinghit"']
+    assert TrackingHit.objects.count() == 2
+
+
+def test_a_hit_queues_the_judging_at_most_every_two_seconds(sent, monkeypatch):
+    monkeypatch.setattr(tracking, "_last_nudge", [0.0])
+    default_task_backend.clear()
+
+    with time_machine.travel(LATER, tick=False):
+        for _ in range(3):
+            _open(sent)
+
+    queued = [r.task.module_path for r in default_task_backend.results]
+    assert queued == ["leadloop.nurture.mail.tasks.process_tracking_hits_task"]
 
 
 def test_a_hit_reaches_the_timeline_when_it_is_judged_not_inside_the_request(sent):

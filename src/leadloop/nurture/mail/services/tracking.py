@@ -115,17 +115,23 @@ def _append(key: str, kind: str, index: int | None, hit: Hit) -> None:
     # In a transaction so that on SQLite the INSERT queues on the writer lock
     # (core.sqlite_backend) instead of SQLite's busy handler, whose sleeps of up to 100 ms
     # made the p99 of these endpoints 0.7-1.75 s under load.
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_hit_insert(connection.vendor), params)
-    now = time.monotonic()
-    if now - _last_nudge[0] >= NUDGE_SECONDS:
-        _last_nudge[0] = now
-        _nudge()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_hit_insert(connection.vendor), params)
+        now = time.monotonic()
+        if now - _last_nudge[0] >= NUDGE_SECONDS:
+            _last_nudge[0] = now
+            _nudge()
 
 
 def _nudge() -> None:
+    """Queue the judging of the waiting hits. Inside the hit's transaction: the database task
+    backend's row then shares its commit (an autocommitted one waited in SQLite's busy handler
+    and stalled the requests queued behind it); a task that runs before the commit (Redis)
+    leaves the hit to the next run."""
     try:
-        enqueue(PROCESS_TASK)
+        with transaction.atomic():
+            enqueue(PROCESS_TASK)
     except Exception:
         logger.exception("could not queue the judging of tracking hits")
 
@@ -139,8 +145,29 @@ def _links_select(vendor: str) -> str:
     )
 
 
+# A mail's links never change once it is queued (erasure blanks them): each web process keeps
+# the links of the mails clicked in the last minute, so a second click needs no read.
+LINKS_CACHE_SECONDS = 60.0
+LINKS_CACHE_SIZE = 10_000
+_links_cache: dict[str, tuple[float, list[str]]] = {}
+
+
 def _links_of(key: str) -> list[str] | None:
-    """The stored link addresses of the message with `key` (one indexed read)."""
+    """The stored link addresses of the message with `key`, None when there is none."""
+    now = time.monotonic()
+    cached = _links_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    links = _read_links(key)
+    if links is not None:
+        if len(_links_cache) >= LINKS_CACHE_SIZE:
+            _links_cache.clear()
+        _links_cache[key] = (now + LINKS_CACHE_SECONDS, links)
+    return links
+
+
+def _read_links(key: str) -> list[str] | None:
+    """One indexed read of the message's links."""
     with connection.cursor() as cursor:
         cursor.execute(_links_select(connection.vendor), [key])
         row = cursor.fetchone()
