@@ -12,10 +12,13 @@ pixel   GET /nurture/mail/o/<token>.gif over every message's open token in turn
 click   GET /nurture/mail/c/<token>/ over every message's first link
 
 with wrk (/usr/bin/wrk; a Lua script rotates the paths) for --seconds on --connections
-connections, or, without wrk, a Python client with as many threads. Prints requests/s, p50 and
-p99 and the share of non-2xx/3xx answers, and what was stored (events, counted ones).
-Every hit writes a tracking event row: the figure includes that INSERT.
-Target (issue 15): 2,000 requests a second on SQLite.
+connections (after a 3 s warm-up of both web workers on the pixel), or, without wrk, a Python
+client with as many threads. Prints requests/s, p50 and p99 and the share of non-2xx/3xx
+answers, and how many hits were stored. Every hit appends a
+row (TrackingHit): the figure includes that INSERT. The server runs without a task worker, so
+the hits wait; afterwards `tracking.process_hits` judges them all in a child process, and the
+bench prints how fast (hits judged a second, events and counted ones).
+Target (issue 15): 2,000 requests a second with p99 under 50 ms on SQLite.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from run_all import BIN, ROOT, free_port, machine, percentile, run
 
 WRK = "/usr/bin/wrk"
 TARGET_RPS = 2000.0
+WARM_SECONDS = 3
 LUA = """
 local paths = {}
 for line in io.lines("%s") do paths[#paths + 1] = line end
@@ -95,11 +99,30 @@ def prepare(count: int) -> None:
 def stored(env: dict[str, str]) -> dict[str, int]:
     code = (
         "import django, json; django.setup()\n"
-        "from leadloop.nurture.mail.models import TrackingEvent as T\n"
-        "print(json.dumps({'events': T.objects.count(),\n"
+        "from leadloop.nurture.mail import models\n"
+        "T = models.TrackingEvent; H = getattr(models, 'TrackingHit', None)\n"
+        "print(json.dumps({'hits': H.objects.count() if H else T.objects.count(),\n"
+        "                  'events': T.objects.count(),\n"
         "                  'counted': T.objects.filter(counted=True).count()}))"
     )
     return json.loads(run([str(BIN / "python"), "-c", code], env, capture=True))
+
+
+def judge(env: dict[str, str]) -> dict[str, Any]:
+    """Judge every waiting hit as the worker would, timed (none to judge for code before hits
+    were judged in batches: there the request judged its own)."""
+    code = (
+        "import django, json, time; django.setup()\n"
+        "from leadloop.nurture.mail.services import tracking\n"
+        "judge = getattr(tracking, 'process_hits', lambda: 0)\n"
+        "began = time.perf_counter(); n = judge()\n"
+        "print(json.dumps({'judged': n, 'seconds': round(time.perf_counter() - began, 2)}))"
+    )
+    result = json.loads(run([str(BIN / "python"), "-c", code], env, capture=True))
+    after = stored(env)
+    result["per_second"] = round(result["judged"] / max(result["seconds"], 0.001))
+    result["events"], result["counted"] = after["events"], after["counted"]
+    return result
 
 
 def with_wrk(port: int, paths: list[str], args: argparse.Namespace, work: Path) -> dict[str, Any]:
@@ -239,6 +262,14 @@ def main() -> int:
     }
     try:
         _wait(port, paths["open"][0])
+        # Both web workers load and warm up (the first requests of a process read translation
+        # catalogues and the like): measured without that, the first endpoint's p99 was the
+        # start-up, not the endpoint. Its hits are stored like the others but not counted.
+        warm = argparse.Namespace(**{**vars(args), "seconds": WARM_SECONDS})
+        if os.path.exists(WRK):
+            with_wrk(port, paths["open"], warm, work)
+        else:
+            with_python(port, paths["open"], warm)
         for name in ("open", "click"):
             before = stored(env)
             measure = (
@@ -247,13 +278,12 @@ def main() -> int:
                 else with_python(port, paths[name], args)
             )
             after = stored(env)
-            measure["events_stored"] = after["events"] - before["events"]
-            measure["counted"] = after["counted"] - before["counted"]
+            measure["hits_stored"] = after["hits"] - before["hits"]
             results[name] = measure
             print(
                 f"{name:6} {measure['rps']:>7,} req/s  p50 {measure['p50_ms']} ms  "
                 f"p99 {measure['p99_ms']} ms  errors {measure['non_2xx_3xx']}  "
-                f"stored {measure['events_stored']:,} ({measure['counted']} counted)"
+                f"hits stored {measure['hits_stored']:,}"
             )
     finally:
         server.terminate()
@@ -261,6 +291,12 @@ def main() -> int:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+    results["judging"] = judge(env)
+    done = results["judging"]
+    print(
+        f"judged {done['judged']:,} hits in {done['seconds']} s ({done['per_second']:,}/s): "
+        f"{done['events']:,} events, {done['counted']} counted"
+    )
     print(json.dumps(results, indent=2))
     return 0 if all(results[n]["rps"] >= TARGET_RPS for n in ("open", "click")) else 1
 

@@ -37,7 +37,7 @@ FRIENDLY = {
     "privacy": "A person's data: export, erase, objections; retention rules.",
     "secrets": "Stored channel passwords: generate-key, rotate (re-encrypt), list.",
     "tasks": "Follow-up tasks: overdue [--team T] lists the open tasks past due.",
-    "mail": "Marketing e-mail: test ADDRESS (check the SMTP settings), send-waiting.",
+    "mail": "Marketing e-mail: test ADDRESS, send-waiting, bounce FILE, bounce-poll/-listener.",
     "surveys": "Surveys: list, or link LEAD SURVEY prints a lead's survey link.",
     "calls": "Telemarketing: list call lists, add leads to one, stats per agent.",
 }

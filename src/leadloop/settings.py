@@ -324,6 +324,20 @@ LEADLOOP_MARKETING_PER_DOMAIN_PER_MINUTE = max(
     1, int(os.environ.get("LEADLOOP_MARKETING_PER_DOMAIN_PER_MINUTE", 60))
 )
 LEADLOOP_MARKETING_SCANNER_SECONDS = int(os.environ.get("LEADLOOP_MARKETING_SCANNER_SECONDS", 30))
+# The bounce mailbox (nurture.mail): returned marketing mail (bounces, spam complaints) read over
+# IMAP every two minutes when LEADLOOP_BOUNCE_IMAP_HOST is set, or received by
+# `leadloop mail bounce-listener`. LEADLOOP_BOUNCE_IMAP_SSL: true (default, port 993) or false
+# (port 143). A returned mail over LEADLOOP_BOUNCE_MAX_BYTES is refused by the listener (552) and,
+# from IMAP, kept as it came but not read.
+LEADLOOP_BOUNCE_IMAP = {
+    "host": os.environ.get("LEADLOOP_BOUNCE_IMAP_HOST", ""),
+    "port": int(os.environ.get("LEADLOOP_BOUNCE_IMAP_PORT", 0)),
+    "username": os.environ.get("LEADLOOP_BOUNCE_IMAP_USER", ""),
+    "password": os.environ.get("LEADLOOP_BOUNCE_IMAP_PASSWORD", ""),
+    "folder": os.environ.get("LEADLOOP_BOUNCE_IMAP_FOLDER", "INBOX"),
+    "ssl": _env_bool("LEADLOOP_BOUNCE_IMAP_SSL", True),
+}
+LEADLOOP_BOUNCE_MAX_BYTES = int(os.environ.get("LEADLOOP_BOUNCE_MAX_BYTES", 5 * 1024 * 1024))
 # Only for bench/: mounts a bare insert endpoint the intake benchmark compares against.
 LEADLOOP_BENCH_ENDPOINTS = _env_bool("LEADLOOP_BENCH_ENDPOINTS", False)
 

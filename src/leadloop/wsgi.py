@@ -19,3 +19,11 @@ application = guard(django_application)
 from leadloop.assessment.warmup import warm_up  # noqa: E402
 
 warm_up()
+
+# Everything loaded so far (Django, the URL map, the assessment's data: ~150 MB) lives as long as
+# the process. Frozen, it is left out of the garbage collector's full collections, which
+# otherwise took 140-220 ms of CPU each and stalled every request queued behind them: that was
+# the tail of the mail tracking endpoints (p99 0.7-1.75 s, docs/benchmarks.md, "Nurture").
+import gc  # noqa: E402
+
+gc.freeze()

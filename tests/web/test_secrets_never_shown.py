@@ -42,6 +42,7 @@ from leadloop.leads.models import ChannelKind, Lead
 from leadloop.leads.services.saved_views import save_view
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.notifications import services as notifications
+from leadloop.nurture.mail import services as marketing_mail
 from leadloop.nurture.surveys import services as surveys
 from leadloop.nurture.workflows import services as workflows
 from leadloop.sales.services import feeds, quotes, steps
@@ -233,6 +234,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
             email_templates.create_template(
                 by=admin, name="Hello", language="en", subject="Hi {first_name}", body="Hello."
             ).pk
+        ],
+        "report_id": [
+            marketing_mail.record_bounce(b"From: mailer-daemon@example.net\r\n\r\nGone.\r\n").pk
         ],
         "absence_id": [
             distribution.add_absence(

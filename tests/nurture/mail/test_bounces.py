@@ -10,69 +10,10 @@ from django.core.management import call_command
 
 from leadloop.nurture.mail import services as mail
 from leadloop.nurture.mail.models import DeliveryReport, ReportKind, Suppression, SuppressionReason
+from tests.nurture.mail.returned import arf as _arf
+from tests.nurture.mail.returned import dsn as _dsn
 
 pytestmark = pytest.mark.django_db
-
-
-def _dsn(message_id: str, *, status: str, recipient: str = "ann@smit.example") -> bytes:
-    return (
-        "From: MAILER-DAEMON@mx.smit.example\r\n"
-        "To: news@acme.example\r\n"
-        "Subject: Undelivered Mail Returned to Sender\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=delivery-status; boundary="B1"\r\n'
-        "\r\n"
-        "--B1\r\n"
-        "Content-Type: text/plain\r\n\r\n"
-        "I'm sorry to have to inform you that your message could not be delivered.\r\n"
-        "--B1\r\n"
-        "Content-Type: message/delivery-status\r\n\r\n"
-        "Reporting-MTA: dns; mx.smit.example\r\n"
-        "Arrival-Date: Mon, 2 Mar 2026 10:00:00 +0100\r\n"
-        "\r\n"
-        f"Final-Recipient: rfc822; {recipient}\r\n"
-        "Action: failed\r\n"
-        f"Status: {status}\r\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 <ann@smit.example>: Recipient address rejected\r\n"
-        "\r\n"
-        "--B1\r\n"
-        "Content-Type: text/rfc822-headers\r\n\r\n"
-        "From: Acme <news@acme.example>\r\n"
-        f"To: {recipient}\r\n"
-        f"Message-ID: {message_id}\r\n"
-        "Subject: Ann, our spring offer\r\n"
-        "\r\n"
-        "--B1--\r\n"
-    ).encode()
-
-
-def _arf(message_id: str) -> bytes:
-    return (
-        "From: abuse@isp.example\r\n"
-        "To: news@acme.example\r\n"
-        "Subject: FW: Ann, our spring offer\r\n"
-        "MIME-Version: 1.0\r\n"
-        'Content-Type: multipart/report; report-type=feedback-report; boundary="B2"\r\n'
-        "\r\n"
-        "--B2\r\n"
-        "Content-Type: text/plain\r\n\r\n"
-        "This is an e-mail abuse report.\r\n"
-        "--B2\r\n"
-        "Content-Type: message/feedback-report\r\n\r\n"
-        "Feedback-Type: abuse\r\n"
-        "User-Agent: SomeGenerator/1.0\r\n"
-        "Version: 1\r\n"
-        "\r\n"
-        "--B2\r\n"
-        "Content-Type: message/rfc822\r\n\r\n"
-        "From: Acme <news@acme.example>\r\n"
-        "To: Ann@Smit.example\r\n"
-        f"Message-ID: {message_id}\r\n"
-        "Subject: Ann, our spring offer\r\n"
-        "\r\n"
-        "Dear Ann\r\n"
-        "--B2--\r\n"
-    ).encode()
 
 
 @pytest.fixture
@@ -138,3 +79,73 @@ def test_the_command_reads_a_bounce_from_a_file(sent, tmp_path, capsys):
 
     assert "hard_bounce 5.1.1 ann@smit.example" in capsys.readouterr().out
     assert Suppression.objects.filter(email="ann@smit.example").count() == 1
+
+
+def test_the_same_returned_mail_twice_is_stored_and_read_once(sent):
+    raw = _dsn(sent.message_id, status="5.1.1")
+
+    first = mail.record_bounce(raw)
+    again = mail.record_bounce(raw)
+
+    assert again.pk == first.pk
+    assert DeliveryReport.objects.count() == 1
+    assert Suppression.objects.count() == 1
+
+
+def test_a_mail_over_the_size_limit_is_kept_whole_with_its_error_and_not_read(sent, settings):
+    settings.LEADLOOP_BOUNCE_MAX_BYTES = 1000
+    raw = _dsn(sent.message_id, status="5.1.1", text="x" * 2000)
+
+    report = mail.record_bounce(raw)
+
+    assert bytes(report.raw) == raw
+    assert report.error == f"Not read: {len(raw)} bytes, over the limit of 1000."
+    assert (report.kind, report.processed_at, report.state) == ("", None, "unreadable")
+    assert not Suppression.objects.exists()
+    assert mail.read_waiting_reports() == 0  # the sweep leaves it for a person
+
+
+def test_reading_again_after_the_limit_was_raised_reads_it(sent, settings, marketing):
+    settings.LEADLOOP_BOUNCE_MAX_BYTES = 1000
+    report = mail.record_bounce(_dsn(sent.message_id, status="5.1.1", text="x" * 2000))
+    settings.LEADLOOP_BOUNCE_MAX_BYTES = 100_000
+
+    report = mail.read_again(report, by=marketing)
+
+    assert (report.kind, report.error, report.state) == (ReportKind.HARD_BOUNCE, "", "read")
+    assert Suppression.objects.get().email == "ann@smit.example"
+
+
+def test_a_rep_may_not_read_a_returned_mail_again(sent, settings, rep):
+    from leadloop.errors import NotAllowed
+
+    settings.LEADLOOP_BOUNCE_MAX_BYTES = 1000
+    report = mail.record_bounce(_dsn(sent.message_id, status="5.1.1", text="x" * 2000))
+
+    with pytest.raises(NotAllowed):
+        mail.read_again(report, by=rep)
+
+    report.refresh_from_db()
+    assert report.processed_at is None
+    assert not Suppression.objects.exists()
+
+
+def test_the_sweep_reads_a_report_a_crash_left_stored_but_unread(sent):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from leadloop.nurture.mail.services import bounces
+
+    stored, _new = bounces._store(
+        _dsn(sent.message_id, status="5.1.1"),
+        via="imap",
+        headers={},
+        at=timezone.now() - dt.timedelta(minutes=5),
+    )
+
+    assert mail.read_waiting_reports() == 1
+
+    stored.refresh_from_db()
+    assert (stored.kind, stored.state) == (ReportKind.HARD_BOUNCE, "read")
+    assert mail.read_waiting_reports() == 0

@@ -13,7 +13,13 @@ from django.urls import reverse
 
 from leadloop.leads.models import Activity, ActivityKind, Lead
 from leadloop.nurture.mail import services as mail
-from leadloop.nurture.mail.models import MessageState, Suppression, SuppressionReason, TrackingEvent
+from leadloop.nurture.mail.models import (
+    MessageState,
+    Suppression,
+    SuppressionReason,
+    TrackingEvent,
+    TrackingHit,
+)
 from leadloop.nurture.mail.services import tokens
 
 pytestmark = pytest.mark.django_db
@@ -47,11 +53,10 @@ def _click(client, message, index, **headers):
 
 
 def _count_queued(django_capture_on_commit_callbacks, request):
-    """Run a request and the engagement it queued (the task calls count_engagement)."""
+    """Run a request, then the judging of its hit the task does a few seconds later."""
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = request()
-    for event in TrackingEvent.objects.filter(counted=True, logged_at__isnull=True):
-        mail.count_engagement(event.pk)
+    mail.process_hits()
     return response, callbacks
 
 
@@ -127,6 +132,7 @@ def test_a_tampered_token_is_a_bare_404(sent, name):
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert {r.content for r in responses} == {b"Not found."}
     assert not Suppression.objects.exists()
+    assert not TrackingHit.objects.exists()
     assert not TrackingEvent.objects.exists()
 
 

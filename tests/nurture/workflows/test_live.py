@@ -16,6 +16,7 @@ from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.notifications.models import Notification
 from leadloop.nurture.mail import services as mail
 from leadloop.nurture.mail.models import MarketingMessage
+from leadloop.nurture.mail.services import tracking
 from leadloop.nurture.mail.services.tracking import Hit
 from leadloop.nurture.surveys import services as surveys
 from leadloop.nurture.workflows import services as workflows
@@ -49,9 +50,13 @@ def _enrollment(lead) -> Enrollment:
     return Enrollment.objects.get(lead=lead)
 
 
-def _open(message: MarketingMessage, moment: dt.datetime) -> None:
+def _open(message: MarketingMessage, moment: dt.datetime, *, judged: bool = True) -> None:
+    """A person opens the mail; the worker judges the hit a few seconds later (unless not yet)."""
     with at(moment):
         mail.record_open(message.key, Hit(ip="198.51.100.7", user_agent=BROWSER, at=moment))
+    if judged:
+        with at(moment + dt.timedelta(seconds=5)):
+            tracking.process_hits()
 
 
 def _survey_mail(lead) -> MarketingMessage:
@@ -112,6 +117,24 @@ def test_opened_but_not_answered_goes_to_telemarketing(inbox, source, seed_workf
     ]
     assert lead.status == LeadStatus.NURTURING
     assert Notification.objects.filter(user=marketing, lead_id=lead.pk).count() == 1
+
+
+def test_an_open_not_judged_yet_at_the_deadline_is_waited_for_not_taken_as_no(
+    inbox, source, seed_workflow
+):
+    lead = _enrol(source)
+    run(START)
+    run(day(7))
+    _open(_survey_mail(lead), day(13.99), judged=False)
+    run(day(14))
+    undecided = _enrollment(lead)
+    with at(day(14) + dt.timedelta(seconds=30)):
+        tracking.process_hits()
+    run(day(14) + dt.timedelta(minutes=1))
+
+    assert (undecided.step, undecided.due_at) == ("opened", day(14) + dt.timedelta(minutes=1))
+    assert ("opened", "no") not in _path(lead)
+    assert ("opened", "yes") in _path(lead)
 
 
 def test_an_open_of_the_brochure_alone_does_not_count_as_opening_the_survey(

@@ -366,13 +366,8 @@ def _click(message: MarketingMessage, *, at: dt.datetime) -> None:
 
 
 def _count(message: MarketingMessage) -> None:
-    """The engagement a worker would log from the hit's task, at once."""
-    from leadloop.nurture.mail.models import TrackingEvent
-
-    for event_id in TrackingEvent.objects.filter(
-        message=message, counted=True, logged_at__isnull=True
-    ).values_list("pk", flat=True):
-        tracking.count_engagement(event_id)
+    """What a worker does a few seconds after the hit: judge it and log the engagement."""
+    tracking.process_hits()
 
 
 def _bounce(message: MarketingMessage) -> bytes:

@@ -13,9 +13,11 @@ __all__ = [
     "MarketingTemplate",
     "MessageState",
     "ReportKind",
+    "ReportVia",
     "Suppression",
     "SuppressionReason",
     "TrackingEvent",
+    "TrackingHit",
     "TrackingKind",
 ]
 
@@ -158,14 +160,35 @@ class TrackingEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True, default="")
     counted = models.BooleanField(default=False)
     verdict = models.CharField(max_length=12, blank=True, default="")
-    # When the counted hit reached the lead's timeline (a task does that after the response).
+    # When the counted hit reached the lead's timeline (`tracking.process_hits`, after the batch).
     logged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["message", "at"], name="tracking_event_message")]
+        indexes = [
+            models.Index(fields=["message", "at"], name="tracking_event_message"),
+            # The counted hits not yet on the timeline (`tracking.process_hits`).
+            models.Index(fields=["counted", "logged_at"], name="tracking_event_unlogged"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.message_id}"
+
+
+class TrackingHit(models.Model):
+    """One request on an open pixel or a click link, as it came and not yet judged: the
+    endpoints only append here (one narrow INSERT, no lookup for the pixel), and
+    `services.tracking.process_hits` turns each into a TrackingEvent with its verdict and
+    deletes it in the same transaction, so every hit is judged exactly once."""
+
+    key = models.CharField(max_length=32)
+    kind = models.CharField(max_length=5, choices=TrackingKind.choices)
+    link_index = models.PositiveSmallIntegerField(null=True, blank=True)
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
 
 
 class ReportKind(models.TextChoices):
@@ -175,6 +198,12 @@ class ReportKind(models.TextChoices):
     UNKNOWN = "unknown", _("Not understood")
 
 
+class ReportVia(models.TextChoices):
+    FILE = "file", _("File")
+    IMAP = "imap", _("Bounce mailbox (IMAP)")
+    SMTP = "smtp", _("SMTP listener")
+
+
 class DeliveryReport(models.Model):
     """A mail that came back about a marketing mail: a bounce (RFC 3464 delivery-status
     notification) or a spam complaint (RFC 5965 ARF report). Kept raw before it is read, so a
@@ -182,13 +211,35 @@ class DeliveryReport(models.Model):
 
     raw = models.BinaryField()
     received_at = models.DateTimeField()
+    # How it came: a file (`leadloop mail bounce`), the bounce mailbox over IMAP, or the SMTP
+    # listener; `headers` holds the envelope (IMAP uid, MAIL FROM, RCPT TO, peer).
+    via = models.CharField(max_length=8, choices=ReportVia.choices, default=ReportVia.FILE)
+    headers = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the bytes: a mail fetched or delivered twice (a crash before IMAP's \Seen, an
+    # MTA's retry after a lost 250) is stored once.
+    digest = models.CharField(max_length=64, null=True, blank=True, unique=True)
     kind = models.CharField(max_length=12, choices=ReportKind.choices, blank=True, default="")
     status = models.CharField(max_length=20, blank=True, default="")
     email = models.CharField(max_length=254, blank=True, default="")
+    # The receiving server's own words (Diagnostic-Code), shown to people as text.
+    diagnostic = models.CharField(max_length=300, blank=True, default="")
     message = models.ForeignKey(
         MarketingMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Why the mail could not be read (too large, the parser failed): kept for a person to look
+    # at and read again; the sweep leaves it alone.
+    error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["processed_at", "received_at"], name="delivery_report_due")]
 
     def __str__(self) -> str:
         return f"{self.kind or 'unread'} {self.email}"
+
+    @property
+    def state(self) -> str:
+        """read, unreadable (an error to look at) or waiting (stored, not read yet)."""
+        if self.error:
+            return "unreadable"
+        return "read" if self.processed_at is not None else "waiting"

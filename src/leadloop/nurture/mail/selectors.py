@@ -1,5 +1,5 @@
-"""Reads of marketing e-mail: templates and the suppression list (marketing and admins), the
-messages of a lead (whoever may see the lead), and the message behind a token."""
+"""Reads of marketing e-mail: templates, the suppression list and returned mail (marketing and
+admins), the messages of a lead (whoever may see the lead), and the message behind a token."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.errors import NotFound
 from leadloop.leads.selectors import get_lead_for
-from leadloop.nurture.mail.models import MarketingMessage, MarketingTemplate, Suppression
+from leadloop.nurture.mail.models import (
+    DeliveryReport,
+    MarketingMessage,
+    MarketingTemplate,
+    Suppression,
+)
 
 
 def can_manage_mail(actor: Actor) -> bool:
@@ -59,3 +64,22 @@ def list_lead_messages_for(actor: Actor, lead_id: int) -> QuerySet[MarketingMess
 def find_message(key: str) -> MarketingMessage | None:
     """The message a verified token names (the public unsubscribe page)."""
     return MarketingMessage.objects.select_related("lead").filter(key=key).first()
+
+
+def list_reports_for(actor: Actor, *, unread: bool = False) -> QuerySet[DeliveryReport]:
+    """Returned mail (bounces, complaints), newest first; with `unread`, only those not read
+    (an error to look at, or still waiting). The raw bytes are left out (`defer`)."""
+    require(actor, Permission.MANAGE_NURTURE)
+    reports = DeliveryReport.objects.defer("raw")
+    if unread:
+        reports = reports.filter(processed_at__isnull=True)
+    return reports.order_by("-received_at", "-id")
+
+
+def get_report_for(actor: Actor, report_id: int) -> DeliveryReport:
+    """One returned mail with its raw bytes."""
+    require(actor, Permission.MANAGE_NURTURE)
+    report = DeliveryReport.objects.filter(pk=report_id).first()
+    if report is None:
+        raise NotFound(_("No such returned mail."))
+    return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leadloop.core.retry import retrying_task
-from leadloop.nurture.mail.services import sending, tracking
+from leadloop.nurture.mail.services import bounces, mailbox, sending, tracking
 
 
 @retrying_task(max_attempts=3)
@@ -21,5 +21,20 @@ def send_marketing_waiting_task() -> int:
 
 @retrying_task(max_attempts=5)
 def count_engagement_task(event_id: int) -> bool:
-    """Put a counted open or click on the lead's timeline and rescore the lead."""
+    """Put a counted open or click on the lead's timeline and rescore the lead (queued by
+    releases before hits were judged in batches; `process_tracking_hits_task` does it now)."""
     return tracking.count_engagement(event_id)
+
+
+@retrying_task(max_attempts=3)
+def process_tracking_hits_task() -> int:
+    """A few seconds after a pixel or click hit, and every minute: judge the waiting hits and
+    put the counted opens and clicks on the timeline."""
+    return tracking.process_hits()
+
+
+@retrying_task(max_attempts=3)
+def read_bounce_mailbox_task() -> int:
+    """Every two minutes: store and read the bounce mailbox's unseen mail (when one is set),
+    then read any returned mail a crash left stored but unread."""
+    return mailbox.poll_bounce_mailbox() + bounces.read_waiting_reports()

@@ -23,5 +23,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         manage.suppression_remove,
         name="mail-suppression-remove",
     ),
+    path("returned/", manage.report_list, name="mail-reports"),
+    path("returned/<int:report_id>/", manage.report_detail, name="mail-report"),
+    path("returned/<int:report_id>/read/", manage.report_read, name="mail-report-read"),
     path("leads/<int:lead_id>/", manage.lead_messages, name="mail-lead-messages"),
 ]

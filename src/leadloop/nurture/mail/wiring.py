@@ -22,7 +22,17 @@ def register() -> None:
             "send_marketing_mail",
             timedelta(minutes=1),
             "leadloop.nurture.mail.tasks.send_marketing_waiting_task",
-        )
+        ),
+        schedule.PeriodicSpec(
+            "process_tracking_hits",
+            timedelta(minutes=1),
+            "leadloop.nurture.mail.tasks.process_tracking_hits_task",
+        ),
+        schedule.PeriodicSpec(
+            "read_bounce_mailbox",
+            timedelta(minutes=2),
+            "leadloop.nurture.mail.tasks.read_bounce_mailbox_task",
+        ),
     )
     navigation.register(
         navigation.NavEntry(

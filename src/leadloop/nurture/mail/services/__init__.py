@@ -1,7 +1,18 @@
 """The verbs of marketing e-mail: templates, sending, suppression, tracking, unsubscribes and
 bounces."""
 
-from leadloop.nurture.mail.services.bounces import record_bounce
+from leadloop.nurture.mail.services.bounces import (
+    read_again,
+    read_report,
+    read_waiting_reports,
+    receive_report,
+    record_bounce,
+)
+from leadloop.nurture.mail.services.mailbox import (
+    bounce_smtp_controller,
+    imap_configured,
+    poll_bounce_mailbox,
+)
 from leadloop.nurture.mail.services.sending import (
     deliver,
     send_marketing_email,
@@ -22,6 +33,7 @@ from leadloop.nurture.mail.services.templates import (
 from leadloop.nurture.mail.services.tracking import (
     Hit,
     count_engagement,
+    process_hits,
     record_click,
     record_open,
     unsubscribe,
@@ -30,12 +42,20 @@ from leadloop.nurture.mail.services.tracking import (
 __all__ = [
     "Hit",
     "add_suppression",
+    "bounce_smtp_controller",
     "count_engagement",
     "create_template",
     "delete_template",
     "deliver",
+    "imap_configured",
     "is_suppressed",
+    "poll_bounce_mailbox",
     "preview",
+    "process_hits",
+    "read_again",
+    "read_report",
+    "read_waiting_reports",
+    "receive_report",
     "record_bounce",
     "record_click",
     "record_open",

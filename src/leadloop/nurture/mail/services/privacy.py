@@ -11,7 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from leadloop.nurture.mail.models import DeliveryReport, MarketingMessage, TrackingEvent
+from leadloop.nurture.mail.models import (
+    DeliveryReport,
+    MarketingMessage,
+    TrackingEvent,
+    TrackingHit,
+)
 
 
 def export_for(lead_ids: list[int]) -> list[dict[str, Any]]:
@@ -39,9 +44,14 @@ def export_for(lead_ids: list[int]) -> list[dict[str, Any]]:
 
 
 def erase_for(lead_ids: list[int], at: dt.datetime) -> int:
-    """Blank the mails' address and contents and the hits' origin; keep states and times."""
+    """Blank the mails' address and contents and the hits' origin; keep states and times (hits
+    not judged yet are deleted)."""
     messages = MarketingMessage.objects.filter(lead_id__in=lead_ids)
-    changed = TrackingEvent.objects.filter(message__in=messages).update(ip=None, user_agent="")
-    changed += DeliveryReport.objects.filter(message__in=messages).update(raw=b"", email="")
+    # Hits not judged yet go whole: they hold nothing but where and when they came from.
+    changed, _deleted = TrackingHit.objects.filter(key__in=messages.values("key")).delete()
+    changed += TrackingEvent.objects.filter(message__in=messages).update(ip=None, user_agent="")
+    changed += DeliveryReport.objects.filter(message__in=messages).update(
+        raw=b"", email="", diagnostic="", headers={}
+    )
     changed += messages.update(to="", subject="", html="", text="", links=[])
     return changed

@@ -87,6 +87,9 @@ def may_send_to(lead: Lead) -> bool:
     return can_receive_marketing(lead) and not suppression.is_suppressed(lead.email)
 
 
+# Atomic: it locks the lead (select_for_update needs a transaction on PostgreSQL) and writes
+# the message and its timeline entry together.
+@transaction.atomic
 def send_marketing_email(
     lead: Lead, template: MarketingTemplate, *, by: Actor, at: dt.datetime | None = None
 ) -> MarketingMessage:

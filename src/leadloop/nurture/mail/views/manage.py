@@ -1,5 +1,6 @@
 """Marketing e-mail pages for marketing and admins: templates with a live preview against a
-lead, the suppression list, and a lead's marketing mails with a send form."""
+lead, the suppression list, returned mail (bounces and complaints, with the mails that could not
+be read), and a lead's marketing mails with a send form."""
 
 from __future__ import annotations
 
@@ -200,3 +201,48 @@ def lead_messages(request: HttpRequest, lead_id: int) -> HttpResponse:
         "sent": list(selectors.list_lead_messages_for(user, lead.pk)[:100]),
     }
     return render(request, "nurture/mail/lead_messages.html", context, status=status)
+
+
+# The raw mail shown on a returned mail's page, at most this many bytes (the rest is kept).
+RAW_SHOWN_BYTES = 200_000
+
+
+@login_required
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    user = _marketer(request)
+    unread = request.GET.get("show") == "unread"
+    context = {
+        "unread": unread,
+        "reports": list(selectors.list_reports_for(user, unread=unread)[:200]),
+        "unread_count": selectors.list_reports_for(user, unread=True).count(),
+    }
+    return render(request, "nurture/mail/report_list.html", context)
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
+    """One returned mail, its raw text shown as text (never rendered)."""
+    user = _marketer(request)
+    report = selectors.get_report_for(user, report_id)
+    raw = bytes(report.raw)
+    context = {
+        "report": report,
+        "size": len(raw),
+        "text": raw[:RAW_SHOWN_BYTES].decode("utf-8", errors="replace"),
+        "cut": len(raw) > RAW_SHOWN_BYTES,
+    }
+    return render(request, "nurture/mail/report_detail.html", context)
+
+
+@login_required
+@require_POST
+def report_read(request: HttpRequest, report_id: int) -> HttpResponse:
+    user = _marketer(request)
+    report = mail.read_again(selectors.get_report_for(user, report_id), by=user)
+    if report.error:
+        messages.error(request, _("The mail still cannot be read."))
+    else:
+        messages.success(request, _("The mail was read."))
+    return redirect("nurture:mail-report", report_id=report.pk)

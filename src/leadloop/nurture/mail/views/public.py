@@ -1,9 +1,11 @@
 """The addresses a marketing mail links to; they work without logging in.
 
 Each token is checked for its signature before the database is asked anything, and a bad one
-gets a bare 404 that says nothing about why. The open pixel and the click redirect do one
-indexed lookup and one insert, touch no session and render no template: they take the traffic
-of every mail a campaign sends (see bench/nurture_tracking.py).
+gets a bare 404 that says nothing about why. The open pixel only appends its hit (one INSERT,
+no read); the click redirect reads the link's address and appends its hit. Neither touches a
+session or renders a template: they take the traffic of every mail a campaign sends (see
+bench/nurture_tracking.py). What a hit means is worked out a few seconds later
+(`tracking.process_hits`).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from leadloop.nurture.mail.models import (
     MessageState,
     ReportKind,
     TrackingEvent,
+    TrackingHit,
     TrackingKind,
 )
 from leadloop.nurture.mail.services import sending
@@ -56,7 +57,13 @@ from leadloop.nurture.workflows.models import (
 )
 from leadloop.nurture.workflows.services import definition as definitions
 from leadloop.nurture.workflows.services.definition import Condition, Definition, Step
-from leadloop.nurture.workflows.services.engine import Moved, Position, advance, compare
+from leadloop.nurture.workflows.services.engine import (
+    Moved,
+    Position,
+    Undecided,
+    advance,
+    compare,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,12 +142,25 @@ class LiveFacts:
         ).values("id")
         if event in ("opened", "clicked"):
             # Counted hits only: a machine's prefetch or a scanner's click is no engagement.
-            hits = TrackingEvent.objects.filter(
+            counted = TrackingEvent.objects.filter(
                 message_id__in=mails, counted=True, at__gte=since, at__lte=until
             )
+            waiting = TrackingHit.objects.filter(
+                key__in=MarketingMessage.objects.filter(
+                    lead_id=self.lead.pk, created_at__gte=mails_since
+                ).values("key"),
+                at__gte=since,
+                at__lte=until,
+            )
             if event == "clicked":
-                hits = hits.filter(kind=TrackingKind.CLICK)
-            return hits.exists()
+                counted = counted.filter(kind=TrackingKind.CLICK)
+                waiting = waiting.filter(kind=TrackingKind.CLICK)
+            if counted.exists():
+                return True
+            if waiting.exists():
+                # Received in time but not judged yet (human or machine): decide after.
+                raise Undecided
+            return False
         if event == "bounced":
             return (
                 DeliveryReport.objects.filter(
