@@ -369,3 +369,23 @@ def test_the_seed_workflow_puts_an_opener_on_the_call_list_and_a_qualifying_call
     assert _path(lead)[-3:] == [("opened", "yes"), ("call", "added"), ("called", "left")]
     assert lead.status in (LeadStatus.SALES_READY, LeadStatus.ASSIGNED)
     assert _enrollment(lead).state == EnrollmentState.EXITED
+
+
+def test_with_the_mail_server_down_the_mail_waits_and_the_workflow_keeps_its_timing(
+    inbox, source, seed_workflow
+):
+    lead = _enrol(source)
+    inbox.answer = "451 4.3.0 Try again later"
+    run(START)
+    waiting = MarketingMessage.objects.get(lead=lead)
+    inbox.answer = "250 OK"
+    with at(START + dt.timedelta(hours=1)):
+        mail.send_waiting()
+    sent = MarketingMessage.objects.get(lead=lead)
+
+    assert waiting.state == "pending"
+    assert waiting.attempts == 1
+    assert _enrollment(lead).due_at == day(7)  # the week counts from the step, not the send
+    assert sent.state == "sent"
+    assert len(inbox.messages) == 1
+    assert _path(lead) == [("brochure", "queued")]
