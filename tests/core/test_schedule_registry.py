@@ -28,10 +28,10 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("check_first_contact", dt.timedelta(minutes=1)),
         ("send_lead_emails", dt.timedelta(minutes=1)),
         ("send_marketing_mail", dt.timedelta(minutes=1)),
-        ("run_workflow_steps", dt.timedelta(minutes=1)),
-        ("enroll_missed_workflow_leads", dt.timedelta(minutes=10)),
         ("process_tracking_hits", dt.timedelta(minutes=1)),
         ("read_bounce_mailbox", dt.timedelta(minutes=2)),
+        ("run_workflow_steps", dt.timedelta(minutes=1)),
+        ("enroll_missed_workflow_leads", dt.timedelta(minutes=10)),
     ]
 
 

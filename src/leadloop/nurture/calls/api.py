@@ -11,9 +11,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field
 
 from leadloop.accounts.actors import Actor, actor_from_request
+from leadloop.core.schemas import StrictIn as In
 from leadloop.leads.selectors import get_lead_for
 from leadloop.nurture.calls import selectors
 from leadloop.nurture.calls import services as calls
@@ -24,19 +25,6 @@ router = Router()
 
 def _actor(request: HttpRequest) -> Actor:
     return actor_from_request(request)
-
-
-class In(Schema):
-    """A request body: unknown fields are refused, and so is a NUL character in any text."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Contains a NUL character, which cannot be stored.")
-        return value
 
 
 class CallListOut(Schema):

@@ -18,11 +18,12 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema, Status
-from pydantic import BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BeforeValidator, Field
 
 from leadloop.accounts.actors import Actor, actor_from_request
 from leadloop.accounts.models import User
 from leadloop.accounts.selectors import list_assignable_users
+from leadloop.core.schemas import StrictIn as In
 from leadloop.errors import ValidationFailed
 from leadloop.leads.models import Activity, Lead
 from leadloop.leads.selectors import find_lost_reason, get_lead_for
@@ -47,19 +48,6 @@ def _as_text(value: Any) -> Any:
 Amount = Annotated[
     str, BeforeValidator(_as_text), Field(max_length=40, description='A decimal, e.g. "1250.00"')
 ]
-
-
-class In(Schema):
-    """A request body: unknown fields are refused, and so is a NUL character in any text."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            raise ValueError("Contains a NUL character, which cannot be stored.")
-        return value
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
