@@ -7,12 +7,12 @@ import signal
 import subprocess
 import sys
 
+from tests.distribution.processes import migrated_sqlite_copy
+
 SETUP = """
 import os
 os.environ["DJANGO_SETTINGS_MODULE"] = "leadloop.settings"
 import django; django.setup()
-from django.core.management import call_command
-call_command("migrate", verbosity=0)
 from leadloop.accounts.actors import SYSTEM
 from leadloop.leads.services import create_source
 create_source(name="Provider", kind="http_post", by=SYSTEM)
@@ -83,6 +83,7 @@ def _worker_once(env):
 
 def test_a_process_killed_mid_way_leaves_work_that_is_finished_exactly_once(tmp_path):
     env = _env(tmp_path)
+    migrated_sqlite_copy(tmp_path / "crash.sqlite3")
     assert _python(SETUP, env).returncode == 0
 
     crashed = _python(CRASH, env)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -187,11 +188,30 @@ def nurture_examples(*, seed: int, now: dt.datetime, leads: int = 300) -> dict[s
             play.act_until(moment)
             live.run_due(at=moment)
             play.sent(moment)
-            moment += TICK
+            moment = _next_tick(moment, waiting, play)
         play.act_until(now)
         live.run_due(at=now)
         play.sent(now)
     return {"enrolled": len(picked) - len(waiting), **play.counts}
+
+
+def _next_tick(
+    moment: dt.datetime, waiting: list[tuple[dt.datetime, int]], play: _Play
+) -> dt.datetime:
+    """The next hour in which something happens (a lead enters, a person acts, a step is due),
+    so the hours in which nothing does are skipped."""
+    due = (
+        Enrollment.objects.filter(state=EnrollmentState.ACTIVE, due_at__isnull=False)
+        .order_by("due_at")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    soonest = min(
+        [t for t in (due, waiting[0][0] if waiting else None, play.next_act()) if t is not None],
+        default=moment + SPAN,
+    )
+    hours = max(1, math.ceil((soonest - moment) / TICK))
+    return moment + TICK * hours
 
 
 class _Play:
@@ -214,6 +234,9 @@ class _Play:
     def later(self, at: dt.datetime, run: Callable[[], None]) -> None:
         self._order += 1
         heapq.heappush(self.acts, _Act(at, self._order, run))
+
+    def next_act(self) -> dt.datetime | None:
+        return self.acts[0].at if self.acts else None
 
     def act_until(self, moment: dt.datetime) -> None:
         """Do every act whose time has come, in time order."""
