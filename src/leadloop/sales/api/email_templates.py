@@ -11,8 +11,8 @@ from ninja import Schema, Status
 from pydantic import Field
 
 from leadloop.accounts.actors import Actor, actor_from_request
+from leadloop.core.schemas import StrictIn as In
 from leadloop.sales.api.base import sales_router
-from leadloop.sales.api.lead_work import In
 from leadloop.sales.models import EmailTemplate
 from leadloop.sales.selectors import templates as selectors
 from leadloop.sales.services import templates as services

@@ -1,5 +1,5 @@
-"""Workflow pages (marketing, admins): the list, a workflow's steps as an ordered list edited
-one step at a time (or as JSON), its trigger, versions, simulator, enrolments and leads' paths."""
+"""Workflow pages (marketing, admins): the list, a workflow's page with its steps in order, its
+trigger, versions, JSON, simulator and enrolments, and a lead's path."""
 
 from __future__ import annotations
 
@@ -7,17 +7,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.cache import patch_vary_headers
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leadloop.accounts.permissions import Permission, can
 from leadloop.errors import LeadloopError, NotFound
-from leadloop.leads.selectors import list_sources
 from leadloop.nurture.workflows import selectors
 from leadloop.nurture.workflows import services as workflows
 from leadloop.nurture.workflows.forms import (
@@ -29,48 +24,25 @@ from leadloop.nurture.workflows.forms import (
     EnrollForm,
     NewWorkflowForm,
     SimulateForm,
-    StepForm,
     TriggerForm,
     WorkflowForm,
 )
 from leadloop.nurture.workflows.models import Workflow
-from leadloop.nurture.workflows.services import manage
-
-
-def _manager(request: HttpRequest) -> Any:
-    if not can(request.user, Permission.MANAGE_NURTURE):  # type: ignore[arg-type]
-        raise PermissionDenied(_("Only marketing and admins manage workflows."))
-    return request.user
-
-
-def _render(
-    request: HttpRequest, template: str, context: dict[str, Any], *, status: int = 200
-) -> HttpResponse:
-    response = render(request, template, context, status=status)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def _workflow(request: HttpRequest, workflow_id: int) -> Workflow:
-    try:
-        return selectors.get_workflow_for(request.user, workflow_id)  # type: ignore[arg-type]
-    except NotFound as exc:
-        raise Http404 from exc
-
-
-def _sources(actor: Any) -> list[tuple[int, str]]:
-    return list(list_sources(actor).values_list("pk", "name"))
+from leadloop.nurture.workflows.views.common import (
+    after_change,
+    is_htmx,
+    manager_of,
+    render_page,
+    source_choices,
+    workflow_of,
+)
 
 
 @login_required
 @require_GET
 def workflow_list(request: HttpRequest) -> HttpResponse:
-    actor = _manager(request)
-    return _render(
+    actor = manager_of(request)
+    return render_page(
         request,
         "nurture/workflows/workflow_list.html",
         {"workflows": selectors.list_workflows(actor)},
@@ -80,7 +52,7 @@ def workflow_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_create(request: HttpRequest) -> HttpResponse:
-    actor = _manager(request)
+    actor = manager_of(request)
     form = NewWorkflowForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -103,7 +75,7 @@ def workflow_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Workflow “%(name)s” created.") % {"name": created.name})
             return redirect("nurture:workflow-detail", workflow_id=created.pk)
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/workflow_create.html",
         {"form": form},
@@ -213,12 +185,12 @@ def _detail_context(request: HttpRequest, workflow: Workflow, **extra: Any) -> d
         "steps": _step_rows(workflow, definition, actor),
         "trigger_label": TRIGGER_LABELS.get(trigger.get("on", "manual")),
         "trigger_form": extra.pop("trigger_form", None)
-        or TriggerForm(initial=TriggerForm.initial_for(trigger), sources=_sources(actor)),
+        or TriggerForm(initial=TriggerForm.initial_for(trigger), sources=source_choices(actor)),
         "definition_form": extra.pop("definition_form", None)
         or DefinitionForm(initial=DefinitionForm.initial_for(definition)),
         "add_form": AddStepForm(),
         "simulate_form": extra.pop("simulate_form", None) or SimulateForm(),
-        "enroll_form": extra.pop("enroll_form", None) or EnrollForm(sources=_sources(actor)),
+        "enroll_form": extra.pop("enroll_form", None) or EnrollForm(sources=source_choices(actor)),
         "versions": selectors.list_versions(actor, workflow),  # type: ignore[arg-type]
         "by_state": selectors.counts_by_state(actor, workflow),  # type: ignore[arg-type]
         "enrollments": selectors.list_enrollments(actor, workflow, limit=25),  # type: ignore[arg-type]
@@ -231,8 +203,8 @@ def _detail_context(request: HttpRequest, workflow: Workflow, **extra: Any) -> d
 @login_required
 @require_http_methods(["GET", "POST"])
 def workflow_detail(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     form = WorkflowForm(
         request.POST or None,
         initial={"name": workflow.name, "description": workflow.description},
@@ -250,7 +222,7 @@ def workflow_detail(request: HttpRequest, workflow_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Workflow saved."))
             return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/workflow_detail.html",
         _detail_context(request, workflow, form=form),
@@ -258,24 +230,15 @@ def workflow_detail(request: HttpRequest, workflow_id: int) -> HttpResponse:
     )
 
 
-def _after_change(
-    request: HttpRequest, workflow: Workflow, error: LeadloopError | None
-) -> HttpResponse:
-    """Back to the workflow page: the error on top (the step it names), or a saved message."""
-    if error is not None:
-        messages.error(request, error.detail)
-    return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-
-
 @login_required
 @require_POST
 def workflow_activate(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     try:
         version = workflows.activate(workflow, by=actor)
     except LeadloopError as exc:
-        return _after_change(request, workflow, exc)
+        return after_change(request, workflow, exc)
     messages.success(
         request, _("Version %(number)d is active: new leads enter it.") % {"number": version.number}
     )
@@ -285,12 +248,12 @@ def workflow_activate(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_pause(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     try:
         workflows.pause(workflow, by=actor)
     except LeadloopError as exc:
-        return _after_change(request, workflow, exc)
+        return after_change(request, workflow, exc)
     messages.success(request, _("Paused: no lead enters and no step runs until you activate it."))
     return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
 
@@ -298,9 +261,9 @@ def workflow_pause(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_trigger(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    form = TriggerForm(request.POST, sources=_sources(actor))
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
+    form = TriggerForm(request.POST, sources=source_choices(actor))
     if form.is_valid():
         try:
             workflows.set_trigger(workflow, by=actor, trigger=form.trigger())
@@ -309,7 +272,7 @@ def workflow_trigger(request: HttpRequest, workflow_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Trigger saved."))
             return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/workflow_detail.html",
         _detail_context(
@@ -322,8 +285,8 @@ def workflow_trigger(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_definition(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     form = DefinitionForm(request.POST)
     if form.is_valid():
         try:
@@ -340,7 +303,7 @@ def workflow_definition(request: HttpRequest, workflow_id: int) -> HttpResponse:
                 request, _("Saved as version %(number)d.") % {"number": version.number}
             )
             return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/workflow_detail.html",
         _detail_context(
@@ -354,118 +317,12 @@ def workflow_definition(request: HttpRequest, workflow_id: int) -> HttpResponse:
     )
 
 
-def _step_form(
-    request: HttpRequest, workflow: Workflow, step: dict[str, Any], data: Any = None
-) -> StepForm:
-    version = selectors.latest_version(request.user, workflow)  # type: ignore[arg-type]
-    step_ids = [s["id"] for s in version.definition.get("steps", []) if s["id"] != step["id"]]
-    return StepForm(
-        data,
-        initial=StepForm.initial_for(step),
-        step_type=step["type"],
-        step_ids=step_ids,
-        templates=manage.template_names(survey=step["type"] == "send_survey"),
-        call_lists=manage.call_list_names(),
-        prefix="step",
-    )
-
-
-def _find_step(request: HttpRequest, workflow: Workflow, step_id: str) -> dict[str, Any]:
-    version = selectors.latest_version(request.user, workflow)  # type: ignore[arg-type]
-    for step in version.definition.get("steps", []):
-        if step.get("id") == step_id:
-            return dict(step)
-    raise Http404
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def step_edit(request: HttpRequest, workflow_id: int, step_id: str) -> HttpResponse:
-    """One step's form: shown in place in the list (HTMX), or as a page without JavaScript."""
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    step = _find_step(request, workflow, step_id)
-    form = _step_form(request, workflow, step, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            workflows.edit_step(workflow, by=actor, step_id=step_id, values=form.step_values())
-        except LeadloopError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, _("Step saved."))
-            if _is_htmx(request):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = reverse("nurture:workflow-detail", args=[workflow.pk])
-                return response
-            return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-    template = (
-        "nurture/workflows/_step_form.html"
-        if _is_htmx(request)
-        else "nurture/workflows/step_edit.html"
-    )
-    return _render(
-        request,
-        template,
-        {"workflow": workflow, "step": step, "label": STEP_LABELS.get(step["type"]), "form": form},
-        status=422 if form.errors else 200,
-    )
-
-
-@login_required
-@require_POST
-def step_add(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    form = AddStepForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Choose a kind of step."))
-        return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-    try:
-        workflows.add_step(
-            workflow,
-            by=actor,
-            step_type=form.cleaned_data["step_type"],
-            after=form.cleaned_data["after"] or "",
-            exit=form.cleaned_data["exit"] or "next",
-        )
-    except LeadloopError as exc:
-        return _after_change(request, workflow, exc)
-    return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-
-
-@login_required
-@require_POST
-def step_move(request: HttpRequest, workflow_id: int, step_id: str) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    try:
-        workflows.move_step(
-            workflow, by=actor, step_id=step_id, up=request.POST.get("direction") == "up"
-        )
-    except LeadloopError as exc:
-        return _after_change(request, workflow, exc)
-    return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-
-
-@login_required
-@require_POST
-def step_remove(request: HttpRequest, workflow_id: int, step_id: str) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    try:
-        workflows.remove_step(workflow, by=actor, step_id=step_id)
-    except LeadloopError as exc:
-        return _after_change(request, workflow, exc)
-    messages.success(request, _("Step removed."))
-    return redirect("nurture:workflow-detail", workflow_id=workflow.pk)
-
-
 @login_required
 @require_POST
 def workflow_simulate(request: HttpRequest, workflow_id: int) -> HttpResponse:
     """Run the latest version on a simulated clock; the result replaces the form's panel."""
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     form = SimulateForm(request.POST)
     result = None
     if form.is_valid():
@@ -480,14 +337,14 @@ def workflow_simulate(request: HttpRequest, workflow_id: int) -> HttpResponse:
         except LeadloopError as exc:
             form.apply_service_error(exc)
     context = {"workflow": workflow, "simulate_form": form, "result": result}
-    if _is_htmx(request):
-        return _render(
+    if is_htmx(request):
+        return render_page(
             request,
             "nurture/workflows/_simulation.html",
             context,
             status=422 if form.errors else 200,
         )
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/workflow_detail.html",
         _detail_context(
@@ -500,16 +357,16 @@ def workflow_simulate(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def workflow_enroll(request: HttpRequest, workflow_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
-    form = EnrollForm(request.POST, sources=_sources(actor))
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
+    form = EnrollForm(request.POST, sources=source_choices(actor))
     if form.is_valid():
         try:
             counts = workflows.enroll_matching(
                 workflow, by=actor, q=form.cleaned_data["q"], source=form.cleaned_data["source"]
             )
         except LeadloopError as exc:
-            return _after_change(request, workflow, exc)
+            return after_change(request, workflow, exc)
         messages.success(
             request,
             _("%(enrolled)d leads enrolled; %(skipped)d were in it already or not nurturing.")
@@ -521,13 +378,13 @@ def workflow_enroll(request: HttpRequest, workflow_id: int) -> HttpResponse:
 @login_required
 @require_GET
 def enrollment_detail(request: HttpRequest, workflow_id: int, enrollment_id: int) -> HttpResponse:
-    actor = _manager(request)
-    workflow = _workflow(request, workflow_id)
+    actor = manager_of(request)
+    workflow = workflow_of(request, workflow_id)
     try:
         enrollment = selectors.get_enrollment_for(actor, workflow, enrollment_id)
     except NotFound as exc:
         raise Http404 from exc
-    return _render(
+    return render_page(
         request,
         "nurture/workflows/enrollment_detail.html",
         {"workflow": workflow, "enrollment": enrollment, "path": selectors.path_of(enrollment)},
