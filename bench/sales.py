@@ -210,7 +210,7 @@ def bench_sweep(env: dict[str, str], floor: dict[str, Any], args: argparse.Names
             runs.append(got)
             print(
                 f"  {label:<32} due {got['due_before']:>5} → after {got['due_after']:>4}: "
-                f"{got['seconds']:>6.2f} s {got.get('per_clock_ms', '')} {got['result']}"
+                f"{got['seconds']:>6.2f} s {got.get('per_check_ms_by_batch', '')} {got['result']}"
             )
     return {"rate": rate, "per_minute": per_minute, "runs": runs, "cli": cli}
 

@@ -61,6 +61,58 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(_missing_shared_data(f"CI=true but {os.path.abspath(SHARED_DATA)}"))
 
 
+# Fixtures through which a test reaches the database (pytest-django's, and live_server's).
+_DATABASE_FIXTURES = frozenset(
+    {
+        "db",
+        "transactional_db",
+        "django_db_reset_sequences",
+        "django_db_serialized_rollback",
+        "live_server",
+    }
+)
+# A module that starts processes or opens connections of its own may reach the database
+# without pytest-django knowing.
+_OWN_DATABASE_ACCESS = (
+    "DATABASE_URL",
+    "fresh_database",
+    "migrated_sqlite_copy",
+    "subprocess",
+    "psycopg",
+    "getfixturevalue",
+)
+_module_reaches_database: dict[str, bool] = {}
+
+
+def _reaches_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("server"):
+        return True
+    if _DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    path = str(item.path)
+    if path not in _module_reaches_database:
+        with open(path, encoding="utf-8") as source:
+            text = source.read()
+        _module_reaches_database[path] = any(word in text for word in _OWN_DATABASE_ACCESS)
+    return _module_reaches_database[path]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL (`DATABASE_URL` set, as scripts/test.sh's second run does) run only the
+    tests that reach a database: the others (parsers, permissions tables, docs checks) ran on
+    SQLite a minute before and do not touch either, so repeating them only cost the suite time.
+    `LEADLOOP_TEST_EVERYTHING=1` runs them anyway."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    if os.environ.get("LEADLOOP_TEST_EVERYTHING", "").strip() in ("1", "true", "yes"):
+        return
+    keep = [item for item in items if _reaches_database(item)]
+    if len(keep) < len(items):
+        kept = set(map(id, keep))
+        config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _english_unless_a_test_says_otherwise():
     # A request in Dutch leaves Dutch active in the thread (LocaleMiddleware activates, nothing

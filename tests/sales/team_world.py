@@ -22,7 +22,7 @@ import time_machine
 
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead, LeadStatus
-from leadloop.sales.services import clocks, contact, steps
+from leadloop.sales.services import clocks, contact, steps, sweep
 from tests.factories.leads import make_lead
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -55,7 +55,7 @@ def build(*, source, team, rep, teammate, other_rep) -> World:
         old = make_lead(source, assigned_to=teammate, last_name="Old")
         clocks.follow([old.pk])
     with _at(ams(2026, 10, 29, 10, 5)):
-        clocks.check()
+        sweep.check()
     with _at(ams(2026, 10, 30, 9, 0)):
         contact.log_call(old, by=teammate, outcome="reached")
         steps.add_task(old, by=teammate, kind="call", due_at=ams(2026, 11, 10, 9, 0))
@@ -80,7 +80,7 @@ def build(*, source, team, rep, teammate, other_rep) -> World:
         bare = make_lead(source, assigned_to=rep, last_name="Bare")
         clocks.follow([bare.pk])
     with _at(ams(2026, 11, 3, 10, 5)):
-        clocks.check()
+        sweep.check()
     with _at(ams(2026, 11, 5, 11, 0)):
         pooled = make_lead(source, team=team, last_name="Pooled")
     return World(

@@ -20,7 +20,7 @@ from leadloop.sales.models import (
     FirstContactClock,
     SlaEvent,
 )
-from leadloop.sales.services import clocks, contact, rules
+from leadloop.sales.services import clocks, contact, rules, sweep
 from tests.factories.accounts import make_user
 from tests.factories.leads import make_lead
 
@@ -95,14 +95,14 @@ def test_the_owner_is_reminded_once_and_the_manager_alerted_once(source, rep, ma
     lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
 
     with time_machine.travel(ams(2026, 11, 3, 16, 0), tick=False):
-        assert clocks.check()["reminded"] == 0
+        assert sweep.check()["reminded"] == 0
     # 75% of nine business hours: 6 h 45 min, at 16:45.
     with time_machine.travel(ams(2026, 11, 3, 16, 46), tick=False):
-        assert clocks.check()["reminded"] == 1
-        assert clocks.check()["reminded"] == 0
+        assert sweep.check()["reminded"] == 1
+        assert sweep.check()["reminded"] == 0
     with time_machine.travel(ams(2026, 11, 4, 10, 1), tick=False):
-        assert clocks.check()["breached"] == 1
-        assert clocks.check()["breached"] == 0
+        assert sweep.check()["breached"] == 1
+        assert sweep.check()["breached"] == 0
 
     told = list(Notification.objects.order_by("id").values_list("user__username", "kind"))
     assert told == [("rep", "sla_reminder"), ("manager", "sla_breached")]
@@ -132,7 +132,7 @@ def test_a_call_that_reaches_the_person_meets_the_clock_and_moves_the_lead(sourc
 def test_contact_after_the_deadline_is_late(source, rep):
     lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
     with time_machine.travel(ams(2026, 11, 5, 9, 30), tick=False):
-        clocks.check()
+        sweep.check()
         contact.log_call(lead, by=rep, outcome="reached")
     clock = FirstContactClock.objects.get(pk=lead.pk)
     assert clock.state == ClockState.LATE
@@ -145,7 +145,7 @@ def test_a_contact_the_sweep_finds_before_breaching_is_not_a_breach(source, rep)
     with time_machine.travel(ams(2026, 11, 3, 11, 0), tick=False):
         lead_services.log_activity(lead, kind="call", message="Spoke", by=rep)
     with time_machine.travel(ams(2026, 11, 4, 11, 0), tick=False):
-        counts = clocks.check()
+        counts = sweep.check()
     assert counts["breached"] == 0
     assert FirstContactClock.objects.get(pk=lead.pk).state == ClockState.MET
 
@@ -175,7 +175,7 @@ def test_a_breach_can_put_the_lead_back_in_the_pool(source, rep, manager, team):
     rules.forget()
     lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
     with time_machine.travel(ams(2026, 11, 4, 10, 5), tick=False):
-        clocks.check()
+        sweep.check()
     lead.refresh_from_db()
     assert lead.assigned_to_id is None
     assert lead.team_id == team.pk
@@ -197,7 +197,7 @@ def test_the_sweep_starts_a_clock_whose_task_was_lost(source, rep):
     with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
         lead = make_lead(source, assigned_to=rep)
     with time_machine.travel(ams(2026, 11, 3, 10, 1), tick=False):
-        assert clocks.check()["started"] == 1
+        assert sweep.check()["started"] == 1
     assert FirstContactClock.objects.get(pk=lead.pk).started_at == ams(2026, 11, 3, 10, 0)
 
 
@@ -223,7 +223,7 @@ def test_a_partner_lead_and_a_new_lead_get_no_clock(source, partner_org):
         fresh = make_lead(source)
         partners = make_lead(source, partner=partner_org)
         clocks.follow([fresh.pk, partners.pk])
-        assert clocks.check()["started"] == 0
+        assert sweep.check()["started"] == 0
     assert Lead.objects.get(pk=partners.pk).status == LeadStatus.ASSIGNED
     assert not FirstContactClock.objects.exists()
 
@@ -241,7 +241,7 @@ def test_an_inactive_manager_is_not_alerted(source, rep, team):
     User.objects.filter(pk=gone.pk).update(is_active=False)
     lead = _assigned(source, rep, ams(2026, 11, 3, 10, 0))
     with time_machine.travel(ams(2026, 11, 4, 10, 5), tick=False):
-        clocks.check()
+        sweep.check()
     assert not Notification.objects.filter(kind="sla_breached").exists()
     assert _kinds(lead) == ["started", "breached"]
 
@@ -263,7 +263,7 @@ def test_a_breach_can_route_the_lead_again_to_another_rep(source, rep, teammate,
     assert first in (rep.pk, teammate.pk)
 
     with time_machine.travel(ams(2026, 11, 4, 10, 5), tick=False):
-        clocks.check()
+        sweep.check()
         assert Lead.objects.get(pk=lead.pk).status == LeadStatus.SALES_READY
         routing.route_lead(lead.pk)
 

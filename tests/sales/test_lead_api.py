@@ -16,7 +16,7 @@ from leadloop.accounts.models import AuditEvent
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.sales.models import EmailTemplate, Quote, Task
-from leadloop.sales.services import clocks, quotes, rules, steps
+from leadloop.sales.services import clocks, quotes, rules, steps, sweep
 from leadloop.sales.services import templates as email_templates
 from tests.factories.leads import make_lead
 
@@ -486,7 +486,7 @@ def test_the_sla_answers_business_minutes_left_and_overdue(api_client_for, sourc
     with time_machine.travel(ams(2026, 11, 3, 17, 0), tick=False):
         running = client.get(f"{_base(lead)}/sla").json()
     with time_machine.travel(ams(2026, 11, 4, 11, 0), tick=False):
-        clocks.check()
+        sweep.check()
         overdue = client.get(f"{_base(lead)}/sla").json()
 
     assert running["clock"]["business_minutes_left"] == 2 * 60

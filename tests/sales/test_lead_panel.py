@@ -19,7 +19,7 @@ from leadloop.accounts.models import Role
 from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.leads.services.sources import get_or_create_lost_reason
 from leadloop.sales.models import ClockState, FirstContactClock, Quote, QuoteState, Task
-from leadloop.sales.services import clocks, quotes, rules, steps
+from leadloop.sales.services import clocks, quotes, rules, steps, sweep
 from tests.factories.accounts import make_user
 from tests.factories.leads import make_lead
 
@@ -90,7 +90,7 @@ def test_an_overdue_clock_says_by_how_much_and_shows_its_history(logged_in_clien
     with time_machine.travel(ams(2026, 11, 3, 10, 0), tick=False):
         lead = _lead(source, rep)
     with time_machine.travel(ams(2026, 11, 4, 10, 1), tick=False):
-        clocks.check()
+        sweep.check()
 
     with time_machine.travel(ams(2026, 11, 4, 11, 15), tick=False):
         page = _page(logged_in_client(rep), lead)

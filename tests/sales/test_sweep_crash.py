@@ -1,7 +1,9 @@
 """kill -9 in the middle of the first-contact sweep: the clocks of the batches committed before
 the kill stay handled (the sweep commits CHECK_BATCH checks together; two here), the batch being
 handled when it died is rolled back with its notifications, and the next run does the rest.
-Every reminder and every escalation happens exactly once in total.
+Every reminder and every escalation happens exactly once in total: the checks that only tell
+(reminders, and breaches of a team that only alerts) are written a batch at a time, those that
+hand the lead back to the pool one by one; the kill hits each way.
 
 Real processes on a database of their own (SQLite file, or a fresh PostgreSQL database when
 DATABASE_URL is set): the crash cannot be simulated inside the test's own transaction.
@@ -11,6 +13,8 @@ import json
 import signal
 import subprocess
 import sys
+
+import pytest
 
 from tests.distribution.processes import fresh_database, run
 
@@ -44,7 +48,7 @@ with at(2026, 11, 3, 10, 0):
     boss = accounts.create_user(username="boss", role=Role.SALES_MANAGER, team=team)
     accounts.get_or_create_team(name="North", manager=boss)
     noor = accounts.create_user(username="noor", role=Role.SALES_REP, team=team)
-    rules.set_team_rules(team, {"on_breach": "pool"}, by=SYSTEM)
+    rules.set_team_rules(team, {"on_breach": "ON_BREACH"}, by=SYSTEM)
     source = leads.create_source(name="Web", kind="http_post", by=SYSTEM).source
     ids = []
     with events.isolated():
@@ -56,15 +60,16 @@ with at(2026, 11, 3, 10, 0):
 """
 )
 
-# The sweep at MOMENT, killed inside the KILL_AT-th notification: the row is written in the
-# clock's open transaction, and the process dies before it commits.
+# The sweep at MOMENT, killed inside its KILL_AT-th call to tell (a batch's reminders at once,
+# or one breach): the rows are written in the batch's open transaction, and the process dies
+# before it commits.
 CRASH = (
     CLOCK
     + """
 import signal
-from leadloop.sales.services import clocks
-clocks.CHECK_BATCH = 2
-real_notify = clocks.notify
+from leadloop.sales.services import sweep
+sweep.CHECK_BATCH = 2
+real_notify = sweep.notify_each
 calls = []
 def notify_then_die(*args, **kwargs):
     made = real_notify(*args, **kwargs)
@@ -72,9 +77,9 @@ def notify_then_die(*args, **kwargs):
     if len(calls) == KILL_AT:
         os.kill(os.getpid(), signal.SIGKILL)
     return made
-clocks.notify = notify_then_die
+sweep.notify_each = notify_then_die
 with at(*MOMENT):
-    clocks.check()
+    sweep.check()
 print("the sweep was not killed")
 """
 )
@@ -82,9 +87,9 @@ print("the sweep was not killed")
 RESTART = (
     CLOCK
     + """
-from leadloop.sales.services import clocks
+from leadloop.sales.services import sweep
 with at(*MOMENT):
-    print(json.dumps(clocks.check()))
+    print(json.dumps(sweep.check()))
 """
 )
 
@@ -126,20 +131,27 @@ def _sweep(script, env, *, moment, kill_at=0):
     return run(code, env)
 
 
-def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(tmp_path):
+@pytest.mark.parametrize("on_breach", ["pool", "alert"])
+def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
+    tmp_path, on_breach
+):
+    # Reminders are told a batch at a time: the second call is the second batch. A team that
+    # puts the lead back in its pool is handled lead by lead: the third call is the second
+    # batch's first lead; a team that only alerts is told a batch at a time again.
+    breach_kill = 3 if on_breach == "pool" else 2
     with fresh_database(tmp_path) as env:
-        setup = run(SETUP.replace("LEADS", str(LEADS)), env)
+        setup = run(SETUP.replace("LEADS", str(LEADS)).replace("ON_BREACH", on_breach), env)
         assert setup.returncode == 0, setup.stderr
         assert json.loads(setup.stdout.splitlines()[-1]) == {"started": LEADS}
 
-        # Tuesday 16:50: six reminders are due; the sweep dies inside the third.
-        reminding = _sweep(CRASH, env, moment=(2026, 11, 3, 16, 50), kill_at=3)
+        # Tuesday 16:50: six reminders are due; the sweep dies inside the second batch.
+        reminding = _sweep(CRASH, env, moment=(2026, 11, 3, 16, 50), kill_at=2)
         after_reminders_crash = _state(env)
         reminders_resumed = _sweep(RESTART, env, moment=(2026, 11, 3, 16, 51))
         after_reminders = _state(env)
 
-        # Wednesday 10:05: six breaches are due; the sweep dies inside the third escalation.
-        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=3)
+        # Wednesday 10:05: six breaches are due; the sweep dies inside the second batch.
+        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=breach_kill)
         after_breach_crash = _state(env)
         breaches_resumed = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 6))
         nothing_left = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 30))
@@ -154,21 +166,25 @@ def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
     assert after_reminders["notifications"] == {"sla_reminder": 6}
 
     assert breaching.returncode == -signal.SIGKILL, breaching.stdout + breaching.stderr
+    returned = {"pool": 2, "alert": 0}[on_breach]
+    handed_back = {"returned": returned} if returned else {}
     assert after_breach_crash["events"] == {
         "started": 6,
         "reminded": 6,
         "breached": 2,
-        "returned": 2,
+        **handed_back,
     }
     assert after_breach_crash["notifications"] == {"sla_reminder": 6, "sla_breached": 2}
-    assert after_breach_crash["owners"] == [None, "noor"]
+    owners_then = [None, "noor"] if on_breach == "pool" else ["noor"]
+    assert after_breach_crash["owners"] == owners_then
     assert json.loads(breaches_resumed.stdout) == {"started": 0, "reminded": 0, "breached": 4}
     assert json.loads(nothing_left.stdout) == {"started": 0, "reminded": 0, "breached": 0}
 
-    assert final["events"] == {"started": 6, "reminded": 6, "breached": 6, "returned": 6}
+    returned_all = {"returned": 6} if on_breach == "pool" else {}
+    assert final["events"] == {"started": 6, "reminded": 6, "breached": 6, **returned_all}
     assert final["notifications"] == {"sla_reminder": 6, "sla_breached": 6}
     assert final["most_per_lead"] == 1
-    assert final["owners"] == [None]
+    assert final["owners"] == ([None] if on_breach == "pool" else ["noor"])
     # The operator's view of the same sweep: an unknown team is an error, not an empty list.
     assert unknown_team.returncode == 1
     assert "No team 'Nowhere'" in unknown_team.stderr

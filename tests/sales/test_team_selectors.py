@@ -141,11 +141,11 @@ def test_breaches_since_a_moment_are_scoped_to_the_managers_teams(
 ):
     with time_machine.travel(ams(2026, 11, 4, 9, 0), tick=False):
         south = make_lead(source, assigned_to=other_rep)
-        from leadloop.sales.services import clocks
+        from leadloop.sales.services import clocks, sweep
 
         clocks.follow([south.pk])
     with time_machine.travel(ams(2026, 11, 5, 9, 5), tick=False):
-        clocks.check()
+        sweep.check()
 
     mine = selectors.list_breaches(manager, since=ams(2026, 10, 26, 0, 0))
     everyone = selectors.list_breaches(admin, since=ams(2026, 11, 1, 0, 0))

@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -53,6 +54,19 @@ def _one_line(text: str, limit: int) -> str:
     return " ".join(text.split())[:limit]
 
 
+@dataclass(frozen=True)
+class Tell:
+    """One message for `notify_each`: the arguments of `notify`."""
+
+    users: Sequence[User]
+    kind: str
+    title: str
+    body: str = ""
+    params: Mapping[str, Any] | None = None
+    url: str = ""
+    lead_id: int | None = None
+
+
 def notify(
     users: Iterable[User],
     *,
@@ -66,36 +80,49 @@ def notify(
     """Tell each active user: `title` and `body` are message ids (marked with gettext_noop),
     translated into each user's language and filled with `params`. Users read with
     `select_related("notification_preference")` cost no query for their e-mail choice."""
-    recipients = {user.pk: user for user in users if user.is_active}
-    if not recipients:
+    return notify_each([Tell(list(users), kind, title, body, params, url, lead_id)])
+
+
+def notify_each(messages: Iterable[Tell]) -> list[Notification]:
+    """`notify` for many messages at once: one read of the e-mail choices and one insert for
+    all of them (the first-contact sweep tells a minute's reminders this way)."""
+    wanted = [
+        (message, [user for user in dict.fromkeys(message.users) if user.is_active])
+        for message in messages
+    ]
+    everyone = {user.pk: user for _message, users in wanted for user in users}
+    if not everyone:
         return []
-    choices = _email_choices(list(recipients.values()))
+    choices = _email_choices(list(everyone.values()))
     now = timezone.now()
+    default_language = get_defaults().language
+    sends_mail = mail_configured()
     rows = []
-    for user in recipients.values():
-        with translation.override(user.language or get_defaults().language):
-            text_title = _(title) % (params or {})
-            text_body = _(body) % (params or {}) if body else ""
-        choice = choices.get(user.pk, EmailChoice.IMMEDIATE)
-        if not mail_configured() or not user.email or choice == EmailChoice.NONE:
-            state = EmailState.SKIPPED
-        elif choice == EmailChoice.DIGEST:
-            state = EmailState.DIGEST
-        else:
-            state = EmailState.PENDING
-        rows.append(
-            Notification(
-                user=user,
-                kind=kind,
-                title=_one_line(text_title, 300),
-                body=text_body,
-                url=url if url.startswith("/") else "",
-                lead_id=lead_id,
-                created_at=now,
-                email_state=state,
-                email_changed_at=now,
+    for message, users in wanted:
+        for user in users:
+            with translation.override(user.language or default_language):
+                text_title = _(message.title) % (message.params or {})
+                text_body = _(message.body) % (message.params or {}) if message.body else ""
+            choice = choices.get(user.pk, EmailChoice.IMMEDIATE)
+            if not sends_mail or not user.email or choice == EmailChoice.NONE:
+                state = EmailState.SKIPPED
+            elif choice == EmailChoice.DIGEST:
+                state = EmailState.DIGEST
+            else:
+                state = EmailState.PENDING
+            rows.append(
+                Notification(
+                    user=user,
+                    kind=message.kind,
+                    title=_one_line(text_title, 300),
+                    body=text_body,
+                    url=message.url if message.url.startswith("/") else "",
+                    lead_id=message.lead_id,
+                    created_at=now,
+                    email_state=state,
+                    email_changed_at=now,
+                )
             )
-        )
     made = Notification.objects.bulk_create(rows)
     for row in made:
         if row.email_state == EmailState.PENDING and row.pk is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from leadloop.core.retry import retrying_task
-from leadloop.sales.services import clocks, contact, quotes, steps
+from leadloop.sales.services import clocks, contact, quotes, steps, sweep
 
 
 @retrying_task(max_attempts=5)
@@ -22,7 +22,7 @@ def follow_clocks_task(lead_ids: list[int], starts: dict[str, str] | None = None
 @retrying_task(max_attempts=3)
 def check_clocks_task() -> int:
     """Every minute: reminders and breaches that are due, and clocks whose task was lost."""
-    return sum(clocks.check().values())
+    return sum(sweep.check().values())
 
 
 @retrying_task(max_attempts=8)

@@ -30,7 +30,7 @@ from leadloop.leads.models import (
     LeadStatus,
     Source,
 )
-from leadloop.sales.services import clocks
+from leadloop.sales.services import sweep
 
 logger = logging.getLogger("leadloop.demo")
 
@@ -320,7 +320,7 @@ def load_demo(
     nurtured = nurture_examples(seed=seed, now=now, leads=min(3000, max(leads // 6, 20)))
     logger.info("demo: nurture examples %s", nurtured)
     # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
-    clocks.check()
+    sweep.check()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

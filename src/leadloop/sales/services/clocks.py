@@ -21,19 +21,15 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
 from leadloop.accounts.actors import SystemActor
-from leadloop.accounts.models import Role, User
 from leadloop.core.expressions import indexed
 from leadloop.core.retry import enqueue
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import EventName, LeadEvent
 from leadloop.leads.models import Lead, LeadStatus
-from leadloop.notifications.services import notify
 from leadloop.sales.business_time import NoWorkingTime
 from leadloop.sales.models import (
-    BreachAction,
     ClockState,
     FirstContactClock,
     SlaEvent,
@@ -267,141 +263,6 @@ def start_missing(*, now: dt.datetime) -> int:
         .values_list("pk", flat=True)[:5000]
     )
     return follow(ids, now=now).get("started", 0)
-
-
-def check(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int]:
-    """The sweep: start lost clocks, then every reminder and breach that is due, oldest first."""
-    now = now or timezone.now()
-    counts = {"started": start_missing(now=now), "reminded": 0, "breached": 0}
-    due = list(
-        FirstContactClock.objects.filter(next_check_at__lte=now)
-        .order_by("next_check_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    managers: dict[int | None, list[User]] = {}
-    # CHECK_BATCH checks share a transaction, each in a savepoint of its own: with the single
-    # reads above, a minute's 1,100 checks at 1M leads took 5.0 s on SQLite instead of 6.8-7.9
-    # (docs/benchmarks.md). A crash loses the batch's work, not more, and the next run does it
-    # again: nothing is reminded or escalated twice.
-    for first in range(0, len(due), CHECK_BATCH):
-        with transaction.atomic():
-            for lead_id in due[first : first + CHECK_BATCH]:
-                try:
-                    outcome = _check_one(lead_id, now=now, managers=managers)
-                except Exception:
-                    # One lead's trouble (a notification, a routing refusal) must not stop the
-                    # others: its savepoint is rolled back, its clock stays due for the next run.
-                    logger.exception("first-contact check failed for lead %d", lead_id)
-                    continue
-                if outcome in counts:
-                    counts[outcome] += 1
-    return counts
-
-
-@transaction.atomic
-def _check_one(
-    lead_id: int, *, now: dt.datetime, managers: dict[int | None, list[User]] | None = None
-) -> str:
-    # The lead and its clock are read once, locked, and brought in line first (a lost event:
-    # contacted, moved or closed) before the check; the lead comes with its owner and team for
-    # the reminder and breach. Lock the lead row only: PostgreSQL refuses FOR UPDATE on the
-    # nullable side of the outer joins.
-    lead = (
-        Lead.objects.select_for_update(of=("self",))
-        .select_related("assigned_to", "team")
-        .get(pk=lead_id)
-    )
-    clock = FirstContactClock.objects.select_for_update().filter(pk=lead_id).first()
-    change = _follow_loaded(lead, clock, now=now)
-    if (
-        clock is None
-        or clock.state != ClockState.RUNNING
-        or clock.next_check_at is None
-        or clock.next_check_at > now
-    ):
-        return change
-    clock.lead = lead
-    if clock.breached_at is None and now >= clock.due_at:
-        _breach(clock, now=now, managers=managers)
-        return "breached"
-    if clock.reminded_at is None and clock.remind_at is not None and now >= clock.remind_at:
-        _remind(clock, now=now)
-        return "reminded"
-    clock.next_check_at = _next_check(clock)
-    clock.save(update_fields=["next_check_at"])
-    return change
-
-
-def _lead_params(clock: FirstContactClock) -> dict[str, Any]:
-    lead = clock.lead
-    local = timezone.localtime(clock.due_at, calendar_of(rules_of(clock.team_id)).zone)
-    return {"lead": str(lead)[:80], "due": local.strftime("%Y-%m-%d %H:%M")}
-
-
-def _remind(clock: FirstContactClock, *, now: dt.datetime) -> None:
-    clock.reminded_at = now
-    clock.next_check_at = _next_check(clock)
-    clock.save(update_fields=["reminded_at", "next_check_at"])
-    owner = clock.lead.assigned_to
-    if owner is not None:
-        notify(
-            [owner],
-            kind="sla_reminder",
-            title=gettext_noop("First contact due soon: %(lead)s"),
-            body=gettext_noop("Reach %(lead)s before %(due)s."),
-            params=_lead_params(clock),
-            url=f"/leads/{clock.lead_id}/",
-            lead_id=clock.lead_id,
-        )
-    _log(clock.lead_id, SlaEventKind.REMINDED, at=now, to=owner.display_name if owner else "")
-
-
-def managers_of(team_id: int | None) -> list[User]:
-    """Who hears of a breach: the team's manager and the sales managers in the team; for a lead
-    without a team, every active sales manager."""
-    managers = User.objects.filter(is_active=True, role=Role.SALES_MANAGER)
-    if team_id is not None:
-        managers = managers.filter(Q(managed_teams=team_id) | Q(team_id=team_id))
-    return list(managers.select_related("notification_preference").distinct())
-
-
-def _breach(
-    clock: FirstContactClock,
-    *,
-    now: dt.datetime,
-    managers: dict[int | None, list[User]] | None = None,
-) -> None:
-    lead = clock.lead
-    clock.breached_at = now
-    clock.next_check_at = _next_check(clock)
-    clock.save(update_fields=["breached_at", "next_check_at"])
-    owner = lead.assigned_to
-    _log(lead.pk, SlaEventKind.BREACHED, at=now, owner=owner.display_name if owner else "")
-    # One sweep asks once a team (the run's `managers`), not once a breach.
-    told = managers.get(lead.team_id) if managers is not None else None
-    if told is None:
-        told = managers_of(lead.team_id)
-        if managers is not None:
-            managers[lead.team_id] = told
-    notify(
-        told,
-        kind="sla_breached",
-        title=gettext_noop("First contact overdue: %(lead)s"),
-        body=gettext_noop("%(lead)s was due for a first contact at %(due)s (%(owner)s)."),
-        params={**_lead_params(clock), "owner": owner.display_name if owner else "-"},
-        url=f"/leads/{lead.pk}/",
-        lead_id=lead.pk,
-    )
-    action = rules_of(lead.team_id).on_breach
-    if owner is None or action == BreachAction.ALERT:
-        return
-    reason = "First contact overdue"
-    if action == BreachAction.POOL and lead.team is not None:
-        lead_services.assign_lead(lead, by=SLA, team=lead.team, reason=reason)
-        _log(lead.pk, SlaEventKind.RETURNED, at=now, team=lead.team.name)
-    elif action == BreachAction.REROUTE:
-        lead_services.release_lead(lead, by=SLA, reason=reason)
-        _log(lead.pk, SlaEventKind.REROUTED, at=now)
 
 
 def history(lead_id: int) -> list[SlaEvent]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from leadloop.accounts.actors import CLI
 from leadloop.core.commands import LeadloopCommand
 from leadloop.sales.selectors import team as selectors
-from leadloop.sales.services import clocks
+from leadloop.sales.services import sweep
 
 
 class Command(LeadloopCommand):
@@ -28,7 +28,7 @@ class Command(LeadloopCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "check":
-            counts = clocks.check()
+            counts = sweep.check()
             self.emit(
                 options,
                 counts,
