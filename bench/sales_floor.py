@@ -223,10 +223,14 @@ def _hand_over(reps: list[Any], want: int, now: dt.datetime, seed: int = 14) -> 
 
 
 def _analyze() -> None:
+    """Statistics for the planner; on PostgreSQL also VACUUM, which sets the visibility map
+    that index-only scans need. Production's autovacuum does that on its own; this machine's
+    PostgreSQL runs with `autovacuum = off`, and without it every covering index of the board
+    read the table instead (docs/benchmarks.md)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def floor(reps_wanted: int, open_share: float) -> dict[str, Any]:
@@ -247,9 +251,9 @@ def floor(reps_wanted: int, open_share: float) -> dict[str, Any]:
         total = Lead.objects.count()
         took["handed_over"] = _hand_over(reps, int(total * open_share), now)
         took["hand_over_s"] = round(time.perf_counter() - t0, 1)
-        t0 = time.perf_counter()
-        _analyze()
-        took["analyze_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
+    _analyze()
+    took["analyze_s"] = round(time.perf_counter() - t0, 1)
     owned_open = Lead.objects.filter(
         status__in=["assigned", "contacted", "quoted"], assigned_to__isnull=False
     )

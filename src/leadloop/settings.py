@@ -125,6 +125,11 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
             "LEADLOOP_TEST_DATABASE", "test_leadloop"
         )
+        # No JIT: compiling a plan cost 190 ms of the whole floor's 970 ms pipeline board at a
+        # million leads and saved nothing on queries this short (docs/benchmarks.md). An
+        # `options` in DATABASE_URL (?options=...) comes after this one and wins.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = " ".join(["-c jit=off", options.get("options", "")]).strip()
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

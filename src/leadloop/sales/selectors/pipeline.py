@@ -248,7 +248,7 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
         .order_by()
         .values("status", "currency")
         .annotate(
-            leads=Count("id"),
+            leads=Count("*"),
             weighted=Sum(_cents_times("potential_revenue", "probability")),
         )
     )

@@ -80,12 +80,15 @@ def get_team_for(actor: Actor, team_id: int | None = None) -> Team | None:
 
 
 def _team_leads(actor: Actor, team: Team) -> QuerySet[Lead]:
-    """The leads of a team `actor` may view. Whoever may view a team sees all its leads (staff
-    every lead, a manager their teams'), so within the team the visibility filter adds nothing
-    but an OR that kept SQLite from the team's indexes; it stays for any other team."""
+    """The leads `actor` may view, for queries that each name the team themselves (`owned`,
+    `overdue`, ...). Whoever may view a team sees all its leads (staff every lead, a manager
+    their teams'), so within the team the visibility filter adds nothing but an OR that kept
+    SQLite from the team's indexes; it stays for any other team. The team is not filtered here
+    as well: PostgreSQL takes `team_id = 1 AND team_id = 1` for two independent conditions and
+    guesses the rows too few."""
     if list_viewable_teams(actor).filter(pk=team.pk).exists():
-        return Lead.objects.filter(team_id=team.pk)
-    return Lead.objects.filter(lead_visibility(actor)).filter(team_id=team.pk)
+        return Lead.objects.all()
+    return Lead.objects.filter(lead_visibility(actor))
 
 
 def can_manage_team(actor: Actor, team: Team | None) -> bool:
@@ -236,20 +239,20 @@ def team_board(
     for row in (
         leads.filter(Q(team_id=team.pk) & indexed(Lead, "lead_team_open"))
         .values("assigned_to_id", "status")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     ):
         by_status[(row["assigned_to_id"], row["status"])] = row["n"]
     late_counts = _per_owner(
         leads.filter(overdue(team.pk, now))
         .values("assigned_to_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     bare_counts = _per_owner(
         leads.filter(no_next_step(team.pk))
         .values("assigned_to_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))
         .order_by()
     )
     open_counts: Counter[int | None] = Counter()
@@ -284,7 +287,7 @@ def team_board(
                 due_at__lt=day_end,
             )
             .values("owner_id")
-            .annotate(n=Count("id"))
+            .annotate(n=Count("*"))
             .order_by()
         }
     )
