@@ -4,17 +4,14 @@ person, and watched by a sweep that reminds the owner and escalates a breach.
 `follow(lead_ids)` brings each lead's clock in line with the lead as it is now, so it can run as
 often as anyone likes: after the lead events (a task), from the sweep, from the CLI. It starts a
 missing clock, settles one whose lead was contacted, stops one whose lead left sales, and moves
-the deadline when the lead went to another team. `check(now)` does what is due: reminders at the
-team's share of the time, and the breach (manager alerted, and per the team's rules the lead put
-back in the pool or routed again). Each clock is handled in its own transaction together with
-the notifications it sends, so a sweep killed mid-way resumes where it stopped and never sends
-a reminder or an escalation twice.
+the deadline when the lead went to another team. The sweep that does what is due (reminders at
+the team's share of the time, and the breach: manager alerted, and per the team's rules the
+lead put back in the pool or routed again) is `sales.services.sweep.check`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -37,16 +34,12 @@ from leadloop.sales.models import (
 )
 from leadloop.sales.services.rules import calendar_of, rules_of, target_for
 
-logger = logging.getLogger(__name__)
-
 SLA = SystemActor(label="sla")
 FOLLOW_TASK = "leadloop.sales.tasks.follow_clocks_task"
 # Statuses in which a lead waits for its first contact.
 WAITING = frozenset({LeadStatus.SALES_READY, LeadStatus.ASSIGNED})
 # How far back the sweep looks for a lead that reached sales but whose clock task was lost.
 MISSING_WINDOW = dt.timedelta(days=2)
-# Checks a sweep commits together (see check()).
-CHECK_BATCH = 25
 CHUNK = 200
 # The events that can bring a lead to sales; their time is when its clock starts.
 STARTING_EVENTS = frozenset({EventName.LEAD_BECAME_SALES_READY, EventName.ASSIGNED})
