@@ -22,6 +22,12 @@ from leadloop.leads.models.choices import (
 )
 
 
+def being_worked(**more: Any) -> Q:
+    """The leads being worked (the board's, and the lists of a team's work), narrowed by
+    `more`: the condition of several partial indexes below."""
+    return Q(**more, merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES])
+
+
 class Lead(models.Model):
     """A person who showed interest, from the moment they arrive until they are won or lost."""
 
@@ -327,11 +333,7 @@ class Lead(models.Model):
             models.Index(
                 fields=["team", "assigned_to"],
                 name="lead_no_next_step",
-                condition=Q(
-                    next_follow_up_at__isnull=True,
-                    merged_into__isnull=True,
-                    status__in=[str(s) for s in OWNED_STATUSES],
-                ),
+                condition=being_worked(next_follow_up_at__isnull=True),
             ),
             # The manager's lists of a team's leads without a next step and of its overdue
             # leads, in the order shown (highest priority first): the first 50 are the first 50
@@ -341,20 +343,12 @@ class Lead(models.Model):
             models.Index(
                 fields=["team", "-priority", "status_changed_at", "id"],
                 name="lead_no_next_step_list",
-                condition=Q(
-                    next_follow_up_at__isnull=True,
-                    merged_into__isnull=True,
-                    status__in=[str(s) for s in OWNED_STATUSES],
-                ),
+                condition=being_worked(next_follow_up_at__isnull=True),
             ),
             models.Index(
                 fields=["team", "-priority", "next_follow_up_at", "id"],
                 name="lead_overdue_list",
-                condition=Q(
-                    next_follow_up_at__isnull=False,
-                    merged_into__isnull=True,
-                    status__in=[str(s) for s in OWNED_STATUSES],
-                ),
+                condition=being_worked(next_follow_up_at__isnull=False),
             ),
             # The sales pipeline board: the leads being worked with their deal values, by
             # stage and priority (the whole floor's columns and sums), by team (a manager's
@@ -379,7 +373,7 @@ class Lead(models.Model):
                     "id",
                 ],
                 name="lead_board",
-                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+                condition=being_worked(),
             ),
             models.Index(
                 fields=[
@@ -394,7 +388,7 @@ class Lead(models.Model):
                     "merged_into",
                 ],
                 name="lead_board_team",
-                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+                condition=being_worked(),
             ),
             models.Index(
                 fields=[
@@ -409,7 +403,7 @@ class Lead(models.Model):
                     "merged_into",
                 ],
                 name="lead_board_owner",
-                condition=Q(merged_into__isnull=True, status__in=[str(s) for s in OWNED_STATUSES]),
+                condition=being_worked(),
             ),
             # A team's open leads by status and owner, read as one covering range: the
             # manager's view counts each rep's workload and the pool from it.
