@@ -1,7 +1,7 @@
-"""The sweep's two ways through a batch: checks that only tell (reminders, breaches of a team
-that only alerts) are written together; a clock whose lead changed since it last looked, or
-whose breach hands the lead on, is checked on its own. Both ways give the same history and the
-same notifications, and a failing bulk write falls back to one by one."""
+"""The sweep's two ways through a batch: the reminders and breaches of leads as their clocks
+last saw them are written together (a breach's hand-over to the pool done just before); a clock
+whose lead changed since it last looked is checked on its own. Both ways give the same history
+and the same notifications, and a failing bulk write falls back to one by one."""
 
 import datetime as dt
 from collections import Counter
@@ -130,3 +130,32 @@ def test_a_failing_bulk_write_is_done_one_by_one(source, rep, monkeypatch):
     for lead in leads:
         # The failed bulk write was rolled back: one reminder each, not two.
         assert _history(lead) == ["started", "reminded"]
+
+
+def test_a_failing_hand_over_leaves_its_clock_due_and_the_others_handled(
+    source, rep, manager, team, monkeypatch
+):
+    rules.set_team_rules(team, {"on_breach": BreachAction.POOL}, by=manager)
+    rules.forget()
+    stuck, *others = _assigned(source, rep, 3)
+    with time_machine.travel(REMIND, tick=False):
+        sweep.check()
+    real = sweep.lead_services.assign_lead
+
+    def refuse_one(lead, **kwargs):
+        if lead.pk == stuck.pk:
+            raise RuntimeError("the pool refuses this lead")
+        return real(lead, **kwargs)
+
+    monkeypatch.setattr(sweep.lead_services, "assign_lead", refuse_one)
+    with time_machine.travel(BREACH, tick=False):
+        assert sweep.check()["breached"] == 2
+    assert _history(stuck) == ["started", "reminded"]
+    for lead in others:
+        assert _history(lead) == ["started", "reminded", "breached", "returned"]
+
+    monkeypatch.setattr(sweep.lead_services, "assign_lead", real)
+    with time_machine.travel(BREACH + dt.timedelta(minutes=1), tick=False):
+        assert sweep.check()["breached"] == 1
+    assert _history(stuck) == ["started", "reminded", "breached", "returned"]
+    assert sum(1 for _l, _u, kind in _told() if kind == "sla_breached") == 3

@@ -1,9 +1,9 @@
 """kill -9 in the middle of the first-contact sweep: the clocks of the batches committed before
 the kill stay handled (the sweep commits CHECK_BATCH checks together; two here), the batch being
 handled when it died is rolled back with its notifications, and the next run does the rest.
-Every reminder and every escalation happens exactly once in total: the checks that only tell
-(reminders, and breaches of a team that only alerts) are written a batch at a time, those that
-hand the lead back to the pool one by one; the kill hits each way.
+Every reminder and every escalation happens exactly once in total: reminders and breaches
+are written a batch at a time, a breach's hand-over to the pool just before; the kill hits a
+team that only alerts and one that takes the lead back.
 
 Real processes on a database of their own (SQLite file, or a fresh PostgreSQL database when
 DATABASE_URL is set): the crash cannot be simulated inside the test's own transaction.
@@ -135,10 +135,8 @@ def _sweep(script, env, *, moment, kill_at=0):
 def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
     tmp_path, on_breach
 ):
-    # Reminders are told a batch at a time: the second call is the second batch. A team that
-    # puts the lead back in its pool is handled lead by lead: the third call is the second
-    # batch's first lead; a team that only alerts is told a batch at a time again.
-    breach_kill = 3 if on_breach == "pool" else 2
+    # Reminders and breaches are told a batch at a time (a breach's hand-over to the pool is
+    # done just before, in the same transaction): the second call is the second batch.
     with fresh_database(tmp_path) as env:
         setup = run(SETUP.replace("LEADS", str(LEADS)).replace("ON_BREACH", on_breach), env)
         assert setup.returncode == 0, setup.stderr
@@ -151,7 +149,7 @@ def test_a_sweep_killed_mid_way_resumes_without_a_second_reminder_or_escalation(
         after_reminders = _state(env)
 
         # Wednesday 10:05: six breaches are due; the sweep dies inside the second batch.
-        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=breach_kill)
+        breaching = _sweep(CRASH, env, moment=(2026, 11, 4, 10, 5), kill_at=2)
         after_breach_crash = _state(env)
         breaches_resumed = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 6))
         nothing_left = _sweep(RESTART, env, moment=(2026, 11, 4, 10, 30))

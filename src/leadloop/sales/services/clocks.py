@@ -236,10 +236,13 @@ def _follow_owner(clock: FirstContactClock, lead: Lead, *, now: dt.datetime) -> 
         clock.__dict__.update(plan)
         _log(lead.pk, SlaEventKind.MOVED, at=now, **_described(clock))
         change = "moved"
+    before = (clock.owner_id, clock.next_check_at)
     if lead.assigned_to_id is not None:
         clock.owner_id = lead.assigned_to_id
     clock.next_check_at = _next_check(clock)
-    clock.save()
+    # Nothing moved (the sweep's every check passes here): no write.
+    if change or (clock.owner_id, clock.next_check_at) != before:
+        clock.save()
     if change:
         lead_services.set_contact_due(lead.pk, clock.due_at, at=now)
     return change

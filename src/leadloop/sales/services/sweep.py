@@ -18,15 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from leadloop.accounts.models import Role, User
+from leadloop.leads import events
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead
 from leadloop.notifications.services import Tell, notify_each
@@ -69,20 +70,27 @@ def check(*, now: dt.datetime | None = None, limit: int = 5000) -> dict[str, int
     )
     managers: dict[int | None, list[User]] = {}
     for first in range(0, len(due), CHECK_BATCH):
-        with transaction.atomic():
+        # The lead events of a batch's hand-overs (back to the pool, routed again) reach their
+        # listeners as one batch after its commit: one task queued a listener, not one a lead.
+        with events.gathered(), transaction.atomic():
             for outcome in _check_batch(due[first : first + CHECK_BATCH], now, managers):
                 if outcome in counts:
                     counts[outcome] += 1
     return counts
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Due:
-    """A check that only tells: the clock, its (locked) lead, and reminder or breach."""
+    """A check of a lead as its clock last saw it: the clock, its (locked) lead and owner (as
+    they were before any hand-over), reminder or breach, and the breach's hand-over (a
+    `BreachAction`, "" for an alert only)."""
 
     clock: FirstContactClock
     lead: Lead
+    owner: User | None
     kind: str
+    hand_over: str = ""
+    history: list[SlaEvent] = field(default_factory=list)
 
 
 def _check_batch(
@@ -102,23 +110,26 @@ def _check_batch(
         .filter(pk__in=lead_ids)
         .order_by("pk")
     }
-    simple: list[_Due] = []
+    in_line: list[_Due] = []
     one_by_one: list[int] = []
     for lead_id in lead_ids:
         lead, clock = leads.get(lead_id), clocks.get(lead_id)
-        kind = _only_tells(lead, clock, now) if lead is not None and clock is not None else ""
-        if kind and lead is not None and clock is not None:
-            simple.append(_Due(clock, lead, kind))
-        else:
+        due = _in_line(lead, clock, now) if lead is not None and clock is not None else None
+        if due is None:
             one_by_one.append(lead_id)
+        else:
+            in_line.append(due)
     outcomes: list[str] = []
-    if simple:
+    if in_line:
         try:
             with transaction.atomic():
-                outcomes += _tell_in_bulk(simple, now, managers)
+                # A hand-over that fails is rolled back alone, and its clock stays due for the
+                # next run; the others are told about together.
+                done = [due for due in in_line if not due.hand_over or _handed_over(due, now)]
+                outcomes += _tell_in_bulk(done, now, managers)
         except Exception:
             logger.exception("first-contact checks in bulk failed; checking one by one")
-            one_by_one += [due.lead.pk for due in simple]
+            one_by_one += [due.lead.pk for due in in_line]
     for lead_id in one_by_one:
         try:
             outcomes.append(_check_one(lead_id, now=now, managers=managers))
@@ -129,15 +140,15 @@ def _check_batch(
     return outcomes
 
 
-def _only_tells(lead: Lead, clock: FirstContactClock, now: dt.datetime) -> str:
-    """ "reminded" or "breached" when the clock's check only tells people and its lead is as
-    the clock last saw it (so `follow` would change nothing); "" otherwise."""
+def _in_line(lead: Lead, clock: FirstContactClock, now: dt.datetime) -> _Due | None:
+    """The reminder or breach due on `clock` when its lead is as the clock last saw it (so
+    `follow` would change nothing); None otherwise, for `_check_one`."""
     if (
         clock.state != ClockState.RUNNING
         or clock.next_check_at is None
         or clock.next_check_at > now
     ):
-        return ""
+        return None
     in_line = (
         lead.status in WAITING
         and lead.merged_into_id is None
@@ -147,50 +158,88 @@ def _only_tells(lead: Lead, clock: FirstContactClock, now: dt.datetime) -> str:
         and (lead.assigned_to_id is None or lead.assigned_to_id == clock.owner_id)
     )
     if not in_line:
-        return ""
+        return None
     if clock.breached_at is None and now >= clock.due_at:
-        # Only an alert: the owner keeps the lead (`_breach` hands it on otherwise).
-        action = rules_of(lead.team_id).on_breach
-        alert_only = (
-            lead.assigned_to_id is None
-            or action == BreachAction.ALERT
-            or (action == BreachAction.POOL and lead.team_id is None)
-        )
-        return "breached" if alert_only else ""
+        return _Due(clock, lead, lead.assigned_to, "breached", _hand_over_of(lead))
     if clock.reminded_at is None and clock.remind_at is not None and now >= clock.remind_at:
-        return "reminded"
-    return ""
+        return _Due(clock, lead, lead.assigned_to, "reminded")
+    return None
+
+
+def _hand_over_of(lead: Lead) -> str:
+    """What the team does with a lead whose time ran out, besides alerting: "" when the owner
+    keeps it (or there is none, or no team's pool to return it to)."""
+    action = rules_of(lead.team_id).on_breach
+    if lead.assigned_to_id is None or action == BreachAction.ALERT:
+        return ""
+    if action == BreachAction.POOL and lead.team is None:
+        return ""
+    return str(action)
+
+
+def _handed_over(due: _Due, now: dt.datetime) -> bool:
+    """The breach's hand-over, in a savepoint of its own: the lead back in its team's pool or
+    routed again. False (and nothing done) when it failed."""
+    lead = due.lead
+    reason = "First contact overdue"
+    try:
+        with transaction.atomic():
+            if due.hand_over == BreachAction.POOL and lead.team is not None:
+                team = lead.team.name
+                # The batch holds the lead's row lock and read it under it.
+                lead_services.assign_lead(
+                    lead, by=SLA, team=lead.team, reason=reason, row_locked=True
+                )
+                due.history.append(_event(due, SlaEventKind.RETURNED, now, team=team))
+            else:
+                lead_services.release_lead(lead, by=SLA, reason=reason)
+                due.history.append(_event(due, SlaEventKind.REROUTED, now))
+    except Exception:
+        logger.exception("handing over lead %d after its breach failed", lead.pk)
+        return False
+    return True
 
 
 def _tell_in_bulk(
     checks: list[_Due], now: dt.datetime, managers: dict[int | None, list[User]]
 ) -> list[str]:
-    """Reminders and breaches that only tell: the clocks updated by two statements, their
-    history by one insert and the notifications by another."""
+    """Reminders and breaches (their hand-overs done): the clocks updated by one statement a
+    kind, their history by one insert and the notifications by another."""
     reminded = [due for due in checks if due.kind == "reminded"]
     breached = [due for due in checks if due.kind == "breached"]
+    # One UPDATE a kind, not a row each: what the next check is follows from the columns
+    # (`_next_check`): the deadline after a reminder; after a breach, nothing, or a reminder
+    # that was never sent.
     for due in reminded:
         due.clock.reminded_at = now
     for due in breached:
         due.clock.breached_at = now
-    for group, field in ((reminded, "reminded_at"), (breached, "breached_at")):
-        for due in group:
-            due.clock.next_check_at = _next_check(due.clock)
+    for due in checks:
+        due.clock.next_check_at = _next_check(due.clock)
+    clocks = FirstContactClock.objects.filter(state=ClockState.RUNNING)
+    if reminded:
+        clocks.filter(pk__in=[due.clock.pk for due in reminded]).update(
+            reminded_at=now, next_check_at=F("due_at")
+        )
+    for next_check in (None, F("remind_at")):
+        group = [
+            due.clock.pk
+            for due in breached
+            if (due.clock.next_check_at is None) == (next_check is None)
+        ]
         if group:
-            FirstContactClock.objects.bulk_update(
-                [due.clock for due in group], [field, "next_check_at"]
-            )
-    events, messages = [], []
+            clocks.filter(pk__in=group).update(breached_at=now, next_check_at=next_check)
+    history, messages = [], []
     for due in reminded:
-        owner = due.lead.assigned_to
-        events.append(_event(due, SlaEventKind.REMINDED, now, to=_name(owner)))
-        if owner is not None:
-            messages.append(_reminder(due.clock, due.lead, owner))
+        history.append(_event(due, SlaEventKind.REMINDED, now, to=_name(due.owner)))
+        if due.owner is not None:
+            messages.append(_reminder(due.clock, due.lead, due.owner))
     for due in breached:
-        owner = due.lead.assigned_to
-        events.append(_event(due, SlaEventKind.BREACHED, now, owner=_name(owner)))
-        messages.append(_breach_message(due.clock, due.lead, _managers(due.lead, managers)))
-    SlaEvent.objects.bulk_create(events)
+        history.append(_event(due, SlaEventKind.BREACHED, now, owner=_name(due.owner)))
+        history.extend(due.history)
+        told = _managers(due.lead, managers)
+        messages.append(_breach_message(due.clock, due.lead, told, owner=due.owner))
+    SlaEvent.objects.bulk_create(history)
     notify_each(messages)
     return [due.kind for due in checks]
 
@@ -254,8 +303,9 @@ def _reminder(clock: FirstContactClock, lead: Lead, owner: User) -> Tell:
     )
 
 
-def _breach_message(clock: FirstContactClock, lead: Lead, told: list[User]) -> Tell:
-    owner = lead.assigned_to
+def _breach_message(
+    clock: FirstContactClock, lead: Lead, told: list[User], *, owner: User | None
+) -> Tell:
     return Tell(
         told,
         kind="sla_breached",
@@ -309,13 +359,14 @@ def _breach(
     clock.save(update_fields=["breached_at", "next_check_at"])
     owner = lead.assigned_to
     _log(lead.pk, SlaEventKind.BREACHED, at=now, owner=_name(owner))
-    notify_each([_breach_message(clock, lead, _managers(lead, managers))])
+    notify_each([_breach_message(clock, lead, _managers(lead, managers), owner=owner)])
     action = rules_of(lead.team_id).on_breach
     if owner is None or action == BreachAction.ALERT:
         return
     reason = "First contact overdue"
     if action == BreachAction.POOL and lead.team is not None:
-        lead_services.assign_lead(lead, by=SLA, team=lead.team, reason=reason)
+        # `_check_one` holds the lead's row lock and read it under it.
+        lead_services.assign_lead(lead, by=SLA, team=lead.team, reason=reason, row_locked=True)
         _log(lead.pk, SlaEventKind.RETURNED, at=now, team=lead.team.name)
     elif action == BreachAction.REROUTE:
         lead_services.release_lead(lead, by=SLA, reason=reason)
