@@ -345,3 +345,33 @@ def test_hostile_lead_names_are_escaped(source, rep, logged_in_client, at_now):
     assert "<script>alert" not in html
     assert "<img src=x" not in html
     assert len(re.findall(r"&lt;script&gt;alert\(&quot;x&quot;\)", html)) == 3
+
+
+def test_a_long_list_draws_its_first_rows_and_shows_the_rest_on_asking(
+    source, rep, monkeypatch, logged_in_client, at_now
+):
+    from leadloop.sales.views import my_day as page
+
+    monkeypatch.setattr(page, "FIRST_ROWS", 2)
+    tasks = [
+        _task(make_lead(source, assigned_to=rep), rep, ams(2026, 11, 3, 8, n)) for n in range(3)
+    ]
+    client = logged_in_client(rep)
+
+    html = client.get("/sales/my-day/").content.decode()
+    assert html.count('id="task-') == 2
+    assert "Show 1 more" in html
+    assert 'hx-get="?section=overdue"' in html
+
+    # HTMX asks for the section alone, with every row it read.
+    part = client.get("/sales/my-day/?section=overdue", headers={"HX-Request": "true"})
+    body = part.content.decode()
+    assert body.lstrip().startswith('<section class="day-section" id="overdue"')
+    assert all(f'id="task-{task.pk}"' in body for task in tasks)
+    assert "Show 1 more" not in body
+    # Without JavaScript the link draws the whole page with that list whole; a name that is
+    # not a section draws the page as usual.
+    assert client.get("/sales/my-day/?section=overdue").content.decode().count('id="task-') == 3
+    odd = client.get("/sales/my-day/?section=<script>", headers={"HX-Request": "true"})
+    assert odd.status_code == 200
+    assert odd.content.decode().count('id="task-') == 2

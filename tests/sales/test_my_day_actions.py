@@ -98,7 +98,7 @@ def test_without_javascript_a_call_is_logged_and_the_list_comes_back(rep_client,
     )
 
     assert answer.status_code == 302
-    assert answer["Location"] == f"/sales/my-day/#lead-{lead.pk}"
+    assert answer["Location"] == f"/sales/my-day/?section=all#lead-{lead.pk}"
     assert [a.data["outcome"] for a in _calls(lead)] == ["voicemail"]
     assert "Call logged: Voicemail." in rep_client.get("/sales/my-day/").content.decode()
 

@@ -160,7 +160,17 @@ def _reasons(viewer: User) -> list[LostReason]:
     return list(lead_selectors.list_lost_reasons(viewer))
 
 
-def _page_context(viewer: User, *, feed_url: str = "") -> dict[str, Any]:
+# Rows a section draws at first; the rest of its list (up to day.DAY_LIST) comes with "Show
+# more". Drawing 200 rows made a busy rep's page 490 KB and over 300 ms of template work at a
+# million leads (docs/benchmarks.md).
+FIRST_ROWS = 15
+SECTIONS = ("overdue", "today", "new", "no-next-step")
+EVERY_SECTION = "all"
+
+
+def _page_context(viewer: User, *, feed_url: str = "", expand: str = "") -> dict[str, Any]:
+    """My day's sections, each drawing its first FIRST_ROWS rows; `expand` (a section's id, or
+    EVERY_SECTION) draws all that were read."""
     now = timezone.now()
     found = day.get_my_day(viewer, now=now)
     cached: list[list[LostReason]] = []
@@ -170,8 +180,9 @@ def _page_context(viewer: User, *, feed_url: str = "") -> dict[str, Any]:
             cached.append(_reasons(viewer))
         return cached[0]
 
-    def rows(part: day.DayList) -> list[Row]:
-        return [_row(item, viewer=viewer, now=now, reasons=reasons) for item in part.items]
+    def rows(sid: str, part: day.DayList) -> list[Row]:
+        shown = part.items if expand in (sid, EVERY_SECTION) else part.items[:FIRST_ROWS]
+        return [_row(item, viewer=viewer, now=now, reasons=reasons) for item in shown]
 
     sections = [
         ("overdue", _("Overdue"), found.overdue, _("Nothing overdue.")),
@@ -187,7 +198,7 @@ def _page_context(viewer: User, *, feed_url: str = "") -> dict[str, Any]:
     return {
         "day": found,
         "sections": [
-            {"id": sid, "title": title, "part": part, "rows": rows(part), "empty": empty}
+            _section(sid, title, part, rows(sid, part), empty)
             for sid, title, part, empty in sections
         ],
         "feed": feeds.get_feed(viewer),
@@ -195,11 +206,32 @@ def _page_context(viewer: User, *, feed_url: str = "") -> dict[str, Any]:
     }
 
 
+def _section(
+    sid: str, title: str, part: day.DayList, rows: list[Row], empty: str
+) -> dict[str, Any]:
+    return {
+        "id": sid,
+        "title": title,
+        "part": part,
+        "rows": rows,
+        "empty": empty,
+        "hidden": len(part.items) - len(rows),
+    }
+
+
 @login_required
 @require_GET
 def my_day(request: HttpRequest) -> HttpResponse:
+    """The page; `?section=<id>` draws that section's whole list (all of them with `all`), and
+    to HTMX answers with that section alone ("Show more")."""
     viewer = _viewer(request)
-    return _render(request, "sales/my_day.html", _page_context(viewer))
+    expand = request.GET.get("section", "")
+    expand = expand if expand in (*SECTIONS, EVERY_SECTION) else ""
+    context = _page_context(viewer, expand=expand)
+    if expand in SECTIONS and _is_htmx(request):
+        section = next(s for s in context["sections"] if s["id"] == expand)
+        return _render(request, "sales/_day_section.html", {**context, "section": section})
+    return _render(request, "sales/my_day.html", context)
 
 
 def _row_task(
@@ -228,7 +260,8 @@ def _done(
     if not _is_htmx(request):
         messages.success(request, message)
         key = f"task-{task_id}" if task_id else f"lead-{lead_id}"
-        return redirect(f"{reverse('sales:my-day')}#{key}")
+        # Every row drawn, so the anchor finds the row wherever it is in its list.
+        return redirect(f"{reverse('sales:my-day')}?section={EVERY_SECTION}#{key}")
     try:
         lead = lead_selectors.get_lead_for(viewer, lead_id)
         task = day.get_task_for(viewer, task_id) if task_id else None
