@@ -246,19 +246,26 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
     sums = (
         _closing(leads, filters.close_month, from_quotes=whole_floor)
         .order_by()
-        .values("status", "currency")
+        # Grouped by priority too, which adds nothing to the sums (added up below): the board's
+        # indexes are ordered status, priority, currency, so SQLite groups as it reads them
+        # instead of sorting 300,000 entries for the whole floor (250 ms to 150).
+        .values("status", "priority", "currency")
         .annotate(
             leads=Count("*"),
             weighted=Sum(_cents_times("potential_revenue", "probability")),
         )
     )
     counts: dict[str, int] = {}
-    weighted: dict[str, list[tuple[str, Decimal]]] = {stage: [] for stage in STAGES}
+    units: dict[tuple[str, str], int] = {}
     for row in sums:
         counts[row["status"]] = counts.get(row["status"], 0) + row["leads"]
         if row["weighted"] is not None:
-            value = _money(row["weighted"], scale=10_000)
-            weighted[row["status"]].append((row["currency"], value))
+            key = (row["status"], row["currency"])
+            units[key] = units.get(key, 0) + int(row["weighted"])
+    # Exact integers summed first, rounded to the cent once.
+    weighted: dict[str, list[tuple[str, Decimal]]] = {stage: [] for stage in STAGES}
+    for (status, currency), total in units.items():
+        weighted[status].append((currency, _money(total, scale=10_000)))
     cards = _closing(leads, filters.close_month, from_quotes=False)
     stages = tuple(
         Stage(
