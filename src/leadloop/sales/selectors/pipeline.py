@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -235,6 +236,14 @@ def _by_currency(pairs: Iterable[tuple[str, Decimal]]) -> tuple[Amount, ...]:
     )
 
 
+# What the board's sums group by. On SQLite priority too, which adds nothing to the sums (added
+# up in get_board): the board's indexes are ordered status, priority, currency, so SQLite groups
+# as it reads them instead of sorting the whole floor's 300,000 entries (get_board 340 ms to
+# 145 at a million leads). PostgreSQL groups by hashing, where 6,500 groups instead of 9 only
+# cost the transfer.
+_BOARD_GROUPS = {False: ("status", "currency"), True: ("status", "priority", "currency")}
+
+
 def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) -> Board:
     """The pipeline board `actor` sees: per stage the count of their visible open leads, the
     weighted value (potential revenue × probability) per currency, and the first `cap` cards
@@ -246,10 +255,7 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
     sums = (
         _closing(leads, filters.close_month, from_quotes=whole_floor)
         .order_by()
-        # Grouped by priority too, which adds nothing to the sums (added up below): the board's
-        # indexes are ordered status, priority, currency, so SQLite groups as it reads them
-        # instead of sorting 300,000 entries for the whole floor (250 ms to 150).
-        .values("status", "priority", "currency")
+        .values(*_BOARD_GROUPS[connection.vendor == "sqlite"])
         .annotate(
             leads=Count("*"),
             weighted=Sum(_cents_times("potential_revenue", "probability")),
