@@ -22,6 +22,8 @@ def _pytest(tmp_path: Path, *, ci: str | None) -> subprocess.CompletedProcess[st
     env["LEADLOOP_SHARED_DATA"] = str(tmp_path / "no-shared-data")
     env.setdefault("TASKS_BACKEND", "dummy")
     env["LEADLOOP_VAR_DIR"] = str(tmp_path / "var")
+    # The reader's test needs no database: the PostgreSQL run would deselect it (tests/conftest.py).
+    env["LEADLOOP_TEST_EVERYTHING"] = "1"
     if ci is not None:
         env["CI"] = ci
     return subprocess.run(
@@ -70,6 +72,7 @@ def test_with_shared_data_present_the_reader_runs(tmp_path):
             "CI": "true",
             "LEADLOOP_SHARED_DATA": SHARED_DATA,
             "LEADLOOP_VAR_DIR": str(env_dir / "var"),
+            "LEADLOOP_TEST_EVERYTHING": "1",
         },
         capture_output=True,
         text=True,
