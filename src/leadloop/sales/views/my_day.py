@@ -160,9 +160,8 @@ def _reasons(viewer: User) -> list[LostReason]:
     return list(lead_selectors.list_lost_reasons(viewer))
 
 
-# Rows a section draws at first; the rest of its list (up to day.DAY_LIST) comes with "Show
-# more". Drawing 200 rows made a busy rep's page 490 KB and over 300 ms of template work at a
-# million leads (docs/benchmarks.md).
+# Rows a section draws at first, the rest of its list with "Show more": 200 rows were 490 KB and
+# 300 ms of template work for a busy rep at a million leads (docs/benchmarks.md).
 FIRST_ROWS = 15
 SECTIONS = ("overdue", "today", "new", "no-next-step")
 EVERY_SECTION = "all"
@@ -209,14 +208,8 @@ def _page_context(viewer: User, *, feed_url: str = "", expand: str = "") -> dict
 def _section(
     sid: str, title: str, part: day.DayList, rows: list[Row], empty: str
 ) -> dict[str, Any]:
-    return {
-        "id": sid,
-        "title": title,
-        "part": part,
-        "rows": rows,
-        "empty": empty,
-        "hidden": len(part.items) - len(rows),
-    }
+    hidden = len(part.items) - len(rows)
+    return {"id": sid, "title": title, "part": part, "rows": rows, "empty": empty, "hidden": hidden}
 
 
 @login_required
