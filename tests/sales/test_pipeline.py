@@ -17,6 +17,7 @@ from leadloop.leads.models import Activity, ActivityKind, Lead, LeadStatus
 from leadloop.sales.selectors import pipeline
 from leadloop.sales.selectors.pipeline import Amount, PipelineFilters
 from leadloop.sales.services import quotes
+from leadloop.sales.views import pipeline as pipeline_views
 from tests.factories.accounts import make_team, make_user
 from tests.factories.leads import make_lead, make_source
 
@@ -303,6 +304,38 @@ def test_a_full_column_links_to_the_rest_in_the_lead_list(
 
     link = f"/leads/?show=all&amp;status=contacted&amp;owner={rep.pk}&amp;sort=-priority"
     assert f'<a class="pipeline-column__more" href="{link}">1 more</a>' in html
+    assert html.count('class="pipeline-card"') == 1
+
+
+def test_a_column_draws_its_first_cards_and_shows_the_rest_on_asking(
+    logged_in_client, rep, source, monkeypatch
+):
+    monkeypatch.setattr(pipeline_views, "FIRST_CARDS", 1)
+    monkeypatch.setattr(pipeline, "CARD_CAP", 2)
+    for name in ("Ann", "Bea", "Cas"):
+        deal(source, rep, status=LeadStatus.CONTACTED, first_name=name)
+    deal(source, rep, first_name="Dee")
+    client = logged_in_client(rep)
+
+    page = client.get("/sales/pipeline/", {"owner": rep.pk}).content.decode()
+    column = client.get(
+        "/sales/pipeline/", {"owner": rep.pk, "stage": "contacted"}, headers={"HX-Request": "true"}
+    )
+    no_script = client.get("/sales/pipeline/", {"owner": rep.pk, "stage": "contacted"})
+    hostile = client.get("/sales/pipeline/", {"stage": "<script>"}, headers={"HX-Request": "true"})
+
+    assert page.count('class="pipeline-card"') == 2  # one a column
+    more = f"/sales/pipeline/?owner={rep.pk}&amp;stage=contacted"
+    assert f'hx-get="{more}" hx-target="#column-contacted"' in page
+    assert "Show 1 more" in page
+    html = column.content.decode()
+    assert html.startswith('<section id="column-contacted"')
+    assert html.count('class="pipeline-card"') == 2
+    assert "Show" not in html
+    assert 'class="pipeline-column__more" href="/leads/?show=all&amp;status=contacted' in html
+    assert no_script.content.decode().count('class="pipeline-card"') == 3  # 2 + the other column
+    assert hostile.status_code == 200
+    assert hostile.content.decode().startswith('<div id="pipeline-board"')
 
 
 def test_the_filters_reload_only_the_board(logged_in_client, rep, source):

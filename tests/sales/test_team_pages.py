@@ -9,6 +9,7 @@ from leadloop.accounts.models import Role
 from leadloop.leads.models import Activity, ActivityKind, Lead
 from leadloop.sales.models import SlaTarget, TeamSla
 from leadloop.sales.services import rules
+from leadloop.sales.views import team as team_views
 from tests.factories.accounts import make_user
 from tests.factories.leads import make_lead
 from tests.sales.team_world import NOW, build
@@ -55,6 +56,35 @@ def test_the_manager_sees_the_teams_measures_people_and_lists(
     assert str(world.south) not in html
     assert 'id="team-pick"' not in html  # one team: no picker
     assert reverse("sales:team-rules", args=[world.bare.team_id]) in html
+
+
+def test_a_list_draws_its_first_rows_and_shows_the_rest_on_asking(
+    world, logged_in_client, manager, rep, source, at_noon, monkeypatch
+):
+    monkeypatch.setattr(team_views, "FIRST_ROWS", 1)
+    for name in ("Bare two", "Bare three"):
+        make_lead(source, assigned_to=rep, last_name=name)
+    client = logged_in_client(manager)
+    url = reverse("sales:team")
+
+    page = client.get(url).content.decode()
+    bare = client.get(url, {"team": world.bare.team_id, "list": "bare"}, **HTMX)
+    no_script = client.get(url, {"team": world.bare.team_id, "list": "bare"}).content.decode()
+    hostile = client.get(url, {"list": "<script>"}, **HTMX)
+
+    more = f"{url}?team={world.bare.team_id}&amp;list=bare"
+    assert f'hx-get="{more}" hx-target="#list-bare"' in page
+    assert "Show 2 more" in page
+    html = bare.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="list-bare"')
+    assert html.count('name="ids"') == 3
+    assert "Show" not in html
+    drawn = no_script[no_script.index('id="list-bare"') :].split("</section>")[0]
+    assert drawn.count('name="ids"') == 3
+    assert "<html" in no_script
+    assert hostile.status_code == 200
+    assert "<html" in hostile.content.decode()
+    assert "&lt;script&gt;" not in hostile.content.decode()
 
 
 def test_a_manager_of_two_teams_gets_a_picker(

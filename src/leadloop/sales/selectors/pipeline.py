@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -244,12 +244,19 @@ def _by_currency(pairs: Iterable[tuple[str, Decimal]]) -> tuple[Amount, ...]:
 _BOARD_GROUPS = {False: ("status", "currency"), True: ("status", "priority", "currency")}
 
 
-def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) -> Board:
+def get_board(
+    actor: Actor,
+    filters: PipelineFilters,
+    *,
+    cap: int = CARD_CAP,
+    caps: Mapping[str, int] | None = None,
+) -> Board:
     """The pipeline board `actor` sees: per stage the count of their visible open leads, the
     weighted value (potential revenue × probability) per currency, and the first `cap` cards
-    by priority. NotAllowed for partner users and source keys."""
+    by priority (`caps` gives some stages another number). NotAllowed for partner users and
+    source keys."""
     require_pipeline(actor)
-    cap = max(0, min(cap, MAX_CARD_CAP))
+    limits = {status: max(0, min((caps or {}).get(status, cap), MAX_CARD_CAP)) for status in STAGES}
     leads = _open_leads(actor, filters)
     whole_floor = can_see_all_leads(actor) and filters.team is None and filters.owner is None
     sums = (
@@ -279,7 +286,7 @@ def get_board(actor: Actor, filters: PipelineFilters, *, cap: int = CARD_CAP) ->
             label=str(LeadStatus(status).label),
             count=counts.get(status, 0),
             weighted=_by_currency(weighted[status]),
-            cards=tuple(_cards(cards, status, cap)) if counts.get(status) else (),
+            cards=tuple(_cards(cards, status, limits[status])) if counts.get(status) else (),
         )
         for status in STAGES
     )

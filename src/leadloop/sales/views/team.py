@@ -43,10 +43,55 @@ def _team_param(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
-def _board_context(request: HttpRequest, user: User, team: Team | None) -> dict[str, Any]:
+# Rows a list draws at first; "Show more" fetches the rest of the selector's LIST_CAP. The
+# three lists' 150 rows were half the page's time (bench/sales.py).
+FIRST_ROWS = 15
+LISTS = ("overdue", "bare", "breached")
+
+
+def _lists(board: selectors.TeamBoard, expand: str) -> list[dict[str, Any]]:
+    """The page's three lists of leads, each drawing its first FIRST_ROWS rows but the one
+    `expand` names."""
+    parts: list[dict[str, Any]] = [
+        {
+            "id": "overdue",
+            "title": _("Overdue"),
+            "empty": _("Nothing is overdue."),
+            "total": board.overdue,
+            "leads": board.overdue_leads,
+            "when": "follow_up",
+        },
+        {
+            "id": "bare",
+            "title": _("Without a next step"),
+            "empty": _("Every lead being worked has a next step."),
+            "total": board.no_next_step,
+            "leads": board.no_next_step_leads,
+        },
+        {
+            "id": "breached",
+            "title": _("First contact too late this week"),
+            "empty": _("No first contact was late this week."),
+            "total": board.breached_this_week,
+            "rows": board.breached_leads,
+        },
+    ]
+    for part in parts:
+        key = "rows" if "rows" in part else "leads"
+        every = part[key]
+        part[key] = every if part["id"] == expand else every[:FIRST_ROWS]
+        part["shown"] = len(every)
+        part["hidden"] = len(every) - len(part[key])
+    return parts
+
+
+def _board_context(
+    request: HttpRequest, user: User, team: Team | None, *, expand: str = ""
+) -> dict[str, Any]:
     board = selectors.team_board(user, team)
     return {
         "board": board,
+        "lists": _lists(board, expand),
         "teams": list(selectors.list_viewable_teams(user)),
         "form": ReassignForm(actor=user, team=team) if team is not None else None,
         "can_manage": selectors.can_manage_team(user, team) if team is not None else False,
@@ -58,7 +103,13 @@ def _board_context(request: HttpRequest, user: User, team: Team | None) -> dict[
 def team_page(request: HttpRequest) -> HttpResponse:
     user = _viewer(request)
     team = selectors.get_team_for(user, _team_param(request))
-    response = render(request, "sales/team.html", _board_context(request, user, team))
+    expand = request.GET.get("list", "")
+    context = _board_context(request, user, team, expand=expand)
+    if team is not None and expand in LISTS and _is_htmx(request):
+        part = next(part for part in context["lists"] if part["id"] == expand)
+        response = render(request, "sales/_team_leads.html", {**context, "part": part})
+    else:
+        response = render(request, "sales/team.html", context)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
