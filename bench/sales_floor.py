@@ -252,6 +252,13 @@ def floor(reps_wanted: int, open_share: float) -> dict[str, Any]:
         took["handed_over"] = _hand_over(reps, int(total * open_share), now)
         took["hand_over_s"] = round(time.perf_counter() - t0, 1)
     t0 = time.perf_counter()
+    from leadloop.sales.services import tally
+
+    # The rows the floor's changes wrote to the pipeline totals, added up as the worker does
+    # every minute.
+    took["tally_rows_folded"] = tally.fold()
+    took["fold_s"] = round(time.perf_counter() - t0, 1)
+    t0 = time.perf_counter()
     _analyze()
     took["analyze_s"] = round(time.perf_counter() - t0, 1)
     owned_open = Lead.objects.filter(

@@ -27,6 +27,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("alert_unclaimed", dt.timedelta(minutes=15)),
         ("check_first_contact", dt.timedelta(minutes=1)),
         ("send_lead_emails", dt.timedelta(minutes=1)),
+        ("fold_pipeline_totals", dt.timedelta(minutes=1)),
         ("send_marketing_mail", dt.timedelta(minutes=1)),
         ("process_tracking_hits", dt.timedelta(minutes=1)),
         ("read_bounce_mailbox", dt.timedelta(minutes=2)),

@@ -253,7 +253,9 @@ def test_the_board_spells_its_stages_out_for_the_partial_indexes(request, source
         ]
 
 
-def test_the_whole_floors_sums_and_cards_read_the_board_index_alone_on_sqlite(source, rep, admin):
+def test_the_whole_floors_sums_read_the_totals_and_its_cards_the_board_index_on_sqlite(
+    source, rep, admin
+):
     if connection.vendor != "sqlite":
         pytest.skip("the plans of SQLite's partial indexes")
     deal(source, rep, status=LeadStatus.QUOTED, amount="100", probability=10)
@@ -271,7 +273,7 @@ def test_the_whole_floors_sums_and_cards_read_the_board_index_alone_on_sqlite(so
         for sql, params in statements:
             cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
             plans.append(" / ".join(row[3] for row in cursor.fetchall()))
-    assert "USING COVERING INDEX lead_board " in plans[0]
+    assert "SCAN sales_pipelinetally" in plans[0]
     assert all("USING COVERING INDEX lead_board " in plan for plan in plans[1:])
 
 

@@ -37,6 +37,11 @@ class SalesConfig(AppConfig):
             schedule.PeriodicSpec(
                 "send_lead_emails", timedelta(minutes=1), "leadloop.sales.tasks.send_emails_task"
             ),
+            schedule.PeriodicSpec(
+                "fold_pipeline_totals",
+                timedelta(minutes=1),
+                "leadloop.sales.tasks.fold_pipeline_task",
+            ),
         )
         navigation.register(
             navigation.NavEntry(

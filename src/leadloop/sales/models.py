@@ -394,3 +394,35 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}"
+
+
+class PipelineTally(models.Model):
+    """Running totals of the whole floor's pipeline, for the board and the forecast of those who
+    see every lead (summing 300,000 open leads for each look took up to a second).
+
+    Kept by the database itself: triggers on the lead and quote tables (migration 0003) add a row
+    for each change to what the totals count, minus what the row counted before and plus what it
+    counts after, so every write path (services, bulk updates, erasure, merges) is covered. The
+    totals are the sums of the rows per key; `services.tally.fold` adds the rows up into one a
+    key every minute, `verify` compares them with the leads and `rebuild` starts them again.
+
+    kind `board`: a lead in the board's stages, keyed by status, source and currency, with
+    potential revenue × probability. kind `forecast`: a current quote of such a lead, keyed by
+    expected close month (`YYYY-MM`), owner and quote currency, with amount × probability and
+    amount. Money is in whole cents (times the probability): exact integers.
+    """
+
+    kind = models.CharField(max_length=8)
+    status = models.CharField(max_length=20, null=True)
+    source_id = models.BigIntegerField(null=True)
+    owner_id = models.BigIntegerField(null=True)
+    month = models.CharField(max_length=7, null=True)
+    currency = models.CharField(max_length=3)
+    # Leads (board) or quotes (forecast), and how many of them have a weighted value.
+    entries = models.IntegerField()
+    priced = models.IntegerField()
+    weighted = models.BigIntegerField(null=True)
+    best = models.BigIntegerField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status or self.month} {self.currency} {self.entries}"

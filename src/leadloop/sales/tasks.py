@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from leadloop.core.retry import retrying_task
-from leadloop.sales.services import clocks, contact, quotes, steps, sweep
+from leadloop.sales.services import clocks, contact, quotes, steps, sweep, tally
 
 
 @retrying_task(max_attempts=5)
@@ -35,3 +35,9 @@ def send_email_task(email_id: int) -> str:
 def send_emails_task() -> int:
     """Every minute: e-mails whose task was lost, retries that are due, abandoned sends."""
     return contact.send_waiting()
+
+
+@retrying_task(max_attempts=3)
+def fold_pipeline_task() -> int:
+    """Every minute: add up the rows the database wrote to the whole floor's pipeline totals."""
+    return tally.fold()

@@ -30,7 +30,7 @@ from leadloop.leads.models import (
     LeadStatus,
     Source,
 )
-from leadloop.sales.services import sweep
+from leadloop.sales.services import sweep, tally
 
 logger = logging.getLogger("leadloop.demo")
 
@@ -321,6 +321,8 @@ def load_demo(
     logger.info("demo: nurture examples %s", nurtured)
     # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
     sweep.check()
+    # The pipeline totals' rows the load wrote, added up as the worker does every minute.
+    tally.fold()
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

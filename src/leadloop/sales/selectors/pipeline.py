@@ -48,6 +48,7 @@ from leadloop.errors import ValidationFailed
 from leadloop.leads import selectors as lead_selectors
 from leadloop.leads.models import OWNED_STATUSES, Lead, LeadStatus, Source
 from leadloop.sales.models import Quote
+from leadloop.sales.selectors import tally
 
 # The board's columns, in the order a deal moves through them: the statuses of the leads in the
 # board's indexes (lead_board, lead_board_team), in the same order.
@@ -212,7 +213,7 @@ def _closing(leads: QuerySet[Lead], month: dt.date | None, *, from_quotes: bool)
     return leads.filter(Exists(closing.filter(lead_id=OuterRef("pk"))))
 
 
-def _cents_times(amount: str, probability: str | None = None) -> Expression:
+def cents_times(amount: str, probability: str | None = None) -> Expression:
     """Whole cents of `amount` (times `probability`), an exact integer on both databases."""
     cents: Expression = Cast(Round(F(amount) * 100), BigIntegerField())
     if probability is None:
@@ -259,15 +260,20 @@ def get_board(
     limits = {status: max(0, min((caps or {}).get(status, cap), MAX_CARD_CAP)) for status in STAGES}
     leads = _open_leads(actor, filters)
     whole_floor = can_see_all_leads(actor) and filters.team is None and filters.owner is None
-    sums = (
-        _closing(leads, filters.close_month, from_quotes=whole_floor)
-        .order_by()
-        .values(*_BOARD_GROUPS[connection.vendor == "sqlite"])
-        .annotate(
-            leads=Count("*"),
-            weighted=Sum(_cents_times("potential_revenue", "probability")),
+    sums: Iterable[Any]
+    if whole_floor and filters.close_month is None:
+        # The whole floor's running totals, kept by the database (models.PipelineTally).
+        sums = tally.board_rows(filters.source)
+    else:
+        sums = (
+            _closing(leads, filters.close_month, from_quotes=whole_floor)
+            .order_by()
+            .values(*_BOARD_GROUPS[connection.vendor == "sqlite"])
+            .annotate(
+                leads=Count("*"),
+                weighted=Sum(cents_times("potential_revenue", "probability")),
+            )
         )
-    )
     counts: dict[str, int] = {}
     units: dict[tuple[str, str], int] = {}
     for row in sums:
@@ -322,21 +328,27 @@ def get_forecast(actor: Actor, filters: PipelineFilters) -> list[ForecastRow]:
     require_pipeline(actor)
     # From the visible leads to their current quote (one each, index quote_one_current): a
     # rep's forecast reads their leads' quotes, not every quote to find theirs.
-    sums = (
-        _open_leads(actor, PipelineFilters(filters.team, filters.owner, filters.source))
-        .filter(quotes__is_current=True)
-        .order_by()
-        .values(
-            rep_id=F("assigned_to_id"),
-            quote_currency=F("quotes__currency"),
-            month=YearMonth("quotes__expected_close_on"),
+    sums: Iterable[Any]
+    whole_floor = filters.team is None and filters.owner is None and filters.source is None
+    if whole_floor and can_see_all_leads(actor):
+        # The whole floor's running totals, kept by the database (models.PipelineTally).
+        sums = tally.forecast_rows()
+    else:
+        sums = (
+            _open_leads(actor, PipelineFilters(filters.team, filters.owner, filters.source))
+            .filter(quotes__is_current=True)
+            .order_by()
+            .values(
+                rep_id=F("assigned_to_id"),
+                quote_currency=F("quotes__currency"),
+                month=YearMonth("quotes__expected_close_on"),
+            )
+            .annotate(
+                weighted_units=Sum(cents_times("quotes__amount", "quotes__probability")),
+                best_units=Sum(cents_times("quotes__amount")),
+                quotes_count=Count("quotes__id"),
+            )
         )
-        .annotate(
-            weighted_units=Sum(_cents_times("quotes__amount", "quotes__probability")),
-            best_units=Sum(_cents_times("quotes__amount")),
-            quotes_count=Count("quotes__id"),
-        )
-    )
     rows = list(sums)
     names = {
         user.pk: user.display_name
