@@ -157,9 +157,10 @@ def bench_pages(env: dict[str, str], actors: dict[str, Any], args: argparse.Name
     rows = []
     try:
         server.wait({"X-API-Key": admin["key"]})
+        quiet = wait_quiet(args.max_wait)
+        # Connected after the wait: the server closes a keep-alive connection left idle.
         http = Http(server.port)
         routes = api_paths(http, admin["key"])
-        quiet = wait_quiet(args.max_wait)
         for name, page, api, roles in PAGES:
             for role in ("rep", "manager", "admin"):
                 row: dict[str, Any] = {"page": name, "role": role}

@@ -86,6 +86,30 @@ def test_business_time_between_two_moments_counts_only_working_time():
     assert NL.between(received, deadline) == dt.timedelta(hours=7, minutes=13)
 
 
+def _walked(start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    """Business time from `start` to `end`, walked one working window at a time."""
+    total, last = dt.timedelta(0), end.astimezone(AMS)
+    for day, begin, close in NL._windows(start):
+        if day == last.date():
+            close = min(close, last.time().replace(tzinfo=None))
+        if day > last.date() or close <= begin:
+            break
+        total += dt.datetime.combine(day, close) - dt.datetime.combine(day, begin)
+    return total
+
+
+def test_business_time_between_far_apart_moments_is_the_working_windows_walked():
+    # Months apart, across Christmas, Easter, King's Day and both daylight-saving changes, from
+    # and to moments inside and outside working hours and on days off.
+    starts = [at(2026, 12, 11, 17, 0), at(2026, 12, 24, 7, 30), at(2027, 3, 27, 12, 0)]
+    ends = [at(2027, 1, 4, 9, 30), at(2027, 4, 27, 15, 45), at(2027, 11, 1, 23, 0)]
+    for start, end in ((s, e) for s in starts for e in ends if s < e):
+        assert NL.between(start, end) == _walked(start, end) > dt.timedelta(0)
+        assert NL.between(end, start) == -_walked(start, end)
+    # Christmas (Friday) and Boxing Day: 24 December 2026 to Monday 28 December is one day.
+    assert NL.between(at(2026, 12, 24, 9, 0), at(2026, 12, 28, 9, 0)) == NL.business_day
+
+
 def test_the_calendar_says_when_the_team_is_open():
     assert NL.is_open(at(2026, 12, 8, 9, 0))
     assert not NL.is_open(at(2026, 12, 8, 18, 0))

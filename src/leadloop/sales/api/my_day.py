@@ -8,7 +8,7 @@ import datetime as dt
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Schema, Status
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from leadloop.accounts.models import User
 from leadloop.core.cursors import encode_cursor
@@ -29,7 +29,7 @@ def _user(request: HttpRequest) -> User:
     return actor
 
 
-class DayLeadOut(Schema):
+class DayLeadOut(BaseModel):
     id: int
     name: str
     status: str
@@ -48,7 +48,7 @@ class DayLeadOut(Schema):
     )
 
 
-class DayTaskOut(Schema):
+class DayTaskOut(BaseModel):
     id: int
     kind: str
     title: str
@@ -57,18 +57,18 @@ class DayTaskOut(Schema):
     snoozes: int
 
 
-class DayItemOut(Schema):
+class DayItemOut(BaseModel):
     task: DayTaskOut | None
     lead: DayLeadOut
 
 
-class DayListOut(Schema):
+class DayListOut(BaseModel):
     items: list[DayItemOut]
     total: int = Field(description="How many in all, counted up to 500.")
     total_is_capped: bool
 
 
-class MyDayOut(Schema):
+class MyDayOut(BaseModel):
     now: dt.datetime
     time_zone: str
     day_ends_at: dt.datetime

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from ninja import Query, Schema
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from leadloop.accounts.actors import actor_from_request
 from leadloop.leads.models import Lead
@@ -43,12 +43,12 @@ class BoardQuery(ForecastQuery):
         )
 
 
-class AmountOut(Schema):
+class AmountOut(BaseModel):
     currency: str
     amount: str = Field(description='A decimal string, like "12000.00".')
 
 
-class CardOut(Schema):
+class CardOut(BaseModel):
     id: int
     name: str
     company_name: str
@@ -63,7 +63,7 @@ class CardOut(Schema):
     expected_close_on: dt.date | None
 
 
-class StageOut(Schema):
+class StageOut(BaseModel):
     status: str
     label: str
     count: int
@@ -72,13 +72,13 @@ class StageOut(Schema):
     more: int = Field(description="Leads in the stage beyond the cards.")
 
 
-class PipelineOut(Schema):
+class PipelineOut(BaseModel):
     count: int
     weighted: list[AmountOut]
     stages: list[StageOut]
 
 
-class ForecastRowOut(Schema):
+class ForecastRowOut(BaseModel):
     month: str | None = Field(description="YYYY-MM of the expected close; null: no date.")
     rep_id: int | None
     rep: str
@@ -88,7 +88,7 @@ class ForecastRowOut(Schema):
     quotes: int
 
 
-class ForecastOut(Schema):
+class ForecastOut(BaseModel):
     rows: list[ForecastRowOut]
 
 

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
 from leadloop.accounts.actors import Actor, actor_from_request
 from leadloop.accounts.models import Team
@@ -30,12 +30,12 @@ class Strict(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
-class TeamRef(Schema):
+class TeamRef(BaseModel):
     id: int
     name: str
 
 
-class RepOut(Schema):
+class RepOut(BaseModel):
     user_id: int
     username: str
     name: str
@@ -47,7 +47,7 @@ class RepOut(Schema):
     tasks_today: int
 
 
-class TeamLeadOut(Schema):
+class TeamLeadOut(BaseModel):
     id: int
     name: str
     status: str
@@ -57,7 +57,7 @@ class TeamLeadOut(Schema):
     next_follow_up_at: dt.datetime | None
 
 
-class BreachOut(Schema):
+class BreachOut(BaseModel):
     lead_id: int
     name: str
     status: str
@@ -69,7 +69,7 @@ class BreachOut(Schema):
     state: str = Field(description="running (still not contacted), late, stopped")
 
 
-class TeamViewOut(Schema):
+class TeamViewOut(BaseModel):
     team: TeamRef | None
     teams: list[TeamRef]
     at: dt.datetime
