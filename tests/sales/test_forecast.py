@@ -14,6 +14,7 @@ from leadloop.leads.models import LeadStatus
 from leadloop.sales.selectors import pipeline
 from leadloop.sales.selectors.pipeline import Amount, ForecastRow, PipelineFilters
 from leadloop.sales.services import quotes
+from leadloop.sales.views import pipeline as pipeline_views
 from tests.factories.accounts import make_user
 from tests.factories.leads import make_lead, make_source
 from tests.sales.test_pipeline import deal
@@ -145,6 +146,34 @@ def test_the_page_shows_months_reps_and_sums_per_currency(logged_in_client, mana
     assert "No close date" in html
     table = html[html.index('id="forecast-table"') :]
     assert table.count(rep.display_name) == 3  # May in EUR and in USD, no date in EUR
+
+
+def test_a_month_draws_its_first_reps_and_shows_the_rest_on_asking(
+    logged_in_client, admin, rep, teammate, source, monkeypatch
+):
+    monkeypatch.setattr(pipeline_views, "FIRST_REPS", 1)
+    deal(source, rep, status=LeadStatus.QUOTED, amount="100", close=MAY)
+    deal(source, teammate, status=LeadStatus.QUOTED, amount="200", close=MAY)
+    deal(source, rep, status=LeadStatus.QUOTED, amount="300")
+    deal(source, teammate, status=LeadStatus.QUOTED, amount="400")
+    client = logged_in_client(admin)
+    url = "/sales/pipeline/forecast/"
+
+    page = client.get(url).content.decode()
+    may = client.get(url, {"month": "2026-05"}, headers={"HX-Request": "true"}).content.decode()
+    undated = client.get(url, {"month": "none"}).content.decode()
+    hostile = client.get(url, {"month": "<b>"}, headers={"HX-Request": "true"})
+
+    table = page[page.index('id="forecast-table"') :]
+    assert table.count('<td data-label="Rep">') == 2  # one a month
+    assert f'hx-get="{url}?month=2026-05" hx-target="#month-2026-05"' in page
+    assert f'hx-get="{url}?month=none" hx-target="#month-none"' in page
+    assert may.startswith('<tbody class="forecast__month" id="month-2026-05">')
+    assert may.count('<td data-label="Rep">') == 2
+    assert "Show" not in may
+    undated_table = undated[undated.index('id="month-none"') :]
+    assert undated_table.count('<td data-label="Rep">') == 2
+    assert hostile.content.decode().startswith('<section id="forecast-table"')
 
 
 def test_a_reps_name_is_escaped_in_the_forecast(logged_in_client, admin, team, source):

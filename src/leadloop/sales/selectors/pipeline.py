@@ -4,7 +4,9 @@ value, and the current quotes' amounts by expected close month and rep.
 Money is summed per currency and never across currencies (nothing is converted). Sums are made
 by the database (GROUP BY stage and currency, or month, rep and currency), exactly: an amount is
 read as whole cents times the probability, so SQLite's floating point never rounds a sum, and the
-result is rounded to the cent once, after summing.
+result is rounded to the cent once, after summing. For those who see every lead, the whole
+floor's sums come from running totals the database keeps (models.PipelineTally, selectors.tally)
+in the same whole units.
 """
 
 from __future__ import annotations
@@ -239,9 +241,9 @@ def _by_currency(pairs: Iterable[tuple[str, Decimal]]) -> tuple[Amount, ...]:
 
 # What the board's sums group by. On SQLite priority too, which adds nothing to the sums (added
 # up in get_board): the board's indexes are ordered status, priority, currency, so SQLite groups
-# as it reads them instead of sorting the whole floor's 300,000 entries (get_board 340 ms to
-# 145 at a million leads). PostgreSQL groups by hashing, where 6,500 groups instead of 9 only
-# cost the transfer.
+# as it reads them instead of sorting every entry (the whole floor's 300,000 took get_board from
+# 340 ms to 145 at a million leads, before the whole floor read the running totals). PostgreSQL
+# groups by hashing, where 6,500 groups instead of 9 only cost the transfer.
 _BOARD_GROUPS = {False: ("status", "currency"), True: ("status", "priority", "currency")}
 
 
