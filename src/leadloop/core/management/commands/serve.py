@@ -94,6 +94,7 @@ class Child:
 
 class Command(LeadloopCommand):
     help = "Serve Leadloop with granian (WSGI) and a task worker, restarting either when it dies."
+    requires_system_checks = "__all__"  # a long-running process checks its setup first
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)

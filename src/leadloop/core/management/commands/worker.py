@@ -56,6 +56,7 @@ class Scheduler(threading.Thread):
 
 class Command(LeadloopCommand):
     help = "Run queued background tasks and the periodic schedule (one scheduler per deployment)."
+    requires_system_checks = "__all__"  # a long-running process checks its setup first
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
