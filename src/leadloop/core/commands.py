@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -16,7 +16,7 @@ class LeadloopCommand(BaseCommand):
     Django's system checks are left to `leadloop check`, `migrate`, `serve` and `worker`: they
     import every URL module and build the API (3.6 s of a 5 s `leadloop sla check`)."""
 
-    requires_system_checks: list[str] | str = []
+    requires_system_checks: list[str] | tuple[str, ...] | Literal["__all__"] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="Print machine-readable JSON.")
