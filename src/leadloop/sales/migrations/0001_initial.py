@@ -7,219 +7,569 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0005_partner_visible_fields'),
-        ('leads', '0019_lead_follow_up'),
+        ("accounts", "0005_partner_visible_fields"),
+        ("leads", "0019_lead_follow_up"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CalendarFeed',
+            name="CalendarFeed",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='calendar_feed', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="calendar_feed",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='EmailTemplate',
+            name="EmailTemplate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('language', models.CharField(max_length=8, verbose_name='language')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('body', models.TextField(verbose_name='text')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("language", models.CharField(max_length=8, verbose_name="language")),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("body", models.TextField(verbose_name="text")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'ordering': ['name', 'language'],
-                'constraints': [models.UniqueConstraint(fields=('name', 'language'), name='email_template_unique')],
+                "ordering": ["name", "language"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("name", "language"), name="email_template_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Quote',
+            name="Quote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(blank=True, default='', max_length=200, verbose_name='title')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='amount')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='currency')),
-                ('expected_close_on', models.DateField(blank=True, null=True, verbose_name='expected close')),
-                ('probability', models.PositiveSmallIntegerField(verbose_name='probability (%)')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('declined', 'Declined')], default='draft', max_length=10, verbose_name='state')),
-                ('is_current', models.BooleanField(default=True, verbose_name='current')),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('note', models.TextField(blank=True, default='', verbose_name='note')),
-                ('created_by', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('updated_at', models.DateTimeField()),
-                ('lead', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='quotes', to='leads.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="title"),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="amount"),
+                ),
+                (
+                    "currency",
+                    models.CharField(default="EUR", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "expected_close_on",
+                    models.DateField(blank=True, null=True, verbose_name="expected close"),
+                ),
+                ("probability", models.PositiveSmallIntegerField(verbose_name="probability (%)")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="state",
+                    ),
+                ),
+                ("is_current", models.BooleanField(default=True, verbose_name="current")),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("note", models.TextField(blank=True, default="", verbose_name="note")),
+                ("created_by", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField()),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quotes",
+                        to="leads.lead",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SlaEvent',
+            name="SlaEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('started', 'Clock started'), ('restarted', 'Clock restarted'), ('moved', "Deadline moved to the new team's hours"), ('reminded', 'Owner reminded'), ('breached', 'Time ran out'), ('returned', 'Put back in the pool'), ('rerouted', 'Routed again'), ('met', 'Contacted in time'), ('late', 'Contacted late'), ('stopped', 'Stopped without contact')], max_length=10)),
-                ('at', models.DateTimeField()),
-                ('by', models.CharField(blank=True, default='', max_length=200)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('lead', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.lead')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("started", "Clock started"),
+                            ("restarted", "Clock restarted"),
+                            ("moved", "Deadline moved to the new team's hours"),
+                            ("reminded", "Owner reminded"),
+                            ("breached", "Time ran out"),
+                            ("returned", "Put back in the pool"),
+                            ("rerouted", "Routed again"),
+                            ("met", "Contacted in time"),
+                            ("late", "Contacted late"),
+                            ("stopped", "Stopped without contact"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                ("by", models.CharField(blank=True, default="", max_length=200)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SlaTarget',
+            name="SlaTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fit_grade', models.CharField(blank=True, default='', max_length=1, verbose_name='fit grade')),
-                ('business_minutes', models.PositiveIntegerField(verbose_name='first contact within (business minutes)')),
-                ('updated_at', models.DateTimeField()),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.source')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "fit_grade",
+                    models.CharField(
+                        blank=True, default="", max_length=1, verbose_name="fit grade"
+                    ),
+                ),
+                (
+                    "business_minutes",
+                    models.PositiveIntegerField(
+                        verbose_name="first contact within (business minutes)"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.source",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Task',
+            name="Task",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('email', 'E-mail'), ('meeting', 'Meeting'), ('send_quote', 'Send quote'), ('other', 'Other')], max_length=12, verbose_name='kind')),
-                ('title', models.CharField(blank=True, default='', max_length=200, verbose_name='what')),
-                ('due_at', models.DateTimeField(verbose_name='due')),
-                ('duration_minutes', models.PositiveSmallIntegerField(default=30, verbose_name='duration (minutes)')),
-                ('repeat_days', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='repeat every (days)')),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_by', models.CharField(blank=True, default='', max_length=200)),
-                ('snoozes', models.PositiveSmallIntegerField(default=0)),
-                ('history', models.JSONField(blank=True, default=list)),
-                ('created_by', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField()),
-                ('lead', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='leads.lead')),
-                ('owner', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('quote', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='sales.quote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("call", "Call"),
+                            ("email", "E-mail"),
+                            ("meeting", "Meeting"),
+                            ("send_quote", "Send quote"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="what"),
+                ),
+                ("due_at", models.DateTimeField(verbose_name="due")),
+                (
+                    "duration_minutes",
+                    models.PositiveSmallIntegerField(default=30, verbose_name="duration (minutes)"),
+                ),
+                (
+                    "repeat_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="repeat every (days)"
+                    ),
+                ),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                ("cancelled_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_by", models.CharField(blank=True, default="", max_length=200)),
+                ("snoozes", models.PositiveSmallIntegerField(default=0)),
+                ("history", models.JSONField(blank=True, default=list)),
+                ("created_by", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="sales.quote",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['due_at', 'id'],
+                "ordering": ["due_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='TeamSla',
+            name="TeamSla",
             fields=[
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='sla', serialize=False, to='accounts.team')),
-                ('time_zone', models.CharField(default='Europe/Amsterdam', max_length=64, verbose_name='time zone')),
-                ('holiday_country', models.CharField(default='NL', max_length=2, verbose_name='public holidays of')),
-                ('holiday_subdivision', models.CharField(blank=True, default='', max_length=10, verbose_name='region for holidays')),
-                ('work_days', models.CharField(default='01234', max_length=7, verbose_name='working days')),
-                ('opens', models.TimeField(default=datetime.time(9, 0), verbose_name='opens')),
-                ('closes', models.TimeField(default=datetime.time(18, 0), verbose_name='closes')),
-                ('target_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='first contact within (business minutes)')),
-                ('remind_at_percent', models.PositiveSmallIntegerField(default=75, verbose_name='remind the owner when this share of the time is used (%)')),
-                ('on_breach', models.CharField(choices=[('alert', 'Alert the manager only'), ('pool', "Alert the manager and put the lead back in the team's pool"), ('reroute', 'Alert the manager and route the lead again')], default='alert', max_length=10, verbose_name='when the time runs out')),
-                ('restart_on_reassign', models.BooleanField(default=False, verbose_name='a reassigned lead starts a new clock')),
-                ('updated_at', models.DateTimeField()),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="sla",
+                        serialize=False,
+                        to="accounts.team",
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Amsterdam", max_length=64, verbose_name="time zone"
+                    ),
+                ),
+                (
+                    "holiday_country",
+                    models.CharField(default="NL", max_length=2, verbose_name="public holidays of"),
+                ),
+                (
+                    "holiday_subdivision",
+                    models.CharField(
+                        blank=True, default="", max_length=10, verbose_name="region for holidays"
+                    ),
+                ),
+                (
+                    "work_days",
+                    models.CharField(default="01234", max_length=7, verbose_name="working days"),
+                ),
+                ("opens", models.TimeField(default=datetime.time(9, 0), verbose_name="opens")),
+                ("closes", models.TimeField(default=datetime.time(18, 0), verbose_name="closes")),
+                (
+                    "target_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        verbose_name="first contact within (business minutes)",
+                    ),
+                ),
+                (
+                    "remind_at_percent",
+                    models.PositiveSmallIntegerField(
+                        default=75,
+                        verbose_name="remind the owner when this share of the time is used (%)",
+                    ),
+                ),
+                (
+                    "on_breach",
+                    models.CharField(
+                        choices=[
+                            ("alert", "Alert the manager only"),
+                            ("pool", "Alert the manager and put the lead back in the team's pool"),
+                            ("reroute", "Alert the manager and route the lead again"),
+                        ],
+                        default="alert",
+                        max_length=10,
+                        verbose_name="when the time runs out",
+                    ),
+                ),
+                (
+                    "restart_on_reassign",
+                    models.BooleanField(
+                        default=False, verbose_name="a reassigned lead starts a new clock"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField()),
             ],
             options={
-                'verbose_name': 'team follow-up rules',
-                'constraints': [models.CheckConstraint(condition=models.Q(('remind_at_percent__lte', 99)), name='team_sla_remind_percent'), models.CheckConstraint(condition=models.Q(('closes__gt', models.F('opens'))), name='team_sla_hours')],
+                "verbose_name": "team follow-up rules",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("remind_at_percent__lte", 99)),
+                        name="team_sla_remind_percent",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("closes__gt", models.F("opens"))), name="team_sla_hours"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FirstContactClock',
+            name="FirstContactClock",
             fields=[
-                ('lead', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='first_contact', serialize=False, to='leads.lead')),
-                ('state', models.CharField(choices=[('running', 'Running'), ('met', 'Met'), ('late', 'Contacted late'), ('stopped', 'Stopped')], max_length=10)),
-                ('started_at', models.DateTimeField()),
-                ('target_minutes', models.PositiveIntegerField()),
-                ('due_at', models.DateTimeField()),
-                ('remind_at', models.DateTimeField(blank=True, null=True)),
-                ('reminded_at', models.DateTimeField(blank=True, null=True)),
-                ('breached_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_by', models.CharField(blank=True, default='', max_length=200)),
-                ('next_check_at', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.team')),
+                (
+                    "lead",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="first_contact",
+                        serialize=False,
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("met", "Met"),
+                            ("late", "Contacted late"),
+                            ("stopped", "Stopped"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("target_minutes", models.PositiveIntegerField()),
+                ("due_at", models.DateTimeField()),
+                ("remind_at", models.DateTimeField(blank=True, null=True)),
+                ("reminded_at", models.DateTimeField(blank=True, null=True)),
+                ("breached_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("ended_by", models.CharField(blank=True, default="", max_length=200)),
+                ("next_check_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='clock_next_check'), models.Index(condition=models.Q(('breached_at__isnull', False)), fields=['team', 'breached_at'], name='clock_breached')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("next_check_at__isnull", False)),
+                        fields=["next_check_at"],
+                        name="clock_next_check",
+                    ),
+                    models.Index(
+                        condition=models.Q(("breached_at__isnull", False)),
+                        fields=["team", "breached_at"],
+                        name="clock_breached",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OutgoingEmail',
+            name="OutgoingEmail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to', models.CharField(max_length=254)),
-                ('reply_to', models.CharField(blank=True, default='', max_length=254)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('message_id', models.CharField(max_length=200)),
-                ('state', models.CharField(choices=[('pending', 'Waiting to be sent'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Could not be sent')], default='pending', max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('error', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField()),
-                ('changed_at', models.DateTimeField()),
-                ('lead', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.lead')),
-                ('sender', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("to", models.CharField(max_length=254)),
+                ("reply_to", models.CharField(blank=True, default="", max_length=254)),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                ("message_id", models.CharField(max_length=200)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting to be sent"),
+                            ("sending", "Being sent"),
+                            ("sent", "Sent"),
+                            ("failed", "Could not be sent"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("error", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField()),
+                ("changed_at", models.DateTimeField()),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "sender",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['lead', '-id'], name='outgoing_email_lead'), models.Index(condition=models.Q(('state__in', ['pending', 'sending'])), fields=['state', 'changed_at'], name='outgoing_email_due')],
+                "indexes": [
+                    models.Index(fields=["lead", "-id"], name="outgoing_email_lead"),
+                    models.Index(
+                        condition=models.Q(("state__in", ["pending", "sending"])),
+                        fields=["state", "changed_at"],
+                        name="outgoing_email_due",
+                    ),
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(fields=['lead', '-id'], name='quote_lead'),
+            model_name="quote",
+            index=models.Index(fields=["lead", "-id"], name="quote_lead"),
         ),
         migrations.AddIndex(
-            model_name='quote',
-            index=models.Index(condition=models.Q(('is_current', True)), fields=['expected_close_on'], name='quote_current_close'),
+            model_name="quote",
+            index=models.Index(
+                condition=models.Q(("is_current", True)),
+                fields=["expected_close_on"],
+                name="quote_current_close",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='quote_amount_not_negative'),
+            model_name="quote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="quote_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.CheckConstraint(condition=models.Q(('probability__lte', 100)), name='quote_probability'),
+            model_name="quote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("probability__lte", 100)), name="quote_probability"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quote',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('lead',), name='quote_one_current'),
+            model_name="quote",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)), fields=("lead",), name="quote_one_current"
+            ),
         ),
         migrations.AddIndex(
-            model_name='slaevent',
-            index=models.Index(fields=['lead', 'at'], name='sla_event_lead'),
+            model_name="slaevent",
+            index=models.Index(fields=["lead", "at"], name="sla_event_lead"),
         ),
         migrations.AddConstraint(
-            model_name='slatarget',
-            constraint=models.CheckConstraint(condition=models.Q(('business_minutes__gt', 0)), name='sla_target_positive'),
+            model_name="slatarget",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("business_minutes__gt", 0)), name="sla_target_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='slatarget',
-            constraint=models.UniqueConstraint(fields=('team', 'source', 'fit_grade'), name='sla_target_unique', nulls_distinct=False),
+            model_name="slatarget",
+            constraint=models.UniqueConstraint(
+                fields=("team", "source", "fit_grade"),
+                name="sla_target_unique",
+                nulls_distinct=False,
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('cancelled_at__isnull', True), ('done_at__isnull', True)), fields=['lead', 'due_at'], name='task_open_lead'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("cancelled_at__isnull", True), ("done_at__isnull", True)),
+                fields=["lead", "due_at"],
+                name="task_open_lead",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('cancelled_at__isnull', True), ('done_at__isnull', True)), fields=['owner', 'due_at'], name='task_open_owner'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("cancelled_at__isnull", True), ("done_at__isnull", True)),
+                fields=["owner", "due_at"],
+                name="task_open_owner",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['lead', '-id'], name='task_lead'),
+            model_name="task",
+            index=models.Index(fields=["lead", "-id"], name="task_lead"),
         ),
     ]

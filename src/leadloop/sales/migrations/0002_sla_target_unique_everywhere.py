@@ -5,20 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_partner_visible_fields'),
-        ('leads', '0020_pipeline_board'),
-        ('sales', '0001_initial'),
+        ("accounts", "0005_partner_visible_fields"),
+        ("leads", "0020_pipeline_board"),
+        ("sales", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='slatarget',
-            name='sla_target_unique',
+            model_name="slatarget",
+            name="sla_target_unique",
         ),
         migrations.AddConstraint(
-            model_name='slatarget',
-            constraint=models.UniqueConstraint(django.db.models.functions.comparison.Coalesce('team', models.Value(0)), django.db.models.functions.comparison.Coalesce('source', models.Value(0)), models.F('fit_grade'), name='sla_target_unique'),
+            model_name="slatarget",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.comparison.Coalesce("team", models.Value(0)),
+                django.db.models.functions.comparison.Coalesce("source", models.Value(0)),
+                models.F("fit_grade"),
+                name="sla_target_unique",
+            ),
         ),
     ]

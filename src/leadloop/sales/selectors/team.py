@@ -309,7 +309,7 @@ def team_board(
 
     clocks = FirstContactClock.objects.filter(team_id=team.pk)
     late_now = (
-        clocks.filter(breached_at__isnull=False, state=ClockState.RUNNING, due_at__lt=now).count()
+        clocks.filter(indexed(FirstContactClock, "clock_late_running"), due_at__lt=now).count()
         + FirstContactClock.objects.filter(
             next_check_at__isnull=False,
             next_check_at__lte=now,
