@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import transaction
 from django.db.models import Min
 
 from leadloop.demo.dataset import load_demo
@@ -24,15 +25,22 @@ from leadloop.sales.models import (
     Task,
     TeamSla,
 )
+from leadloop.sales.services import tally
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 
 
-@pytest.fixture
-def demo(db):
-    with time_machine.travel(NOW, tick=False):
-        load_demo(leads=600, seed=5, now=NOW)
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The demo, loaded once for this module's tests, which only read it: inside a transaction
+    that stays open for the module and is rolled back after it, each test in a savepoint of its
+    own (what Django's setUpTestData does)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        with time_machine.travel(NOW, tick=False):
+            load_demo(leads=600, seed=5, now=NOW)
+        yield
+        transaction.set_rollback(True)
 
 
 def test_the_demo_has_clocks_in_every_state_with_their_history(demo):
@@ -86,3 +94,8 @@ def test_the_teams_have_their_rules_and_templates_exist_in_both_languages(demo):
     assert SlaTarget.objects.get(fit_grade="A").business_minutes == 60
     languages = set(EmailTemplate.objects.values_list("language", flat=True))
     assert languages == {"en", "nl"}
+
+
+def test_the_pipeline_totals_equal_the_demos_leads(demo):
+    assert tally.verify() == []
+    assert tally.totals()
