@@ -43,14 +43,12 @@ def demo(django_db_setup, django_db_blocker):
 
 
 def test_demo_has_every_status_in_plausible_numbers(demo):
-
     counts = {s: Lead.objects.filter(status=s).count() for s in LeadStatus.values}
     assert sum(counts.values()) == 300 + len(HELD_EXAMPLES)
     assert all(n > 0 for n in counts.values()), counts
 
 
 def test_demo_owners_match_status(demo):
-
     assert not Lead.objects.filter(
         status__in=OPEN_OWNED, assigned_to__isnull=True, owner_partner__isnull=True
     ).exists()
@@ -97,7 +95,6 @@ def test_demo_timelines_replay_allowed_moves_to_the_current_status(demo):
 
 
 def test_demo_phones_are_valid_and_stored_as_the_services_would(demo):
-
     leads = list(Lead.objects.exclude(phone_raw=""))
     assert len(leads) > 200
     for lead in leads:
@@ -106,7 +103,6 @@ def test_demo_phones_are_valid_and_stored_as_the_services_would(demo):
 
 
 def test_demo_search_text_is_what_build_search_text_makes(demo):
-
     for lead in Lead.objects.all():
         assert lead.search_text == build_search_text(
             first_name=lead.first_name,
@@ -119,7 +115,6 @@ def test_demo_search_text_is_what_build_search_text_makes(demo):
 
 
 def test_demo_organisation_paths_follow_their_parents(demo):
-
     orgs = list(Organization.objects.select_related("parent"))
     for org in orgs:
         expected = f"{org.parent.path if org.parent else '/'}{org.pk}/"
@@ -142,7 +137,6 @@ def test_search_finds_a_demo_lead_by_email_and_by_last_name(demo):
 
 
 def test_demo_shows_two_objections_and_one_erased_lead(demo):
-
     opted_out = Lead.objects.filter(marketing_opt_out_at=NOW)
     assert opted_out.count() == 2
     assert opted_out.filter(processing_objected_at=NOW).count() == 1
@@ -152,7 +146,6 @@ def test_demo_shows_two_objections_and_one_erased_lead(demo):
 
 
 def test_demo_has_an_agent_working_the_brochure_follow_up_calls(demo):
-
     agent = User.objects.get(username="agent.fenna")
     call_list = apps.get_model("nurture", "CallList").objects.get(name="Brochure follow-up calls")
     attempts = apps.get_model("nurture", "CallAttempt").objects.filter(agent=agent)
