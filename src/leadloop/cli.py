@@ -40,6 +40,8 @@ FRIENDLY = {
     "mail": "Marketing e-mail: test ADDRESS, send-waiting, bounce FILE, bounce-poll/-listener.",
     "surveys": "Surveys: list, or link LEAD SURVEY prints a lead's survey link.",
     "calls": "Telemarketing: list call lists, add leads to one, stats per agent.",
+    "report": "Analytics: sources | kpis | impact --period P [--by …] [--json|--csv].",
+    "analytics": "The facts the reports read: refresh, verify, rebuild, lag.",
 }
 
 

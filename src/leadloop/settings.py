@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "leadloop.distribution",
     "leadloop.sales",
     "leadloop.nurture",
+    "leadloop.analytics",
     "leadloop.demo",
     "leadloop.web",
     "axes",

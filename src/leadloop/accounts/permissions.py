@@ -47,6 +47,11 @@ class Permission(StrEnum):
     # Telemarketing: setting up call lists and the do-not-call list, and working the desk.
     MANAGE_CALL_LISTS = "manage_call_lists"
     WORK_CALL_LISTS = "work_call_lists"
+    # Analytics: the source and campaign report with costs and ROI; the norms sales KPIs are
+    # held to (agreed by marketing and sales); a user's own or their teams' KPIs.
+    SEE_SOURCE_ROI = "see_source_roi"
+    SET_KPI_NORMS = "set_kpi_norms"
+    SEE_SALES_KPIS = "see_sales_kpis"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -81,6 +86,9 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.MANAGE_NURTURE: _CONFIG,
     Permission.MANAGE_CALL_LISTS: _CONFIG,
     Permission.WORK_CALL_LISTS: _CONFIG | {Role.AGENT},
+    Permission.SEE_SOURCE_ROI: _CONFIG,
+    Permission.SET_KPI_NORMS: _CONFIG | {Role.SALES_MANAGER},
+    Permission.SEE_SALES_KPIS: _CONFIG | {Role.SALES_MANAGER, Role.SALES_REP, Role.PARTNER},
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -125,6 +133,9 @@ MESSAGES = {
     Permission.FOLLOW_UP_LEADS: _("Only the sales team works the follow-up pages."),
     Permission.MANAGE_CALL_LISTS: _("Only marketing and admins manage call lists."),
     Permission.WORK_CALL_LISTS: _("Only telemarketing agents, marketing and admins make calls."),
+    Permission.SEE_SOURCE_ROI: _("Only marketing and admins see costs and returns per source."),
+    Permission.SET_KPI_NORMS: _("Only marketing, admins and sales managers set the KPI norms."),
+    Permission.SEE_SALES_KPIS: _("Your role has no sales figures."),
 }
 
 

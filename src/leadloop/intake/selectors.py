@@ -18,7 +18,7 @@ from xml.parsers.expat import ExpatError
 
 from defusedxml import DefusedXmlException
 from defusedxml.minidom import parseString
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
@@ -27,7 +27,7 @@ from leadloop.core.paging import Keyset, Page, paginate
 from leadloop.errors import NotFound
 from leadloop.intake.channels.http.parser import media_type
 from leadloop.intake.mapping import MappingError, map_record
-from leadloop.intake.models import ImportBatch, RawSubmission, SubmissionState
+from leadloop.intake.models import Disposition, ImportBatch, RawSubmission, SubmissionState
 from leadloop.intake.synonyms import field_for_label
 from leadloop.leads.models import Source
 
@@ -432,3 +432,34 @@ def list_submission_ids_past_retention(
         .order_by("received_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )
+
+
+def count_outcomes_by_source(start: dt.datetime, end: dt.datetime) -> dict[int, dict[str, int]]:
+    """Per source, the submissions received in [start, end) that made no new lead: `rejected`
+    (refused, or held for review or over a post limit: no lead yet) and `duplicate` (merged into
+    a lead that was there already), with the rows of batch imports started in the window. For
+    analytics, which shows these beside the leads; not scoped to a viewer."""
+    window = RawSubmission.objects.filter(received_at__gte=start, received_at__lt=end)
+    counts: dict[int, dict[str, int]] = {}
+
+    def add(source_id: int, key: str, n: int) -> None:
+        into = counts.setdefault(source_id, {"rejected": 0, "duplicate": 0})
+        into[key] += n
+
+    refused = window.filter(state__in=REVIEW_STATES)
+    duplicate = window.filter(state=SubmissionState.PROCESSED, disposition=Disposition.DUPLICATE)
+    for key, rows in (("rejected", refused), ("duplicate", duplicate)):
+        for row in rows.order_by().values("source_id").annotate(n=Count("pk")):
+            add(row["source_id"], key, row["n"])
+    batches = (
+        ImportBatch.objects.filter(started_at__gte=start, started_at__lt=end)
+        .order_by()
+        .values("source_id")
+        .annotate(
+            rejected=Sum("rows_rejected") + Sum("rows_set_aside"), duplicate=Sum("rows_duplicate")
+        )
+    )
+    for row in batches:
+        add(row["source_id"], "rejected", row["rejected"] or 0)
+        add(row["source_id"], "duplicate", row["duplicate"] or 0)
+    return counts

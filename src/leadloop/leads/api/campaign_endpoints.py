@@ -38,13 +38,18 @@ class CampaignOut(Schema):
 
 class CostIn(Strict):
     incurred_on: dt.date
+    until_on: dt.date | None = Field(
+        None, description="The last day of a cost that covers a period (spread evenly over it)"
+    )
     amount: Decimal = Field(ge=0)
-    note: str = ""
+    currency: str = Field("", description="Empty: the campaign's currency")
+    note: str = Field("", max_length=255)
 
 
 class CostOut(Schema):
     id: int
     incurred_on: dt.date
+    until_on: dt.date | None
     amount: Decimal
     currency: str
     note: str
@@ -88,6 +93,7 @@ def add_cost(request: HttpRequest, campaign_id: int, payload: CostIn) -> Status[
     out = CostOut(
         id=cost.pk,
         incurred_on=cost.incurred_on,
+        until_on=cost.until_on,
         amount=cost.amount,
         currency=cost.currency,
         note=cost.note,

@@ -89,11 +89,22 @@ class Source(models.Model):
         default="",
         db_default="",
     )
+    # What a purchased source charges for each lead it delivers (analytics counts it as cost
+    # per valid lead received); empty for a source that is not paid per lead.
+    cost_per_lead = models.DecimalField(
+        _("cost per lead"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    cost_currency = models.CharField(_("currency"), max_length=3, default="EUR", db_default="EUR")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("source")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cost_per_lead__gte=0), name="source_cost_per_lead_not_negative"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -147,10 +158,12 @@ class Campaign(models.Model):
 
 
 class CostEntry(models.Model):
-    """Money spent on a campaign on a day (media, agency, lead purchase)."""
+    """Money spent on a campaign on a day, or over the days from `incurred_on` to `until_on`
+    (media, agency, lead purchase); analytics spreads a period's amount evenly over its days."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="costs")
     incurred_on = models.DateField(_("date"))
+    until_on = models.DateField(_("until"), null=True, blank=True)
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     currency = models.CharField(max_length=3, default="EUR")
     note = models.CharField(_("note"), max_length=255, blank=True, default="")
@@ -159,7 +172,12 @@ class CostEntry(models.Model):
         ordering = ["-incurred_on"]
         verbose_name = _("cost")
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount__gte=0), name="cost_not_negative")
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="cost_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(until_on__isnull=True)
+                | models.Q(until_on__gte=models.F("incurred_on")),
+                name="cost_period_ends_after_start",
+            ),
         ]
 
     def __str__(self) -> str:

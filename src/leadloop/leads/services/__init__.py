@@ -23,6 +23,12 @@ from leadloop.leads.services.changes import (
     publish_event,
     record_merge,
 )
+from leadloop.leads.services.costs import (
+    CostImport,
+    add_campaign_cost,
+    import_campaign_costs,
+    set_source_cost,
+)
 from leadloop.leads.services.follow_up import (
     CONTACT_KINDS,
     LOGGABLE_KINDS,
@@ -56,7 +62,6 @@ from leadloop.leads.services.privacy import (
 from leadloop.leads.services.saved_views import delete_view, save_view
 from leadloop.leads.services.sources import (
     SourceWithKey,
-    add_campaign_cost,
     audit_source,
     create_campaign,
     create_source,
@@ -78,6 +83,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "VIA_MANUAL",
     "BulkResult",
+    "CostImport",
     "SourceWithKey",
     "actor_label",
     "add_campaign_cost",
@@ -99,6 +105,7 @@ __all__ = [
     "derive",
     "erase_lead_personal_data",
     "get_or_create_lost_reason",
+    "import_campaign_costs",
     "insert_new_leads",
     "log_activity",
     "log_contact",
@@ -126,6 +133,7 @@ __all__ = [
     "set_lead_rules",
     "set_lost_reason_active",
     "set_next_follow_up",
+    "set_source_cost",
     "transition",
     "update_lead",
 ]

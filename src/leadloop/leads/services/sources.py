@@ -21,7 +21,6 @@ from leadloop.errors import ValidationFailed
 from leadloop.leads.models import (
     Campaign,
     ChannelKind,
-    CostEntry,
     LostReason,
     MinimumContact,
     OnInvalidLead,
@@ -239,24 +238,6 @@ def create_campaign(
         ends_on=ends_on,
         budget_amount=budget_amount,
         currency=currency,
-    )
-
-
-def add_campaign_cost(
-    campaign: Campaign, *, incurred_on: dt.date, amount: Decimal, by: Actor, note: str = ""
-) -> CostEntry:
-    """Record money spent on a campaign."""
-    require(by, Permission.CONFIGURE_SOURCES)
-    if amount < 0:
-        raise ValidationFailed(
-            _("A cost cannot be negative."), errors={"amount": [_("Cannot be negative.")]}
-        )
-    return CostEntry.objects.create(
-        campaign=campaign,
-        incurred_on=incurred_on,
-        amount=amount,
-        currency=campaign.currency,
-        note=note,
     )
 
 

@@ -1,0 +1,33 @@
+from django.apps import AppConfig
+
+
+class AnalyticsConfig(AppConfig):
+    name = "leadloop.analytics"
+    label = "analytics"
+    verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from django.utils.translation import gettext_lazy as _
+
+        from leadloop.analytics.selectors import scope
+        from leadloop.core import navigation, schedule
+
+        schedule.register(
+            schedule.PeriodicSpec(
+                "refresh_lead_facts",
+                timedelta(minutes=1),
+                "leadloop.analytics.tasks.refresh_facts_task",
+            ),
+        )
+        navigation.register(
+            navigation.NavEntry(
+                18,
+                _("Analytics"),
+                "analytics:home",
+                "chart",
+                "/analytics/",
+                scope.can_see_analytics,
+            ),
+        )

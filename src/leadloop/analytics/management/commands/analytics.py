@@ -1,0 +1,51 @@
+"""`leadloop analytics refresh | verify | rebuild | lag`: the lead facts every report reads
+(analytics.services.facts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from leadloop.analytics.services import facts
+from leadloop.core.commands import LeadloopCommand
+
+
+class Command(LeadloopCommand):
+    help = (
+        "The lead facts the reports read: refresh (read the leads changed since the last run, "
+        "as the worker does every minute), verify (compare every row with the leads, their "
+        "timelines, quotes and clocks; exits 1 on a difference), rebuild (compute every row "
+        "again), lag (how long since the last refresh)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("action", choices=["refresh", "verify", "rebuild", "lag"])
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "refresh":
+            result = facts.refresh(budget=float("inf"))
+            self.emit(
+                options,
+                {"leads": result.leads, "upto": result.upto},
+                f"Computed the facts of {result.leads} lead(s).",
+            )
+        elif action == "rebuild":
+            rows = facts.rebuild()
+            self.emit(options, {"rows": rows}, f"Computed the facts of all {rows} lead(s).")
+        elif action == "lag":
+            lag = facts.lag()
+            seconds = None if lag is None else round(lag.total_seconds())
+            text = "The facts were never computed." if lag is None else f"{seconds} s behind."
+            self.emit(options, {"seconds": seconds}, text)
+        else:
+            differences = facts.verify()
+            if differences:
+                lines = "\n".join(str(d) for d in differences[:50])
+                raise CommandError(
+                    f"{len(differences)} difference(s) between the facts and the leads "
+                    f"(`leadloop analytics rebuild` computes them again):\n{lines}"
+                )
+            self.emit(options, {"differences": 0}, "The facts equal the leads.")

@@ -1,0 +1,132 @@
+"""What analytics keeps for speed: one row of milestones per lead (`LeadFact`), the point up to
+which those rows follow the leads (`FactMark`), and the KPI norms marketing and sales agree on.
+
+`LeadFact` is derived, never entered: `services.facts` computes each row from the lead, its
+timeline, its quotes and its first-contact clock, and `leadloop analytics verify` compares the
+rows with that computation. The columns that scope a row (`team`, `assigned_to`,
+`owner_partner`) carry the lead's names, so `accounts.selectors.lead_visibility` filters facts
+exactly as it filters leads.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def _ref(to: str, **kwargs: object) -> models.ForeignKey:  # type: ignore[type-arg]
+    """A plain reference: no constraint and no cascade, since the fact only mirrors the lead
+    (a deleted team leaves an id that the reports show as "deleted")."""
+    return models.ForeignKey(
+        to,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+class LeadFact(models.Model):
+    """One lead's way through the funnel: when it arrived and when it first reached each step.
+
+    A later step implies the earlier ones: a lead recorded won without a recorded contact
+    counts as contacted and quoted at the moment it was won (docs/analytics.md).
+    """
+
+    lead = models.OneToOneField(
+        "leads.Lead", primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    source = _ref("leads.Source")
+    campaign = _ref("leads.Campaign")
+    team = _ref("accounts.Team")
+    assigned_to = _ref(settings.AUTH_USER_MODEL)
+    owner_partner = _ref("accounts.PartnerOrganization")
+    received_at = models.DateTimeField()
+    is_duplicate = models.BooleanField(default=False)
+    sales_ready_at = models.DateTimeField(null=True)
+    contacted_at = models.DateTimeField(null=True)
+    quoted_at = models.DateTimeField(null=True)
+    won_at = models.DateTimeField(null=True)
+    lost_at = models.DateTimeField(null=True)
+    # The first-contact deadline of the lead's clock (None: no clock ever ran).
+    contact_due_at = models.DateTimeField(null=True)
+    # Minutes from sales-ready to the first contact (None: not contacted).
+    first_contact_minutes = models.IntegerField(null=True)
+    order_value = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["received_at", "source", "campaign"], name="fact_received"),
+            models.Index(fields=["sales_ready_at", "assigned_to"], name="fact_ready_rep"),
+            models.Index(fields=["sales_ready_at", "team"], name="fact_ready_team"),
+            models.Index(fields=["assigned_to", "sales_ready_at"], name="fact_rep"),
+            models.Index(fields=["owner_partner", "sales_ready_at"], name="fact_partner"),
+        ]
+
+    def __str__(self) -> str:
+        return f"facts of lead {self.lead_id}"
+
+
+class FactMark(models.Model):
+    """How far the facts follow the leads: every lead changed before `upto` (less the overlap
+    that `services.facts` reads again) has its row computed."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    upto = models.DateTimeField()
+    refreshed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} up to {self.upto:%Y-%m-%d %H:%M}"
+
+
+class KpiNorms(models.Model):
+    """The norms sales KPIs are measured against, agreed by marketing and sales: one row."""
+
+    followed_up_min = models.PositiveSmallIntegerField(
+        _("leads followed up, at least (%)"), default=80
+    )
+    overdue_max = models.PositiveSmallIntegerField(_("overdue, at most (%)"), default=10)
+    quoted_min = models.PositiveSmallIntegerField(
+        _("quoted of followed up, at least (%)"), default=80
+    )
+    won_min = models.PositiveSmallIntegerField(_("won of quoted, at least (%)"), default=25)
+    order_value_min = models.DecimalField(
+        _("average order value, at least"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("15000"),
+    )
+    first_contact_hours_max = models.PositiveSmallIntegerField(
+        _("median hours to first contact, at most"), default=24
+    )
+    currency = models.CharField(_("reporting currency"), max_length=3, default="EUR")
+    updated_at = models.DateTimeField(null=True)
+    updated_by = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("KPI norms")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    followed_up_min__lte=100,
+                    overdue_max__lte=100,
+                    quoted_min__lte=100,
+                    won_min__lte=100,
+                ),
+                name="kpi_norms_percentages",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(order_value_min__gte=0), name="kpi_norms_order_value"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "KPI norms"

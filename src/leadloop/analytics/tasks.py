@@ -1,0 +1,12 @@
+"""Background work of analytics; each task calls one service."""
+
+from __future__ import annotations
+
+from leadloop.analytics.services import facts
+from leadloop.core.retry import retrying_task
+
+
+@retrying_task(max_attempts=3)
+def refresh_facts_task() -> int:
+    """Every minute: the facts of the leads changed since the last run."""
+    return facts.refresh().leads
