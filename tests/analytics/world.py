@@ -1,13 +1,16 @@
 """A hand-made November 2026 (Amsterdam) whose every figure is worked out in the tests by hand.
 
-    lead  source/campaign   received (AMS)   who        what happened
-    L1    Fair / Autumn     Mon 2 Nov 10:00  rep        contacted 14:00, quote sent 5 Nov, won 20 Nov: €20,000
-    L2    Fair / Autumn     Tue 3 Nov 09:00  rep        contacted Thu 5 Nov 09:00 (late), quote sent 6 Nov, lost
-    L3    Fair / –          Tue 10 Nov 10:00 teammate   never contacted (late by now)
-    L4    Broker            Thu 12 Nov 09:00 –          new, not sales-ready
-    L5    Broker            Thu 12 Nov 10:00 teammate   contacted Fri 09:00, won Fri 11:00 without a quote: $10,000
-    L6    Broker            Fri 30 Oct 10:00 rep        won 2 Nov: €5,000 (received in October)
-    L7    Fair / Autumn     Sun 15 Nov 12:00 –          merged into L1 on 16 Nov (a duplicate)
+    lead  source/campaign  received (AMS)    who       what happened
+    L1    Fair / Autumn    Mon 2 Nov 10:00   rep       contacted 14:00, quote sent 5 Nov,
+                                                       won 20 Nov: €20,000
+    L2    Fair / Autumn    Tue 3 Nov 09:00   rep       contacted Thu 5 Nov 09:00 (late),
+                                                       quote sent 6 Nov, lost 25 Nov
+    L3    Fair / –         Tue 10 Nov 10:00  teammate  never contacted (late by now)
+    L4    Broker           Thu 12 Nov 09:00  –         new, not sales-ready
+    L5    Broker           Thu 12 Nov 10:00  teammate  contacted Fri 09:00, won Fri 11:00
+                                                       without a quote: $10,000
+    L6    Broker           Fri 30 Oct 10:00  rep       won 2 Nov: €5,000 (received in October)
+    L7    Fair / Autumn    Sun 15 Nov 12:00  –         merged into L1 on 16 Nov (a duplicate)
 
 Costs: Autumn €1,000 on 5 Nov, €3,100 over 16 Oct–15 Nov (31 days, 15 in November: €1,500),
 $200 on 7 Nov; Broker charges €20 a lead.
