@@ -18,6 +18,7 @@ from leadloop.analytics.selectors.periods import Period
 from leadloop.analytics.selectors.scope import fact_scope
 from leadloop.errors import NotAllowed, ValidationFailed
 from leadloop.leads.models import Lead
+from leadloop.leads.selectors import fields_shown_to, lead_label_for
 
 PAGE = 100
 # step → the condition a fact meets to be counted in it.
@@ -104,3 +105,10 @@ def leads_behind(
     return DrillPage(
         leads=[by_id[i] for i in ids if i in by_id], total=total, page=page, pages=pages
     )
+
+
+def shown(actor: Actor, lead: Lead) -> tuple[str, str]:
+    """The lead's name and source as `actor` may see them (a partner may be shown fewer
+    fields: its number instead of the name, no source)."""
+    view = fields_shown_to(actor)
+    return lead_label_for(lead, view), lead.source.name if view.shows("source") else ""

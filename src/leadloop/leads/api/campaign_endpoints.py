@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Schema, Status
+from ninja import File, Schema, Status
+from ninja.files import UploadedFile
 from pydantic import Field
 
 from leadloop.leads import selectors, services
@@ -99,3 +100,22 @@ def add_cost(request: HttpRequest, campaign_id: int, payload: CostIn) -> Status[
         note=cost.note,
     )
     return Status(201, out)
+
+
+class CostImportOut(Schema):
+    created: int
+    amount_by_currency: dict[str, Decimal]
+
+
+@campaigns.post(
+    "/costs/import",
+    response={201: CostImportOut},
+    summary="Import campaign costs from CSV (campaign, date, until, amount, currency, note)",
+)
+def import_costs(request: HttpRequest, file: File[UploadedFile]) -> Status[CostImportOut]:
+    actor = _actor(request)
+    data = file.read(services.MAX_COST_IMPORT_BYTES + 1)
+    result = services.import_campaign_costs(data, by=actor)
+    return Status(
+        201, CostImportOut(created=result.created, amount_by_currency=result.amount_by_currency)
+    )

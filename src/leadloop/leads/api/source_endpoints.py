@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -55,6 +56,10 @@ class SourceOut(Schema):
         description="A refused lead: reject, review, or empty for the channel's default"
     )
     invalid_lead_policy: str = Field(description="on_invalid, or the channel's default")
+    cost_per_lead: Decimal | None = Field(
+        description="What a purchased source charges per lead; null: not paid per lead"
+    )
+    cost_currency: str
     created_at: dt.datetime
 
 
@@ -95,6 +100,8 @@ def source_out(source: Source) -> SourceOut:
         minimum_contact=source.minimum_contact,
         on_invalid=source.on_invalid,
         invalid_lead_policy=source.invalid_lead_policy,
+        cost_per_lead=source.cost_per_lead,
+        cost_currency=source.cost_currency,
         created_at=source.created_at,
     )
 
@@ -159,5 +166,25 @@ def set_lead_rules(request: HttpRequest, source_id: int, payload: LeadRulesIn) -
             minimum_contact=payload.minimum_contact,
             on_invalid=payload.on_invalid,
             by=actor,
+        )
+    )
+
+
+class CostPerLeadIn(Strict):
+    cost_per_lead: Decimal | None = Field(description="null: the source is not paid per lead")
+    currency: str = "EUR"
+
+
+@sources.put(
+    "/{source_id}/cost-per-lead",
+    response=SourceOut,
+    summary="Set what a purchased source charges per lead (analytics counts it as cost)",
+)
+def set_cost_per_lead(request: HttpRequest, source_id: int, payload: CostPerLeadIn) -> SourceOut:
+    actor = _actor(request)
+    source = selectors.get_source_for(actor, source_id)
+    return source_out(
+        services.set_source_cost(
+            source, cost_per_lead=payload.cost_per_lead, currency=payload.currency, by=actor
         )
     )

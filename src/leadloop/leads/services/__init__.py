@@ -24,6 +24,9 @@ from leadloop.leads.services.changes import (
     record_merge,
 )
 from leadloop.leads.services.costs import (
+    MAX_IMPORT_BYTES as MAX_COST_IMPORT_BYTES,
+)
+from leadloop.leads.services.costs import (
     CostImport,
     add_campaign_cost,
     import_campaign_costs,
@@ -79,6 +82,7 @@ __all__ = [
     "CONTACT_KINDS",
     "INPUT_FIELDS",
     "LOGGABLE_KINDS",
+    "MAX_COST_IMPORT_BYTES",
     "OBJECTION_KINDS",
     "PERSONAL_FIELDS",
     "VIA_MANUAL",
