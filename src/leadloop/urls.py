@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("webhooks/", include("leadloop.webhooks.urls")),
     path("sales/", include("leadloop.sales.urls")),
     path("nurture/", include("leadloop.nurture.urls")),
+    path("analytics/", include("leadloop.analytics.urls")),
     path("", include("leadloop.leads.urls")),
     path("", include("leadloop.accounts.urls")),
     path("", include("leadloop.web.urls")),

@@ -82,6 +82,9 @@ EXPECTED = {
     "manage_nurture": {A, M},
     "manage_call_lists": {A, M},
     "work_call_lists": {A, M, AG},
+    "see_source_roi": {A, M},
+    "set_kpi_norms": {A, M, SM},
+    "see_sales_kpis": {A, M, SM, SR, P},
 }
 
 

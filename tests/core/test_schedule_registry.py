@@ -33,6 +33,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("read_bounce_mailbox", dt.timedelta(minutes=2)),
         ("run_workflow_steps", dt.timedelta(minutes=1)),
         ("enroll_missed_workflow_leads", dt.timedelta(minutes=10)),
+        ("refresh_lead_facts", dt.timedelta(minutes=1)),
     ]
 
 

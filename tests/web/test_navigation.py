@@ -28,6 +28,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
         ("/leads/", False),
         ("/sales/team/", False),
         ("/sales/pipeline/", False),
+        ("/analytics/", False),
         ("/organizations/", False),
         ("/sources/", False),
         ("/forms/", False),
@@ -55,7 +56,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
 @pytest.mark.parametrize(
     ("role_fixture", "expected"),
     [
-        ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/"]),
+        ("partner_user", ["/notifications/", "/leads/", "/distribution/offers/", "/analytics/"]),
         ("agent", ["/notifications/", "/nurture/calls/desk/", "/leads/"]),
         (
             "rep",
@@ -65,6 +66,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/leads/",
                 "/distribution/pool/",
                 "/sales/pipeline/",
+                "/analytics/",
                 "/organizations/",
                 "/sources/",
                 "/campaigns/",
@@ -78,6 +80,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/notifications/",
                 "/leads/",
                 "/sales/pipeline/",
+                "/analytics/",
                 "/organizations/",
                 "/sources/",
                 "/forms/",
@@ -107,6 +110,7 @@ def test_admin_sees_every_apps_entries_in_the_menus_order(logged_in_client, admi
                 "/distribution/pool/",
                 "/sales/team/",
                 "/sales/pipeline/",
+                "/analytics/",
                 "/organizations/",
                 "/sources/",
                 "/campaigns/",

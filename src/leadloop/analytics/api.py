@@ -222,7 +222,7 @@ class DrillOut(BaseModel):
 @router.get("/leads", response=DrillOut, summary="The leads behind a number of a report")
 def leads_behind(
     request: HttpRequest,
-    step: str = Query(..., description=", ".join([*drill.STEPS, "overdue"])),
+    step: str = Query("received", description=", ".join([*drill.STEPS, "overdue"])),
     period: str = PERIOD,
     basis: Literal["received", "sales_ready"] = "received",
     source: int | None = None,

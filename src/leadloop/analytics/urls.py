@@ -1,0 +1,16 @@
+"""The analytics pages under /analytics/."""
+
+from django.urls import URLPattern, path
+
+from leadloop.analytics.views import costs, reports
+
+app_name = "analytics"
+
+urlpatterns: list[URLPattern] = [
+    path("", reports.home, name="home"),
+    path("sources/", reports.sources_page, name="sources"),
+    path("kpis/", reports.kpis_page, name="kpis"),
+    path("leads/", reports.drill_page, name="leads"),
+    path("norms/", reports.norms_page, name="norms"),
+    path("costs/", costs.costs_page, name="costs"),
+]
