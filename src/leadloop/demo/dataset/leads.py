@@ -338,6 +338,11 @@ class _LeadMaker:
         lost_reason = None
         for step in path:
             low, high = STEP_HOURS[step]
+            if step == S.CONTACTED:
+                # Most leads are called within a working day, some much later; the leads that
+                # end won were mostly called fast (speed to lead pays: the follow-up impact).
+                fast = 0.92 if status == S.WON else 0.78
+                low, high = (0.5, 20) if rng.random() < fast else (20, 96)
             hours += rng.uniform(low, high)
             if step == "@":
                 assert owner is not None

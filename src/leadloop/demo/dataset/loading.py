@@ -16,6 +16,7 @@ from django.utils import timezone
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
+from leadloop.analytics.services import facts
 from leadloop.demo.dataset.leads import _LeadMaker
 from leadloop.demo.dataset.nurture import nurture_examples
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
@@ -323,6 +324,9 @@ def load_demo(
     sweep.check()
     # The pipeline totals' rows the load wrote, added up as the worker does every minute.
     tally.fold()
+    # Every lead's funnel facts, so the analytics pages show the year on first login.
+    facts_written = facts.rebuild()
+    logger.info("demo: analytics facts of %d leads", facts_written)
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)

@@ -28,6 +28,7 @@ from leadloop.demo.dataset.world import (
     PARTNER_FIELDS,
     PARTNER_NAME,
     PARTNER_USER,
+    PRICE_PER_LEAD,
     SOURCES,
     TLD,
     USERS,
@@ -291,6 +292,8 @@ def _sources_and_campaigns(
         else:
             creator = _Actor(ActorKind.SYSTEM, None, SYSTEM.label)
         sources.append((source, creator))
+        if name in PRICE_PER_LEAD and source.cost_per_lead is None:
+            services.set_source_cost(source, cost_per_lead=PRICE_PER_LEAD[name], by=SYSTEM)
         for cname, ago, days, budget, daily in CAMPAIGNS[kind]:
             starts = today - dt.timedelta(days=ago)
             ends = starts + dt.timedelta(days=days - 1)

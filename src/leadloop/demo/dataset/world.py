@@ -67,6 +67,8 @@ SOURCES = (
     ("Manual entry", ChannelKind.MANUAL, "NL", "nl", 6),
     ("Comparison site API", ChannelKind.API, "GB", "en", 17),
 )
+# Sources paid per lead (a lead marketplace, a comparison site): their price, in euros.
+PRICE_PER_LEAD = {"LeadMarkt HTTP POST": "35.00", "Comparison site API": "240.00"}
 # Campaigns per source: (name, first day ago, length in days, budget, daily costs?)
 CAMPAIGNS = {
     ChannelKind.WEB_FORM: (
@@ -246,7 +248,9 @@ SOURCE_ODDS = {
     "Tender RSS feed": -0.4,
     "Trade fair FTP drop": 0.5,
     "Manual entry": 0.7,
-    "Comparison site API": -0.3,
+    # Sends many leads that almost never buy: at its price per lead it does not pay (ROI < 1 on
+    # the analytics pages), the case a marketing manager must see.
+    "Comparison site API": -4.0,
 }
 PRODUCT_ODDS = {
     "heat pump": 0.3,
