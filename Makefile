@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales bench-nurture lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales bench-nurture bench-analytics lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,7 @@ bench: install
 	$(MAKE) bench-distribution
 	$(MAKE) bench-sales
 	$(MAKE) bench-nurture
+	$(MAKE) bench-analytics
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -88,6 +89,11 @@ bench-distribution: install
 # calls. Loading takes 5-10 minutes a database; LEADLOOP_BENCH_REUSE=1 keeps a loaded one.
 bench-sales: install
 	$(BIN)/python bench/sales.py $(if $(filter 1,$(LEADLOOP_BENCH_REUSE)),--reuse)
+
+# Analytics (docs/benchmarks.md, "Analytics"): the source report and the KPIs over 12 months at
+# 1,000,000 leads on the sales bench's databases (bench-sales loads them; --reuse keeps them).
+bench-analytics: install
+	$(BIN)/python bench/analytics.py $(if $(filter 1,$(LEADLOOP_BENCH_REUSE)),--reuse)
 
 # Nurture (docs/benchmarks.md, "Nurture"): the mail tracking endpoints under wrk on SQLite.
 bench-nurture: install

@@ -221,6 +221,7 @@ def _mount() -> None:
     from leadloop.accounts.audit_api import router as audit_router
     from leadloop.accounts.settings_api import defaults, partners, teams
     from leadloop.analytics.api import router as analytics_router
+    from leadloop.analytics.api_alerts import router as analytics_alerts_router
     from leadloop.assessment.api import router as assessment_router
     from leadloop.distribution.api import router as distribution_router
     from leadloop.intake.api import router as intake_router
@@ -259,6 +260,7 @@ def _mount() -> None:
     api.add_router("/assessment", assessment_router, tags=["assessment"])
     api.add_router("/privacy", privacy_router, tags=["privacy"])
     api.add_router("/audit", audit_router, tags=["audit"])
+    api.add_router("/analytics/alerts", analytics_alerts_router, tags=["analytics"])
     api.add_router("/analytics", analytics_router, tags=["analytics"])
 
 

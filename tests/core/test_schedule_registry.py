@@ -34,6 +34,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("run_workflow_steps", dt.timedelta(minutes=1)),
         ("enroll_missed_workflow_leads", dt.timedelta(minutes=10)),
         ("refresh_lead_facts", dt.timedelta(minutes=1)),
+        ("evaluate_alerts", dt.timedelta(minutes=15)),
     ]
 
 

@@ -20,6 +20,11 @@ class AnalyticsConfig(AppConfig):
                 timedelta(minutes=1),
                 "leadloop.analytics.tasks.refresh_facts_task",
             ),
+            schedule.PeriodicSpec(
+                "evaluate_alerts",
+                timedelta(minutes=15),
+                "leadloop.analytics.tasks.evaluate_alerts_task",
+            ),
         )
         navigation.register(
             navigation.NavEntry(

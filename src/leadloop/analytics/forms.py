@@ -126,3 +126,50 @@ class SourcePriceForm(ServiceErrors):
     def __init__(self, *args: Any, sources: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["source"]).choices = sources
+
+
+class AlertForm(ServiceErrors):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("When"))
+    threshold = forms.DecimalField(
+        label=_("Limit"),
+        required=False,
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_(
+            "Cost per order: an amount. ROI: revenue ÷ cost (1 is break-even). Overdue: a "
+            "percentage. Not used for a source that stopped sending."
+        ),
+    )
+    window_days = forms.IntegerField(
+        label=_("Over the last (days)"), min_value=1, max_value=366, initial=30
+    )
+    silent_hours = forms.IntegerField(
+        label=_("Silent for (hours)"),
+        min_value=1,
+        max_value=336,
+        initial=24,
+        help_text=_(
+            "Only for a source that stopped sending: no leads for this long, when it "
+            "usually sends in those hours."
+        ),
+    )
+    source = forms.TypedChoiceField(label=_("Source"), required=False, coerce=int, empty_value=None)
+    team = forms.TypedChoiceField(label=_("Team"), required=False, coerce=int, empty_value=None)
+    owner = forms.TypedChoiceField(label=_("Tell"), coerce=int)
+
+    def __init__(
+        self,
+        *args: Any,
+        kinds: list[tuple[str, Any]],
+        sources: list[tuple[int, str]],
+        teams: list[tuple[int, str]],
+        owners: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["kind"]).choices = kinds
+        cast(forms.ChoiceField, self.fields["source"]).choices = [("", _("Every source")), *sources]
+        cast(forms.ChoiceField, self.fields["team"]).choices = [("", _("Every team")), *teams]
+        cast(forms.ChoiceField, self.fields["owner"]).choices = owners

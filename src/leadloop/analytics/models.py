@@ -130,3 +130,86 @@ class KpiNorms(models.Model):
 
     def __str__(self) -> str:
         return "KPI norms"
+
+
+class AlertKind(models.TextChoices):
+    CPO_ABOVE = "cpo_above", _("A source's cost per order above")
+    ROI_BELOW = "roi_below", _("A source's ROI below")
+    OVERDUE_ABOVE = "overdue_above", _("A team's overdue share above (%)")
+    SOURCE_SILENT = "source_silent", _("A source stopped sending")
+
+
+class AlertRule(models.Model):
+    """A condition to watch, checked every quarter of an hour; its owner hears once when a
+    subject (a source, a team) starts to breach it, and once when it recovers."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("when"), max_length=20, choices=AlertKind.choices)
+    # The limit: an amount (CPO), a ratio (ROI), a percentage (overdue); none for silence.
+    threshold = models.DecimalField(
+        _("limit"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    window_days = models.PositiveSmallIntegerField(_("over the last (days)"), default=30)
+    silent_hours = models.PositiveSmallIntegerField(_("silent for (hours)"), default=24)
+    source = models.ForeignKey(
+        "leads.Source",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("source"),
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("team"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("tell"),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="source_silent") | models.Q(threshold__isnull=False),
+                name="alert_rule_has_limit",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(window_days__gte=1, silent_hours__gte=1),
+                name="alert_rule_positive_windows",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AlertState(models.Model):
+    """Where one subject of a rule stands: breaching since `breached_at`, or fine (None)."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="states")
+    subject = models.CharField(max_length=10)  # "source" or "team"
+    subject_id = models.BigIntegerField()
+    subject_name = models.CharField(max_length=200, blank=True, default="")
+    value = models.DecimalField(max_digits=18, decimal_places=4, null=True)
+    breached_at = models.DateTimeField(null=True)
+    checked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject", "subject_id"], name="alert_state_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule} · {self.subject_name}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadloop.analytics.services import facts
+from leadloop.analytics.services import alerts, facts
 from leadloop.core.retry import retrying_task
 
 
@@ -10,3 +10,10 @@ from leadloop.core.retry import retrying_task
 def refresh_facts_task() -> int:
     """Every minute: the facts of the leads changed since the last run."""
     return facts.refresh().leads
+
+
+@retrying_task(max_attempts=3)
+def evaluate_alerts_task() -> int:
+    """Every quarter of an hour: the alert rules, telling owners what breached or recovered."""
+    counts = alerts.evaluate()
+    return counts["breached"] + counts["recovered"]

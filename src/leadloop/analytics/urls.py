@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from leadloop.analytics.views import costs, reports
+from leadloop.analytics.views import alerts, costs, reports
 
 app_name = "analytics"
 
@@ -13,4 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("leads/", reports.drill_page, name="leads"),
     path("norms/", reports.norms_page, name="norms"),
     path("costs/", costs.costs_page, name="costs"),
+    path("alerts/", alerts.alerts_page, name="alerts"),
+    path("alerts/check/", alerts.alerts_check, name="alerts-check"),
+    path("alerts/<int:rule_id>/<str:action>/", alerts.alert_action, name="alert-action"),
 ]

@@ -20,6 +20,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can
 from leadloop.analytics.forms import QUICK_PERIODS, NormsForm, ReportForm
 from leadloop.analytics.selectors import drill, kpis, periods, sources, tables
+from leadloop.analytics.selectors.alerts import can_manage_alerts
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import can_see_source_roi, fact_scope
 from leadloop.analytics.services import facts
@@ -56,6 +57,7 @@ def _context(
         "query": urlencode({"period": period.spec}),
         "lag_minutes": None if lag is None else int(lag.total_seconds() // 60),
         "can_see_sources": can_see_source_roi(_actor(request)),
+        "can_manage_alerts": can_manage_alerts(_actor(request)),
         **more,
     }
 

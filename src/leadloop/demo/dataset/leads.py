@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from leadloop.demo.dataset.world import (
     CLOSED,
     COUNTRIES,
     COUNTRY_ODDS,
+    DEAL_SIZE,
     ENGAGEMENT_DETAILS,
     ENGAGEMENT_KEYS,
     ENGAGEMENT_RATES,
@@ -248,6 +250,10 @@ class _LeadMaker:
             extra["contract_number"] = f"CN-{created.year}-{rng.randrange(10**6):06d}"
             values["extra"] = json.dumps(extra)
         self._assessment(rng, values, status)
+        if source.name in DEAL_SIZE:
+            for name in ("potential_revenue", "order_value"):
+                if values.get(name) is not None:
+                    values[name] = (values[name] * DEAL_SIZE[source.name]).quantize(CENT)
         events = self._history(rng, values, status, created, source, creator)
         self._engagement(rng, values, events, source, interest)
         return values, events
@@ -341,8 +347,11 @@ class _LeadMaker:
             if step == S.CONTACTED:
                 # Most leads are called within a working day, some much later; the leads that
                 # end won were mostly called fast (speed to lead pays: the follow-up impact).
+                # A draw of its own (seeded by the lead), so the rest of the data set is drawn
+                # as before this was added.
+                speed = random.Random(values["id"])  # noqa: S311 - demo data, not security
                 fast = 0.92 if status == S.WON else 0.78
-                low, high = (0.5, 20) if rng.random() < fast else (20, 96)
+                low, high = (0.5, 20) if speed.random() < fast else (20, 96)
             hours += rng.uniform(low, high)
             if step == "@":
                 assert owner is not None

@@ -16,7 +16,8 @@ from django.utils import timezone
 from leadloop.accounts.actors import SYSTEM
 from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
-from leadloop.analytics.services import facts
+from leadloop.analytics.models import AlertKind, AlertRule
+from leadloop.analytics.services import alerts, facts
 from leadloop.demo.dataset.leads import _LeadMaker
 from leadloop.demo.dataset.nurture import nurture_examples
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
@@ -327,6 +328,36 @@ def load_demo(
     # Every lead's funnel facts, so the analytics pages show the year on first login.
     facts_written = facts.rebuild()
     logger.info("demo: analytics facts of %d leads", facts_written)
+    logger.info("demo: alerts %s", _alert_examples(now))
     seconds = time.perf_counter() - began
     logger.info("demo: done, %d leads and %d activities in %.1f s", leads, activity_count, seconds)
     return DemoResult(leads, activity_count, len(ref.organizations), seconds, False, users)
+
+
+def _alert_examples(now: dt.datetime) -> dict[str, int]:
+    """Marketing watches sources that do not pay, the north's manager the teams' overdue share;
+    checked once, so the breaches are in their notifications on first login."""
+    if AlertRule.objects.exists():
+        return {}
+    marketing = User.objects.filter(username="marketing").first()
+    manager = User.objects.filter(username="manager.north").first()
+    if marketing is None or manager is None:
+        return {}
+    alerts.create_rule(
+        by=SYSTEM, name="Bron verdient zich niet terug", kind=AlertKind.ROI_BELOW,
+        threshold="1", window_days=90, owner=marketing,
+    )  # fmt: skip
+    alerts.create_rule(
+        by=SYSTEM, name="Kosten per order boven € 2.500", kind=AlertKind.CPO_ABOVE,
+        threshold="2500", window_days=90, owner=marketing,
+    )  # fmt: skip
+    alerts.create_rule(
+        by=SYSTEM, name="Te veel te laat opgevolgd", kind=AlertKind.OVERDUE_ABOVE,
+        threshold="10", window_days=30, owner=manager,
+    )  # fmt: skip
+    alerts.create_rule(
+        by=SYSTEM, name="Website stuurt niets meer", kind=AlertKind.SOURCE_SILENT,
+        silent_hours=24, source=Source.objects.filter(name="Website contact form").first(),
+        owner=marketing,
+    )  # fmt: skip
+    return alerts.evaluate(now=now)

@@ -69,6 +69,10 @@ SOURCES = (
 )
 # Sources paid per lead (a lead marketplace, a comparison site): their price, in euros.
 PRICE_PER_LEAD = {"LeadMarkt HTTP POST": "35.00", "Comparison site API": "240.00"}
+# The comparison site sends homeowners after small jobs at a B2B price per lead: its deals are
+# this share of the usual size, so it does not pay (ROI below 1 on the analytics pages), the
+# case a marketing manager must be shown.
+DEAL_SIZE = {"Comparison site API": Decimal("0.08")}
 # Campaigns per source: (name, first day ago, length in days, budget, daily costs?)
 CAMPAIGNS = {
     ChannelKind.WEB_FORM: (
@@ -248,9 +252,7 @@ SOURCE_ODDS = {
     "Tender RSS feed": -0.4,
     "Trade fair FTP drop": 0.5,
     "Manual entry": 0.7,
-    # Sends many leads that almost never buy: at its price per lead it does not pay (ROI < 1 on
-    # the analytics pages), the case a marketing manager must see.
-    "Comparison site API": -4.0,
+    "Comparison site API": -0.3,
 }
 PRODUCT_ODDS = {
     "heat pump": 0.3,

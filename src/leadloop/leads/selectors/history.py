@@ -67,3 +67,10 @@ def status_entries(lead_ids: Sequence[int]) -> list[tuple[int, str, dt.datetime]
         .values_list("lead_id", "data__to", "created_at")
     )
     return sorted(((lead, str(to or ""), at) for lead, to, at in rows), key=lambda r: r[2])
+
+
+def count_received(source_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    """Leads of a source created in [start, end) (the `lead_source_created` index)."""
+    return Lead.objects.filter(
+        source_id=source_id, created_at__gte=start, created_at__lt=end
+    ).count()

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from leadloop.analytics.services import facts
+from leadloop.analytics.services import alerts, facts
 from leadloop.core.commands import LeadloopCommand
 
 
@@ -16,12 +16,13 @@ class Command(LeadloopCommand):
         "The lead facts the reports read: refresh (read the leads changed since the last run, "
         "as the worker does every minute), verify (compare every row with the leads, their "
         "timelines, quotes and clocks; exits 1 on a difference), rebuild (compute every row "
-        "again), lag (how long since the last refresh)."
+        "again), lag (how long since the last refresh), alerts (check every alert rule now, "
+        "as the worker does every 15 minutes)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("action", choices=["refresh", "verify", "rebuild", "lag"])
+        parser.add_argument("action", choices=["refresh", "verify", "rebuild", "lag", "alerts"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -35,6 +36,14 @@ class Command(LeadloopCommand):
         elif action == "rebuild":
             rows = facts.rebuild()
             self.emit(options, {"rows": rows}, f"Computed the facts of all {rows} lead(s).")
+        elif action == "alerts":
+            counts = alerts.evaluate()
+            self.emit(
+                options,
+                counts,
+                f"Checked {counts['rules']} alert(s): {counts['breached']} started to breach, "
+                f"{counts['recovered']} recovered.",
+            )
         elif action == "lag":
             lag = facts.lag()
             seconds = None if lag is None else round(lag.total_seconds())
