@@ -23,12 +23,14 @@ $(BIN)/python:
 
 # Front-end libraries come from npm (pinned in package-lock.json) and are served by the app itself.
 # Alpine is its CSP build: it never evaluates code with `new Function`, so the policy needs no
-# 'unsafe-eval' (docs/security/csp.md). SortableJS drags the pipeline board's cards.
+# 'unsafe-eval' (docs/security/csp.md). SortableJS drags the pipeline board's cards; Chart.js
+# draws the analytics charts (on a canvas, styled through the CSSOM, which the policy allows).
 $(VENDOR)/.done: .stamp-npm
 	mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/htmx.min.js
 	cp node_modules/@alpinejs/csp/dist/cdn.min.js $(VENDOR)/alpine.min.js
 	cp node_modules/sortablejs/Sortable.min.js $(VENDOR)/sortable.min.js
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/chart.umd.min.js
 	@touch $@
 
 install: .stamp-python $(VENDOR)/.done messages

@@ -25,6 +25,7 @@ from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import can_see_source_roi, fact_scope
 from leadloop.analytics.services import facts
 from leadloop.analytics.services.norms import FIELDS, update_norms
+from leadloop.analytics.views.charts import kpi_charts, source_charts
 from leadloop.analytics.views.export import download
 from leadloop.errors import LeadloopError, NotAllowed, ValidationFailed
 
@@ -96,6 +97,7 @@ def sources_page(request: HttpRequest) -> HttpResponse:
         previous=previous.total,
         period_error=error,
         grouping=grouping,
+        charts=source_charts(report, previous.total),
     )
     return render(request, "analytics/sources.html", context)
 
@@ -148,6 +150,7 @@ def kpis_page(request: HttpRequest) -> HttpResponse:
         filter_name={"rep": "rep", "team": "team", "source": "source", "partner": "partner"}[
             grouping
         ],
+        charts=kpi_charts(report, previous.total, impact, KPI_LABELS),
     )
     return render(request, "analytics/kpis.html", context)
 
