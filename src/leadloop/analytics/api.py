@@ -22,7 +22,7 @@ from ninja import Field, Query, Router
 from pydantic import BaseModel, ConfigDict
 
 from leadloop.accounts.actors import Actor, actor_from_request
-from leadloop.analytics.selectors import drill, kpis, periods, sources, tables
+from leadloop.analytics.selectors import attribution, drill, kpis, periods, sources, tables
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import fact_scope
 from leadloop.analytics.services import facts
@@ -201,6 +201,57 @@ def follow_up_impact(request: HttpRequest, period: str = PERIOD) -> ImpactOut:
         period=_period_out(found),
         currency=currency,
         rows=[ImpactRowOut(**vars(row)) for row in rows],
+    )
+
+
+class ModelOut(BaseModel):
+    revenue: Decimal | None
+    revenue_other: dict[str, str]
+    roi: Decimal | None
+
+
+class AttributionRowOut(BaseModel):
+    source_id: int | None = Field(description="null: survey answers (the nurture channel)")
+    source: str
+    campaign_id: int | None
+    campaign: str
+    cost: Decimal | None
+    cost_other: dict[str, str]
+    models: dict[str, ModelOut] = Field(
+        description="first_touch, last_touch, linear, position_based, time_decay"
+    )
+
+
+class AttributionOut(BaseModel):
+    period: PeriodOut
+    grouping: str
+    currency: str
+    rows: list[AttributionRowOut]
+    total: AttributionRowOut
+
+
+@router.get(
+    "/attribution",
+    response=AttributionOut,
+    summary="Revenue of the orders won in the period credited under five models, with ROI",
+)
+def attribution_report(
+    request: HttpRequest,
+    period: str = PERIOD,
+    by: Literal["source", "campaign"] = "source",
+    format: Literal["json", "csv"] = "json",
+) -> Any:
+    report = attribution.attribution_report(
+        actor_from_request(request), _period(request, period), grouping=by
+    )
+    if format == "csv":
+        return _csv(*tables.attribution_table(report), name=f"attribution-{period}")
+    return AttributionOut(
+        period=_period_out(report.period),
+        grouping=report.grouping,
+        currency=report.currency,
+        rows=[AttributionRowOut(**row) for row in report.rows],
+        total=AttributionRowOut(**report.total),
     )
 
 

@@ -213,3 +213,33 @@ class AlertState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} · {self.subject_name}"
+
+
+class Credit(models.Model):
+    """One touchpoint's share of a won lead's order under each attribution model (the shares of
+    a lead add up to 1 per model). Derived, like `LeadFact`, by `services.attribution`."""
+
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    position = models.PositiveSmallIntegerField()  # 0 = the first touchpoint
+    touched_at = models.DateTimeField()
+    kind = models.CharField(max_length=20)  # created, submitted, merged, survey
+    source = _ref("leads.Source")
+    campaign = _ref("leads.Campaign")
+    utm_campaign = models.CharField(max_length=200, blank=True, default="")
+    won_at = models.DateTimeField()
+    order_value = models.DecimalField(max_digits=14, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    first_touch = models.DecimalField(max_digits=7, decimal_places=6)
+    last_touch = models.DecimalField(max_digits=7, decimal_places=6)
+    linear = models.DecimalField(max_digits=7, decimal_places=6)
+    position_based = models.DecimalField(max_digits=7, decimal_places=6)
+    time_decay = models.DecimalField(max_digits=7, decimal_places=6)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["lead", "position"], name="credit_unique")]
+        indexes = [models.Index(fields=["won_at", "source", "campaign"], name="credit_won")]
+
+    def __str__(self) -> str:
+        return f"credit {self.position} of lead {self.lead_id}"

@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern] = [
     path("", reports.home, name="home"),
     path("sources/", reports.sources_page, name="sources"),
     path("kpis/", reports.kpis_page, name="kpis"),
+    path("attribution/", reports.attribution_page, name="attribution"),
     path("leads/", reports.drill_page, name="leads"),
     path("norms/", reports.norms_page, name="norms"),
     path("costs/", costs.costs_page, name="costs"),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from leadloop.analytics.selectors.attribution import MODELS, AttributionReport
 from leadloop.analytics.selectors.kpis import ImpactRow, KpiReport
 from leadloop.analytics.selectors.sources import SourceReport
 
@@ -104,6 +105,23 @@ def impact_table(rows: list[ImpactRow]) -> tuple[list[str], list[list[Any]]]:
         [r.bucket, r.leads, r.quoted, r.won, r.conversion, r.revenue, r.revenue_per_lead]
         for r in rows
     ]
+
+
+def attribution_table(report: AttributionReport) -> tuple[list[str], list[list[Any]]]:
+    headers = ["source", "campaign", "cost"]
+    for model in MODELS:
+        headers += [f"{model}_revenue", f"{model}_roi"]
+    rows = []
+    for r in [*report.rows, report.total]:
+        row: list[Any] = [r["source"], r["campaign"], r["cost"]]
+        for model in MODELS:
+            row += [r["models"][model]["revenue"], r["models"][model]["roi"]]
+        rows.append(row)
+    if report.grouping == "source":
+        headers.pop(1)
+        for row in rows:
+            row.pop(1)
+    return headers, rows
 
 
 def plain(value: Any) -> Any:

@@ -20,7 +20,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from leadloop.analytics.models import FactMark, LeadFact
+from leadloop.analytics.models import Credit, FactMark, LeadFact
+from leadloop.analytics.services import attribution
 from leadloop.leads.models import LeadStatus as S
 from leadloop.leads.selectors import history as lead_history
 from leadloop.sales.selectors import history as sales_history
@@ -128,8 +129,9 @@ def _fact(
     )
 
 
+@transaction.atomic
 def write(facts: Iterable[LeadFact]) -> int:
-    """Insert or replace these rows; returns how many."""
+    """Insert or replace these rows, and their leads' attribution credits; returns how many."""
     rows = list(facts)
     if rows:
         LeadFact.objects.bulk_create(
@@ -139,6 +141,7 @@ def write(facts: Iterable[LeadFact]) -> int:
             update_fields=[*COMPARED, "refreshed_at"],
             batch_size=500,
         )
+        attribution.write([row.lead_id for row in rows], rows)
     return len(rows)
 
 
@@ -198,6 +201,7 @@ def rebuild(*, now: dt.datetime | None = None) -> int:
     now (minus the overlap). Returns the rows written."""
     now = now or timezone.now()
     LeadFact.objects.all().delete()
+    Credit.objects.all().delete()
     done = 0
     after = 0
     while ids := lead_history.all_lead_ids(after=after, limit=CHUNK):
@@ -232,12 +236,24 @@ def verify(*, limit: int = 1000) -> list[Difference]:
         after = ids[-1]
         pending = lead_history.changed_among(ids, since=mark.upto) if mark else set(ids)
         stored = {fact.lead_id: fact for fact in LeadFact.objects.filter(lead_id__in=ids)}
-        for fact in compute(ids, at=now):
-            if fact.lead_id not in pending:
-                differences.extend(_compare(stored.get(fact.lead_id), fact))
+        computed = [fact for fact in compute(ids, at=now) if fact.lead_id not in pending]
+        for fact in computed:
+            differences.extend(_compare(stored.get(fact.lead_id), fact))
+        differences.extend(_compare_credits(computed))
         if len(differences) >= limit:
             break
     return differences[:limit]
+
+
+def _compare_credits(computed: list[LeadFact]) -> list[Difference]:
+    """The attribution credits of these leads against their computation."""
+    ids = [fact.lead_id for fact in computed]
+    should = {attribution.key(c) for c in attribution.compute(computed)}
+    stored = {attribution.key(c) for c in Credit.objects.filter(lead_id__in=ids)}
+    return [
+        Difference(int(str(row[0])), "credit", "absent" if row in should else "present", str(row))
+        for row in sorted(should ^ stored, key=str)
+    ]
 
 
 def _compare(stored: LeadFact | None, fact: LeadFact) -> list[Difference]:

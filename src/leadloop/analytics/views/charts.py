@@ -89,3 +89,22 @@ def kpi_charts(
             ],
         },
     }
+
+
+def attribution_chart(report: Any, labels: dict[str, Any]) -> dict[str, Any]:
+    """Each row's ROI under each model, side by side (rows without a cost have none)."""
+    rows = [row for row in report.rows if row["cost"]]
+    return {
+        "labels": [
+            f"{row['source']} · {row['campaign']}" if row["campaign"] else row["source"]
+            for row in rows
+        ],
+        "horizontal": True,
+        "datasets": [
+            {
+                "label": str(label),
+                "data": [_number(row["models"][model]["roi"]) for row in rows],
+            }
+            for model, label in labels.items()
+        ],
+    }

@@ -19,13 +19,13 @@ from django.views.decorators.http import require_GET
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can
 from leadloop.analytics.forms import QUICK_PERIODS, NormsForm, ReportForm
-from leadloop.analytics.selectors import drill, kpis, periods, sources, tables
+from leadloop.analytics.selectors import attribution, drill, kpis, periods, sources, tables
 from leadloop.analytics.selectors.alerts import can_manage_alerts
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import can_see_source_roi, fact_scope
 from leadloop.analytics.services import facts
 from leadloop.analytics.services.norms import FIELDS, update_norms
-from leadloop.analytics.views.charts import kpi_charts, source_charts
+from leadloop.analytics.views.charts import attribution_chart, kpi_charts, source_charts
 from leadloop.analytics.views.export import download
 from leadloop.errors import LeadloopError, NotAllowed, ValidationFailed
 
@@ -100,6 +100,43 @@ def sources_page(request: HttpRequest) -> HttpResponse:
         charts=source_charts(report, previous.total),
     )
     return render(request, "analytics/sources.html", context)
+
+
+MODEL_LABELS = {
+    "first_touch": _("First touch"),
+    "last_touch": _("Last touch"),
+    "linear": _("Linear"),
+    "position_based": _("Position (40/20/40)"),
+    "time_decay": _("Time decay"),
+}
+
+
+@login_required
+@require_GET
+def attribution_page(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not can_see_source_roi(actor):
+        raise PermissionDenied
+    form = ReportForm(request.GET, groupings=SOURCE_GROUPINGS)
+    period, error = _period(request, form)
+    grouping = form.grouping("source")
+    report = attribution.attribution_report(actor, period, grouping=grouping)  # type: ignore[arg-type]
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        return download(
+            export, *tables.attribution_table(report), name=f"attribution-{period.first}"
+        )
+    context = _context(
+        request,
+        form,
+        period,
+        report=report,
+        models=MODEL_LABELS,
+        period_error=error,
+        grouping=grouping,
+        charts={"roi": attribution_chart(report, MODEL_LABELS)},
+    )
+    return render(request, "analytics/attribution.html", context)
 
 
 KPI_GROUPINGS = [

@@ -74,3 +74,25 @@ def count_received(source_id: int, start: dt.datetime, end: dt.datetime) -> int:
     return Lead.objects.filter(
         source_id=source_id, created_at__gte=start, created_at__lt=end
     ).count()
+
+
+TOUCH_KINDS = (ActivityKind.FORM_SUBMITTED, ActivityKind.MERGED, ActivityKind.SURVEY_ANSWERED)
+
+
+def touch_entries(lead_ids: Sequence[int]) -> list[tuple[int, str, dt.datetime, dict[str, Any]]]:
+    """(lead id, kind, when, data) of the timeline entries that are touchpoints: a submission
+    folded into the lead, a lead merged into it, a survey answer; oldest first."""
+    rows = (
+        Activity.objects.filter(lead_id__in=lead_ids, kind__in=TOUCH_KINDS)
+        .order_by()
+        .values_list("lead_id", "kind", "created_at", "data")
+    )
+    return sorted(rows, key=lambda r: (r[2], r[0]))
+
+
+def lead_origins(lead_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Where each of these leads came from: source, campaign, UTM campaign, created."""
+    rows = Lead.objects.filter(pk__in=lead_ids).values(
+        "pk", "source_id", "campaign_id", "utm_campaign", "created_at"
+    )
+    return {row["pk"]: dict(row) for row in rows}

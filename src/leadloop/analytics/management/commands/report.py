@@ -13,23 +13,28 @@ from django.utils import timezone
 
 from leadloop.accounts.actors import CLI, Actor
 from leadloop.accounts.models import User
-from leadloop.analytics.selectors import kpis, periods, sources, tables
+from leadloop.analytics.selectors import attribution, kpis, periods, sources, tables
 from leadloop.core.commands import LeadloopCommand
 
-GROUPINGS = {"sources": ("source", "campaign"), "kpis": ("rep", "team", "source", "partner")}
+GROUPINGS = {
+    "sources": ("source", "campaign"),
+    "attribution": ("source", "campaign"),
+    "kpis": ("rep", "team", "source", "partner"),
+}
 
 
 class Command(LeadloopCommand):
     help = (
         "Analytics reports: sources (per source or campaign: leads, funnel, revenue, cost, CPO, "
         "ROI), kpis (sales KPIs against the norms per rep, team, source or partner), impact "
-        "(conversion by how soon leads were first contacted). Periods: 2026-11, 2026-Q4, "
+        "(conversion by how soon leads were first contacted), attribution (revenue credited "
+        "to touchpoints under five models, with ROI). Periods: 2026-11, 2026-Q4, "
         "2026, 2026-11-01..2026-11-30, this-month, last-month, last-30-days, last-12-months."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("report", choices=["sources", "kpis", "impact"])
+        parser.add_argument("report", choices=["sources", "kpis", "impact", "attribution"])
         parser.add_argument("--period", default=periods.DEFAULT)
         parser.add_argument("--by", help="sources: source|campaign; kpis: rep|team|source|partner")
         parser.add_argument("--as", dest="as_user", help="Scope the figures to this user's view.")
@@ -50,6 +55,10 @@ class Command(LeadloopCommand):
             found = sources.source_report(actor, period, grouping=grouping)  # type: ignore[arg-type]
             data: Any = {"rows": found.rows, "total": found.total, "currency": found.currency}
             headers, rows = tables.source_table(found)
+        elif report == "attribution":
+            credited = attribution.attribution_report(actor, period, grouping=grouping)  # type: ignore[arg-type]
+            data = {"rows": credited.rows, "total": credited.total, "currency": credited.currency}
+            headers, rows = tables.attribution_table(credited)
         elif report == "kpis":
             result = kpis.kpi_report(actor, period, grouping=grouping, now=now)  # type: ignore[arg-type]
             data = {"rows": result.rows, "total": result.total, "currency": result.currency}
