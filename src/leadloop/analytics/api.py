@@ -22,7 +22,15 @@ from ninja import Field, Query, Router
 from pydantic import BaseModel, ConfigDict
 
 from leadloop.accounts.actors import Actor, actor_from_request
-from leadloop.analytics.selectors import attribution, drill, kpis, periods, sources, tables
+from leadloop.analytics.selectors import (
+    attribution,
+    drill,
+    kpis,
+    outcomes,
+    periods,
+    sources,
+    tables,
+)
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import fact_scope
 from leadloop.analytics.services import facts
@@ -252,6 +260,47 @@ def attribution_report(
         currency=report.currency,
         rows=[AttributionRowOut(**row) for row in report.rows],
         total=AttributionRowOut(**report.total),
+    )
+
+
+class OutcomeMonthOut(BaseModel):
+    month: dt.date
+    won: int
+    lost: int
+    revenue: Decimal | None
+    revenue_other: dict[str, str]
+    win_rate: Decimal | None
+
+
+class OutcomesOut(BaseModel):
+    period: PeriodOut
+    currency: str
+    months: list[OutcomeMonthOut]
+    won: int
+    lost: int
+    win_rate: Decimal | None = Field(description="won ÷ (won + lost)")
+    revenue: Decimal | None
+    revenue_other: dict[str, str]
+    median_days_to_win: Decimal | None = Field(description="from receipt to the win")
+
+
+@router.get(
+    "/outcomes",
+    response=OutcomesOut,
+    summary="Won and lost per month, win rate and sales cycle of the leads closed in the period",
+)
+def outcome_report(request: HttpRequest, period: str = PERIOD) -> OutcomesOut:
+    found = outcomes.outcome_report(actor_from_request(request), _period(request, period))
+    return OutcomesOut(
+        period=_period_out(found.period),
+        currency=found.currency,
+        months=[OutcomeMonthOut(**m) for m in found.months],
+        won=found.won,
+        lost=found.lost,
+        win_rate=found.win_rate,
+        revenue=found.revenue,
+        revenue_other=found.revenue_other,
+        median_days_to_win=found.median_days_to_win,
     )
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from leadloop.analytics.selectors.attribution import MODELS, AttributionReport
 from leadloop.analytics.selectors.kpis import ImpactRow, KpiReport
+from leadloop.analytics.selectors.outcomes import OutcomeReport
 from leadloop.analytics.selectors.sources import SourceReport
 
 SOURCE_COLUMNS = (
@@ -121,6 +122,20 @@ def attribution_table(report: AttributionReport) -> tuple[list[str], list[list[A
         headers.pop(1)
         for row in rows:
             row.pop(1)
+    return headers, rows
+
+
+def outcome_table(report: OutcomeReport) -> tuple[list[str], list[list[Any]]]:
+    headers = ["month", "won", "lost", "win_rate", "revenue", "revenue_other"]
+    rows = [
+        [str(m["month"])[:7], m["won"], m["lost"], m["win_rate"], m["revenue"],
+         _other(m["revenue_other"])]
+        for m in report.months
+    ]  # fmt: skip
+    rows.append(
+        [_("Total"), report.won, report.lost, report.win_rate, report.revenue,
+         _other(report.revenue_other)]
+    )  # fmt: skip
     return headers, rows
 
 

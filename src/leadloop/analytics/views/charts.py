@@ -108,3 +108,16 @@ def attribution_chart(report: Any, labels: dict[str, Any]) -> dict[str, Any]:
             for model, label in labels.items()
         ],
     }
+
+
+def outcome_chart(report: Any) -> dict[str, Any]:
+    """Leads won and lost per month."""
+    return {
+        "labels": [m["month"].strftime("%Y-%m") for m in report.months],
+        "datasets": [
+            {"label": _("Won"), "data": [m["won"] for m in report.months],
+             "backgroundColor": "#12b76a"},
+            {"label": _("Lost"), "data": [m["lost"] for m in report.months],
+             "backgroundColor": "#f04438"},
+        ],
+    }  # fmt: skip

@@ -19,13 +19,26 @@ from django.views.decorators.http import require_GET
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can
 from leadloop.analytics.forms import QUICK_PERIODS, NormsForm, ReportForm
-from leadloop.analytics.selectors import attribution, drill, kpis, periods, sources, tables
+from leadloop.analytics.selectors import (
+    attribution,
+    drill,
+    kpis,
+    outcomes,
+    periods,
+    sources,
+    tables,
+)
 from leadloop.analytics.selectors.alerts import can_manage_alerts
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import can_see_source_roi, fact_scope
 from leadloop.analytics.services import facts
 from leadloop.analytics.services.norms import FIELDS, update_norms
-from leadloop.analytics.views.charts import attribution_chart, kpi_charts, source_charts
+from leadloop.analytics.views.charts import (
+    attribution_chart,
+    kpi_charts,
+    outcome_chart,
+    source_charts,
+)
 from leadloop.analytics.views.export import download
 from leadloop.errors import LeadloopError, NotAllowed, ValidationFailed
 
@@ -173,6 +186,7 @@ def kpis_page(request: HttpRequest) -> HttpResponse:
         return download(export, *tables.kpi_table(report), name=f"kpis-{period.first}")
     previous = kpis.kpi_report(actor, period.previous(), grouping=grouping, now=now)  # type: ignore[arg-type]
     currency, impact = kpis.follow_up_impact(actor, period)
+    closed = outcomes.outcome_report(actor, period)
     context = _context(
         request,
         form,
@@ -187,7 +201,11 @@ def kpis_page(request: HttpRequest) -> HttpResponse:
         filter_name={"rep": "rep", "team": "team", "source": "source", "partner": "partner"}[
             grouping
         ],
-        charts=kpi_charts(report, previous.total, impact, KPI_LABELS),
+        charts={
+            **kpi_charts(report, previous.total, impact, KPI_LABELS),
+            "outcomes": outcome_chart(closed),
+        },
+        outcomes=closed,
     )
     return render(request, "analytics/kpis.html", context)
 

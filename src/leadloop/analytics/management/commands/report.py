@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from leadloop.accounts.actors import CLI, Actor
 from leadloop.accounts.models import User
-from leadloop.analytics.selectors import attribution, kpis, periods, sources, tables
+from leadloop.analytics.selectors import attribution, kpis, outcomes, periods, sources, tables
 from leadloop.core.commands import LeadloopCommand
 
 GROUPINGS = {
@@ -28,13 +28,16 @@ class Command(LeadloopCommand):
         "Analytics reports: sources (per source or campaign: leads, funnel, revenue, cost, CPO, "
         "ROI), kpis (sales KPIs against the norms per rep, team, source or partner), impact "
         "(conversion by how soon leads were first contacted), attribution (revenue credited "
-        "to touchpoints under five models, with ROI). Periods: 2026-11, 2026-Q4, "
+        "to touchpoints under five models, with ROI), outcomes (won and lost per month, win "
+        "rate, sales cycle). Periods: 2026-11, 2026-Q4, "
         "2026, 2026-11-01..2026-11-30, this-month, last-month, last-30-days, last-12-months."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("report", choices=["sources", "kpis", "impact", "attribution"])
+        parser.add_argument(
+            "report", choices=["sources", "kpis", "impact", "attribution", "outcomes"]
+        )
         parser.add_argument("--period", default=periods.DEFAULT)
         parser.add_argument("--by", help="sources: source|campaign; kpis: rep|team|source|partner")
         parser.add_argument("--as", dest="as_user", help="Scope the figures to this user's view.")
@@ -63,6 +66,17 @@ class Command(LeadloopCommand):
             result = kpis.kpi_report(actor, period, grouping=grouping, now=now)  # type: ignore[arg-type]
             data = {"rows": result.rows, "total": result.total, "currency": result.currency}
             headers, rows = tables.kpi_table(result)
+        elif report == "outcomes":
+            closed = outcomes.outcome_report(actor, period)
+            data = {
+                "months": closed.months,
+                "won": closed.won,
+                "lost": closed.lost,
+                "win_rate": closed.win_rate,
+                "median_days_to_win": closed.median_days_to_win,
+                "currency": closed.currency,
+            }
+            headers, rows = tables.outcome_table(closed)
         else:
             currency, impact = kpis.follow_up_impact(actor, period)
             data = {"rows": [vars(r) for r in impact], "currency": currency}
