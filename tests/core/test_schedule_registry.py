@@ -35,6 +35,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("enroll_missed_workflow_leads", dt.timedelta(minutes=10)),
         ("refresh_lead_facts", dt.timedelta(minutes=1)),
         ("evaluate_alerts", dt.timedelta(minutes=15)),
+        ("send_weekly_reports", dt.timedelta(hours=1)),
     ]
 
 

@@ -33,7 +33,7 @@ from leadloop.analytics.selectors import (
 )
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import fact_scope
-from leadloop.analytics.services import facts
+from leadloop.analytics.services import facts, weekly
 from leadloop.analytics.services.norms import update_norms
 
 router = Router()
@@ -413,3 +413,27 @@ def freshness(request: HttpRequest) -> FreshnessOut:
     fact_scope(actor)
     lag = facts.lag()
     return FreshnessOut(seconds_behind=None if lag is None else int(lag.total_seconds()))
+
+
+class WeeklyReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    weekly_report: bool
+
+
+class WeeklyReportOut(BaseModel):
+    weekly_report: bool = Field(description="The caller gets the weekly report e-mail")
+
+
+@router.get("/weekly-report", response=WeeklyReportOut, summary="Whether I get the weekly report")
+def read_weekly_report(request: HttpRequest) -> WeeklyReportOut:
+    actor = actor_from_request(request)
+    fact_scope(actor)
+    return WeeklyReportOut(weekly_report=weekly.wants_weekly_report(actor))  # type: ignore[arg-type]
+
+
+@router.put("/weekly-report", response=WeeklyReportOut, summary="Turn my weekly report on or off")
+def set_weekly_report(request: HttpRequest, payload: WeeklyReportIn) -> WeeklyReportOut:
+    actor = actor_from_request(request)
+    fact_scope(actor)
+    weekly.set_weekly_report(actor, subscribed=payload.weekly_report, by=actor)  # type: ignore[arg-type]
+    return WeeklyReportOut(weekly_report=payload.weekly_report)

@@ -25,6 +25,11 @@ class AnalyticsConfig(AppConfig):
                 timedelta(minutes=15),
                 "leadloop.analytics.tasks.evaluate_alerts_task",
             ),
+            schedule.PeriodicSpec(
+                "send_weekly_reports",
+                timedelta(hours=1),
+                "leadloop.analytics.tasks.send_weekly_reports_task",
+            ),
         )
         navigation.register(
             navigation.NavEntry(

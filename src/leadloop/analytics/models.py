@@ -243,3 +243,42 @@ class Credit(models.Model):
 
     def __str__(self) -> str:
         return f"credit {self.position} of lead {self.lead_id}"
+
+
+class ReportChoice(models.Model):
+    """Whether a user gets the weekly report e-mail (everyone with figures does, unless they
+    turned it off)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    weekly_report = models.BooleanField(_("e-mail me the weekly report"), default=True)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"weekly report for {self.user_id}: {self.weekly_report}"
+
+
+class WeeklyReport(models.Model):
+    """One weekly report e-mail to one user: written before it is sent, so a retried run sends
+    none twice (a crash between the two leaves it `sending`, visible, not sent again)."""
+
+    class State(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_of = models.DateField()  # the Monday it was due; it reports the week before
+    state = models.CharField(max_length=10, choices=State.choices)
+    error = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_of"], name="weekly_report_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"weekly report {self.week_of} to {self.user_id}: {self.state}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadloop.analytics.services import alerts, facts
+from leadloop.analytics.services import alerts, facts, weekly
 from leadloop.core.retry import retrying_task
 
 
@@ -17,3 +17,9 @@ def evaluate_alerts_task() -> int:
     """Every quarter of an hour: the alert rules, telling owners what breached or recovered."""
     counts = alerts.evaluate()
     return counts["breached"] + counts["recovered"]
+
+
+@retrying_task(max_attempts=2)
+def send_weekly_reports_task() -> int:
+    """Every hour: the weekly report e-mails that fell due (Monday from 07:00), once each."""
+    return weekly.send_due()["sent"]

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern] = [
     path("attribution/", reports.attribution_page, name="attribution"),
     path("leads/", reports.drill_page, name="leads"),
     path("norms/", reports.norms_page, name="norms"),
+    path("weekly-report/", reports.weekly_report_choice, name="weekly-report"),
     path("costs/", costs.costs_page, name="costs"),
     path("alerts/", alerts.alerts_page, name="alerts"),
     path("alerts/check/", alerts.alerts_check, name="alerts-check"),

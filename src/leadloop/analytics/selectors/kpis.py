@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import PartnerOrganization, Team, User
@@ -32,6 +33,14 @@ KEYS: dict[str, str] = {
     "partner": "owner_partner_id",
 }
 DAY_MINUTES = 24 * 60
+LABELS = {
+    "followed_up": gettext_lazy("Followed up"),
+    "overdue": gettext_lazy("Overdue"),
+    "quoted": gettext_lazy("Quoted of followed up"),
+    "won": gettext_lazy("Won of quoted"),
+    "order_value": gettext_lazy("Average order value"),
+    "hours_to_contact": gettext_lazy("Median hours to first contact"),
+}
 
 
 def overdue(now: dt.datetime) -> Q:

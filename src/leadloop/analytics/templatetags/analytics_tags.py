@@ -104,3 +104,11 @@ def change(now: Any, before: Any, *, ratio: bool = False) -> SafeString:
         sign,
         text,
     )
+
+
+@register.filter
+def kpi_label(name: str) -> str:
+    """A KPI's name in the reader's language ("followed_up" → "Followed up")."""
+    from leadloop.analytics.selectors.kpis import LABELS
+
+    return str(LABELS.get(name, name))

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can
@@ -31,7 +31,7 @@ from leadloop.analytics.selectors import (
 from leadloop.analytics.selectors.alerts import can_manage_alerts
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.scope import can_see_source_roi, fact_scope
-from leadloop.analytics.services import facts
+from leadloop.analytics.services import facts, weekly
 from leadloop.analytics.services.norms import FIELDS, update_norms
 from leadloop.analytics.views.charts import (
     attribution_chart,
@@ -72,6 +72,7 @@ def _context(
         "lag_minutes": None if lag is None else int(lag.total_seconds() // 60),
         "can_see_sources": can_see_source_roi(_actor(request)),
         "can_manage_alerts": can_manage_alerts(_actor(request)),
+        "weekly_report": weekly.wants_weekly_report(request.user),  # type: ignore[arg-type]
         **more,
     }
 
@@ -158,14 +159,7 @@ KPI_GROUPINGS = [
     ("source", _("Source")),
     ("partner", _("Partner")),
 ]
-KPI_LABELS = {
-    "followed_up": _("Followed up"),
-    "overdue": _("Overdue"),
-    "quoted": _("Quoted of followed up"),
-    "won": _("Won of quoted"),
-    "order_value": _("Average order value"),
-    "hours_to_contact": _("Median hours to first contact"),
-}
+KPI_LABELS = kpis.LABELS
 
 
 @login_required
@@ -284,3 +278,23 @@ def norms_page(request: HttpRequest) -> HttpResponse:
         {"form": form, "norms": norms, "may_change": may_change},
         status=status,
     )
+
+
+@login_required
+@require_POST
+def weekly_report_choice(request: HttpRequest) -> HttpResponse:
+    """Turn the weekly report e-mail on or off for oneself; back to where it was asked."""
+    actor = _actor(request)
+    try:
+        fact_scope(actor)
+    except NotAllowed as exc:
+        raise PermissionDenied from exc
+    on = request.POST.get("weekly_report") == "on"
+    weekly.set_weekly_report(request.user, subscribed=on, by=actor)  # type: ignore[arg-type]
+    messages.success(
+        request,
+        _("You get the weekly report every Monday.")
+        if on
+        else _("You no longer get the weekly report."),
+    )
+    return redirect("analytics:kpis")

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from leadloop.analytics.services import alerts, facts
+from leadloop.analytics.services import alerts, facts, weekly
 from leadloop.core.commands import LeadloopCommand
 
 
@@ -17,12 +17,15 @@ class Command(LeadloopCommand):
         "as the worker does every minute), verify (compare every row with the leads, their "
         "timelines, quotes and clocks; exits 1 on a difference), rebuild (compute every row "
         "again), lag (how long since the last refresh), alerts (check every alert rule now, "
-        "as the worker does every 15 minutes)."
+        "as the worker does every 15 minutes), weekly (send the weekly report e-mails that "
+        "fell due, as the worker does every hour)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("action", choices=["refresh", "verify", "rebuild", "lag", "alerts"])
+        parser.add_argument(
+            "action", choices=["refresh", "verify", "rebuild", "lag", "alerts", "weekly"]
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -43,6 +46,11 @@ class Command(LeadloopCommand):
                 counts,
                 f"Checked {counts['rules']} alert(s): {counts['breached']} started to breach, "
                 f"{counts['recovered']} recovered.",
+            )
+        elif action == "weekly":
+            sent = weekly.send_due()
+            self.emit(
+                options, sent, f"Weekly reports: {sent['sent']} sent, {sent['failed']} failed."
             )
         elif action == "lag":
             lag = facts.lag()
