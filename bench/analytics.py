@@ -10,9 +10,10 @@ leads once for both. Then:
 rebuild  `leadloop analytics rebuild`: every lead's funnel facts computed again (timed), since
          the floor moved leads with set-based UPDATEs that the minute's refresh does not see.
 pages    `leadloop serve --no-worker --workers 1`: the source report over the last 12 months
-         (per source and per campaign), the sales KPIs with the follow-up impact table (per
-         rep for a rep, per team for a manager and the admin), page and API, timed one request
-         after another on a kept-alive connection after two warm-ups: p50/p95/p99.
+         (per source and per campaign), the attribution report, the sales KPIs with the
+         follow-up impact and won/lost tables (per rep for a rep, per team for a manager and
+         the admin), page and API, timed one request after another on a kept-alive connection
+         after two warm-ups: p50/p95/p99.
 refresh  The minute's refresh after --changes leads changed status (through the service):
          its run time, and the lag it leaves (the issue: a figure at most 5 minutes behind).
 
@@ -45,6 +46,12 @@ PAGES = (
         "campaigns",
         f"/analytics/sources/?{PERIOD}&by=campaign",
         f"/api/v1/analytics/sources?{PERIOD}&by=campaign",
+        ("admin",),
+    ),
+    (
+        "attribution",
+        f"/analytics/attribution/?{PERIOD}",
+        f"/api/v1/analytics/attribution?{PERIOD}",
         ("admin",),
     ),
     (

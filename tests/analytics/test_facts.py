@@ -137,3 +137,22 @@ def test_the_refresh_task_is_on_the_schedule():
     spec = next(s for s in SCHEDULE if s.name == "refresh_lead_facts")
     assert spec.every == dt.timedelta(minutes=1)
     assert spec.task.func.__name__ == "refresh_facts_task"
+
+
+def test_a_run_stopped_inside_a_bulk_change_goes_on_after_the_last_lead_it_computed(
+    world, monkeypatch
+):
+    at = NOW + dt.timedelta(hours=1)
+    ids = sorted(lead.pk for lead in world.leads.values())
+    Lead.objects.filter(pk__in=ids).update(updated_at=at)  # one bulk change, one timestamp
+    monkeypatch.setattr(facts, "CHUNK", 3)
+
+    runs = []
+    with time_machine.travel(at + dt.timedelta(minutes=10), tick=False):
+        for _ in range(4):
+            runs.append(facts.refresh(budget=0))
+
+    # Three leads a run (the budget stops it after one chunk), each run after the last.
+    assert [r.leads for r in runs] == [3, 3, 1, 0]
+    assert [r.caught_up for r in runs] == [False, False, True, True]
+    assert FactMark.objects.get().upto == at

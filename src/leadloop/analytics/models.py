@@ -81,6 +81,9 @@ class FactMark(models.Model):
 
     name = models.CharField(max_length=40, primary_key=True)
     upto = models.DateTimeField()
+    # Within leads changed at exactly `upto`, those up to this id are done (a run that stopped
+    # inside a bulk change of thousands of leads goes on after the last one it computed).
+    upto_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
 
     def __str__(self) -> str:

@@ -162,7 +162,7 @@ def refresh(*, now: dt.datetime | None = None, budget: float = RUN_BUDGET_SECOND
     mark (at most to `now - OVERLAP`). The first run computes every lead."""
     now = now or timezone.now()
     mark = FactMark.objects.filter(name=MARK).first()
-    after: tuple[dt.datetime, int] | None = (mark.upto, 0) if mark else None
+    after: tuple[dt.datetime, int] | None = (mark.upto, mark.upto_id) if mark else None
     started = time.monotonic()
     done = 0
     caught_up = False
@@ -178,11 +178,16 @@ def refresh(*, now: dt.datetime | None = None, budget: float = RUN_BUDGET_SECOND
             break
     upto = None
     if after is not None:
-        upto = min(after[0], now - OVERLAP)
-        if mark is None or upto > mark.upto:
+        settled = now - OVERLAP
+        # Up to the last lead computed (a run stopped inside a bulk change goes on after it),
+        # but never past now - OVERLAP, so a change whose commit came late is read again.
+        mark_key = after if after[0] <= settled else (settled, 0)
+        if mark is None or mark_key > (mark.upto, mark.upto_id):
             FactMark.objects.update_or_create(
-                name=MARK, defaults={"upto": upto, "refreshed_at": now}
+                name=MARK,
+                defaults={"upto": mark_key[0], "upto_id": mark_key[1], "refreshed_at": now},
             )
+            upto = mark_key[0]
         else:
             FactMark.objects.filter(name=MARK).update(refreshed_at=now)
             upto = mark.upto
@@ -208,7 +213,7 @@ def rebuild(*, now: dt.datetime | None = None) -> int:
         done += write(compute(ids, at=now))
         after = ids[-1]
     FactMark.objects.update_or_create(
-        name=MARK, defaults={"upto": now - OVERLAP, "refreshed_at": now}
+        name=MARK, defaults={"upto": now - OVERLAP, "upto_id": 0, "refreshed_at": now}
     )
     return done
 
