@@ -459,7 +459,7 @@ def count_outcomes_by_source(start: dt.datetime, end: dt.datetime) -> dict[int, 
             rejected=Sum("rows_rejected") + Sum("rows_set_aside"), duplicate=Sum("rows_duplicate")
         )
     )
-    for row in batches:
-        add(row["source_id"], "rejected", row["rejected"] or 0)
-        add(row["source_id"], "duplicate", row["duplicate"] or 0)
+    for batch in batches:
+        add(batch["source_id"], "rejected", batch["rejected"] or 0)
+        add(batch["source_id"], "duplicate", batch["duplicate"] or 0)
     return counts
