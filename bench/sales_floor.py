@@ -299,9 +299,16 @@ def actors() -> dict[str, Any]:
     from leadloop.accounts import services as accounts
     from leadloop.accounts.models import User
 
+    def spread(prefix: str, count: int) -> list[str]:
+        """`count` of the floor's users named `prefix…`, spread over them (a floor of any size)."""
+        found = sorted(
+            User.objects.filter(username__startswith=prefix).values_list("username", flat=True)
+        )
+        return [found[i * len(found) // count] for i in range(count)] if found else []
+
     names = {
-        "rep": ["rep.noor", "bench.rep.000", "bench.rep.047", "bench.rep.113", "bench.rep.191"],
-        "manager": ["manager.north", "bench.manager.03", "bench.manager.08"],
+        "rep": ["rep.noor", *spread("bench.rep.", 4)],
+        "manager": ["manager.north", *spread("bench.manager.", 2)],
         "admin": ["admin"],
     }
     out: dict[str, list[dict[str, Any]]] = {}
