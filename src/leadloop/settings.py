@@ -254,6 +254,8 @@ TIME_ZONE = "UTC"
 LEADLOOP_DEFAULT_TIME_ZONE = os.environ.get("LEADLOOP_TIME_ZONE", "Europe/Amsterdam")
 LEADLOOP_DEFAULT_CURRENCY = os.environ.get("LEADLOOP_CURRENCY", "EUR")
 LEADLOOP_DEFAULT_COUNTRY = os.environ.get("LEADLOOP_COUNTRY", "NL")
+# Whole-floor analytics reports read the day totals (docs/analytics.md); off, they count facts.
+ANALYTICS_DAY_TOTALS = os.environ.get("LEADLOOP_ANALYTICS_DAY_TOTALS", "1") != "0"
 
 # --- Static files (served by the app itself; front-end libraries come from npm) -------------------
 STATIC_URL = "/static/"

@@ -85,7 +85,10 @@ def test_verify_finds_a_changed_row_and_rebuild_puts_it_right(world):
     found = facts.verify()
 
     assert [(d.lead_id, d.field) for d in found] == [(world.leads["L1"].pk, "won_at")]
-    with pytest.raises(CommandError, match="1 difference"):
+    # The day totals were counted from the row as it was: they differ from it now too.
+    with pytest.raises(
+        CommandError, match=r"(?s)lead \d+: won_at is None.*ready total .*won 1 \(counted 0\)"
+    ):
         call_command("analytics", "verify")
     with time_machine.travel(NOW, tick=False):
         call_command("analytics", "rebuild")
@@ -106,7 +109,10 @@ def test_refresh_reads_only_leads_changed_since_its_mark_and_catches_up(world, r
     assert result.leads == 1
     assert _fact(lead).contacted_at == later
     # The mark stays OVERLAP behind now: a change that commits late is read again.
-    assert FactMark.objects.get().upto == later + dt.timedelta(seconds=30) - facts.OVERLAP
+    assert (
+        FactMark.objects.get(name=facts.MARK).upto
+        == later + dt.timedelta(seconds=30) - facts.OVERLAP
+    )
     assert facts.verify() == []
 
 
@@ -155,4 +161,4 @@ def test_a_run_stopped_inside_a_bulk_change_goes_on_after_the_last_lead_it_compu
     # Three leads a run (the budget stops it after one chunk), each run after the last.
     assert [r.leads for r in runs] == [3, 3, 1, 0]
     assert [r.caught_up for r in runs] == [False, False, True, True]
-    assert FactMark.objects.get().upto == at
+    assert FactMark.objects.get(name=facts.MARK).upto == at

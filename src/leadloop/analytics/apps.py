@@ -9,9 +9,15 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         from datetime import timedelta
 
+        from django.db.models.signals import pre_delete
         from django.utils.translation import gettext_lazy as _
 
         from leadloop.analytics.selectors import scope
+        from leadloop.analytics.services import totals
+        from leadloop.leads.models import Lead
+
+        # A deleted lead takes its facts row with it (a cascade): its days are counted again.
+        pre_delete.connect(totals.lead_deleted, sender=Lead, dispatch_uid="analytics_totals")
         from leadloop.core import navigation, schedule
 
         schedule.register(

@@ -69,6 +69,12 @@ class LeadFact(models.Model):
             models.Index(fields=["sales_ready_at", "team"], name="fact_ready_team"),
             models.Index(fields=["assigned_to", "sales_ready_at"], name="fact_rep"),
             models.Index(fields=["owner_partner", "sales_ready_at"], name="fact_partner"),
+            # The leads not contacted whose deadline is still ahead (not overdue yet).
+            models.Index(
+                fields=["contact_due_at"],
+                name="fact_due_open",
+                condition=models.Q(contacted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,6 +91,8 @@ class FactMark(models.Model):
     # inside a bulk change of thousands of leads goes on after the last one it computed).
     upto_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField()
+    # The day totals' row ("totals"): the zone whose calendar days they count.
+    zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return f"{self.name} up to {self.upto:%Y-%m-%d %H:%M}"
@@ -285,3 +293,136 @@ class WeeklyReport(models.Model):
 
     def __str__(self) -> str:
         return f"weekly report {self.week_of} to {self.user_id}: {self.state}"
+
+
+# Day totals: the facts counted per day, kept by `services.totals` for the reports that count the
+# whole floor (docs/analytics.md, "Day totals"). A day is a calendar day in the deployment's
+# zone (the defaults' time zone, recorded in FactMark "totals"); `DirtyDay` names the days
+# whose facts changed since they were last counted.
+
+# The first-contact bins, by their upper edges in minutes: [0, 5), [5, 15), …, [10080, ∞).
+CONTACT_EDGES = (5, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)
+CONTACT_BINS = len(CONTACT_EDGES) + 1
+
+
+class ContactBins(models.Model):
+    """How many leads were first contacted within each bin of minutes (`cN`) and the sum of
+    their minutes (`sN`): the median is read from these (`selectors.figures.binned_median`)."""
+
+    c0 = models.PositiveIntegerField(default=0)
+    c1 = models.PositiveIntegerField(default=0)
+    c2 = models.PositiveIntegerField(default=0)
+    c3 = models.PositiveIntegerField(default=0)
+    c4 = models.PositiveIntegerField(default=0)
+    c5 = models.PositiveIntegerField(default=0)
+    c6 = models.PositiveIntegerField(default=0)
+    c7 = models.PositiveIntegerField(default=0)
+    c8 = models.PositiveIntegerField(default=0)
+    c9 = models.PositiveIntegerField(default=0)
+    c10 = models.PositiveIntegerField(default=0)
+    c11 = models.PositiveIntegerField(default=0)
+    c12 = models.PositiveIntegerField(default=0)
+    s0 = models.BigIntegerField(default=0)
+    s1 = models.BigIntegerField(default=0)
+    s2 = models.BigIntegerField(default=0)
+    s3 = models.BigIntegerField(default=0)
+    s4 = models.BigIntegerField(default=0)
+    s5 = models.BigIntegerField(default=0)
+    s6 = models.BigIntegerField(default=0)
+    s7 = models.BigIntegerField(default=0)
+    s8 = models.BigIntegerField(default=0)
+    s9 = models.BigIntegerField(default=0)
+    s10 = models.BigIntegerField(default=0)
+    s11 = models.BigIntegerField(default=0)
+    s12 = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class ReceivedTotal(ContactBins):
+    """The leads received on `day` from a source and campaign (lead currency apart): the source
+    report's counts, revenue and first-contact bins (of valid leads)."""
+
+    day = models.DateField()
+    source = _ref("leads.Source")
+    campaign = _ref("leads.Campaign")
+    currency = models.CharField(max_length=3)
+    leads = models.PositiveIntegerField(default=0)
+    merged_later = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    sales_ready = models.PositiveIntegerField(default=0)
+    contacted = models.PositiveIntegerField(default=0)
+    quoted = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="received_total_day")]
+
+    def __str__(self) -> str:
+        return f"received {self.day} source {self.source_id} campaign {self.campaign_id}"
+
+
+class ReadyTotal(ContactBins):
+    """The valid leads handed to sales on `day`, per rep, team, source or partner (`grouping`,
+    `key` its id; None for none): the sales KPIs and the follow-up impact table."""
+
+    day = models.DateField()
+    grouping = models.CharField(max_length=8)
+    key = models.BigIntegerField(null=True)
+    currency = models.CharField(max_length=3)
+    handed = models.PositiveIntegerField(default=0)
+    followed_up = models.PositiveIntegerField(default=0)
+    contacted_late = models.PositiveIntegerField(default=0)  # after the deadline
+    due_open = models.PositiveIntegerField(default=0)  # not contacted, a deadline set
+    quoted = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    won_valued = models.PositiveIntegerField(default=0)  # won with an order value
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+    # First contacted within 24 hours (fast) or later (slow): how many, quoted, won, revenue.
+    fast = models.PositiveIntegerField(default=0)
+    fast_quoted = models.PositiveIntegerField(default=0)
+    fast_won = models.PositiveIntegerField(default=0)
+    fast_revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+    slow = models.PositiveIntegerField(default=0)
+    slow_quoted = models.PositiveIntegerField(default=0)
+    slow_won = models.PositiveIntegerField(default=0)
+    slow_revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["grouping", "day"], name="ready_total_day")]
+
+    def __str__(self) -> str:
+        return f"ready {self.day} {self.grouping} {self.key}"
+
+
+class ClosedTotal(models.Model):
+    """The valid leads won (with the whole days from receipt to the win, `days`) or lost
+    (`days` None) on `day`: won and lost per month and the sales cycle."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    days = models.IntegerField(null=True)
+    won = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="closed_total_day")]
+
+    def __str__(self) -> str:
+        return f"closed {self.day}"
+
+
+class DirtyDay(models.Model):
+    """A day whose totals of one cohort (received, ready, closed) wait to be counted again.
+
+    Not unique: a change always adds its row, and `services.totals.settle` deletes only the rows
+    it read, so a day changed again while it was being counted stays marked."""
+
+    cohort = models.CharField(max_length=8)
+    day = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.cohort} {self.day}"

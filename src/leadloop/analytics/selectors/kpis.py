@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.models import PartnerOrganization, Team, User
-from leadloop.analytics.models import KpiNorms, LeadFact
-from leadloop.analytics.selectors.figures import Money, median, money, per, ratio
+from leadloop.analytics.models import KpiNorms, LeadFact, ReadyTotal
+from leadloop.analytics.selectors import counts
+from leadloop.analytics.selectors.figures import ContactBinned, Money, money, per, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
 from leadloop.analytics.selectors.scope import fact_scope
@@ -62,7 +64,7 @@ class KpiRow:
     won: int = 0
     won_counted: int = 0  # won leads whose value is in the reporting currency
     revenue: Money = field(default_factory=Money)
-    contact_minutes: list[tuple[int, int]] = field(default_factory=list)
+    contact: ContactBinned = field(default_factory=ContactBinned)
 
     def figures(self, norms: KpiNorms) -> dict[str, Any]:
         followed = ratio(self.followed_up, self.handed)
@@ -70,7 +72,7 @@ class KpiRow:
         quoted = ratio(self.quoted, self.followed_up)
         won = ratio(self.won, self.quoted)
         value = per(self.revenue.amount, self.won_counted)
-        minutes = median(self.contact_minutes)
+        minutes = self.contact.median()
         hours = None if minutes is None else (minutes / 60).quantize(Decimal("0.1"))
         return {
             "key": self.key,
@@ -117,9 +119,57 @@ def _names(grouping: Grouping, keys: set[int]) -> dict[int, str]:
     return dict(model.objects.filter(pk__in=keys).values_list("pk", "name"))  # type: ignore[attr-defined]
 
 
-def _cohort(actor: Actor, period: Period) -> Any:
+READY_COUNTED = (
+    "handed", "followed_up", "contacted_late", "due_open", "quoted", "won", "won_valued",
+    "revenue", "fast", "fast_quoted", "fast_won", "fast_revenue", "slow", "slow_quoted",
+    "slow_won", "slow_revenue", *counts.BINS,
+)  # fmt: skip
+
+
+def ready_counts(
+    actor: Actor, period: Period, grouping: Grouping, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The counts of the viewer's valid leads handed to sales in `period`, per group ("group")
+    and lead currency, with "overdue" as of `now`: from the day totals for a viewer of the whole
+    floor, else from the facts (the same aggregates, `selectors.counts`)."""
+    scope = fact_scope(actor)
+    if counts.reads_totals(period, scope):
+        totals = ReadyTotal.objects.filter(
+            grouping=grouping, day__gte=period.first, day__lt=period.end
+        )
+        found = list(
+            totals.order_by()
+            .values("currency", group=F("key"))
+            .annotate(**counts.summed(READY_COUNTED))
+        )
+    else:
+        found = list(
+            _cohort(scope, period)
+            .order_by()
+            .values("currency", group=F(KEYS[grouping]))
+            .annotate(**counts.ready_aggregates())
+        )
+    # Overdue: contacted after the deadline, or not contacted and the deadline passed.
+    ahead = (
+        _cohort(scope, period)
+        .filter(contacted_at__isnull=True, contact_due_at__gte=now)
+        .order_by()
+        .values("currency", group=F(KEYS[grouping]))
+        .annotate(n=Count("pk"))
+    )
+    not_due = {(row["group"], row["currency"]): row["n"] for row in ahead}
+    for row in found:
+        row["overdue"] = (
+            row["contacted_late"]
+            + row["due_open"]
+            - not_due.get((row["group"], row["currency"]), 0)
+        )
+    return found
+
+
+def _cohort(scope: Q, period: Period) -> Any:
     return LeadFact.objects.filter(
-        fact_scope(actor),
+        scope,
         is_duplicate=False,
         sales_ready_at__gte=period.start_at,
         sales_ready_at__lt=period.end_at,
@@ -132,35 +182,16 @@ def kpi_report(
     """The KPIs of the viewer's leads handed to sales in `period`, a row per rep (team, source
     or partner; one row for leads without one), sorted by name, and the total."""
     norms = get_norms()
-    facts = _cohort(actor, period)
-    key = KEYS[grouping]
     rows: dict[int | None, KpiRow] = {}
-    counted = (
-        facts.order_by()
-        .values(key)
-        .annotate(
-            handed=Count("pk"),
-            followed_up=Count("pk", filter=Q(contacted_at__isnull=False)),
-            overdue=Count("pk", filter=overdue(now)),
-            quoted=Count("pk", filter=Q(quoted_at__isnull=False)),
-            won=Count("pk", filter=Q(won_at__isnull=False)),
-        )
-    )
-    for found in counted:
-        row = rows.setdefault(found[key], KpiRow(key=found[key], name=""))
+    for found in ready_counts(actor, period, grouping, now):
+        row = rows.setdefault(found["group"], KpiRow(key=found["group"], name=""))
         for name in ("handed", "followed_up", "overdue", "quoted", "won"):
-            setattr(row, name, found[name])
-    won = facts.filter(won_at__isnull=False, order_value__isnull=False)
-    for found in (
-        won.order_by().values(key, "currency").annotate(total=Sum("order_value"), n=Count("pk"))
-    ):
-        row = rows[found[key]]
-        row.revenue.add(found["total"], found["currency"], norms.currency)
-        if found["currency"] == norms.currency:
-            row.won_counted += found["n"]
-    minutes = facts.filter(first_contact_minutes__isnull=False)
-    for found in minutes.order_by().values(key, "first_contact_minutes").annotate(n=Count("pk")):
-        rows[found[key]].contact_minutes.append((found["first_contact_minutes"], found["n"]))
+            setattr(row, name, getattr(row, name) + found[name])
+        if found["won_valued"]:
+            row.revenue.add(found["revenue"], found["currency"], norms.currency)
+            if found["currency"] == norms.currency:
+                row.won_counted += found["won_valued"]
+        row.contact.add(found)
     names = _names(grouping, {k for k in rows if k is not None})
     for k, row in rows.items():
         row.name = names.get(k, _("(deleted)")) if k is not None else _("(none)")
@@ -170,7 +201,7 @@ def kpi_report(
         for name in ("handed", "followed_up", "overdue", "quoted", "won", "won_counted"):
             setattr(total, name, getattr(total, name) + getattr(row, name))
         total.revenue.merge(row.revenue)
-        total.contact_minutes.extend(row.contact_minutes)
+        total.contact.merge(row.contact)
     return KpiReport(
         period=period,
         grouping=grouping,
@@ -192,35 +223,55 @@ class ImpactRow:
     revenue_per_lead: Decimal | None
 
 
-def follow_up_impact(actor: Actor, period: Period) -> tuple[str, list[ImpactRow]]:
+def follow_up_impact(
+    actor: Actor, period: Period, *, now: dt.datetime | None = None
+) -> tuple[str, list[ImpactRow]]:
     """Leads handed to sales in `period`, split by how soon they were first contacted: within
-    24 hours, later, never; with how many were quoted and won, and the revenue."""
+    24 hours, later, never; with how many were quoted and won, and the revenue (in the
+    reporting currency)."""
     norms = get_norms()
-    facts = _cohort(actor, period)
+    sums = dict.fromkeys(
+        ("handed", "followed_up", "quoted", "won", "fast", "fast_quoted", "fast_won", "slow",
+         "slow_quoted", "slow_won"),
+        0,
+    )  # fmt: skip
+    revenue = {"all": Decimal("0"), "fast": Decimal("0"), "slow": Decimal("0")}
+    for found in ready_counts(actor, period, "team", now or timezone.now()):
+        for name in sums:
+            sums[name] += found[name]
+        if found["currency"] == norms.currency:
+            revenue["all"] += found["revenue"] or 0
+            revenue["fast"] += found["fast_revenue"] or 0
+            revenue["slow"] += found["slow_revenue"] or 0
     buckets = {
-        "within_24h": (_("Within 24 hours"), Q(first_contact_minutes__lte=DAY_MINUTES)),
-        "later": (_("Later"), Q(first_contact_minutes__gt=DAY_MINUTES)),
-        "never": (_("Never"), Q(contacted_at__isnull=True)),
-    }
+        "within_24h": (
+            _("Within 24 hours"), sums["fast"], sums["fast_quoted"], sums["fast_won"],
+            revenue["fast"],
+        ),
+        "later": (
+            _("Later"), sums["slow"], sums["slow_quoted"], sums["slow_won"], revenue["slow"]
+        ),
+        "never": (
+            _("Never"),
+            sums["handed"] - sums["followed_up"],
+            sums["quoted"] - sums["fast_quoted"] - sums["slow_quoted"],
+            sums["won"] - sums["fast_won"] - sums["slow_won"],
+            revenue["all"] - revenue["fast"] - revenue["slow"],
+        ),
+    }  # fmt: skip
     result = []
-    for bucket, (label, condition) in buckets.items():
-        found = facts.filter(condition).aggregate(
-            leads=Count("pk"),
-            quoted=Count("pk", filter=Q(quoted_at__isnull=False)),
-            won=Count("pk", filter=Q(won_at__isnull=False)),
-            revenue=Sum("order_value", filter=Q(won_at__isnull=False, currency=norms.currency)),
-        )
-        revenue = money(found["revenue"] or Decimal("0"))
+    for bucket, (label, leads, quoted, won, earned) in buckets.items():
+        amount = money(earned)
         result.append(
             ImpactRow(
                 bucket=bucket,
                 label=str(label),
-                leads=found["leads"],
-                quoted=found["quoted"],
-                won=found["won"],
-                conversion=ratio(found["won"], found["leads"]),
-                revenue=revenue,
-                revenue_per_lead=per(revenue, found["leads"]),
+                leads=leads,
+                quoted=quoted,
+                won=won,
+                conversion=ratio(won, leads),
+                revenue=amount,
+                revenue_per_lead=per(amount, leads),
             )
         )
     return norms.currency, result

@@ -5,15 +5,14 @@ and forecast (sales.selectors.pipeline), linked from the pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
-from django.db.models.functions import TruncMonth
-
 from leadloop.accounts.actors import Actor
-from leadloop.analytics.models import LeadFact
+from leadloop.analytics.models import ClosedTotal, LeadFact
+from leadloop.analytics.selectors import counts
 from leadloop.analytics.selectors.figures import Money, median, money, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
@@ -39,42 +38,43 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
     """Per month of the period: leads won (and their value) and lost; over the period the win
     rate won ÷ (won + lost) and the median days from receipt to the win."""
     currency = get_norms().currency
-    facts = LeadFact.objects.filter(fact_scope(actor), is_duplicate=False)
-    start, end = period.start_at, period.end_at
-    won = facts.filter(won_at__gte=start, won_at__lt=end)
-    lost = facts.filter(lost_at__gte=start, lost_at__lt=end)
-    months: dict[Any, dict[str, Any]] = {}
+    months: dict[dt.date, dict[str, Any]] = {}
+    days: dict[int, int] = {}
 
-    def month(key: Any) -> dict[str, Any]:
-        return months.setdefault(
-            key.date(), {"month": key.date(), "won": 0, "lost": 0, "revenue": Money()}
-        )
+    def month(day: dt.date, outcome: str, n: int, value: Decimal | None, row_currency: str) -> None:
+        key = day.replace(day=1)
+        into = months.setdefault(key, {"month": key, "won": 0, "lost": 0, "revenue": Money()})
+        into[outcome] += n
+        into["revenue"].add(value, row_currency, currency)
 
-    for row in (
-        won.annotate(m=TruncMonth("won_at", tzinfo=period.zone))
-        .order_by()
-        .values("m", "currency")
-        .annotate(n=Count("pk"), total=Sum("order_value"))
-    ):
-        into = month(row["m"])
-        into["won"] += row["n"]
-        into["revenue"].add(row["total"], row["currency"], currency)
-    for lost_row in (
-        lost.annotate(m=TruncMonth("lost_at", tzinfo=period.zone))
-        .order_by()
-        .values("m")
-        .annotate(n=Count("pk"))
-    ):
-        month(lost_row["m"])["lost"] += lost_row["n"]
+    scope = fact_scope(actor)
+    if counts.reads_totals(period, scope):
+        totals = ClosedTotal.objects.filter(day__gte=period.first, day__lt=period.end)
+        for row in totals.order_by().values("day", "currency", "days", "won", "lost", "revenue"):
+            if row["won"]:
+                month(row["day"], "won", row["won"], row["revenue"] or None, row["currency"])
+                days[row["days"]] = days.get(row["days"], 0) + row["won"]
+            if row["lost"]:
+                month(row["day"], "lost", row["lost"], None, row["currency"])
+    else:
+        facts = LeadFact.objects.filter(scope, is_duplicate=False)
+        start, end = period.start_at, period.end_at
+        won = facts.filter(won_at__gte=start, won_at__lt=end)
+        for received, won_at, value, row_currency in won.values_list(
+            "received_at", "won_at", "order_value", "currency"
+        ).iterator(chunk_size=5000):
+            if won_at is None:  # the filter above rules it out
+                continue
+            month(won_at.astimezone(period.zone).date(), "won", 1, value, row_currency)
+            day = int((won_at - received).total_seconds() // DAY)
+            days[day] = days.get(day, 0) + 1
+        lost = facts.filter(lost_at__gte=start, lost_at__lt=end)
+        for lost_at in lost.values_list("lost_at", flat=True).iterator(chunk_size=5000):
+            if lost_at is not None:
+                month(lost_at.astimezone(period.zone).date(), "lost", 1, None, currency)
     total = Money()
     for found in months.values():
         total.merge(found["revenue"])
-    days: dict[int, int] = {}
-    for received, won_at in won.values_list("received_at", "won_at").iterator(chunk_size=5000):
-        if won_at is None:  # the filter above rules it out
-            continue
-        day = int((won_at - received).total_seconds() // DAY)
-        days[day] = days.get(day, 0) + 1
     won_count = sum(m["won"] for m in months.values())
     lost_count = sum(m["lost"] for m in months.values())
     return OutcomeReport(

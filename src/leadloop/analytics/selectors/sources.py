@@ -14,20 +14,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, require
-from leadloop.analytics.models import LeadFact
-from leadloop.analytics.selectors.figures import Money, median, money, per, ratio
+from leadloop.analytics.models import LeadFact, ReceivedTotal
+from leadloop.analytics.selectors import counts
+from leadloop.analytics.selectors.figures import ContactBinned, Money, money, per, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
 from leadloop.intake import selectors as intake_selectors
 from leadloop.leads.models import Campaign, CostEntry, Source
 
 Grouping = Literal["source", "campaign"]
-VALID = Q(is_duplicate=False)
 STEPS = ("sales_ready", "contacted", "quoted", "won")
+COUNTED = (
+    "leads", "merged_later", "valid", *STEPS, "revenue", *counts.BINS,
+)  # fmt: skip
 
 
 @dataclass
@@ -45,7 +48,7 @@ class SourceRow:
     contacted: int = 0
     quoted: int = 0
     won: int = 0
-    contact_minutes: list[tuple[int, int]] = field(default_factory=list)
+    contact: ContactBinned = field(default_factory=ContactBinned)
     revenue: Money = field(default_factory=Money)
     cost: Money = field(default_factory=Money)
 
@@ -75,7 +78,7 @@ class SourceRow:
             "quoted_rate": ratio(self.quoted, self.contacted),
             "won_rate": ratio(self.won, self.quoted),
             "lead_to_order": ratio(self.won, self.valid),
-            "median_hours_to_contact": _hours(median(self.contact_minutes)),
+            "median_hours_to_contact": _hours(self.contact.median()),
             "revenue": revenue,
             "revenue_other": self.revenue.as_dict(),
             "cost": cost,
@@ -124,48 +127,33 @@ def source_report(
             )
         return rows[key]
 
-    facts = LeadFact.objects.filter(received_at__gte=start, received_at__lt=end)
-    if source_id is not None:
-        facts = facts.filter(source_id=source_id)
     keys = ["source_id", "campaign_id"] if grouping == "campaign" else ["source_id"]
-    counted = (
-        facts.order_by()
-        .values(*keys)
-        .annotate(
-            leads=Count("pk"),
-            merged_later=Count("pk", filter=Q(is_duplicate=True)),
-            valid=Count("pk", filter=VALID),
-            sales_ready=Count("pk", filter=VALID & Q(sales_ready_at__isnull=False)),
-            contacted=Count("pk", filter=VALID & Q(contacted_at__isnull=False)),
-            quoted=Count("pk", filter=VALID & Q(quoted_at__isnull=False)),
-            won=Count("pk", filter=VALID & Q(won_at__isnull=False)),
-        )
-    )
-    for found in counted:
-        into = row(found["source_id"], found.get("campaign_id"))
-        into.leads, into.merged_later, into.valid = (
-            found["leads"],
-            found["merged_later"],
-            found["valid"],
-        )
-        into.duplicates += found["merged_later"]
+    if counts.reads_totals(period, Q()):
+        totals = ReceivedTotal.objects.filter(day__gte=period.first, day__lt=period.end)
+        if source_id is not None:
+            totals = totals.filter(source_id=source_id)
+        found = totals.order_by().values(*keys, "currency").annotate(**counts.summed(COUNTED))
+    else:
+        facts = LeadFact.objects.filter(received_at__gte=start, received_at__lt=end)
+        if source_id is not None:
+            facts = facts.filter(source_id=source_id)
+        found = facts.order_by().values(*keys, "currency").annotate(**counts.received_aggregates())
+    for item in found:
+        into = row(item["source_id"], item.get("campaign_id"))
+        into.leads += item["leads"]
+        into.merged_later += item["merged_later"]
+        into.duplicates += item["merged_later"]
+        into.valid += item["valid"]
         for step in STEPS:
-            setattr(into, step, found[step])
-    won = facts.filter(VALID, won_at__isnull=False, order_value__isnull=False)
-    for found in won.order_by().values(*keys, "currency").annotate(total=Sum("order_value")):
-        row(found["source_id"], found.get("campaign_id")).revenue.add(
-            found["total"], found["currency"], currency
-        )
-    minutes = facts.filter(VALID, first_contact_minutes__isnull=False)
-    for found in minutes.order_by().values(*keys, "first_contact_minutes").annotate(n=Count("pk")):
-        row(found["source_id"], found.get("campaign_id")).contact_minutes.append(
-            (found["first_contact_minutes"], found["n"])
-        )
+            setattr(into, step, getattr(into, step) + item[step])
+        if item["revenue"]:
+            into.revenue.add(item["revenue"], item["currency"], currency)
+        into.contact.add(item)
     if grouping == "source":
-        for sid, counts in intake_selectors.count_outcomes_by_source(start, end).items():
+        for sid, outcomes in intake_selectors.count_outcomes_by_source(start, end).items():
             if source_id is None or sid == source_id:
-                row(sid, None).rejected = counts["rejected"]
-                row(sid, None).duplicates += counts["duplicate"]
+                row(sid, None).rejected = outcomes["rejected"]
+                row(sid, None).duplicates += outcomes["duplicate"]
     _add_costs(row, period, currency, source_id)
     for into in rows.values():
         paid = sources.get(into.source_id) if into.source_id is not None else None
@@ -213,7 +201,7 @@ def _total(rows: list[SourceRow]) -> SourceRow:
     for r in rows:
         for name in ("leads", "merged_later", "rejected", "duplicates", "valid", *STEPS):
             setattr(total, name, getattr(total, name) + getattr(r, name))
-        total.contact_minutes.extend(r.contact_minutes)
+        total.contact.merge(r.contact)
         total.revenue.merge(r.revenue)
         total.cost.merge(r.cost)
     return total

@@ -6,7 +6,8 @@ rows in step with the leads: every minute the worker reads the leads changed sin
 (the `lead_updated` index, as a keyset) and computes them again. It never moves its mark past
 `now - OVERLAP`, so a change whose transaction commits late (its `updated_at` is written before
 the commit) is read on the next run; computing a lead twice gives the same row. `verify`
-compares every row with `compute`; `rebuild` writes them all again.
+compares every row with `compute`; `rebuild` writes them all again. A row that changes marks
+its days for the day totals (`services.totals`), which each run settles at its end.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leadloop.analytics.models import Credit, FactMark, LeadFact
-from leadloop.analytics.services import attribution
+from leadloop.analytics.services import attribution, totals
 from leadloop.leads.models import LeadStatus as S
 from leadloop.leads.selectors import history as lead_history
 from leadloop.sales.selectors import history as sales_history
@@ -131,9 +132,18 @@ def _fact(
 
 @transaction.atomic
 def write(facts: Iterable[LeadFact]) -> int:
-    """Insert or replace these rows, and their leads' attribution credits; returns how many."""
+    """Insert or replace these rows, and their leads' attribution credits; returns how many.
+    The days of every row that changed (as it was and as it is) are marked for the totals."""
     rows = list(facts)
     if rows:
+        ids = [row.lead_id for row in rows]
+        before = {f.lead_id: f for f in LeadFact.objects.filter(lead_id__in=ids)}
+        dirty: set[tuple[str, dt.date]] = set()
+        for row in rows:
+            old = before.get(row.lead_id)
+            if old is None or _compare(old, row):
+                dirty |= totals.days_of(row) | (totals.days_of(old) if old else set())
+        totals.mark_dirty(dirty)
         LeadFact.objects.bulk_create(
             rows,
             update_conflicts=True,
@@ -146,8 +156,11 @@ def write(facts: Iterable[LeadFact]) -> int:
 
 
 def refresh_leads(lead_ids: Sequence[int]) -> int:
-    """Compute these leads' rows again now (after a change a caller wants seen at once)."""
-    return write(compute(lead_ids))
+    """Compute these leads' rows again now, and their days' totals (after a change a caller
+    wants seen at once)."""
+    done = write(compute(lead_ids))
+    totals.settle()
+    return done
 
 
 @dataclass(frozen=True)
@@ -191,6 +204,7 @@ def refresh(*, now: dt.datetime | None = None, budget: float = RUN_BUDGET_SECOND
         else:
             FactMark.objects.filter(name=MARK).update(refreshed_at=now)
             upto = mark.upto
+    totals.settle()
     return RefreshResult(leads=done, upto=upto, caught_up=caught_up)
 
 
@@ -215,6 +229,7 @@ def rebuild(*, now: dt.datetime | None = None) -> int:
     FactMark.objects.update_or_create(
         name=MARK, defaults={"upto": now - OVERLAP, "upto_id": 0, "refreshed_at": now}
     )
+    totals.rebuild_totals()
     return done
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from leadloop.analytics.services import alerts, facts, weekly
+from leadloop.analytics.services import alerts, facts, totals, weekly
 from leadloop.core.commands import LeadloopCommand
 
 
@@ -15,8 +15,9 @@ class Command(LeadloopCommand):
     help = (
         "The lead facts the reports read: refresh (read the leads changed since the last run, "
         "as the worker does every minute), verify (compare every row with the leads, their "
-        "timelines, quotes and clocks; exits 1 on a difference), rebuild (compute every row "
-        "again), lag (how long since the last refresh), alerts (check every alert rule now, "
+        "timelines, quotes and clocks, and the day totals with a fresh count; exits 1 on a "
+        "difference), rebuild (compute every row and day total again), lag (how long since the "
+        "last refresh), alerts (check every alert rule now, "
         "as the worker does every 15 minutes), weekly (send the weekly report e-mails that "
         "fell due, as the worker does every hour)."
     )
@@ -58,11 +59,14 @@ class Command(LeadloopCommand):
             text = "The facts were never computed." if lag is None else f"{seconds} s behind."
             self.emit(options, {"seconds": seconds}, text)
         else:
-            differences = facts.verify()
+            differences = [str(d) for d in facts.verify()] + totals.verify_totals()
             if differences:
-                lines = "\n".join(str(d) for d in differences[:50])
+                lines = "\n".join(differences[:50])
                 raise CommandError(
-                    f"{len(differences)} difference(s) between the facts and the leads "
-                    f"(`leadloop analytics rebuild` computes them again):\n{lines}"
+                    f"{len(differences)} difference(s) between the facts and the leads, or the "
+                    f"day totals and the facts (`leadloop analytics rebuild` computes them "
+                    f"again):\n{lines}"
                 )
-            self.emit(options, {"differences": 0}, "The facts equal the leads.")
+            self.emit(
+                options, {"differences": 0}, "The facts equal the leads; the day totals the facts."
+            )

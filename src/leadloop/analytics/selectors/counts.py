@@ -1,0 +1,86 @@
+"""What the reports count of the facts, written once for both ways of counting: straight from
+`LeadFact` (a viewer who sees part of the floor, or a period in another zone than the
+deployment's) and from the day totals (`services.totals`, the whole floor), which are these
+same aggregates per day, summed.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, F, Q, Sum
+
+from leadloop.analytics.models import CONTACT_BINS, FactMark
+from leadloop.analytics.selectors.figures import bin_aggregates
+from leadloop.analytics.selectors.periods import Period
+
+GROUPINGS = {
+    "rep": "assigned_to_id",
+    "team": "team_id",
+    "source": "source_id",
+    "partner": "owner_partner_id",
+}
+DAY_MINUTES = 24 * 60
+VALID = Q(is_duplicate=False)
+WON = Q(won_at__isnull=False)
+QUOTED = Q(quoted_at__isnull=False)
+FAST = Q(first_contact_minutes__lte=DAY_MINUTES)
+SLOW = Q(first_contact_minutes__gt=DAY_MINUTES)
+BINS = tuple(f"{kind}{i}" for kind in "cs" for i in range(CONTACT_BINS))
+ZERO = Decimal("0")
+
+
+def received_aggregates() -> dict[str, Any]:
+    """Per group of facts cohorted by receipt: the source report's counts."""
+    return {
+        "leads": Count("pk"),
+        "merged_later": Count("pk", filter=Q(is_duplicate=True)),
+        "valid": Count("pk", filter=VALID),
+        "sales_ready": Count("pk", filter=VALID & Q(sales_ready_at__isnull=False)),
+        "contacted": Count("pk", filter=VALID & Q(contacted_at__isnull=False)),
+        "quoted": Count("pk", filter=VALID & QUOTED),
+        "won": Count("pk", filter=VALID & WON),
+        "revenue": Sum("order_value", filter=VALID & WON, default=ZERO),
+        **bin_aggregates(VALID),
+    }
+
+
+def ready_aggregates() -> dict[str, Any]:
+    """Per group of valid facts cohorted by sales-ready: the KPIs' and impact table's counts.
+    Overdue is `contacted_late` plus those of `due_open` whose deadline has passed."""
+    return {
+        "handed": Count("pk"),
+        "followed_up": Count("pk", filter=Q(contacted_at__isnull=False)),
+        "contacted_late": Count("pk", filter=Q(contacted_at__gt=F("contact_due_at"))),
+        "due_open": Count("pk", filter=Q(contacted_at__isnull=True, contact_due_at__isnull=False)),
+        "quoted": Count("pk", filter=QUOTED),
+        "won": Count("pk", filter=WON),
+        "won_valued": Count("pk", filter=WON & Q(order_value__isnull=False)),
+        "revenue": Sum("order_value", filter=WON, default=ZERO),
+        "fast": Count("pk", filter=FAST),
+        "fast_quoted": Count("pk", filter=FAST & QUOTED),
+        "fast_won": Count("pk", filter=FAST & WON),
+        "fast_revenue": Sum("order_value", filter=FAST & WON, default=ZERO),
+        "slow": Count("pk", filter=SLOW),
+        "slow_quoted": Count("pk", filter=SLOW & QUOTED),
+        "slow_won": Count("pk", filter=SLOW & WON),
+        "slow_revenue": Sum("order_value", filter=SLOW & WON, default=ZERO),
+        **bin_aggregates(),
+    }
+
+
+def summed(names: Any) -> dict[str, Any]:
+    """The day totals' columns summed over the days of a period."""
+    return {name: Sum(name, default=0) for name in names}
+
+
+def reads_totals(period: Period, scope: Q) -> bool:
+    """Whether a report reads the day totals: for a viewer who sees the whole floor (`scope`
+    is empty), over whole days of the zone the totals were counted in, unless turned off
+    (settings.ANALYTICS_DAY_TOTALS)."""
+    if not settings.ANALYTICS_DAY_TOTALS or scope:
+        return False
+    counted = FactMark.objects.filter(name="totals").values_list("zone", flat=True).first()
+    return bool(counted) and getattr(period.zone, "key", None) == counted

@@ -1,0 +1,195 @@
+"""The day totals: every report gives the same figures from them as from the facts, they follow
+every change of a lead (refresh, deletion, a crash before settling), `verify` finds a wrong
+total, and a change of the deployment's zone counts every day again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Q
+from django.test import override_settings
+
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.defaults import change_defaults
+from leadloop.analytics.models import (
+    CONTACT_BINS,
+    ClosedTotal,
+    DirtyDay,
+    ReadyTotal,
+    ReceivedTotal,
+)
+from leadloop.analytics.selectors import counts, kpis, outcomes, sources
+from leadloop.analytics.selectors.figures import ContactBinned
+from leadloop.analytics.selectors.periods import parse_period
+from leadloop.analytics.services import facts, totals
+from leadloop.leads import services as lead_services
+from leadloop.leads.models import Lead, LeadStatus
+from tests.analytics.world import AMS, NOW, ams, build
+from tests.factories.leads import make_lead
+
+pytestmark = pytest.mark.django_db
+NOVEMBER = parse_period("2026-11", today=NOW.date(), zone=AMS)
+AUTUMN = parse_period("2026-10-01..2026-11-30", today=NOW.date(), zone=AMS)
+
+
+@pytest.fixture
+def world(rep, teammate, team):
+    return build(rep, teammate, team)
+
+
+def _reports(actor, period):
+    """Every figure the whole-floor reports give, as plain data."""
+    return {
+        "sources": sources.source_report(actor, period).rows,
+        "campaigns": sources.source_report(actor, period, grouping="campaign").rows,
+        **{
+            f"kpis {g}": kpis.kpi_report(actor, period, grouping=g, now=NOW).rows
+            for g in ("rep", "team", "source", "partner")
+        },
+        "impact": kpis.follow_up_impact(actor, period, now=NOW),
+        "outcomes": outcomes.outcome_report(actor, period).months,
+        "cycle": outcomes.outcome_report(actor, period).median_days_to_win,
+    }
+
+
+@pytest.mark.parametrize("period", [NOVEMBER, AUTUMN], ids=["november", "autumn"])
+def test_the_reports_give_the_same_figures_from_the_totals_as_from_the_facts(
+    world, marketing, period
+):
+    assert counts.reads_totals(period, Q())
+    from_totals = _reports(marketing, period)
+    with override_settings(ANALYTICS_DAY_TOTALS=False):
+        assert not counts.reads_totals(period, Q())
+        from_facts = _reports(marketing, period)
+
+    assert from_totals == from_facts
+    assert from_totals["kpis rep"]  # not two empty reports
+
+
+def test_the_whole_floor_reads_the_totals_and_a_scoped_viewer_the_facts(world, marketing, rep):
+    ReceivedTotal.objects.filter(source_id=world.fair.pk).update(leads=100)
+    ReadyTotal.objects.filter(grouping="rep", key=rep.pk).update(handed=100)
+
+    fair = next(r for r in sources.source_report(marketing, NOVEMBER).rows if r["source"] == "Fair")
+    floor = kpis.kpi_report(marketing, NOVEMBER, grouping="rep", now=NOW)
+    own = kpis.kpi_report(rep, NOVEMBER, grouping="rep", now=NOW)
+
+    assert fair["received"] > 100
+    assert next(r for r in floor.rows if r["key"] == rep.pk)["handed"] >= 100
+    assert own.total["handed"] == 2  # L1 and L2, counted from the facts
+
+
+def test_a_period_in_another_zone_counts_the_facts(world, marketing):
+    tokyo = parse_period("2026-11", today=NOW.date(), zone=ZoneInfo("Asia/Tokyo"))
+    ReceivedTotal.objects.update(leads=100)
+
+    assert not counts.reads_totals(tokyo, Q())
+    assert sources.source_report(marketing, tokyo).total["received"] < 100
+
+
+def test_a_refresh_settles_the_days_of_the_leads_it_computed(world, marketing, rep):
+    later = NOW + dt.timedelta(minutes=10)
+    with time_machine.travel(later, tick=False):
+        lead = make_lead(world.fair, assigned_to=rep)
+        lead_services.transition(lead, to=LeadStatus.CONTACTED, by=SYSTEM)
+    december = parse_period("2026-12", today=NOW.date(), zone=AMS)
+    assert sources.source_report(marketing, december).total["received"] == 0
+
+    with time_machine.travel(later + facts.OVERLAP + dt.timedelta(minutes=1), tick=False):
+        facts.refresh()
+
+    assert not DirtyDay.objects.exists()
+    report = sources.source_report(marketing, december).total
+    assert (report["received"], report["contacted"]) == (1, 1)
+    assert totals.verify_totals() == []
+
+
+def test_days_marked_by_a_write_that_was_not_settled_are_counted_by_the_next_settle(
+    world, marketing
+):
+    l3 = world.leads["L3"]
+    with time_machine.travel(NOW, tick=False):
+        lead_services.transition(Lead.objects.get(pk=l3.pk), to=LeadStatus.CONTACTED, by=SYSTEM)
+        facts.write(facts.compute([l3.pk]))  # as a run that crashed before its settle
+
+    marked = set(DirtyDay.objects.values_list("cohort", "day"))
+    assert marked == {("received", dt.date(2026, 11, 10)), ("ready", dt.date(2026, 11, 10))}
+    assert totals.verify_totals() == []  # the marked days are left to the settle
+    assert sources.source_report(marketing, NOVEMBER).total["contacted"] == 3  # not yet
+
+    assert totals.settle() == 2
+    assert not DirtyDay.objects.exists()
+    assert totals.verify_totals() == []
+    assert sources.source_report(marketing, NOVEMBER).total["contacted"] == 4
+
+
+def test_an_unchanged_lead_marks_no_day(world):
+    facts.refresh_leads([world.leads["L1"].pk])
+    facts.write(facts.compute([world.leads["L1"].pk]))
+
+    assert not DirtyDay.objects.exists()
+
+
+def test_a_deleted_lead_leaves_the_totals_of_its_days(world, marketing):
+    before = sources.source_report(marketing, NOVEMBER).total["received"]
+    Lead.objects.filter(pk=world.leads["L4"].pk).delete()
+
+    totals.settle()
+
+    assert sources.source_report(marketing, NOVEMBER).total["received"] == before - 1
+    assert totals.verify_totals() == []
+
+
+def test_verify_names_a_wrong_total_and_rebuild_counts_it_again(world):
+    ReadyTotal.objects.filter(grouping="team").update(quoted=9)
+    ClosedTotal.objects.filter(lost=1).delete()
+
+    found = totals.verify_totals()
+
+    assert any(line.startswith("ready total day=2026-11-02 grouping=team") for line in found)
+    assert any("quoted 9 (counted 1)" in line for line in found)
+    assert any(line.startswith("closed total") and "absent" in line for line in found)
+    with pytest.raises(CommandError, match="day totals"):
+        call_command("analytics", "verify")
+    with time_machine.travel(NOW, tick=False):
+        call_command("analytics", "rebuild")
+    assert totals.verify_totals() == []
+
+
+def test_a_new_deployment_zone_counts_every_day_again_in_it(world, admin, marketing):
+    change_defaults(by=admin, time_zone="Asia/Tokyo")
+    l1_day = ReceivedTotal.objects.get(source_id=world.fair.pk, day=dt.date(2026, 11, 2))
+    assert l1_day.leads == 1  # 10:00 in Amsterdam is 18:00 in Tokyo: the same day
+
+    assert totals.settle() == -1
+
+    assert not counts.reads_totals(NOVEMBER, Q())  # November in Amsterdam: from the facts
+    tokyo = parse_period("2026-11", today=NOW.date(), zone=ZoneInfo("Asia/Tokyo"))
+    assert counts.reads_totals(tokyo, Q())
+    assert totals.verify_totals() == []
+    # L6 was received on 30 October at 10:00 in Amsterdam, 18:00 in Tokyo.
+    assert ReceivedTotal.objects.filter(day=dt.date(2026, 10, 30)).exists()
+    late = ams(2026, 11, 30, 20, 0)  # 1 December 04:00 in Tokyo
+    with time_machine.travel(late, tick=False):
+        facts.refresh_leads([make_lead(world.fair).pk])
+    assert ReceivedTotal.objects.filter(day=dt.date(2026, 12, 1)).exists()
+
+
+def test_the_median_from_bins_is_exact_for_values_alone_in_their_bins():
+    binned = ContactBinned()
+    # 4 hours and 48 hours: the bins [240, 480) and [2880, 4320) hold one value each.
+    binned.add({"c5": 0, "c6": 1, "s6": 240, "c9": 1, "s9": 2880})
+    assert binned.median() == Decimal("1560")
+
+    many = ContactBinned()
+    many.add({"c0": 1, "s0": 2, "c8": 3, "s8": 900 + 1000 + 1100})
+    # Ranks 1 and 2 of four (0-based) both fall in [720, 1440): its mean, 1000.
+    assert many.median() == Decimal("1000")
+    assert ContactBinned().median() is None
+    assert len(many.counts) == CONTACT_BINS
