@@ -137,18 +137,19 @@ def ready_counts(
         totals = ReadyTotal.objects.filter(
             grouping=grouping, day__gte=period.first, day__lt=period.end
         )
-        found = list(
+        summed: Any = (
             totals.order_by()
             .values("currency", group=F("key"))
             .annotate(**counts.summed(READY_COUNTED))
         )
     else:
-        found = list(
+        summed = (
             _cohort(scope, period)
             .order_by()
             .values("currency", group=F(KEYS[grouping]))
             .annotate(**counts.ready_aggregates())
         )
+    found: list[dict[str, Any]] = list(summed)
     # Overdue: contacted after the deadline, or not contacted and the deadline passed.
     ahead = (
         _cohort(scope, period)

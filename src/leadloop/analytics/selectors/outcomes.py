@@ -51,7 +51,7 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
     if counts.reads_totals(period, scope):
         totals = ClosedTotal.objects.filter(day__gte=period.first, day__lt=period.end)
         for row in totals.order_by().values("day", "currency", "days", "won", "lost", "revenue"):
-            if row["won"]:
+            if row["won"] and row["days"] is not None:
                 month(row["day"], "won", row["won"], row["revenue"] or None, row["currency"])
                 days[row["days"]] = days.get(row["days"], 0) + row["won"]
             if row["lost"]:

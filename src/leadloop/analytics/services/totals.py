@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -134,6 +134,8 @@ def count_closed(days: set[dt.date] | None) -> list[ClosedTotal]:
     for received, won_at, currency, value in won.values_list(
         "received_at", "won_at", "currency", "order_value"
     ).iterator(chunk_size=5000):
+        if won_at is None:  # the filter above rules it out
+            continue
         day = local_day(won_at)
         if days is None or day in days:
             into = total(day, currency, int((won_at - received).total_seconds() // DAY_SECONDS))
@@ -151,7 +153,7 @@ def count_closed(days: set[dt.date] | None) -> list[ClosedTotal]:
     return list(totals.values())
 
 
-COUNTERS = {
+COUNTERS: dict[str, tuple[Any, Callable[[set[dt.date] | None], list[Any]]]] = {
     "received": (ReceivedTotal, count_received),
     "ready": (ReadyTotal, count_ready),
     "closed": (ClosedTotal, count_closed),
@@ -160,10 +162,10 @@ COUNTERS = {
 
 def _replace(cohort: str, days: set[dt.date] | None) -> int:
     model, counter = COUNTERS[cohort]
-    rows: list[Any] = counter(days)  # type: ignore[operator]
-    stored = model.objects.all() if days is None else model.objects.filter(day__in=days)  # type: ignore[attr-defined]
+    rows = counter(days)
+    stored = model.objects.all() if days is None else model.objects.filter(day__in=days)
     stored.delete()
-    model.objects.bulk_create(rows, batch_size=1000)  # type: ignore[attr-defined]
+    model.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
 
 
@@ -217,7 +219,7 @@ def _keyed(cohort: str, rows: Iterable[Any]) -> dict[Key, dict[str, Any]]:
     keys = KEYS[cohort]
     names = [
         f.attname
-        for f in model._meta.concrete_fields  # type: ignore[attr-defined]
+        for f in model._meta.concrete_fields
         if f.attname != "id" and f.attname not in keys
     ]
     return {
@@ -231,8 +233,8 @@ def verify_totals(*, limit: int = 1000) -> list[str]:
     dirty = set(DirtyDay.objects.values_list("cohort", "day"))
     differences: list[str] = []
     for cohort, (model, counter) in COUNTERS.items():
-        should = _keyed(cohort, counter(None))  # type: ignore[operator]
-        stored = _keyed(cohort, model.objects.all())  # type: ignore[attr-defined]
+        should = _keyed(cohort, counter(None))
+        stored = _keyed(cohort, model.objects.all())
         for key in sorted(set(should) | set(stored), key=str):
             if (cohort, key[0]) in dirty or should.get(key) == stored.get(key):
                 continue
