@@ -1,24 +1,27 @@
 """Analytics benchmarks (docs/benchmarks.md, "Analytics"; issue 16).
 
     .venv/bin/python bench/analytics.py [--leads 1000000] [--databases sqlite,postgres] [--reuse]
-                                        [--parts rebuild,pages,refresh]
+                                        [--parts rebuild,pages,refresh,alerts]
 
 Uses the sales bench's databases (bench/sales.py: `leadloop demo --leads N` and a floor of 200
 reps; --reuse keeps a loaded one, in the same work directory), so a machine loads a million
 leads once for both. Then:
 
-rebuild  `leadloop analytics rebuild`: every lead's funnel facts computed again (timed), since
-         the floor moved leads with set-based UPDATEs that the minute's refresh does not see.
+rebuild  `leadloop analytics rebuild`: every lead's funnel facts and the day totals computed
+         again (timed), since the floor moved leads with set-based UPDATEs that the minute's
+         refresh does not see.
 pages    `leadloop serve --no-worker --workers 1`: the source report over the last 12 months
          (per source and per campaign), the attribution report, the sales KPIs with the
          follow-up impact and won/lost tables (per rep for a rep, per team for a manager and
          the admin), page and API, timed one request after another on a kept-alive connection
          after two warm-ups: p50/p95/p99.
 refresh  The minute's refresh after --changes leads changed status (through the service):
-         its run time, and the lag it leaves (the issue: a figure at most 5 minutes behind).
+         its run time (the day totals of every day those leads touch counted again included),
+         and the lag it leaves (the issue: a figure at most 5 minutes behind).
+alerts   `leadloop analytics alerts`: one run of every alert rule (the demo's four), timed.
 
 Targets (issue 16): the source report over 12 months, the KPI dashboard and an attribution
-report p95 under 500 ms (warm); figures at most 5 minutes behind. Exits 1, after writing
+report p95 under 500 ms (warm); figures at most 5 minutes behind; alerts under 5 s a run. Exits 1, after writing
 bench/results/analytics-<db>-<N>-<time>.json, when one is missed.
 """
 
@@ -69,6 +72,7 @@ PAGES = (
 )
 P95_MS = 500.0
 LAG_S = 300.0
+ALERTS_S = 5.0
 
 
 def bench_pages(env: dict[str, str], actors: dict[str, Any], args: argparse.Namespace) -> Any:
@@ -115,6 +119,9 @@ def misses(report: dict[str, Any]) -> list[str]:
     refresh = report.get("refresh")
     if refresh and refresh["lag_after_s"] > LAG_S:
         out.append(f"[{db}] facts {refresh['lag_after_s']} s behind after a refresh")
+    checked = report.get("alerts")
+    if checked and checked["seconds"] > ALERTS_S:
+        out.append(f"[{db}] alerts took {checked['seconds']} s")
     return out
 
 
@@ -151,6 +158,10 @@ def bench_database(db: str, args: argparse.Namespace, parts: list[str]) -> dict[
             "lag_after_s": lag["seconds"],
         }
         print(f"[{db}] refresh after {args.changes} changes: {report['refresh']}")
+    if "alerts" in parts:
+        wait_quiet(args.max_wait)
+        report["alerts"] = timed(["analytics", "alerts"], env)
+        print(f"[{db}] alerts: {report['alerts']}")
     return report
 
 
@@ -160,7 +171,7 @@ def main() -> None:
     )
     parser.add_argument("--leads", type=int, default=1_000_000)
     parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--parts", default="rebuild,pages,refresh")
+    parser.add_argument("--parts", default="rebuild,pages,refresh,alerts")
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--requests", type=int, default=30, help="timed requests a page and role")
     parser.add_argument("--changes", type=int, default=2000, help="leads changed before a refresh")

@@ -36,6 +36,8 @@ from tests.factories.leads import make_lead
 pytestmark = pytest.mark.django_db
 NOVEMBER = parse_period("2026-11", today=NOW.date(), zone=AMS)
 AUTUMN = parse_period("2026-10-01..2026-11-30", today=NOW.date(), zone=AMS)
+# Two edge days, November's month rows, two edge days.
+ACROSS = parse_period("2026-10-30..2026-12-02", today=NOW.date(), zone=AMS)
 
 
 @pytest.fixture
@@ -58,7 +60,7 @@ def _reports(actor, period):
     }
 
 
-@pytest.mark.parametrize("period", [NOVEMBER, AUTUMN], ids=["november", "autumn"])
+@pytest.mark.parametrize("period", [NOVEMBER, AUTUMN, ACROSS], ids=["november", "autumn", "across"])
 def test_the_reports_give_the_same_figures_from_the_totals_as_from_the_facts(
     world, marketing, period
 ):
@@ -72,8 +74,21 @@ def test_the_reports_give_the_same_figures_from_the_totals_as_from_the_facts(
     assert from_totals["kpis rep"]  # not two empty reports
 
 
+def test_a_period_reads_the_month_rows_of_its_whole_months_and_day_rows_around_them():
+    assert counts.in_period(ACROSS) == (
+        Q(whole_month=True, day__in=[dt.date(2026, 11, 1)])
+        | Q(whole_month=False, day__gte=dt.date(2026, 10, 30), day__lt=dt.date(2026, 11, 1))
+        | Q(whole_month=False, day__gte=dt.date(2026, 12, 1), day__lt=dt.date(2026, 12, 3))
+    )
+    assert counts.in_period(NOVEMBER) == Q(whole_month=True, day__in=[dt.date(2026, 11, 1)])
+    week = parse_period("2026-11-02..2026-11-08", today=NOW.date(), zone=AMS)
+    assert counts.in_period(week) == Q(
+        whole_month=False, day__gte=dt.date(2026, 11, 2), day__lt=dt.date(2026, 11, 9)
+    )
+
+
 def test_the_whole_floor_reads_the_totals_and_a_scoped_viewer_the_facts(world, marketing, rep):
-    ReceivedTotal.objects.filter(source_id=world.fair.pk).update(leads=100)
+    ReceivedTotal.objects.filter(source_id=world.fair.pk, whole_month=True).update(leads=100)
     ReadyTotal.objects.filter(grouping="rep", key=rep.pk).update(handed=100)
 
     fair = next(r for r in sources.source_report(marketing, NOVEMBER).rows if r["source"] == "Fair")
@@ -147,14 +162,14 @@ def test_a_deleted_lead_leaves_the_totals_of_its_days(world, marketing):
 
 
 def test_verify_names_a_wrong_total_and_rebuild_counts_it_again(world):
-    ReadyTotal.objects.filter(grouping="team").update(quoted=9)
-    ClosedTotal.objects.filter(lost=1).delete()
+    ReadyTotal.objects.filter(grouping="team", whole_month=False).update(quoted=9)
+    ClosedTotal.objects.filter(lost=1, whole_month=True).delete()
 
     found = totals.verify_totals()
 
-    assert any(line.startswith("ready total day=2026-11-02 grouping=team") for line in found)
+    assert any(line.startswith("ready day total day=2026-11-02 grouping=team") for line in found)
     assert any("quoted 9 (counted 1)" in line for line in found)
-    assert any(line.startswith("closed total") and "absent" in line for line in found)
+    assert any(line.startswith("closed month total") and "missing" in line for line in found)
     with pytest.raises(CommandError, match="day totals"):
         call_command("analytics", "verify")
     with time_machine.travel(NOW, tick=False):
@@ -164,7 +179,9 @@ def test_verify_names_a_wrong_total_and_rebuild_counts_it_again(world):
 
 def test_a_new_deployment_zone_counts_every_day_again_in_it(world, admin, marketing):
     change_defaults(by=admin, time_zone="Asia/Tokyo")
-    l1_day = ReceivedTotal.objects.get(source_id=world.fair.pk, day=dt.date(2026, 11, 2))
+    l1_day = ReceivedTotal.objects.get(
+        source_id=world.fair.pk, day=dt.date(2026, 11, 2), whole_month=False
+    )
     assert l1_day.leads == 1  # 10:00 in Amsterdam is 18:00 in Tokyo: the same day
 
     assert totals.settle() == -1

@@ -69,6 +69,13 @@ class LeadFact(models.Model):
             models.Index(fields=["sales_ready_at", "team"], name="fact_ready_team"),
             models.Index(fields=["assigned_to", "sales_ready_at"], name="fact_rep"),
             models.Index(fields=["owner_partner", "sales_ready_at"], name="fact_partner"),
+            # The day totals count the days of the leads won or lost on them.
+            models.Index(
+                fields=["won_at"], name="fact_won", condition=models.Q(won_at__isnull=False)
+            ),
+            models.Index(
+                fields=["lost_at"], name="fact_lost", condition=models.Q(lost_at__isnull=False)
+            ),
             # The leads not contacted whose deadline is still ahead (not overdue yet).
             models.Index(
                 fields=["contact_due_at"],
@@ -305,6 +312,17 @@ CONTACT_EDGES = (5, 15, 30, 60, 120, 240, 480, 720, 1440, 2880, 4320, 10080)
 CONTACT_BINS = len(CONTACT_EDGES) + 1
 
 
+class Counted(models.Model):
+    """A day's row, or a month's (`whole_month`, on the month's first day: its days summed, so a
+    year is read as twelve rows a key)."""
+
+    day = models.DateField()
+    whole_month = models.BooleanField(default=False)
+
+    class Meta:
+        abstract = True
+
+
 class ContactBins(models.Model):
     """How many leads were first contacted within each bin of minutes (`cN`) and the sum of
     their minutes (`sN`): the median is read from these (`selectors.figures.binned_median`)."""
@@ -340,11 +358,10 @@ class ContactBins(models.Model):
         abstract = True
 
 
-class ReceivedTotal(ContactBins):
+class ReceivedTotal(Counted, ContactBins):
     """The leads received on `day` from a source and campaign (lead currency apart): the source
     report's counts, revenue and first-contact bins (of valid leads)."""
 
-    day = models.DateField()
     source = _ref("leads.Source")
     campaign = _ref("leads.Campaign")
     currency = models.CharField(max_length=3)
@@ -358,17 +375,16 @@ class ReceivedTotal(ContactBins):
     revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="received_total_day")]
+        indexes = [models.Index(fields=["whole_month", "day"], name="received_total_day")]
 
     def __str__(self) -> str:
         return f"received {self.day} source {self.source_id} campaign {self.campaign_id}"
 
 
-class ReadyTotal(ContactBins):
+class ReadyTotal(Counted, ContactBins):
     """The valid leads handed to sales on `day`, per rep, team, source or partner (`grouping`,
     `key` its id; None for none): the sales KPIs and the follow-up impact table."""
 
-    day = models.DateField()
     grouping = models.CharField(max_length=8)
     key = models.BigIntegerField(null=True)
     currency = models.CharField(max_length=3)
@@ -391,17 +407,16 @@ class ReadyTotal(ContactBins):
     slow_revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
 
     class Meta:
-        indexes = [models.Index(fields=["grouping", "day"], name="ready_total_day")]
+        indexes = [models.Index(fields=["grouping", "whole_month", "day"], name="ready_total_day")]
 
     def __str__(self) -> str:
         return f"ready {self.day} {self.grouping} {self.key}"
 
 
-class ClosedTotal(models.Model):
+class ClosedTotal(Counted):
     """The valid leads won (with the whole days from receipt to the win, `days`) or lost
     (`days` None) on `day`: won and lost per month and the sales cycle."""
 
-    day = models.DateField()
     currency = models.CharField(max_length=3)
     days = models.IntegerField(null=True)
     won = models.PositiveIntegerField(default=0)
@@ -409,7 +424,7 @@ class ClosedTotal(models.Model):
     revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
 
     class Meta:
-        indexes = [models.Index(fields=["day"], name="closed_total_day")]
+        indexes = [models.Index(fields=["whole_month", "day"], name="closed_total_day")]
 
     def __str__(self) -> str:
         return f"closed {self.day}"

@@ -7,67 +7,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0006_agent_role'),
-        ('leads', '0024_source_costs'),
+        ("accounts", "0006_agent_role"),
+        ("leads", "0024_source_costs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FactMark',
+            name="FactMark",
             fields=[
-                ('name', models.CharField(max_length=40, primary_key=True, serialize=False)),
-                ('upto', models.DateTimeField()),
-                ('refreshed_at', models.DateTimeField()),
+                ("name", models.CharField(max_length=40, primary_key=True, serialize=False)),
+                ("upto", models.DateTimeField()),
+                ("refreshed_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='KpiNorms',
+            name="KpiNorms",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('followed_up_min', models.PositiveSmallIntegerField(default=80, verbose_name='leads followed up, at least (%)')),
-                ('overdue_max', models.PositiveSmallIntegerField(default=10, verbose_name='overdue, at most (%)')),
-                ('quoted_min', models.PositiveSmallIntegerField(default=80, verbose_name='quoted of followed up, at least (%)')),
-                ('won_min', models.PositiveSmallIntegerField(default=25, verbose_name='won of quoted, at least (%)')),
-                ('order_value_min', models.DecimalField(decimal_places=2, default=Decimal('15000'), max_digits=14, verbose_name='average order value, at least')),
-                ('first_contact_hours_max', models.PositiveSmallIntegerField(default=24, verbose_name='median hours to first contact, at most')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='reporting currency')),
-                ('updated_at', models.DateTimeField(null=True)),
-                ('updated_by', models.CharField(blank=True, default='', max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "followed_up_min",
+                    models.PositiveSmallIntegerField(
+                        default=80, verbose_name="leads followed up, at least (%)"
+                    ),
+                ),
+                (
+                    "overdue_max",
+                    models.PositiveSmallIntegerField(
+                        default=10, verbose_name="overdue, at most (%)"
+                    ),
+                ),
+                (
+                    "quoted_min",
+                    models.PositiveSmallIntegerField(
+                        default=80, verbose_name="quoted of followed up, at least (%)"
+                    ),
+                ),
+                (
+                    "won_min",
+                    models.PositiveSmallIntegerField(
+                        default=25, verbose_name="won of quoted, at least (%)"
+                    ),
+                ),
+                (
+                    "order_value_min",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("15000"),
+                        max_digits=14,
+                        verbose_name="average order value, at least",
+                    ),
+                ),
+                (
+                    "first_contact_hours_max",
+                    models.PositiveSmallIntegerField(
+                        default=24, verbose_name="median hours to first contact, at most"
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        default="EUR", max_length=3, verbose_name="reporting currency"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(null=True)),
+                ("updated_by", models.CharField(blank=True, default="", max_length=200)),
             ],
             options={
-                'verbose_name': 'KPI norms',
-                'constraints': [models.CheckConstraint(condition=models.Q(('followed_up_min__lte', 100), ('overdue_max__lte', 100), ('quoted_min__lte', 100), ('won_min__lte', 100)), name='kpi_norms_percentages'), models.CheckConstraint(condition=models.Q(('order_value_min__gte', 0)), name='kpi_norms_order_value')],
+                "verbose_name": "KPI norms",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("followed_up_min__lte", 100),
+                            ("overdue_max__lte", 100),
+                            ("quoted_min__lte", 100),
+                            ("won_min__lte", 100),
+                        ),
+                        name="kpi_norms_percentages",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("order_value_min__gte", 0)),
+                        name="kpi_norms_order_value",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='LeadFact',
+            name="LeadFact",
             fields=[
-                ('lead', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='leads.lead')),
-                ('received_at', models.DateTimeField()),
-                ('is_duplicate', models.BooleanField(default=False)),
-                ('sales_ready_at', models.DateTimeField(null=True)),
-                ('contacted_at', models.DateTimeField(null=True)),
-                ('quoted_at', models.DateTimeField(null=True)),
-                ('won_at', models.DateTimeField(null=True)),
-                ('lost_at', models.DateTimeField(null=True)),
-                ('contact_due_at', models.DateTimeField(null=True)),
-                ('first_contact_minutes', models.IntegerField(null=True)),
-                ('order_value', models.DecimalField(decimal_places=2, max_digits=14, null=True)),
-                ('currency', models.CharField(default='EUR', max_length=3)),
-                ('refreshed_at', models.DateTimeField()),
-                ('assigned_to', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('campaign', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='leads.campaign')),
-                ('owner_partner', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.partnerorganization')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='leads.source')),
-                ('team', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.team')),
+                (
+                    "lead",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="leads.lead",
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("is_duplicate", models.BooleanField(default=False)),
+                ("sales_ready_at", models.DateTimeField(null=True)),
+                ("contacted_at", models.DateTimeField(null=True)),
+                ("quoted_at", models.DateTimeField(null=True)),
+                ("won_at", models.DateTimeField(null=True)),
+                ("lost_at", models.DateTimeField(null=True)),
+                ("contact_due_at", models.DateTimeField(null=True)),
+                ("first_contact_minutes", models.IntegerField(null=True)),
+                ("order_value", models.DecimalField(decimal_places=2, max_digits=14, null=True)),
+                ("currency", models.CharField(default="EUR", max_length=3)),
+                ("refreshed_at", models.DateTimeField()),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "owner_partner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.partnerorganization",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="leads.source",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['received_at', 'source', 'campaign'], name='fact_received'), models.Index(fields=['sales_ready_at', 'assigned_to'], name='fact_ready_rep'), models.Index(fields=['sales_ready_at', 'team'], name='fact_ready_team'), models.Index(fields=['assigned_to', 'sales_ready_at'], name='fact_rep'), models.Index(fields=['owner_partner', 'sales_ready_at'], name='fact_partner')],
+                "indexes": [
+                    models.Index(
+                        fields=["received_at", "source", "campaign"], name="fact_received"
+                    ),
+                    models.Index(fields=["sales_ready_at", "assigned_to"], name="fact_ready_rep"),
+                    models.Index(fields=["sales_ready_at", "team"], name="fact_ready_team"),
+                    models.Index(fields=["assigned_to", "sales_ready_at"], name="fact_rep"),
+                    models.Index(fields=["owner_partner", "sales_ready_at"], name="fact_partner"),
+                ],
             },
         ),
     ]

@@ -6,57 +6,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_agent_role'),
-        ('analytics', '0001_initial'),
-        ('leads', '0024_source_costs'),
+        ("accounts", "0006_agent_role"),
+        ("analytics", "0001_initial"),
+        ("leads", "0024_source_costs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AlertRule',
+            name="AlertRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('cpo_above', "A source's cost per order above"), ('roi_below', "A source's ROI below"), ('overdue_above', "A team's overdue share above (%)"), ('source_silent', 'A source stopped sending')], max_length=20, verbose_name='when')),
-                ('threshold', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='limit')),
-                ('window_days', models.PositiveSmallIntegerField(default=30, verbose_name='over the last (days)')),
-                ('silent_hours', models.PositiveSmallIntegerField(default=24, verbose_name='silent for (hours)')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField()),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='tell')),
-                ('source', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.source', verbose_name='source')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.team', verbose_name='team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cpo_above", "A source's cost per order above"),
+                            ("roi_below", "A source's ROI below"),
+                            ("overdue_above", "A team's overdue share above (%)"),
+                            ("source_silent", "A source stopped sending"),
+                        ],
+                        max_length=20,
+                        verbose_name="when",
+                    ),
+                ),
+                (
+                    "threshold",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=14, null=True, verbose_name="limit"
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="over the last (days)"
+                    ),
+                ),
+                (
+                    "silent_hours",
+                    models.PositiveSmallIntegerField(default=24, verbose_name="silent for (hours)"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField()),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="tell",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.source",
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.team",
+                        verbose_name="team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='AlertState',
+            name="AlertState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=10)),
-                ('subject_id', models.BigIntegerField()),
-                ('subject_name', models.CharField(blank=True, default='', max_length=200)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=18, null=True)),
-                ('breached_at', models.DateTimeField(null=True)),
-                ('checked_at', models.DateTimeField()),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='states', to='analytics.alertrule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=10)),
+                ("subject_id", models.BigIntegerField()),
+                ("subject_name", models.CharField(blank=True, default="", max_length=200)),
+                ("value", models.DecimalField(decimal_places=4, max_digits=18, null=True)),
+                ("breached_at", models.DateTimeField(null=True)),
+                ("checked_at", models.DateTimeField()),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="states",
+                        to="analytics.alertrule",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='alertrule',
-            constraint=models.CheckConstraint(condition=models.Q(('kind', 'source_silent'), ('threshold__isnull', False), _connector='OR'), name='alert_rule_has_limit'),
+            model_name="alertrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("kind", "source_silent"), ("threshold__isnull", False), _connector="OR"
+                ),
+                name="alert_rule_has_limit",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alertrule',
-            constraint=models.CheckConstraint(condition=models.Q(('silent_hours__gte', 1), ('window_days__gte', 1)), name='alert_rule_positive_windows'),
+            model_name="alertrule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("silent_hours__gte", 1), ("window_days__gte", 1)),
+                name="alert_rule_positive_windows",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='alertstate',
-            constraint=models.UniqueConstraint(fields=('rule', 'subject', 'subject_id'), name='alert_state_unique'),
+            model_name="alertstate",
+            constraint=models.UniqueConstraint(
+                fields=("rule", "subject", "subject_id"), name="alert_state_unique"
+            ),
         ),
     ]

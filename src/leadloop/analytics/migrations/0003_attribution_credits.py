@@ -5,36 +5,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0002_alerts'),
-        ('leads', '0024_source_costs'),
+        ("analytics", "0002_alerts"),
+        ("leads", "0024_source_costs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Credit',
+            name="Credit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('touched_at', models.DateTimeField()),
-                ('kind', models.CharField(max_length=20)),
-                ('utm_campaign', models.CharField(blank=True, default='', max_length=200)),
-                ('won_at', models.DateTimeField()),
-                ('order_value', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('currency', models.CharField(max_length=3)),
-                ('first_touch', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('last_touch', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('linear', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('position_based', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('time_decay', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('campaign', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='leads.campaign')),
-                ('lead', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.lead')),
-                ('source', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='leads.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("touched_at", models.DateTimeField()),
+                ("kind", models.CharField(max_length=20)),
+                ("utm_campaign", models.CharField(blank=True, default="", max_length=200)),
+                ("won_at", models.DateTimeField()),
+                ("order_value", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("currency", models.CharField(max_length=3)),
+                ("first_touch", models.DecimalField(decimal_places=6, max_digits=7)),
+                ("last_touch", models.DecimalField(decimal_places=6, max_digits=7)),
+                ("linear", models.DecimalField(decimal_places=6, max_digits=7)),
+                ("position_based", models.DecimalField(decimal_places=6, max_digits=7)),
+                ("time_decay", models.DecimalField(decimal_places=6, max_digits=7)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="leads.lead",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="leads.source",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['won_at', 'source', 'campaign'], name='credit_won')],
-                'constraints': [models.UniqueConstraint(fields=('lead', 'position'), name='credit_unique')],
+                "indexes": [
+                    models.Index(fields=["won_at", "source", "campaign"], name="credit_won")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("lead", "position"), name="credit_unique")
+                ],
             },
         ),
     ]

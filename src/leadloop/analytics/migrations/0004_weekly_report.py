@@ -6,35 +6,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_agent_role'),
-        ('analytics', '0003_attribution_credits'),
+        ("accounts", "0006_agent_role"),
+        ("analytics", "0003_attribution_credits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportChoice',
+            name="ReportChoice",
             fields=[
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to=settings.AUTH_USER_MODEL)),
-                ('weekly_report', models.BooleanField(default=True, verbose_name='e-mail me the weekly report')),
-                ('changed_at', models.DateTimeField()),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "weekly_report",
+                    models.BooleanField(default=True, verbose_name="e-mail me the weekly report"),
+                ),
+                ("changed_at", models.DateTimeField()),
             ],
         ),
         migrations.CreateModel(
-            name='WeeklyReport',
+            name="WeeklyReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('week_of', models.DateField()),
-                ('state', models.CharField(choices=[('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], max_length=10)),
-                ('error', models.CharField(blank=True, default='', max_length=300)),
-                ('created_at', models.DateTimeField()),
-                ('sent_at', models.DateTimeField(null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("week_of", models.DateField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("sending", "Sending"), ("sent", "Sent"), ("failed", "Failed")],
+                        max_length=10,
+                    ),
+                ),
+                ("error", models.CharField(blank=True, default="", max_length=300)),
+                ("created_at", models.DateTimeField()),
+                ("sent_at", models.DateTimeField(null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('user', 'week_of'), name='weekly_report_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("user", "week_of"), name="weekly_report_once")
+                ],
             },
         ),
     ]

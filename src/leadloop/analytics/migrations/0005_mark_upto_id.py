@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('analytics', '0004_weekly_report'),
+        ("analytics", "0004_weekly_report"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='factmark',
-            name='upto_id',
+            model_name="factmark",
+            name="upto_id",
             field=models.BigIntegerField(default=0),
         ),
     ]

@@ -6,6 +6,7 @@ same aggregates per day, summed.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +75,28 @@ def ready_aggregates() -> dict[str, Any]:
 def summed(names: Any) -> dict[str, Any]:
     """The day totals' columns summed over the days of a period."""
     return {name: Sum(name, default=0) for name in names}
+
+
+def in_period(period: Period) -> Q:
+    """The totals rows that make up `period`: the month rows of its whole months, the day rows
+    of the days before and after them."""
+    months = []
+    month = period.first if period.first.day == 1 else _next_month(period.first)
+    while _next_month(month) <= period.end:
+        months.append(month)
+        month = _next_month(month)
+    if not months:
+        return Q(whole_month=False, day__gte=period.first, day__lt=period.end)
+    found = Q(whole_month=True, day__in=months)
+    if period.first < months[0]:
+        found |= Q(whole_month=False, day__gte=period.first, day__lt=months[0])
+    if _next_month(months[-1]) < period.end:
+        found |= Q(whole_month=False, day__gte=_next_month(months[-1]), day__lt=period.end)
+    return found
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
 def reads_totals(period: Period, scope: Q) -> bool:

@@ -134,9 +134,7 @@ def ready_counts(
     floor, else from the facts (the same aggregates, `selectors.counts`)."""
     scope = fact_scope(actor)
     if counts.reads_totals(period, scope):
-        totals = ReadyTotal.objects.filter(
-            grouping=grouping, day__gte=period.first, day__lt=period.end
-        )
+        totals = ReadyTotal.objects.filter(counts.in_period(period), grouping=grouping)
         summed: Any = (
             totals.order_by()
             .values("currency", group=F("key"))

@@ -49,7 +49,7 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
 
     scope = fact_scope(actor)
     if counts.reads_totals(period, scope):
-        totals = ClosedTotal.objects.filter(day__gte=period.first, day__lt=period.end)
+        totals = ClosedTotal.objects.filter(counts.in_period(period))
         for row in totals.order_by().values("day", "currency", "days", "won", "lost", "revenue"):
             if row["won"] and row["days"] is not None:
                 month(row["day"], "won", row["won"], row["revenue"] or None, row["currency"])

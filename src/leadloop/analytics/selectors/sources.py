@@ -129,7 +129,7 @@ def source_report(
 
     keys = ["source_id", "campaign_id"] if grouping == "campaign" else ["source_id"]
     if counts.reads_totals(period, Q()):
-        totals = ReceivedTotal.objects.filter(day__gte=period.first, day__lt=period.end)
+        totals = ReceivedTotal.objects.filter(counts.in_period(period))
         if source_id is not None:
             totals = totals.filter(source_id=source_id)
         found = totals.order_by().values(*keys, "currency").annotate(**counts.summed(COUNTED))

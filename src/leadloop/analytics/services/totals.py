@@ -160,13 +160,47 @@ COUNTERS: dict[str, tuple[Any, Callable[[set[dt.date] | None], list[Any]]]] = {
 }
 
 
+def _month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1)
+
+
 def _replace(cohort: str, days: set[dt.date] | None) -> int:
+    """Count these days (None: all) again from the facts, and sum their months again."""
     model, counter = COUNTERS[cohort]
     rows = counter(days)
-    stored = model.objects.all() if days is None else model.objects.filter(day__in=days)
+    stored = model.objects.filter(whole_month=False)
+    stored = stored if days is None else stored.filter(day__in=days)
     stored.delete()
     model.objects.bulk_create(rows, batch_size=1000)
+    if days is None:
+        model.objects.filter(whole_month=True).delete()
+        days = set(model.objects.filter(whole_month=False).values_list("day", flat=True))
+    for month in sorted({_month(day) for day in days}):
+        _sum_month(cohort, month)
     return len(rows)
+
+
+def _values(cohort: str) -> list[str]:
+    """The counted columns of a cohort's totals (not its keys)."""
+    model = COUNTERS[cohort][0]
+    skip = {"id", "day", "whole_month", *KEYS[cohort]}
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+
+
+def _sum_month(cohort: str, month: dt.date) -> None:
+    """A month's rows: its day rows summed per key."""
+    model = COUNTERS[cohort][0]
+    keys = [k for k in KEYS[cohort] if k != "day"]
+    model.objects.filter(whole_month=True, day=month).delete()
+    days = model.objects.filter(whole_month=False, day__gte=month, day__lt=_next_month(month))
+    found = days.order_by().values(*keys).annotate(**counts.summed(_values(cohort)))
+    model.objects.bulk_create(
+        [model(day=month, whole_month=True, **row) for row in found], batch_size=1000
+    )
 
 
 def _lock() -> FactMark:
@@ -215,40 +249,50 @@ KEYS = {
 
 
 def _keyed(cohort: str, rows: Iterable[Any]) -> dict[Key, dict[str, Any]]:
-    model = COUNTERS[cohort][0]
-    keys = KEYS[cohort]
-    names = [
-        f.attname
-        for f in model._meta.concrete_fields
-        if f.attname != "id" and f.attname not in keys
-    ]
+    keys, names = KEYS[cohort], _values(cohort)
     return {
-        tuple(getattr(row, k) for k in keys): {n: getattr(row, n) for n in names} for row in rows
+        (row.whole_month, *(getattr(row, k) for k in keys)): {n: getattr(row, n) for n in names}
+        for row in rows
     }
 
 
+def _with_months(cohort: str, keyed: dict[Key, dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """Day rows (keyed as `_keyed` does) and the month rows they sum to."""
+    months: dict[Key, dict[str, Any]] = {}
+    for (_whole, day, *rest), values in keyed.items():
+        into = months.setdefault((True, _month(day), *rest), dict.fromkeys(values, 0))
+        for name, value in values.items():
+            into[name] += value
+    return {**keyed, **months}
+
+
 def verify_totals(*, limit: int = 1000) -> list[str]:
-    """Every stored day total against a fresh count from the facts (days still marked dirty
-    left out: the next settle counts them); a line per differing total, at most `limit`."""
+    """Every stored day and month total against a fresh count from the facts (days still marked
+    dirty, and their months, left out: the next settle counts them); a line per differing
+    total, at most `limit`."""
     dirty = set(DirtyDay.objects.values_list("cohort", "day"))
+    dirty |= {(cohort, _month(day)) for cohort, day in dirty}
     differences: list[str] = []
     for cohort, (model, counter) in COUNTERS.items():
-        should = _keyed(cohort, counter(None))
+        should = _with_months(cohort, _keyed(cohort, counter(None)))
         stored = _keyed(cohort, model.objects.all())
         for key in sorted(set(should) | set(stored), key=str):
-            if (cohort, key[0]) in dirty or should.get(key) == stored.get(key):
+            whole, day = key[0], key[1]
+            if (cohort, day) in dirty or should.get(key) == stored.get(key):
                 continue
-            named = " ".join(f"{k}={v}" for k, v in zip(KEYS[cohort], key, strict=True))
-            if key not in stored or key not in should:
-                found = "absent" if key not in stored else "present"
-                differences.append(f"{cohort} total {named}: {found}, counted otherwise")
+            named = " ".join(f"{k}={v}" for k, v in zip(KEYS[cohort], key[1:], strict=True))
+            what = f"{cohort} {'month' if whole else 'day'} total {named}"
+            if key not in stored:
+                differences.append(f"{what}: missing")
+            elif key not in should:
+                differences.append(f"{what}: stored, but no fact counts in it")
             else:
                 wrong = ", ".join(
                     f"{n} {stored[key][n]} (counted {v})"
                     for n, v in should[key].items()
                     if stored[key][n] != v
                 )
-                differences.append(f"{cohort} total {named}: {wrong}")
+                differences.append(f"{what}: {wrong}")
             if len(differences) >= limit:
                 return differences
     return differences
