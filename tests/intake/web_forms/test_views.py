@@ -369,9 +369,7 @@ def _hostile_lines():
     return [line for line in lines if line.strip() and not line.startswith("#")]
 
 
-def test_hostile_strings_in_every_field_are_stored_as_given_and_shown_inertly(
-    client, lead_form, admin
-):
+def test_hostile_strings_in_every_field_are_stored_as_given_and_shown_inertly(client, lead_form):
     for number, text in enumerate(_hostile_lines()):
         client.logout()
         fields = {
@@ -394,14 +392,9 @@ def test_hostile_strings_in_every_field_are_stored_as_given_and_shown_inertly(
         assert thanks.status_code == 200, text
         if text.strip() and "\x00" not in text:
             assert escape(text.strip()).encode() in thanks.content, text
-        lead = submission.lead
-        assert lead is not None, (text, submission.reasons)
-        client.force_login(admin)
-        page = client.get(f"/leads/{lead.pk}/")
-        assert page.status_code == 200, text
-        if lead.first_name:
-            assert escape(lead.first_name).encode() in page.content, text
-        assert b"<script>alert" not in thanks.content + page.content, text
+        assert submission.lead is not None, (text, submission.reasons)
+        assert b"<script>alert" not in thanks.content, text
+        # The lead page shows every one of these strings escaped: tests/web/test_hostile_input.py.
 
 
 def _sha(body: bytes) -> str:
