@@ -40,8 +40,8 @@ FRIENDLY = {
     "mail": "Marketing e-mail: test ADDRESS, send-waiting, bounce FILE, bounce-poll/-listener.",
     "surveys": "Surveys: list, or link LEAD SURVEY prints a lead's survey link.",
     "calls": "Telemarketing: list call lists, add leads to one, stats per agent.",
-    "report": "Analytics: sources | kpis | impact --period P [--by …] [--json|--csv].",
-    "analytics": "The facts the reports read: refresh, verify, rebuild, lag.",
+    "report": "Analytics: sources | kpis | impact | attribution | outcomes --period P.",
+    "analytics": "The facts and day totals the reports read: refresh, verify, rebuild, lag.",
 }
 
 
@@ -60,7 +60,14 @@ def main(argv: list[str] | None = None) -> None:
     if not argv[1].startswith("-"):
         argv[1] = argv[1].replace("-", "_")
 
-    execute_from_command_line(argv)
+    try:
+        execute_from_command_line(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`leadloop report … | head`): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)
 
 
 if __name__ == "__main__":
