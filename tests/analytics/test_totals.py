@@ -30,6 +30,7 @@ from leadloop.analytics.selectors.periods import parse_period
 from leadloop.analytics.services import facts, totals
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead, LeadStatus
+from leadloop.sales.services import clocks
 from tests.analytics.world import AMS, NOW, ams, build
 from tests.factories.leads import make_lead
 
@@ -46,10 +47,16 @@ def world(rep, teammate, team):
 
 
 def _reports(actor, period):
-    """Every figure the whole-floor reports give, as plain data."""
+    """Every figure the reports give, as plain data."""
     return {
+        **_sales_reports(actor, period),
         "sources": sources.source_report(actor, period).rows,
         "campaigns": sources.source_report(actor, period, grouping="campaign").rows,
+    }
+
+
+def _sales_reports(actor, period):
+    return {
         **{
             f"kpis {g}": kpis.kpi_report(actor, period, grouping=g, now=NOW).rows
             for g in ("rep", "team", "source", "partner")
@@ -64,10 +71,10 @@ def _reports(actor, period):
 def test_the_reports_give_the_same_figures_from_the_totals_as_from_the_facts(
     world, marketing, period
 ):
-    assert counts.reads_totals(period, Q())
+    assert counts.reads_totals(period)
     from_totals = _reports(marketing, period)
     with override_settings(ANALYTICS_DAY_TOTALS=False):
-        assert not counts.reads_totals(period, Q())
+        assert not counts.reads_totals(period)
         from_facts = _reports(marketing, period)
 
     assert from_totals == from_facts
@@ -87,6 +94,39 @@ def test_a_period_reads_the_month_rows_of_its_whole_months_and_day_rows_around_t
     )
 
 
+def test_a_manager_reads_their_teams_totals_and_their_own_leads_elsewhere_from_the_facts(
+    world, manager, team, other_team
+):
+    own = _assigned_lead(world.fair, manager, other_team, ams(2026, 11, 18, 10, 0))
+    with time_machine.travel(NOW, tick=False):
+        facts.refresh_leads([own.pk])
+
+    reading = counts.totals_reading(manager, NOVEMBER)
+    assert reading is not None
+    assert reading.teams == [team.pk]
+    from_totals = _sales_reports(manager, NOVEMBER)
+    with override_settings(ANALYTICS_DAY_TOTALS=False):
+        assert counts.totals_reading(manager, NOVEMBER) is None
+        from_facts = _sales_reports(manager, NOVEMBER)
+
+    assert from_totals == from_facts
+    by_team = {row["key"]: row for row in from_totals["kpis team"]}
+    assert by_team[other_team.pk]["handed"] == 1  # their own lead in South, from the facts
+    assert by_team[team.pk]["handed"] == 4  # North's L1, L2, L3 and L5, from the totals
+
+
+def _assigned_lead(source, user, team, when):
+    with time_machine.travel(when, tick=False):
+        lead = make_lead(source, assigned_to=user, team=team)
+        clocks.follow([lead.pk])
+    return lead
+
+
+def test_a_rep_and_a_partner_count_their_facts(world, rep, partner_user):
+    assert counts.totals_reading(rep, NOVEMBER) is None
+    assert counts.totals_reading(partner_user, NOVEMBER) is None
+
+
 def test_the_whole_floor_reads_the_totals_and_a_scoped_viewer_the_facts(world, marketing, rep):
     ReceivedTotal.objects.filter(source_id=world.fair.pk, whole_month=True).update(leads=100)
     ReadyTotal.objects.filter(grouping="rep", key=rep.pk).update(handed=100)
@@ -104,7 +144,7 @@ def test_a_period_in_another_zone_counts_the_facts(world, marketing):
     tokyo = parse_period("2026-11", today=NOW.date(), zone=ZoneInfo("Asia/Tokyo"))
     ReceivedTotal.objects.update(leads=100)
 
-    assert not counts.reads_totals(tokyo, Q())
+    assert not counts.reads_totals(tokyo)
     assert sources.source_report(marketing, tokyo).total["received"] < 100
 
 
@@ -186,9 +226,9 @@ def test_a_new_deployment_zone_counts_every_day_again_in_it(world, admin, market
 
     assert totals.settle() == -1
 
-    assert not counts.reads_totals(NOVEMBER, Q())  # November in Amsterdam: from the facts
+    assert not counts.reads_totals(NOVEMBER)  # November in Amsterdam: from the facts
     tokyo = parse_period("2026-11", today=NOW.date(), zone=ZoneInfo("Asia/Tokyo"))
-    assert counts.reads_totals(tokyo, Q())
+    assert counts.reads_totals(tokyo)
     assert totals.verify_totals() == []
     # L6 was received on 30 October at 10:00 in Amsterdam, 18:00 in Tokyo.
     assert ReceivedTotal.objects.filter(day=dt.date(2026, 10, 30)).exists()

@@ -383,10 +383,12 @@ class ReceivedTotal(Counted, ContactBins):
 
 class ReadyTotal(Counted, ContactBins):
     """The valid leads handed to sales on `day`, per rep, team, source or partner (`grouping`,
-    `key` its id; None for none): the sales KPIs and the follow-up impact table."""
+    `key` its id; None for none) and the lead's team (a manager reads their teams' rows): the
+    sales KPIs and the follow-up impact table."""
 
     grouping = models.CharField(max_length=8)
     key = models.BigIntegerField(null=True)
+    team = _ref("accounts.Team")
     currency = models.CharField(max_length=3)
     handed = models.PositiveIntegerField(default=0)
     followed_up = models.PositiveIntegerField(default=0)
@@ -414,9 +416,10 @@ class ReadyTotal(Counted, ContactBins):
 
 
 class ClosedTotal(Counted):
-    """The valid leads won (with the whole days from receipt to the win, `days`) or lost
-    (`days` None) on `day`: won and lost per month and the sales cycle."""
+    """The valid leads of a team won (with the whole days from receipt to the win, `days`) or
+    lost (`days` None) on `day`: won and lost per month and the sales cycle."""
 
+    team = _ref("accounts.Team")
     currency = models.CharField(max_length=3)
     days = models.IntegerField(null=True)
     won = models.PositiveIntegerField(default=0)

@@ -7,15 +7,18 @@ same aggregates per day, summed.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, F, Q, Sum
 
+from leadloop.accounts.actors import Actor
 from leadloop.analytics.models import CONTACT_BINS, FactMark
 from leadloop.analytics.selectors.figures import bin_aggregates
 from leadloop.analytics.selectors.periods import Period
+from leadloop.analytics.selectors.scope import fact_scope, manager_teams
 
 GROUPINGS = {
     "rep": "assigned_to_id",
@@ -99,11 +102,49 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def reads_totals(period: Period, scope: Q) -> bool:
-    """Whether a report reads the day totals: for a viewer who sees the whole floor (`scope`
-    is empty), over whole days of the zone the totals were counted in, unless turned off
-    (settings.ANALYTICS_DAY_TOTALS)."""
-    if not settings.ANALYTICS_DAY_TOTALS or scope:
+def reads_totals(period: Period) -> bool:
+    """Whether the day totals can serve `period`: whole days of the zone they were counted
+    in, unless turned off (settings.ANALYTICS_DAY_TOTALS)."""
+    if not settings.ANALYTICS_DAY_TOTALS:
         return False
     counted = FactMark.objects.filter(name="totals").values_list("zone", flat=True).first()
     return bool(counted) and getattr(period.zone, "key", None) == counted
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How a report reads the totals for a viewer: the rows of every team (`teams` None) or of
+    these teams, plus the facts matching `rest` (None: nothing more)."""
+
+    teams: list[int] | None
+    rest: Q | None
+
+
+def totals_reading(actor: Actor, period: Period) -> Reading | None:
+    """How the viewer's figures come from the day totals: all of them for a viewer of the
+    whole floor, their teams' for a sales manager (and their own leads elsewhere from the
+    facts); None when they must be counted from the facts (a rep, a partner: their facts
+    are few), or the totals cannot serve the period."""
+    scope = fact_scope(actor)
+    if not reads_totals(period):
+        return None
+    if not scope:
+        return Reading(teams=None, rest=None)
+    managed = manager_teams(actor)
+    return None if managed is None else Reading(teams=managed[0], rest=managed[1])
+
+
+def merge_counted(
+    into: list[dict[str, Any]], more: list[dict[str, Any]], keys: tuple[str, ...]
+) -> None:
+    """Add rows of counts to the rows with the same `keys` (appended when there is none)."""
+    found = {tuple(row[k] for k in keys): row for row in into}
+    for row in more:
+        key = tuple(row[k] for k in keys)
+        if key not in found:
+            found[key] = dict(row)
+            into.append(found[key])
+            continue
+        for name, value in row.items():
+            if name not in keys and value is not None:
+                found[key][name] = (found[key][name] or 0) + value

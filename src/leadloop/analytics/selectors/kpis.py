@@ -130,39 +130,48 @@ def ready_counts(
     actor: Actor, period: Period, grouping: Grouping, now: dt.datetime
 ) -> list[dict[str, Any]]:
     """The counts of the viewer's valid leads handed to sales in `period`, per group ("group")
-    and lead currency, with "overdue" as of `now`: from the day totals for a viewer of the whole
-    floor, else from the facts (the same aggregates, `selectors.counts`)."""
+    and lead currency, with "overdue" as of `now`: from the day totals as far as they serve the
+    viewer (`counts.totals_reading`), the rest from the facts (the same aggregates)."""
     scope = fact_scope(actor)
-    if counts.reads_totals(period, scope):
+    found: list[dict[str, Any]] = []
+    reading = counts.totals_reading(actor, period)
+    if reading is not None:
         totals = ReadyTotal.objects.filter(counts.in_period(period), grouping=grouping)
+        if reading.teams is not None:
+            totals = totals.filter(team_id__in=reading.teams)
         summed: Any = (
             totals.order_by()
             .values("currency", group=F("key"))
             .annotate(**counts.summed(READY_COUNTED))
         )
-    else:
-        summed = (
-            _cohort(scope, period)
+        found = list(summed)
+    if reading is None or reading.rest is not None:
+        rest = scope if reading is None or reading.rest is None else reading.rest
+        counted: Any = (
+            _cohort(rest, period)
             .order_by()
             .values("currency", group=F(KEYS[grouping]))
             .annotate(**counts.ready_aggregates())
         )
-    found: list[dict[str, Any]] = list(summed)
-    # Overdue: contacted after the deadline, or not contacted and the deadline passed.
+        counts.merge_counted(found, list(counted), ("group", "currency"))
+    # Overdue: contacted after the deadline, or not contacted and the deadline passed. The
+    # leads whose deadline is still ahead are found by it alone (the partial index
+    # `fact_due_open`); the period is a condition of the count, not of the search, so that no
+    # database searches the period's whole cohort for them instead.
+    in_period = Q(sales_ready_at__gte=period.start_at, sales_ready_at__lt=period.end_at)
     ahead = (
-        _cohort(scope, period)
-        .filter(contacted_at__isnull=True, contact_due_at__gte=now)
+        LeadFact.objects.filter(
+            scope, is_duplicate=False, contacted_at__isnull=True, contact_due_at__gte=now
+        )
         .order_by()
         .values("currency", group=F(KEYS[grouping]))
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk", filter=in_period))
     )
     not_due = {(row["group"], row["currency"]): row["n"] for row in ahead}
     for row in found:
-        row["overdue"] = (
-            row["contacted_late"]
-            + row["due_open"]
-            - not_due.get((row["group"], row["currency"]), 0)
-        )
+        waiting = not_due.get((row["group"], row["currency"]), 0)
+        # (at least 0: the facts may already hold a lead the totals count after the next settle)
+        row["overdue"] = max(0, row["contacted_late"] + row["due_open"] - waiting)
     return found
 
 

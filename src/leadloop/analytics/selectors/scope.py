@@ -34,3 +34,15 @@ def fact_scope(actor: Actor) -> Q:
     if actor.role == Role.PARTNER:
         return Q(owner_partner_id=actor.partner_id) if actor.partner_id else Q(pk__in=[])
     return lead_visibility(actor)
+
+
+def manager_teams(actor: Actor) -> tuple[list[int], Q] | None:
+    """For a sales manager, what `lead_visibility` lets them see, in two parts: the teams whose
+    every lead they see (their day totals can be read), and a filter on the facts for the rest
+    (their own leads in other teams, or in none). None for any other viewer."""
+    if not isinstance(actor, User) or actor.role != Role.SALES_MANAGER or not actor.is_active:
+        return None
+    teams = set(actor.managed_teams.values_list("pk", flat=True))
+    if actor.team_id:
+        teams.add(actor.team_id)
+    return sorted(teams), Q(assigned_to_id=actor.pk) & ~Q(team_id__in=sorted(teams))

@@ -128,7 +128,7 @@ def source_report(
         return rows[key]
 
     keys = ["source_id", "campaign_id"] if grouping == "campaign" else ["source_id"]
-    if counts.reads_totals(period, Q()):
+    if counts.reads_totals(period):
         totals = ReceivedTotal.objects.filter(counts.in_period(period))
         if source_id is not None:
             totals = totals.filter(source_id=source_id)

@@ -108,7 +108,7 @@ def count_ready(days: set[dt.date] | None) -> list[ReadyTotal]:
         found = (
             facts.annotate(day=TruncDate("sales_ready_at", tzinfo=zone()), key=F(column))
             .order_by()
-            .values("day", "key", "currency")
+            .values("day", "key", "team_id", "currency")
             .annotate(**counts.ready_aggregates())
         )
         rows += [
@@ -124,32 +124,33 @@ def count_closed(days: set[dt.date] | None) -> list[ClosedTotal]:
     to the win (worked out here, the same on every database), lost leads apart."""
     totals: dict[Key, ClosedTotal] = {}
 
-    def total(day: dt.date, currency: str, days_to_win: int | None) -> ClosedTotal:
-        key = (day, currency, days_to_win)
+    def total(day: dt.date, team: int | None, currency: str, to_win: int | None) -> ClosedTotal:
+        key = (day, team, currency, to_win)
         if key not in totals:
-            totals[key] = ClosedTotal(day=day, currency=currency, days=days_to_win)
+            totals[key] = ClosedTotal(day=day, team_id=team, currency=currency, days=to_win)
         return totals[key]
 
     won = LeadFact.objects.filter(counts.VALID, _span("won_at", days), won_at__isnull=False)
-    for received, won_at, currency, value in won.values_list(
-        "received_at", "won_at", "currency", "order_value"
+    for received, won_at, team, currency, value in won.values_list(
+        "received_at", "won_at", "team_id", "currency", "order_value"
     ).iterator(chunk_size=5000):
         if won_at is None:  # the filter above rules it out
             continue
         day = local_day(won_at)
         if days is None or day in days:
-            into = total(day, currency, int((won_at - received).total_seconds() // DAY_SECONDS))
+            to_win = int((won_at - received).total_seconds() // DAY_SECONDS)
+            into = total(day, team, currency, to_win)
             into.won += 1
             into.revenue += value or Decimal("0")
     lost = LeadFact.objects.filter(counts.VALID, _span("lost_at", days), lost_at__isnull=False)
     for row in (
         lost.annotate(day=TruncDate("lost_at", tzinfo=zone()))
         .order_by()
-        .values("day", "currency")
+        .values("day", "team_id", "currency")
         .annotate(n=Count("pk"))
     ):
         if days is None or row["day"] in days:
-            total(row["day"], row["currency"], None).lost += row["n"]
+            total(row["day"], row["team_id"], row["currency"], None).lost += row["n"]
     return list(totals.values())
 
 
@@ -243,8 +244,8 @@ def rebuild_totals() -> int:
 
 KEYS = {
     "received": ("day", "source_id", "campaign_id", "currency"),
-    "ready": ("day", "grouping", "key", "currency"),
-    "closed": ("day", "currency", "days"),
+    "ready": ("day", "grouping", "key", "team_id", "currency"),
+    "closed": ("day", "team_id", "currency", "days"),
 }
 
 
