@@ -24,10 +24,11 @@ from leadloop.analytics.models import (
     ReadyTotal,
     ReceivedTotal,
 )
-from leadloop.analytics.selectors import counts, kpis, outcomes, sources
+from leadloop.analytics.selectors import attribution, counts, kpis, outcomes, sources
 from leadloop.analytics.selectors.figures import ContactBinned
 from leadloop.analytics.selectors.periods import parse_period
 from leadloop.analytics.services import facts, totals
+from leadloop.assessment.dedup.services import merge_leads
 from leadloop.leads import services as lead_services
 from leadloop.leads.models import Lead, LeadStatus
 from leadloop.sales.services import clocks
@@ -52,6 +53,10 @@ def _reports(actor, period):
         **_sales_reports(actor, period),
         "sources": sources.source_report(actor, period).rows,
         "campaigns": sources.source_report(actor, period, grouping="campaign").rows,
+        "attribution": attribution.attribution_report(actor, period).rows,
+        "attribution per campaign": attribution.attribution_report(
+            actor, period, grouping="campaign"
+        ).rows,
     }
 
 
@@ -250,3 +255,25 @@ def test_the_median_from_bins_is_exact_for_values_alone_in_their_bins():
     assert many.median() == Decimal("1000")
     assert ContactBinned().median() is None
     assert len(many.counts) == CONTACT_BINS
+
+
+def test_a_lead_merged_into_a_won_one_moves_its_credits_in_the_totals(world, marketing):
+    def broker_linear():
+        report = attribution.attribution_report(marketing, NOVEMBER)
+        row = next(r for r in report.rows if r["source"] == "Broker")
+        return row["models"]["linear"]["revenue"]
+
+    before = broker_linear()
+    with time_machine.travel(ams(2026, 11, 19, 9, 0), tick=False):
+        other = make_lead(world.broker)
+    with time_machine.travel(ams(2026, 11, 19, 12, 0), tick=False):
+        survivor = Lead.objects.get(pk=world.leads["L1"].pk)
+        merge_leads(survivor, Lead.objects.get(pk=other.pk), by=SYSTEM)
+    with time_machine.travel(NOW, tick=False):
+        facts.refresh_leads([world.leads["L1"].pk, other.pk])
+
+    assert totals.verify_totals() == []
+    after = broker_linear()
+    assert after > before  # the Broker lead is now one of L1's touchpoints
+    with override_settings(ANALYTICS_DAY_TOTALS=False):
+        assert broker_linear() == after

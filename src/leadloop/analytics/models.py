@@ -433,8 +433,29 @@ class ClosedTotal(Counted):
         return f"closed {self.day}"
 
 
+class CreditTotal(Counted):
+    """The attribution credits of the orders won on `day`, per touchpoint source, campaign and
+    currency: each model's credited revenue (order value × share, summed)."""
+
+    source = _ref("leads.Source")
+    campaign = _ref("leads.Campaign")
+    currency = models.CharField(max_length=3)
+    first_touch = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
+    last_touch = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
+    linear = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
+    position_based = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
+    time_decay = models.DecimalField(max_digits=20, decimal_places=6, default=Decimal("0"))
+
+    class Meta:
+        indexes = [models.Index(fields=["whole_month", "day"], name="credit_total_day")]
+
+    def __str__(self) -> str:
+        return f"credited {self.day} source {self.source_id} campaign {self.campaign_id}"
+
+
 class DirtyDay(models.Model):
-    """A day whose totals of one cohort (received, ready, closed) wait to be counted again.
+    """A day whose totals of one cohort (received, ready, closed, credited) wait to be counted
+    again.
 
     Not unique: a change always adds its row, and `services.totals.settle` deletes only the rows
     it read, so a day changed again while it was being counted stays marked."""

@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, require
-from leadloop.analytics.models import Credit
+from leadloop.analytics.models import Credit, CreditTotal
+from leadloop.analytics.selectors import counts
 from leadloop.analytics.selectors.figures import Money, money, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
 from leadloop.analytics.selectors.sources import source_report
 from leadloop.leads.models import Campaign, Source
 
-MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay")
+MODELS = counts.MODELS
 Grouping = Literal["source", "campaign"]
 
 
@@ -88,12 +89,16 @@ def attribution_report(
         return rows[key]
 
     keys = ["source_id", "campaign_id"] if grouping == "campaign" else ["source_id"]
-    credits = Credit.objects.filter(won_at__gte=period.start_at, won_at__lt=period.end_at)
-    found = (
-        credits.order_by()
-        .values(*keys, "currency")
-        .annotate(**{m: Sum(F("order_value") * F(m)) for m in MODELS})
-    )
+    if counts.reads_totals(period):
+        totals = CreditTotal.objects.filter(counts.in_period(period))
+        found: Any = totals.order_by().values(*keys, "currency").annotate(**counts.summed(MODELS))
+    else:
+        credits = Credit.objects.filter(won_at__gte=period.start_at, won_at__lt=period.end_at)
+        found = (
+            credits.order_by()
+            .values(*keys, "currency")
+            .annotate(**{m: Sum(F("order_value") * F(m)) for m in MODELS})
+        )
     for item in found:
         into = row(item["source_id"], item.get("campaign_id"))
         for model in MODELS:

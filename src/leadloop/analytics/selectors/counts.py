@@ -34,6 +34,7 @@ FAST = Q(first_contact_minutes__lte=DAY_MINUTES)
 SLOW = Q(first_contact_minutes__gt=DAY_MINUTES)
 BINS = tuple(f"{kind}{i}" for kind in "cs" for i in range(CONTACT_BINS))
 ZERO = Decimal("0")
+MODELS = ("first_touch", "last_touch", "linear", "position_based", "time_decay")
 
 
 def received_aggregates() -> dict[str, Any]:

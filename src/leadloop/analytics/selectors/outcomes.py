@@ -62,29 +62,8 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
             if row["lost"]:
                 month(row["day"], "lost", row["lost"], None, row["currency"])
     if reading is None or reading.rest is not None:
-        facts = LeadFact.objects.filter(
-            scope if reading is None else reading.rest, is_duplicate=False
-        )
-        start, end = period.start_at, period.end_at
-        # A won lead was handed to sales before it was won: saying so lets the database find
-        # the viewer's leads by their scope's index (rep, team, partner and sales-ready).
-        won = facts.filter(won_at__gte=start, won_at__lt=end, sales_ready_at__lt=end)
-        for received, won_at, value, row_currency in won.values_list(
-            "received_at", "won_at", "order_value", "currency"
-        ).iterator(chunk_size=5000):
-            if won_at is None:  # the filter above rules it out
-                continue
-            month(won_at.astimezone(period.zone).date(), "won", 1, value, row_currency)
-            day = int((won_at - received).total_seconds() // DAY)
-            days[day] = days.get(day, 0) + 1
-        lost = facts.filter(lost_at__gte=start, lost_at__lt=end)
-        # Handed to sales before the period's end, or not (the same reason, in two searches).
-        for handed in (Q(sales_ready_at__lt=end), ~Q(sales_ready_at__lt=end)):
-            for lost_at in (
-                lost.filter(handed).values_list("lost_at", flat=True).iterator(chunk_size=5000)
-            ):
-                if lost_at is not None:
-                    month(lost_at.astimezone(period.zone).date(), "lost", 1, None, currency)
+        viewer = scope if reading is None or reading.rest is None else reading.rest
+        _count_facts(viewer, period, currency, month, days)
     total = Money()
     for found in months.values():
         total.merge(found["revenue"])
@@ -111,3 +90,29 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
         revenue_other=total.as_dict(),
         median_days_to_win=median(days.items()),
     )
+
+
+def _count_facts(scope: Q, period: Period, currency: str, month: Any, days: dict[int, int]) -> None:
+    """The outcomes of the facts in `scope` closed in `period`, into `month` and `days`.
+
+    For part of the floor (a rep, a partner, a manager's own leads elsewhere) every won and
+    lost lead of the viewer is read and the period checked here: a search by the won or lost
+    moment would walk the whole floor's closed leads of the period to find a few."""
+    start, end = period.start_at, period.end_at
+    facts = LeadFact.objects.filter(scope, is_duplicate=False)
+    if scope:
+        won, lost = facts.filter(won_at__isnull=False), facts.filter(lost_at__isnull=False)
+    else:
+        won = facts.filter(won_at__gte=start, won_at__lt=end)
+        lost = facts.filter(lost_at__gte=start, lost_at__lt=end)
+    for received, won_at, value, row_currency in won.values_list(
+        "received_at", "won_at", "order_value", "currency"
+    ).iterator(chunk_size=5000):
+        if won_at is None or not start <= won_at < end:
+            continue
+        month(won_at.astimezone(period.zone).date(), "won", 1, value, row_currency)
+        day = int((won_at - received).total_seconds() // DAY)
+        days[day] = days.get(day, 0) + 1
+    for lost_at in lost.values_list("lost_at", flat=True).iterator(chunk_size=5000):
+        if lost_at is not None and start <= lost_at < end:
+            month(lost_at.astimezone(period.zone).date(), "lost", 1, None, currency)

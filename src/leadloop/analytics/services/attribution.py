@@ -145,12 +145,18 @@ def compute(facts: Sequence[LeadFact]) -> list[Credit]:
     return credits
 
 
-def write(lead_ids: Sequence[int], facts: Sequence[LeadFact]) -> int:
-    """Replace these leads' credit rows with those of `facts`."""
+def write(lead_ids: Sequence[int], facts: Sequence[LeadFact]) -> list[dt.datetime]:
+    """Replace these leads' credit rows with those of `facts` (when they differ); returns when
+    the orders of the changed rows were won, whose days' totals are then counted again."""
+    old = {key(c): c for c in Credit.objects.filter(lead_id__in=lead_ids)}
+    new = {key(c): c for c in compute(facts)}
+    if old.keys() == new.keys():
+        return []
     Credit.objects.filter(lead_id__in=lead_ids).delete()
-    rows = compute(facts)
-    Credit.objects.bulk_create(rows, batch_size=500)
-    return len(rows)
+    Credit.objects.bulk_create(list(new.values()), batch_size=500)
+    return [c.won_at for k, c in old.items() if k not in new] + [
+        c.won_at for k, c in new.items() if k not in old
+    ]
 
 
 def key(credit: Credit) -> tuple[object, ...]:

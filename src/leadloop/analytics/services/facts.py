@@ -151,7 +151,8 @@ def write(facts: Iterable[LeadFact]) -> int:
             update_fields=[*COMPARED, "refreshed_at"],
             batch_size=500,
         )
-        attribution.write([row.lead_id for row in rows], rows)
+        credited = attribution.write([row.lead_id for row in rows], rows)
+        totals.mark_dirty(("credited", totals.local_day(at)) for at in credited)
     return len(rows)
 
 

@@ -6,8 +6,10 @@ Three cohorts, as the reports count them (docs/analytics.md, "Day totals"):
 received  the leads received on the day, per source, campaign and currency (the source report);
 ready     the valid leads handed to sales on the day, per rep, team, source and partner (the
           sales KPIs and the follow-up impact table);
-closed    the valid leads won or lost on the day, won ones by whole days from receipt (won and
-          lost per month, the sales cycle).
+closed    the valid leads won or lost on the day, per team, won ones by whole days from
+          receipt (won and lost per month, the sales cycle);
+credited  the attribution credits of the orders won on the day, per touchpoint source and
+          campaign (the attribution report).
 
 The totals are counted from `LeadFact` only, never updated by increments: when `facts.write`
 changes a lead's row it marks the days of its old and new row dirty (in the same transaction),
@@ -26,13 +28,15 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from leadloop.accounts.defaults import get_defaults
 from leadloop.analytics.models import (
     ClosedTotal,
+    Credit,
+    CreditTotal,
     DirtyDay,
     FactMark,
     LeadFact,
@@ -41,8 +45,10 @@ from leadloop.analytics.models import (
 )
 from leadloop.analytics.selectors import counts
 
-COHORTS = ("received", "ready", "closed")
+COHORTS = ("received", "ready", "closed", "credited")
 LOCK = "totals"
+# A model's credited revenue: order value × share, summed, kept to the share's six places.
+SHARE = DecimalField(max_digits=20, decimal_places=6)
 DAY_SECONDS = 86400
 Key = tuple[Any, ...]
 
@@ -57,7 +63,8 @@ def local_day(at: dt.datetime) -> dt.date:
 
 
 def days_of(fact: LeadFact) -> set[tuple[str, dt.date]]:
-    """The (cohort, day) totals a lead's row counts in."""
+    """The (cohort, day) totals a lead's row counts in (its credits mark theirs themselves:
+    they can change while the row does not, when a lead is merged into a won one)."""
     found = {("received", local_day(fact.received_at))}
     if fact.sales_ready_at is not None:
         found.add(("ready", local_day(fact.sales_ready_at)))
@@ -75,7 +82,8 @@ def lead_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Before a lead is deleted: mark the days its facts row counts in."""
     fact = LeadFact.objects.filter(lead_id=instance.pk).first()
     if fact is not None:
-        mark_dirty(days_of(fact))
+        credited = {("credited", local_day(fact.won_at))} if fact.won_at else set()
+        mark_dirty(days_of(fact) | credited)
 
 
 def _span(column: str, days: set[dt.date] | None) -> Q:
@@ -154,10 +162,23 @@ def count_closed(days: set[dt.date] | None) -> list[ClosedTotal]:
     return list(totals.values())
 
 
+def count_credited(days: set[dt.date] | None) -> list[CreditTotal]:
+    """The credited totals of these days (None: every day), from the credit rows."""
+    credits = Credit.objects.filter(_span("won_at", days))
+    found = (
+        credits.annotate(day=TruncDate("won_at", tzinfo=zone()))
+        .order_by()
+        .values("day", "source_id", "campaign_id", "currency")
+        .annotate(**{m: Sum(F("order_value") * F(m), output_field=SHARE) for m in counts.MODELS})
+    )
+    return [CreditTotal(**row) for row in found if days is None or row["day"] in days]
+
+
 COUNTERS: dict[str, tuple[Any, Callable[[set[dt.date] | None], list[Any]]]] = {
     "received": (ReceivedTotal, count_received),
     "ready": (ReadyTotal, count_ready),
     "closed": (ClosedTotal, count_closed),
+    "credited": (CreditTotal, count_credited),
 }
 
 
@@ -246,6 +267,7 @@ KEYS = {
     "received": ("day", "source_id", "campaign_id", "currency"),
     "ready": ("day", "grouping", "key", "team_id", "currency"),
     "closed": ("day", "team_id", "currency", "days"),
+    "credited": ("day", "source_id", "campaign_id", "currency"),
 }
 
 
