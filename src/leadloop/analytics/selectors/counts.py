@@ -1,7 +1,7 @@
 """What the reports count of the facts, written once for both ways of counting: straight from
-`LeadFact` (a viewer who sees part of the floor, or a period in another zone than the
-deployment's) and from the day totals (`services.totals`, the whole floor), which are these
-same aggregates per day, summed.
+`LeadFact`, and from the day totals (`services.totals`), which are these same aggregates per
+day, summed. `totals_reading` says which way a viewer's figures are counted (docs/analytics.md,
+"Day totals").
 """
 
 from __future__ import annotations

@@ -28,12 +28,7 @@ from leadloop.analytics.selectors.scope import fact_scope
 from leadloop.leads.models import Source
 
 Grouping = Literal["rep", "team", "source", "partner"]
-KEYS: dict[str, str] = {
-    "rep": "assigned_to_id",
-    "team": "team_id",
-    "source": "source_id",
-    "partner": "owner_partner_id",
-}
+KEYS: dict[str, str] = counts.GROUPINGS
 DAY_MINUTES = 24 * 60
 LABELS = {
     "followed_up": gettext_lazy("Followed up"),
