@@ -21,8 +21,8 @@ refresh  The minute's refresh after --changes leads changed status (through the 
 alerts   `leadloop analytics alerts`: one run of every alert rule (the demo's four), timed.
 
 Targets (issue 16): the source report over 12 months, the KPI dashboard and an attribution
-report p95 under 500 ms (warm); figures at most 5 minutes behind; alerts under 5 s a run. Exits 1, after writing
-bench/results/analytics-<db>-<N>-<time>.json, when one is missed.
+report p95 under 500 ms (warm); figures at most 5 minutes behind; alerts under 5 s a run.
+Exits 1, after writing bench/results/analytics-<db>-<N>-<time>.json, when one is missed.
 """
 
 from __future__ import annotations
