@@ -76,9 +76,19 @@ class LeadFact(models.Model):
             models.Index(
                 fields=["lost_at"], name="fact_lost", condition=models.Q(lost_at__isnull=False)
             ),
-            # The leads not contacted whose deadline is still ahead (not overdue yet).
+            # The leads not contacted whose deadline is still ahead (not overdue yet), with
+            # every column the KPIs count of them: the search reads the index alone.
             models.Index(
-                fields=["contact_due_at"],
+                fields=[
+                    "contact_due_at",
+                    "sales_ready_at",
+                    "is_duplicate",
+                    "assigned_to",
+                    "team",
+                    "source",
+                    "owner_partner",
+                    "currency",
+                ],
                 name="fact_due_open",
                 condition=models.Q(contacted_at__isnull=True),
             ),
