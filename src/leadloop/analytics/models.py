@@ -88,6 +88,7 @@ class LeadFact(models.Model):
                     "source",
                     "owner_partner",
                     "currency",
+                    "contacted_at",
                 ],
                 name="fact_due_open",
                 condition=models.Q(contacted_at__isnull=True),
