@@ -277,3 +277,17 @@ def test_a_lead_merged_into_a_won_one_moves_its_credits_in_the_totals(world, mar
     assert after > before  # the Broker lead is now one of L1's touchpoints
     with override_settings(ANALYTICS_DAY_TOTALS=False):
         assert broker_linear() == after
+
+
+def test_a_deadline_still_ahead_is_not_overdue_either_way(world, marketing, teammate):
+    """L3 (teammate's, handed to sales on 10 November, never contacted) is overdue now, and was
+    not at noon that day, its deadline still ahead; the totals and the facts say the same."""
+
+    def teammate_overdue(now):
+        report = kpis.kpi_report(marketing, NOVEMBER, grouping="rep", now=now)
+        return next(r for r in report.rows if r["key"] == teammate.pk)["overdue"]
+
+    that_noon = ams(2026, 11, 10, 12, 0)
+    assert (teammate_overdue(NOW), teammate_overdue(that_noon)) == (1, 0)
+    with override_settings(ANALYTICS_DAY_TOTALS=False):
+        assert (teammate_overdue(NOW), teammate_overdue(that_noon)) == (1, 0)
