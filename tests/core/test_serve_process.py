@@ -153,7 +153,10 @@ def _database(workdir: Path) -> Iterator[tuple[dict[str, str], Callable[[str], l
         return
     import psycopg
 
-    name = os.environ.get("LEADLOOP_TEST_DATABASE", "test_leadloop") + "_serve"
+    # One a test process: with xdist, each worker running tests of this module has its own
+    # server, and a shared name would let one worker drop the other's database.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{os.environ.get('LEADLOOP_TEST_DATABASE', 'test_leadloop')}_serve_{worker}"
     admin = urlsplit(url)._replace(path="/postgres").geturl()
     server_url = urlsplit(url)._replace(path=f"/{name}").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:

@@ -187,3 +187,21 @@ def test_a_count_over_its_time_budget_answers_at_least_what_is_known(source, mon
     )
 
     assert selectors.count_leads(SYSTEM, LeadFilters(), at_least=50) == (50, True)
+
+
+def test_the_counts_time_budget_ends_with_the_count_inside_a_transaction(source):
+    """The test runs inside a transaction, as a service's caller may: the budget must not
+    outlive the count (a later slow query would be cancelled)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the time budget is PostgreSQL's statement_timeout")
+    make_lead(source)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (before,) = cursor.fetchone()
+
+        assert selectors.count_leads(SYSTEM, LeadFilters()) == (1, False)
+
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == (before,)

@@ -258,10 +258,15 @@ def count_leads(
         return min(total, cap), total > cap
     try:
         with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            (before,) = cursor.fetchone()
             cursor.execute("SET LOCAL statement_timeout = %s", [COUNT_BUDGET_MS])
             total = Lead.objects.filter(pk__in=ids).count()
+            # Inside an outer transaction this block is a savepoint, and releasing it keeps a
+            # SET LOCAL until the outer commit: every later query would have the budget too.
+            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
     except OperationalError:
-        return at_least, True
+        return at_least, True  # (the savepoint's rollback undid the budget)
     return min(total, cap), total > cap
 
 
