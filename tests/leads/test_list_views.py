@@ -183,7 +183,9 @@ def test_list_page_queries_do_not_grow_with_rows(
     few, many = queries_for_a_page_of(3), queries_for_a_page_of(30)
 
     assert many == few
-    assert many <= 20  # a fixed set: session, user, nav badges, the page's ids and rows, the count
+    # A fixed set: session, user, nav badges, the page's ids and rows, the count (on
+    # PostgreSQL inside this test's transaction, one more: the count's time budget put back).
+    assert many <= 21
 
 
 # --- Saved views ---------------------------------------------------------------------------------

@@ -256,15 +256,24 @@ def count_leads(
     if connection.vendor != "postgresql":
         total = ids.count()
         return min(total, cap), total > cap
+    # Inside an outer transaction the block below is a savepoint, and releasing it keeps a SET
+    # LOCAL until the outer commit: every later query would have the budget too. There the
+    # setting is noted as it is set, and put back after the count.
+    outer = connection.in_atomic_block
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SHOW statement_timeout")
-            (before,) = cursor.fetchone()
-            cursor.execute("SET LOCAL statement_timeout = %s", [COUNT_BUDGET_MS])
+            if outer:
+                cursor.execute(
+                    "SELECT current_setting('statement_timeout'), "
+                    "set_config('statement_timeout', %s, true)",
+                    [str(COUNT_BUDGET_MS)],
+                )
+                before = cursor.fetchone()[0]
+            else:
+                cursor.execute("SET LOCAL statement_timeout = %s", [COUNT_BUDGET_MS])
             total = Lead.objects.filter(pk__in=ids).count()
-            # Inside an outer transaction this block is a savepoint, and releasing it keeps a
-            # SET LOCAL until the outer commit: every later query would have the budget too.
-            cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
+            if outer:
+                cursor.execute("SELECT set_config('statement_timeout', %s, true)", [before])
     except OperationalError:
         return at_least, True  # (the savepoint's rollback undid the budget)
     return min(total, cap), total > cap
