@@ -47,10 +47,7 @@ def lead_visibility(actor: Actor) -> Q:
     if role in ROLES[Permission.SEE_ALL_LEADS]:
         return Q()
     if role == Role.SALES_MANAGER:
-        team_ids = list(actor.managed_teams.values_list("pk", flat=True))
-        if actor.team_id:
-            team_ids.append(actor.team_id)
-        return Q(team_id__in=team_ids) | Q(assigned_to_id=actor.pk)
+        return Q(team_id__in=manager_team_ids(actor)) | Q(assigned_to_id=actor.pk)
     if role == Role.SALES_REP:
         mine = Q(assigned_to_id=actor.pk)
         if actor.team_id:
@@ -71,6 +68,14 @@ def lead_fields_for(actor: Actor) -> FieldView:
     if isinstance(actor, User) and actor.role == Role.PARTNER and actor.partner is not None:
         return actor.partner.field_view
     return ALL_FIELDS
+
+
+def manager_team_ids(manager: User) -> list[int]:
+    """The teams whose every lead a sales manager sees: those they manage and their own."""
+    team_ids = set(manager.managed_teams.values_list("pk", flat=True))
+    if manager.team_id:
+        team_ids.add(manager.team_id)
+    return sorted(team_ids)
 
 
 def lead_visibility_within(actor: Actor, subset: Q) -> Q:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.models import Role, User
 from leadloop.accounts.permissions import Permission, can, require
-from leadloop.accounts.selectors import lead_visibility
+from leadloop.accounts.selectors import lead_visibility, manager_team_ids
 
 
 def can_see_analytics(actor: Actor) -> bool:
@@ -42,7 +42,5 @@ def manager_teams(actor: Actor) -> tuple[list[int], Q] | None:
     (their own leads in other teams, or in none). None for any other viewer."""
     if not isinstance(actor, User) or actor.role != Role.SALES_MANAGER or not actor.is_active:
         return None
-    teams = set(actor.managed_teams.values_list("pk", flat=True))
-    if actor.team_id:
-        teams.add(actor.team_id)
-    return sorted(teams), Q(assigned_to_id=actor.pk) & ~Q(team_id__in=sorted(teams))
+    teams = manager_team_ids(actor)
+    return teams, Q(assigned_to_id=actor.pk) & ~Q(team_id__in=teams)
