@@ -21,6 +21,9 @@ class Role(models.TextChoices):
     # Telemarketing: works the call lists they are a member of, and sees only those lists' leads.
     AGENT = "agent", _("Telemarketing agent")
     PARTNER = "partner", _("Partner user")
+    # A lead buyer's user: sees the leads sold to its buyer, its returns and its money, in the
+    # buyer portal only (`distribution.selling`); no lead page of the company.
+    BUYER = "buyer", _("Lead buyer")
 
 
 class PartnerOrganization(models.Model):

@@ -52,6 +52,8 @@ class Permission(StrEnum):
     SEE_SOURCE_ROI = "see_source_roi"
     SET_KPI_NORMS = "set_kpi_norms"
     SEE_SALES_KPIS = "see_sales_kpis"
+    MANAGE_BUYERS = "manage_buyers"
+    USE_BUYER_PORTAL = "use_buyer_portal"
 
 
 _CONFIG = frozenset({Role.ADMIN, Role.MARKETING})
@@ -62,7 +64,7 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.SEE_ALL_LEADS: _CONFIG,
     # A telemarketing agent is company staff but works only its call lists' leads: it gets none
     # of the broad staff rights (creating leads, the catalogue, organisations, review queues).
-    Permission.STAFF_WORK: frozenset(set(Role) - {Role.PARTNER, Role.AGENT}),
+    Permission.STAFF_WORK: frozenset(set(Role) - {Role.PARTNER, Role.AGENT, Role.BUYER}),
     Permission.CONFIGURE_SOURCES: _CONFIG,
     Permission.CONFIGURE_ENRICHMENT: _CONFIG,
     Permission.CONFIGURE_SCORING: _CONFIG,
@@ -89,6 +91,8 @@ ROLES: dict[Permission, frozenset[str]] = {
     Permission.SEE_SOURCE_ROI: _CONFIG,
     Permission.SET_KPI_NORMS: _CONFIG | {Role.SALES_MANAGER},
     Permission.SEE_SALES_KPIS: _CONFIG | {Role.SALES_MANAGER, Role.SALES_REP, Role.PARTNER},
+    Permission.MANAGE_BUYERS: _CONFIG,
+    Permission.USE_BUYER_PORTAL: frozenset({Role.BUYER}),
 }
 
 # Where the role alone is not enough: the user must also still be active.
@@ -129,6 +133,8 @@ MESSAGES = {
     Permission.CONFIGURE_ROUTING: _("Only marketing and admins can change the routing rules."),
     Permission.VIEW_ROUTING: _("Only marketing, admins and sales managers see the routing."),
     Permission.MANAGE_WEBHOOKS: _("Only admins manage webhooks."),
+    Permission.MANAGE_BUYERS: _("Only marketing and admins manage lead buyers."),
+    Permission.USE_BUYER_PORTAL: _("Only a lead buyer's users see the buyer portal."),
     Permission.MANAGE_FOLLOW_UP: _("Only sales managers and admins change the follow-up rules."),
     Permission.FOLLOW_UP_LEADS: _("Only the sales team works the follow-up pages."),
     Permission.MANAGE_CALL_LISTS: _("Only marketing and admins manage call lists."),

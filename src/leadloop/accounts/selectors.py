@@ -121,7 +121,7 @@ def list_assignable_users(actor: Actor) -> QuerySet[User]:
     if isinstance(actor, User) and actor.role == Role.SALES_MANAGER:
         teams = list(actor.managed_teams.values_list("pk", flat=True))
         return users.filter(Q(team_id__in=teams) | Q(pk=actor.pk))
-    if isinstance(actor, User) and actor.role in (Role.PARTNER, Role.AGENT):
+    if isinstance(actor, User) and actor.role in (Role.PARTNER, Role.AGENT, Role.BUYER):
         return users.none()
     return users.order_by("first_name", "last_name")
 
@@ -135,7 +135,7 @@ def list_assignable_teams(actor: Actor) -> QuerySet[Team]:
     """Team pools `actor` may put a lead in: a rep their own, a manager the teams they run."""
     if isinstance(actor, SystemActor) or can_see_all_leads(actor):
         return Team.objects.all()
-    if not isinstance(actor, User) or actor.role in (Role.PARTNER, Role.AGENT):
+    if not isinstance(actor, User) or actor.role in (Role.PARTNER, Role.AGENT, Role.BUYER):
         return Team.objects.none()
     own = Q(pk=actor.team_id) if actor.team_id else NOTHING
     if actor.role == Role.SALES_MANAGER:

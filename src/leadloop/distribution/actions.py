@@ -6,9 +6,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-TEAM, PERSON, PARTNER, NURTURE = "team", "person", "partner", "nurture"
+TEAM, PERSON, PARTNER, NURTURE, SELL = "team", "person", "partner", "nurture", "sell"
 PUSH, POOL = "push", "pool"
-KINDS = (TEAM, PERSON, PARTNER, NURTURE)
+KINDS = (TEAM, PERSON, PARTNER, NURTURE, SELL)
 
 
 def describe(action: dict[str, Any]) -> str:
@@ -25,4 +25,9 @@ def describe(action: dict[str, Any]) -> str:
         return _("partner %(partner)s") % {"partner": action.get("partner", "?")}
     if kind == NURTURE:
         return _("keep nurturing")
+    if kind == SELL:
+        floor = action.get("floor")
+        if floor:
+            return _("sell to buyers (floor %(floor)s)") % {"floor": floor}
+        return _("sell to buyers")
     return "?"

@@ -146,6 +146,7 @@ class Outcome(models.TextChoices):
     ASSIGNED = "assigned", _("To a person")
     POOLED = "pooled", _("To a team pool")
     PARTNER = "partner", _("To a partner")
+    SOLD = "sold", _("Sold to a buyer")
     NURTURE = "nurture", _("Kept in nurturing")
     UNROUTED = "unrouted", _("Could not be routed")
 
@@ -302,3 +303,6 @@ class PartnerOffer(models.Model):
 
     def __str__(self) -> str:
         return f"lead {self.lead_id} → partner {self.partner_id}: {self.state}"
+
+
+from leadloop.distribution.selling.models import *  # noqa: E402, F403

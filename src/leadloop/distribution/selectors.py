@@ -121,6 +121,7 @@ def routable() -> Q:
         hold__isnull=True,
         merged_into__isnull=True,
         erased_at__isnull=True,
+        sold_at__isnull=True,
     )
 
 

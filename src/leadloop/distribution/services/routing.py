@@ -20,6 +20,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -48,6 +49,7 @@ MAX_EXPLANATION = 500
 # A lead whose routing task was lost (a crash before it was queued) is picked up by the
 # periodic sweep once it has waited this long.
 SWEEP_AFTER = dt.timedelta(minutes=2)
+DEADLINE_MS = 750
 
 
 @dataclass
@@ -77,6 +79,12 @@ def route_lead(
     rule_set = selectors.active_rule_set()
     if rule_set is None:
         return None
+    sale_note = ""
+    if _names_a_sale(rule_set):
+        sold = _try_selling(lead_id, rule_set, by=by)
+        if isinstance(sold, RouteDecision) or sold is None:
+            return sold
+        sale_note = sold
     with transaction.atomic():
         lead = (
             Lead.objects.select_for_update(of=("self",))
@@ -86,27 +94,106 @@ def route_lead(
         )
         if lead is None:
             return None
-        return _route(lead, rule_set, by=by, at=timezone.now(), rng=rng)
+        return _route(lead, rule_set, by=by, at=timezone.now(), rng=rng, sale_note=sale_note)
+
+
+def _names_a_sale(rule_set: RuleSet) -> bool:
+    named = [rule.get("action") or {} for rule in rule_set.rules] + [rule_set.default or {}]
+    return any(action.get("kind") == actions.SELL for action in named)
+
+
+def _try_selling(lead_id: int, rule_set: RuleSet, *, by: Actor) -> RouteDecision | str | None:
+    """When the rule a lead matches sells it: run the auction (outside any transaction: it
+    waits for buyers), and on a sale write the decision. A string says why it was not sold (the
+    lead is then routed by the next rule); None: the lead is not routable or is being sold."""
+    from leadloop.distribution.selling.models import Auction, AuctionState
+    from leadloop.distribution.selling.services.auction import sell_lead
+    from leadloop.errors import Conflict
+
+    lead = (
+        Lead.objects.select_related("source", "campaign")
+        .filter(selectors.routable(), pk=lead_id)
+        .first()
+    )
+    if lead is None or Auction.objects.filter(lead=lead, state=AuctionState.OPEN).exists():
+        return None
+    declined = partners.declined_partners(lead.pk) if _names_a_partner(rule_set) else set()
+    match = engine.decide(
+        rule_set.rules,
+        rule_set.default,
+        lead,
+        pass_over=lambda a: a.get("kind") == actions.PARTNER and a.get("partner_id") in declined,
+    )
+    if match.action.get("kind") != actions.SELL:
+        return ""
+    try:
+        floor = Decimal(str(match.action.get("floor") or "0"))
+    except InvalidOperation:
+        floor = Decimal("0")
+    try:
+        result = sell_lead(
+            lead_id,
+            by=by,
+            floor=floor,
+            deadline_ms=int(match.action.get("deadline_ms") or DEADLINE_MS),
+        )
+    except Conflict:
+        return None
+    header = _("Rule “%(rule)s” (routing v%(version)d)") % {
+        "rule": match.name,
+        "version": rule_set.version,
+    }
+    if not result.is_sold:
+        return _("%(rule)s: not sold (%(why)s)") % {"rule": header, "why": result.explanation}
+    at = timezone.now()
+    with transaction.atomic():
+        return RouteDecision.objects.create(
+            lead=lead,
+            at=at,
+            version=rule_set.version,
+            rule_name=match.name[:200],
+            outcome=Outcome.SOLD,
+            explanation=_clip(f"{header} → {result.explanation}"),
+            data={
+                "rule_index": match.index,
+                "checks": [[c.text, c.value, c.ok] for c in match.checks],
+                "auction_id": result.auction.pk if result.auction else None,
+                "sales": [sale.pk for sale in result.sold],
+            },
+        )
 
 
 def _route(
-    lead: Lead, rule_set: RuleSet, *, by: Actor, at: dt.datetime, rng: random.Random | None
+    lead: Lead,
+    rule_set: RuleSet,
+    *,
+    by: Actor,
+    at: dt.datetime,
+    rng: random.Random | None,
+    sale_note: str = "",
 ) -> RouteDecision:
     declined = partners.declined_partners(lead.pk) if _names_a_partner(rule_set) else set()
 
-    def declined_by_partner(action: dict[str, Any]) -> bool:
+    def passed_over(action: dict[str, Any]) -> bool:
+        if action.get("kind") == actions.SELL:
+            return bool(sale_note)
         return action.get("kind") == actions.PARTNER and action.get("partner_id") in declined
 
     match = engine.decide(
-        rule_set.rules, rule_set.default, lead, pass_over=declined_by_partner if declined else None
+        rule_set.rules,
+        rule_set.default,
+        lead,
+        pass_over=passed_over if declined or sale_note else None,
     )
     header = _("Rule “%(rule)s” (routing v%(version)d)") % {
         "rule": match.name,
         "version": rule_set.version,
     }
-    tried: list[str] = [
+    tried: list[str] = [sale_note] if sale_note else []
+    tried += [
         _("“%(rule)s” passed over: its partner turned the lead down") % {"rule": name}
         for name in match.passed
+        if not sale_note
     ]
     steps: list[tuple[str, dict[str, Any]]] = [(header, match.action)]
     if not match.is_default:
@@ -163,6 +250,8 @@ def _place(
             row_locked=True,
         )
         return placement
+    if kind == actions.SELL:
+        raise CannotPlace(_("no buyer bought the lead"))
     if kind == actions.TEAM:
         return _to_team(lead, action, by=by, at=at, header=header, tried=tried, rng=rng)
     if kind == actions.PERSON:

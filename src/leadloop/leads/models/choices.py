@@ -78,6 +78,8 @@ class ActivityKind(models.TextChoices):
     PAGE_VISIT = "page_visit", _("Page visited")
     SURVEY_ANSWERED = "survey_answered", _("Survey answered")
     WORKFLOW = "workflow", _("Workflow")
+    SOLD = "sold", _("Sold to a buyer")
+    SALE_RETURNED = "sale_returned", _("Returned by a buyer")
     OBJECTION = "objection", _("Objection recorded")
     ERASED = "erased", _("Personal data erased")
 

@@ -114,6 +114,9 @@ class Lead(models.Model):
         related_name="leads",
         verbose_name=_("partner"),
     )
+    # When the lead was sold to a buyer (distribution.selling); cleared when every sale of it
+    # was returned, so routing may place it again.
+    sold_at = models.DateTimeField(_("sold"), null=True, blank=True)
     # Assessment
     fit_grade = models.CharField(
         _("fit grade"), max_length=1, choices=FitGrade.choices, blank=True, default=""

@@ -9,6 +9,7 @@ The event says who moved the lead (`by_user_id`, None for the system), why (`rea
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -114,6 +115,24 @@ def assign_lead(
 
 
 @transaction.atomic
+def mark_sold(
+    lead_id: int, *, by: Actor, at: dt.datetime, message: str, data: dict[str, Any]
+) -> None:
+    """A buyer bought the lead: it leaves routing (`sold_at`) and its timeline says to whom."""
+    lead = Lead.objects.get(pk=lead_id)
+    Lead.objects.filter(pk=lead_id, sold_at__isnull=True).update(sold_at=at, updated_at=at)
+    record_activity(lead, kind=ActivityKind.SOLD, by=by, message=message, data=data, at=at)
+
+
+def mark_unsold(
+    lead_id: int, *, by: Actor, at: dt.datetime, message: str, data: dict[str, Any]
+) -> None:
+    """Every sale of the lead was returned: routing may place it (and sell it) again."""
+    lead = Lead.objects.get(pk=lead_id)
+    Lead.objects.filter(pk=lead_id).update(sold_at=None, updated_at=at)
+    record_activity(lead, kind=ActivityKind.SALE_RETURNED, by=by, message=message, data=data, at=at)
+
+
 def release_lead(lead: Lead, *, by: Actor, reason: str) -> Lead:
     """Take a lead back from whoever has it (person, pool or partner) so it is routed again:
     an assigned lead becomes sales-ready once more, which publishes `lead_became_sales_ready`.

@@ -68,24 +68,36 @@ def _connect_any(addresses: list[tuple[Any, ...]], timeout: float) -> socket.soc
 class _PinnedHTTP(http.client.HTTPConnection):
     """HTTP to the checked addresses; the Host header still names the host."""
 
-    def __init__(self, host: str, port: int, addresses: list[tuple[Any, ...]]) -> None:
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS)
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[tuple[Any, ...]],
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
+        super().__init__(host, port, timeout=timeout)
         self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = _connect_any(self._addresses, TIMEOUT_SECONDS)
+        self.sock = _connect_any(self._addresses, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to the checked addresses; the certificate is verified for the host's name."""
 
-    def __init__(self, host: str, port: int, addresses: list[tuple[Any, ...]]) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        addresses: list[tuple[Any, ...]],
+        timeout: float = TIMEOUT_SECONDS,
+    ) -> None:
         self._tls = tls_context()
-        super().__init__(host, port, timeout=TIMEOUT_SECONDS, context=self._tls)
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._addresses = addresses
 
     def connect(self) -> None:
-        sock = _connect_any(self._addresses, TIMEOUT_SECONDS)
+        sock = _connect_any(self._addresses, self.timeout)
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -133,8 +145,16 @@ def _one_line(text: str, limit: int = 300) -> str:
     return " ".join(str(text).split())[:limit]
 
 
-def post(url: str, body: str, headers: dict[str, str]) -> Answer:
-    """POST once: the status and the start of the answer, or why the endpoint was not reached.
+def post(
+    url: str,
+    body: str | bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float = TIMEOUT_SECONDS,
+    keep: int = KEEP_RESPONSE,
+) -> Answer:
+    """POST once: the status and the start of the answer (`keep` bytes at most, however much
+    the endpoint sends), or why the endpoint was not reached within `timeout` seconds a step.
 
     The name is resolved once, the addresses are checked, and the connection goes to one of
     exactly those (no second lookup a rebinding DNS server could answer differently). No
@@ -157,12 +177,13 @@ def post(url: str, body: str, headers: dict[str, str]) -> Answer:
     except (OSError, ValueError, UnicodeError) as exc:
         return answer(None, error=f"{type(exc).__name__}: {exc}")
     kind = _PinnedHTTPS if secure else _PinnedHTTP
-    connection = kind(parts.hostname, port, addresses)
+    connection = kind(parts.hostname, port, addresses, timeout)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request("POST", target, body=body.encode(), headers=headers)
+        data = body.encode() if isinstance(body, str) else body
+        connection.request("POST", target, body=data, headers=headers)
         response = connection.getresponse()
-        return answer(response.status, response.read(KEEP_RESPONSE).decode("utf-8", "replace"))
+        return answer(response.status, response.read(keep).decode("utf-8", "replace"))
     except (OSError, http.client.HTTPException, ValueError) as exc:
         return answer(None, error=f"{type(exc).__name__}: {exc}")
     finally:

@@ -1,0 +1,362 @@
+"""Selling one lead: ask the buyers, rank their prices, post the lead down the ranking.
+
+1. Under the lead's lock, an auction row is opened (at most one open per lead: a second sale of
+   the same lead at the same time is refused), with every buyer that may buy it now.
+2. Bidding buyers are pinged in parallel with the lead without its contact data; each has its own
+   time-out and all share the auction's deadline (750 ms by default). Fixed-price buyers bid
+   their price. Bids under the floor price are dropped.
+3. The bids are ranked by price, then the buyer's priority, then its weight. The lead is posted
+   to the first; when it turns the lead down (or cannot be reached) the next is tried, until one
+   buys it or the bids run out. A buyer that shares leads lets the next sharing buyers buy too.
+4. Each post is a `Sale` written before the lead is sent, with the key the buyer sees. A worker
+   that dies before the answer is recorded leaves it `delivering`; `recover` sends it again under
+   the same key and records it, so the buyer receives one lead and is charged once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leadloop.accounts.actors import Actor, SystemActor
+from leadloop.accounts.audit import actor_label
+from leadloop.distribution.selling import formats
+from leadloop.distribution.selling.models import (
+    Auction,
+    AuctionState,
+    Bid,
+    BidOutcome,
+    Buyer,
+    EntryKind,
+    LedgerEntry,
+    Sale,
+    SaleState,
+)
+from leadloop.distribution.selling.services import delivery, market
+from leadloop.distribution.selling.services.buyers import add_entry
+from leadloop.errors import Conflict, NotFound
+from leadloop.leads import services as lead_services
+from leadloop.leads.models import CLOSED_STATUSES, Lead
+
+logger = logging.getLogger(__name__)
+
+SELLING = SystemActor(label="selling")
+DEADLINE_MS = 750
+# A sale still `delivering` this long after it was written lost its worker: `recover` takes it.
+STALE = dt.timedelta(minutes=2)
+MAX_EXPLANATION = 1000
+
+
+@dataclass
+class Offer:
+    buyer: Buyer
+    price: Decimal | None
+    outcome: str
+    ms: int | None = None
+    detail: str = ""
+    bid: Bid | None = None
+
+
+@dataclass
+class SaleResult:
+    auction: Auction | None
+    sold: list[Sale] = field(default_factory=list)
+    explanation: str = ""
+
+    @property
+    def is_sold(self) -> bool:
+        return bool(self.sold)
+
+
+def sell_lead(
+    lead_id: int,
+    *,
+    by: Actor = SELLING,
+    floor: Decimal = Decimal("0"),
+    deadline_ms: int = DEADLINE_MS,
+) -> SaleResult:
+    """Run one auction for the lead and post it down the ranking; what came of it."""
+    started = time.monotonic()
+    now = timezone.now()
+    auction, offers = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
+    lead = Lead.objects.select_related("source", "campaign").get(pk=lead_id)
+    _bid(auction, lead, offers, deadline_ms=deadline_ms)
+    ranked = _rank(auction, offers, floor)
+    result = SaleResult(auction)
+    try:
+        _waterfall(auction, lead, ranked, result, by=by)
+    finally:
+        _close(auction, result, offers, took_ms=int((time.monotonic() - started) * 1000))
+    return result
+
+
+def _open(
+    lead_id: int, *, by: Actor, floor: Decimal, deadline_ms: int, now: dt.datetime
+) -> tuple[Auction, list[Offer]]:
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("source", "campaign")
+            .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
+            .first()
+        )
+        if lead is None:
+            raise NotFound(_("No such lead."))
+        if lead.status in CLOSED_STATUSES:
+            raise Conflict(_("A closed lead is not sold."))
+        found, skipped = market.candidates(lead, now=now)
+        try:
+            with transaction.atomic():
+                auction = Auction.objects.create(
+                    lead=lead,
+                    started_at=now,
+                    deadline_ms=deadline_ms,
+                    floor=floor,
+                    by_label=actor_label(by),
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("This lead is being sold already.")) from exc
+    offers = [Offer(c.buyer, None if c.buyer.pings else c.price, BidOutcome.FIXED) for c in found]
+    auction.explanation = "; ".join(f"{s.buyer.name}: {s.why}" for s in skipped)[:MAX_EXPLANATION]
+    return auction, offers
+
+
+def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, deadline_ms: int) -> None:
+    """Ping the bidding buyers in parallel, each within its time-out and the deadline."""
+    pinging = [offer for offer in offers if offer.buyer.pings]
+    if not pinging:
+        return
+    began = time.monotonic()
+    pool = ThreadPoolExecutor(max_workers=len(pinging), thread_name_prefix="ping")
+    futures = {}
+    for offer in pinging:
+        timeout = min(offer.buyer.ping_timeout_ms, deadline_ms) / 1000
+        data = formats.ping_record(lead, offer.buyer.ping_fields)
+        key = f"ping-{auction.pk}-{offer.buyer.pk}"
+        futures[pool.submit(delivery.ping, offer.buyer, data, key=key, timeout=timeout)] = offer
+    done, _late = wait(futures, timeout=deadline_ms / 1000)
+    pool.shutdown(wait=False, cancel_futures=True)
+    spent = int((time.monotonic() - began) * 1000)
+    for future, offer in futures.items():
+        if future not in done:
+            offer.outcome, offer.ms, offer.detail = (
+                BidOutcome.TIMEOUT,
+                spent,
+                _("no answer in time"),
+            )
+            continue
+        answer = future.result()
+        offer.ms = answer.duration_ms
+        if answer.status is None:
+            timed_out = "timed out" in answer.error or "timeout" in answer.error.lower()
+            offer.outcome = BidOutcome.TIMEOUT if timed_out else BidOutcome.ERROR
+            offer.detail = answer.error[:300]
+            continue
+        price = (
+            formats.read_bid(answer.body, offer.buyer.bid_path)
+            if 200 <= answer.status < 300
+            else None
+        )
+        if price is None:
+            offer.outcome = BidOutcome.NO_BID
+            offer.detail = f"HTTP {answer.status}" if answer.status >= 300 else ""
+        else:
+            offer.outcome, offer.price = BidOutcome.BID, price
+
+
+def _rank(auction: Auction, offers: list[Offer], floor: Decimal) -> list[Offer]:
+    for offer in offers:
+        if offer.price is not None and offer.price < floor:
+            offer.outcome = BidOutcome.BELOW_FLOOR
+            offer.detail = _("under the floor of %(floor)s") % {"floor": floor}
+    priced = [o for o in offers if o.outcome in (BidOutcome.FIXED, BidOutcome.BID)]
+    ranked = sorted(
+        priced, key=lambda o: (-(o.price or 0), -o.buyer.priority, -o.buyer.weight, o.buyer.pk)
+    )
+    rank_of = {id(o): i + 1 for i, o in enumerate(ranked)}
+    bids = [
+        Bid(
+            auction=auction,
+            buyer=o.buyer,
+            price=o.price,
+            ms=o.ms,
+            outcome=o.outcome,
+            rank=rank_of.get(id(o)),
+            detail=o.detail[:300],
+        )
+        for o in offers
+    ]
+    Bid.objects.bulk_create(bids)
+    for offer, bid in zip(offers, bids, strict=True):
+        offer.bid = bid
+    return ranked
+
+
+def _set(offer: Offer, outcome: str, detail: str = "") -> None:
+    offer.outcome = outcome
+    if offer.bid is not None:
+        Bid.objects.filter(pk=offer.bid.pk).update(outcome=outcome, detail=detail[:300])
+
+
+def _waterfall(
+    auction: Auction, lead: Lead, ranked: list[Offer], result: SaleResult, *, by: Actor
+) -> None:
+    # After the first purchase: how many buyers may hold the lead (the smallest of the
+    # buyers' own limits); an exclusive buyer ends the auction.
+    shares: int | None = None
+    for offer in ranked:
+        if shares is not None and len(result.sold) >= min(shares, offer.buyer.max_shares):
+            _set(offer, BidOutcome.NOT_REACHED)
+            continue
+        assert offer.price is not None
+        sale = market.reserve(
+            offer.buyer.pk, lead.pk, offer.price, auction_id=auction.pk, now=timezone.now()
+        )
+        if isinstance(sale, str):
+            _set(offer, BidOutcome.OVER_CAP, sale)
+            continue
+        outcome = deliver(sale, by=by, lead=lead)
+        if outcome == SaleState.SOLD:
+            _set(offer, BidOutcome.WON)
+            result.sold.append(sale)
+            shares = min(shares or offer.buyer.max_shares, offer.buyer.max_shares)
+        elif outcome == SaleState.REJECTED:
+            _set(offer, BidOutcome.POST_REJECTED, sale.reason)
+        else:
+            _set(offer, BidOutcome.POST_FAILED, sale.reason)
+
+
+def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms: int) -> None:
+    sold = result.sold
+    parts = [
+        _("%(buyer)s bought it for %(price)s %(cur)s")
+        % {"buyer": s.buyer.name, "price": s.price, "cur": s.currency}
+        for s in sold
+    ]
+    for offer in offers:
+        if offer.outcome not in (BidOutcome.WON, BidOutcome.NOT_REACHED):
+            label = BidOutcome(offer.outcome).label
+            parts.append(
+                f"{offer.buyer.name}: {label}" + (f" ({offer.detail})" if offer.detail else "")
+            )
+    if not offers:
+        parts.append(_("no buyer may buy it now"))
+    text = "; ".join(parts)
+    if auction.explanation:
+        text += " — " + _("passed over: %(list)s") % {"list": auction.explanation}
+    result.explanation = text[:MAX_EXPLANATION]
+    Auction.objects.filter(pk=auction.pk).update(
+        state=AuctionState.SOLD if sold else AuctionState.UNSOLD,
+        finished_at=timezone.now(),
+        took_ms=took_ms,
+        explanation=result.explanation,
+    )
+
+
+def deliver(sale: Sale, *, by: Actor, lead: Lead | None = None) -> str:
+    """Send a sale being delivered, and record the answer: the state it ends in."""
+    lead = lead or Lead.objects.select_related("source", "campaign").get(pk=sale.lead_id)
+    Sale.objects.filter(pk=sale.pk).update(attempts=sale.attempts + 1)
+    answer = delivery.post_lead(sale.buyer, lead, key=str(sale.key), sale_id=sale.pk)
+    return record(sale, answer, by=by)
+
+
+def record(sale: Sale, answer: delivery.Result, *, by: Actor) -> str:
+    """The buyer's answer on the sale: a purchase is charged (once: the ledger holds one sale
+    entry per sale) and told on the lead's timeline."""
+    now = timezone.now()
+    with transaction.atomic():
+        current = Sale.objects.select_for_update().select_related("buyer").get(pk=sale.pk)
+        if current.state != SaleState.DELIVERING:
+            return current.state
+        # A repeat the buyer recognises as one it has (same key) is the same purchase.
+        if answer.outcome == formats.ACCEPTED or (
+            answer.outcome == formats.DUPLICATE and current.attempts > 1
+        ):
+            current.state, current.sold_at = SaleState.SOLD, now
+            current.their_ref = answer.their_ref
+            current.save(update_fields=["state", "sold_at", "their_ref"])
+            if not LedgerEntry.objects.filter(sale=current, kind=EntryKind.SALE).exists():
+                add_entry(
+                    current.buyer_id,
+                    kind=EntryKind.SALE,
+                    amount=-current.price,
+                    by=by,
+                    sale_id=current.pk,
+                    note=_("Lead %(id)d") % {"id": current.lead_id},
+                    at=now,
+                )
+            lead_services.mark_sold(
+                current.lead_id,
+                by=by,
+                at=now,
+                message=_("Sold to %(buyer)s for %(price)s %(cur)s")
+                % {"buyer": current.buyer.name, "price": current.price, "cur": current.currency},
+                data={
+                    "buyer_id": current.buyer_id,
+                    "sale_id": current.pk,
+                    "price": str(current.price),
+                    "currency": current.currency,
+                },
+            )
+        else:
+            current.state = (
+                SaleState.FAILED if answer.outcome == formats.RETRY else SaleState.REJECTED
+            )
+            current.reason = (answer.reason or answer.outcome)[:300]
+            current.save(update_fields=["state", "reason"])
+        sale.state, sale.reason = current.state, current.reason
+        return current.state
+
+
+def recover(*, older_than: dt.timedelta = STALE, by: Actor = SELLING) -> int:
+    """Sales a dead worker left `delivering`: sent again under the same key and recorded; then
+    the auctions they belonged to are closed. Returns how many sales were settled."""
+    cutoff = timezone.now() - older_than
+    settled = 0
+    for sale in Sale.objects.filter(
+        state=SaleState.DELIVERING, created_at__lt=cutoff
+    ).select_related("buyer")[:200]:
+        try:
+            deliver(sale, by=by)
+            settled += 1
+        except Exception:
+            logger.exception("redelivery failed sale_id=%d", sale.pk)
+    for auction in Auction.objects.filter(state=AuctionState.OPEN, started_at__lt=cutoff)[:200]:
+        if Sale.objects.filter(auction=auction, state=SaleState.DELIVERING).exists():
+            continue
+        sold = Sale.objects.filter(auction=auction, state=SaleState.SOLD).exists()
+        Auction.objects.filter(pk=auction.pk, state=AuctionState.OPEN).update(
+            state=AuctionState.SOLD if sold else AuctionState.UNSOLD,
+            finished_at=timezone.now(),
+            explanation=_("closed after its worker stopped"),
+        )
+    return settled
+
+
+def redeliver(sale_id: int, *, by: Actor) -> str:
+    """Send a sale again by hand (a failed one is reserved again under a new key)."""
+    from leadloop.accounts.permissions import Permission, require
+
+    require(by, Permission.MANAGE_BUYERS)
+    sale = Sale.objects.select_related("buyer").filter(pk=sale_id).first()
+    if sale is None:
+        raise NotFound(_("No such sale."))
+    if sale.state == SaleState.DELIVERING:
+        return deliver(sale, by=by)
+    if sale.state not in (SaleState.FAILED, SaleState.REJECTED):
+        raise Conflict(_("Only a sale that was not delivered can be sent again."))
+    again = market.reserve(
+        sale.buyer_id, sale.lead_id, sale.price, auction_id=sale.auction_id, now=timezone.now()
+    )
+    if isinstance(again, str):
+        raise Conflict(_("The buyer cannot take it now: %(why)s.") % {"why": again})
+    return deliver(again, by=by)
