@@ -224,6 +224,7 @@ def _mount() -> None:
     from leadloop.analytics.api_alerts import router as analytics_alerts_router
     from leadloop.assessment.api import router as assessment_router
     from leadloop.distribution.api import router as distribution_router
+    from leadloop.distribution.selling.api import router as selling_router
     from leadloop.intake.api import router as intake_router
     from leadloop.leads.api import campaigns, leads, lost_reasons, organizations, sources
     from leadloop.notifications.api import router as notifications_router
@@ -255,6 +256,7 @@ def _mount() -> None:
     api.add_router("/campaigns", campaigns, tags=["campaigns"])
     api.add_router("/intake", intake_router, tags=["intake"])
     api.add_router("/distribution", distribution_router, tags=["distribution"])
+    api.add_router("/selling", selling_router, tags=["selling"])
     api.add_router("/notifications", notifications_router, tags=["notifications"])
     api.add_router("/webhooks", webhooks_router, tags=["webhooks"])
     api.add_router("/assessment", assessment_router, tags=["assessment"])

@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("assessment/", include("leadloop.assessment.urls")),
     path("privacy/", include("leadloop.privacy.urls")),
     path("distribution/", include("leadloop.distribution.urls")),
+    path("selling/", include("leadloop.distribution.selling.urls")),
     path("notifications/", include("leadloop.notifications.urls")),
     path("webhooks/", include("leadloop.webhooks.urls")),
     path("sales/", include("leadloop.sales.urls")),

@@ -13,7 +13,10 @@ class DistributionConfig(AppConfig):
 
         from leadloop.core import navigation, schedule
         from leadloop.distribution import selectors, services
+        from leadloop.distribution.selling import wiring
         from leadloop.leads import events
+
+        wiring.register()
 
         events.subscribe(events.EventName.LEAD_BECAME_SALES_READY, services.on_sales_ready)
         events.subscribe(events.EventName.ASSIGNED, services.on_assigned)

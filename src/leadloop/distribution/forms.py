@@ -19,6 +19,7 @@ ACTION_CHOICES = [
     ("person", _("Give to a person")),
     ("partner", _("Send to a partner")),
     ("nurture", _("Keep nurturing")),
+    ("sell", _("Sell to buyers (ping-post auction)")),
 ]
 
 
@@ -45,6 +46,9 @@ class ActionForm(ServiceErrorsForm):
     user = forms.ModelChoiceField(label=_("Person"), queryset=User.objects.none(), required=False)
     partner = forms.ModelChoiceField(
         label=_("Partner"), queryset=PartnerOrganization.objects.none(), required=False
+    )
+    floor = forms.DecimalField(
+        label=_("Lowest price accepted"), required=False, min_value=0, decimal_places=2
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -77,6 +81,8 @@ class ActionForm(ServiceErrorsForm):
             return {"kind": actions.PERSON, "user_id": data["user"].pk}
         if kind == "partner":
             return {"kind": actions.PARTNER, "partner_id": data["partner"].pk}
+        if kind == "sell":
+            return {"kind": actions.SELL, "floor": str(data.get("floor") or 0)}
         return {"kind": actions.NURTURE}
 
     @staticmethod
@@ -89,6 +95,8 @@ class ActionForm(ServiceErrorsForm):
             return {"kind": "person", "user": action.get("user_id")}
         if kind == actions.PARTNER:
             return {"kind": "partner", "partner": action.get("partner_id")}
+        if kind == actions.SELL:
+            return {"kind": "sell", "floor": action.get("floor")}
         return {"kind": "nurture"} if kind else {}
 
 

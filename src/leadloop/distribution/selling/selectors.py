@@ -17,6 +17,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.defaults import get_defaults
 from leadloop.accounts.models import User
 from leadloop.accounts.permissions import Permission, can
+from leadloop.distribution.selling.formats import as_csv
 from leadloop.distribution.selling.models import (
     Auction,
     Buyer,
@@ -171,6 +172,22 @@ def statement(actor: Actor, buyer_id: int, month: str | None = None) -> Statemen
         spent=-sum((e.amount for e in entries if e.kind == "sale"), Decimal("0")),
         credited=sum((e.amount for e in entries if e.kind == "return"), Decimal("0")),
     )
+
+
+def statement_as_csv(found: Statement) -> str:
+    rows = [
+        {
+            "date": e.at.date().isoformat(),
+            "kind": e.kind,
+            "lead": str(e.sale.lead_id) if e.sale else "",
+            "amount": str(e.amount),
+            "currency": e.currency,
+            "balance": str(e.balance_after),
+            "note": e.note,
+        }
+        for e in found.entries
+    ]
+    return as_csv(rows) if rows else "date,kind,lead,amount,currency,balance,note\n"
 
 
 def buyer_stats(buyers: list[Buyer]) -> dict[int, dict[str, Any]]:

@@ -32,15 +32,39 @@ def _user_of(by: Actor) -> User | None:
     return by if isinstance(by, User) else None
 
 
+def _clean_sell(
+    action: dict[str, Any], *, where: str, errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Selling to the buyers: an optional floor price and the auction's deadline (ms)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        floor = Decimal(str(action.get("floor") or "0").replace(",", "."))
+        deadline = int(action.get("deadline_ms") or 750)
+    except (InvalidOperation, ValueError):
+        errors[where] = [_("A floor price is an amount and a deadline a number of ms.")]
+        return {}
+    if not floor.is_finite() or floor < 0 or not 50 <= deadline <= 10000:
+        errors[where] = [_("A floor of 0 or more, and a deadline of 50 to 10000 ms.")]
+        return {}
+    return {
+        "kind": actions.SELL,
+        "floor": str(floor.quantize(Decimal("0.01"))),
+        "deadline_ms": deadline,
+    }
+
+
 def clean_action(action: Any, *, where: str, errors: dict[str, list[str]]) -> dict[str, Any]:
     """The action checked against the database: its team, person or partner exists and can take
     leads. The name is refreshed from the row."""
     if not isinstance(action, dict) or action.get("kind") not in actions.KINDS:
-        errors[where] = [_("Choose a team, a person, a partner or nurturing.")]
+        errors[where] = [_("Choose a team, a person, a partner, nurturing or selling.")]
         return {}
     kind = action["kind"]
     if kind == actions.NURTURE:
         return {"kind": kind}
+    if kind == actions.SELL:
+        return _clean_sell(action, where=where, errors=errors)
     if kind == actions.TEAM:
         team = _by_id_or_name(Team, action.get("team_id"), action.get("team"), "name")
         if team is None:

@@ -98,7 +98,8 @@ def post_lead(
         answer = post(buyer.url, payload, headers, timeout=buyer.timeout_ms / 1000, keep=KEEP)
         verdict = formats.read_answer(buyer.answer_rules, answer.status, answer.body)
         _log(buyer, sale_id, _logged_request(buyer.url, headers, payload), answer, verdict)
-        if verdict.outcome != formats.RETRY or attempt == tries:
+        refused = answer.status is None and answer.error == _private_refusal(buyer.url)
+        if verdict.outcome != formats.RETRY or attempt == tries or refused:
             return Result(
                 verdict.outcome,
                 verdict.reason or answer.error,
@@ -108,6 +109,19 @@ def post_lead(
             )
         time.sleep(BACKOFF_SECONDS * (2 ** (attempt - 1)))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _private_refusal(url: str) -> str:
+    """The guard's message for `url` when its host is private (and refused), else "-"."""
+    from urllib.parse import urlsplit
+
+    from leadloop.core.network import PrivateHostError, refuse_private_host
+
+    try:
+        refuse_private_host(urlsplit(url).hostname or "")
+    except PrivateHostError as exc:
+        return " ".join(str(exc).split())[:300]
+    return "-"
 
 
 def _log(

@@ -1,0 +1,109 @@
+"""`leadloop buyers list | test | statement | verify`: the lead buyers from the command line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import CommandError, CommandParser
+
+from leadloop.accounts.actors import CLI
+from leadloop.core.commands import LeadloopCommand
+from leadloop.distribution.selling import selectors
+from leadloop.distribution.selling.services import trying
+
+
+class Command(LeadloopCommand):
+    help = "Lead buyers: list, test BUYER --lead N [--send], statement BUYER [--month], verify."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("list", help="Every buyer with its price, balance and sales.")
+        test = sub.add_parser("test", help="What a buyer receives for a lead (and send it).")
+        test.add_argument("buyer", help="Buyer id or name.")
+        test.add_argument("--lead", type=int, required=True, help="A real lead to show it with.")
+        test.add_argument("--send", action="store_true", help="Post it, marked as a test.")
+        statement = sub.add_parser("statement", help="A buyer's monthly statement (CSV).")
+        statement.add_argument("buyer", help="Buyer id or name.")
+        statement.add_argument("--month", help="YYYY-MM; this month by default.")
+        sub.add_parser("verify", help="Check each balance against the sum of its ledger.")
+
+    def _buyer(self, text: str) -> Any:
+        found = selectors.list_buyers(CLI)
+        buyer = found.filter(pk=int(text)).first() if text.isdigit() else None
+        buyer = buyer or found.filter(name__iexact=text).first()
+        if buyer is None:
+            raise CommandError(f"No buyer {text!r}: `leadloop buyers list` shows them.")
+        return buyer
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "list":
+            buyers = list(selectors.list_buyers(CLI))
+            stats = selectors.buyer_stats(buyers)
+            rows = [
+                {
+                    "id": b.pk,
+                    "name": b.name,
+                    "active": b.is_active,
+                    "price": str(b.price),
+                    "currency": b.currency,
+                    "balance": str(b.balance),
+                    "delivery": b.method,
+                    "pings": b.pings,
+                    "sold_today": stats[b.pk]["today"],
+                    "sold": stats[b.pk]["total"],
+                    "return_rate": stats[b.pk]["return_rate"],
+                }
+                for b in buyers
+            ]
+            text = "\n".join(
+                f"{r['id']:>4}  {r['name']:<28} {r['price']:>8} {r['currency']}  "
+                f"balance {r['balance']:>10}  {r['delivery']:<5} "
+                f"{'bids ' if r['pings'] else ''}sold {r['sold']} (today {r['sold_today']})"
+                + ("" if r["active"] else "  [paused]")
+                for r in rows
+            )
+            self.emit(options, rows, text or "No buyers yet.")
+        elif action == "test":
+            buyer = self._buyer(options["buyer"])
+            found = trying.preview(buyer.pk, options["lead"], by=CLI, send=options["send"])
+            data = {
+                "content_type": found.content_type,
+                "body": found.body,
+                "ping": found.ping,
+                "sent": found.sent,
+                "outcome": found.outcome,
+                "reason": found.reason,
+                "status": found.status,
+            }
+            text = f"Content-Type: {found.content_type}\n\n{found.body}"
+            if found.ping:
+                text += f"\n\nPing:\n{found.ping}"
+            if found.sent:
+                text += f"\n\nSent: {found.outcome} (HTTP {found.status}) {found.reason}".rstrip()
+            self.emit(options, data, text)
+            if found.sent and found.outcome != "accepted":
+                raise CommandError(f"The buyer did not accept the test lead: {found.outcome}.")
+        elif action == "statement":
+            buyer = self._buyer(options["buyer"])
+            found = selectors.statement(CLI, buyer.pk, options.get("month"))
+            self.emit(
+                options,
+                {
+                    "buyer": buyer.name,
+                    "month": found.month,
+                    "opening": str(found.opening),
+                    "closing": str(found.closing),
+                    "bought": found.bought,
+                    "returned": found.returned,
+                    "spent": str(found.spent),
+                    "credited": str(found.credited),
+                },
+                selectors.statement_as_csv(found).rstrip("\n"),
+            )
+        else:
+            wrong = selectors.verify_balances()
+            self.emit(options, {"wrong": wrong}, "\n".join(wrong) or "Every balance is its ledger.")
+            if wrong:
+                raise CommandError(f"{len(wrong)} balance(s) differ from their ledger.")

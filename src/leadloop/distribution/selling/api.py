@@ -1,0 +1,470 @@
+"""/api/v1/selling: buyers, their money and statements, sales and auctions, returns, and selling
+a lead by hand (or a dry run of it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from leadloop.accounts.actors import Actor, actor_from_request
+from leadloop.accounts.permissions import Permission, require
+from leadloop.distribution.selling import selectors
+from leadloop.distribution.selling.models import Buyer, Sale
+from leadloop.distribution.selling.services import auction, buyers, returns, trying
+from leadloop.leads.selectors import get_lead_for
+
+router = Router(tags=["selling"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return actor_from_request(request)
+
+
+class Strict(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BuyerIn(Strict):
+    name: str | None = None
+    is_active: bool | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    filters: list[dict[str, Any]] | None = Field(None, description="Routing conditions.")
+    price: Decimal | None = None
+    price_rules: list[dict[str, Any]] | None = Field(
+        None, description='[{"conditions": [...], "price": "40"}]; the first that holds.'
+    )
+    currency: str | None = None
+    cap_hour: int | None = None
+    cap_day: int | None = None
+    cap_week: int | None = None
+    cap_month: int | None = None
+    cap_total: int | None = None
+    work_days: str | None = None
+    hours_from: dt.time | None = None
+    hours_until: dt.time | None = None
+    max_shares: int | None = None
+    funding: str | None = Field(None, description="prepaid or credit")
+    credit_limit: Decimal | None = None
+    return_days: int | None = None
+    priority: int | None = None
+    weight: int | None = None
+    method: str | None = Field(None, description="json, xml, form or email")
+    url: str | None = None
+    email_to: str | None = None
+    field_map: list[list[str]] | None = None
+    answer_rules: list[dict[str, str]] | None = None
+    timeout_ms: int | None = None
+    retries: int | None = None
+    pings: bool | None = None
+    ping_url: str | None = None
+    ping_fields: list[str] | None = None
+    bid_path: str | None = None
+    ping_timeout_ms: int | None = None
+
+
+class BuyerOut(Schema):
+    id: int
+    name: str
+    is_active: bool
+    price: Decimal
+    currency: str
+    balance: Decimal
+    funding: str
+    credit_limit: Decimal
+    method: str
+    url: str
+    email_to: str
+    pings: bool
+    ping_url: str
+    max_shares: int
+    return_days: int
+    caps: dict[str, int | None]
+    filters: list[dict[str, Any]]
+    price_rules: list[dict[str, Any]]
+    field_map: list[list[str]]
+    answer_rules: list[dict[str, str]]
+    ping_fields: list[str]
+
+
+def _buyer_out(buyer: Buyer) -> BuyerOut:
+    return BuyerOut(
+        id=buyer.pk,
+        name=buyer.name,
+        is_active=buyer.is_active,
+        price=buyer.price,
+        currency=buyer.currency,
+        balance=buyer.balance,
+        funding=buyer.funding,
+        credit_limit=buyer.credit_limit,
+        method=buyer.method,
+        url=buyer.url,
+        email_to=buyer.email_to,
+        pings=buyer.pings,
+        ping_url=buyer.ping_url,
+        max_shares=buyer.max_shares,
+        return_days=buyer.return_days,
+        caps={
+            f: getattr(buyer, f)
+            for f in ("cap_hour", "cap_day", "cap_week", "cap_month", "cap_total")
+        },
+        filters=buyer.filters,
+        price_rules=buyer.price_rules,
+        field_map=buyer.field_map,
+        answer_rules=buyer.answer_rules,
+        ping_fields=buyer.ping_fields,
+    )
+
+
+@router.get("/buyers", response=list[BuyerOut], url_name="selling-buyers")
+def list_buyers(request: HttpRequest) -> list[BuyerOut]:
+    """The buyers you may see: all for marketing and admins, your own for a buyer's user."""
+    return [_buyer_out(b) for b in selectors.list_buyers(_actor(request))]
+
+
+@router.post("/buyers", response={201: BuyerOut}, url_name="selling-buyer-create")
+def create_buyer(request: HttpRequest, payload: BuyerIn) -> Status:
+    """A new buyer; 422 names each field that cannot be used (a filter on an unknown field)."""
+    buyer = buyers.save_buyer(payload.model_dump(exclude_unset=True), by=_actor(request))
+    return Status(201, _buyer_out(buyer))
+
+
+@router.get("/buyers/{buyer_id}", response=BuyerOut, url_name="selling-buyer")
+def get_buyer(request: HttpRequest, buyer_id: int) -> BuyerOut:
+    return _buyer_out(selectors.get_buyer_for(_actor(request), buyer_id))
+
+
+@router.patch("/buyers/{buyer_id}", response=BuyerOut, url_name="selling-buyer-change")
+def change_buyer(request: HttpRequest, buyer_id: int, payload: BuyerIn) -> BuyerOut:
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    data = payload.model_dump(exclude_unset=True)
+    return _buyer_out(buyers.save_buyer(data, by=actor, buyer_id=buyer_id))
+
+
+class SecretOut(Schema):
+    secret: str
+
+
+@router.post("/buyers/{buyer_id}/secret", response=SecretOut, url_name="selling-buyer-secret")
+def rotate_secret(request: HttpRequest, buyer_id: int) -> SecretOut:
+    """A new signing secret, shown once."""
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    return SecretOut(secret=buyers.rotate_secret(buyer_id, by=actor))
+
+
+class TopUpIn(Strict):
+    amount: Decimal
+    note: str = ""
+
+
+class EntryOut(Schema):
+    at: dt.datetime
+    kind: str
+    amount: Decimal
+    currency: str
+    balance_after: Decimal
+    sale_id: int | None
+    note: str
+
+
+@router.post("/buyers/{buyer_id}/top-up", response={201: EntryOut}, url_name="selling-top-up")
+def top_up(request: HttpRequest, buyer_id: int, payload: TopUpIn) -> Status:
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    entry = buyers.top_up(buyer_id, payload.amount, by=actor, note=payload.note)
+    return Status(201, EntryOut.from_orm(entry))
+
+
+class TestIn(Strict):
+    lead_id: int
+    send: bool = Field(False, description="Post it to the buyer, marked as a test.")
+
+
+class PreviewOut(Schema):
+    content_type: str
+    body: str
+    ping: str
+    sent: bool
+    outcome: str
+    reason: str
+    status: int | None
+
+
+@router.post("/buyers/{buyer_id}/test", response=PreviewOut, url_name="selling-buyer-test")
+def test_buyer(request: HttpRequest, buyer_id: int, payload: TestIn) -> PreviewOut:
+    """What the buyer receives for a real lead; with `send`, posted to it as a test."""
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    found = trying.preview(buyer_id, payload.lead_id, by=actor, send=payload.send)
+    return PreviewOut(**dataclasses.asdict(found))
+
+
+class StatementOut(Schema):
+    buyer_id: int
+    month: str
+    opening: Decimal
+    closing: Decimal
+    bought: int
+    returned: int
+    spent: Decimal
+    credited: Decimal
+    entries: list[EntryOut]
+
+
+@router.get("/buyers/{buyer_id}/statement", response=StatementOut, url_name="selling-statement")
+def statement(
+    request: HttpRequest, buyer_id: int, month: str | None = Query(None, description="YYYY-MM")
+) -> StatementOut:
+    """A buyer's month: balances, every entry and the totals (a buyer's user: its own)."""
+    found = selectors.statement(_actor(request), buyer_id, month)
+    return StatementOut(
+        buyer_id=found.buyer.pk,
+        month=found.month,
+        opening=found.opening,
+        closing=found.closing,
+        bought=found.bought,
+        returned=found.returned,
+        spent=found.spent,
+        credited=found.credited,
+        entries=[EntryOut.from_orm(e) for e in found.entries],
+    )
+
+
+@router.get(
+    "/buyers/{buyer_id}/statement.csv", url_name="selling-statement-csv", response={200: None}
+)
+def statement_csv(
+    request: HttpRequest, buyer_id: int, month: str | None = Query(None, description="YYYY-MM")
+) -> HttpResponse:
+    found = selectors.statement(_actor(request), buyer_id, month)
+    response = HttpResponse(
+        selectors.statement_as_csv(found), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{found.buyer.pk}-{found.month}.csv"'
+    )
+    return response
+
+
+class SaleOut(Schema):
+    id: int
+    lead_id: int
+    buyer_id: int
+    buyer: str
+    state: str
+    price: Decimal
+    currency: str
+    created_at: dt.datetime
+    sold_at: dt.datetime | None
+    reason: str
+    auction_id: int | None
+
+
+def _sale_out(sale: Sale) -> SaleOut:
+    return SaleOut(
+        id=sale.pk,
+        lead_id=sale.lead_id,
+        buyer_id=sale.buyer_id,
+        buyer=sale.buyer.name,
+        state=sale.state,
+        price=sale.price,
+        currency=sale.currency,
+        created_at=sale.created_at,
+        sold_at=sale.sold_at,
+        reason=sale.reason,
+        auction_id=sale.auction_id,
+    )
+
+
+@router.get("/sales", response=list[SaleOut], url_name="selling-sales")
+def list_sales(
+    request: HttpRequest,
+    buyer_id: int | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[SaleOut]:
+    """Recent sales, newest first (a buyer's user: its own)."""
+    return [_sale_out(s) for s in selectors.list_sales(_actor(request), buyer_id=buyer_id)[:limit]]
+
+
+@router.post("/sales/{sale_id}/redeliver", response=SaleOut, url_name="selling-redeliver")
+def redeliver(request: HttpRequest, sale_id: int) -> SaleOut:
+    """Send a sale that was not delivered again (by hand)."""
+    actor = _actor(request)
+    selectors.get_sale_for(actor, sale_id)
+    auction.redeliver(sale_id, by=actor)
+    return _sale_out(selectors.get_sale_for(actor, sale_id))
+
+
+class ReturnIn(Strict):
+    reason: str
+
+
+class ReturnOut(Schema):
+    id: int
+    sale_id: int
+    lead_id: int
+    buyer: str
+    reason: str
+    state: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+    note: str
+
+
+def _return_out(found: Any) -> ReturnOut:
+    return ReturnOut(
+        id=found.pk,
+        sale_id=found.sale_id,
+        lead_id=found.sale.lead_id,
+        buyer=found.sale.buyer.name,
+        reason=found.reason,
+        state=found.state,
+        requested_at=found.requested_at,
+        decided_at=found.decided_at,
+        note=found.note,
+    )
+
+
+@router.post("/sales/{sale_id}/return", response={201: ReturnOut}, url_name="selling-return")
+def return_sale(request: HttpRequest, sale_id: int, payload: ReturnIn) -> Status:
+    """Return a bought lead with a reason, within the buyer's return window."""
+    found = returns.request_return(sale_id, reason=payload.reason, by=_actor(request))
+    return Status(201, _return_out(found))
+
+
+@router.get("/returns", response=list[ReturnOut], url_name="selling-returns")
+def list_returns(request: HttpRequest, waiting: bool = False) -> list[ReturnOut]:
+    return [_return_out(r) for r in selectors.list_returns(_actor(request), waiting=waiting)[:500]]
+
+
+class DecideIn(Strict):
+    approve: bool
+    note: str = ""
+
+
+@router.post("/returns/{return_id}/decide", response=ReturnOut, url_name="selling-decide")
+def decide(request: HttpRequest, return_id: int, payload: DecideIn) -> ReturnOut:
+    """Approve (credit the buyer, let the lead be sold again) or refuse a return."""
+    found = returns.decide_return(
+        return_id, approve=payload.approve, by=_actor(request), note=payload.note
+    )
+    return _return_out(found)
+
+
+class SellIn(Strict):
+    lead_id: int
+    dry_run: bool = False
+    floor: Decimal = Decimal("0")
+    deadline_ms: int = Field(auction.DEADLINE_MS, ge=50, le=10000)
+
+
+class DryRowOut(Schema):
+    buyer: str
+    buyer_id: int
+    price: Decimal | None
+    pings: bool
+    skipped: str
+
+
+class BidOut(Schema):
+    buyer: str
+    price: Decimal | None
+    ms: int | None
+    outcome: str
+    rank: int | None
+    detail: str
+
+
+class AuctionOut(Schema):
+    id: int | None
+    lead_id: int
+    state: str
+    took_ms: int | None
+    explanation: str
+    sales: list[int]
+    bids: list[BidOut]
+    dry_run: list[DryRowOut]
+
+
+def _auction_out(found: Any, sales: list[int]) -> AuctionOut:
+    return AuctionOut(
+        id=found.pk,
+        lead_id=found.lead_id,
+        state=found.state,
+        took_ms=found.took_ms,
+        explanation=found.explanation,
+        sales=sales,
+        bids=[
+            BidOut(
+                buyer=b.buyer.name,
+                price=b.price,
+                ms=b.ms,
+                outcome=b.outcome,
+                rank=b.rank,
+                detail=b.detail,
+            )
+            for b in found.bids.select_related("buyer").order_by("rank", "id")
+        ],
+        dry_run=[],
+    )
+
+
+@router.post("/sell", response=AuctionOut, url_name="selling-sell")
+def sell(request: HttpRequest, payload: SellIn) -> AuctionOut:
+    """Sell a lead now (an auction among the buyers that may buy it), or with `dry_run` only
+    say which buyers it would be offered to and at what price. 409 while it is being sold."""
+    actor = _actor(request)
+    require(actor, Permission.MANAGE_BUYERS)
+    lead = get_lead_for(actor, payload.lead_id)
+    if payload.dry_run:
+        rows = trying.dry_run(lead.pk, by=actor)
+        return AuctionOut(
+            id=None,
+            lead_id=lead.pk,
+            state="dry_run",
+            took_ms=None,
+            explanation="",
+            sales=[],
+            bids=[],
+            dry_run=[DryRowOut(**dataclasses.asdict(r)) for r in rows],
+        )
+    result = auction.sell_lead(
+        lead.pk, by=actor, floor=payload.floor, deadline_ms=payload.deadline_ms
+    )
+    found = selectors.get_auction_for(actor, result.auction.pk if result.auction else 0)
+    return _auction_out(found, [s.pk for s in result.sold])
+
+
+@router.get("/auctions/{auction_id}", response=AuctionOut, url_name="selling-auction")
+def get_auction(request: HttpRequest, auction_id: int) -> AuctionOut:
+    """One auction with every bid, its time and its outcome."""
+    found = selectors.get_auction_for(_actor(request), auction_id)
+    return _auction_out(found, list(found.sales.values_list("pk", flat=True)))
+
+
+class RevenueOut(Schema):
+    source: str
+    campaign: str
+    sold: int
+    returned: int
+    revenue: Decimal
+    currency: str
+    return_rate: int | None
+
+
+@router.get("/revenue", response=list[RevenueOut], url_name="selling-revenue")
+def revenue(request: HttpRequest) -> list[RevenueOut]:
+    """Per source and campaign: leads sold, returned, revenue and the return rate."""
+    return [
+        RevenueOut(**dataclasses.asdict(row), return_rate=row.return_rate)
+        for row in selectors.revenue_by_source(_actor(request))
+    ]
