@@ -201,9 +201,9 @@ def test_the_page_costs_the_same_queries_for_five_or_fifty_events(
         client.get(PAGE)
 
 
-# Session, user, the page of events and their capped count; the menu's badges cost three more
-# (held leads, rejected submissions, unread notifications).
-QUERIES = 7
+# Session, user, the page of events and their capped count; the menu's badges cost four more
+# (held leads, rejected submissions, unread notifications, returns of sold leads to decide).
+QUERIES = 8
 
 
 def test_the_cli_lists_a_leads_events_as_json(admin, rep, capsys):

@@ -85,6 +85,8 @@ EXPECTED = {
     "see_source_roi": {A, M},
     "set_kpi_norms": {A, M, SM},
     "see_sales_kpis": {A, M, SM, SR, P},
+    "manage_buyers": {A, M},
+    "use_buyer_portal": {Role.BUYER},
 }
 
 

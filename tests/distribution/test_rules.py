@@ -66,8 +66,8 @@ def test_every_problem_is_named_at_save_time(team, reps):
         "rules.4.conditions": [
             "Line 1: The range 2000–1000 is empty: the first number must be the lower one."
         ],
-        "rules.4.action": ["Choose a team, a person, a partner or nurturing."],
-        "default": ["Choose a team, a person, a partner or nurturing."],
+        "rules.4.action": ["Choose a team, a person, a partner, nurturing or selling."],
+        "default": ["Choose a team, a person, a partner, nurturing or selling."],
     }
 
 

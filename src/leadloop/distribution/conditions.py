@@ -50,6 +50,14 @@ def _attr(name: str) -> Callable[[Any], Any]:
     return lambda lead: getattr(lead, name)
 
 
+def _age_hours(lead: Any) -> int | None:
+    """Whole hours since the lead came in (a buyer's "lead age" filter)."""
+    from django.utils import timezone
+
+    created = getattr(lead, "created_at", None)
+    return int((timezone.now() - created).total_seconds() // 3600) if created else None
+
+
 FIELDS: dict[str, Field] = {
     "country": Field(TEXT, gettext_lazy("country (ISO code)"), _attr("country")),
     "postal_code": Field(TEXT, gettext_lazy("postal code"), _attr("postal_code")),
@@ -71,6 +79,7 @@ FIELDS: dict[str, Field] = {
     "engagement_score": Field(NUMBER, gettext_lazy("engagement score"), _attr("engagement_score")),
     "predictive_score": Field(NUMBER, gettext_lazy("predictive score"), _attr("predictive_score")),
     "fraud_score": Field(NUMBER, gettext_lazy("fraud score"), _attr("fraud_score")),
+    "age_hours": Field(NUMBER, gettext_lazy("lead age (hours)"), _age_hours),
     "potential_revenue": Field(
         NUMBER, gettext_lazy("potential revenue"), _attr("potential_revenue")
     ),

@@ -3,8 +3,6 @@ a buyer's cap is never exceeded, and two auctions for one lead never both run.""
 
 import json
 
-import pytest
-
 from leadloop.distribution.selling import fakebuyer
 from tests.distribution.processes import fresh_database, run, run_together
 
@@ -16,13 +14,15 @@ from leadloop.leads import events
 from leadloop.leads import services as leads
 
 source = leads.create_source(name="Web", kind="http_post", by=SYSTEM).source
-buyer = buyers.save_buyer({"name": "Capped", "price": "10", "url": "URL/lead", "cap_total": 3}, by=SYSTEM)
+buyer = buyers.save_buyer(
+    {"name": "Capped", "price": "10", "url": "URL/lead", "cap_total": 3}, by=SYSTEM
+)
 buyers.top_up(buyer.pk, "1000", by=SYSTEM)
 ids = []
 with events.isolated():
     for n in range(8):
-        ids.append(create_lead({"first_name": "P", "last_name": f"L{n}", "email": f"p{n}@example.nl"},
-                               source=source, by=SYSTEM).pk)
+        data = {"first_name": "P", "last_name": f"L{n}", "email": f"p{n}@example.nl"}
+        ids.append(create_lead(data, source=source, by=SYSTEM).pk)
 print(json.dumps(ids))
 """
 

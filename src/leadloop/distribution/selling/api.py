@@ -161,6 +161,27 @@ def rotate_secret(request: HttpRequest, buyer_id: int) -> SecretOut:
     return SecretOut(secret=buyers.rotate_secret(buyer_id, by=actor))
 
 
+class LoginIn(Strict):
+    username: str
+
+
+class LoginOut(Schema):
+    buyer_id: int
+    user_id: int
+    username: str
+
+
+@router.post("/buyers/{buyer_id}/logins", response={201: LoginOut}, url_name="selling-login")
+def add_login(request: HttpRequest, buyer_id: int, payload: LoginIn) -> Status:
+    """Let a user with the role `buyer` into this buyer's portal."""
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    login = buyers.add_login_by_name(buyer_id, payload.username, by=actor)
+    return Status(
+        201, LoginOut(buyer_id=buyer_id, user_id=login.user_id, username=login.user.username)
+    )
+
+
 class TopUpIn(Strict):
     amount: Decimal
     note: str = ""

@@ -64,7 +64,7 @@ class BuyerForm(forms.Form):
     priority = forms.IntegerField(label=_("Priority"), initial=0)
     weight = forms.IntegerField(label=_("Weight"), min_value=1, initial=1)
     method = forms.ChoiceField(label=_("Delivery"), choices=DeliveryMethod.choices)
-    url = forms.URLField(label=_("Post to"), required=False, max_length=500)
+    url = forms.URLField(label=_("Post to"), required=False, max_length=500, assume_scheme="https")
     email_to = forms.EmailField(label=_("E-mail leads to"), required=False)
     field_map = forms.CharField(
         label=_("Field mapping (their name = our field)"),
@@ -81,7 +81,9 @@ class BuyerForm(forms.Form):
     timeout_ms = forms.IntegerField(label=_("Time-out (ms)"), min_value=100, initial=5000)
     retries = forms.IntegerField(label=_("Tries again"), min_value=0, max_value=5, initial=2)
     pings = forms.BooleanField(label=_("Bids by ping (ping-post)"), required=False)
-    ping_url = forms.URLField(label=_("Ping to"), required=False, max_length=500)
+    ping_url = forms.URLField(
+        label=_("Ping to"), required=False, max_length=500, assume_scheme="https"
+    )
     ping_fields = forms.CharField(
         label=_("Fields in the ping"),
         required=False,

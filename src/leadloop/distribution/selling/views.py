@@ -87,6 +87,7 @@ def buyer_page(request: HttpRequest, buyer_id: int) -> HttpResponse:
             "ledger": buyer.ledger.order_by("-at", "-id")[:30],
             "sales": selectors.list_sales(user, buyer_id=buyer.pk)[:30],
             "top_up_form": TopUpForm(),
+            "logins": buyer.logins.select_related("user"),
             "preview": None,
         },
     )
@@ -126,6 +127,19 @@ def buyer_test(request: HttpRequest, buyer_id: int) -> HttpResponse:
             request, exc.detail if isinstance(exc, LeadloopError) else _("A lead number.")
         )
     return render(request, "selling/_preview.html", {"preview": found, "buyer": buyer})
+
+
+@login_required
+@require_POST
+def buyer_login(request: HttpRequest, buyer_id: int) -> HttpResponse:
+    user = _manager(request)
+    try:
+        buyers.add_login_by_name(buyer_id, request.POST.get("username", ""), by=user)
+    except LeadloopError as exc:
+        _flash(request, exc)
+    else:
+        messages.success(request, _("The user can now use the buyer portal."))
+    return redirect("selling:buyer", buyer_id)
 
 
 @login_required

@@ -13,7 +13,7 @@ from leadloop.distribution.selling.services import trying
 
 
 class Command(LeadloopCommand):
-    help = "Lead buyers: list, test BUYER --lead N [--send], statement BUYER [--month], verify."
+    help = "Lead buyers: list, test, statement, verify, login BUYER USERNAME."
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -27,6 +27,9 @@ class Command(LeadloopCommand):
         statement.add_argument("buyer", help="Buyer id or name.")
         statement.add_argument("--month", help="YYYY-MM; this month by default.")
         sub.add_parser("verify", help="Check each balance against the sum of its ledger.")
+        login = sub.add_parser("login", help="Let a user (role buyer) into a buyer's portal.")
+        login.add_argument("buyer", help="Buyer id or name.")
+        login.add_argument("username")
 
     def _buyer(self, text: str) -> Any:
         found = selectors.list_buyers(CLI)
@@ -101,6 +104,16 @@ class Command(LeadloopCommand):
                     "credited": str(found.credited),
                 },
                 selectors.statement_as_csv(found).rstrip("\n"),
+            )
+        elif action == "login":
+            from leadloop.distribution.selling.services import buyers as buyer_services
+
+            buyer = self._buyer(options["buyer"])
+            buyer_services.add_login_by_name(buyer.pk, options["username"], by=CLI)
+            self.emit(
+                options,
+                {"buyer": buyer.name, "username": options["username"]},
+                f"{options['username']} can now use the portal of {buyer.name}.",
             )
         else:
             wrong = selectors.verify_balances()

@@ -251,6 +251,13 @@ def add_login(buyer_id: int, user: User, *, by: Actor) -> BuyerLogin:
     return login
 
 
+def add_login_by_name(buyer_id: int, username: str, *, by: Actor) -> BuyerLogin:
+    user = User.objects.filter(username=username.strip()).first()
+    if user is None:
+        raise NotFound(_("No user %(name)s.") % {"name": username[:150]})
+    return add_login(buyer_id, user, by=by)
+
+
 @transaction.atomic
 def add_entry(
     buyer_id: int,
