@@ -245,6 +245,8 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
         ],
     }
     ids.update(_call_desk(admin, agent, Lead.objects.filter(merged_into__isnull=True).first()))
+    buyer_user, buyer_ids, buyer_secret = _lead_market(leads[0])
+    ids.update(buyer_ids)
     users = {
         Role.AGENT: agent,
         Role.ADMIN: admin,
@@ -252,6 +254,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
         Role.SALES_MANAGER: manager,
         Role.SALES_REP: rep,
         Role.PARTNER: partner_user,
+        Role.BUYER: buyer_user,
     }
     assert set(users) == set(Role.values)  # a new role must be walked too
     # A webhook's signing secret is shown once, on the answer that made it, and never again.
@@ -263,6 +266,9 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
     ids["delivery_id"] = outbox.emit([event], only=[hook.pk])
     needles = NEEDLES + [(hook_secret, form) for form in _forms_of(hook_secret)]
     needles += [(hook_secret, hook_secret.removeprefix("whsec_").encode())]
+    # A buyer's signing secret is shown once, when it is made anew.
+    needles += [(buyer_secret, form) for form in _forms_of(buyer_secret)]
+    needles += [(buyer_secret, buyer_secret.removeprefix("whsec_").encode())]
     # A calendar feed's address is shown once, when it is made; its feed answers without a login.
     due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     ids["task_id"] = [steps.add_task(leads[0], by=SYSTEM, kind="call", due_at=due, owner=rep).pk]
@@ -270,6 +276,35 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
     ids["feed_token"] = [feed_token]
     needles += [(FEED_TOKEN, feed_token.encode())]
     return {"ids": ids, "users": users, "ftp": ftp, "needles": needles}
+
+
+def _lead_market(lead: Any) -> tuple[Any, dict[str, list[object]], str]:
+    """A buyer with a portal user, a signing secret renewed once, a sale, an auction, a return."""
+    from django.utils import timezone
+
+    from leadloop.distribution.selling.models import Auction, Sale
+    from leadloop.distribution.selling.services import buyers, returns
+    from tests.factories.accounts import make_user
+
+    buyer = buyers.save_buyer(
+        {"name": "Buyer", "price": "10", "url": "https://buyer.example.net/in"}, by=SYSTEM
+    )
+    secret = buyers.rotate_secret(buyer.pk, by=SYSTEM)
+    user = make_user(Role.BUYER, username="buyer.user")
+    buyers.add_login(buyer.pk, user, by=SYSTEM)
+    now = timezone.now()
+    auction = Auction.objects.create(lead=lead, started_at=now, state="sold", finished_at=now)
+    sale = Sale.objects.create(
+        lead=lead, buyer=buyer, auction=auction, state="sold", price=10, created_at=now, sold_at=now
+    )
+    asked = returns.request_return(sale.pk, reason="wrong", by=user)
+    ids: dict[str, list[object]] = {
+        "buyer_id": [buyer.pk],
+        "sale_id": [sale.pk],
+        "auction_id": [auction.pk],
+        "return_id": [asked.pk],
+    }
+    return user, ids, secret
 
 
 def _call_desk(admin: Any, agent: Any, lead: Any) -> dict[str, list[object]]:

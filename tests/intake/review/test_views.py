@@ -231,8 +231,8 @@ def test_queue_page_queries_do_not_grow_with_rows(
     client = logged_in_client(admin)
     client.get(QUEUE)
 
-    # 9: the menu's unread-notifications badge is one of them.
-    with django_assert_max_num_queries(9):
+    # 10: the menu's badges (unread notifications, returns of sold leads to decide) among them.
+    with django_assert_max_num_queries(10):
         response = client.get(QUEUE, {"state": "rejected"})
 
     assert len(_queue_ids(response)) == 12

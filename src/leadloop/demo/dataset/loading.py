@@ -23,6 +23,7 @@ from leadloop.demo.dataset.nurture import nurture_examples
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.routing import routing_examples
 from leadloop.demo.dataset.sales import SalesMaker, sales_setup
+from leadloop.demo.dataset.selling import selling_examples
 from leadloop.demo.dataset.webhooks import webhook_examples
 from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
 from leadloop.leads import services
@@ -321,6 +322,7 @@ def load_demo(
         routing_examples(seed=seed, now=now)
     nurtured = nurture_examples(seed=seed, now=now, leads=min(3000, max(leads // 6, 20)))
     logger.info("demo: nurture examples %s", nurtured)
+    logger.info("demo: lead market %s", selling_examples())
     # Reminders and breaches that fell due between the demo's day and now, as the sweep would.
     sweep.check()
     # The pipeline totals' rows the load wrote, added up as the worker does every minute.

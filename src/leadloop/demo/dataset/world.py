@@ -34,6 +34,8 @@ USERS = (
     ("rep.lucas", Role.SALES_REP, "Lucas", "Dekker", "Sales South"),
     # Telemarketing: works the brochure follow-up calls (nurture examples).
     ("agent.fenna", Role.AGENT, "Fenna", "Kok", None),
+    # A lead buyer's user: the buyer portal of "WarmtePomp Direct" (selling examples).
+    ("buyer", Role.BUYER, "Bram", "Koper", None),
 )
 PARTNER_NAME = "Van Dijk Installatiepartners"
 PARTNER_USER = ("partner", "Ruben", "van Dijk")

@@ -148,6 +148,10 @@ def _mail(buyer: Buyer, lead: Any, *, key: str, sale_id: int | None, test: bool)
     from leadloop.notifications.services import mail_configured, mail_connection
 
     started = time.monotonic()
+    if not mail_configured() and settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        answer = Answer(None, "", _("Outgoing mail is not set up (LEADLOOP_SMTP_HOST)."), 0)
+        _log(buyer, sale_id, f"MAIL TO {buyer.email_to}", answer, formats.Verdict(formats.RETRY))
+        return Result(formats.RETRY, answer.error, None, 0)
     data = formats.record(lead, buyer.field_map)
     subject = (_("Test lead") if test else _("New lead")) + f": {lead.first_name} {lead.last_name}"
     email = EmailMultiAlternatives(
