@@ -127,12 +127,19 @@ class _Handler(BaseHTTPRequestHandler):
                 return
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a ping past its deadline) closes the socket: not an error.
+        return
+
+
 def start(
     port: int = 0, *, behaviour: str = "accept", price: str = "30.00", host: str = "127.0.0.1"
 ) -> tuple[ThreadingHTTPServer, State]:
     """A fake buyer serving in a thread; `server.server_address[1]` is its port."""
-    server = ThreadingHTTPServer((host, port), _Handler)
-    server.daemon_threads = True
+    server = _Server((host, port), _Handler)
     server.state = State(behaviour=behaviour, price=price)  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True, name="fake-buyer").start()
     return server, server.state  # type: ignore[attr-defined]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -88,7 +89,7 @@ def sell_lead(
     now = timezone.now()
     auction, offers = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
     lead = Lead.objects.select_related("source", "campaign").get(pk=lead_id)
-    _bid(auction, lead, offers, deadline_ms=deadline_ms)
+    _bid(auction, lead, offers, until=started + deadline_ms / 1000)
     ranked = _rank(auction, offers, floor)
     result = SaleResult(auction)
     try:
@@ -129,12 +130,14 @@ def _open(
     return auction, offers
 
 
-def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, deadline_ms: int) -> None:
-    """Ping the bidding buyers in parallel, each within its time-out and the deadline."""
+def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, until: float) -> None:
+    """Ping the bidding buyers in parallel, each within its time-out and the auction's
+    deadline (`until`, on the monotonic clock: counted from the auction's start)."""
     pinging = [offer for offer in offers if offer.buyer.pings]
     if not pinging:
         return
     began = time.monotonic()
+    deadline_ms = max(1, int((until - began) * 1000))
     pool = ThreadPoolExecutor(max_workers=len(pinging), thread_name_prefix="ping")
     futures = {}
     for offer in pinging:
@@ -261,26 +264,28 @@ def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms
     )
 
 
-def deliver(sale: Sale, *, by: Actor, lead: Lead | None = None) -> str:
-    """Send a sale being delivered, and record the answer: the state it ends in."""
+def deliver(sale: Sale, *, by: Actor, lead: Lead | None = None, repeat: bool = False) -> str:
+    """Send a sale being delivered, and record the answer: the state it ends in. `repeat`: the
+    sale may have reached the buyer before (a worker died), so "duplicate" means "you have it"."""
     lead = lead or Lead.objects.select_related("source", "campaign").get(pk=sale.lead_id)
-    Sale.objects.filter(pk=sale.pk).update(attempts=sale.attempts + 1)
     answer = delivery.post_lead(sale.buyer, lead, key=str(sale.key), sale_id=sale.pk)
-    return record(sale, answer, by=by)
+    return record(sale, answer, by=by, repeat=repeat)
 
 
-def record(sale: Sale, answer: delivery.Result, *, by: Actor) -> str:
-    """The buyer's answer on the sale: a purchase is charged (once: the ledger holds one sale
-    entry per sale) and told on the lead's timeline."""
+def record(sale: Sale, answer: delivery.Result, *, by: Actor, repeat: bool = False) -> str:
+    """The buyer's answer on the sale, with its delivery log, in one transaction: a purchase is
+    charged (once: the ledger holds one sale entry per sale) and told on the lead's timeline."""
     now = timezone.now()
     with transaction.atomic():
-        current = Sale.objects.select_for_update().select_related("buyer").get(pk=sale.pk)
+        current = (
+            Sale.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=sale.pk)
+        )
+        answer.save_logs()
+        Sale.objects.filter(pk=sale.pk).update(attempts=F("attempts") + 1)
         if current.state != SaleState.DELIVERING:
             return current.state
         # A repeat the buyer recognises as one it has (same key) is the same purchase.
-        if answer.outcome == formats.ACCEPTED or (
-            answer.outcome == formats.DUPLICATE and current.attempts > 1
-        ):
+        if answer.outcome == formats.ACCEPTED or (answer.outcome == formats.DUPLICATE and repeat):
             current.state, current.sold_at = SaleState.SOLD, now
             current.their_ref = answer.their_ref
             current.save(update_fields=["state", "sold_at", "their_ref"])
@@ -326,7 +331,7 @@ def recover(*, older_than: dt.timedelta = STALE, by: Actor = SELLING) -> int:
         state=SaleState.DELIVERING, created_at__lt=cutoff
     ).select_related("buyer")[:200]:
         try:
-            deliver(sale, by=by)
+            deliver(sale, by=by, repeat=True)
             settled += 1
         except Exception:
             logger.exception("redelivery failed sale_id=%d", sale.pk)
@@ -351,7 +356,7 @@ def redeliver(sale_id: int, *, by: Actor) -> str:
     if sale is None:
         raise NotFound(_("No such sale."))
     if sale.state == SaleState.DELIVERING:
-        return deliver(sale, by=by)
+        return deliver(sale, by=by, repeat=True)
     if sale.state not in (SaleState.FAILED, SaleState.REJECTED):
         raise Conflict(_("Only a sale that was not delivered can be sent again."))
     again = market.reserve(

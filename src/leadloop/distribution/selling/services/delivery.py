@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -36,13 +36,19 @@ USER_AGENT = "Leadloop-Selling/1"
 BACKOFF_SECONDS = 0.2
 
 
-@dataclass(frozen=True)
+@dataclass
 class Result:
     outcome: str  # formats.ACCEPTED, REJECTED, DUPLICATE, RETRY
     reason: str
     status: int | None
     duration_ms: int
     their_ref: str = ""
+    # Each try, not yet saved: the caller writes them with the outcome, in one transaction.
+    logs: list[DeliveryLog] = field(default_factory=list)
+
+    def save_logs(self) -> None:
+        DeliveryLog.objects.bulk_create(self.logs)
+        self.logs = []
 
 
 def _secret(buyer: Buyer) -> str:
@@ -85,7 +91,8 @@ def _their_ref(text: str) -> str:
 def post_lead(
     buyer: Buyer, lead: Any, *, key: str, sale_id: int | None, test: bool = False
 ) -> Result:
-    """Deliver `lead` to `buyer` once (with its retries); each try is logged."""
+    """Deliver `lead` to `buyer` once (with its retries); each try is in `logs`, to be saved by
+    the caller with the outcome."""
     if buyer.method == "email":
         return _mail(buyer, lead, key=key, sale_id=sale_id, test=test)
     data = formats.record(lead, buyer.field_map)
@@ -93,11 +100,14 @@ def post_lead(
         data = {**data, "test": "true"}
     payload, content_type = formats.body(data, buyer.method, key=key)
     tries = 1 + buyer.retries
+    logs: list[DeliveryLog] = []
     for attempt in range(1, tries + 1):
         headers = signed_headers(buyer, key, payload, content_type)
         answer = post(buyer.url, payload, headers, timeout=buyer.timeout_ms / 1000, keep=KEEP)
         verdict = formats.read_answer(buyer.answer_rules, answer.status, answer.body)
-        _log(buyer, sale_id, _logged_request(buyer.url, headers, payload), answer, verdict)
+        logs.append(
+            _log(buyer, sale_id, _logged_request(buyer.url, headers, payload), answer, verdict)
+        )
         refused = answer.status is None and answer.error == _private_refusal(buyer.url)
         if verdict.outcome != formats.RETRY or attempt == tries or refused:
             return Result(
@@ -106,6 +116,7 @@ def post_lead(
                 answer.status,
                 answer.duration_ms,
                 _their_ref(answer.body) if verdict.outcome == formats.ACCEPTED else "",
+                logs,
             )
         time.sleep(BACKOFF_SECONDS * (2 ** (attempt - 1)))
     raise AssertionError("unreachable")  # pragma: no cover
@@ -130,8 +141,8 @@ def _log(
     request: str,
     answer: Answer,
     verdict: formats.Verdict,
-) -> None:
-    DeliveryLog.objects.create(
+) -> DeliveryLog:
+    return DeliveryLog(
         sale_id=sale_id,
         buyer=buyer,
         at=timezone.now(),
@@ -150,8 +161,8 @@ def _mail(buyer: Buyer, lead: Any, *, key: str, sale_id: int | None, test: bool)
     started = time.monotonic()
     if not mail_configured() and settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
         answer = Answer(None, "", _("Outgoing mail is not set up (LEADLOOP_SMTP_HOST)."), 0)
-        _log(buyer, sale_id, f"MAIL TO {buyer.email_to}", answer, formats.Verdict(formats.RETRY))
-        return Result(formats.RETRY, answer.error, None, 0)
+        log = _log(buyer, sale_id, f"MAIL TO {buyer.email_to}", answer, formats.Verdict("retry"))
+        return Result(formats.RETRY, answer.error, None, 0, logs=[log])
     data = formats.record(lead, buyer.field_map)
     subject = (_("Test lead") if test else _("New lead")) + f": {lead.first_name} {lead.last_name}"
     email = EmailMultiAlternatives(
@@ -173,12 +184,12 @@ def _mail(buyer: Buyer, lead: Any, *, key: str, sale_id: int | None, test: bool)
     except Exception as exc:
         spent = int((time.monotonic() - started) * 1000)
         answer = Answer(None, "", f"{type(exc).__name__}: {exc}"[:300], spent)
-        _log(buyer, sale_id, request, answer, formats.Verdict(formats.RETRY))
-        return Result(formats.RETRY, answer.error, None, spent)
+        log = _log(buyer, sale_id, request, answer, formats.Verdict(formats.RETRY))
+        return Result(formats.RETRY, answer.error, None, spent, logs=[log])
     spent = int((time.monotonic() - started) * 1000)
     answer = Answer(250, "", "", spent)
-    _log(buyer, sale_id, request, answer, formats.Verdict(formats.ACCEPTED))
-    return Result(formats.ACCEPTED, "", 250, spent)
+    log = _log(buyer, sale_id, request, answer, formats.Verdict(formats.ACCEPTED))
+    return Result(formats.ACCEPTED, "", 250, spent, logs=[log])
 
 
 def ping(buyer: Buyer, lead_data: dict[str, str], *, key: str, timeout: float) -> Answer:

@@ -73,6 +73,7 @@ def preview(buyer_id: int, lead_id: int, *, by: Actor, send: bool = False) -> Pr
     if not send:
         return shown
     answer = delivery.post_lead(buyer, lead, key=f"test-{uuid.uuid4()}", sale_id=None, test=True)
+    answer.save_logs()
     return Preview(
         content_type,
         shown.body,

@@ -1,0 +1,298 @@
+"""Selling benchmarks (docs/benchmarks.md, "Selling leads").
+
+    .venv/bin/python bench/selling.py [--parts auction,deliveries,intake] [--databases sqlite,postgres]
+
+auction     Ten local buyer servers in a process of their own: seven answer pings at once with a
+            price, two are slow (their bids come after 2 s, past the 750 ms deadline; their ping
+            time-out is longer than the deadline, so the deadline is what stops the wait), one
+            answers every ping with a 500. Auctions are started at --rate a second for
+            --duration seconds (each in a thread of a pool, its own database connection), each
+            the whole `sell_lead`: open the auction, ping in parallel, rank, post to the winner,
+            record the sale and charge it. Prints the auctions' total time (p50, p99, max)
+            against the deadline + 50 ms, how many sold, and the rate achieved.
+deliveries  One local buyer that accepts; --deliveries sales written beforehand, then delivered
+            by 8 threads (`auction.deliver`: post, read the answer, log, record, charge, the
+            lead's timeline). Prints deliveries a second and the time per delivery.
+intake      The intake with routing and selling on: bench/routing.py's speed part with a rule
+            that sells every lead to the ten buyers (falling back to a team push when none
+            buys), against `leadloop serve --no-worker` and one `leadloop worker`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import routing_speed
+from intake_http import LUA
+from routing_common import fresh_env, python
+from run_all import BIN, RESULTS, ROOT, machine, postgres_version
+
+BUYERS = """
+import json, sys, time
+sys.path.insert(0, "SRC")
+from leadloop.distribution.selling import fakebuyer
+servers = []
+for n in range(10):
+    behaviour = "error" if n == 9 else "accept"
+    server, state = fakebuyer.start(behaviour=behaviour, price=f"{20 + n}.00")
+    if n in (7, 8):
+        state.ping_delay = 2.0
+    servers.append(server)
+print(json.dumps([s.server_address[1] for s in servers]), flush=True)
+while True:
+    time.sleep(60)
+"""
+
+SETUP = """
+from decimal import Decimal
+from leadloop.accounts.actors import SYSTEM
+from leadloop.assessment.services import create_lead
+from leadloop.distribution.selling.services import buyers
+from leadloop.leads import events
+from leadloop.leads import services as leads
+ports = PORTS
+for n, port in enumerate(ports):
+    data = {"name": f"Buyer {n}", "price": f"{15 + n}", "url": f"http://127.0.0.1:{port}/lead",
+            "retries": 0, "timeout_ms": 2000}
+    if n >= 4:
+        data.update(pings=True, ping_url=f"http://127.0.0.1:{port}/ping",
+                    ping_timeout_ms=2000 if n in (7, 8) else 500)
+    buyer = buyers.save_buyer(data, by=SYSTEM)
+    buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
+source = leads.create_source(name="Bench", kind="http_post", by=SYSTEM).source
+ids = []
+with events.isolated():
+    for n in range(LEADS):
+        ids.append(create_lead({"first_name": "A", "last_name": f"B{n}", "email": f"a{n}@b{n}.nl",
+                                "country": "NL", "postal_code": "1011AB"},
+                               source=source, by=SYSTEM).pk)
+print(json.dumps(ids))
+"""
+
+AUCTIONS = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from django.db import connection
+from leadloop.distribution.selling.models import Bid
+from leadloop.distribution.selling.services.auction import sell_lead
+ids = IDS
+rate, duration = RATE, DURATION
+times, sold, errors, lock = [], [0], [], threading.Lock()
+
+def one(lead_id):
+    began = time.perf_counter()
+    try:
+        result = sell_lead(lead_id)
+        took = (time.perf_counter() - began) * 1000
+        with lock:
+            times.append(took)
+            sold[0] += len(result.sold)
+    except Exception as exc:
+        with lock:
+            errors.append(repr(exc)[:200])
+    finally:
+        connection.close()
+
+pool = ThreadPoolExecutor(max_workers=96)
+start = time.perf_counter()
+count = min(len(ids), int(rate * duration))
+for n in range(count):
+    due = start + n / rate
+    time.sleep(max(0.0, due - time.perf_counter()))
+    pool.submit(one, ids[n])
+submitted = time.perf_counter() - start
+pool.shutdown(wait=True)
+times.sort()
+pick = lambda p: round(times[min(len(times) - 1, int(p / 100 * len(times)))], 1) if times else None
+outcomes = {}
+for outcome, buyer in Bid.objects.values_list("outcome", "buyer__name"):
+    outcomes.setdefault(buyer, {}).setdefault(outcome, 0)
+    outcomes[buyer][outcome] += 1
+print(json.dumps({"auctions": count, "offered_rate": round(count / submitted, 1),
+                  "p50_ms": pick(50), "p99_ms": pick(99), "max_ms": round(times[-1], 1) if times else None,
+                  "sold": sold[0], "errors": errors[:5], "error_count": len(errors),
+                  "bids": outcomes}))
+"""
+
+DELIVERIES = """
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from django.db import connection
+from django.utils import timezone
+from leadloop.distribution.selling.models import Buyer, Sale
+from leadloop.distribution.selling.services import auction, market
+ids = IDS
+buyer = Buyer.objects.get(name="Buyer 0")
+sales = [market.reserve(buyer.pk, lead_id, Decimal("15"), auction_id=None, now=timezone.now())
+         for lead_id in ids]
+times, lock = [], threading.Lock()
+
+def one(sale):
+    began = time.perf_counter()
+    try:
+        state = auction.deliver(sale, by=auction.SELLING)
+    finally:
+        connection.close()
+    with lock:
+        times.append(((time.perf_counter() - began) * 1000, state))
+
+start = time.perf_counter()
+with ThreadPoolExecutor(max_workers=8) as pool:
+    list(pool.map(one, sales))
+seconds = time.perf_counter() - start
+ms = sorted(t for t, _s in times)
+states = {}
+for _t, s in times:
+    states[s] = states.get(s, 0) + 1
+pick = lambda p: round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1)
+print(json.dumps({"deliveries": len(ms), "seconds": round(seconds, 2),
+                  "per_s": round(len(ms) / seconds, 1), "p50_ms": pick(50), "p99_ms": pick(99),
+                  "states": states,
+                  "charged": Sale.objects.filter(state="sold", entries__kind="sale").count()}))
+"""
+
+SELL_RULES = """
+from leadloop.accounts.actors import SYSTEM
+from leadloop.accounts.models import Team
+from leadloop.distribution import services
+from leadloop.distribution.selling.services import buyers
+ports = PORTS
+for n, port in enumerate(ports):
+    data = {"name": f"Buyer {n}", "price": f"{15 + n}", "url": f"http://127.0.0.1:{port}/lead",
+            "retries": 0, "timeout_ms": 2000}
+    if n >= 4:
+        data.update(pings=True, ping_url=f"http://127.0.0.1:{port}/ping",
+                    ping_timeout_ms=2000 if n in (7, 8) else 500)
+    buyer = buyers.save_buyer(data, by=SYSTEM)
+    buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
+team = Team.objects.get(name="Speed team")
+services.publish(by=SYSTEM, document={"rules": [
+    {"name": "Sell NL", "conditions": "country = NL", "action": {"kind": "sell"}}],
+    "default": {"kind": "team", "team_id": team.pk, "mode": "push"}})
+"""
+
+
+def _buyer_servers() -> tuple[subprocess.Popen[str], list[int]]:
+    code = BUYERS.replace("SRC", str(ROOT / "src"))
+    proc = subprocess.Popen(
+        [str(BIN / "python"), "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    ports = json.loads(proc.stdout.readline())
+    return proc, ports
+
+
+def _last_json(out: str) -> Any:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
+    env = fresh_env(db, Path(args.workdir), args.pg_url, "selling")
+    env["TASKS_BACKEND"] = "dummy"
+    env["LEADLOOP_ALLOW_PRIVATE_HOSTS"] = "true"
+    count = int(args.rate * args.duration)
+    setup = SETUP.replace("PORTS", json.dumps(ports)).replace("LEADS", str(count + args.deliveries))
+    ids = _last_json(python(setup, env))
+    code = (
+        AUCTIONS.replace("IDS", json.dumps(ids[:count]))
+        .replace("RATE", str(args.rate))
+        .replace("DURATION", str(args.duration))
+    )
+    result = {"database": db, **_last_json(python(code, env))}
+    budget = 750 + 50
+    print(
+        f"[auction {db}] {result['auctions']} auctions offered at {result['offered_rate']}/s "
+        f"among 10 buyers (2 slow, 1 failing): total p50 {result['p50_ms']} ms, p99 "
+        f"{result['p99_ms']} ms (budget {budget} ms), max {result['max_ms']} ms; "
+        f"{result['sold']} sold, {result['error_count']} errors"
+    )
+    delivered = _last_json(
+        python(DELIVERIES.replace("IDS", json.dumps(ids[count:])), env)
+    )
+    result["deliveries"] = delivered
+    print(
+        f"[deliveries {db}] {delivered['deliveries']} posts to a local buyer by 8 threads: "
+        f"{delivered['per_s']}/s, p50 {delivered['p50_ms']} ms, p99 {delivered['p99_ms']} ms "
+        f"{delivered['states']}, charged {delivered['charged']}"
+    )
+    return result
+
+
+def bench_intake(db: str, args: argparse.Namespace, ports: list[int], lua: str) -> dict[str, Any]:
+    """bench/routing.py's speed part, with the rules publishing a sale to the ten buyers."""
+    original_prepare = routing_speed.prepare
+
+    def prepare(*a: Any, **kw: Any) -> dict[str, str]:
+        env = original_prepare(*a, **kw)
+        env["LEADLOOP_ALLOW_PRIVATE_HOSTS"] = "true"
+        return env
+
+    routing_speed.prepare = prepare
+    routing_speed.PUBLISH = SELL_RULES.replace("PORTS", json.dumps(ports))
+    try:
+        return routing_speed.bench_speed(db, args, lua)
+    finally:
+        routing_speed.prepare = original_prepare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--parts", default="auction,intake")
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--rate", type=int, default=50, help="auctions (or leads) a second")
+    parser.add_argument("--duration", type=int, default=30, help="seconds")
+    parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument("--seconds", type=int, default=15, help="each wrk run (intake)")
+    parser.add_argument("--poll", type=float, default=0.1, help="the worker's poll interval")
+    parser.add_argument("--workdir", default="/tmp/leadloop-bench/selling")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    args = parser.parse_args()
+    Path(args.workdir).mkdir(parents=True, exist_ok=True)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    info = machine()
+    databases = [d.strip() for d in args.databases.split(",") if d.strip()]
+    if "postgres" in databases:
+        try:
+            info["postgresql"] = postgres_version(args.pg_url)
+        except Exception as exc:
+            print(f"PostgreSQL at {args.pg_url} is not reachable ({exc}); skipping it.")
+            databases.remove("postgres")
+    print(json.dumps(info))
+    report: dict[str, Any] = {"machine": info}
+    servers, ports = _buyer_servers()
+    try:
+        if "auction" in parts:
+            report["auction"] = [bench_auction(db, args, ports) for db in databases]
+        if "intake" in parts:
+            if shutil.which("wrk") is None:
+                sys.exit("wrk is not installed: apt-get install wrk")
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+                handle.write(LUA)
+            report["intake"] = [bench_intake(db, args, ports, handle.name) for db in databases]
+            os.unlink(handle.name)
+    finally:
+        servers.terminate()
+        servers.wait(timeout=20)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = RESULTS / f"selling-{stamp}.json"
+    path.write_text(json.dumps(report, indent=1, default=str))
+    print(f"results: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
