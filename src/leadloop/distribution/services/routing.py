@@ -147,7 +147,7 @@ def _try_selling(lead_id: int, rule_set: RuleSet, *, by: Actor) -> RouteDecision
         return _("%(rule)s: not sold (%(why)s)") % {"rule": header, "why": result.explanation}
     at = timezone.now()
     with transaction.atomic():
-        return RouteDecision.objects.create(
+        decision = RouteDecision.objects.create(
             lead=lead,
             at=at,
             version=rule_set.version,
@@ -161,6 +161,20 @@ def _try_selling(lead_id: int, rule_set: RuleSet, *, by: Actor) -> RouteDecision
                 "sales": [sale.pk for sale in result.sold],
             },
         )
+        lead_services.publish_event(
+            EventName.LEAD_ROUTED,
+            lead.pk,
+            by=ROUTING,
+            at=at,
+            outcome=decision.outcome,
+            version=decision.version,
+            rule=decision.rule_name,
+            user_id=None,
+            team_id=None,
+            partner_id=None,
+            explanation=decision.explanation,
+        )
+        return decision
 
 
 def _route(

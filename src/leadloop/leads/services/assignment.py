@@ -116,11 +116,12 @@ def assign_lead(
 
 @transaction.atomic
 def mark_sold(
-    lead_id: int, *, by: Actor, at: dt.datetime, message: str, data: dict[str, Any]
+    lead: Lead | int, *, by: Actor, at: dt.datetime, message: str, data: dict[str, Any]
 ) -> None:
     """A buyer bought the lead: it leaves routing (`sold_at`) and its timeline says to whom."""
-    lead = Lead.objects.get(pk=lead_id)
-    Lead.objects.filter(pk=lead_id, sold_at__isnull=True).update(sold_at=at, updated_at=at)
+    if not isinstance(lead, Lead):
+        lead = Lead.objects.get(pk=lead)
+    Lead.objects.filter(pk=lead.pk, sold_at__isnull=True).update(sold_at=at, updated_at=at)
     record_activity(lead, kind=ActivityKind.SOLD, by=by, message=message, data=data, at=at)
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +37,6 @@ from leadloop.distribution.selling.models import (
     BidOutcome,
     Buyer,
     EntryKind,
-    LedgerEntry,
     Sale,
     SaleState,
 )
@@ -52,7 +51,8 @@ logger = logging.getLogger(__name__)
 SELLING = SystemActor(label="selling")
 DEADLINE_MS = 750
 # A sale still `delivering` this long after it was written lost its worker: `recover` takes it.
-STALE = dt.timedelta(minutes=2)
+# Longer than the slowest delivery can last (six tries of a minute at most).
+STALE = dt.timedelta(minutes=10)
 MAX_EXPLANATION = 1000
 
 
@@ -63,7 +63,7 @@ class Offer:
     outcome: str
     ms: int | None = None
     detail: str = ""
-    bid: Bid | None = None
+    rank: int | None = None
 
 
 @dataclass
@@ -88,11 +88,11 @@ def sell_lead(
     started = time.monotonic()
     now = timezone.now()
     auction, offers = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
-    lead = Lead.objects.select_related("source", "campaign").get(pk=lead_id)
-    _bid(auction, lead, offers, until=started + deadline_ms / 1000)
-    ranked = _rank(auction, offers, floor)
     result = SaleResult(auction)
     try:
+        lead = Lead.objects.select_related("source", "campaign").get(pk=lead_id)
+        _bid(auction, lead, offers, until=started + deadline_ms / 1000)
+        ranked = _rank(offers, floor)
         _waterfall(auction, lead, ranked, result, by=by)
     finally:
         _close(auction, result, offers, took_ms=int((time.monotonic() - started) * 1000))
@@ -130,6 +130,20 @@ def _open(
     return auction, offers
 
 
+_PINGS: list[ThreadPoolExecutor] = []
+_PINGS_LOCK = threading.Lock()
+PING_THREADS = 128
+
+
+def _ping_pool() -> ThreadPoolExecutor:
+    """One pool of threads for every auction's pings in this process: starting threads for
+    each auction cost a tenth of its time. Pings are pure HTTP and never touch the database."""
+    with _PINGS_LOCK:
+        if not _PINGS:
+            _PINGS.append(ThreadPoolExecutor(max_workers=PING_THREADS, thread_name_prefix="ping"))
+        return _PINGS[0]
+
+
 def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, until: float) -> None:
     """Ping the bidding buyers in parallel, each within its time-out and the auction's
     deadline (`until`, on the monotonic clock: counted from the auction's start)."""
@@ -138,15 +152,16 @@ def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, until: float) -> 
         return
     began = time.monotonic()
     deadline_ms = max(1, int((until - began) * 1000))
-    pool = ThreadPoolExecutor(max_workers=len(pinging), thread_name_prefix="ping")
+    pool = _ping_pool()
     futures = {}
     for offer in pinging:
         timeout = min(offer.buyer.ping_timeout_ms, deadline_ms) / 1000
         data = formats.ping_record(lead, offer.buyer.ping_fields)
         key = f"ping-{auction.pk}-{offer.buyer.pk}"
         futures[pool.submit(delivery.ping, offer.buyer, data, key=key, timeout=timeout)] = offer
-    done, _late = wait(futures, timeout=deadline_ms / 1000)
-    pool.shutdown(wait=False, cancel_futures=True)
+    done, late = wait(futures, timeout=deadline_ms / 1000)
+    for future in late:
+        future.cancel()  # one still queued behind other auctions' pings is not sent late
     spent = int((time.monotonic() - began) * 1000)
     for future, offer in futures.items():
         if future not in done:
@@ -175,7 +190,7 @@ def _bid(auction: Auction, lead: Lead, offers: list[Offer], *, until: float) -> 
             offer.outcome, offer.price = BidOutcome.BID, price
 
 
-def _rank(auction: Auction, offers: list[Offer], floor: Decimal) -> list[Offer]:
+def _rank(offers: list[Offer], floor: Decimal) -> list[Offer]:
     for offer in offers:
         if offer.price is not None and offer.price < floor:
             offer.outcome = BidOutcome.BELOW_FLOOR
@@ -184,29 +199,13 @@ def _rank(auction: Auction, offers: list[Offer], floor: Decimal) -> list[Offer]:
     ranked = sorted(
         priced, key=lambda o: (-(o.price or 0), -o.buyer.priority, -o.buyer.weight, o.buyer.pk)
     )
-    rank_of = {id(o): i + 1 for i, o in enumerate(ranked)}
-    bids = [
-        Bid(
-            auction=auction,
-            buyer=o.buyer,
-            price=o.price,
-            ms=o.ms,
-            outcome=o.outcome,
-            rank=rank_of.get(id(o)),
-            detail=o.detail[:300],
-        )
-        for o in offers
-    ]
-    Bid.objects.bulk_create(bids)
-    for offer, bid in zip(offers, bids, strict=True):
-        offer.bid = bid
+    for rank, offer in enumerate(ranked, start=1):
+        offer.rank = rank
     return ranked
 
 
 def _set(offer: Offer, outcome: str, detail: str = "") -> None:
-    offer.outcome = outcome
-    if offer.bid is not None:
-        Bid.objects.filter(pk=offer.bid.pk).update(outcome=outcome, detail=detail[:300])
+    offer.outcome, offer.detail = outcome, detail
 
 
 def _waterfall(
@@ -256,6 +255,19 @@ def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms
     if auction.explanation:
         text += " — " + _("passed over: %(list)s") % {"list": auction.explanation}
     result.explanation = text[:MAX_EXPLANATION]
+    # The bids with what came of each, in one insert when the auction ends.
+    Bid.objects.bulk_create(
+        Bid(
+            auction=auction,
+            buyer=o.buyer,
+            price=o.price,
+            ms=o.ms,
+            outcome=o.outcome,
+            rank=o.rank,
+            detail=o.detail[:300],
+        )
+        for o in offers
+    )
     Auction.objects.filter(pk=auction.pk).update(
         state=AuctionState.SOLD if sold else AuctionState.UNSOLD,
         finished_at=timezone.now(),
@@ -269,10 +281,17 @@ def deliver(sale: Sale, *, by: Actor, lead: Lead | None = None, repeat: bool = F
     sale may have reached the buyer before (a worker died), so "duplicate" means "you have it"."""
     lead = lead or Lead.objects.select_related("source", "campaign").get(pk=sale.lead_id)
     answer = delivery.post_lead(sale.buyer, lead, key=str(sale.key), sale_id=sale.pk)
-    return record(sale, answer, by=by, repeat=repeat)
+    return record(sale, answer, by=by, repeat=repeat, lead=lead)
 
 
-def record(sale: Sale, answer: delivery.Result, *, by: Actor, repeat: bool = False) -> str:
+def record(
+    sale: Sale,
+    answer: delivery.Result,
+    *,
+    by: Actor,
+    repeat: bool = False,
+    lead: Lead | None = None,
+) -> str:
     """The buyer's answer on the sale, with its delivery log, in one transaction: a purchase is
     charged (once: the ledger holds one sale entry per sale) and told on the lead's timeline."""
     now = timezone.now()
@@ -281,26 +300,28 @@ def record(sale: Sale, answer: delivery.Result, *, by: Actor, repeat: bool = Fal
             Sale.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=sale.pk)
         )
         answer.save_logs()
-        Sale.objects.filter(pk=sale.pk).update(attempts=F("attempts") + 1)
+        current.attempts += 1
         if current.state != SaleState.DELIVERING:
+            current.save(update_fields=["attempts"])
             return current.state
         # A repeat the buyer recognises as one it has (same key) is the same purchase.
         if answer.outcome == formats.ACCEPTED or (answer.outcome == formats.DUPLICATE and repeat):
             current.state, current.sold_at = SaleState.SOLD, now
             current.their_ref = answer.their_ref
-            current.save(update_fields=["state", "sold_at", "their_ref"])
-            if not LedgerEntry.objects.filter(sale=current, kind=EntryKind.SALE).exists():
-                add_entry(
-                    current.buyer_id,
-                    kind=EntryKind.SALE,
-                    amount=-current.price,
-                    by=by,
-                    sale_id=current.pk,
-                    note=_("Lead %(id)d") % {"id": current.lead_id},
-                    at=now,
-                )
+            current.save(update_fields=["state", "sold_at", "their_ref", "attempts"])
+            # Once: the move out of "delivering" happens once, under the sale's lock, and the
+            # ledger takes one sale entry per sale (a unique constraint, the last guard).
+            add_entry(
+                current.buyer_id,
+                kind=EntryKind.SALE,
+                amount=-current.price,
+                by=by,
+                sale_id=current.pk,
+                note=_("Lead %(id)d") % {"id": current.lead_id},
+                at=now,
+            )
             lead_services.mark_sold(
-                current.lead_id,
+                lead if lead is not None else current.lead_id,
                 by=by,
                 at=now,
                 message=_("Sold to %(buyer)s for %(price)s %(cur)s")
@@ -317,7 +338,7 @@ def record(sale: Sale, answer: delivery.Result, *, by: Actor, repeat: bool = Fal
                 SaleState.FAILED if answer.outcome == formats.RETRY else SaleState.REJECTED
             )
             current.reason = (answer.reason or answer.outcome)[:300]
-            current.save(update_fields=["state", "reason"])
+            current.save(update_fields=["state", "reason", "attempts"])
         sale.state, sale.reason = current.state, current.reason
         return current.state
 

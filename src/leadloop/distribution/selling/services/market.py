@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leadloop.accounts.defaults import get_defaults
 from leadloop.distribution import conditions
@@ -76,65 +77,105 @@ def is_open(buyer: Buyer, now: dt.datetime) -> bool:
     return clock >= buyer.hours_from or clock < buyer.hours_until
 
 
-def cap_reached(buyer: Buyer, now: dt.datetime) -> str:
-    """The first cap the buyer has reached (its label), or ""."""
-    used = {field: getattr(buyer, field) for field in CAPS if getattr(buyer, field) is not None}
-    if not used:
-        return ""
+CAP_LABELS = {
+    "cap_hour": gettext_lazy("its cap for this hour"),
+    "cap_day": gettext_lazy("its cap for today"),
+    "cap_week": gettext_lazy("its cap for this week"),
+    "cap_month": gettext_lazy("its cap for this month"),
+    "cap_total": gettext_lazy("its total cap"),
+}
+
+
+def _caps_used(buyers: list[Buyer], now: dt.datetime) -> dict[int, dict[str, int]]:
+    """Per buyer with caps: its sales (being delivered or sold) in each cap's window, counted in
+    one query. Only the windows a buyer has a cap for are read, and without a total cap only
+    sales since the start of the widest window."""
+    capped = [b for b in buyers if any(getattr(b, f) is not None for f in CAPS)]
+    if not capped:
+        return {}
     starts = window_starts(now)
-    counts = Sale.objects.filter(buyer=buyer, state__in=ACTIVE).aggregate(
+    used = [f for f in CAPS if any(getattr(b, f) is not None for b in capped)]
+    sales = Sale.objects.filter(buyer__in=capped, state__in=ACTIVE)
+    if "cap_total" not in used:
+        sales = sales.filter(created_at__gte=min(starts[f] for f in used if starts[f]))
+    rows = sales.values("buyer_id").annotate(
         **{
-            field: Count("pk", filter=Q(created_at__gte=starts[field]))
-            if starts[field] is not None
-            else Count("pk")
-            for field in used
+            f: Count("pk", filter=Q(created_at__gte=starts[f])) if starts[f] else Count("pk")
+            for f in used
         }
     )
-    for field, limit in used.items():
-        if counts[field] >= limit:
-            return {
-                "cap_hour": _("its cap for this hour"),
-                "cap_day": _("its cap for today"),
-                "cap_week": _("its cap for this week"),
-                "cap_month": _("its cap for this month"),
-                "cap_total": _("its total cap"),
-            }[field]
+    found = {row["buyer_id"]: row for row in rows}
+    return {b.pk: {f: found.get(b.pk, {}).get(f, 0) for f in used} for b in capped}
+
+
+def _reached(buyer: Buyer, counts: dict[str, int]) -> str:
+    for field in CAPS:
+        limit = getattr(buyer, field)
+        if limit is not None and counts.get(field, 0) >= limit:
+            return str(CAP_LABELS[field])
     return ""
+
+
+def cap_reached(buyer: Buyer, now: dt.datetime) -> str:
+    """The first cap the buyer has reached (its label), or ""."""
+    return _reached(buyer, _caps_used([buyer], now).get(buyer.pk, {}))
+
+
+def _pending(buyers: list[Buyer]) -> dict[int, Decimal]:
+    """The price of the leads on their way to each buyer (sales being delivered), one query."""
+    rows = (
+        Sale.objects.filter(state=SaleState.DELIVERING, buyer__in=buyers)
+        .values("buyer_id")
+        .annotate(total=Sum("price"))
+    )
+    return {row["buyer_id"]: row["total"] or Decimal("0") for row in rows}
+
+
+def _spendable(buyer: Buyer, pending: Decimal) -> Decimal:
+    limit = buyer.credit_limit if buyer.funding == "credit" else Decimal("0")
+    return buyer.balance + limit - pending
 
 
 def funds_for(buyer: Buyer) -> Decimal:
     """What the buyer can still spend: its balance (plus its credit limit on credit), less the
     price of the leads on their way to it."""
-    pending = Sale.objects.filter(buyer=buyer, state=SaleState.DELIVERING).aggregate(
-        total=Sum("price")
-    )["total"] or Decimal("0")
-    limit = buyer.credit_limit if buyer.funding == "credit" else Decimal("0")
-    return buyer.balance + limit - pending
+    return _spendable(buyer, _pending([buyer]).get(buyer.pk, Decimal("0")))
 
 
 def candidates(
     lead: Any, *, now: dt.datetime, buyers: list[Buyer] | None = None
 ) -> tuple[list[Candidate], list[Skipped]]:
-    """Buyers that may buy `lead` now, with their price; and those passed over, with why."""
+    """Buyers that may buy `lead` now, with their price; and those passed over, with why. A
+    fixed number of queries however many buyers there are."""
     pool = buyers if buyers is not None else list(Buyer.objects.filter(is_active=True))
-    had = set(Sale.objects.filter(lead_id=lead.pk).values_list("buyer_id", flat=True))
-    sold = list(
-        Sale.objects.filter(lead_id=lead.pk, state=SaleState.SOLD).values_list(
-            "buyer__max_shares", flat=True
-        )
+    offered = list(
+        Sale.objects.filter(lead_id=lead.pk).values_list("buyer_id", "state", "buyer__max_shares")
     )
+    had = {buyer_id for buyer_id, _state, _shares in offered}
+    sold = [shares for _buyer, state, shares in offered if state == SaleState.SOLD]
+    open_now = [b for b in pool if b.is_active and b.pk not in had and is_open(b, now)]
+    caps = _caps_used(open_now, now)
+    pending = _pending(open_now)
     found: list[Candidate] = []
     skipped: list[Skipped] = []
     for buyer in pool:
         why = _why_not(buyer, lead, now=now, had=had, sold=sold)
+        price = price_for(buyer, lead)
+        if not why:
+            reached = _reached(buyer, caps.get(buyer.pk, {}))
+            if reached:
+                why = _("reached %(cap)s") % {"cap": reached}
+            elif _spendable(buyer, pending.get(buyer.pk, Decimal("0"))) < price:
+                why = _("out of funds")
         if why:
             skipped.append(Skipped(buyer, why))
             continue
-        found.append(Candidate(buyer, price_for(buyer, lead)))
+        found.append(Candidate(buyer, price))
     return found, skipped
 
 
 def _why_not(buyer: Buyer, lead: Any, *, now: dt.datetime, had: set[int], sold: list[int]) -> str:
+    """Why the buyer may not buy the lead, before its caps and money are counted; "" if none."""
     if not buyer.is_active:
         return _("paused")
     if buyer.pk in had:
@@ -146,11 +187,6 @@ def _why_not(buyer: Buyer, lead: Any, *, now: dt.datetime, had: set[int], sold: 
             return _("its filter “%(c)s” does not hold") % {"c": conditions.as_text(condition)}
     if not is_open(buyer, now):
         return _("outside its buying hours")
-    reached = cap_reached(buyer, now)
-    if reached:
-        return _("reached %(cap)s") % {"cap": reached}
-    if funds_for(buyer) < price_for(buyer, lead):
-        return _("out of funds")
     return ""
 
 
