@@ -220,7 +220,7 @@ def _waterfall(
             continue
         assert offer.price is not None
         sale = market.reserve(
-            offer.buyer.pk, lead.pk, offer.price, auction_id=auction.pk, now=timezone.now()
+            offer.buyer, lead.pk, offer.price, auction_id=auction.pk, now=timezone.now()
         )
         if isinstance(sale, str):
             _set(offer, BidOutcome.OVER_CAP, sale)
@@ -297,8 +297,11 @@ def record(
     now = timezone.now()
     with transaction.atomic():
         current = (
-            Sale.objects.select_for_update(of=("self",)).select_related("buyer").get(pk=sale.pk)
+            Sale.objects.select_for_update()
+            .only("state", "attempts", "price", "currency", "lead_id", "buyer_id", "reason")
+            .get(pk=sale.pk)
         )
+        current.buyer = sale.buyer  # loaded with the sale; its name is all that is read
         answer.save_logs()
         current.attempts += 1
         if current.state != SaleState.DELIVERING:
@@ -381,7 +384,7 @@ def redeliver(sale_id: int, *, by: Actor) -> str:
     if sale.state not in (SaleState.FAILED, SaleState.REJECTED):
         raise Conflict(_("Only a sale that was not delivered can be sent again."))
     again = market.reserve(
-        sale.buyer_id, sale.lead_id, sale.price, auction_id=sale.auction_id, now=timezone.now()
+        sale.buyer, sale.lead_id, sale.price, auction_id=sale.auction_id, now=timezone.now()
     )
     if isinstance(again, str):
         raise Conflict(_("The buyer cannot take it now: %(why)s.") % {"why": again})

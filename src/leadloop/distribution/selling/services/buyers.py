@@ -270,15 +270,20 @@ def add_entry(
     at: dt.datetime | None = None,
 ) -> LedgerEntry:
     """One ledger entry with the buyer's balance moved by `amount`, under the buyer's lock."""
-    buyer = Buyer.objects.select_for_update().get(pk=buyer_id)
-    balance = buyer.balance + amount
+    held, currency = (
+        Buyer.objects.select_for_update()
+        .filter(pk=buyer_id)
+        .values_list("balance", "currency")
+        .get()
+    )
+    balance = held + amount
     Buyer.objects.filter(pk=buyer_id).update(balance=balance)
     return LedgerEntry.objects.create(
         buyer_id=buyer_id,
         at=at or timezone.now(),
         kind=kind,
         amount=amount,
-        currency=buyer.currency,
+        currency=currency,
         balance_after=balance,
         sale_id=sale_id,
         note=note[:300],

@@ -191,27 +191,41 @@ def _why_not(buyer: Buyer, lead: Any, *, now: dt.datetime, had: set[int], sold: 
 
 
 def reserve(
-    buyer_id: int, lead_id: int, price: Decimal, *, auction_id: int | None, now: dt.datetime
+    buyer: Buyer | int,
+    lead_id: int,
+    price: Decimal,
+    *,
+    auction_id: int | None,
+    now: dt.datetime,
 ) -> Sale | str:
     """Write the sale (being delivered) if the buyer still has room under its caps and money
-    for `price`, under the buyer's row lock; else why not."""
+    for `price`, under the buyer's row lock; else why not. The sale carries `buyer` as given
+    (the whole row the delivery reads), or the buyer loaded once for an id."""
+    buyer_id = buyer.pk if isinstance(buyer, Buyer) else buyer
     with transaction.atomic():
-        buyer = Buyer.objects.select_for_update().get(pk=buyer_id)
-        reached = cap_reached(buyer, now)
+        # The columns the checks read; not the filters, mapping and rules (JSON to parse).
+        locked = (
+            Buyer.objects.select_for_update()
+            .only("is_active", "balance", "funding", "credit_limit", "currency", *CAPS)
+            .get(pk=buyer_id)
+        )
+        reached = cap_reached(locked, now)
         if reached:
             return _("reached %(cap)s") % {"cap": reached}
-        if not buyer.is_active:
+        if not locked.is_active:
             return _("paused")
-        if funds_for(buyer) < price:
+        if funds_for(locked) < price:
             return _("out of funds")
-        if Sale.objects.filter(lead_id=lead_id, buyer=buyer, state__in=ACTIVE).exists():
+        if Sale.objects.filter(lead_id=lead_id, buyer_id=buyer_id, state__in=ACTIVE).exists():
             return _("has this lead already")
-        return Sale.objects.create(
+        sale = Sale.objects.create(
             lead_id=lead_id,
-            buyer=buyer,
+            buyer_id=buyer_id,
             auction_id=auction_id,
             state=SaleState.DELIVERING,
             price=price,
-            currency=buyer.currency,
+            currency=locked.currency,
             created_at=now,
         )
+    sale.buyer = buyer if isinstance(buyer, Buyer) else Buyer.objects.get(pk=buyer_id)
+    return sale
