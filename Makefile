@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-sales bench-nurture bench-analytics lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-selling bench-sales bench-nurture bench-analytics lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,7 @@ bench: install
 	$(MAKE) bench-assessment
 	$(MAKE) bench-security
 	$(MAKE) bench-distribution
+	$(MAKE) bench-selling
 	$(MAKE) bench-sales
 	$(MAKE) bench-nurture
 	$(MAKE) bench-analytics
@@ -85,6 +86,12 @@ bench-security: install
 bench-distribution: install
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/webhooks.py --leads 500 --deliveries 1000
+
+# Selling leads (docs/benchmarks.md, "Selling leads"): ping-post auctions among 10 local buyer
+# servers (two slow, one failing), HTTP deliveries to a local buyer, and the intake with routing
+# and selling on (SQLite and PostgreSQL).
+bench-selling: install
+	$(BIN)/python bench/selling.py --parts auction,intake
 
 # Sales follow-up (docs/benchmarks.md, "Sales follow-up"): 1,000,000 leads and 200 reps on SQLite
 # and PostgreSQL; My day, the pipeline and the manager's view, the first-contact sweep, logging

@@ -71,11 +71,14 @@ for n, port in enumerate(ports):
     buyer = buyers.save_buyer(data, by=SYSTEM)
     buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
 source = leads.create_source(name="Bench", kind="http_post", by=SYSTEM).source
+FIRSTS = ["Anna", "Bram", "Carla", "Daan", "Eva", "Finn", "Gijs", "Hanna", "Iris", "Jan"]
 ids = []
 with events.isolated():
     for n in range(LEADS):
-        ids.append(create_lead({"first_name": "A", "last_name": f"B{n}", "email": f"a{n}@b{n}.nl",
-                                "country": "NL", "postal_code": "1011AB"},
+        # Distinct people in distinct places: the duplicate check's blocks stay small.
+        ids.append(create_lead({"first_name": FIRSTS[n % 10], "last_name": f"Lead{n}",
+                                "email": f"lead{n}@bedrijf{n % 97}.nl", "country": "NL",
+                                "postal_code": f"{1000 + n % 8999} AB"},
                                source=source, by=SYSTEM).pk)
 print(json.dumps(ids))
 """
@@ -218,9 +221,7 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
         f"{result['p99_ms']} ms (budget {budget} ms), max {result['max_ms']} ms; "
         f"{result['sold']} sold, {result['error_count']} errors"
     )
-    delivered = _last_json(
-        python(DELIVERIES.replace("IDS", json.dumps(ids[count:])), env)
-    )
+    delivered = _last_json(python(DELIVERIES.replace("IDS", json.dumps(ids[count:])), env))
     result["deliveries"] = delivered
     print(
         f"[deliveries {db}] {delivered['deliveries']} posts to a local buyer by 8 threads: "
