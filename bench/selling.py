@@ -1,6 +1,6 @@
 """Selling benchmarks (docs/benchmarks.md, "Selling leads").
 
-    .venv/bin/python bench/selling.py [--parts auction,deliveries,intake] [--databases sqlite,postgres]
+    .venv/bin/python bench/selling.py [--parts auction,intake] [--databases sqlite,postgres]
 
 auction     Ten local buyer servers in a process of their own: seven answer pings at once with a
             price, two are slow (their bids come after 2 s, past the 750 ms deadline; their ping
@@ -10,9 +10,10 @@ auction     Ten local buyer servers in a process of their own: seven answer ping
             the whole `sell_lead`: open the auction, ping in parallel, rank, post to the winner,
             record the sale and charge it. Prints the auctions' total time (p50, p99, max)
             against the deadline + 50 ms, how many sold, and the rate achieved.
-deliveries  One local buyer that accepts; --deliveries sales written beforehand, then delivered
-            by 8 threads (`auction.deliver`: post, read the answer, log, record, charge, the
-            lead's timeline). Prints deliveries a second and the time per delivery.
+deliveries  (run with auction) One local buyer that accepts; --deliveries sales written
+            beforehand, then delivered by 8 threads (`auction.deliver`: post, read the answer,
+            log, record, charge, the lead's timeline). Prints deliveries a second and the
+            time per delivery.
 intake      The intake with routing and selling on: bench/routing.py's speed part with a rule
             that sells every lead to the ten buyers (falling back to a team push when none
             buys), against `leadloop serve --no-worker` and one `leadloop worker`.
@@ -123,7 +124,8 @@ for outcome, buyer in Bid.objects.values_list("outcome", "buyer__name"):
     outcomes.setdefault(buyer, {}).setdefault(outcome, 0)
     outcomes[buyer][outcome] += 1
 print(json.dumps({"auctions": count, "offered_rate": round(count / submitted, 1),
-                  "p50_ms": pick(50), "p99_ms": pick(99), "max_ms": round(times[-1], 1) if times else None,
+                  "p50_ms": pick(50), "p99_ms": pick(99),
+                  "max_ms": round(times[-1], 1) if times else None,
                   "sold": sold[0], "errors": errors[:5], "error_count": len(errors),
                   "bids": outcomes}))
 """

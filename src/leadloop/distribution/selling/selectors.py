@@ -203,7 +203,7 @@ def buyer_stats(buyers: list[Buyer]) -> dict[int, dict[str, Any]]:
             revenue=Sum("price", filter=Q(state=SaleState.SOLD)),
         )
     )
-    found = {row["buyer_id"]: row for row in rows}
+    found: dict[int, dict[str, Any]] = {row["buyer_id"]: dict(row) for row in rows}
     stats = {}
     for buyer in buyers:
         row = found.get(buyer.pk, {})

@@ -79,7 +79,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = _connect_any(self._addresses, self.timeout)
+        self.sock = _connect_any(self._addresses, self.timeout or TIMEOUT_SECONDS)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -97,7 +97,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._addresses = addresses
 
     def connect(self) -> None:
-        sock = _connect_any(self._addresses, self.timeout)
+        sock = _connect_any(self._addresses, self.timeout or TIMEOUT_SECONDS)
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 

@@ -70,24 +70,24 @@ class Command(LeadloopCommand):
             self.emit(options, rows, text or "No buyers yet.")
         elif action == "test":
             buyer = self._buyer(options["buyer"])
-            found = trying.preview(buyer.pk, options["lead"], by=CLI, send=options["send"])
+            shown = trying.preview(buyer.pk, options["lead"], by=CLI, send=options["send"])
             data = {
-                "content_type": found.content_type,
-                "body": found.body,
-                "ping": found.ping,
-                "sent": found.sent,
-                "outcome": found.outcome,
-                "reason": found.reason,
-                "status": found.status,
+                "content_type": shown.content_type,
+                "body": shown.body,
+                "ping": shown.ping,
+                "sent": shown.sent,
+                "outcome": shown.outcome,
+                "reason": shown.reason,
+                "status": shown.status,
             }
-            text = f"Content-Type: {found.content_type}\n\n{found.body}"
-            if found.ping:
-                text += f"\n\nPing:\n{found.ping}"
-            if found.sent:
-                text += f"\n\nSent: {found.outcome} (HTTP {found.status}) {found.reason}".rstrip()
+            text = f"Content-Type: {shown.content_type}\n\n{shown.body}"
+            if shown.ping:
+                text += f"\n\nPing:\n{shown.ping}"
+            if shown.sent:
+                text += f"\n\nSent: {shown.outcome} (HTTP {shown.status}) {shown.reason}".rstrip()
             self.emit(options, data, text)
-            if found.sent and found.outcome != "accepted":
-                raise CommandError(f"The buyer did not accept the test lead: {found.outcome}.")
+            if shown.sent and shown.outcome != "accepted":
+                raise CommandError(f"The buyer did not accept the test lead: {shown.outcome}.")
         elif action == "statement":
             buyer = self._buyer(options["buyer"])
             found = selectors.statement(CLI, buyer.pk, options.get("month"))

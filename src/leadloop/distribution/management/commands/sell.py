@@ -28,15 +28,15 @@ class Command(LeadloopCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         lead_id = options["lead_id"]
         if options["dry_run"]:
-            rows = trying.dry_run(lead_id, by=CLI)
-            data = [
+            found = trying.dry_run(lead_id, by=CLI)
+            rows: list[dict[str, Any]] = [
                 {
                     "buyer": r.buyer,
                     "price": str(r.price) if r.price else None,
                     "bids": r.pings,
                     "skipped": r.skipped,
                 }
-                for r in rows
+                for r in found
             ]
             text = "\n".join(
                 f"{r.buyer:<28} "
@@ -45,9 +45,9 @@ class Command(LeadloopCommand):
                     if r.skipped
                     else ("bids" if r.pings else str(r.price))
                 )
-                for r in rows
+                for r in found
             )
-            self.emit(options, data, text or "No buyers.")
+            self.emit(options, rows, text or "No buyers.")
             return
         try:
             floor = Decimal(options["floor"])

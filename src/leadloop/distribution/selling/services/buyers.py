@@ -214,9 +214,10 @@ def save_buyer(data: dict[str, Any], *, by: Actor, buyer_id: int | None = None) 
             buyer = Buyer(price=Decimal("0"))
             buyer.secret_encrypted = encrypt(new_secret())
         else:
-            buyer = Buyer.objects.select_for_update().filter(pk=buyer_id).first()
-            if buyer is None:
+            found = Buyer.objects.select_for_update().filter(pk=buyer_id).first()
+            if found is None:
                 raise NotFound(_("No such buyer."))
+            buyer = found
         if "ping_url" in data:
             buyer.ping_url = data["ping_url"]
         _clean(data, buyer).save()

@@ -97,15 +97,15 @@ def _caps_used(buyers: list[Buyer], now: dt.datetime) -> dict[int, dict[str, int
     used = [f for f in CAPS if any(getattr(b, f) is not None for b in capped)]
     sales = Sale.objects.filter(buyer__in=capped, state__in=ACTIVE)
     if "cap_total" not in used:
-        sales = sales.filter(created_at__gte=min(starts[f] for f in used if starts[f]))
+        sales = sales.filter(created_at__gte=min(s for f in used if (s := starts[f]) is not None))
     rows = sales.values("buyer_id").annotate(
         **{
             f: Count("pk", filter=Q(created_at__gte=starts[f])) if starts[f] else Count("pk")
             for f in used
         }
     )
-    found = {row["buyer_id"]: row for row in rows}
-    return {b.pk: {f: found.get(b.pk, {}).get(f, 0) for f in used} for b in capped}
+    found: dict[int, dict[str, Any]] = {row["buyer_id"]: dict(row) for row in rows}
+    return {b.pk: {f: int(found.get(b.pk, {}).get(f, 0)) for f in used} for b in capped}
 
 
 def _reached(buyer: Buyer, counts: dict[str, int]) -> str:
