@@ -6,14 +6,15 @@ auction     Ten local buyer servers in a process of their own: seven answer ping
             price, two are slow (their bids come after 2 s, past the 750 ms deadline; their ping
             time-out is longer than the deadline, so the deadline is what stops the wait), one
             answers every ping with a 500. Auctions are started at --rate a second for
-            --duration seconds (each in a thread of a pool, its own database connection), each
+            --duration seconds, split between --processes processes (2: as two workers would),
+            each auction in a thread of a pool with its own database connection, each
             the whole `sell_lead`: open the auction, ping in parallel, rank, post to the winner,
             record the sale and charge it. Prints the auctions' total time (p50, p99, max)
             against the deadline + 50 ms, how many sold, and the rate achieved.
 deliveries  (run with auction) One local buyer that accepts; --deliveries sales written
-            beforehand, then delivered by 8 threads (`auction.deliver`: post, read the answer,
-            log, record, charge, the lead's timeline). Prints deliveries a second and the
-            time per delivery.
+            beforehand, then delivered by 2 processes of 4 threads (`auction.deliver`: post,
+            read the answer, log, record, charge, the lead's timeline), as two workers would.
+            Prints deliveries a second and the time per delivery.
 intake      The intake with routing and selling on: bench/routing.py's speed part with a rule
             that sells every lead to the ten buyers (falling back to a team push when none
             buys), against `leadloop serve --no-worker` and one `leadloop worker`.
@@ -28,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -72,10 +74,14 @@ for n, port in enumerate(ports):
     buyer = buyers.save_buyer(data, by=SYSTEM)
     buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
 source = leads.create_source(name="Bench", kind="http_post", by=SYSTEM).source
+from django.db import connection
 FIRSTS = ["Anna", "Bram", "Carla", "Daan", "Eva", "Finn", "Gijs", "Hanna", "Iris", "Jan"]
 ids = []
 with events.isolated():
     for n in range(LEADS):
+        if n % 250 == 0:
+            # A fresh database has no statistics; the duplicate check's lookups need them.
+            connection.cursor().execute("ANALYZE")
         # Distinct people in distinct places: the duplicate check's blocks stay small.
         ids.append(create_lead({"first_name": FIRSTS[n % 10], "last_name": f"Lead{n}",
                                 "email": f"lead{n}@bedrijf{n % 97}.nl", "country": "NL",
@@ -124,7 +130,7 @@ for outcome, buyer in Bid.objects.values_list("outcome", "buyer__name"):
     outcomes.setdefault(buyer, {}).setdefault(outcome, 0)
     outcomes[buyer][outcome] += 1
 print(json.dumps({"auctions": count, "offered_rate": round(count / submitted, 1),
-                  "p50_ms": pick(50), "p99_ms": pick(99),
+                  "ms": times, "p50_ms": pick(50), "p99_ms": pick(99),
                   "max_ms": round(times[-1], 1) if times else None,
                   "sold": sold[0], "errors": errors[:5], "error_count": len(errors),
                   "bids": outcomes}))
@@ -154,7 +160,7 @@ def one(sale):
         times.append(((time.perf_counter() - began) * 1000, state))
 
 start = time.perf_counter()
-with ThreadPoolExecutor(max_workers=8) as pool:
+with ThreadPoolExecutor(max_workers=THREADS) as pool:
     list(pool.map(one, sales))
 seconds = time.perf_counter() - start
 ms = sorted(t for t, _s in times)
@@ -162,10 +168,8 @@ states = {}
 for _t, s in times:
     states[s] = states.get(s, 0) + 1
 pick = lambda p: round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1)
-print(json.dumps({"deliveries": len(ms), "seconds": round(seconds, 2),
-                  "per_s": round(len(ms) / seconds, 1), "p50_ms": pick(50), "p99_ms": pick(99),
-                  "states": states,
-                  "charged": Sale.objects.filter(state="sold", entries__kind="sale").count()}))
+print(json.dumps({"deliveries": len(ms), "seconds": round(seconds, 2), "ms": ms,
+                  "states": states}))
 """
 
 SELL_RULES = """
@@ -203,6 +207,25 @@ def _last_json(out: str) -> Any:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _side_by_side(codes: list[str], env: dict[str, str]) -> list[Any]:
+    """Run each code in a process of its own, all at once; their last lines as JSON."""
+    outs: list[Any] = [None] * len(codes)
+
+    def work(n: int) -> None:
+        outs[n] = _last_json(python(codes[n], env))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(codes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outs
+
+
+def _pick(ms: list[float], p: float) -> float | None:
+    return round(ms[min(len(ms) - 1, int(p / 100 * len(ms)))], 1) if ms else None
+
+
 def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[str, Any]:
     env = fresh_env(db, Path(args.workdir), args.pg_url, "selling")
     env["TASKS_BACKEND"] = "dummy"
@@ -210,25 +233,75 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
     count = int(args.rate * args.duration)
     setup = SETUP.replace("PORTS", json.dumps(ports)).replace("LEADS", str(count + args.deliveries))
     ids = _last_json(python(setup, env))
-    code = (
-        AUCTIONS.replace("IDS", json.dumps(ids[:count]))
-        .replace("RATE", str(args.rate))
-        .replace("DURATION", str(args.duration))
+    procs = args.processes
+    outs = _side_by_side(
+        [
+            AUCTIONS.replace("IDS", json.dumps(ids[:count][n::procs]))
+            .replace("RATE", str(args.rate / procs))
+            .replace("DURATION", str(args.duration))
+            for n in range(procs)
+        ],
+        env,
     )
-    result = {"database": db, **_last_json(python(code, env))}
+    ms = sorted(t for out in outs for t in out["ms"])
+    bids: dict[str, dict[str, int]] = {}
+    for out in outs:
+        for buyer, counts in out["bids"].items():
+            for outcome, n in counts.items():
+                bids.setdefault(buyer, {}).setdefault(outcome, 0)
+                bids[buyer][outcome] += n
+    result = {
+        "database": db,
+        "processes": procs,
+        "auctions": sum(out["auctions"] for out in outs),
+        "offered_rate": round(sum(out["offered_rate"] for out in outs), 1),
+        "p50_ms": _pick(ms, 50),
+        "p99_ms": _pick(ms, 99),
+        "max_ms": round(ms[-1], 1) if ms else None,
+        "sold": sum(out["sold"] for out in outs),
+        "error_count": sum(out["error_count"] for out in outs),
+        "errors": [e for out in outs for e in out["errors"]][:5],
+        "bids": bids,
+    }
     budget = 750 + 50
     print(
         f"[auction {db}] {result['auctions']} auctions offered at {result['offered_rate']}/s "
-        f"among 10 buyers (2 slow, 1 failing): total p50 {result['p50_ms']} ms, p99 "
-        f"{result['p99_ms']} ms (budget {budget} ms), max {result['max_ms']} ms; "
-        f"{result['sold']} sold, {result['error_count']} errors"
+        f"by {procs} processes among 10 buyers (2 slow, 1 failing): total p50 "
+        f"{result['p50_ms']} ms, p99 {result['p99_ms']} ms (budget {budget} ms), max "
+        f"{result['max_ms']} ms; {result['sold']} sold, {result['error_count']} errors"
     )
-    delivered = _last_json(python(DELIVERIES.replace("IDS", json.dumps(ids[count:])), env))
-    result["deliveries"] = delivered
+    parts = [ids[count:][n :: args.processes] for n in range(args.processes)]
+    delivered = _side_by_side(
+        [DELIVERIES.replace("IDS", json.dumps(part)).replace("THREADS", "4") for part in parts],
+        env,
+    )
+    ms = sorted(t for out in delivered for t in out["ms"])
+    seconds = max(out["seconds"] for out in delivered)
+    states: dict[str, int] = {}
+    for out in delivered:
+        for state, n in out["states"].items():
+            states[state] = states.get(state, 0) + n
+    charged = python(
+        "from leadloop.distribution.selling.models import LedgerEntry\n"
+        "print(LedgerEntry.objects.filter(kind='sale', sale__auction__isnull=True).count())",
+        env,
+    )
+    result["deliveries"] = {
+        "deliveries": len(ms),
+        "processes": args.processes,
+        "threads_each": 4,
+        "seconds": seconds,
+        "per_s": round(len(ms) / seconds, 1),
+        "p50_ms": _pick(ms, 50),
+        "p99_ms": _pick(ms, 99),
+        "states": states,
+        "charged": int(charged.strip().splitlines()[-1]),
+    }
+    found = result["deliveries"]
     print(
-        f"[deliveries {db}] {delivered['deliveries']} posts to a local buyer by 8 threads: "
-        f"{delivered['per_s']}/s, p50 {delivered['p50_ms']} ms, p99 {delivered['p99_ms']} ms "
-        f"{delivered['states']}, charged {delivered['charged']}"
+        f"[deliveries {db}] {len(ms)} posts to a local buyer by {args.processes} processes of "
+        f"4 threads: {found['per_s']}/s, p50 {found['p50_ms']} ms, p99 {found['p99_ms']} ms "
+        f"{states}, charged {found['charged']}"
     )
     return result
 
@@ -259,6 +332,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50, help="auctions (or leads) a second")
     parser.add_argument("--duration", type=int, default=30, help="seconds")
     parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument(
+        "--processes", type=int, default=2, help="processes selling side by side (as workers)"
+    )
     parser.add_argument("--seconds", type=int, default=15, help="each wrk run (intake)")
     parser.add_argument("--poll", type=float, default=0.1, help="the worker's poll interval")
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/selling")

@@ -87,10 +87,9 @@ def sell_lead(
     """Run one auction for the lead and post it down the ranking; what came of it."""
     started = time.monotonic()
     now = timezone.now()
-    auction, offers = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
+    auction, offers, lead = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
     result = SaleResult(auction)
     try:
-        lead = Lead.objects.select_related("source", "campaign").get(pk=lead_id)
         _bid(auction, lead, offers, until=started + deadline_ms / 1000)
         ranked = _rank(offers, floor)
         _waterfall(auction, lead, ranked, result, by=by)
@@ -101,7 +100,7 @@ def sell_lead(
 
 def _open(
     lead_id: int, *, by: Actor, floor: Decimal, deadline_ms: int, now: dt.datetime
-) -> tuple[Auction, list[Offer]]:
+) -> tuple[Auction, list[Offer], Lead]:
     with transaction.atomic():
         lead = (
             Lead.objects.select_for_update(of=("self",))
@@ -127,7 +126,7 @@ def _open(
             raise Conflict(_("This lead is being sold already.")) from exc
     offers = [Offer(c.buyer, None if c.buyer.pings else c.price, BidOutcome.FIXED) for c in found]
     auction.explanation = "; ".join(f"{s.buyer.name}: {s.why}" for s in skipped)[:MAX_EXPLANATION]
-    return auction, offers
+    return auction, offers, lead
 
 
 _PINGS: list[ThreadPoolExecutor] = []
