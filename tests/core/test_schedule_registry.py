@@ -23,6 +23,7 @@ def test_each_app_registers_its_periodic_jobs_once_with_its_interval():
         ("assess_pending", dt.timedelta(minutes=1)),
         ("apply_retention", dt.timedelta(hours=24)),
         ("recover_sales", dt.timedelta(minutes=1)),
+        ("send_buyer_batches", dt.timedelta(hours=1)),
         ("prune_delivery_log", dt.timedelta(days=1)),
         ("route_waiting", dt.timedelta(minutes=5)),
         ("expire_partner_offers", dt.timedelta(minutes=5)),

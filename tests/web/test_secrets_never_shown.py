@@ -73,6 +73,9 @@ NO_ROWS = {
 SKIP_PREFIXES = ("api/v1/", "in/", "i18n/")
 
 
+BUYER_SFTP_PASSWORD = "buyer-sftp-Zq81xR"
+
+
 def _forms_of(secret: str) -> list[bytes]:
     raw = secret.encode()
     return [
@@ -269,6 +272,7 @@ def world(db, settings, tmp_path, admin, marketing, manager, rep, partner_user, 
     # A buyer's signing secret is shown once, when it is made anew.
     needles += [(buyer_secret, form) for form in _forms_of(buyer_secret)]
     needles += [(buyer_secret, buyer_secret.removeprefix("whsec_").encode())]
+    needles += [(BUYER_SFTP_PASSWORD, form) for form in _forms_of(BUYER_SFTP_PASSWORD)]
     # A calendar feed's address is shown once, when it is made; its feed answers without a login.
     due = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     ids["task_id"] = [steps.add_task(leads[0], by=SYSTEM, kind="call", due_at=due, owner=rep).pk]
@@ -290,6 +294,14 @@ def _lead_market(lead: Any) -> tuple[Any, dict[str, list[object]], str]:
         {"name": "Buyer", "price": "10", "url": "https://buyer.example.net/in"}, by=SYSTEM
     )
     secret = buyers.rotate_secret(buyer.pk, by=SYSTEM)
+    from leadloop.distribution.selling.services import batches
+
+    batches.configure_sftp(
+        buyer.pk,
+        {"host": "sftp.buyer.example.net", "username": "buyer"},
+        password=BUYER_SFTP_PASSWORD,
+        by=SYSTEM,
+    )
     user = make_user(Role.BUYER, username="buyer.user")
     buyers.add_login(buyer.pk, user, by=SYSTEM)
     now = timezone.now()

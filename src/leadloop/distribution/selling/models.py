@@ -82,6 +82,10 @@ class Buyer(models.Model):
     # Where the price is in its bid (a dotted JSON path).
     bid_path = models.CharField(_("bid price at"), max_length=100, default="price")
     ping_timeout_ms = models.PositiveIntegerField(_("ping time-out (ms)"), default=500)
+    # A daily CSV of the day's leads to the buyer's SFTP server: {host, port, username, directory,
+    # host_key}; the password apart, encrypted. No host: no batch.
+    sftp = models.JSONField(_("daily CSV to SFTP"), default=dict, blank=True)
+    sftp_password_encrypted = models.TextField(blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -316,3 +320,24 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.buyer_id} {self.kind} {self.amount}"
+
+
+class BuyerBatch(models.Model):
+    """The daily CSV of one buyer's leads of one day, sent to its SFTP server once."""
+
+    buyer = models.ForeignKey(Buyer, on_delete=models.CASCADE, related_name="batches")
+    day = models.DateField()
+    file_name = models.CharField(max_length=100)
+    rows = models.PositiveIntegerField(default=0)
+    tried_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["-day"]
+        constraints = [
+            models.UniqueConstraint(fields=["buyer", "day"], name="buyer_batch_once_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.buyer_id} {self.day} {self.rows}"

@@ -15,6 +15,7 @@ urlpatterns = [
     path("buyers/<int:buyer_id>/test/", views.buyer_test, name="buyer-test"),
     path("buyers/<int:buyer_id>/secret/", views.buyer_secret, name="buyer-secret"),
     path("buyers/<int:buyer_id>/logins/", views.buyer_login, name="buyer-login"),
+    path("buyers/<int:buyer_id>/sftp/", views.buyer_sftp, name="buyer-sftp"),
     path("buyers/<int:buyer_id>/statement/", views.statement_page, name="statement"),
     path("sales/", views.sales_page, name="sales"),
     path("sales/<int:sale_id>/redeliver/", views.sale_redeliver, name="redeliver"),

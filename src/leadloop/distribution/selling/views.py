@@ -3,17 +3,20 @@ auctions, returns to decide, revenue per source, and the buyer portal."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leadloop.accounts.models import User
 from leadloop.distribution.selling import selectors
 from leadloop.distribution.selling.forms import BuyerForm, ReturnForm, TopUpForm, initial_for
-from leadloop.distribution.selling.services import auction, buyers, returns, trying
+from leadloop.distribution.selling.services import auction, batches, buyers, returns, trying
 from leadloop.errors import LeadloopError, NotFound
 
 
@@ -88,6 +91,8 @@ def buyer_page(request: HttpRequest, buyer_id: int) -> HttpResponse:
             "sales": selectors.list_sales(user, buyer_id=buyer.pk)[:30],
             "top_up_form": TopUpForm(),
             "logins": buyer.logins.select_related("user"),
+            "batches": buyer.batches.all()[:14],
+            "yesterday": (timezone.localdate() - dt.timedelta(days=1)).isoformat(),
             "preview": None,
         },
     )
@@ -139,6 +144,39 @@ def buyer_login(request: HttpRequest, buyer_id: int) -> HttpResponse:
         _flash(request, exc)
     else:
         messages.success(request, _("The user can now use the buyer portal."))
+    return redirect("selling:buyer", buyer_id)
+
+
+@login_required
+@require_POST
+def buyer_sftp(request: HttpRequest, buyer_id: int) -> HttpResponse:
+    """The daily CSV to SFTP: save where to, or send a day's file now."""
+    user = _manager(request)
+    try:
+        if "send" in request.POST:
+            day = dt.date.fromisoformat(request.POST.get("day", ""))
+            batch = batches.send_batch(buyer_id, day, by=user, again=True)
+            if batch.error:
+                messages.error(request, batch.error)
+            else:
+                messages.success(
+                    request,
+                    _("%(file)s sent with %(n)d leads.")
+                    % {"file": batch.file_name, "n": batch.rows},
+                )
+        else:
+            password = request.POST.get("password") or None
+            batches.configure_sftp(
+                buyer_id,
+                {k: request.POST.get(k, "") for k in batches.SFTP_KEYS},
+                password=password,
+                by=user,
+            )
+            messages.success(request, _("SFTP settings saved."))
+    except ValueError:
+        messages.error(request, _("A day like 2026-12-31."))
+    except LeadloopError as exc:
+        _flash(request, exc)
     return redirect("selling:buyer", buyer_id)
 
 

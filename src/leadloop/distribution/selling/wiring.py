@@ -18,6 +18,11 @@ def register() -> None:
             "leadloop.distribution.selling.tasks.recover_sales_task",
         ),
         schedule.PeriodicSpec(
+            "send_buyer_batches",
+            timedelta(hours=1),
+            "leadloop.distribution.selling.tasks.send_buyer_batches_task",
+        ),
+        schedule.PeriodicSpec(
             "prune_delivery_log",
             timedelta(days=1),
             "leadloop.distribution.selling.tasks.prune_delivery_log_task",

@@ -13,7 +13,7 @@ from leadloop.distribution.selling.services import trying
 
 
 class Command(LeadloopCommand):
-    help = "Lead buyers: list, test, statement, verify, login BUYER USERNAME."
+    help = "Lead buyers: list, test, statement, verify, batch, login BUYER USERNAME."
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -27,6 +27,10 @@ class Command(LeadloopCommand):
         statement.add_argument("buyer", help="Buyer id or name.")
         statement.add_argument("--month", help="YYYY-MM; this month by default.")
         sub.add_parser("verify", help="Check each balance against the sum of its ledger.")
+        batch = sub.add_parser("batch", help="Send a day's CSV to the buyer's SFTP server now.")
+        batch.add_argument("buyer", help="Buyer id or name.")
+        batch.add_argument("--day", help="YYYY-MM-DD; yesterday by default.")
+        batch.add_argument("--again", action="store_true", help="Send it even if it went.")
         login = sub.add_parser("login", help="Let a user (role buyer) into a buyer's portal.")
         login.add_argument("buyer", help="Buyer id or name.")
         login.add_argument("username")
@@ -105,6 +109,36 @@ class Command(LeadloopCommand):
                 },
                 selectors.statement_as_csv(found).rstrip("\n"),
             )
+        elif action == "batch":
+            import datetime as dt
+
+            from django.utils import timezone
+
+            from leadloop.distribution.selling.services import batches
+
+            buyer = self._buyer(options["buyer"])
+            try:
+                day = (
+                    dt.date.fromisoformat(options["day"])
+                    if options.get("day")
+                    else timezone.localdate() - dt.timedelta(days=1)
+                )
+            except ValueError as exc:
+                raise CommandError("--day is a date like 2026-12-31.") from exc
+            sent = batches.send_batch(buyer.pk, day, by=CLI, again=options["again"])
+            self.emit(
+                options,
+                {
+                    "file": sent.file_name,
+                    "rows": sent.rows,
+                    "sent_at": sent.sent_at,
+                    "error": sent.error,
+                },
+                f"{sent.file_name}: {sent.rows} leads, "
+                + (f"sent {sent.sent_at:%Y-%m-%d %H:%M}" if sent.sent_at else sent.error),
+            )
+            if sent.error:
+                raise CommandError(sent.error)
         elif action == "login":
             from leadloop.distribution.selling.services import buyers as buyer_services
 

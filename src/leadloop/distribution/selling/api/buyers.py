@@ -15,7 +15,7 @@ from pydantic import Field
 from leadloop.distribution.selling import selectors
 from leadloop.distribution.selling.api.base import Strict, _actor, router
 from leadloop.distribution.selling.models import Buyer
-from leadloop.distribution.selling.services import buyers, trying
+from leadloop.distribution.selling.services import batches, buyers, trying
 
 
 class BuyerIn(Strict):
@@ -262,3 +262,74 @@ def statement_csv(
         f'attachment; filename="statement-{found.buyer.pk}-{found.month}.csv"'
     )
     return response
+
+
+class SftpIn(Strict):
+    host: str = Field("", description="Empty: no daily CSV.")
+    port: int = 22
+    username: str = ""
+    password: str | None = Field(None, description="Stored encrypted; left out: kept.")
+    directory: str = "/"
+    host_key: str = Field("", description="OpenSSH public key line; empty: learnt on first use.")
+
+
+class SftpOut(Schema):
+    host: str
+    port: int | None
+    username: str
+    directory: str
+    host_key: str
+    has_password: bool
+
+
+def _sftp_out(buyer: Buyer) -> SftpOut:
+    found = buyer.sftp or {}
+    return SftpOut(
+        host=found.get("host", ""),
+        port=found.get("port"),
+        username=found.get("username", ""),
+        directory=found.get("directory", ""),
+        host_key=found.get("host_key", ""),
+        has_password=bool(buyer.sftp_password_encrypted),
+    )
+
+
+@router.put("/buyers/{buyer_id}/sftp", response=SftpOut, url_name="selling-sftp")
+def set_sftp(request: HttpRequest, buyer_id: int, payload: SftpIn) -> SftpOut:
+    """The buyer's daily CSV to SFTP: where to (the password is never shown again)."""
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    data = payload.model_dump(exclude={"password"})
+    buyer = batches.configure_sftp(buyer_id, data, password=payload.password, by=actor)
+    return _sftp_out(buyer)
+
+
+class BatchIn(Strict):
+    day: dt.date
+    again: bool = False
+
+
+class BatchOut(Schema):
+    day: dt.date
+    file_name: str
+    rows: int
+    tried_at: dt.datetime
+    sent_at: dt.datetime | None
+    error: str
+
+
+@router.get("/buyers/{buyer_id}/batches", response=list[BatchOut], url_name="selling-batches")
+def list_batches(request: HttpRequest, buyer_id: int) -> list[BatchOut]:
+    """The daily files sent (or tried) to the buyer's SFTP server, newest first."""
+    buyer = selectors.get_buyer_for(_actor(request), buyer_id)
+    return [BatchOut.from_orm(b) for b in buyer.batches.all()[:90]]
+
+
+@router.post("/buyers/{buyer_id}/batches", response=BatchOut, url_name="selling-batch-send")
+def send_batch(request: HttpRequest, buyer_id: int, payload: BatchIn) -> BatchOut:
+    """Send a day's file now (`again` sends one that went already once more)."""
+    actor = _actor(request)
+    selectors.get_buyer_for(actor, buyer_id)
+    return BatchOut.from_orm(
+        batches.send_batch(buyer_id, payload.day, by=actor, again=payload.again)
+    )

@@ -88,6 +88,21 @@ class SftpSession:
     def rename(self, source: str, target: str) -> None:
         self.run(self.sftp.rename(source, target))
 
+    def store(self, name: str, data: bytes) -> None:
+        """Upload `data` as `name`: written under a temporary name, then renamed, so the other
+        side never picks up half a file."""
+        part = f"{name}.part"
+
+        async def upload() -> None:
+            async with self.sftp.open(part, "wb") as remote:
+                for start in range(0, len(data), BLOCK):
+                    await remote.write(data[start : start + BLOCK])
+
+        self.run(upload())
+        if self.run(self.sftp.exists(name)):
+            self.run(self.sftp.remove(name))
+        self.rename(part, name)
+
 
 def _options(settings: FtpSettings) -> dict[str, Any]:
     # Nothing from the machine's own ~/.ssh (keys, agent, config) may leak into a provider login.
