@@ -114,7 +114,7 @@ def one(lead_id):
     finally:
         connection.close()
 
-pool = ThreadPoolExecutor(max_workers=96)
+pool = ThreadPoolExecutor(max_workers=40)  # two processes stay under 100 connections
 start = time.perf_counter()
 count = min(len(ids), int(rate * duration))
 for n in range(count):
