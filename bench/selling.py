@@ -126,7 +126,8 @@ pool.shutdown(wait=True)
 times.sort()
 pick = lambda p: round(times[min(len(times) - 1, int(p / 100 * len(times)))], 1) if times else None
 outcomes = {}
-for outcome, buyer in Bid.objects.values_list("outcome", "buyer__name"):
+for outcome, buyer in Bid.objects.filter(auction__lead_id__in=ids).values_list(
+        "outcome", "buyer__name"):
     outcomes.setdefault(buyer, {}).setdefault(outcome, 0)
     outcomes[buyer][outcome] += 1
 print(json.dumps({"auctions": count, "offered_rate": round(count / submitted, 1),

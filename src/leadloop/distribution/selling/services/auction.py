@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -294,55 +295,60 @@ def record(
     """The buyer's answer on the sale, with its delivery log, in one transaction: a purchase is
     charged (once: the ledger holds one sale entry per sale) and told on the lead's timeline."""
     now = timezone.now()
-    with transaction.atomic():
-        current = (
-            Sale.objects.select_for_update()
-            .only("state", "attempts", "price", "currency", "lead_id", "buyer_id", "reason")
-            .get(pk=sale.pk)
-        )
-        current.buyer = sale.buyer  # loaded with the sale; its name is all that is read
-        answer.save_logs()
-        current.attempts += 1
-        if current.state != SaleState.DELIVERING:
-            current.save(update_fields=["attempts"])
-            return current.state
+    bought = answer.outcome == formats.ACCEPTED or (
         # A repeat the buyer recognises as one it has (same key) is the same purchase.
-        if answer.outcome == formats.ACCEPTED or (answer.outcome == formats.DUPLICATE and repeat):
-            current.state, current.sold_at = SaleState.SOLD, now
-            current.their_ref = answer.their_ref
-            current.save(update_fields=["state", "sold_at", "their_ref", "attempts"])
-            # Once: the move out of "delivering" happens once, under the sale's lock, and the
-            # ledger takes one sale entry per sale (a unique constraint, the last guard).
+        answer.outcome == formats.DUPLICATE and repeat
+    )
+    if bought:
+        state, reason = SaleState.SOLD, ""
+    else:
+        state = SaleState.FAILED if answer.outcome == formats.RETRY else SaleState.REJECTED
+        reason = (answer.reason or answer.outcome)[:300]
+    with transaction.atomic():
+        answer.save_logs()
+        # The move out of "delivering" happens once: the update that finds the sale still being
+        # delivered takes it (a second recording, or a second worker, finds none).
+        taken = Sale.objects.filter(pk=sale.pk, state=SaleState.DELIVERING).update(
+            state=state,
+            reason=reason,
+            sold_at=now if bought else None,
+            their_ref=answer.their_ref if bought else "",
+            attempts=F("attempts") + 1,
+        )
+        if not taken:
+            Sale.objects.filter(pk=sale.pk).update(attempts=F("attempts") + 1)
+            sale.state = Sale.objects.filter(pk=sale.pk).values_list("state", flat=True).get()
+            return sale.state
+        if bought:
+            # Charged once: only the update above leads here, and the ledger takes one sale
+            # entry per sale (a unique constraint, the last guard).
             add_entry(
-                current.buyer_id,
+                sale.buyer_id,
                 kind=EntryKind.SALE,
-                amount=-current.price,
+                amount=-sale.price,
                 by=by,
-                sale_id=current.pk,
-                note=_("Lead %(id)d") % {"id": current.lead_id},
+                sale_id=sale.pk,
+                note=_("Lead %(id)d") % {"id": sale.lead_id},
                 at=now,
+                currency=sale.currency,
             )
             lead_services.mark_sold(
-                lead if lead is not None else current.lead_id,
+                lead if lead is not None else sale.lead_id,
                 by=by,
                 at=now,
                 message=_("Sold to %(buyer)s for %(price)s %(cur)s")
-                % {"buyer": current.buyer.name, "price": current.price, "cur": current.currency},
+                % {"buyer": sale.buyer.name, "price": sale.price, "cur": sale.currency},
                 data={
-                    "buyer_id": current.buyer_id,
-                    "sale_id": current.pk,
-                    "price": str(current.price),
-                    "currency": current.currency,
+                    "buyer_id": sale.buyer_id,
+                    "sale_id": sale.pk,
+                    "price": str(sale.price),
+                    "currency": sale.currency,
                 },
             )
-        else:
-            current.state = (
-                SaleState.FAILED if answer.outcome == formats.RETRY else SaleState.REJECTED
-            )
-            current.reason = (answer.reason or answer.outcome)[:300]
-            current.save(update_fields=["state", "reason", "attempts"])
-        sale.state, sale.reason = current.state, current.reason
-        return current.state
+    sale.state, sale.reason = state, reason
+    if bought:
+        sale.sold_at = now
+    return state
 
 
 def recover(*, older_than: dt.timedelta = STALE, by: Actor = SELLING) -> int:

@@ -8,7 +8,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -269,22 +269,27 @@ def add_entry(
     note: str = "",
     sale_id: int | None = None,
     at: dt.datetime | None = None,
+    currency: str | None = None,
 ) -> LedgerEntry:
-    """One ledger entry with the buyer's balance moved by `amount`, under the buyer's lock."""
-    held, currency = (
-        Buyer.objects.select_for_update()
-        .filter(pk=buyer_id)
-        .values_list("balance", "currency")
-        .get()
-    )
-    balance = held + amount
-    Buyer.objects.filter(pk=buyer_id).update(balance=balance)
+    """One ledger entry with the buyer's balance moved by `amount`, in one statement that
+    updates the balance and reads it back (so two entries at once each see the other's)."""
+    table = connection.ops.quote_name(Buyer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance + %s WHERE id = %s "  # noqa: S608 - our table
+            "RETURNING balance, currency",
+            [amount, buyer_id],
+        )
+        found = cursor.fetchone()
+    if found is None:
+        raise NotFound(_("No such buyer."))
+    balance = Decimal(str(found[0])).quantize(MONEY)
     return LedgerEntry.objects.create(
         buyer_id=buyer_id,
         at=at or timezone.now(),
         kind=kind,
         amount=amount,
-        currency=currency,
+        currency=currency or found[1],
         balance_after=balance,
         sale_id=sale_id,
         note=note[:300],
