@@ -81,6 +81,9 @@ def _without_ids(data):
 
 
 def _wipe() -> None:
+    # The lead market's money is kept on purpose (its ledger protects the sales it charged).
+    for model in ("LedgerEntry", "LeadReturn", "Bid", "Sale", "Auction", "BuyerLogin", "Buyer"):
+        apps.get_model("distribution", model).objects.all().delete()
     apps.get_model("nurture", "Enrollment").objects.all().delete()
     apps.get_model("nurture", "Workflow").objects.update(active_version=None)
     apps.get_model("nurture", "Workflow").objects.all().delete()

@@ -189,3 +189,21 @@ def test_demo_runs_the_seed_workflow_with_leads_at_every_stage(demo):
         )
         if len(sent) == 2:
             assert sent[1] - sent[0] >= dt.timedelta(days=7)
+
+
+def test_demo_runs_a_small_lead_market(demo):
+    """Five buyers (one bidding by ping, one by e-mail), leads sold in real auctions and
+    charged, a return approved and one waiting, and the portal user linked to its buyer."""
+    buyer = apps.get_model("distribution", "Buyer")
+    sale = apps.get_model("distribution", "Sale")
+    returns = apps.get_model("distribution", "LeadReturn")
+    ledger = apps.get_model("distribution", "LedgerEntry")
+    assert buyer.objects.count() == 5
+    assert buyer.objects.filter(pings=True).count() == 1
+    assert set(buyer.objects.values_list("method", flat=True)) == {"json", "xml", "form", "email"}
+    sold = sale.objects.filter(state="sold")
+    assert sold.count() >= 2  # a 300-lead demo has few unplaced Dutch leads to sell
+    assert ledger.objects.filter(kind="sale").count() == sold.count() + 1  # one was returned
+    assert sorted(returns.objects.values_list("state", flat=True)) == ["approved", "requested"]
+    assert Lead.objects.filter(sold_at__isnull=False).count() == sold.count()
+    assert User.objects.get(username="buyer").buyer_login.buyer.name == "WarmtePomp Direct"
