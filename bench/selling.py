@@ -57,13 +57,11 @@ while True:
     time.sleep(60)
 """
 
-SETUP = """
-from decimal import Decimal
+# The ten buyers: four at a fixed price (15-18), six bidding by ping (24-29; 27 and 28 slow,
+# with a ping time-out past the deadline; 29 failing), every one with funds to spare.
+BUYER_ROWS = """
 from leadloop.accounts.actors import SYSTEM
-from leadloop.assessment.services import create_lead
 from leadloop.distribution.selling.services import buyers
-from leadloop.leads import events
-from leadloop.leads import services as leads
 ports = PORTS
 for n, port in enumerate(ports):
     data = {"name": f"Buyer {n}", "price": f"{15 + n}", "url": f"http://127.0.0.1:{port}/lead",
@@ -73,6 +71,14 @@ for n, port in enumerate(ports):
                     ping_timeout_ms=2000 if n in (7, 8) else 500)
     buyer = buyers.save_buyer(data, by=SYSTEM)
     buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
+"""
+
+SETUP = (
+    BUYER_ROWS
+    + """
+from leadloop.assessment.services import create_lead
+from leadloop.leads import events
+from leadloop.leads import services as leads
 source = leads.create_source(name="Bench", kind="http_post", by=SYSTEM).source
 from django.db import connection
 FIRSTS = ["Anna", "Bram", "Carla", "Daan", "Eva", "Finn", "Gijs", "Hanna", "Iris", "Jan"]
@@ -89,6 +95,7 @@ with events.isolated():
                                source=source, by=SYSTEM).pk)
 print(json.dumps(ids))
 """
+)
 
 AUCTIONS = """
 import threading
@@ -173,25 +180,17 @@ print(json.dumps({"deliveries": len(ms), "seconds": round(seconds, 2), "ms": ms,
                   "states": states}))
 """
 
-SELL_RULES = """
-from leadloop.accounts.actors import SYSTEM
+SELL_RULES = (
+    BUYER_ROWS
+    + """
 from leadloop.accounts.models import Team
 from leadloop.distribution import services
-from leadloop.distribution.selling.services import buyers
-ports = PORTS
-for n, port in enumerate(ports):
-    data = {"name": f"Buyer {n}", "price": f"{15 + n}", "url": f"http://127.0.0.1:{port}/lead",
-            "retries": 0, "timeout_ms": 2000}
-    if n >= 4:
-        data.update(pings=True, ping_url=f"http://127.0.0.1:{port}/ping",
-                    ping_timeout_ms=2000 if n in (7, 8) else 500)
-    buyer = buyers.save_buyer(data, by=SYSTEM)
-    buyers.top_up(buyer.pk, "10000000", by=SYSTEM)
 team = Team.objects.get(name="Speed team")
 services.publish(by=SYSTEM, document={"rules": [
     {"name": "Sell NL", "conditions": "country = NL", "action": {"kind": "sell"}}],
     "default": {"kind": "team", "team_id": team.pk, "mode": "push"}})
 """
+)
 
 
 def _buyer_servers() -> tuple[subprocess.Popen[str], list[int]]:

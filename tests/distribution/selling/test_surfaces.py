@@ -168,6 +168,9 @@ def test_a_buyer_user_sees_only_its_own(client, fake, source):
         ).status_code
         == 403
     )
+    assert client.get(reverse("selling:statement", args=[other.pk])).status_code == 404
+    assert client.get(reverse("selling:statement", args=[mine.pk])).status_code == 200
+    assert client.get(f"/api/v1/selling/buyers/{other.pk}/statement").status_code == 404
     portal = client.get(reverse("selling:portal"))
     assert b"Anna" in portal.content
     assert client.get(reverse("selling:buyers")).status_code == 404

@@ -102,29 +102,42 @@ def sell_lead(
 def _open(
     lead_id: int, *, by: Actor, floor: Decimal, deadline_ms: int, now: dt.datetime
 ) -> tuple[Auction, list[Offer], Lead]:
-    with transaction.atomic():
-        lead = (
-            Lead.objects.select_for_update(of=("self",))
-            .select_related("source", "campaign")
-            .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
-            .first()
-        )
-        if lead is None:
-            raise NotFound(_("No such lead."))
-        if lead.status in CLOSED_STATUSES:
-            raise Conflict(_("A closed lead is not sold."))
-        found, skipped = market.candidates(lead, now=now)
-        try:
-            with transaction.atomic():
-                auction = Auction.objects.create(
-                    lead=lead,
-                    started_at=now,
-                    deadline_ms=deadline_ms,
-                    floor=floor,
-                    by_label=actor_label(by),
-                )
-        except IntegrityError as exc:
-            raise Conflict(_("This lead is being sold already.")) from exc
+    """Find the buyers that may buy the lead, then open its auction. The buyers are read before
+    the write transaction (SQLite has one writer: nobody waits while they are read); `reserve`
+    counts each one's caps and money again under its lock before a sale is written."""
+    lead = (
+        Lead.objects.select_related("source", "campaign")
+        .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
+        .first()
+    )
+    if lead is None:
+        raise NotFound(_("No such lead."))
+    if lead.status in CLOSED_STATUSES:
+        raise Conflict(_("A closed lead is not sold."))
+    found, skipped = market.candidates(lead, now=now)
+    try:
+        with transaction.atomic():
+            # Under the lead's lock: at most one auction of a lead runs (and the unique
+            # constraint on open auctions stands behind this check).
+            locked = (
+                Lead.objects.select_for_update()
+                .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
+                .values_list("status", flat=True)
+                .first()
+            )
+            if locked is None or locked in CLOSED_STATUSES:
+                raise Conflict(_("A closed lead is not sold."))
+            if Auction.objects.filter(lead_id=lead_id, state=AuctionState.OPEN).exists():
+                raise Conflict(_("This lead is being sold already."))
+            auction = Auction.objects.create(
+                lead=lead,
+                started_at=now,
+                deadline_ms=deadline_ms,
+                floor=floor,
+                by_label=actor_label(by),
+            )
+    except IntegrityError as exc:
+        raise Conflict(_("This lead is being sold already.")) from exc
     offers = [Offer(c.buyer, None if c.buyer.pings else c.price, BidOutcome.FIXED) for c in found]
     auction.explanation = "; ".join(f"{s.buyer.name}: {s.why}" for s in skipped)[:MAX_EXPLANATION]
     return auction, offers, lead
@@ -255,7 +268,12 @@ def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms
     if auction.explanation:
         text += " — " + _("passed over: %(list)s") % {"list": auction.explanation}
     result.explanation = text[:MAX_EXPLANATION]
-    # The bids with what came of each, in one insert when the auction ends.
+    # The bids with what came of each, and the auction's end, in one write transaction.
+    with transaction.atomic():
+        _finish(auction, result, offers, took_ms=took_ms)
+
+
+def _finish(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms: int) -> None:
     Bid.objects.bulk_create(
         Bid(
             auction=auction,
@@ -269,7 +287,7 @@ def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms
         for o in offers
     )
     Auction.objects.filter(pk=auction.pk).update(
-        state=AuctionState.SOLD if sold else AuctionState.UNSOLD,
+        state=AuctionState.SOLD if result.sold else AuctionState.UNSOLD,
         finished_at=timezone.now(),
         took_ms=took_ms,
         explanation=result.explanation,
