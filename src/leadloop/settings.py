@@ -291,6 +291,9 @@ LEADLOOP_ORPHAN_AFTER_SECONDS = int(os.environ.get("LEADLOOP_ORPHAN_AFTER_SECOND
 LEADLOOP_TRUSTED_PROXIES = os.environ.get("LEADLOOP_TRUSTED_PROXIES", "")
 # Channels (feeds, FTP, IMAP) may connect to loopback and private addresses only when allowed.
 LEADLOOP_ALLOW_PRIVATE_HOSTS = _env_bool("LEADLOOP_ALLOW_PRIVATE_HOSTS", False)
+# Leads a routing run sells side by side while a rule sells them (each auction waits for
+# buyers up to its deadline): threads of the worker, each with its own database connection.
+LEADLOOP_SELLING_THREADS = int(os.environ.get("LEADLOOP_SELLING_THREADS", 16))
 # Days the webhook log keeps a message once every delivery of it is done (delivered or given up).
 LEADLOOP_WEBHOOK_LOG_DAYS = int(os.environ.get("LEADLOOP_WEBHOOK_LOG_DAYS", "30"))
 # The audit log records every view of a lead page or lead API read; changes, exports, erasures

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -467,7 +468,21 @@ def _decide(
 
 def route_many(lead_ids: list[int], *, by: Actor = ROUTING) -> tuple[int, list[int]]:
     """Route each lead in its own transaction; returns how many were placed and the ids that
-    failed with an error (logged), so one broken lead does not hold up the rest."""
+    failed with an error (logged), so one broken lead does not hold up the rest.
+
+    While a rule sells leads, routing waits for buyers (an auction lasts up to its deadline), so
+    the leads are routed by LEADLOOP_SELLING_THREADS threads side by side, each with its own
+    database connection. Not inside a transaction: the threads could not see its work."""
+    rule_set = selectors.active_rule_set()
+    threads = int(getattr(settings, "LEADLOOP_SELLING_THREADS", 1))
+    if (
+        threads > 1
+        and len(lead_ids) > 1
+        and rule_set is not None
+        and _names_a_sale(rule_set)
+        and not connection.in_atomic_block
+    ):
+        return _route_side_by_side(lead_ids, by=by, threads=threads)
     placed, failed = 0, []
     for lead_id in lead_ids:
         try:
@@ -476,6 +491,25 @@ def route_many(lead_ids: list[int], *, by: Actor = ROUTING) -> tuple[int, list[i
         except Exception:
             logger.exception("routing failed lead_id=%d", lead_id)
             failed.append(lead_id)
+    return placed, failed
+
+
+def _route_side_by_side(lead_ids: list[int], *, by: Actor, threads: int) -> tuple[int, list[int]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(lead_id: int) -> bool | None:
+        try:
+            return route_lead(lead_id, by=by) is not None
+        except Exception:
+            logger.exception("routing failed lead_id=%d", lead_id)
+            return None
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="route") as pool:
+        outcomes = list(pool.map(one, lead_ids))
+    placed = sum(1 for done in outcomes if done)
+    failed = [lead_id for lead_id, done in zip(lead_ids, outcomes, strict=True) if done is None]
     return placed, failed
 
 
