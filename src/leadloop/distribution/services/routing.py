@@ -20,7 +20,6 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
@@ -35,7 +34,7 @@ from leadloop.accounts.models import PartnerOrganization, Role, Team, User
 from leadloop.core.retry import enqueue, is_queued
 from leadloop.distribution import actions, engine, selectors
 from leadloop.distribution.models import Outcome, RouteDecision, RuleSet, TeamRouting
-from leadloop.distribution.services import partners, push, tell
+from leadloop.distribution.services import partners, push, sell_step, tell
 from leadloop.distribution.services.actor import ROUTING, VIA_ROUTING
 from leadloop.leads import services as lead_services
 from leadloop.leads.events import EventName, LeadEvent
@@ -50,7 +49,6 @@ MAX_EXPLANATION = 500
 # A lead whose routing task was lost (a crash before it was queued) is picked up by the
 # periodic sweep once it has waited this long.
 SWEEP_AFTER = dt.timedelta(minutes=2)
-DEADLINE_MS = 750
 
 
 @dataclass
@@ -81,8 +79,8 @@ def route_lead(
     if rule_set is None:
         return None
     sale_note = ""
-    if _names_a_sale(rule_set):
-        sold = _try_selling(lead_id, rule_set, by=by)
+    if sell_step.names_a_sale(rule_set):
+        sold = sell_step.try_selling(lead_id, rule_set, by=by)
         if isinstance(sold, RouteDecision) or sold is None:
             return sold
         sale_note = sold
@@ -98,86 +96,6 @@ def route_lead(
         return _route(lead, rule_set, by=by, at=timezone.now(), rng=rng, sale_note=sale_note)
 
 
-def _names_a_sale(rule_set: RuleSet) -> bool:
-    named = [rule.get("action") or {} for rule in rule_set.rules] + [rule_set.default or {}]
-    return any(action.get("kind") == actions.SELL for action in named)
-
-
-def _try_selling(lead_id: int, rule_set: RuleSet, *, by: Actor) -> RouteDecision | str | None:
-    """When the rule a lead matches sells it: run the auction (outside any transaction: it
-    waits for buyers), and on a sale write the decision. A string says why it was not sold (the
-    lead is then routed by the next rule); None: the lead is not routable or is being sold."""
-    from leadloop.distribution.selling.models import Auction, AuctionState
-    from leadloop.distribution.selling.services.auction import sell_lead
-    from leadloop.errors import Conflict
-
-    lead = (
-        Lead.objects.select_related("source", "campaign")
-        .filter(selectors.routable(), pk=lead_id)
-        .first()
-    )
-    if lead is None or Auction.objects.filter(lead=lead, state=AuctionState.OPEN).exists():
-        return None
-    declined = partners.declined_partners(lead.pk) if _names_a_partner(rule_set) else set()
-    match = engine.decide(
-        rule_set.rules,
-        rule_set.default,
-        lead,
-        pass_over=lambda a: a.get("kind") == actions.PARTNER and a.get("partner_id") in declined,
-    )
-    if match.action.get("kind") != actions.SELL:
-        return ""
-    try:
-        floor = Decimal(str(match.action.get("floor") or "0"))
-    except InvalidOperation:
-        floor = Decimal("0")
-    try:
-        result = sell_lead(
-            lead_id,
-            by=by,
-            floor=floor,
-            deadline_ms=int(match.action.get("deadline_ms") or DEADLINE_MS),
-        )
-    except Conflict:
-        return None
-    header = _("Rule “%(rule)s” (routing v%(version)d)") % {
-        "rule": match.name,
-        "version": rule_set.version,
-    }
-    if not result.is_sold:
-        return _("%(rule)s: not sold (%(why)s)") % {"rule": header, "why": result.explanation}
-    at = timezone.now()
-    with transaction.atomic():
-        decision = RouteDecision.objects.create(
-            lead=lead,
-            at=at,
-            version=rule_set.version,
-            rule_name=match.name[:200],
-            outcome=Outcome.SOLD,
-            explanation=_clip(f"{header} → {result.explanation}"),
-            data={
-                "rule_index": match.index,
-                "checks": [[c.text, c.value, c.ok] for c in match.checks],
-                "auction_id": result.auction.pk if result.auction else None,
-                "sales": [sale.pk for sale in result.sold],
-            },
-        )
-        lead_services.publish_event(
-            EventName.LEAD_ROUTED,
-            lead.pk,
-            by=ROUTING,
-            at=at,
-            outcome=decision.outcome,
-            version=decision.version,
-            rule=decision.rule_name,
-            user_id=None,
-            team_id=None,
-            partner_id=None,
-            explanation=decision.explanation,
-        )
-        return decision
-
-
 def _route(
     lead: Lead,
     rule_set: RuleSet,
@@ -187,7 +105,7 @@ def _route(
     rng: random.Random | None,
     sale_note: str = "",
 ) -> RouteDecision:
-    declined = partners.declined_partners(lead.pk) if _names_a_partner(rule_set) else set()
+    declined = partners.declined_partners(lead.pk) if sell_step.names_a_partner(rule_set) else set()
 
     def passed_over(action: dict[str, Any]) -> bool:
         if action.get("kind") == actions.SELL:
@@ -395,13 +313,6 @@ def _assign(lead: Lead, placement: Placement, *, by: Actor, header: str, tried: 
     )
 
 
-def _names_a_partner(rule_set: RuleSet) -> bool:
-    """Whether any rule (or the default) of `rule_set` sends leads to a partner: only then does
-    routing need to know which partners turned a lead down."""
-    named = [rule.get("action") or {} for rule in rule_set.rules] + [rule_set.default or {}]
-    return any(action.get("kind") == actions.PARTNER for action in named)
-
-
 def _text(header: str, placement: Placement, tried: list[str]) -> str:
     notes = [note for note in placement.notes if note]
     text = f"{header} → {placement.target}"
@@ -479,10 +390,10 @@ def route_many(lead_ids: list[int], *, by: Actor = ROUTING) -> tuple[int, list[i
         threads > 1
         and len(lead_ids) > 1
         and rule_set is not None
-        and _names_a_sale(rule_set)
+        and sell_step.names_a_sale(rule_set)
         and not connection.in_atomic_block
     ):
-        return _route_side_by_side(lead_ids, by=by, threads=threads)
+        return sell_step.route_side_by_side(route_lead, lead_ids, by=by, threads=threads)
     placed, failed = 0, []
     for lead_id in lead_ids:
         try:
@@ -491,25 +402,6 @@ def route_many(lead_ids: list[int], *, by: Actor = ROUTING) -> tuple[int, list[i
         except Exception:
             logger.exception("routing failed lead_id=%d", lead_id)
             failed.append(lead_id)
-    return placed, failed
-
-
-def _route_side_by_side(lead_ids: list[int], *, by: Actor, threads: int) -> tuple[int, list[int]]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(lead_id: int) -> bool | None:
-        try:
-            return route_lead(lead_id, by=by) is not None
-        except Exception:
-            logger.exception("routing failed lead_id=%d", lead_id)
-            return None
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="route") as pool:
-        outcomes = list(pool.map(one, lead_ids))
-    placed = sum(1 for done in outcomes if done)
-    failed = [lead_id for lead_id, done in zip(lead_ids, outcomes, strict=True) if done is None]
     return placed, failed
 
 
