@@ -34,6 +34,21 @@ def test_insert_writes_the_row_the_orm_reads_back(source):
     assert stored.status == Lead._meta.get_field("status").get_default()
 
 
+def test_insert_many_writes_every_row_in_one_statement(source, django_assert_num_queries):
+    at = timezone.now()
+    leads = [
+        Lead(source=source, first_name=name, order_value=Decimal(value), created_at=at,
+             updated_at=at)
+        for name, value in (("Ann", "1.10"), ("Bo'b", "2.25"), ("Zoë", "0"))
+    ]  # fmt: skip
+    with django_assert_num_queries(1):
+        prepared.insert_many(leads)
+    prepared.insert_many([])  # nothing to write, no statement
+    stored = {lead.first_name: lead.order_value for lead in Lead.objects.filter(source=source)}
+    assert stored == {"Ann": Decimal("1.10"), "Bo'b": Decimal("2.25"), "Zoë": Decimal("0.00")}
+    assert not any(lead._state.adding for lead in leads)
+
+
 def _submission(source):
     submission = RawSubmission(
         source=source,

@@ -133,6 +133,35 @@ def insert(instance: Model, *, using: str = "default") -> None:
     instance._state.db = using
 
 
+def insert_many(instances: Sequence[Model], *, using: str = "default") -> None:
+    """INSERT new instances of one model in one statement, like `bulk_create` without reading
+    the primary keys back (compiled once for each number of rows)."""
+    if not instances:
+        return
+    model = type(instances[0])
+    connection = connections[using]
+    count = len(instances)
+
+    def build() -> tuple[str, list[Any]]:
+        meta: Any = model._meta
+        fields = [f for f in meta.concrete_fields if not f.primary_key]
+        quote = connection.ops.quote_name
+        row = f"({', '.join(['%s'] * len(fields))})"
+        sql = (
+            f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+            f"VALUES {', '.join([row] * count)}"
+        )
+        return sql, _plan(fields, connection)
+
+    sql, plan = _compiled(f"insert_many:{count}", model, build, using)
+    params = [value for one in instances for value in _params(plan, one, connection, add=True)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for one in instances:
+        one._state.adding = False
+        one._state.db = using
+
+
 def update(
     instance: Model,
     fields: Sequence[str],
@@ -171,33 +200,49 @@ def update(
         return int(cursor.rowcount)
 
 
+def _select(model: type[Model], column: str, connection: Any, tail: str) -> Any:
+    meta: Any = model._meta
+    fields = list(meta.concrete_fields)
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(meta.get_field(column).column)} = %s{tail}"
+    )
+    converters = []
+    for f in fields:
+        col = f.get_col(meta.db_table)
+        converters.append(
+            (col, connection.ops.get_db_converters(col) + f.get_db_converters(connection))
+        )
+    return sql, [f.attname for f in fields], converters
+
+
 def get_by(model: type[Model], column: str, value: Any, *, using: str = "default") -> Model | None:
     """The first row whose `column` equals `value`, as a model instance (or None)."""
     connection = connections[using]
-
-    def build() -> tuple[str, list[str], list[tuple[Any, list[Callable[..., Any]]]]]:
-        meta: Any = model._meta
-        fields = list(meta.concrete_fields)
-        quote = connection.ops.quote_name
-        sql = (
-            f"SELECT {', '.join(quote(f.column) for f in fields)} FROM {quote(meta.db_table)} "  # noqa: S608
-            f"WHERE {quote(meta.get_field(column).column)} = %s LIMIT 1"
-        )
-        converters = []
-        for f in fields:
-            col = f.get_col(meta.db_table)
-            converters.append(
-                (col, connection.ops.get_db_converters(col) + f.get_db_converters(connection))
-            )
-        return sql, [f.attname for f in fields], converters
-
-    sql, attnames, converters = _compiled(f"get:{column}", model, build, using)
+    sql, attnames, converters = _compiled(
+        f"get:{column}", model, lambda: _select(model, column, connection, " LIMIT 1"), using
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [value])
         row = cursor.fetchone()
     if row is None:
         return None
     return model.from_db(using, attnames, _convert(row, converters, connection))
+
+
+def all_by(model: type[Model], column: str, value: Any, *, using: str = "default") -> list[Model]:
+    """Every row whose `column` equals `value`, as model instances, in primary key order."""
+    connection = connections[using]
+    meta: Any = model._meta
+    order = f" ORDER BY {connection.ops.quote_name(meta.pk.column)}"
+    sql, attnames, converters = _compiled(
+        f"all:{column}", model, lambda: _select(model, column, connection, order), using
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        rows = cursor.fetchall()
+    return [model.from_db(using, attnames, _convert(row, converters, connection)) for row in rows]
 
 
 def _convert(

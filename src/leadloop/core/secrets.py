@@ -44,8 +44,28 @@ def generate_key() -> str:
     return Fernet.generate_key().decode()
 
 
+_file_keys: dict[str, tuple[tuple[int, int], str]] = {}
+
+
 def _key_file_key(path: Path) -> str:
-    """The laptop key, created with mode 0600 by whichever process gets there first."""
+    """The laptop key, created with mode 0600 by whichever process gets there first. Read once
+    a process while the file stays the same (one `stat` a call: every outbound call to a buyer
+    decrypts its secret)."""
+    try:
+        seen = os.stat(path)
+    except OSError:
+        pass
+    else:
+        known = _file_keys.get(str(path))
+        if known is not None and known[0] == (seen.st_ino, seen.st_mtime_ns):
+            return known[1]
+    key = _read_key_file(path)
+    seen = os.stat(path)
+    _file_keys[str(path)] = ((seen.st_ino, seen.st_mtime_ns), key)
+    return key
+
+
+def _read_key_file(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

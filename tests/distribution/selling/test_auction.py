@@ -167,3 +167,29 @@ def test_a_filter_on_an_unknown_field_is_refused_at_save(fake):
             by=SYSTEM,
         )
     assert "shoe_size" in caught.value.errors["filters"][0]
+
+
+def test_an_auction_that_sells_is_three_write_transactions(source, fake):
+    """Open; the sale written before it is sent; the answer, the charge, the timeline and the
+    auction's end together. (Each is a turn at SQLite's one writer.)"""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url_a, _a = fake(price="41.50")
+    url_b, _b = fake()
+    make_buyer("Bidder", url_a, price="1", pings=True)
+    make_buyer("Fixed", url_b, price="20")
+    lead = ready_lead(source, email="ann@example.nl")
+
+    with CaptureQueriesContext(connection) as ctx:
+        result = sell_lead(lead.pk)
+
+    assert [s.buyer.name for s in result.sold] == ["Bidder"]
+    savepoints = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith("SAVEPOINT")]
+    assert len(savepoints) == 3  # the test's own transaction turns each atomic into a savepoint
+    auction = Auction.objects.get(lead=lead)
+    assert auction.state == "sold"
+    assert dict(Bid.objects.filter(auction=auction).values_list("buyer__name", "outcome")) == {
+        "Bidder": BidOutcome.WON,
+        "Fixed": BidOutcome.NOT_REACHED,
+    }

@@ -62,6 +62,9 @@ class State:
 class _Handler(BaseHTTPRequestHandler):
     server: Any
     protocol_version = "HTTP/1.1"
+    # Keep-alive connections: the head and the body go out as two writes, and without this the
+    # body waits for the client's delayed acknowledgement (40 ms) before it is sent.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         return

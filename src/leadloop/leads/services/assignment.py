@@ -114,7 +114,7 @@ def assign_lead(
     return locked
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a sale's recording: no savepoint of its own
 def mark_sold(
     lead: Lead | int, *, by: Actor, at: dt.datetime, message: str, data: dict[str, Any]
 ) -> None:

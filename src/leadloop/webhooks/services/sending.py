@@ -14,8 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import http.client
 import logging
+import select
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -55,6 +57,9 @@ def _connect_any(addresses: list[tuple[Any, ...]], timeout: float) -> socket.soc
     for family, kind, proto, _name, address in addresses:
         sock = socket.socket(family, kind, proto)
         sock.settimeout(timeout)
+        if family in (socket.AF_INET, socket.AF_INET6):
+            # Each write goes out at once (a request is written in more than one piece).
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             sock.connect(address)
         except OSError as exc:
@@ -101,9 +106,72 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
+_TLS: list[ssl.SSLContext] = []
+
+
 def tls_context() -> ssl.SSLContext:
-    """The system's trusted certificates, hostnames checked."""
-    return ssl.create_default_context()
+    """The system's trusted certificates, hostnames checked. Made once a process: loading the
+    certificates took milliseconds of CPU a connection."""
+    if not _TLS:
+        _TLS.append(ssl.create_default_context())
+    return _TLS[0]
+
+
+class _Idle:
+    """Connections kept open between requests to the same checked addresses (keep-alive): a
+    busy endpoint (a buyer pinged for every lead) is not connected to, and shaken hands with
+    over TLS, for every request. A connection idle for longer than `IDLE_SECONDS`, or that the
+    server has closed or written to unasked, is not used again."""
+
+    IDLE_SECONDS = 4.0
+    PER_ENDPOINT = 32
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[Any, ...], list[tuple[float, http.client.HTTPConnection]]] = {}
+
+    def take(self, key: tuple[Any, ...]) -> http.client.HTTPConnection | None:
+        now = time.monotonic()
+        while True:
+            with self._lock:
+                kept = self._idle.get(key)
+                if not kept:
+                    return None
+                since, connection = kept.pop()
+            if now - since < self.IDLE_SECONDS and _quiet(connection):
+                return connection
+            connection.close()
+
+    def give_back(self, key: tuple[Any, ...], connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            kept = self._idle.setdefault(key, [])
+            if len(kept) < self.PER_ENDPOINT:
+                kept.append((time.monotonic(), connection))
+                return
+        connection.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            kept, self._idle = self._idle, {}
+        for connections in kept.values():
+            for _since, connection in connections:
+                connection.close()
+
+
+def _quiet(connection: http.client.HTTPConnection) -> bool:
+    """Whether a kept connection is still open with nothing to read (a server that closed it,
+    or wrote to it unasked, makes its socket readable)."""
+    sock = connection.sock
+    if sock is None:
+        return False
+    try:
+        readable, _w, _x = select.select([sock], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
+
+
+IDLE = _Idle()
 
 
 @dataclass(frozen=True)
@@ -177,17 +245,45 @@ def post(
     except (OSError, ValueError, UnicodeError) as exc:
         return answer(None, error=f"{type(exc).__name__}: {exc}")
     kind = _PinnedHTTPS if secure else _PinnedHTTP
-    connection = kind(parts.hostname, port, addresses, timeout)
+    key = (kind, parts.hostname, port, tuple(a[4] for a in addresses), id(tls_context()))
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    data = body.encode() if isinstance(body, str) else body
+    kept = IDLE.take(key)
+    connection = kept or kind(parts.hostname, port, addresses, timeout)
     try:
-        data = body.encode() if isinstance(body, str) else body
-        connection.request("POST", target, body=data, headers=headers)
-        response = connection.getresponse()
-        return answer(response.status, response.read(keep).decode("utf-8", "replace"))
+        try:
+            response = _exchange(connection, target, data, headers, timeout)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if kept is None:
+                raise
+            # The server closed the kept connection as the request went out (its idle time-out):
+            # the request was not read. Once more on a new connection.
+            connection.close()
+            connection = kind(parts.hostname, port, addresses, timeout)
+            response = _exchange(connection, target, data, headers, timeout)
+        text = response.read(keep).decode("utf-8", "replace")
     except (OSError, http.client.HTTPException, ValueError) as exc:
-        return answer(None, error=f"{type(exc).__name__}: {exc}")
-    finally:
         connection.close()
+        return answer(None, error=f"{type(exc).__name__}: {exc}")
+    if response.isclosed() and not response.will_close:
+        IDLE.give_back(key, connection)  # the answer was read to its end: the connection is free
+    else:
+        connection.close()
+    return answer(response.status, text)
+
+
+def _exchange(
+    connection: http.client.HTTPConnection,
+    target: str,
+    data: bytes,
+    headers: dict[str, str],
+    timeout: float,
+) -> http.client.HTTPResponse:
+    connection.timeout = timeout
+    if connection.sock is not None:
+        connection.sock.settimeout(timeout)
+    connection.request("POST", target, body=data, headers=headers)
+    return connection.getresponse()
 
 
 def send(delivery_id: int, *, at: dt.datetime | None = None) -> str:

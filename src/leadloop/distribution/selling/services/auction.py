@@ -19,17 +19,19 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leadloop.accounts.actors import Actor, SystemActor
 from leadloop.accounts.audit import actor_label
+from leadloop.core import prepared
 from leadloop.distribution.selling import formats
 from leadloop.distribution.selling.models import (
     Auction,
@@ -45,7 +47,7 @@ from leadloop.distribution.selling.services import delivery, market
 from leadloop.distribution.selling.services.buyers import add_entry
 from leadloop.errors import Conflict, NotFound
 from leadloop.leads import services as lead_services
-from leadloop.leads.models import CLOSED_STATUSES, Lead
+from leadloop.leads.models import CLOSED_STATUSES, Campaign, Lead, Source
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +92,15 @@ def sell_lead(
     now = timezone.now()
     auction, offers, lead = _open(lead_id, by=by, floor=floor, deadline_ms=deadline_ms, now=now)
     result = SaleResult(auction)
+    closing = _Closing(auction, result, offers, started)
     try:
         _bid(auction, lead, offers, until=started + deadline_ms / 1000)
         ranked = _rank(offers, floor)
-        _waterfall(auction, lead, ranked, result, by=by)
+        _waterfall(auction, lead, ranked, result, by=by, closing=closing)
     finally:
-        _close(auction, result, offers, took_ms=int((time.monotonic() - started) * 1000))
+        if not closing.done:
+            with transaction.atomic():
+                closing.write()
     return result
 
 
@@ -105,11 +110,7 @@ def _open(
     """Find the buyers that may buy the lead, then open its auction. The buyers are read before
     the write transaction (SQLite has one writer: nobody waits while they are read); `reserve`
     counts each one's caps and money again under its lock before a sale is written."""
-    lead = (
-        Lead.objects.select_related("source", "campaign")
-        .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
-        .first()
-    )
+    lead = _lead(lead_id)
     if lead is None:
         raise NotFound(_("No such lead."))
     if lead.status in CLOSED_STATUSES:
@@ -127,20 +128,34 @@ def _open(
             )
             if locked is None or locked in CLOSED_STATUSES:
                 raise Conflict(_("A closed lead is not sold."))
-            if Auction.objects.filter(lead_id=lead_id, state=AuctionState.OPEN).exists():
-                raise Conflict(_("This lead is being sold already."))
-            auction = Auction.objects.create(
+            # A second open auction of the lead is refused by the unique constraint on open
+            # auctions, the last statement of this transaction.
+            auction = Auction(
                 lead=lead,
                 started_at=now,
                 deadline_ms=deadline_ms,
                 floor=floor,
                 by_label=actor_label(by),
             )
+            prepared.insert(auction)
     except IntegrityError as exc:
         raise Conflict(_("This lead is being sold already.")) from exc
     offers = [Offer(c.buyer, None if c.buyer.pings else c.price, BidOutcome.FIXED) for c in found]
     auction.explanation = "; ".join(f"{s.buyer.name}: {s.why}" for s in skipped)[:MAX_EXPLANATION]
     return auction, offers, lead
+
+
+def _lead(lead_id: int) -> Lead | None:
+    """The lead with its source and campaign (what filters, prices and mappings read), unless it
+    was merged or erased. Three compiled statements: building the ORM's join of the three
+    tables cost more CPU than anything else in an auction."""
+    lead = prepared.get_by(Lead, "id", lead_id)
+    if not isinstance(lead, Lead) or lead.merged_into_id is not None or lead.erased_at:
+        return None
+    lead.source = prepared.get_by(Source, "id", lead.source_id)  # type: ignore[assignment]
+    if lead.campaign_id is not None:
+        lead.campaign = prepared.get_by(Campaign, "id", lead.campaign_id)  # type: ignore[assignment]
+    return lead
 
 
 _PINGS: list[ThreadPoolExecutor] = []
@@ -221,13 +236,55 @@ def _set(offer: Offer, outcome: str, detail: str = "") -> None:
     offer.outcome, offer.detail = outcome, detail
 
 
+@dataclass
+class _Closing:
+    """The auction's end: its bids with what came of each, its state and its explanation. When
+    a purchase ends the auction, they are written in the transaction that records it (one
+    transaction fewer an auction); otherwise in one of their own once the waterfall is done."""
+
+    auction: Auction
+    result: SaleResult
+    offers: list[Offer]
+    started: float
+    written: bool = False  # in the purchase's transaction, not yet committed
+    done: bool = False
+
+    def write(self) -> None:
+        _close(
+            self.auction,
+            self.result,
+            self.offers,
+            took_ms=int((time.monotonic() - self.started) * 1000),
+        )
+
+    def with_purchase(self, offer: Offer, sale: Sale, rest: list[Offer]) -> Callable[[], None]:
+        """What to write with the purchase that ends the auction: this offer won, the rest of
+        the ranking was not needed."""
+
+        def then() -> None:
+            _set(offer, BidOutcome.WON)
+            self.result.sold.append(sale)
+            for later in rest:
+                _set(later, BidOutcome.NOT_REACHED)
+            self.write()
+            self.written = True
+
+        return then
+
+
 def _waterfall(
-    auction: Auction, lead: Lead, ranked: list[Offer], result: SaleResult, *, by: Actor
+    auction: Auction,
+    lead: Lead,
+    ranked: list[Offer],
+    result: SaleResult,
+    *,
+    by: Actor,
+    closing: _Closing,
 ) -> None:
     # After the first purchase: how many buyers may hold the lead (the smallest of the
     # buyers' own limits); an exclusive buyer ends the auction.
     shares: int | None = None
-    for offer in ranked:
+    for n, offer in enumerate(ranked):
         if shares is not None and len(result.sold) >= min(shares, offer.buyer.max_shares):
             _set(offer, BidOutcome.NOT_REACHED)
             continue
@@ -238,7 +295,15 @@ def _waterfall(
         if isinstance(sale, str):
             _set(offer, BidOutcome.OVER_CAP, sale)
             continue
-        outcome = deliver(sale, by=by, lead=lead)
+        # Whether buying it ends the auction: the last bid, or the lead then held by as many
+        # buyers as may share it.
+        room = min(shares or offer.buyer.max_shares, offer.buyer.max_shares)
+        ends = n == len(ranked) - 1 or len(result.sold) + 1 >= room
+        then = closing.with_purchase(offer, sale, ranked[n + 1 :]) if ends else None
+        outcome = deliver(sale, by=by, lead=lead, then=then)
+        if closing.written:  # and committed: `deliver` returned
+            closing.done = True
+            return
         if outcome == SaleState.SOLD:
             _set(offer, BidOutcome.WON)
             result.sold.append(sale)
@@ -268,23 +333,23 @@ def _close(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms
     if auction.explanation:
         text += " — " + _("passed over: %(list)s") % {"list": auction.explanation}
     result.explanation = text[:MAX_EXPLANATION]
-    # The bids with what came of each, and the auction's end, in one write transaction.
-    with transaction.atomic():
-        _finish(auction, result, offers, took_ms=took_ms)
+    _finish(auction, result, offers, took_ms=took_ms)
 
 
 def _finish(auction: Auction, result: SaleResult, offers: list[Offer], *, took_ms: int) -> None:
-    Bid.objects.bulk_create(
-        Bid(
-            auction=auction,
-            buyer=o.buyer,
-            price=o.price,
-            ms=o.ms,
-            outcome=o.outcome,
-            rank=o.rank,
-            detail=o.detail[:300],
-        )
-        for o in offers
+    prepared.insert_many(
+        [
+            Bid(
+                auction=auction,
+                buyer=o.buyer,
+                price=o.price,
+                ms=o.ms,
+                outcome=o.outcome,
+                rank=o.rank,
+                detail=o.detail[:300],
+            )
+            for o in offers
+        ]
     )
     Auction.objects.filter(pk=auction.pk).update(
         state=AuctionState.SOLD if result.sold else AuctionState.UNSOLD,
@@ -294,12 +359,20 @@ def _finish(auction: Auction, result: SaleResult, offers: list[Offer], *, took_m
     )
 
 
-def deliver(sale: Sale, *, by: Actor, lead: Lead | None = None, repeat: bool = False) -> str:
+def deliver(
+    sale: Sale,
+    *,
+    by: Actor,
+    lead: Lead | None = None,
+    repeat: bool = False,
+    then: Callable[[], None] | None = None,
+) -> str:
     """Send a sale being delivered, and record the answer: the state it ends in. `repeat`: the
-    sale may have reached the buyer before (a worker died), so "duplicate" means "you have it"."""
+    sale may have reached the buyer before (a worker died), so "duplicate" means "you have it".
+    `then`: written in the same transaction when this delivery records a purchase."""
     lead = lead or Lead.objects.select_related("source", "campaign").get(pk=sale.lead_id)
     answer = delivery.post_lead(sale.buyer, lead, key=str(sale.key), sale_id=sale.pk)
-    return record(sale, answer, by=by, repeat=repeat, lead=lead)
+    return record(sale, answer, by=by, repeat=repeat, lead=lead, then=then)
 
 
 def record(
@@ -309,9 +382,11 @@ def record(
     by: Actor,
     repeat: bool = False,
     lead: Lead | None = None,
+    then: Callable[[], None] | None = None,
 ) -> str:
     """The buyer's answer on the sale, with its delivery log, in one transaction: a purchase is
-    charged (once: the ledger holds one sale entry per sale) and told on the lead's timeline."""
+    charged (once: the ledger holds one sale entry per sale) and told on the lead's timeline;
+    `then` is written with a purchase, in the same transaction."""
     now = timezone.now()
     bought = answer.outcome == formats.ACCEPTED or (
         # A repeat the buyer recognises as one it has (same key) is the same purchase.
@@ -326,13 +401,7 @@ def record(
         answer.save_logs()
         # The move out of "delivering" happens once: the update that finds the sale still being
         # delivered takes it (a second recording, or a second worker, finds none).
-        taken = Sale.objects.filter(pk=sale.pk, state=SaleState.DELIVERING).update(
-            state=state,
-            reason=reason,
-            sold_at=now if bought else None,
-            their_ref=answer.their_ref if bought else "",
-            attempts=F("attempts") + 1,
-        )
+        taken = _take(sale.pk, state, reason, now if bought else None, answer.their_ref)
         if not taken:
             Sale.objects.filter(pk=sale.pk).update(attempts=F("attempts") + 1)
             sale.state = Sale.objects.filter(pk=sale.pk).values_list("state", flat=True).get()
@@ -363,10 +432,33 @@ def record(
                     "currency": sale.currency,
                 },
             )
+            if then is not None:
+                then()
     sale.state, sale.reason = state, reason
     if bought:
         sale.sold_at = now
     return state
+
+
+def _take(sale_id: int, state: str, reason: str, sold_at: dt.datetime | None, ref: str) -> int:
+    """Move the sale out of "delivering" (one conditional update; 1 if this call moved it). The
+    statement is written out: it runs once for every lead sold."""
+    ops = connection.ops
+    table = ops.quote_name(Sale._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, reason = %s, sold_at = %s, their_ref = %s, "  # noqa: S608
+            "attempts = attempts + 1 WHERE id = %s AND state = %s",
+            [
+                state,
+                reason,
+                ops.adapt_datetimefield_value(sold_at),
+                ref if sold_at else "",
+                sale_id,
+                SaleState.DELIVERING,
+            ],
+        )
+        return int(cursor.rowcount)
 
 
 def recover(*, older_than: dt.timedelta = STALE, by: Actor = SELLING) -> int:

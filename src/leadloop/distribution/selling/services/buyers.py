@@ -16,6 +16,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.accounts.audit import actor_label
 from leadloop.accounts.models import Role, User
 from leadloop.accounts.permissions import Permission, require
+from leadloop.core import prepared
 from leadloop.core.secrets import encrypt
 from leadloop.distribution import conditions
 from leadloop.distribution.selling import formats
@@ -259,7 +260,7 @@ def add_login_by_name(buyer_id: int, username: str, *, by: Actor) -> BuyerLogin:
     return add_login(buyer_id, user, by=by)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a sale's recording: no savepoint of its own
 def add_entry(
     buyer_id: int,
     *,
@@ -284,7 +285,7 @@ def add_entry(
     if found is None:
         raise NotFound(_("No such buyer."))
     balance = Decimal(str(found[0])).quantize(MONEY)
-    return LedgerEntry.objects.create(
+    entry = LedgerEntry(
         buyer_id=buyer_id,
         at=at or timezone.now(),
         kind=kind,
@@ -295,6 +296,8 @@ def add_entry(
         note=note[:300],
         by_label=actor_label(by),
     )
+    prepared.insert(entry)
+    return entry
 
 
 def top_up(buyer_id: int, amount: Any, *, by: Actor, note: str = "") -> LedgerEntry:

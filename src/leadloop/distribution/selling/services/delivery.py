@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leadloop.core import prepared
 from leadloop.core.secrets import SecretsKeyError, decrypt
 from leadloop.distribution.selling import formats
 from leadloop.distribution.selling.models import Buyer, DeliveryLog
@@ -47,7 +48,8 @@ class Result:
     logs: list[DeliveryLog] = field(default_factory=list)
 
     def save_logs(self) -> None:
-        DeliveryLog.objects.bulk_create(self.logs)
+        for log in self.logs:
+            prepared.insert(log)
         self.logs = []
 
 
