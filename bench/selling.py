@@ -7,10 +7,11 @@ auction     Ten local buyer servers in a process of their own: seven answer ping
             time-out is longer than the deadline, so the deadline is what stops the wait), one
             answers every ping with a 500. Auctions are started at --rate a second for
             --duration seconds, split between --processes processes (2: as two workers would),
-            each auction in a thread of a pool with its own database connection, each
-            the whole `sell_lead`: open the auction, ping in parallel, rank, post to the winner,
-            record the sale and charge it. Prints the auctions' total time (p50, p99, max)
-            against the deadline + 50 ms, how many sold, and the rate achieved.
+            each auction in a thread of a pool (each thread keeps its database connection, as
+            a routing run's threads do), each the whole `sell_lead`: open the auction, ping in
+            parallel, rank, post to the winner, record the sale and charge it. Prints the
+            auctions' total time (p50, p99, max) against the deadline + 50 ms, how many sold,
+            and the rate achieved.
 deliveries  (run with auction) One local buyer that accepts; --deliveries sales written
             beforehand, then delivered by 2 processes of 4 threads (`auction.deliver`: post,
             read the answer, log, record, charge, the lead's timeline), as two workers would.
@@ -100,14 +101,20 @@ print(json.dumps(ids))
 AUCTIONS = """
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from django.db import connection
+from django.db import connections
 from leadloop.distribution.selling.models import Bid
 from leadloop.distribution.selling.services.auction import sell_lead
+from leadloop.distribution.services.sell_step import close_from_here
 ids = IDS
 rate, duration = RATE, DURATION
 times, sold, errors, lock = [], [0], [], threading.Lock()
 
+used = set()
+
 def one(lead_id):
+    # Each thread keeps its connection, as a routing run's threads do (sell_step).
+    with lock:
+        used.add(connections["default"])
     began = time.perf_counter()
     try:
         result = sell_lead(lead_id)
@@ -118,8 +125,6 @@ def one(lead_id):
     except Exception as exc:
         with lock:
             errors.append(repr(exc)[:200])
-    finally:
-        connection.close()
 
 pool = ThreadPoolExecutor(max_workers=40)  # two processes stay under 100 connections
 start = time.perf_counter()
@@ -130,6 +135,7 @@ for n in range(count):
     pool.submit(one, ids[n])
 submitted = time.perf_counter() - start
 pool.shutdown(wait=True)
+close_from_here(used)
 times.sort()
 pick = lambda p: round(times[min(len(times) - 1, int(p / 100 * len(times)))], 1) if times else None
 outcomes = {}
@@ -148,22 +154,22 @@ DELIVERIES = """
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from django.db import connection
+from django.db import connections
 from django.utils import timezone
 from leadloop.distribution.selling.models import Buyer, Sale
 from leadloop.distribution.selling.services import auction, market
+from leadloop.distribution.services.sell_step import close_from_here
 ids = IDS
 buyer = Buyer.objects.get(name="Buyer 0")
 sales = [market.reserve(buyer.pk, lead_id, Decimal("15"), auction_id=None, now=timezone.now())
          for lead_id in ids]
-times, lock = [], threading.Lock()
+times, lock, used = [], threading.Lock(), set()
 
 def one(sale):
+    with lock:
+        used.add(connections["default"])
     began = time.perf_counter()
-    try:
-        state = auction.deliver(sale, by=auction.SELLING)
-    finally:
-        connection.close()
+    state = auction.deliver(sale, by=auction.SELLING)
     with lock:
         times.append(((time.perf_counter() - began) * 1000, state))
 
@@ -171,6 +177,7 @@ start = time.perf_counter()
 with ThreadPoolExecutor(max_workers=THREADS) as pool:
     list(pool.map(one, sales))
 seconds = time.perf_counter() - start
+close_from_here(used)
 ms = sorted(t for t, _s in times)
 states = {}
 for _t, s in times:

@@ -121,7 +121,7 @@ def _open(
             # Under the lead's lock: at most one auction of a lead runs (and the unique
             # constraint on open auctions stands behind this check).
             locked = (
-                Lead.objects.select_for_update()
+                Lead.objects.select_for_update(no_key=True)
                 .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
                 .values_list("status", flat=True)
                 .first()
@@ -407,18 +407,6 @@ def record(
             sale.state = Sale.objects.filter(pk=sale.pk).values_list("state", flat=True).get()
             return sale.state
         if bought:
-            # Charged once: only the update above leads here, and the ledger takes one sale
-            # entry per sale (a unique constraint, the last guard).
-            add_entry(
-                sale.buyer_id,
-                kind=EntryKind.SALE,
-                amount=-sale.price,
-                by=by,
-                sale_id=sale.pk,
-                note=_("Lead %(id)d") % {"id": sale.lead_id},
-                at=now,
-                currency=sale.currency,
-            )
             lead_services.mark_sold(
                 lead if lead is not None else sale.lead_id,
                 by=by,
@@ -434,6 +422,20 @@ def record(
             )
             if then is not None:
                 then()
+            # Charged once: only the update above leads here, and the ledger takes one sale
+            # entry per sale (a unique constraint, the last guard). Last in the transaction:
+            # the buyer's row stays locked from its balance's update to the commit, and every
+            # sale to the buyer waits for that lock.
+            add_entry(
+                sale.buyer_id,
+                kind=EntryKind.SALE,
+                amount=-sale.price,
+                by=by,
+                sale_id=sale.pk,
+                note=_("Lead %(id)d") % {"id": sale.lead_id},
+                at=now,
+                currency=sale.currency,
+            )
     sale.state, sale.reason = state, reason
     if bought:
         sale.sold_at = now

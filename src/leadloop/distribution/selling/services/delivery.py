@@ -11,6 +11,7 @@ that allows it (408, 429, 5xx, no answer) is tried again with back-off, `buyer.r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import time
@@ -55,9 +56,16 @@ class Result:
 
 def _secret(buyer: Buyer) -> str:
     try:
-        return decrypt(buyer.secret_encrypted) if buyer.secret_encrypted else ""
+        return _decrypted(buyer.secret_encrypted) if buyer.secret_encrypted else ""
     except SecretsKeyError:
         return ""
+
+
+@functools.lru_cache(maxsize=256)
+def _decrypted(token: str) -> str:
+    """A buyer's secret, decrypted once a process (every ping and post is signed with it; a new
+    secret, or the same one encrypted with a new key, is a new token)."""
+    return decrypt(token)
 
 
 def signed_headers(buyer: Buyer, key: str, data: bytes, content_type: str) -> dict[str, str]:

@@ -228,8 +228,10 @@ def reserve(
     try:
         with transaction.atomic():
             # The columns the checks read; not the filters, mapping and rules (JSON to parse).
+            # FOR NO KEY UPDATE on PostgreSQL: it orders the sales to this buyer, and does not
+            # hold up rows that only refer to it (bids, logs, ledger entries of other auctions).
             locked = (
-                Buyer.objects.select_for_update()
+                Buyer.objects.select_for_update(no_key=True)
                 .only("is_active", "balance", "funding", "credit_limit", "currency", *CAPS)
                 .get(pk=buyer_id)
             )
