@@ -18,7 +18,8 @@ deliveries  (run with auction) One local buyer that accepts; --deliveries sales 
             Prints deliveries a second and the time per delivery.
 intake      The intake with routing and selling on: bench/routing.py's speed part with a rule
             that sells every lead to the ten buyers (falling back to a team push when none
-            buys), against `leadloop serve --no-worker` and one `leadloop worker`.
+            buys), against `leadloop serve --no-worker` and one `leadloop worker` (with
+            --worker-nice N, under `nice -n N`: below the web server's CPU priority).
 """
 
 from __future__ import annotations
@@ -344,6 +345,9 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=int, default=15, help="each wrk run (intake)")
     parser.add_argument("--poll", type=float, default=0.1, help="the worker's poll interval")
+    parser.add_argument(
+        "--worker-nice", type=int, default=0, help="run the worker under `nice -n N` (intake)"
+    )
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/selling")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     args = parser.parse_args()

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -145,20 +144,9 @@ def _reached(buyer: Buyer, counts: dict[str, int]) -> str:
     return ""
 
 
-def cap_reached(buyer: Buyer, now: dt.datetime) -> str:
-    """The first cap the buyer has reached (its label), or ""."""
-    return _reached(buyer, _usage([buyer], now)[buyer.pk][0])
-
-
 def _spendable(buyer: Buyer, pending: Decimal) -> Decimal:
     limit = buyer.credit_limit if buyer.funding == "credit" else Decimal("0")
     return buyer.balance + limit - pending
-
-
-def funds_for(buyer: Buyer) -> Decimal:
-    """What the buyer can still spend: its balance (plus its credit limit on credit), less the
-    price of the leads on their way to it."""
-    return _spendable(buyer, _usage([buyer], timezone.now())[buyer.pk][1])
 
 
 def candidates(
