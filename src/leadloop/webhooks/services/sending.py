@@ -256,8 +256,9 @@ def post(
         except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
             if kept is None:
                 raise
-            # The server closed the kept connection as the request went out (its idle time-out):
-            # the request was not read. Once more on a new connection.
+            # The server closed the kept connection as the request went out (its idle time-out),
+            # so it did not answer it: once more on a new connection. (A receiver that did read
+            # it sees the same webhook-id / Idempotency-Key twice, which is what they are for.)
             connection.close()
             connection = kind(parts.hostname, port, addresses, timeout)
             response = _exchange(connection, target, data, headers, timeout)
