@@ -50,11 +50,11 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 from leadloop.distribution.selling.models import Auction, Buyer, LedgerEntry, Sale
-from leadloop.distribution.selling.services import auction
+from leadloop.distribution.selling.services import recovery
 from leadloop.leads.models import Lead
 with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
-    auction.recover()
-    auction.recover()  # a second sweep finds nothing left to do
+    recovery.recover()
+    recovery.recover()  # a second sweep finds nothing left to do
 print(json.dumps({
     "sales": list(Sale.objects.values_list("state", flat=True)),
     "charged": LedgerEntry.objects.filter(kind="sale").count(),

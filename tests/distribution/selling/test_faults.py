@@ -25,7 +25,7 @@ from leadloop.distribution.selling.models import (
     Sale,
     SaleState,
 )
-from leadloop.distribution.selling.services import auction, market
+from leadloop.distribution.selling.services import auction, market, recovery
 from leadloop.distribution.selling.services.auction import sell_lead
 from tests.distribution.conftest import ready_lead
 from tests.distribution.selling.conftest import make_buyer
@@ -157,9 +157,9 @@ def test_a_crash_before_the_answer_is_recorded_is_settled_once(source, fake):
     delivery.post_lead(buyer, lead, key=str(sale.key), sale_id=sale.pk)  # ...and then it died
 
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=3)):
-        assert auction.recover() == 0  # it may still be on its way
+        assert recovery.recover() == 0  # it may still be on its way
     with time_machine.travel(timezone.now() + dt.timedelta(minutes=11)):
-        assert auction.recover() == 1
+        assert recovery.recover() == 1
 
     sale.refresh_from_db()
     assert sale.state == SaleState.SOLD

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from leadloop.core.retry import retrying_task
-from leadloop.distribution.selling.services import auction, batches, delivery
+from leadloop.distribution.selling.services import auction, batches, delivery, recovery
 
 
 @retrying_task(max_attempts=3)
 def recover_sales_task() -> int:
     """Send again (same key) the sales left `delivering`, and close their auctions."""
-    return auction.recover()
+    return recovery.recover()
 
 
 @retrying_task(max_attempts=3)

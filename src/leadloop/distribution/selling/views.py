@@ -16,7 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leadloop.accounts.models import User
 from leadloop.distribution.selling import selectors
 from leadloop.distribution.selling.forms import BuyerForm, ReturnForm, TopUpForm, initial_for
-from leadloop.distribution.selling.services import auction, batches, buyers, returns, trying
+from leadloop.distribution.selling.services import (
+    auction,
+    batches,
+    buyers,
+    recovery,
+    returns,
+    trying,
+)
 from leadloop.errors import LeadloopError, NotFound
 
 
@@ -256,7 +263,7 @@ def sale_redeliver(request: HttpRequest, sale_id: int) -> HttpResponse:
     user = _manager(request)
     sale = selectors.get_sale_for(user, sale_id)
     try:
-        state = auction.redeliver(sale_id, by=user)
+        state = recovery.redeliver(sale_id, by=user)
     except LeadloopError as exc:
         _flash(request, exc)
     else:

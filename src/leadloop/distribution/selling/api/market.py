@@ -16,7 +16,7 @@ from leadloop.accounts.permissions import Permission, require
 from leadloop.distribution.selling import selectors
 from leadloop.distribution.selling.api.base import Strict, _actor, router
 from leadloop.distribution.selling.models import Sale
-from leadloop.distribution.selling.services import auction, returns, trying
+from leadloop.distribution.selling.services import auction, recovery, returns, trying
 from leadloop.leads.selectors import get_lead_for
 
 
@@ -88,7 +88,7 @@ def redeliver(request: HttpRequest, sale_id: int) -> SaleOut:
     """Send a sale that was not delivered again (by hand)."""
     actor = _actor(request)
     selectors.get_sale_for(actor, sale_id)
-    auction.redeliver(sale_id, by=actor)
+    recovery.redeliver(sale_id, by=actor)
     return _sale_out(selectors.get_sale_for(actor, sale_id))
 
 

@@ -9,8 +9,8 @@
    to the first; when it turns the lead down (or cannot be reached) the next is tried, until one
    buys it or the bids run out. A buyer that shares leads lets the next sharing buyers buy too.
 4. Each post is a `Sale` written before the lead is sent, with the key the buyer sees. A worker
-   that dies before the answer is recorded leaves it `delivering`; `recover` sends it again under
-   the same key and records it, so the buyer receives one lead and is charged once.
+   that dies before the answer is recorded leaves it `delivering`; `recovery.recover` sends it
+   again under the same key and records it, so the buyer receives one lead and is charged once.
 """
 
 from __future__ import annotations
@@ -53,9 +53,6 @@ logger = logging.getLogger(__name__)
 
 SELLING = SystemActor(label="selling")
 DEADLINE_MS = 750
-# A sale still `delivering` this long after it was written lost its worker: `recover` takes it.
-# Longer than the slowest delivery can last (six tries of a minute at most).
-STALE = dt.timedelta(minutes=10)
 MAX_EXPLANATION = 1000
 
 
@@ -461,48 +458,3 @@ def _take(sale_id: int, state: str, reason: str, sold_at: dt.datetime | None, re
             ],
         )
         return int(cursor.rowcount)
-
-
-def recover(*, older_than: dt.timedelta = STALE, by: Actor = SELLING) -> int:
-    """Sales a dead worker left `delivering`: sent again under the same key and recorded; then
-    the auctions they belonged to are closed. Returns how many sales were settled."""
-    cutoff = timezone.now() - older_than
-    settled = 0
-    for sale in Sale.objects.filter(
-        state=SaleState.DELIVERING, created_at__lt=cutoff
-    ).select_related("buyer")[:200]:
-        try:
-            deliver(sale, by=by, repeat=True)
-            settled += 1
-        except Exception:
-            logger.exception("redelivery failed sale_id=%d", sale.pk)
-    for auction in Auction.objects.filter(state=AuctionState.OPEN, started_at__lt=cutoff)[:200]:
-        if Sale.objects.filter(auction=auction, state=SaleState.DELIVERING).exists():
-            continue
-        sold = Sale.objects.filter(auction=auction, state=SaleState.SOLD).exists()
-        Auction.objects.filter(pk=auction.pk, state=AuctionState.OPEN).update(
-            state=AuctionState.SOLD if sold else AuctionState.UNSOLD,
-            finished_at=timezone.now(),
-            explanation=_("closed after its worker stopped"),
-        )
-    return settled
-
-
-def redeliver(sale_id: int, *, by: Actor) -> str:
-    """Send a sale again by hand (a failed one is reserved again under a new key)."""
-    from leadloop.accounts.permissions import Permission, require
-
-    require(by, Permission.MANAGE_BUYERS)
-    sale = Sale.objects.select_related("buyer").filter(pk=sale_id).first()
-    if sale is None:
-        raise NotFound(_("No such sale."))
-    if sale.state == SaleState.DELIVERING:
-        return deliver(sale, by=by, repeat=True)
-    if sale.state not in (SaleState.FAILED, SaleState.REJECTED):
-        raise Conflict(_("Only a sale that was not delivered can be sent again."))
-    again = market.reserve(
-        sale.buyer, sale.lead_id, sale.price, auction_id=sale.auction_id, now=timezone.now()
-    )
-    if isinstance(again, str):
-        raise Conflict(_("The buyer cannot take it now: %(why)s.") % {"why": again})
-    return deliver(again, by=by)
