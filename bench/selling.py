@@ -5,8 +5,10 @@
 auction     Ten local buyer servers in a process of their own: seven answer pings at once with a
             price, two are slow (their bids come after 2 s, past the 750 ms deadline; their ping
             time-out is longer than the deadline, so the deadline is what stops the wait), one
-            answers every ping with a 500. Auctions are started at --rate a second for
-            --duration seconds, split between --processes processes (2: as two workers would),
+            answers every ping with a 500. After --warmup seconds of auctions at the same rate
+            (timed apart: they open the connections a worker opens once after it starts),
+            auctions are started at --rate a second for --duration seconds, split between
+            --processes processes (2: as two workers would),
             each auction in a thread of a pool (each thread keeps its database connection, as
             a routing run's threads do), each the whole `sell_lead`: open the auction, ping in
             parallel, rank, post to the winner, record the sale and charge it. Prints the
@@ -128,6 +130,19 @@ def one(lead_id):
             errors.append(repr(exc)[:200])
 
 pool = ThreadPoolExecutor(max_workers=40)  # two processes stay under 100 connections
+# The warm-up: auctions at the same rate before the measured ones, timed apart. They open the
+# threads' database connections, the ping threads and the kept connections to the buyers, as
+# a worker does once after it starts.
+warm, warm_times = WARM, []
+start = time.perf_counter()
+futures = []
+for n, lead_id in enumerate(warm):
+    time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+    futures.append(pool.submit(one, lead_id))
+for future in futures:
+    future.result()
+with lock:
+    warm_times, times[:], sold[0] = sorted(times), [], 0
 start = time.perf_counter()
 count = min(len(ids), int(rate * duration))
 for n in range(count):
@@ -144,7 +159,15 @@ for outcome, buyer in Bid.objects.filter(auction__lead_id__in=ids).values_list(
         "outcome", "buyer__name"):
     outcomes.setdefault(buyer, {}).setdefault(outcome, 0)
     outcomes[buyer][outcome] += 1
+def warm_pick(p):
+    if not warm_times:
+        return None
+    return round(warm_times[min(len(warm_times) - 1, int(p / 100 * len(warm_times)))], 1)
+
 print(json.dumps({"auctions": count, "offered_rate": round(count / submitted, 1),
+                  "warm": {"auctions": len(warm), "p50_ms": warm_pick(50),
+                           "p99_ms": warm_pick(99),
+                           "max_ms": warm_times[-1] if warm_times else None},
                   "ms": times, "p50_ms": pick(50), "p99_ms": pick(99),
                   "max_ms": round(times[-1], 1) if times else None,
                   "sold": sold[0], "errors": errors[:5], "error_count": len(errors),
@@ -239,12 +262,17 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
     env["TASKS_BACKEND"] = "dummy"
     env["LEADLOOP_ALLOW_PRIVATE_HOSTS"] = "true"
     count = int(args.rate * args.duration)
-    setup = SETUP.replace("PORTS", json.dumps(ports)).replace("LEADS", str(count + args.deliveries))
+    warm = int(args.rate * args.warmup)
+    setup = SETUP.replace("PORTS", json.dumps(ports)).replace(
+        "LEADS", str(count + warm + args.deliveries)
+    )
     ids = _last_json(python(setup, env))
     procs = args.processes
+    warm_ids, ids = ids[count : count + warm], ids[:count] + ids[count + warm :]
     outs = _side_by_side(
         [
             AUCTIONS.replace("IDS", json.dumps(ids[:count][n::procs]))
+            .replace("WARM", json.dumps(warm_ids[n::procs]))
             .replace("RATE", str(args.rate / procs))
             .replace("DURATION", str(args.duration))
             for n in range(procs)
@@ -266,6 +294,8 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
         "p50_ms": _pick(ms, 50),
         "p99_ms": _pick(ms, 99),
         "max_ms": round(ms[-1], 1) if ms else None,
+        "warmup_s": args.warmup,
+        "warm": [out["warm"] for out in outs],
         "sold": sum(out["sold"] for out in outs),
         "error_count": sum(out["error_count"] for out in outs),
         "errors": [e for out in outs for e in out["errors"]][:5],
@@ -276,7 +306,9 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
         f"[auction {db}] {result['auctions']} auctions offered at {result['offered_rate']}/s "
         f"by {procs} processes among 10 buyers (2 slow, 1 failing): total p50 "
         f"{result['p50_ms']} ms, p99 {result['p99_ms']} ms (budget {budget} ms), max "
-        f"{result['max_ms']} ms; {result['sold']} sold, {result['error_count']} errors"
+        f"{result['max_ms']} ms; {result['sold']} sold, {result['error_count']} errors "
+        f"(after {args.warmup} s of warm-up: p99 of those "
+        f"{[w['p99_ms'] for w in result['warm']]} ms)"
     )
     parts = [ids[count:][n :: args.processes] for n in range(args.processes)]
     delivered = _side_by_side(
@@ -340,6 +372,9 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=50, help="auctions (or leads) a second")
     parser.add_argument("--duration", type=int, default=30, help="seconds")
     parser.add_argument("--deliveries", type=int, default=2000)
+    parser.add_argument(
+        "--warmup", type=float, default=3, help="seconds of auctions before the timed ones"
+    )
     parser.add_argument(
         "--processes", type=int, default=2, help="processes selling side by side (as workers)"
     )

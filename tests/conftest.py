@@ -148,6 +148,16 @@ def _fresh_routing_rules():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_buyers():
+    # The buyers' definitions are cached per process for a few seconds, like the rules.
+    from leadloop.distribution.selling.services import market
+
+    market.forget_buyers()
+    yield
+    market.forget_buyers()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_webhook_subscriptions():
     # Which events have subscribers is cached per process for a few seconds, like the rules.
     from leadloop.webhooks.services import outbox

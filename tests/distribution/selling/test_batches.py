@@ -9,7 +9,6 @@ import io
 import asyncssh
 import pytest
 import time_machine
-from django.utils import timezone
 
 from leadloop.accounts.actors import SYSTEM
 from leadloop.distribution.selling.models import Buyer, BuyerBatch
@@ -38,17 +37,17 @@ def test_yesterdays_leads_go_once_in_the_buyers_columns(source, fake, sftp_serve
         "Batch buyer", url, field_map=[["Naam", "first_name"], ["Postcode", "postal_code"]]
     )
     _configure(buyer, sftp_server)
-    yesterday = timezone.now() - dt.timedelta(days=1)
-    with time_machine.travel(yesterday.replace(hour=11)):
+    # A fixed noon: near midnight "yesterday" in UTC and in the deployment's zone differ.
+    today = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
+    with time_machine.travel(today - dt.timedelta(days=1, hours=1)):
         sell_lead(ready_lead(source, first_name="=Anna", postal_code="1011AB").pk)
         sell_lead(ready_lead(source, first_name="Bram", email="bram@example.nl").pk)
-    sell_lead(ready_lead(source, first_name="Today", email="today@example.nl").pk)
+    with time_machine.travel(today):
+        sell_lead(ready_lead(source, first_name="Today", email="today@example.nl").pk)
+        assert batches.send_due(by=SYSTEM) == 1
+        assert batches.send_due(by=SYSTEM) == 0  # once a day
 
-    assert batches.send_due(by=SYSTEM) == 1
-    assert batches.send_due(by=SYSTEM) == 0  # once a day
-
-    day = timezone.localdate() - dt.timedelta(days=1)
-    sent = sftp_server.root / f"leads-{day.isoformat()}.csv"
+    sent = sftp_server.root / "leads-2026-03-09.csv"
     rows = list(csv.DictReader(io.StringIO(sent.read_text())))
     assert [r["Naam"] for r in rows] == ["'=Anna", "Bram"]
     assert rows[0]["Postcode"] == "1011 AB"
@@ -65,14 +64,14 @@ def test_a_failure_is_kept_and_tried_again(source, fake, sftp_server):  # noqa: 
     url, _s = fake()
     buyer = make_buyer("Wrong password", url)
     _configure(buyer, sftp_server, password="wrong")
-    day = timezone.localdate() - dt.timedelta(days=1)
 
-    assert batches.send_due(by=SYSTEM) == 0
-    assert BuyerBatch.objects.get().error
+    with time_machine.travel(dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)):
+        assert batches.send_due(by=SYSTEM) == 0
+        assert BuyerBatch.objects.get().error
 
-    _configure(buyer, sftp_server)
-    assert batches.send_due(by=SYSTEM) == 1
-    assert (sftp_server.root / f"leads-{day.isoformat()}.csv").exists()
+        _configure(buyer, sftp_server)
+        assert batches.send_due(by=SYSTEM) == 1
+    assert (sftp_server.root / "leads-2026-03-09.csv").exists()
 
 
 def test_a_different_host_key_is_refused(source, fake, sftp_server):  # noqa: F811
@@ -83,8 +82,7 @@ def test_a_different_host_key_is_refused(source, fake, sftp_server):  # noqa: F8
     Buyer.objects.filter(pk=buyer.pk).update(
         sftp={**Buyer.objects.get(pk=buyer.pk).sftp, "host_key": other}
     )
-    day = timezone.localdate() - dt.timedelta(days=1)
-    batch = batches.send_batch(buyer.pk, day, by=SYSTEM)
+    batch = batches.send_batch(buyer.pk, dt.date(2026, 3, 9), by=SYSTEM)
     assert batch.sent_at is None
     assert batch.error
     assert not list(sftp_server.root.glob("leads-*"))

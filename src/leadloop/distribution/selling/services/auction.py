@@ -117,12 +117,7 @@ def _open(
         with transaction.atomic():
             # Under the lead's lock: at most one auction of a lead runs (and the unique
             # constraint on open auctions stands behind this check).
-            locked = (
-                Lead.objects.select_for_update(no_key=True)
-                .filter(pk=lead_id, merged_into__isnull=True, erased_at__isnull=True)
-                .values_list("status", flat=True)
-                .first()
-            )
+            locked = _lock_lead(lead_id)
             if locked is None or locked in CLOSED_STATUSES:
                 raise Conflict(_("A closed lead is not sold."))
             # A second open auction of the lead is refused by the unique constraint on open
@@ -140,6 +135,21 @@ def _open(
     offers = [Offer(c.buyer, None if c.buyer.pings else c.price, BidOutcome.FIXED) for c in found]
     auction.explanation = "; ".join(f"{s.buyer.name}: {s.why}" for s in skipped)[:MAX_EXPLANATION]
     return auction, offers, lead
+
+
+def _lock_lead(lead_id: int) -> str | None:
+    """Lock the lead (unless it was merged or erased) for the auction's opening; its status.
+    Written out: the ORM's query cost more to build than to run, once an auction."""
+    table = connection.ops.quote_name(Lead._meta.db_table)
+    lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT status FROM {table} WHERE id = %s AND merged_into_id IS NULL "  # noqa: S608 - our table
+            f"AND erased_at IS NULL{lock}",
+            [lead_id],
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0])
 
 
 def _lead(lead_id: int) -> Lead | None:
@@ -348,12 +358,19 @@ def _finish(auction: Auction, result: SaleResult, offers: list[Offer], *, took_m
             for o in offers
         ]
     )
-    Auction.objects.filter(pk=auction.pk).update(
-        state=AuctionState.SOLD if result.sold else AuctionState.UNSOLD,
-        finished_at=timezone.now(),
-        took_ms=took_ms,
-        explanation=result.explanation,
-    )
+    ops = connection.ops
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ops.quote_name(Auction._meta.db_table)} SET state = %s, "  # noqa: S608 - our table
+            "finished_at = %s, took_ms = %s, explanation = %s WHERE id = %s",
+            [
+                AuctionState.SOLD if result.sold else AuctionState.UNSOLD,
+                ops.adapt_datetimefield_value(timezone.now()),
+                took_ms,
+                result.explanation,
+                auction.pk,
+            ],
+        )
 
 
 def deliver(
@@ -422,7 +439,7 @@ def record(
             # Charged once: only the update above leads here, and the ledger takes one sale
             # entry per sale (a unique constraint, the last guard). Last in the transaction:
             # the buyer's row stays locked from its balance's update to the commit, and every
-            # sale to the buyer waits for that lock.
+            # sale to the buyer waits for that lock (on PostgreSQL the commit goes with it).
             add_entry(
                 sale.buyer_id,
                 kind=EntryKind.SALE,
@@ -432,6 +449,7 @@ def record(
                 note=_("Lead %(id)d") % {"id": sale.lead_id},
                 at=now,
                 currency=sale.currency,
+                commit=True,
             )
     sale.state, sale.reason = state, reason
     if bought:
