@@ -101,12 +101,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On PostgreSQL (`DATABASE_URL` set, as scripts/test.sh's second run does) run only the
     tests that reach a database: the others (parsers, permissions tables, docs checks) ran on
     SQLite a minute before and do not touch either, so repeating them only cost the suite time.
+    Nor those marked `own_sqlite`, whose processes use an SQLite database of their own.
     `LEADLOOP_TEST_EVERYTHING=1` runs them anyway."""
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     if os.environ.get("LEADLOOP_TEST_EVERYTHING", "").strip() in ("1", "true", "yes"):
         return
-    keep = [item for item in items if _reaches_database(item)]
+    keep = [
+        item
+        for item in items
+        if _reaches_database(item) and not item.get_closest_marker("own_sqlite")
+    ]
     if len(keep) < len(items):
         kept = set(map(id, keep))
         config.hook.pytest_deselected(items=[item for item in items if id(item) not in kept])

@@ -64,6 +64,7 @@ def test_sources_rejects_an_unknown_country(db):
         call_command("sources", "create", "Provider", "--country", "XX")
 
 
+@pytest.mark.own_sqlite
 def test_console_script_exits_non_zero_with_a_one_line_reason(tmp_path):
     env = {
         **os.environ,

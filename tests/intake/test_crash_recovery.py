@@ -7,7 +7,11 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from tests.distribution.processes import migrated_sqlite_copy
+
+pytestmark = pytest.mark.own_sqlite
 
 SETUP = """
 import os

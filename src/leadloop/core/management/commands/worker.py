@@ -22,6 +22,8 @@ LEASE_TTL = timedelta(seconds=60)
 TICK_SECONDS = 15.0
 # RQ's own Job class cannot run a django_tasks Task; the backend ships the one that can.
 RQ_JOB_CLASS = "django_tasks_rq.backend.Job"
+# RQ's worker, stopping within a second instead of a minute (core/rq_worker.py).
+RQ_WORKER_CLASS = "leadloop.core.rq_worker.Worker"
 
 
 class Scheduler(threading.Thread):
@@ -76,7 +78,13 @@ class Command(LeadloopCommand):
             if backend.startswith("django_tasks_db"):
                 call_command("db_worker", batch=True, interval=0, verbosity=0)
             elif backend.startswith("django_tasks_rq"):
-                call_command("rqworker", "default", burst=True, job_class=RQ_JOB_CLASS)
+                call_command(
+                    "rqworker",
+                    "default",
+                    burst=True,
+                    job_class=RQ_JOB_CLASS,
+                    worker_class=RQ_WORKER_CLASS,
+                )
             self.emit(options, {"enqueued": enqueued}, f"Enqueued: {', '.join(enqueued) or 'none'}")
             return
         if not options["no_scheduler"]:
@@ -84,7 +92,13 @@ class Command(LeadloopCommand):
         self.stdout.write(f"Worker {holder} running tasks ({backend}); Ctrl+C stops it.")
         try:
             if backend.startswith("django_tasks_rq"):
-                call_command("rqworker", "default", with_scheduler=True, job_class=RQ_JOB_CLASS)
+                call_command(
+                    "rqworker",
+                    "default",
+                    with_scheduler=True,
+                    job_class=RQ_JOB_CLASS,
+                    worker_class=RQ_WORKER_CLASS,
+                )
             else:
                 call_command(
                     "db_worker",
