@@ -330,8 +330,13 @@ def _update_then_insert(entry: LedgerEntry, currency: str | None) -> None:
 
 
 def _owns_transaction() -> bool:
-    """Whether the transaction open now is one atomic block's own, not a savepoint in another."""
-    return connection.in_atomic_block and len(connection.atomic_blocks) == 1
+    """Whether the transaction open now is one atomic block's own, not a savepoint in another,
+    and still bound to commit (nothing in it asked for a rollback)."""
+    return (
+        connection.in_atomic_block
+        and len(connection.atomic_blocks) == 1
+        and not connection.needs_rollback
+    )
 
 
 def _write_entry(entry: LedgerEntry, *, commit: bool) -> None:

@@ -267,7 +267,7 @@ def reserve(
     for `price`; else why not. The sale carries `buyer` as given (the whole row the delivery
     reads), or the buyer loaded once for an id.
 
-    The check and the write are one statement (`_INSERT_IF_ROOM`) under the buyer's lock, so
+    The check and the write are one statement (`_insert_if_room`) under the buyer's lock, so
     two leads sold at the same instant cannot both take its last place or last euro. On SQLite
     the lock is the database's one writer. On PostgreSQL it is the buyer's row, and every sale
     to a buyer waits for it: outside a transaction the lock, the statement and the commit go in
