@@ -15,7 +15,7 @@ from typing import Any
 
 from intake_http import prepare, wrk
 from routing_common import python, wait_for
-from run_all import BIN, ROOT, free_port
+from run_all import BIN, ROOT, AutovacuumStandIn, free_port
 
 # --- speed to lead --------------------------------------------------------------------------
 
@@ -153,7 +153,9 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         )
 
     worker = start_worker()
+    autovacuum = AutovacuumStandIn(env)
     try:
+        autovacuum.start()
         wait_for(port)
         url = f"http://127.0.0.1:{port}/in/{env['SOURCE_KEY']}"
         wrk(url, 2, lua_path)
@@ -176,6 +178,7 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         )
         latency = json.loads(python(code, env).strip().splitlines()[-1])
     finally:
+        autovacuum.finish()
         for proc in (server, worker):
             _stop(proc)
     result = {
@@ -190,6 +193,7 @@ def bench_speed(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, A
         "duration_s": args.duration,
         "answers": answers,
         "speed_to_lead": latency,
+        "stand_in_analyzes": autovacuum.analyzed,
     }
     print(json.dumps(result, default=str))
     if latency["p50_ms"] is None:

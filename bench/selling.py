@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import routing_speed
 from intake_http import LUA
 from routing_common import fresh_env, python
-from run_all import BIN, RESULTS, ROOT, machine, postgres_version
+from run_all import BIN, RESULTS, ROOT, AutovacuumStandIn, machine, postgres_version
 
 BUYERS = """
 import json, sys, time
@@ -267,6 +267,19 @@ def bench_auction(db: str, args: argparse.Namespace, ports: list[int]) -> dict[s
         "LEADS", str(count + warm + args.deliveries)
     )
     ids = _last_json(python(setup, env))
+    stand_in = AutovacuumStandIn(env)
+    stand_in.start()
+    try:
+        result = _auctions_and_deliveries(db, args, env, ids, count, warm)
+    finally:
+        stand_in.finish()
+    result["stand_in_analyzes"] = stand_in.analyzed
+    return result
+
+
+def _auctions_and_deliveries(
+    db: str, args: argparse.Namespace, env: dict[str, str], ids: list[int], count: int, warm: int
+) -> dict[str, Any]:
     procs = args.processes
     warm_ids, ids = ids[count : count + warm], ids[:count] + ids[count + warm :]
     outs = _side_by_side(
