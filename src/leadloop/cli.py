@@ -20,6 +20,7 @@ FRIENDLY = {
     "partners": "Partner organisations and the lead fields their users see.",
     "sources": "List, create, rotate or revoke lead sources and their keys.",
     "migrate": "Create or update the database tables.",
+    "backup": "Back up the database while serving (SQLite online backup, or pg_dump).",
     "submissions": "The intake queue: list, show and reprocess what arrived.",
     "import": "Import leads from a CSV, TSV, XLSX, XLS or ODS file.",
     "smtpd": "Receive lead mails over SMTP.",

@@ -29,8 +29,9 @@ def problem_response(
     errors: Mapping[str, Iterable[str]] | None = None,
     kind: str | None = None,
     headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
-    """An `application/problem+json` response."""
+    """An `application/problem+json` response; `extra`: extension members."""
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + kind if kind else "about:blank",
         "title": title,
@@ -40,6 +41,7 @@ def problem_response(
     }
     if errors:
         body["errors"] = field_errors(errors)
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type="application/problem+json"
     )

@@ -81,6 +81,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every response gets the policy, SecurityMiddleware's HTTPS redirects too.
     "leadloop.core.csp.ContentSecurityPolicyMiddleware",
+    # Health for a load balancer (/healthz, /readyz): before the HTTPS redirect and the host
+    # check, which a balancer asking by address in plain HTTP would fail (core/health.py).
+    "leadloop.core.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
