@@ -80,6 +80,22 @@ def test_a_queue_that_does_not_answer_is_not_ready(client, db, settings):
     assert "refused" not in answer.text.lower()
 
 
+def test_a_queue_that_answers_is_ready(client, db, settings):
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        if os.environ.get("CI", "").strip().lower() in ("1", "true"):
+            pytest.fail("CI must have Redis at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    settings.TASKS_BACKEND = "rq"
+    settings.REDIS_URL = "redis://127.0.0.1:6379/15"
+
+    answer = client.get("/readyz")
+
+    assert answer.status_code == 200
+    assert answer.json()["checks"]["tasks"] == "ok"
+
+
 def test_only_get_and_head(client, db):
     assert client.head("/readyz").status_code == 200
     answer = client.post("/healthz")
