@@ -7,9 +7,10 @@
   balancer sends no requests to a process that is not ready; a new release is not ready until
   its migrations ran. 200 with the checks, or 503 as an RFC 9457 problem with the checks.
 
-Answered by a middleware before the others: no session, no login, no audit entry, no rate
-limit, no host check (a balancer asks by address) and no HTTPS redirect (it asks in plain HTTP
-on the private network). The answers name no host, no error text and no version.
+Answered by a middleware before all others but the content security policy's: no session, no
+login, no audit entry, no rate limit, no host check (a balancer asks by address) and no HTTPS
+redirect (it asks in plain HTTP on the private network). The answers name no host, no error
+text and no version.
 """
 
 from __future__ import annotations
