@@ -103,8 +103,8 @@ def readiness() -> dict[str, str]:
     }
 
 
-def _json(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+def _json(body: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(json.dumps(body), content_type="application/json")
 
 
 class HealthMiddleware:
