@@ -79,3 +79,64 @@ def test_optimize_task_runs_on_either_database(db):
     result = optimize_database_task.call()
 
     assert result == ("optimized" if connection.vendor == "sqlite" else "skipped")
+
+
+# The clock jumping (NTP correcting a drifted clock, a VM restored from a snapshot): the
+# schedule and the lease must not wait for the clock to catch up with their old stamps.
+
+
+def test_jobs_stamped_before_the_clock_was_set_back_are_due_at_once(
+    django_capture_on_commit_callbacks, db
+):
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        services.enqueue_due_jobs()
+    back = NOW - dt.timedelta(hours=1)
+    with time_machine.travel(back, tick=False), django_capture_on_commit_callbacks(execute=True):
+        after_jump = services.enqueue_due_jobs()
+        right_after = services.enqueue_due_jobs()
+
+    assert after_jump == [job.name for job in SCHEDULE]  # not an hour of silence
+    assert right_after == []  # restamped at the new time: once, not every round
+    assert {row.last_enqueued_at for row in PeriodicJob.objects.all()} == {back}
+
+
+def test_a_small_disagreement_between_clocks_does_not_run_jobs_twice(
+    django_capture_on_commit_callbacks, db
+):
+    # Two workers on machines whose clocks differ by a minute share the schedule.
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        services.enqueue_due_jobs()
+    behind = NOW - dt.timedelta(minutes=1)
+    with time_machine.travel(behind, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert services.enqueue_due_jobs() == []
+
+
+def test_a_dead_holders_lease_from_before_the_clock_was_set_back_is_taken_over(db):
+    with time_machine.travel(NOW, tick=False):
+        services.acquire_lease("scheduler", holder="worker-a", ttl=TTL)
+    # worker-a dies; the clock goes back an hour. Without a check the lease would look held
+    # for an hour and a minute.
+    with time_machine.travel(NOW - dt.timedelta(hours=1), tick=False):
+        taken = services.acquire_lease("scheduler", holder="worker-b", ttl=TTL)
+        old_holder = services.acquire_lease("scheduler", holder="worker-a", ttl=TTL)
+
+    assert (taken, old_holder) == (True, False)  # and still one holder
+
+
+def test_a_lease_renewed_just_now_is_not_taken_for_a_clock_jump(db):
+    with time_machine.travel(NOW, tick=False):
+        services.acquire_lease("scheduler", holder="worker-a", ttl=TTL)
+    with time_machine.travel(NOW - dt.timedelta(seconds=90), tick=False):
+        assert services.acquire_lease("scheduler", holder="worker-b", ttl=TTL) is False
+
+
+def test_the_clock_jumping_forward_hands_the_lease_over_once(db):
+    with time_machine.travel(NOW, tick=False):
+        services.acquire_lease("scheduler", holder="worker-a", ttl=TTL)
+    with time_machine.travel(NOW + dt.timedelta(hours=2), tick=False):
+        results = [
+            services.acquire_lease("scheduler", holder=holder, ttl=TTL)
+            for holder in ("worker-b", "worker-a", "worker-c")
+        ]
+
+    assert results == [True, False, False]
