@@ -19,6 +19,7 @@ from ninja.utils import check_csrf
 from leadloop.accounts import services as accounts_services
 from leadloop.accounts.actors import Actor, SourceActor
 from leadloop.core.client_ip import client_ip
+from leadloop.core.unavailable import is_unavailable, unavailable_problem
 from leadloop.errors import LeadloopError, Throttled
 from leadloop.leads import services as leads_services
 from leadloop.problems import problem_response
@@ -208,6 +209,8 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(Exception)
 def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    if is_unavailable(exc):  # a full disk, a restarting server: 503 and Retry-After
+        return unavailable_problem(request, exc)
     logger.error("api error path=%s", request.path, exc_info=exc)
     return problem_response(
         request, status=500, title="Internal error", detail="Something went wrong on our side."

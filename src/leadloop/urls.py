@@ -4,6 +4,9 @@ from django.urls import URLPattern, URLResolver, include, path
 from leadloop.api import api
 from leadloop.web import views as web_views
 
+# A database that cannot answer (full disk, restarting server) is a 503 with Retry-After.
+handler500 = "leadloop.core.unavailable.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     # Our set_language also saves the choice on the user; the rest of i18n/ is Django's.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -9,12 +11,16 @@ from django.views.decorators.http import require_POST
 
 from leadloop.accounts.services import note_key_failure
 from leadloop.core.client_ip import client_ip
+from leadloop.core.unavailable import UNAVAILABLE_ERRORS, unavailable_problem
 from leadloop.errors import Conflict, Throttled
 from leadloop.intake import services
 from leadloop.intake.channels.http import answer as http_answer
 from leadloop.intake.channels.http.parser import HTTP_CHANNEL, is_xml
+from leadloop.intake.models import SubmissionState
 from leadloop.intake.throttle import limits_for
 from leadloop.leads.services import resolve_source_key
+
+logger = logging.getLogger(__name__)
 
 UTM_AND_ORIGIN = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 KEPT_HEADERS = (
@@ -92,5 +98,13 @@ def receive_post(request: HttpRequest, key: str = "") -> HttpResponse:
             request, status=409, title="Idempotency-Key reused", detail=exc.detail,
             as_xml=as_xml, kind="conflict",
         )  # fmt: skip
-    submission = services.process_submission(submission.pk, submission=submission)
+    except UNAVAILABLE_ERRORS as exc:  # a full disk, a restarting server: nothing was stored
+        return unavailable_problem(request, exc)
+    try:
+        submission = services.process_submission(submission.pk, submission=submission)
+    except UNAVAILABLE_ERRORS:
+        # The raw post is stored and stays `received`: the worker's orphan sweep finishes it
+        # once the database takes writes again. The sender is done (202), not told to resend.
+        logger.exception("intake processing deferred submission=%s", submission.pk)
+        submission.state = SubmissionState.RECEIVED
     return http_answer.outcome(request, submission, as_xml=as_xml)
