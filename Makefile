@@ -7,7 +7,7 @@ VENDOR := src/leadloop/web/static/vendor
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-selling bench-sales bench-nurture bench-analytics lint messages demo clean
+.PHONY: run install test test-sqlite test-postgres bench bench-assessment bench-security bench-distribution bench-selling bench-sales bench-nurture bench-analytics bench-production lint messages demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,7 @@ bench: install
 	$(MAKE) bench-sales
 	$(MAKE) bench-nurture
 	$(MAKE) bench-analytics
+	$(MAKE) bench-production
 
 # The assessment's figures (docs/benchmarks.md, "Assessment"); 1M-lead lookups take
 # `bench/dedup_lookups.py` with its default --leads 1000000 (about 8 minutes to load).
@@ -103,6 +104,14 @@ bench-sales: install
 # 1,000,000 leads on the sales bench's databases (bench-sales loads them; --reuse keeps them).
 bench-analytics: install
 	$(BIN)/python bench/analytics.py $(if $(filter 1,$(LEADLOOP_BENCH_REUSE)),--reuse)
+
+# The production shape (docs/scaling.md; docs/benchmarks.md, "The whole loop" and "Fault
+# drills"): every part of the loop at once for ten minutes, embedded (SQLite) and production
+# (PostgreSQL, RQ on Redis) on the same machine; then the faults under load, on a PostgreSQL
+# and a Redis server of the drill's own.
+bench-production: install
+	$(BIN)/python bench/whole_loop.py --shapes embedded,production --duration 600
+	$(BIN)/python bench/fault_drills.py
 
 # Nurture (docs/benchmarks.md, "Nurture"): the mail tracking endpoints under wrk on SQLite.
 bench-nurture: install

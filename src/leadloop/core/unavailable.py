@@ -1,7 +1,8 @@
 """The database cannot take the request now: a full disk, a lock held too long, a server restarting.
 
 That is `503 Service Unavailable` with `Retry-After`, not a `500`: a sender or a browser may try
-again, and a load balancer reading `/readyz` (core/health.py) already stops sending new work.
+again (and a load balancer reading `/readyz`, core/health.py, stops sending new work to a process
+whose database does not answer at all).
 Django's `OperationalError` and `InterfaceError` are exactly these: errors of the database's
 operation, not of the statement (`IntegrityError`, `ProgrammingError` and `DataError` stay `500`s
 or domain answers). Used by the intake (core of "nothing accepted and then lost"), the API's
