@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -448,6 +449,7 @@ def main() -> None:
     add("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     add("--redis-url", default="redis://127.0.0.1:6379/7", help="a database the bench flushes")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the shape's processes first
     if args.redis_url.rstrip("/").endswith(":6379") or args.redis_url.endswith("/0"):
         sys.exit("--redis-url: name a database other than 0; the bench flushes it")
     workdir = Path(args.workdir)
@@ -463,15 +465,17 @@ def main() -> None:
                             stdout=subprocess.PIPE, text=True)  # fmt: skip
     assert sink.stdout is not None
     sink.stdout.readline()
+    path = workdir / f"whole-loop-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.json"
+    results: list[dict[str, Any]] = []
     try:
-        results = [run_shape(shape, args, smtp_port, mails) for shape in shapes]
+        for shape in shapes:  # each shape's figures are kept as soon as it is done
+            results.append(run_shape(shape, args, smtp_port, mails))
+            report = {"machine": info, "args": vars(args), "results": results}
+            path.write_text(json.dumps(report, indent=1, default=str))
+            print(f"\n{table(results)}\n\nresults: {path}", flush=True)
     finally:
         sink.terminate()
         sink.wait(timeout=10)
-    path = workdir / f"whole-loop-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.json"
-    report = {"machine": info, "args": vars(args), "results": results}
-    path.write_text(json.dumps(report, indent=1, default=str))
-    print(f"\n{table(results)}\n\nresults: {path}")
     for r in results:
         lost = r["distinct_leads"] - r["found"]
         missing = f" ({lost} MISSING)" if lost else ""
