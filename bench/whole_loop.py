@@ -448,7 +448,11 @@ def main() -> None:
     add("--workdir", default="/tmp/leadloop-bench/whole_loop")
     add("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     add("--redis-url", default="redis://127.0.0.1:6379/7", help="a database the bench flushes")
+    add("--report", nargs="+", metavar="JSON", help="only print the table of earlier runs")
     args = parser.parse_args()
+    if args.report:
+        print(table([r for f in args.report for r in json.loads(Path(f).read_text())["results"]]))
+        return
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the shape's processes first
     if args.redis_url.rstrip("/").endswith(":6379") or args.redis_url.endswith("/0"):
         sys.exit("--redis-url: name a database other than 0; the bench flushes it")
