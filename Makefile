@@ -110,6 +110,7 @@ bench-analytics: install
 # (PostgreSQL, RQ on Redis) on the same machine; then the faults under load, on a PostgreSQL
 # and a Redis server of the drill's own.
 bench-production: install
+	$(BIN)/python bench/rq_worker.py
 	$(BIN)/python bench/whole_loop.py --shapes embedded,production --duration 600
 	$(BIN)/python bench/fault_drills.py
 

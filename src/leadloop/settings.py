@@ -174,7 +174,16 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "db")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS += ["django_rq"]
-    RQ_QUEUES = {"default": {"URL": REDIS_URL}}
+    # RQ stops a job after 180 s unless told otherwise, in the middle of whatever query it runs.
+    # The tasks that can run long (a large import, the analytics rebuild, training a model) are
+    # written to be stopped and run again, but an hour is their ceiling here, not three minutes;
+    # the short periodic ones stop themselves well before it (assessment/pending.py).
+    RQ_QUEUES = {
+        "default": {
+            "URL": REDIS_URL,
+            "DEFAULT_TIMEOUT": int(os.environ.get("LEADLOOP_RQ_JOB_TIMEOUT", "3600")),
+        }
+    }
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

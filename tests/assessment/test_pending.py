@@ -6,9 +6,11 @@ import csv
 import io
 
 import pytest
+from django_tasks import default_task_backend
 
-from leadloop.assessment import services
+from leadloop.assessment import pending
 from leadloop.core.schedule import SCHEDULE
+from leadloop.core.services import acquire_lease
 from leadloop.intake.imports.bulk import import_file
 from leadloop.leads.models import Activity, ActivityKind, ChannelKind, Lead, LeadStatus
 from tests.factories.assessment import make_grading_rule, set_scoring_settings
@@ -42,8 +44,8 @@ def test_imported_leads_are_assessed_by_the_background_job_and_only_once(crm, ma
     import_file(path, source=crm, by=marketing)
     assert Lead.objects.filter(assessed_at__isnull=True).count() == 2
 
-    first_run = services.assess_pending()
-    second_run = services.assess_pending()
+    first_run = pending.assess_pending()
+    second_run = pending.assess_pending()
 
     assert (first_run, second_run) == (2, 0)
     noa = Lead.objects.get(email="noa@jansenbouw.nl")
@@ -53,3 +55,37 @@ def test_imported_leads_are_assessed_by_the_background_job_and_only_once(crm, ma
     assert not Activity.objects.filter(kind=ActivityKind.ASSESSED).exists()
     assert Activity.objects.filter(lead=noa, kind=ActivityKind.STATUS_CHANGED).count() == 1
     assert "assess_pending" in {spec.name for spec in SCHEDULE}
+
+
+def _import(crm, marketing, tmp_path, count):
+    rows = [["first name", "last name", "email"]]
+    rows += [[f"Lead{n}", "Jansen", f"lead{n}@jansenbouw.nl"] for n in range(count)]
+    import_file(_csv(tmp_path / "leads.csv", rows), source=crm, by=marketing)
+
+
+def test_a_run_past_its_time_budget_stops_and_queues_the_next_run(
+    crm, marketing, tmp_path, monkeypatch
+):
+    """A 5,000-row import held the only worker for 143 s in one run; now a run stops after its
+    budget (here: after the first chunk) and the next run carries on from the queue."""
+    monkeypatch.setattr(pending, "CHUNK", 3)
+    _import(crm, marketing, tmp_path, 5)
+    default_task_backend.clear()
+
+    first = pending.assess_pending(budget_seconds=0)
+
+    assert first == 3
+    assert Lead.objects.filter(assessed_at__isnull=True).count() == 2
+    queued = [r.task.module_path for r in default_task_backend.results]
+    assert queued == [pending.TASK]
+    assert pending.assess_pending(budget_seconds=0) == 2
+    assert len(default_task_backend.results) == 1  # nothing left: no further run queued
+
+
+def test_only_one_run_assesses_at_a_time(crm, marketing, tmp_path):
+    """Two workers each running the job assessed the same leads side by side."""
+    _import(crm, marketing, tmp_path, 2)
+    assert acquire_lease(pending.LEASE, holder="the other worker", ttl=pending.LEASE_TTL)
+
+    assert pending.assess_pending() == 0
+    assert Lead.objects.filter(assessed_at__isnull=True).count() == 2

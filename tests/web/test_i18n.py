@@ -122,12 +122,12 @@ def _english_leftovers(pages: dict[str, str]) -> list[str]:
 @pytest.fixture
 def assessed_demo(db):
     """The demo data set, every lead assessed as the worker would, plus a rejected post."""
-    from leadloop.assessment import services as assessment_services
+    from leadloop.assessment.pending import assess_pending
     from leadloop.demo.dataset import load_demo
 
     with time_machine.travel(DEMO_NOW, tick=False):
         load_demo(leads=60, seed=3, now=DEMO_NOW)
-        while assessment_services.assess_pending():
+        while assess_pending():
             pass
     make_block_entry(kind="email_domain", value="spammer.nl")
     source = make_source("Web NL", country="NL")

@@ -482,15 +482,3 @@ def refresh_scores(*, now: dt.datetime | None = None, batch: int = 500) -> int:
         if dirty:
             leads_services.apply_bulk(dirty, ["engagement_score", "priority"])
             changed += len(dirty)
-
-
-def assess_pending(*, limit: int = 5000) -> int:
-    """Assess leads that were written without an assessment (bulk imports, older data), oldest
-    first, one short transaction each; returns how many. The periodic job calls it until none
-    are left, so an import is assessed in the background and a crash loses nothing."""
-    ids = list(
-        Lead.objects.filter(assessed_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return reassess_leads(ids, by=SYSTEM)

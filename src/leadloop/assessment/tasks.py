@@ -31,6 +31,6 @@ def refresh_scores_task() -> int:
 @retrying_task(max_attempts=3)
 def assess_pending_task() -> int:
     """Assess leads written without an assessment (imports); returns how many."""
-    from leadloop.assessment import services
+    from leadloop.assessment import pending
 
-    return services.assess_pending()
+    return pending.assess_pending()

@@ -50,6 +50,7 @@ def retrying_task(
         @functools.wraps(func)
         def run(*args: Any, **kwargs: Any) -> T:
             attempt = int(kwargs.pop(ATTEMPT_KWARG, 1))
+            _clear_queued_mark(holder["task"].module_path)
             try:
                 return func(*args, **kwargs)
             except Exception:
@@ -91,20 +92,57 @@ def enqueue(module_path: str, *, run_after: Any = None, **kwargs: Any) -> None:
     declared: Task[..., Any] = import_string(module_path)
     if run_after is not None and declared.get_backend().supports_defer:
         declared = declared.using(run_after=run_after)
-    declared.enqueue(**kwargs)
+    marked = run_after is None and _on_redis()
+    if marked:
+        # Before the job exists: a worker that starts it at once clears the mark, never the
+        # other way round (a mark left behind would hold back the next enqueue for its TTL).
+        _redis().set(QUEUED_MARK + module_path, 1, ex=QUEUED_MARK_SECONDS)
+    try:
+        declared.enqueue(**kwargs)
+    except Exception:
+        if marked:
+            _clear_queued_mark(module_path)
+        raise
 
 
 def is_queued(module_path: str) -> bool:
-    """Whether a run of the task at `module_path` waits in the database queue, not yet started.
+    """Whether a run of the task at `module_path` waits in the queue, not yet started.
 
     Lets a caller whose work that run will pick up anyway skip enqueueing another (the routing
-    of leads that arrive while one routing run is queued). Only the database backend can tell;
-    elsewhere the answer is False, and the caller enqueues as usual.
+    of leads that arrive while one routing run is queued). The database backend answers from
+    its task rows. On Redis a run enqueued through `enqueue` leaves a mark that the run clears
+    when it starts (RQ keeps no index of its jobs by task): without it every sales-ready lead
+    queued a routing run of its own, and two workers spent their time in overlapping runs
+    (bench/whole_loop.py). A mark outlives a lost job by at most `QUEUED_MARK_SECONDS`; the
+    sweeps make good what such a job would have done. Elsewhere the answer is False.
     """
     from django.conf import settings
 
+    if _on_redis():
+        return bool(_redis().exists(QUEUED_MARK + module_path))
     if not str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_db"):
         return False
     from django_tasks_db.models import DBTaskResult
 
     return DBTaskResult.objects.ready().filter(task_path=module_path).exists()
+
+
+QUEUED_MARK = "leadloop:queued:"
+QUEUED_MARK_SECONDS = 600
+
+
+def _on_redis() -> bool:
+    from django.conf import settings
+
+    return str(settings.TASKS["default"]["BACKEND"]).startswith("django_tasks_rq")
+
+
+def _redis() -> Any:
+    import django_rq
+
+    return django_rq.get_connection("default")
+
+
+def _clear_queued_mark(module_path: str) -> None:
+    if _on_redis():
+        _redis().delete(QUEUED_MARK + module_path)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -24,6 +26,9 @@ TICK_SECONDS = 15.0
 RQ_JOB_CLASS = "django_tasks_rq.backend.Job"
 # RQ's worker, stopping within a second instead of a minute (core/rq_worker.py).
 RQ_WORKER_CLASS = "leadloop.core.rq_worker.Worker"
+# How long a worker that lost Redis waits before it starts RQ's worker again: doubling, capped.
+REDIS_RETRY_FIRST = 1.0
+REDIS_RETRY_MAX = 30.0
 
 
 class Scheduler(threading.Thread):
@@ -92,13 +97,7 @@ class Command(LeadloopCommand):
         self.stdout.write(f"Worker {holder} running tasks ({backend}); Ctrl+C stops it.")
         try:
             if backend.startswith("django_tasks_rq"):
-                call_command(
-                    "rqworker",
-                    "default",
-                    with_scheduler=True,
-                    job_class=RQ_JOB_CLASS,
-                    worker_class=RQ_WORKER_CLASS,
-                )
+                run_rq_until_stopped()
             else:
                 call_command(
                     "db_worker",
@@ -108,4 +107,58 @@ class Command(LeadloopCommand):
                 )
         finally:
             scheduler.stopped.set()
-            scheduler.join(timeout=5)
+            if scheduler.is_alive():
+                scheduler.join(timeout=5)
+
+
+def run_rq_until_stopped() -> None:
+    """Run RQ's worker, and start it again while Redis is away instead of exiting.
+
+    RQ retries a lost connection only while it waits for a job; a Redis that goes away while it
+    registers, beats its heartbeat or records a job's end makes `rqworker` exit 1 (seen in the
+    fault drill: both workers gone after a Redis restart). A deployment without a supervisor
+    would then run no tasks at all. SIGTERM or Ctrl+C while it waits stops it, exit 0.
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    delay = REDIS_RETRY_FIRST
+    while True:
+        began = time.monotonic()
+        try:
+            call_command(
+                "rqworker",
+                "default",
+                with_scheduler=True,
+                job_class=RQ_JOB_CLASS,
+                worker_class=RQ_WORKER_CLASS,
+            )
+            return
+        except SystemExit as stop:
+            if stop.code in (0, None):
+                return
+            logger.warning("RQ worker exited code=%s (Redis unavailable?)", stop.code)
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            logger.warning("RQ worker lost Redis: %s", error)
+        if time.monotonic() - began > REDIS_RETRY_MAX:
+            delay = REDIS_RETRY_FIRST  # it ran a while: Redis went away now, not still
+        logger.warning("waiting for Redis, next try in %.0f s", delay)
+        if _stopped_while_waiting(delay):
+            return
+        delay = min(delay * 2, REDIS_RETRY_MAX)
+
+
+def _stopped_while_waiting(seconds: float) -> bool:
+    """Wait `seconds`; True when SIGTERM or SIGINT came meanwhile (RQ's own handlers, which
+    would ask the lost Redis for the worker's state, are replaced for the wait)."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return stop.wait(seconds)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
