@@ -180,9 +180,14 @@ if TASKS_BACKEND == "rq":
     # the short periodic ones stop themselves well before it (assessment/pending.py).
     RQ_QUEUES = {
         "default": {
-            "URL": REDIS_URL,
+            # One client per process instead of one per enqueue (core/rq_connection.py).
+            "USE_REDIS_CACHE": "rq",
             "DEFAULT_TIMEOUT": int(os.environ.get("LEADLOOP_RQ_JOB_TIMEOUT", "3600")),
         }
+    }
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "rq": {"BACKEND": "leadloop.core.rq_connection.SharedRedis", "LOCATION": REDIS_URL},
     }
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 elif TASKS_BACKEND == "immediate":

@@ -279,3 +279,45 @@ def test_on_redis_a_queued_run_is_known_until_it_starts(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[False, True, 3600, False]"
+
+
+CONNECTIONS_SNIPPET = """
+import os
+os.environ["DJANGO_SETTINGS_MODULE"] = "leadloop.settings"
+import django; django.setup()
+from django.core.management import call_command
+from redis import Redis
+from leadloop.core.retry import enqueue
+counter = Redis.from_url(os.environ["REDIS_URL"])
+before = int(counter.info("stats")["total_connections_received"])
+for _ in range(20):
+    enqueue("tests.core.worker_tasks_for_tests.connection_mark_task")
+call_command("worker", once=True, no_scheduler=True, verbosity=0)
+print(int(counter.info("stats")["total_connections_received"]) - before)
+"""
+
+
+def test_one_process_keeps_its_connections_to_redis(tmp_path):
+    """django_rq made a new Redis client for every enqueue and every job's result, so each
+    task opened several TCP connections (62 for these 20 tasks): now 2, one per client kept."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have redis-server")
+        pytest.skip("no redis-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = _rq_env(tmp_path, f"redis://127.0.0.1:{port}/0")
+    redis = _private_redis(port)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", CONNECTIONS_SNIPPET],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        redis.kill()
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip().splitlines()[-1]) <= 5
