@@ -1,9 +1,8 @@
 """The RQ worker `leadloop worker` runs on Redis: one process that runs each job itself.
 
 RQ's default worker forks a child per job. A forked child of a Django process opens its own
-database connection and repeats RQ's per-job set-up, which cost 25 to 40 ms a job on the
-2-core machine (docs/benchmarks.md, "RQ worker: fork or not": 23 against 60 trivial jobs a
-second). Leadloop's tasks are short and safe to run twice, so the worker runs them in its own
+database connection and repeats RQ's per-job set-up: 42 ms a trivial job against 15.5 ms
+without the fork on the 2-core machine (docs/benchmarks.md, "RQ worker: fork or not"). Leadloop's tasks are short and safe to run twice, so the worker runs them in its own
 process, as the database backend's worker does, and keeps its database connection between
 jobs the way a web process keeps it between requests: checked before each job, and closed
 after a job that failed (a job stopped by its time-out can leave the connection mid-query).
