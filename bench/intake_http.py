@@ -1,6 +1,7 @@
 """HTTP intake of single JSON leads at 32 concurrent connections, beside a bare insert endpoint.
 
     .venv/bin/python bench/intake_http.py [--databases sqlite,postgres] [--seconds 15]
+        [--into postgres://postgres@127.0.0.1:5432/leadloop_bench_5000000]
 
 For each database: a fresh bench database (never var/ or DATABASE_URL), `leadloop serve
 --no-worker` (granian, WSGI; --workers 2, one blocking thread each on SQLite) with
@@ -9,6 +10,11 @@ posting a distinct lead per request — first to /bench/bare (a django-ninja POS
 row), then to /in/<source key> (the whole intake: raw row, parse, map, validate phone and e-mail,
 lead + timeline, answer). Prints requests/s and latency p50/p99 from wrk, and checks every
 intake request made exactly one lead.
+
+--into names an already loaded PostgreSQL database instead (bench/run_all.py's
+`leadloop_bench_<N>`, docs/scaling.md): the intake is measured against its millions of leads,
+whose indexes the duplicate check probes. The leads posted stay in it, so run the list bench on
+it first (`run_all.py --reuse` reloads a database whose count changed).
 """
 
 from __future__ import annotations
@@ -118,7 +124,7 @@ def wrk(url: str, seconds: int, lua_path: str) -> dict[str, Any]:
     }
 
 
-def prepare(db: str, workdir: Path, pg_url: str) -> dict[str, str]:
+def prepare(db: str, workdir: Path, pg_url: str, into: str = "") -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin", "HOME": str(workdir), "TASKS_BACKEND": "db",
         "LEADLOOP_VAR_DIR": str(workdir), "LEADLOOP_BENCH_ENDPOINTS": "1",
@@ -128,7 +134,9 @@ def prepare(db: str, workdir: Path, pg_url: str) -> dict[str, str]:
         "LEADLOOP_INTAKE_LIMIT_PER_SOURCE": "1000000000",
         "LEADLOOP_INTAKE_LIMIT_PER_ADDRESS": "1000000000",
     }  # fmt: skip
-    if db == "sqlite":
+    if into:
+        env["DATABASE_URL"] = into
+    elif db == "sqlite":
         path = workdir / "intake.sqlite3"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -161,7 +169,7 @@ def count(env: dict[str, str], sql: str) -> int:
 def bench(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    env = prepare(db, workdir, args.pg_url)
+    env = prepare(db, workdir, args.pg_url, args.into)
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "leadloop"), "serve", "--no-worker", "--workers", str(args.web_workers),
@@ -190,6 +198,7 @@ def bench(db: str, args: argparse.Namespace, lua_path: str) -> dict[str, Any]:
         server.wait(timeout=20)
     result = {
         "database": db,
+        "into": args.into,
         "bare": bare,
         "intake": intake,
         "leads_made": leads_made,
@@ -214,7 +223,10 @@ def main() -> None:
     parser.add_argument("--web-workers", type=int, default=2, help="granian worker processes")
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/intake")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--into", default="", help="an already loaded PostgreSQL database URL")
     args = parser.parse_args()
+    if args.into:
+        args.databases, args.pg_url = "postgres", args.into.rsplit("/", 1)[0]
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     info = machine()
