@@ -98,7 +98,8 @@ def lead_count(env: dict[str, str]) -> int:
 
 def prepare_database(db: str, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     """Create, migrate and load the bench database (timed), unless --reuse finds it loaded."""
-    if args.reuse and lead_count(env) == args.leads:
+    # The demo adds a few example posts to its N leads (held for review); sales.py allows the same.
+    if args.reuse and args.leads <= lead_count(env) <= args.leads + 100:
         # New indexes from later migrations must exist before the timings mean anything.
         run([str(BIN / "leadloop"), "migrate", "-v0"], env)
         print(f"[{db}] reusing the loaded database ({args.leads:,} leads), migrated")

@@ -2,10 +2,11 @@
 
 RQ's default worker forks a child per job. A forked child of a Django process opens its own
 database connection and repeats RQ's per-job set-up: 42 ms a trivial job against 15.5 ms
-without the fork on the 2-core machine (docs/benchmarks.md, "RQ worker: fork or not"). Leadloop's tasks are short and safe to run twice, so the worker runs them in its own
-process, as the database backend's worker does, and keeps its database connection between
-jobs the way a web process keeps it between requests: checked before each job, and closed
-after a job that failed (a job stopped by its time-out can leave the connection mid-query).
+without the fork on the 2-core machine (docs/benchmarks.md, "RQ worker: fork or not").
+Leadloop's tasks are short and safe to run twice, so the worker runs them in its own process,
+as the database backend's worker does, and keeps its database connection between jobs the way
+a web process keeps it between requests: checked before each job, and closed after a job that
+failed (a job stopped by its time-out can leave the connection mid-query).
 
 RQ's worker listens for commands (shutdown, stop a job) on a pub/sub channel in a thread that
 waits up to 60 s for a message. redis-py 8 joins that thread when it is stopped, so a worker
