@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/analytics.py [--leads 1000000] [--databases sqlite,postgres] [--reuse]
                                         [--parts rebuild,pages,refresh,alerts]
+                                        [--into postgres://…/leadloop_bench_5000000]
 
 Uses the sales bench's databases (bench/sales.py: `leadloop demo --leads N` and a floor of 200
 reps; --reuse keeps a loaded one, in the same work directory), so a machine loads a million
-leads once for both. Then:
+leads once for both. --into names an already loaded PostgreSQL database instead (bench/run_all.py's
+`leadloop_bench_<N>`, docs/scaling.md), reused as it is: no reload and no floor, so the KPIs are
+those of the demo's own reps. Then:
 
 rebuild  `leadloop analytics rebuild`: every lead's funnel facts and the day totals computed
          again (timed), since the floor moved leads with set-based UPDATEs that the minute's
@@ -136,8 +139,12 @@ def bench_database(db: str, args: argparse.Namespace, parts: list[str]) -> dict[
     else:
         env["DATABASE_URL"] = f"{args.pg_url.rstrip('/')}/leadloop_bench_sales_{args.leads}"
     report: dict[str, Any] = {"database": db, "leads": args.leads}
-    report["load"] = prepare(db, args, env)
-    report["floor"] = helper("sales_floor.py", ["floor", "--reps", str(args.reps)], env)
+    if args.into:  # reused as it is: prepare() would reload a database whose count is off
+        env["DATABASE_URL"] = args.into
+        report["load"], report["floor"] = {"reused": True, "into": args.into}, None
+    else:
+        report["load"] = prepare(db, args, env)
+        report["floor"] = helper("sales_floor.py", ["floor", "--reps", str(args.reps)], env)
     actors = helper("sales_floor.py", ["actors"], env)
     if "rebuild" in parts:
         wait_quiet(args.max_wait)
@@ -179,7 +186,10 @@ def main() -> None:
     parser.add_argument("--workdir", default="/tmp/leadloop-bench/sales")
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--into", default="", help="an already loaded PostgreSQL database URL")
     args = parser.parse_args()
+    if args.into:
+        args.databases, args.pg_url = "postgres", args.into.rsplit("/", 1)[0]
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     info = machine()
     databases = [d.strip() for d in args.databases.split(",") if d.strip()]
