@@ -47,8 +47,30 @@ def _run(tmp_path, **env):
     }
     full.pop("DATABASE_URL", None)
     migrated_sqlite_copy(tmp_path / "worker.sqlite3")
+    return _last_line(SNIPPET, full)
+
+
+def _need_redis() -> None:
+    if not _redis_up():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have Redis at 127.0.0.1:6379")
+        pytest.skip("no Redis at 127.0.0.1:6379")
+
+
+def _redis_server_port() -> int:
+    """A free port for a Redis server of the test's own (skipped where none is installed)."""
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have redis-server")
+        pytest.skip("no redis-server")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _last_line(snippet: str, env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-c", SNIPPET], env=full, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", snippet], env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]
@@ -73,10 +95,7 @@ def test_worker_runs_a_task_on_the_database_backend(tmp_path):
 
 
 def test_worker_runs_a_task_on_redis(tmp_path):
-    if not _redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Redis at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    _need_redis()
 
     assert _run(tmp_path, TASKS_BACKEND="rq", REDIS_URL="redis://127.0.0.1:6379/14") == "SUCCESSFUL"
 
@@ -84,10 +103,7 @@ def test_worker_runs_a_task_on_redis(tmp_path):
 def test_the_rq_worker_looks_for_its_stop_every_second():
     """With RQ's own worker, `--once` after a job waited up to 60 s in its command thread's
     poll (this file's Redis test took 78 s); `leadloop worker` runs RQ with this class."""
-    if not _redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Redis at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    _need_redis()
     from redis import Redis
     from rq import Queue
     from rq.worker import SimpleWorker
@@ -127,21 +143,14 @@ def test_the_rq_worker_runs_jobs_itself_and_keeps_its_connection_until_a_job_fai
     """No fork per job (a forked child opened a connection of its own for every job): the jobs
     run in the worker's process, on one connection, and a failed job's connection is closed,
     since a job stopped by its time-out can leave it in the middle of a query."""
-    if not _redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Redis at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    _need_redis()
     import json
 
     from redis import Redis
 
     Redis.from_url("redis://127.0.0.1:6379/13").flushdb()
     env = _rq_env(tmp_path, "redis://127.0.0.1:6379/13")
-    done = subprocess.run(
-        [sys.executable, "-c", JOBS_SNIPPET], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = json.loads(_last_line(JOBS_SNIPPET, env))
     assert found["statuses"] == ["SUCCESSFUL", "SUCCESSFUL", "FAILED", "SUCCESSFUL"]
     pid = found["pid"]
     assert found["marks"] == [[pid, 1], [pid, 2], [pid, 1]]
@@ -191,13 +200,7 @@ def test_the_worker_waits_for_redis_to_come_back(tmp_path):
     """RQ's worker exits when Redis goes away at most moments (fault drill: both workers
     gone after a Redis restart); `leadloop worker` waits and starts it again, runs the task
     queued once Redis is back, and still stops cleanly on SIGTERM."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have redis-server")
-        pytest.skip("no redis-server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _redis_server_port()
     env = _rq_env(tmp_path, f"redis://127.0.0.1:{port}/0")
     redis = _private_redis(port)
     log = (tmp_path / "worker.log").open("w")
@@ -208,28 +211,14 @@ def test_the_worker_waits_for_redis_to_come_back(tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        busy = subprocess.run(
-            [sys.executable, "-c", SLEEP_SNIPPET],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert busy.returncode == 0, busy.stderr
+        _last_line(SLEEP_SNIPPET + "print('queued')", env)
         time.sleep(4)  # the worker is registered and in the middle of the job
         redis.kill()
         redis.wait()
         time.sleep(6)  # several of RQ's own retries, and its exit
         assert worker.poll() is None, (tmp_path / "worker.log").read_text()
         redis = _private_redis(port)
-        ran = subprocess.run(
-            [sys.executable, "-c", ENQUEUE_SNIPPET],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert ran.stdout.strip().splitlines()[-1] == "SUCCESSFUL", ran.stderr
+        assert _last_line(ENQUEUE_SNIPPET, env) == "SUCCESSFUL"
         worker.send_signal(signal.SIGTERM)
         assert worker.wait(timeout=30) == 0
     finally:
@@ -262,23 +251,12 @@ def test_on_redis_a_queued_run_is_known_until_it_starts(tmp_path):
     """RQ has no index of its jobs by task: a mark says a run waits, so the routing of each
     sales-ready lead does not queue a run of its own while one waits. A job may run an hour,
     not RQ's 180 s (that stopped the assessment of an import in the middle of a query)."""
-    if not _redis_up():
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have Redis at 127.0.0.1:6379")
-        pytest.skip("no Redis at 127.0.0.1:6379")
+    _need_redis()
     from redis import Redis
 
     Redis.from_url("redis://127.0.0.1:6379/12").flushdb()
     env = _rq_env(tmp_path, "redis://127.0.0.1:6379/12")
-    done = subprocess.run(
-        [sys.executable, "-c", QUEUED_SNIPPET],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[False, True, 3600, False]"
+    assert _last_line(QUEUED_SNIPPET, env) == "[False, True, 3600, False]"
 
 
 CONNECTIONS_SNIPPET = """
@@ -300,24 +278,11 @@ print(int(counter.info("stats")["total_connections_received"]) - before)
 def test_one_process_keeps_its_connections_to_redis(tmp_path):
     """django_rq made a new Redis client for every enqueue and every job's result, so each
     task opened several TCP connections (62 for these 20 tasks): now 2, one per client kept."""
-    if shutil.which("redis-server") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have redis-server")
-        pytest.skip("no redis-server")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _redis_server_port()
     env = _rq_env(tmp_path, f"redis://127.0.0.1:{port}/0")
     redis = _private_redis(port)
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", CONNECTIONS_SNIPPET],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        opened = int(_last_line(CONNECTIONS_SNIPPET, env))
     finally:
         redis.kill()
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout.strip().splitlines()[-1]) <= 5
+    assert opened <= 5
