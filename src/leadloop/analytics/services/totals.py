@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DecimalField, F, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -289,6 +289,29 @@ def _with_months(cohort: str, keyed: dict[Key, dict[str, Any]]) -> dict[Key, dic
     return {**keyed, **months}
 
 
+def _as_stored(cohort: str, keyed: dict[Key, dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """Counted values as the database gives them back. A sum of order value x share has more
+    decimal places than its column: PostgreSQL rounds each day as it is written (ties away from
+    zero), and a month sums the rounded days; SQLite keeps what it was given, a month sums the
+    unrounded days, and Django rounds both as it reads them (ties to even)."""
+    model = COUNTERS[cohort][0]
+    rounding = ROUND_HALF_UP if connection.vendor == "postgresql" else ROUND_HALF_EVEN
+    places = {
+        f.attname: Decimal(1).scaleb(-f.decimal_places)
+        for f in model._meta.concrete_fields
+        if isinstance(f, DecimalField) and f.decimal_places is not None
+    }
+    return {
+        key: {
+            n: v.quantize(places[n], rounding=rounding)
+            if n in places and isinstance(v, Decimal)
+            else v
+            for n, v in values.items()
+        }
+        for key, values in keyed.items()
+    }
+
+
 def verify_totals(*, limit: int = 1000) -> list[str]:
     """Every stored day and month total against a fresh count from the facts (days still marked
     dirty, and their months, left out: the next settle counts them); a line per differing
@@ -297,7 +320,11 @@ def verify_totals(*, limit: int = 1000) -> list[str]:
     dirty |= {(cohort, _month(day)) for cohort, day in dirty}
     differences: list[str] = []
     for cohort, (model, counter) in COUNTERS.items():
-        should = _with_months(cohort, _keyed(cohort, counter(None)))
+        counted = _keyed(cohort, counter(None))
+        if connection.vendor == "postgresql":
+            should = _with_months(cohort, _as_stored(cohort, counted))
+        else:
+            should = _as_stored(cohort, _with_months(cohort, counted))
         stored = _keyed(cohort, model.objects.all())
         for key in sorted(set(should) | set(stored), key=str):
             whole, day = key[0], key[1]
