@@ -63,7 +63,10 @@ def main() -> None:
         name=facts.MARK,
         defaults={"upto": start - facts.OVERLAP, "upto_id": 0, "refreshed_at": start},
     )
-    after = LeadFact.objects.order_by("-lead_id").values_list("lead_id", flat=True).first() or 0
+    # Started again (after the loader was): the last chunks again too, in case a run was
+    # stopped between a chunk's facts and its attribution credits.
+    last = LeadFact.objects.order_by("-lead_id").values_list("lead_id", flat=True).first() or 0
+    after = max(last - 2 * facts.CHUNK, 0)
     written = 0
     while True:
         ids = history.all_lead_ids(after=after, limit=facts.CHUNK)

@@ -7,9 +7,11 @@ import hashlib
 import io
 import json
 
+import pytest
 import time_machine
 from django.apps import apps
 from django.core.management import call_command
+from django.db import connection
 
 from leadloop.accounts.models import ApiKey, PartnerOrganization, Role, Team, User
 from leadloop.accounts.selectors import get_defaults
@@ -134,6 +136,23 @@ def test_demo_is_the_same_for_the_same_seed(db):
 
     assert second == first
     assert other != first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_written_by_two_processes_is_the_same_data():
+    """`leadloop demo --jobs 2` on PostgreSQL: forked processes write the chunks, in another
+    order, and the data is that of one process."""
+    if connection.vendor != "postgresql":
+        pytest.skip("one process writes on SQLite")
+    with time_machine.travel(NOW, tick=False):
+        load_demo(leads=120, seed=3, now=NOW, chunk_size=20)
+        first = _digest()
+        _wipe()
+        load_demo(leads=120, seed=3, now=NOW, chunk_size=20, jobs=2)
+        second = _digest()
+
+    assert second == first
+    assert Lead.objects.count() == 120 + len(HELD_EXAMPLES)
 
 
 def test_demo_if_empty_does_nothing_the_second_time(db):

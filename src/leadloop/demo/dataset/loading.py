@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import random
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.color import no_style
@@ -18,11 +16,12 @@ from leadloop.accounts.audit import record_audit, record_audit_many
 from leadloop.accounts.models import AuditAction, AuditTarget, Role, User
 from leadloop.analytics.models import AlertKind, AlertRule
 from leadloop.analytics.services import alerts, facts
+from leadloop.demo.dataset import chunks
 from leadloop.demo.dataset.leads import _LeadMaker
 from leadloop.demo.dataset.nurture import nurture_examples
 from leadloop.demo.dataset.reference import DemoResult, _countries, _reference
 from leadloop.demo.dataset.routing import routing_examples
-from leadloop.demo.dataset.sales import SalesMaker, sales_setup
+from leadloop.demo.dataset.sales import sales_setup
 from leadloop.demo.dataset.selling import selling_examples
 from leadloop.demo.dataset.webhooks import webhook_examples
 from leadloop.demo.dataset.world import CHUNK, PARTNER_USER, USERS
@@ -84,22 +83,6 @@ def _audit_events() -> None:
 
 
 # --- Loading -------------------------------------------------------------------------------------
-
-
-def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
-    for start in range(0, total, size):
-        yield start, min(size, total - start)
-
-
-def _replan_foreign_keys() -> None:
-    """PostgreSQL plans a connection's foreign-key checks once, at their first commit; on a
-    fresh database the lead table is empty then, every index looks as cheap as the primary key,
-    and the plan it kept walked the whole `(status, last_name, id)` index for each timeline
-    entry's check: a million-lead load slowed down chunk by chunk (150 leads/s after 60,000).
-    Statistics taken after the first chunk invalidate those plans, and the next commit plans
-    them on the primary key."""
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE leads_lead")
 
 
 def _privacy_examples(first_id: int, now: dt.datetime) -> None:
@@ -250,12 +233,14 @@ def load_demo(
     now: dt.datetime | None = None,
     if_empty: bool = False,
     chunk_size: int = CHUNK,
+    jobs: int = 1,
 ) -> DemoResult:
     """Load the demo data set: users, sources, campaigns, organisations and `leads` leads.
 
     The same seed on the same day gives the same data (`now` defaults to today 00:00 UTC). Running
     it again on a database with data reuses the users, sources and campaigns and adds more leads;
-    with `if_empty` it does nothing when any lead exists.
+    with `if_empty` it does nothing when any lead exists. On PostgreSQL `jobs` processes write
+    the leads at once (`chunks.load`).
     """
     began = time.perf_counter()
     users = (*((u[0], str(u[1])) for u in USERS), (PARTNER_USER[0], str(Role.PARTNER)))
@@ -276,36 +261,9 @@ def load_demo(
     )
     sales_setup()
     maker = _LeadMaker(ref, countries, now, leads)
-    sales = SalesMaker(now)
     first_id = (Lead.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
-    activity_count = 0
-    pk, status, source = (maker.leads.attnames.index(n) for n in ("id", "status", "source_id"))
-    for start, count in _chunks(leads, chunk_size):
-        # A generator per chunk, seeded by the chunk's global position: chunks are independent,
-        # and a second run on a non-empty database continues the sequence instead of repeating it.
-        rng = random.Random(f"{seed}:{existing + start}")  # noqa: S311
-        sales_rng = random.Random(f"{seed}:{existing + start}:sales")  # noqa: S311
-        lead_rows, activity_rows = maker.chunk(
-            rng, first_id + start, start, count, (sales, sales_rng)
-        )
-        with transaction.atomic():
-            maker.leads.insert(lead_rows)
-            maker.activities.insert(activity_rows)
-            sales.insert()
-            services.publish_created(
-                [(row[pk], row[status], row[source]) for row in lead_rows], by=SYSTEM, at=now
-            )
-        activity_count += len(activity_rows)
-        if start == 0 and connection.vendor == "postgresql":
-            _replan_foreign_keys()
-        elapsed = time.perf_counter() - began
-        logger.info(
-            "demo: %d/%d leads, %d activities, %.0f leads/s",
-            start + count,
-            leads,
-            activity_count,
-            (start + count) / elapsed,
-        )
+    plan = chunks.Plan(maker, now, seed, existing, first_id)
+    activity_count = chunks.load(plan, leads, chunk_size, jobs=jobs)
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Lead]):
             cursor.execute(sql)

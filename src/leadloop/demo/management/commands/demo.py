@@ -18,6 +18,12 @@ class Command(LeadloopCommand):
             "--if-empty", action="store_true", help="Do nothing when the database has leads."
         )
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Processes writing the leads at once, on PostgreSQL (1); 2 on two cores.",
+        )
+        parser.add_argument(
             "--no-scoring",
             action="store_true",
             help="Skip the demo scoring rules and the predictive model.",
@@ -31,7 +37,10 @@ class Command(LeadloopCommand):
                 f"The demo data needs {exc.name or 'Faker'}: pip install 'leadloop[demo]'."
             ) from exc
         result = demo.load_demo(
-            leads=options["leads"], seed=options["seed"], if_empty=options["if_empty"]
+            leads=options["leads"],
+            seed=options["seed"],
+            if_empty=options["if_empty"],
+            jobs=max(options["jobs"], 1),
         )
         scoring = ""
         if not result.skipped and not options["no_scoring"]:
