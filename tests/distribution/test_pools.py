@@ -51,6 +51,21 @@ def test_a_chosen_lead_taken_by_someone_else_is_a_conflict(source, team, rep, te
     assert Lead.objects.get(pk=lead.pk).assigned_to == teammate
 
 
+def test_the_menu_badge_counts_the_pools_one_takes_from(source, team, other_team, rep, manager):
+    from leadloop.distribution.selectors import count_own_pool
+
+    other_team.manager = manager
+    other_team.save(update_fields=["manager"])
+    pooled(source, team)
+    pooled(source, team)
+    pooled(source, other_team)
+    services.claim_next(rep)  # taken: no longer waiting
+    lead_services.assign_lead(ready_lead(source), by=SYSTEM, to=rep)  # never in a pool
+
+    assert count_own_pool(rep) == 1
+    assert count_own_pool(manager) == 2  # both teams they run
+
+
 def test_an_empty_pool_says_so(team, rep):
     with pytest.raises(Conflict, match="The pool of team North is empty"):
         services.claim_next(rep)
