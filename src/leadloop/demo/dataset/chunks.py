@@ -2,10 +2,11 @@
 or on PostgreSQL spread over `jobs` forked processes (`leadloop demo --jobs N`).
 
 One process writes about 1,400 leads a second on a 2-core AMD EPYC VM, its Python side (making
-the rows) and PostgreSQL's (taking them) each waiting for the other: a core stays idle, and ten
-million leads take two hours. Chunks are independent (each is seeded by its position and gets its
-ids from it), so two processes fill both cores and give the same rows in another commit order.
-SQLite has one writer at a time: there the chunks stay in this process.
+the rows) and PostgreSQL's (taking them) each waiting for the other, so a core is mostly idle and
+ten million leads take two hours. Chunks are independent (each is seeded by its position and gets
+its ids from it), so two processes keep both cores busy and write the same rows in another
+order (docs/benchmarks.md, "Ten million leads"). SQLite has one writer at a time: there the
+chunks stay in this process.
 """
 
 from __future__ import annotations
