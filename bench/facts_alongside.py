@@ -12,7 +12,7 @@ leads, about an hour on this machine), on the core the loader leaves idle.
    (`facts.compute` and `facts.write`, as a rebuild does), waiting for more while the loader
    process lives.
 3. When the loader is gone: `facts.refresh` until caught up, every day total counted again
-   (`totals.rebuild_totals`), ANALYZE. Prints JSON: leads written, seconds, leads a second.
+   (`totals.rebuild_totals`), ANALYZE. Prints JSON: the leads written and the seconds taken.
 
 Stop the demo before its own last step (`facts.rebuild`, which deletes every row first): it logs
 "demo: lead market" just before; `sweep.check` and `tally.fold`, the steps in between, are then
