@@ -127,22 +127,58 @@ def _assigned_lead(source, user, team, when):
     return lead
 
 
-def test_a_rep_and_a_partner_count_their_facts(world, rep, partner_user):
-    assert counts.totals_reading(rep, NOVEMBER) is None
+def test_a_rep_reads_their_own_totals_and_a_partner_its_facts(world, rep, partner_user):
+    assert counts.totals_reading(rep, NOVEMBER) == counts.Reading(teams=None, rest=None, rep=rep.pk)
     assert counts.totals_reading(partner_user, NOVEMBER) is None
 
 
-def test_the_whole_floor_reads_the_totals_and_a_scoped_viewer_the_facts(world, marketing, rep):
+@pytest.mark.parametrize("period", [NOVEMBER, AUTUMN, ACROSS], ids=["november", "autumn", "across"])
+def test_a_rep_gets_the_same_figures_from_their_totals_as_from_the_facts(
+    world, rep, teammate, period
+):
+    for viewer in (rep, teammate):
+        from_totals = _sales_reports(viewer, period)
+        with override_settings(ANALYTICS_DAY_TOTALS=False):
+            assert counts.totals_reading(viewer, period) is None
+            from_facts = _sales_reports(viewer, period)
+        assert from_totals == from_facts
+
+    closed = outcomes.outcome_report(rep, NOVEMBER)
+    # L1 won 20 Nov and L6 won 2 Nov, L2 lost 25 Nov; not the teammate's L5
+    assert (closed.won, closed.lost, closed.revenue) == (2, 1, Decimal("25000.00"))
+
+
+def test_the_whole_floor_and_a_rep_read_the_totals_and_a_rep_by_source_the_facts(
+    world, marketing, rep
+):
     ReceivedTotal.objects.filter(source_id=world.fair.pk, whole_month=True).update(leads=100)
     ReadyTotal.objects.filter(grouping="rep", key=rep.pk).update(handed=100)
+    ClosedTotal.objects.filter(rep=rep, whole_month=True, days=None).update(lost=50)
 
     fair = next(r for r in sources.source_report(marketing, NOVEMBER).rows if r["source"] == "Fair")
     floor = kpis.kpi_report(marketing, NOVEMBER, grouping="rep", now=NOW)
     own = kpis.kpi_report(rep, NOVEMBER, grouping="rep", now=NOW)
+    own_by_source = kpis.kpi_report(rep, NOVEMBER, grouping="source", now=NOW)
 
     assert fair["received"] > 100
     assert next(r for r in floor.rows if r["key"] == rep.pk)["handed"] >= 100
-    assert own.total["handed"] == 2  # L1 and L2, counted from the facts
+    assert own.total["handed"] == 100  # the rep's own rows
+    assert own_by_source.total["handed"] == 2  # L1 and L2, counted from the facts
+    assert outcomes.outcome_report(rep, NOVEMBER).lost == 50
+    assert outcomes.outcome_report(marketing, NOVEMBER).lost == 1  # the teams' rows: L2
+
+
+def test_the_closed_totals_count_a_lead_for_its_team_and_again_for_its_rep(world, rep, team):
+    rows = ClosedTotal.objects.filter(whole_month=True, day=dt.date(2026, 11, 1))
+    teams = rows.filter(rep=None)
+    reps = rows.filter(rep__isnull=False)
+
+    # L1, L6 (rep) and L5 (teammate) won; L2 (rep) lost; all in North
+    assert sum(teams.values_list("won", flat=True)) == 3
+    assert sum(reps.values_list("won", flat=True)) == 3
+    assert sum(reps.filter(rep=rep).values_list("won", flat=True)) == 2
+    assert sum(reps.filter(rep=rep).values_list("lost", flat=True)) == 1
+    assert set(rows.values_list("team_id", flat=True)) == {team.pk}
 
 
 def test_a_period_in_another_zone_counts_the_facts(world, marketing):

@@ -428,9 +428,13 @@ class ReadyTotal(Counted, ContactBins):
 
 class ClosedTotal(Counted):
     """The valid leads of a team won (with the whole days from receipt to the win, `days`) or
-    lost (`days` None) on `day`: won and lost per month and the sales cycle."""
+    lost (`days` None) on `day`: won and lost per month and the sales cycle.
+
+    Two sets of rows: the team's (`rep` None), which the floor and a manager read, and the same
+    leads again per rep they are assigned to (`rep` set), which a rep reads."""
 
     team = _ref("accounts.Team")
+    rep = _ref(settings.AUTH_USER_MODEL)
     currency = models.CharField(max_length=3)
     days = models.IntegerField(null=True)
     won = models.PositiveIntegerField(default=0)
@@ -438,7 +442,8 @@ class ClosedTotal(Counted):
     revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
 
     class Meta:
-        indexes = [models.Index(fields=["whole_month", "day"], name="closed_total_day")]
+        # (`rep` first: the floor's rows are those with none)
+        indexes = [models.Index(fields=["rep", "whole_month", "day"], name="closed_total_rep")]
 
     def __str__(self) -> str:
         return f"closed {self.day}"

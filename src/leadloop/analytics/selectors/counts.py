@@ -18,7 +18,7 @@ from leadloop.accounts.actors import Actor
 from leadloop.analytics.models import CONTACT_BINS, FactMark
 from leadloop.analytics.selectors.figures import bin_aggregates
 from leadloop.analytics.selectors.periods import Period
-from leadloop.analytics.selectors.scope import fact_scope, manager_teams
+from leadloop.analytics.selectors.scope import fact_scope, manager_teams, own_rep
 
 GROUPINGS = {
     "rep": "assigned_to_id",
@@ -115,22 +115,27 @@ def reads_totals(period: Period) -> bool:
 @dataclass(frozen=True)
 class Reading:
     """How a report reads the totals for a viewer: the rows of every team (`teams` None) or of
-    these teams, plus the facts matching `rest` (None: nothing more)."""
+    these teams, plus the facts matching `rest` (None: nothing more); for a rep (`rep`), only
+    the rows kept per rep, of that rep."""
 
     teams: list[int] | None
     rest: Q | None
+    rep: int | None = None
 
 
 def totals_reading(actor: Actor, period: Period) -> Reading | None:
     """How the viewer's figures come from the day totals: all of them for a viewer of the
     whole floor, their teams' for a sales manager (and their own leads elsewhere from the
-    facts); None when they must be counted from the facts (a rep, a partner: their facts
-    are few), or the totals cannot serve the period."""
+    facts), their own rows for a rep; None when they must be counted from the facts (a partner),
+    or the totals cannot serve the period."""
     scope = fact_scope(actor)
     if not reads_totals(period):
         return None
     if not scope:
         return Reading(teams=None, rest=None)
+    rep = own_rep(actor)
+    if rep is not None:
+        return Reading(teams=None, rest=None, rep=rep)
     managed = manager_teams(actor)
     return None if managed is None else Reading(teams=managed[0], rest=managed[1])
 

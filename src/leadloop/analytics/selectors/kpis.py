@@ -24,7 +24,7 @@ from leadloop.analytics.selectors import counts
 from leadloop.analytics.selectors.figures import ContactBinned, Money, money, per, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
-from leadloop.analytics.selectors.scope import fact_scope
+from leadloop.analytics.selectors.scope import fact_scope, own_rep
 from leadloop.leads.models import Source
 
 Grouping = Literal["rep", "team", "source", "partner"]
@@ -126,14 +126,19 @@ def ready_counts(
 ) -> list[dict[str, Any]]:
     """The counts of the viewer's valid leads handed to sales in `period`, per group ("group")
     and lead currency, with "overdue" as of `now`: from the day totals as far as they serve the
-    viewer (`counts.totals_reading`), the rest from the facts (the same aggregates)."""
+    viewer (`counts.totals_reading`), the rest from the facts (the same aggregates). A rep's
+    rows are those of the "rep" grouping: grouped otherwise, their figures come from the facts."""
     scope = fact_scope(actor)
     found: list[dict[str, Any]] = []
     reading = counts.totals_reading(actor, period)
+    if reading is not None and reading.rep is not None and grouping != "rep":
+        reading = None
     if reading is not None:
         totals = ReadyTotal.objects.filter(counts.in_period(period), grouping=grouping)
         if reading.teams is not None:
             totals = totals.filter(team_id__in=reading.teams)
+        if reading.rep is not None:
+            totals = totals.filter(key=reading.rep)
         summed: Any = (
             totals.order_by()
             .values("currency", group=F("key"))
@@ -240,7 +245,9 @@ def follow_up_impact(
         0,
     )  # fmt: skip
     revenue = {"all": Decimal("0"), "fast": Decimal("0"), "slow": Decimal("0")}
-    for found in ready_counts(actor, period, "team", now or timezone.now()):
+    # (any grouping counts every lead once; a rep's day totals are those grouped per rep)
+    grouping: Grouping = "rep" if own_rep(actor) is not None else "team"
+    for found in ready_counts(actor, period, grouping, now or timezone.now()):
         for name in sums:
             sums[name] += found[name]
         if found["currency"] == norms.currency:

@@ -52,7 +52,8 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
     scope = fact_scope(actor)
     reading = counts.totals_reading(actor, period)
     if reading is not None:
-        totals = ClosedTotal.objects.filter(counts.in_period(period))
+        # (a rep reads their own rows; anyone else the teams' rows, which have none)
+        totals = ClosedTotal.objects.filter(counts.in_period(period), rep_id=reading.rep)
         if reading.teams is not None:
             totals = totals.filter(team_id__in=reading.teams)
         for row in totals.order_by().values("day", "currency", "days", "won", "lost", "revenue"):

@@ -44,3 +44,11 @@ def manager_teams(actor: Actor) -> tuple[list[int], Q] | None:
         return None
     teams = manager_team_ids(actor)
     return teams, Q(assigned_to_id=actor.pk) & ~Q(team_id__in=teams)
+
+
+def own_rep(actor: Actor) -> int | None:
+    """A sales rep's id (their figures are those of the leads assigned to them); None for any
+    other viewer."""
+    if isinstance(actor, User) and actor.role == Role.SALES_REP and actor.is_active:
+        return actor.pk
+    return None

@@ -7,7 +7,8 @@ received  the leads received on the day, per source, campaign and currency (the 
 ready     the valid leads handed to sales on the day, per rep, team, source and partner (the
           sales KPIs and the follow-up impact table);
 closed    the valid leads won or lost on the day, per team, won ones by whole days from
-          receipt (won and lost per month, the sales cycle);
+          receipt (won and lost per month, the sales cycle); the same again per team and rep,
+          for a rep's own figures;
 credited  the attribution credits of the orders won on the day, per touchpoint source and
           campaign (the attribution report).
 
@@ -129,36 +130,47 @@ def count_ready(days: set[dt.date] | None) -> list[ReadyTotal]:
 
 def count_closed(days: set[dt.date] | None) -> list[ClosedTotal]:
     """The closed totals of these days (None: every day): won leads by whole days from receipt
-    to the win (worked out here, the same on every database), lost leads apart."""
+    to the win (worked out here, the same on every database), lost leads apart; each lead in
+    its team's row and, when it has a rep, in its team's row of that rep."""
     totals: dict[Key, ClosedTotal] = {}
 
-    def total(day: dt.date, team: int | None, currency: str, to_win: int | None) -> ClosedTotal:
-        key = (day, team, currency, to_win)
-        if key not in totals:
-            totals[key] = ClosedTotal(day=day, team_id=team, currency=currency, days=to_win)
-        return totals[key]
+    def rows(
+        day: dt.date, team: int | None, rep: int | None, currency: str, to_win: int | None
+    ) -> list[ClosedTotal]:
+        found = []
+        for whose in (None, rep) if rep is not None else (None,):
+            key = (day, team, whose, currency, to_win)
+            if key not in totals:
+                totals[key] = ClosedTotal(
+                    day=day, team_id=team, rep_id=whose, currency=currency, days=to_win
+                )
+            found.append(totals[key])
+        return found
 
     won = LeadFact.objects.filter(counts.VALID, _span("won_at", days), won_at__isnull=False)
-    for received, won_at, team, currency, value in won.values_list(
-        "received_at", "won_at", "team_id", "currency", "order_value"
+    for received, won_at, team, rep, currency, value in won.values_list(
+        "received_at", "won_at", "team_id", "assigned_to_id", "currency", "order_value"
     ).iterator(chunk_size=5000):
         if won_at is None:  # the filter above rules it out
             continue
         day = local_day(won_at)
         if days is None or day in days:
             to_win = int((won_at - received).total_seconds() // DAY_SECONDS)
-            into = total(day, team, currency, to_win)
-            into.won += 1
-            into.revenue += value or Decimal("0")
+            for into in rows(day, team, rep, currency, to_win):
+                into.won += 1
+                into.revenue += value or Decimal("0")
     lost = LeadFact.objects.filter(counts.VALID, _span("lost_at", days), lost_at__isnull=False)
     for row in (
         lost.annotate(day=TruncDate("lost_at", tzinfo=zone()))
         .order_by()
-        .values("day", "team_id", "currency")
+        .values("day", "team_id", "assigned_to_id", "currency")
         .annotate(n=Count("pk"))
     ):
         if days is None or row["day"] in days:
-            total(row["day"], row["team_id"], row["currency"], None).lost += row["n"]
+            for into in rows(
+                row["day"], row["team_id"], row["assigned_to_id"], row["currency"], None
+            ):
+                into.lost += row["n"]
     return list(totals.values())
 
 
@@ -266,7 +278,7 @@ def rebuild_totals() -> int:
 KEYS = {
     "received": ("day", "source_id", "campaign_id", "currency"),
     "ready": ("day", "grouping", "key", "team_id", "currency"),
-    "closed": ("day", "team_id", "currency", "days"),
+    "closed": ("day", "team_id", "rep_id", "currency", "days"),
     "credited": ("day", "source_id", "campaign_id", "currency"),
 }
 
