@@ -99,7 +99,7 @@ def test_a_period_reads_the_month_rows_of_its_whole_months_and_day_rows_around_t
     )
 
 
-def test_a_manager_reads_their_teams_totals_and_their_own_leads_elsewhere_from_the_facts(
+def test_a_manager_reads_their_teams_totals_and_their_own_rows_elsewhere(
     world, manager, team, other_team
 ):
     own = _assigned_lead(world.fair, manager, other_team, ams(2026, 11, 18, 10, 0))
@@ -116,8 +116,21 @@ def test_a_manager_reads_their_teams_totals_and_their_own_leads_elsewhere_from_t
 
     assert from_totals == from_facts
     by_team = {row["key"]: row for row in from_totals["kpis team"]}
-    assert by_team[other_team.pk]["handed"] == 1  # their own lead in South, from the facts
-    assert by_team[team.pk]["handed"] == 4  # North's L1, L2, L3 and L5, from the totals
+    assert by_team[other_team.pk]["handed"] == 1  # their own lead in South
+    assert by_team[team.pk]["handed"] == 4  # North's L1, L2, L3 and L5
+
+    # Where each figure comes from: their own lead in South from their rows kept per rep,
+    # except grouped by source (those rows are per rep and team only): then from the facts.
+    ReadyTotal.objects.filter(grouping="rep", key=manager.pk).update(handed=7)
+    by_team = {
+        row["key"]: row for row in kpis.kpi_report(manager, NOVEMBER, grouping="team", now=NOW).rows
+    }
+    assert (by_team[other_team.pk]["handed"], by_team[team.pk]["handed"]) == (7, 4)
+    assert kpis.kpi_report(manager, NOVEMBER, grouping="source", now=NOW).total["handed"] == 5
+    month = {"day": dt.date(2026, 11, 1), "whole_month": True, "currency": "EUR"}
+    ClosedTotal.objects.create(**month, team=other_team, rep=manager, lost=3)
+    ClosedTotal.objects.create(**month, team=team, rep=manager, lost=100)  # North's: not again
+    assert outcomes.outcome_report(manager, NOVEMBER).lost == 1 + 3  # L2, and theirs in South
 
 
 def _assigned_lead(source, user, team, when):
@@ -128,7 +141,8 @@ def _assigned_lead(source, user, team, when):
 
 
 def test_a_rep_reads_their_own_totals_and_a_partner_its_facts(world, rep, partner_user):
-    assert counts.totals_reading(rep, NOVEMBER) == counts.Reading(teams=None, rest=None, rep=rep.pk)
+    reading = counts.totals_reading(rep, NOVEMBER)
+    assert reading == counts.Reading(teams=[], rest=Q(assigned_to_id=rep.pk), own=rep.pk)
     assert counts.totals_reading(partner_user, NOVEMBER) is None
 
 

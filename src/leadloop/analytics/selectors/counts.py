@@ -114,30 +114,38 @@ def reads_totals(period: Period) -> bool:
 
 @dataclass(frozen=True)
 class Reading:
-    """How a report reads the totals for a viewer: the rows of every team (`teams` None) or of
-    these teams, plus the facts matching `rest` (None: nothing more); for a rep (`rep`), only
-    the rows kept per rep, of that rep."""
+    """How a report reads the totals for a viewer: the teams' rows of every team (`teams` None)
+    or of these teams, plus the viewer's own leads outside them: the rows kept per rep of
+    `own` where the report has them (the ready totals grouped per rep or team, the closed
+    totals), else the facts matching `rest`. A rep is read as a manager of no team."""
 
     teams: list[int] | None
-    rest: Q | None
-    rep: int | None = None
+    rest: Q | None = None
+    own: int | None = None
+
+    def own_rows(self, grouping: str) -> bool:
+        """Whether the viewer's own leads come from their rows kept per rep, for the ready
+        totals `grouping` (their rows are per rep, with the lead's team)."""
+        return self.own is not None and grouping in ("rep", "team")
 
 
 def totals_reading(actor: Actor, period: Period) -> Reading | None:
     """How the viewer's figures come from the day totals: all of them for a viewer of the
-    whole floor, their teams' for a sales manager (and their own leads elsewhere from the
-    facts), their own rows for a rep; None when they must be counted from the facts (a partner),
-    or the totals cannot serve the period."""
+    whole floor; their teams' and their own for a sales manager; their own for a rep. None
+    when they must be counted from the facts (a partner), or the totals cannot serve the
+    period."""
     scope = fact_scope(actor)
     if not reads_totals(period):
         return None
     if not scope:
-        return Reading(teams=None, rest=None)
+        return Reading(teams=None)
     rep = own_rep(actor)
     if rep is not None:
-        return Reading(teams=None, rest=None, rep=rep)
+        return Reading(teams=[], rest=scope, own=rep)
     managed = manager_teams(actor)
-    return None if managed is None else Reading(teams=managed[0], rest=managed[1])
+    if managed is None:
+        return None
+    return Reading(teams=managed[0], rest=managed[1], own=getattr(actor, "pk", None))
 
 
 def merge_counted(

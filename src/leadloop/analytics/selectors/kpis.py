@@ -24,7 +24,7 @@ from leadloop.analytics.selectors import counts
 from leadloop.analytics.selectors.figures import ContactBinned, Money, money, per, ratio
 from leadloop.analytics.selectors.norms import get_norms
 from leadloop.analytics.selectors.periods import Period
-from leadloop.analytics.selectors.scope import fact_scope, own_rep
+from leadloop.analytics.selectors.scope import fact_scope
 from leadloop.leads.models import Source
 
 Grouping = Literal["rep", "team", "source", "partner"]
@@ -126,26 +126,13 @@ def ready_counts(
 ) -> list[dict[str, Any]]:
     """The counts of the viewer's valid leads handed to sales in `period`, per group ("group")
     and lead currency, with "overdue" as of `now`: from the day totals as far as they serve the
-    viewer (`counts.totals_reading`), the rest from the facts (the same aggregates). A rep's
-    rows are those of the "rep" grouping: grouped otherwise, their figures come from the facts."""
+    viewer (`counts.totals_reading`), the rest from the facts (the same aggregates)."""
     scope = fact_scope(actor)
     found: list[dict[str, Any]] = []
     reading = counts.totals_reading(actor, period)
-    if reading is not None and reading.rep is not None and grouping != "rep":
-        reading = None
     if reading is not None:
-        totals = ReadyTotal.objects.filter(counts.in_period(period), grouping=grouping)
-        if reading.teams is not None:
-            totals = totals.filter(team_id__in=reading.teams)
-        if reading.rep is not None:
-            totals = totals.filter(key=reading.rep)
-        summed: Any = (
-            totals.order_by()
-            .values("currency", group=F("key"))
-            .annotate(**counts.summed(READY_COUNTED))
-        )
-        found = list(summed)
-    if reading is None or reading.rest is not None:
+        found = _summed_totals(reading, period, grouping)
+    if reading is None or (reading.rest is not None and not reading.own_rows(grouping)):
         rest = scope if reading is None or reading.rest is None else reading.rest
         counted: Any = (
             _cohort(rest, period)
@@ -173,6 +160,31 @@ def ready_counts(
         waiting = not_due.get((row["group"], row["currency"]), 0)
         # (at least 0: the facts may already hold a lead the totals count after the next settle)
         row["overdue"] = max(0, row["contacted_late"] + row["due_open"] - waiting)
+    return found
+
+
+def _summed_totals(
+    reading: counts.Reading, period: Period, grouping: Grouping
+) -> list[dict[str, Any]]:
+    """The ready totals' counts that `reading` reads: the teams' rows, and the viewer's own
+    rows kept per rep (outside those teams) where the grouping has them."""
+    in_period = ReadyTotal.objects.filter(counts.in_period(period))
+    parts = []
+    if reading.teams is None:
+        parts.append((in_period.filter(grouping=grouping), F("key")))
+    elif reading.teams:
+        parts.append((in_period.filter(grouping=grouping, team_id__in=reading.teams), F("key")))
+    if reading.own_rows(grouping):
+        own = in_period.filter(grouping="rep", key=reading.own)
+        if reading.teams:
+            own = own.exclude(team_id__in=reading.teams)
+        parts.append((own, F("key") if grouping == "rep" else F("team_id")))
+    found: list[dict[str, Any]] = []
+    for rows, group in parts:
+        summed: Any = (
+            rows.order_by().values("currency", group=group).annotate(**counts.summed(READY_COUNTED))
+        )
+        counts.merge_counted(found, list(summed), ("group", "currency"))
     return found
 
 
@@ -245,9 +257,7 @@ def follow_up_impact(
         0,
     )  # fmt: skip
     revenue = {"all": Decimal("0"), "fast": Decimal("0"), "slow": Decimal("0")}
-    # (any grouping counts every lead once; a rep's day totals are those grouped per rep)
-    grouping: Grouping = "rep" if own_rep(actor) is not None else "team"
-    for found in ready_counts(actor, period, grouping, now or timezone.now()):
+    for found in ready_counts(actor, period, "team", now or timezone.now()):
         for name in sums:
             sums[name] += found[name]
         if found["currency"] == norms.currency:

@@ -52,19 +52,17 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
     scope = fact_scope(actor)
     reading = counts.totals_reading(actor, period)
     if reading is not None:
-        # (a rep reads their own rows; anyone else the teams' rows, which have none)
-        totals = ClosedTotal.objects.filter(counts.in_period(period), rep_id=reading.rep)
-        if reading.teams is not None:
-            totals = totals.filter(team_id__in=reading.teams)
-        for row in totals.order_by().values("day", "currency", "days", "won", "lost", "revenue"):
-            if row["won"] and row["days"] is not None:
-                month(row["day"], "won", row["won"], row["revenue"] or None, row["currency"])
-                days[row["days"]] = days.get(row["days"], 0) + row["won"]
-            if row["lost"]:
-                month(row["day"], "lost", row["lost"], None, row["currency"])
-    if reading is None or reading.rest is not None:
-        viewer = scope if reading is None or reading.rest is None else reading.rest
-        _count_facts(viewer, period, currency, month, days)
+        for totals in _closed_totals(reading, period):
+            for row in totals.order_by().values(
+                "day", "currency", "days", "won", "lost", "revenue"
+            ):
+                if row["won"] and row["days"] is not None:
+                    month(row["day"], "won", row["won"], row["revenue"] or None, row["currency"])
+                    days[row["days"]] = days.get(row["days"], 0) + row["won"]
+                if row["lost"]:
+                    month(row["day"], "lost", row["lost"], None, row["currency"])
+    else:
+        _count_facts(scope, period, currency, month, days)
     total = Money()
     for found in months.values():
         total.merge(found["revenue"])
@@ -93,12 +91,28 @@ def outcome_report(actor: Actor, period: Period) -> OutcomeReport:
     )
 
 
+def _closed_totals(reading: counts.Reading, period: Period) -> list[Any]:
+    """The closed totals that `reading` reads: the teams' rows (which have no rep), and the
+    viewer's own rows kept per rep, outside those teams."""
+    in_period = ClosedTotal.objects.filter(counts.in_period(period))
+    parts = []
+    if reading.teams is None:
+        parts.append(in_period.filter(rep=None))
+    elif reading.teams:
+        parts.append(in_period.filter(rep=None, team_id__in=reading.teams))
+    if reading.own is not None:
+        own = in_period.filter(rep_id=reading.own)
+        parts.append(own.exclude(team_id__in=reading.teams) if reading.teams else own)
+    return parts
+
+
 def _count_facts(scope: Q, period: Period, currency: str, month: Any, days: dict[int, int]) -> None:
     """The outcomes of the facts in `scope` closed in `period`, into `month` and `days`.
 
-    For part of the floor (a rep, a partner, a manager's own leads elsewhere) every won and
-    lost lead of the viewer is read and the period checked here: a search by the won or lost
-    moment would walk the whole floor's closed leads of the period to find a few."""
+    For part of the floor (a partner, or a rep and a manager in a period the totals cannot
+    serve) every won and lost lead of the viewer is read and the period checked here: a search
+    by the won or lost moment would walk the whole floor's closed leads of the period to find a
+    few."""
     start, end = period.start_at, period.end_at
     facts = LeadFact.objects.filter(scope, is_duplicate=False)
     if scope:
