@@ -431,7 +431,8 @@ class ClosedTotal(Counted):
     lost (`days` None) on `day`: won and lost per month and the sales cycle.
 
     Two sets of rows: the team's (`rep` None), which the floor and a manager read, and the same
-    leads again per rep they are assigned to (`rep` set), which a rep reads."""
+    leads again per rep they are assigned to (`rep` set), which a rep reads (and a manager, for
+    their own leads outside their teams)."""
 
     team = _ref("accounts.Team")
     rep = _ref(settings.AUTH_USER_MODEL)

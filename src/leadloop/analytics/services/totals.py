@@ -8,7 +8,7 @@ ready     the valid leads handed to sales on the day, per rep, team, source and 
           sales KPIs and the follow-up impact table);
 closed    the valid leads won or lost on the day, per team, won ones by whole days from
           receipt (won and lost per month, the sales cycle); the same again per team and rep,
-          for a rep's own figures;
+          for a rep's and a manager's own figures;
 credited  the attribution credits of the orders won on the day, per touchpoint source and
           campaign (the attribution report).
 
