@@ -72,6 +72,12 @@ PAGES = (
         f"/api/v1/analytics/kpis?{PERIOD}&by=team",
         ("manager", "admin"),
     ),
+    (
+        "kpis per source",
+        f"/analytics/kpis/?{PERIOD}&by=source",
+        f"/api/v1/analytics/kpis?{PERIOD}&by=source",
+        ("rep", "manager", "admin"),
+    ),
 )
 P95_MS = 500.0
 LAG_S = 300.0

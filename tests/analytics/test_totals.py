@@ -119,15 +119,21 @@ def test_a_manager_reads_their_teams_totals_and_their_own_rows_elsewhere(
     assert by_team[other_team.pk]["handed"] == 1  # their own lead in South
     assert by_team[team.pk]["handed"] == 4  # North's L1, L2, L3 and L5
 
-    # Where each figure comes from: their own lead in South from their rows kept per rep,
-    # except grouped by source (those rows are per rep and team only): then from the facts.
+    # Where each figure comes from: their own lead in South from their rows kept per rep, per
+    # rep and team from the rows of the "rep" grouping, per source from the source rows with
+    # them as rep; none of their rows in North, which the team's rows already count.
     ReadyTotal.objects.filter(grouping="rep", key=manager.pk).update(handed=7)
     by_team = {
         row["key"]: row for row in kpis.kpi_report(manager, NOVEMBER, grouping="team", now=NOW).rows
     }
     assert (by_team[other_team.pk]["handed"], by_team[team.pk]["handed"]) == (7, 4)
     assert kpis.kpi_report(manager, NOVEMBER, grouping="source", now=NOW).total["handed"] == 5
+    assert ReadyTotal.objects.filter(grouping="source", rep=manager, whole_month=True).count() == 1
+    ReadyTotal.objects.filter(grouping="source", rep=manager).update(handed=9)
     month = {"day": dt.date(2026, 11, 1), "whole_month": True, "currency": "EUR"}
+    ReadyTotal.objects.create(**month, grouping="source", key=world.fair.pk, team=team, rep=manager)
+    ReadyTotal.objects.filter(grouping="source", team=team, rep=manager).update(handed=100)
+    assert kpis.kpi_report(manager, NOVEMBER, grouping="source", now=NOW).total["handed"] == 4 + 9
     ClosedTotal.objects.create(**month, team=other_team, rep=manager, lost=3)
     ClosedTotal.objects.create(**month, team=team, rep=manager, lost=100)  # North's: not again
     assert outcomes.outcome_report(manager, NOVEMBER).lost == 1 + 3  # L2, and theirs in South
@@ -162,24 +168,60 @@ def test_a_rep_gets_the_same_figures_from_their_totals_as_from_the_facts(
     assert (closed.won, closed.lost, closed.revenue) == (2, 1, Decimal("25000.00"))
 
 
-def test_the_whole_floor_and_a_rep_read_the_totals_and_a_rep_by_source_the_facts(
-    world, marketing, rep
-):
+def test_the_whole_floor_and_a_rep_read_the_totals_a_rep_only_their_own_rows(world, marketing, rep):
+    floor_by_source = kpis.kpi_report(marketing, NOVEMBER, grouping="source", now=NOW)
     ReceivedTotal.objects.filter(source_id=world.fair.pk, whole_month=True).update(leads=100)
     ReadyTotal.objects.filter(grouping="rep", key=rep.pk).update(handed=100)
+    november = ReadyTotal.objects.filter(rep=rep, whole_month=True, day=dt.date(2026, 11, 1))
+    november.filter(grouping="source").update(handed=30)
+    november.filter(grouping="partner").update(handed=40)
     ClosedTotal.objects.filter(rep=rep, whole_month=True, days=None).update(lost=50)
+    by_source = november.filter(grouping="source").count()
+    by_partner = november.filter(grouping="partner").count()
 
     fair = next(r for r in sources.source_report(marketing, NOVEMBER).rows if r["source"] == "Fair")
     floor = kpis.kpi_report(marketing, NOVEMBER, grouping="rep", now=NOW)
     own = kpis.kpi_report(rep, NOVEMBER, grouping="rep", now=NOW)
     own_by_source = kpis.kpi_report(rep, NOVEMBER, grouping="source", now=NOW)
+    own_by_partner = kpis.kpi_report(rep, NOVEMBER, grouping="partner", now=NOW)
 
     assert fair["received"] > 100
     assert next(r for r in floor.rows if r["key"] == rep.pk)["handed"] >= 100
     assert own.total["handed"] == 100  # the rep's own rows
-    assert own_by_source.total["handed"] == 2  # L1 and L2, counted from the facts
+    assert by_source >= 1
+    assert by_partner >= 1
+    assert own_by_source.total["handed"] == 30 * by_source  # their rows per source
+    assert own_by_partner.total["handed"] == 40 * by_partner
+    # The floor's rows per source are the teams', not the rows per rep again.
+    assert kpis.kpi_report(marketing, NOVEMBER, grouping="source", now=NOW) == floor_by_source
     assert outcomes.outcome_report(rep, NOVEMBER).lost == 50
     assert outcomes.outcome_report(marketing, NOVEMBER).lost == 1  # the teams' rows: L2
+
+
+def test_the_ready_totals_per_source_and_partner_count_a_lead_again_for_its_rep(
+    world, rep, teammate
+):
+    rows = ReadyTotal.objects.filter(whole_month=True, day=dt.date(2026, 11, 1))
+    for grouping in ("source", "partner"):
+        teams = rows.filter(grouping=grouping, rep=None)
+        for who in (rep, teammate):
+            theirs = rows.filter(grouping=grouping, rep=who)
+            as_rep = rows.filter(grouping="rep", rep=None, key=who.pk)
+            assert theirs.exists()
+            assert sum(theirs.values_list("handed", flat=True)) == sum(
+                as_rep.values_list("handed", flat=True)
+            )
+            assert sum(theirs.values_list("won", flat=True)) == sum(
+                as_rep.values_list("won", flat=True)
+            )
+        with_a_rep = rows.filter(grouping="rep", rep=None, key__isnull=False)
+        assert sum(
+            rows.filter(grouping=grouping, rep__isnull=False).values_list("handed", flat=True)
+        ) == sum(with_a_rep.values_list("handed", flat=True))
+        assert sum(teams.values_list("handed", flat=True)) == sum(
+            rows.filter(grouping="rep", rep=None).values_list("handed", flat=True)
+        )
+    assert not rows.filter(grouping__in=["rep", "team"], rep__isnull=False).exists()
 
 
 def test_the_closed_totals_count_a_lead_for_its_team_and_again_for_its_rep(world, rep, team):

@@ -395,11 +395,17 @@ class ReceivedTotal(Counted, ContactBins):
 class ReadyTotal(Counted, ContactBins):
     """The valid leads handed to sales on `day`, per rep, team, source or partner (`grouping`,
     `key` its id; None for none) and the lead's team (a manager reads their teams' rows): the
-    sales KPIs and the follow-up impact table."""
+    sales KPIs and the follow-up impact table.
+
+    The rows per source and per partner come twice: the team's (`rep` None), which the floor
+    and a manager read, and the same leads again per rep they are assigned to (`rep` set),
+    which a rep reads (and a manager, for their own leads outside their teams). The rows per
+    rep and per team have no `rep`: those per rep already hold a rep's own."""
 
     grouping = models.CharField(max_length=8)
     key = models.BigIntegerField(null=True)
     team = _ref("accounts.Team")
+    rep = _ref(settings.AUTH_USER_MODEL)
     currency = models.CharField(max_length=3)
     handed = models.PositiveIntegerField(default=0)
     followed_up = models.PositiveIntegerField(default=0)
@@ -420,7 +426,10 @@ class ReadyTotal(Counted, ContactBins):
     slow_revenue = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
 
     class Meta:
-        indexes = [models.Index(fields=["grouping", "whole_month", "day"], name="ready_total_day")]
+        # (`rep` second: the floor's rows of a grouping are those with none)
+        indexes = [
+            models.Index(fields=["grouping", "rep", "whole_month", "day"], name="ready_total_rep")
+        ]
 
     def __str__(self) -> str:
         return f"ready {self.day} {self.grouping} {self.key}"

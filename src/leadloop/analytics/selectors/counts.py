@@ -26,6 +26,9 @@ GROUPINGS = {
     "source": "source_id",
     "partner": "owner_partner_id",
 }
+# The groupings whose ready totals are kept again per rep (those per rep and per team have a
+# rep's own leads in the rows per rep).
+PER_REP = ("source", "partner")
 DAY_MINUTES = 24 * 60
 VALID = Q(is_duplicate=False)
 WON = Q(won_at__isnull=False)
@@ -116,8 +119,9 @@ def reads_totals(period: Period) -> bool:
 class Reading:
     """How a report reads the totals for a viewer: the teams' rows of every team (`teams` None)
     or of these teams, plus the viewer's own leads outside them: the rows kept per rep of
-    `own` where the report has them (the ready totals grouped per rep or team, the closed
-    totals), else the facts matching `rest`. A rep is read as a manager of no team."""
+    `own` (the ready totals per rep, and per source and partner per rep; the closed totals'
+    rows per rep), or, where a report has none, the facts matching `rest`. A rep is read as a
+    manager of no team."""
 
     teams: list[int] | None
     rest: Q | None = None
@@ -125,8 +129,9 @@ class Reading:
 
     def own_rows(self, grouping: str) -> bool:
         """Whether the viewer's own leads come from their rows kept per rep, for the ready
-        totals `grouping` (their rows are per rep, with the lead's team)."""
-        return self.own is not None and grouping in ("rep", "team")
+        totals `grouping`: the rows per rep (with the lead's team) for the groupings per rep
+        and team, the rows per rep of a source or partner for those."""
+        return self.own is not None and grouping in ("rep", "team", *PER_REP)
 
 
 def totals_reading(actor: Actor, period: Period) -> Reading | None:

@@ -169,16 +169,22 @@ def _summed_totals(
     """The ready totals' counts that `reading` reads: the teams' rows, and the viewer's own
     rows kept per rep (outside those teams) where the grouping has them."""
     in_period = ReadyTotal.objects.filter(counts.in_period(period))
+    teams_rows = in_period.filter(grouping=grouping, rep__isnull=True)
     parts = []
     if reading.teams is None:
-        parts.append((in_period.filter(grouping=grouping), F("key")))
+        parts.append((teams_rows, F("key")))
     elif reading.teams:
-        parts.append((in_period.filter(grouping=grouping, team_id__in=reading.teams), F("key")))
+        parts.append((teams_rows.filter(team_id__in=reading.teams), F("key")))
     if reading.own_rows(grouping):
-        own = in_period.filter(grouping="rep", key=reading.own)
+        if grouping in counts.PER_REP:
+            own = in_period.filter(grouping=grouping, rep_id=reading.own)
+            group = F("key")
+        else:
+            own = in_period.filter(grouping="rep", rep__isnull=True, key=reading.own)
+            group = F("key") if grouping == "rep" else F("team_id")
         if reading.teams:
             own = own.exclude(team_id__in=reading.teams)
-        parts.append((own, F("key") if grouping == "rep" else F("team_id")))
+        parts.append((own, group))
     found: list[dict[str, Any]] = []
     for rows, group in parts:
         summed: Any = (

@@ -5,7 +5,7 @@ Three cohorts, as the reports count them (docs/analytics.md, "Day totals"):
 
 received  the leads received on the day, per source, campaign and currency (the source report);
 ready     the valid leads handed to sales on the day, per rep, team, source and partner (the
-          sales KPIs and the follow-up impact table);
+          sales KPIs and the follow-up impact table); per source and partner again per rep;
 closed    the valid leads won or lost on the day, per team, won ones by whole days from
           receipt (won and lost per month, the sales cycle); the same again per team and rep,
           for a rep's and a manager's own figures;
@@ -108,23 +108,32 @@ def count_received(days: set[dt.date] | None) -> list[ReceivedTotal]:
 
 
 def count_ready(days: set[dt.date] | None) -> list[ReadyTotal]:
-    """The ready totals of these days (None: every day), one set per grouping."""
+    """The ready totals of these days (None: every day), one set per grouping; the sets per
+    source and per partner again per rep (`counts.PER_REP`)."""
     facts = LeadFact.objects.filter(
         counts.VALID, _span("sales_ready_at", days), sales_ready_at__isnull=False
     )
     rows: list[ReadyTotal] = []
     for grouping, column in counts.GROUPINGS.items():
-        found = (
-            facts.annotate(day=TruncDate("sales_ready_at", tzinfo=zone()), key=F(column))
-            .order_by()
-            .values("day", "key", "team_id", "currency")
-            .annotate(**counts.ready_aggregates())
-        )
-        rows += [
-            ReadyTotal(grouping=grouping, **row)
-            for row in found
-            if days is None or row["day"] in days
-        ]
+        keys = ["day", "key", "team_id", "currency"]
+        per_rep = [False, True] if grouping in counts.PER_REP else [False]
+        for by_rep in per_rep:
+            these = facts.filter(assigned_to__isnull=False) if by_rep else facts
+            found = (
+                these.annotate(
+                    day=TruncDate("sales_ready_at", tzinfo=zone()),
+                    key=F(column),
+                    **({"rep_id": F("assigned_to_id")} if by_rep else {}),
+                )
+                .order_by()
+                .values(*keys, *(["rep_id"] if by_rep else []))
+                .annotate(**counts.ready_aggregates())
+            )
+            rows += [
+                ReadyTotal(grouping=grouping, **row)
+                for row in found
+                if days is None or row["day"] in days
+            ]
     return rows
 
 
@@ -277,7 +286,7 @@ def rebuild_totals() -> int:
 
 KEYS = {
     "received": ("day", "source_id", "campaign_id", "currency"),
-    "ready": ("day", "grouping", "key", "team_id", "currency"),
+    "ready": ("day", "grouping", "key", "team_id", "rep_id", "currency"),
     "closed": ("day", "team_id", "rep_id", "currency", "days"),
     "credited": ("day", "source_id", "campaign_id", "currency"),
 }
